@@ -1,0 +1,32 @@
+// Logs: pino. Pretty and short on a terminal, JSON lines otherwise (journald keeps them).
+// Environment variables and prompts are redacted wherever they appear.
+import { pino, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+
+export type { Logger };
+
+export interface LoggerOptions {
+  pretty: boolean;
+  level?: string;
+  /** Where lines go; standard output by default. */
+  fd?: number;
+}
+
+const REDACT = ['env', '*.env', 'prompt', '*.prompt', 'headers.authorization'];
+
+export function createLogger(opts: LoggerOptions): Logger {
+  const level = opts.level ?? 'info';
+  const fd = opts.fd ?? 1;
+  if (opts.pretty) {
+    const stream = pretty({
+      sync: true,
+      destination: fd,
+      colorize: true,
+      translateTime: 'HH:MM:ss',
+      ignore: 'pid,hostname,lane,session,laneId',
+      messageFormat: '{if lane}{lane}{end}{if lane} │ {end}{msg}',
+    });
+    return pino({ level, redact: REDACT, base: undefined }, stream);
+  }
+  return pino({ level, redact: REDACT, base: { pid: process.pid } }, pino.destination({ fd, sync: true }));
+}

@@ -1,0 +1,111 @@
+// The store's ports. Every method returns a Promise even though better-sqlite3 is synchronous,
+// so the PostgreSQL store can implement the same interface. Times are integer milliseconds.
+import type { StampedEvent } from '../../machines/events.js';
+import type { Intent } from '../../machines/intents.js';
+import type { Outcome } from '../../policy/outcome.js';
+
+export interface JournalPort {
+  append(event: StampedEvent): Promise<void>;
+  /** The intents the machines produced for one event, in order: what replay compares against. */
+  recordEffects(seq: number, intents: readonly Intent[]): Promise<void>;
+  lastSeq(): Promise<number>;
+  read(opts?: { fromSeq?: number; limit?: number }): Promise<StampedEvent[]>;
+  effects(seq: number): Promise<Intent[]>;
+}
+
+export interface SessionRow {
+  id: string;
+  lane: string;
+  lane_id: string;
+  arm: string;
+  dispatch: string;
+  parent: string | null;
+  pid: number | null;
+  started_at: number;
+  ended_at: number | null;
+  exit_code: number | null;
+  signal: string | null;
+  outcome: Outcome | null;
+  reason: string | null;
+  grade: number | null;
+  grade_source: string | null;
+  dimensions: Record<string, number> | null;
+  log_path: string | null;
+}
+
+export interface SessionsPort {
+  insert(row: Pick<SessionRow, 'id' | 'lane' | 'lane_id' | 'arm' | 'dispatch' | 'parent' | 'started_at' | 'log_path'>): Promise<void>;
+  update(id: string, patch: Partial<Omit<SessionRow, 'id'>>): Promise<void>;
+  list(opts?: { since?: number; limit?: number }): Promise<SessionRow[]>;
+  get(id: string): Promise<SessionRow | null>;
+}
+
+export interface LaneStateRow {
+  lane_id: string;
+  lane: string;
+  slot: number;
+  state: string;
+  since: number;
+  session: string | null;
+}
+
+export interface LanesPort {
+  set(row: LaneStateRow): Promise<void>;
+  list(): Promise<LaneStateRow[]>;
+  /** Forget lanes no longer configured (after a config change). */
+  retain(laneIds: readonly string[]): Promise<void>;
+}
+
+export interface DecisionRow {
+  seq: number;
+  at: number;
+  kind: string;
+  chosen: string[];
+  detail: unknown;
+}
+
+export interface DecisionsPort {
+  record(row: DecisionRow): Promise<void>;
+  list(opts?: { limit?: number }): Promise<DecisionRow[]>;
+}
+
+export type ClaimState = 'claimed' | 'released' | 'completed';
+
+export interface ClaimRow {
+  key: string;
+  slot: number;
+  holder: string;
+  epoch: number;
+  state: ClaimState;
+  acquired_at: number;
+  renewed_at: number;
+  expires_at: number;
+  attempt: number;
+  result: string | null;
+}
+
+export type AcquireResult =
+  | { granted: true; key: string; slot: number; token: number; expiresAt: number; renewed: boolean }
+  | { granted: false; key: string; holder: string; expiresAt: number | null; state: ClaimState };
+
+export type FencedResult = { ok: true; expiresAt?: number } | { ok: false; reason: string };
+
+export interface ClaimsPort {
+  /** Take one of `slots` slots of `key` (default 1) for `holder`; the store's clock decides expiry. */
+  acquire(req: { key: string; holder: string; ttlMs: number; slots?: number }): Promise<AcquireResult>;
+  renew(req: { key: string; holder: string; token: number; ttlMs: number }): Promise<FencedResult>;
+  release(req: { key: string; holder: string; token: number; result?: string }): Promise<FencedResult>;
+  list(opts?: { all?: boolean }): Promise<ClaimRow[]>;
+  /** Mark claims past their expiry released; returns how many. */
+  sweep(): Promise<number>;
+}
+
+export interface Store {
+  readonly location: string;
+  readonly journal: JournalPort;
+  readonly sessions: SessionsPort;
+  readonly lanes: LanesPort;
+  readonly decisions: DecisionsPort;
+  readonly claims: ClaimsPort;
+  close(): Promise<void>;
+}

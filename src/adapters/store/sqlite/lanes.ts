@@ -1,0 +1,28 @@
+// The current state of each lane slot, written by the runtime for `status` to read.
+import type Database from 'better-sqlite3';
+import type { LaneStateRow, LanesPort } from '../ports.js';
+
+export function sqliteLanes(db: Database.Database): LanesPort {
+  const upsert = db.prepare(
+    `INSERT INTO lanes (lane_id, lane, slot, state, since, session) VALUES (@lane_id, @lane, @slot, @state, @since, @session)
+     ON CONFLICT (lane_id) DO UPDATE SET lane = excluded.lane, slot = excluded.slot, state = excluded.state,
+       since = excluded.since, session = excluded.session`,
+  );
+  const list = db.prepare('SELECT lane_id, lane, slot, state, since, session FROM lanes ORDER BY lane, slot');
+  const all = db.prepare('SELECT lane_id FROM lanes').pluck();
+  const remove = db.prepare('DELETE FROM lanes WHERE lane_id = ?');
+  return {
+    async set(row) {
+      upsert.run(row);
+    },
+    async list() {
+      return list.all() as LaneStateRow[];
+    },
+    async retain(laneIds) {
+      const keep = new Set(laneIds);
+      db.transaction(() => {
+        for (const id of all.all() as string[]) if (!keep.has(id)) remove.run(id);
+      }).immediate();
+    },
+  };
+}

@@ -1,0 +1,33 @@
+// Opens (and creates) the SQLite file in WAL mode with a busy timeout; every writer uses
+// BEGIN IMMEDIATE so a read-then-write never fails at once with SQLITE_BUSY.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { StateDirError } from '../../../errors.js';
+import { migrate } from './migrations.js';
+
+export const DB_FILE = 'lanekeeper.db';
+
+export function openDatabase(stateDir: string, opts: { mustExist?: boolean } = {}): Database.Database {
+  const file = path.join(stateDir, DB_FILE);
+  try {
+    if (!opts.mustExist) mkdirSync(stateDir, { recursive: true });
+    const db = new Database(file, { fileMustExist: !!opts.mustExist, timeout: 5000 });
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+    return db;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why =
+      e.code === 'EACCES' || e.code === 'SQLITE_CANTOPEN' || e.code === 'SQLITE_READONLY'
+        ? opts.mustExist && e.code === 'SQLITE_CANTOPEN'
+          ? `no lanekeeper database at ${file} (has "lanekeeper run" used this state directory?)`
+          : `cannot open ${file} for writing (${e.code === 'EACCES' ? 'permission denied' : e.message})`
+        : e.code === 'ENOTDIR' || e.code === 'EEXIST'
+          ? 'a file is in the way where the directory should be'
+          : e.message;
+    throw new StateDirError(stateDir, why);
+  }
+}

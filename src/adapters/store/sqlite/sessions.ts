@@ -1,0 +1,43 @@
+// Session records: one row per session, written as it starts, exits and is graded.
+import type Database from 'better-sqlite3';
+import type { SessionRow, SessionsPort } from '../ports.js';
+
+const COLUMNS = ['lane', 'lane_id', 'arm', 'dispatch', 'parent', 'pid', 'started_at', 'ended_at', 'exit_code', 'signal', 'outcome', 'reason', 'grade', 'grade_source', 'dimensions', 'log_path'] as const;
+
+type DbRow = Omit<SessionRow, 'dimensions'> & { dimensions: string | null };
+
+export function sqliteSessions(db: Database.Database): SessionsPort {
+  const insert = db.prepare(
+    'INSERT INTO sessions (id, lane, lane_id, arm, dispatch, parent, started_at, log_path) VALUES (@id, @lane, @lane_id, @arm, @dispatch, @parent, @started_at, @log_path)',
+  );
+  const get = db.prepare('SELECT * FROM sessions WHERE id = ?');
+  const list = db.prepare('SELECT * FROM sessions WHERE started_at >= ? ORDER BY started_at DESC, id DESC LIMIT ?');
+  const updates = new Map<string, Database.Statement>();
+
+  return {
+    async insert(row) {
+      insert.run(row);
+    },
+    async update(id, patch) {
+      const keys = COLUMNS.filter((c) => c in patch);
+      if (!keys.length) return;
+      const sql = `UPDATE sessions SET ${keys.map((k) => `${k} = @${k}`).join(', ')} WHERE id = @id`;
+      let stmt = updates.get(sql);
+      if (!stmt) updates.set(sql, (stmt = db.prepare(sql)));
+      const values: Record<string, unknown> = { id };
+      for (const k of keys) values[k] = k === 'dimensions' && patch.dimensions ? JSON.stringify(patch.dimensions) : patch[k];
+      stmt.run(values);
+    },
+    async list(opts = {}) {
+      return (list.all(opts.since ?? 0, opts.limit ?? -1) as DbRow[]).map(fromDb);
+    },
+    async get(id) {
+      const row = get.get(id) as DbRow | undefined;
+      return row ? fromDb(row) : null;
+    },
+  };
+}
+
+function fromDb(r: DbRow): SessionRow {
+  return { ...r, dimensions: r.dimensions ? (JSON.parse(r.dimensions) as Record<string, number>) : null };
+}

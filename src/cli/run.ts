@@ -1,0 +1,53 @@
+// lanekeeper run [--config F] [--demo] [--state DIR] [--for DURATION] [--tick DURATION]
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createLogger } from '../adapters/log/logger.js';
+import { openSqliteStore } from '../adapters/store/sqlite/index.js';
+import { formatDuration } from '../config/duration.js';
+import { loadConfig } from '../config/load.js';
+import type { ResolvedConfig } from '../config/types.js';
+import { UsageError } from '../errors.js';
+import { startRuntime } from '../runtime/run.js';
+import { formatSummary } from '../runtime/summary.js';
+import { out } from './io.js';
+
+export interface RunOptions {
+  config?: string;
+  state?: string;
+  demo?: boolean;
+  for?: number;
+  tick?: number;
+}
+
+export async function runCommand(opts: RunOptions): Promise<void> {
+  if (opts.demo && opts.config) throw new UsageError('--demo runs the embedded demo configuration; drop --config, or run the file with --config alone');
+  let stateDir = opts.state;
+  if (opts.demo && !stateDir && !process.env.LANEKEEPER_STATE) stateDir = mkdtempSync(path.join(os.tmpdir(), 'lanekeeper-demo-'));
+  let config: ResolvedConfig = loadConfig({ file: opts.config, demo: opts.demo, stateDir, env: process.env });
+  if (opts.tick !== undefined) config = { ...config, schedule: { ...config.schedule, intervalMs: opts.tick, jitterMs: 0 } };
+
+  const tty = process.stdout.isTTY === true;
+  const log = createLogger({ pretty: tty, level: process.env.LANEKEEPER_LOG_LEVEL });
+  const store = openSqliteStore(config.stateDir);
+  const arms = config.arms.length;
+  log.info(
+    `lanekeeper: ${config.lanes.length} lanes, ${arms} arm${arms === 1 ? '' : 's'}, width ${config.width}, a tick every ${formatDuration(config.schedule.intervalMs)}` +
+      `${opts.for ? `, for ${formatDuration(opts.for)}` : ''}; state in ${config.stateDir}`,
+  );
+  const runtime = await startRuntime({ config, store, log, baseEnv: process.env });
+  const onSignal = (signal: NodeJS.Signals) => runtime.stop(signal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const timer = opts.for ? setTimeout(() => runtime.stop(`--for ${formatDuration(opts.for!)} elapsed`), opts.for) : undefined;
+  try {
+    const summary = await runtime.finished;
+    if (tty) out(`\n${formatSummary(summary)}\nstate: ${config.stateDir}  (lanekeeper status --state ${config.stateDir})`);
+    else log.info({ summary, state: config.stateDir }, 'summary');
+  } finally {
+    clearTimeout(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await store.close();
+  }
+}

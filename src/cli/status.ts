@@ -1,0 +1,74 @@
+// lanekeeper status [--state DIR] [--json] [--limit N]
+import { openSqliteStore } from '../adapters/store/sqlite/index.js';
+import type { SessionRow } from '../adapters/store/ports.js';
+import { formatDuration } from '../config/duration.js';
+import { iso, out } from './io.js';
+import { stateDirForReaders } from './state-dir.js';
+
+export interface StatusOptions {
+  state?: string;
+  config?: string;
+  json?: boolean;
+  limit?: number;
+}
+
+export async function statusCommand(opts: StatusOptions): Promise<void> {
+  const dir = stateDirForReaders(opts, process.env);
+  const store = openSqliteStore(dir, { mustExist: true });
+  try {
+    const lanes = await store.lanes.list();
+    const sessions = await store.sessions.list({ limit: opts.limit ?? (opts.json ? 200 : 12) });
+    if (opts.json) {
+      out(
+        JSON.stringify({
+          state_dir: dir,
+          lanes: lanes.map((l) => ({ name: l.lane, slot: l.slot, lane_id: l.lane_id, state: l.state, since: iso(l.since), session: l.session })),
+          sessions: sessions.map(sessionJson),
+        }),
+      );
+      return;
+    }
+    out(renderStatus(dir, lanes, sessions, Date.now()));
+  } finally {
+    await store.close();
+  }
+}
+
+function sessionJson(s: SessionRow) {
+  return {
+    id: s.id,
+    lane: s.lane,
+    arm: s.arm,
+    dispatch: s.dispatch,
+    parent: s.parent,
+    started_at: iso(s.started_at),
+    ended_at: iso(s.ended_at),
+    exit_code: s.exit_code,
+    outcome: s.outcome,
+    grade: s.grade,
+    grade_source: s.grade_source,
+    reason: s.reason,
+  };
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+function renderStatus(dir: string, lanes: Awaited<ReturnType<ReturnType<typeof openSqliteStore>['lanes']['list']>>, sessions: SessionRow[], now: number): string {
+  const laneRows = [['LANE', 'STATE', 'FOR', 'SESSION'], ...lanes.map((l) => [l.lane_id, l.state, formatDuration(Math.max(0, now - l.since)), l.session ?? ''])];
+  const sessionRows = [
+    ['SESSION', 'ARM', 'DISPATCH', 'STARTED', 'TOOK', 'OUTCOME', 'GRADE'],
+    ...sessions.map((s) => [
+      s.id,
+      s.arm,
+      s.dispatch,
+      new Date(s.started_at).toISOString().slice(11, 19),
+      s.ended_at === null ? `running ${formatDuration(now - s.started_at)}` : formatDuration(s.ended_at - s.started_at),
+      s.outcome ?? '',
+      s.grade === null ? '' : s.grade.toFixed(2),
+    ]),
+  ];
+  return `state: ${dir}\n\n${lanes.length ? table(laneRows) : 'no lanes recorded yet'}\n\n${sessions.length ? table(sessionRows) : 'no sessions yet'}`;
+}

@@ -1,0 +1,122 @@
+// Turns parsed YAML into a ResolvedConfig: checks what zod cannot see alone (cross references,
+// duplicate names, shares that add up to more than 1), fills defaults and freezes the result.
+import path from 'node:path';
+import { configSchema, type RawConfig } from './schema.js';
+import type { ArmConfig, ConfigEnv, LaneConfig, ResolvedConfig } from './types.js';
+import { formatIssues, type Problem } from './problems.js';
+
+export const DEFAULT_PROMPT = 'You are an autonomous agent working on the {lane} lane. Pick the most valuable next step, do it, and commit your work.';
+
+export interface ResolveOptions {
+  source: string;
+  env: ConfigEnv;
+  /** --state from the command line: beats LANEKEEPER_STATE, which beats state_dir in the file. */
+  stateDir?: string | undefined;
+}
+
+export type ResolveResult = { ok: true; config: ResolvedConfig } | { ok: false; problems: Problem[] };
+
+export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResult {
+  const parsed = configSchema.safeParse(data ?? {}, { reportInput: true });
+  if (!parsed.success) return { ok: false, problems: formatIssues(parsed.error.issues) };
+  const raw = parsed.data;
+  const problems = crossCheck(raw);
+  if (problems.length) return { ok: false, problems };
+
+  const arms: ArmConfig[] = raw.backends.flatMap((b) =>
+    b.models.map((m) => ({
+      id: `${b.name}:${m.name}`,
+      backend: b.name,
+      model: m.name,
+      command: b.command,
+      env: b.env,
+      cwd: b.cwd ? expandHome(b.cwd, opts.env) : null,
+      tier: m.tier ?? b.tier,
+      cost: m.cost ?? b.cost,
+    })),
+  );
+  const lanes: LaneConfig[] = raw.lanes.map((l) => ({
+    name: l.name,
+    enabled: l.enabled,
+    concurrency: l.concurrency,
+    cooldownMs: l.cooldown,
+    respawnThreshold: l.respawn.threshold,
+    chainLimit: l.respawn.chain_limit,
+    timeoutMs: l.timeout,
+    targetShare: l.target_share ?? null,
+    parallel: l.parallel,
+    arms: l.arms ?? arms.map((a) => a.id),
+    prompt: l.prompt ?? DEFAULT_PROMPT,
+    cwd: l.cwd ? expandHome(l.cwd, opts.env) : null,
+  }));
+  const config: ResolvedConfig = {
+    source: opts.source,
+    demo: raw.demo,
+    stateDir: resolveStateDir(raw.state_dir, opts),
+    width: raw.width,
+    schedule: { intervalMs: raw.schedule.interval, jitterMs: raw.schedule.jitter, tickOnStart: raw.schedule.tick_on_start },
+    sessions: { killGraceMs: raw.sessions.kill_grace, drainGraceMs: raw.sessions.drain_grace },
+    claims: { laneTtlMs: raw.claims.lane_ttl },
+    lanes,
+    arms,
+  };
+  return { ok: true, config: deepFreeze(config) };
+}
+
+function crossCheck(raw: RawConfig): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Map<string, number>();
+  raw.lanes.forEach((l, i) => {
+    const first = seen.get(l.name);
+    if (first !== undefined) problems.push({ path: ['lanes', i, 'name'], message: `duplicate lane "${l.name}" (also lanes[${first}])` });
+    else seen.set(l.name, i);
+  });
+  const backends = new Map<string, number>();
+  raw.backends.forEach((b, i) => {
+    const first = backends.get(b.name);
+    if (first !== undefined) problems.push({ path: ['backends', i, 'name'], message: `duplicate backend "${b.name}" (also backends[${first}])` });
+    else backends.set(b.name, i);
+    const models = new Set<string>();
+    b.models.forEach((m, j) => {
+      if (models.has(m.name)) problems.push({ path: ['backends', i, 'models', j, 'name'], message: `duplicate model "${m.name}" in backend "${b.name}"` });
+      models.add(m.name);
+    });
+  });
+  const armIds = raw.backends.flatMap((b) => b.models.map((m) => `${b.name}:${m.name}`));
+  raw.lanes.forEach((l, i) =>
+    l.arms?.forEach((a, j) => {
+      if (!armIds.includes(a)) {
+        problems.push({ path: ['lanes', i, 'arms', j], message: `unknown arm "${a}" (known: ${armIds.join(', ')})` });
+      }
+    }),
+  );
+  const shares = raw.lanes.reduce((sum, l) => sum + (l.target_share ?? 0), 0);
+  if (shares > 1 + 1e-9) {
+    problems.push({ path: ['lanes'], message: `target shares add up to ${Number(shares.toFixed(3))}; together they must not exceed 1` });
+  }
+  if (!raw.lanes.some((l) => l.enabled ?? true)) problems.push({ path: ['lanes'], message: 'every lane is disabled; enable at least one' });
+  return problems;
+}
+
+function resolveStateDir(fromFile: string | undefined, opts: ResolveOptions): string {
+  const chosen = opts.stateDir ?? opts.env.LANEKEEPER_STATE ?? (fromFile ? expandHome(fromFile, opts.env) : undefined);
+  return chosen ? path.resolve(chosen) : defaultStateDir(opts.env);
+}
+
+/** $XDG_STATE_HOME/lanekeeper, or ~/.local/state/lanekeeper. */
+export function defaultStateDir(env: ConfigEnv): string {
+  return path.join(env.XDG_STATE_HOME || path.join(env.HOME ?? '/tmp', '.local', 'state'), 'lanekeeper');
+}
+
+export function expandHome(p: string, env: ConfigEnv): string {
+  if (p === '~' || p.startsWith('~/')) return path.join(env.HOME ?? '/', p.slice(1));
+  return p;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

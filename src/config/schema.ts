@@ -1,0 +1,111 @@
+// The shape of lanekeeper.yaml, checked with zod. Every key is known: an unknown key is an error,
+// so a typo never silently falls back to a default. Durations are parsed to milliseconds here;
+// defaults that depend on other keys are filled in by resolve.ts.
+import { z } from 'zod';
+import { durationProblem, parseDuration } from './duration.js';
+
+/** A duration string ("180s", "65m", "2h") parsed to ms; `fallback` when the key is absent. */
+function duration(fallback: number) {
+  return z
+    .unknown()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return fallback;
+      const ms = parseDuration(value);
+      if (ms === null) {
+        ctx.addIssue({ code: 'custom', message: durationProblem(value), input: value });
+        return z.NEVER;
+      }
+      return ms;
+    });
+}
+
+const NAME = /^[a-z0-9][a-z0-9_-]*$/;
+const name = (what: string) =>
+  z.string().regex(NAME, { message: `${what} must be lowercase letters, digits, "-" or "_", starting with a letter or digit` });
+
+export const PLACEHOLDERS = ['prompt', 'lane', 'session_id', 'model', 'backend', 'arm', 'node', 'state'] as const;
+const PLACEHOLDER = /\{([a-z_]+)\}/g;
+
+/** Text that may hold {placeholders}: only the known ones are allowed. */
+const templated = z.string().superRefine((text, ctx) => {
+  for (const m of text.matchAll(PLACEHOLDER)) {
+    if (!(PLACEHOLDERS as readonly string[]).includes(m[1]!)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown placeholder {${m[1]}} (known: ${PLACEHOLDERS.map((p) => `{${p}}`).join(', ')})`,
+      });
+    }
+  }
+});
+
+const share = z.number().min(0).max(1);
+
+export const laneSchema = z.strictObject({
+  name: name('a lane name'),
+  enabled: z.boolean().optional().default(true),
+  concurrency: z.number().int().min(1).max(64).optional().default(1),
+  cooldown: duration(180_000),
+  respawn: z
+    .strictObject({
+      threshold: share.optional().default(0.65),
+      chain_limit: z.number().int().min(0).max(100).optional().default(1),
+    })
+    .optional()
+    .default({ threshold: 0.65, chain_limit: 1 }),
+  timeout: duration(65 * 60_000),
+  target_share: share.optional(),
+  parallel: z.boolean().optional().default(true),
+  arms: z.array(z.string()).min(1).optional(),
+  prompt: templated.optional(),
+  cwd: templated.optional(),
+});
+
+const modelSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
+    message: 'a model name must be letters, digits, ".", "-" or "_", starting with a letter or digit',
+  }),
+  tier: z.number().int().min(0).max(9).optional(),
+  cost: z.number().min(0).optional(),
+});
+
+export const backendSchema = z.strictObject({
+  name: name('a backend name'),
+  command: z.array(templated).min(1),
+  env: z.record(z.string(), templated).optional().default({}),
+  cwd: templated.optional(),
+  tier: z.number().int().min(0).max(9).optional().default(1),
+  cost: z.number().min(0).optional().default(0),
+  models: z.array(modelSchema).min(1),
+});
+
+export const configSchema = z.strictObject({
+  demo: z.boolean().optional().default(false),
+  state_dir: z.string().min(1).optional(),
+  width: z.number().int().min(1).max(256).optional().default(3),
+  schedule: z
+    .strictObject({
+      interval: duration(30 * 60_000),
+      jitter: duration(120_000),
+      tick_on_start: z.boolean().optional().default(true),
+    })
+    .optional()
+    .default({ interval: 30 * 60_000, jitter: 120_000, tick_on_start: true }),
+  sessions: z
+    .strictObject({
+      kill_grace: duration(30_000),
+      drain_grace: duration(5 * 60_000),
+    })
+    .optional()
+    .default({ kill_grace: 30_000, drain_grace: 5 * 60_000 }),
+  claims: z
+    .strictObject({
+      lane_ttl: duration(120_000),
+    })
+    .optional()
+    .default({ lane_ttl: 120_000 }),
+  lanes: z.array(laneSchema).min(1),
+  backends: z.array(backendSchema).min(1),
+});
+
+export type RawConfig = z.output<typeof configSchema>;

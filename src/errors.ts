@@ -1,0 +1,33 @@
+// Error classes the runtime and the CLI tell apart. Each says what happens when it is seen.
+
+/** A user's configuration is wrong. The CLI prints every problem and exits 2; a reload keeps the old config. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    readonly file: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${file}: ${problems.length === 1 ? problems[0] : `${problems.length} problems`}`);
+  }
+}
+
+/** Bad command-line usage (an unknown flag, a malformed value). The CLI prints it and exits 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** The state directory or its database cannot be used. The CLI prints the path and the cause and exits 2. */
+export class StateDirError extends Error {
+  override name = 'StateDirError';
+  constructor(
+    readonly dir: string,
+    readonly cause_: string,
+  ) {
+    super(`cannot use state directory ${dir}: ${cause_}`);
+  }
+}
+
+/** Messages of errors a user caused; anything else is a bug and keeps its stack trace. */
+export function isUserError(err: unknown): err is ConfigError | UsageError | StateDirError {
+  return err instanceof ConfigError || err instanceof UsageError || err instanceof StateDirError;
+}

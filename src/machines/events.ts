@@ -1,0 +1,85 @@
+// Every event that enters the runtime. Each one is stamped on the bus (seq, now, and a seed where
+// a decision needs randomness) and journaled before any actor sees it, so a replay of the journal
+// through the machines reproduces every decision.
+import type { Outcome } from '../policy/outcome.js';
+
+export interface Stamp {
+  /** Position in the journal; gapless. */
+  seq: number;
+  /** Milliseconds since the epoch, read by the shell, never by a machine. */
+  now: number;
+  /** 32-bit seed for decisions that need randomness. */
+  seed?: number;
+}
+
+export type Dispatch = 'tick' | 'respawn' | 'manual' | 'operator';
+
+/** A scheduled wake-up asking the selector for work. */
+export interface TickEvent { type: 'TICK'; reason: 'start' | 'timer' | 'manual' }
+/** A deadline (cooldown end, retry) passed. */
+export interface WakeEvent { type: 'WAKE' }
+/** Stop dispatching; let running sessions finish. */
+export interface DrainEvent { type: 'DRAIN'; reason: string }
+
+export interface ClaimGrantedEvent {
+  type: 'CLAIM_GRANTED';
+  laneId: string;
+  sessionId: string;
+  key: string;
+  slot: number;
+  token: number;
+  expiresAt: number;
+}
+export interface ClaimDeniedEvent {
+  type: 'CLAIM_DENIED';
+  laneId: string;
+  sessionId: string;
+  key: string;
+  holder: string | null;
+  expiresAt: number | null;
+  reason: string;
+}
+/** A held claim could not be renewed: someone else may hold it now. */
+export interface ClaimLostEvent { type: 'CLAIM_LOST'; laneId: string; sessionId: string; key: string; reason: string }
+
+export interface SessionStartedEvent { type: 'SESSION_STARTED'; laneId: string; sessionId: string; pid: number; arm: string }
+export interface SessionExitedEvent {
+  type: 'SESSION_EXITED';
+  laneId: string;
+  sessionId: string;
+  exitCode: number | null;
+  signal: string | null;
+  outcome: Outcome;
+  durationMs: number;
+  reason: string | null;
+}
+export interface SessionGradedEvent {
+  type: 'SESSION_GRADED';
+  laneId: string;
+  sessionId: string;
+  grade: number | null;
+  source: 'session' | 'default' | 'none';
+  dimensions: Record<string, number> | null;
+}
+/** A grade file that could not be used; the session stays ungraded and the reason is kept. */
+export interface GradeRejectedEvent { type: 'GRADE_REJECTED'; laneId: string; sessionId: string; reason: string }
+
+export type BusEvent =
+  | TickEvent
+  | WakeEvent
+  | DrainEvent
+  | ClaimGrantedEvent
+  | ClaimDeniedEvent
+  | ClaimLostEvent
+  | SessionStartedEvent
+  | SessionExitedEvent
+  | SessionGradedEvent
+  | GradeRejectedEvent;
+
+export type StampedEvent = BusEvent & Stamp;
+
+/** Event types whose handling draws random numbers, so the bus stamps them with a seed. */
+export const SEEDED_EVENTS: ReadonlySet<BusEvent['type']> = new Set(['TICK', 'CLAIM_GRANTED']);
+
+/** Events addressed to one lane actor. */
+export type LaneAddressed = Extract<StampedEvent, { laneId: string }>;

@@ -1,0 +1,116 @@
+/*
+ * Fleet machine: the root actor. It owns the selector and one lane actor per lane slot, each
+ * registered in the system under its lane id ("code", or "code.2" for a second slot).
+ *
+ *   active   --TICK-->   lanes see the tick first (deadlines), then the selector plans the tick
+ *            --WAKE-->   lanes check their deadlines
+ *            --lane events (claims, session start/exit, grades)--> the lane they name
+ *            --LANE_DENIED (from a lane)--> the selector pivots within the tick
+ *            --DRAIN-->  draining: lanes stop starting sessions; ticks plan nothing
+ *   draining --(same routing; no SELECT)
+ *
+ * Events for a lane id that is not configured are ignored here; the shell records them.
+ */
+import { enqueueActions, sendTo, setup } from 'xstate';
+import type { LaneConfig } from '../config/types.js';
+import type { StampedEvent } from './events.js';
+import { laneMachine, type LaneDeniedEvent, type LaneInput } from './lane.js';
+import { selectorMachine, type LaneSpec } from './selector.js';
+
+export interface FleetInput {
+  width: number;
+  lanes: readonly LaneConfig[];
+}
+
+export interface FleetContext {
+  width: number;
+  slots: readonly (LaneSpec & { input: LaneInput })[];
+}
+
+export type FleetEvent = StampedEvent | LaneDeniedEvent;
+
+/** Lane ids of a lane's slots: "code" for one slot; "code", "code.2", … for more. */
+export function laneIds(lane: LaneConfig): string[] {
+  return Array.from({ length: lane.concurrency }, (_, i) => (i === 0 ? lane.name : `${lane.name}.${i + 1}`));
+}
+
+export function slotsOf(lanes: readonly LaneConfig[]): FleetContext['slots'] {
+  return lanes.flatMap((l) =>
+    laneIds(l).map((laneId, i) => ({
+      laneId,
+      lane: l.name,
+      enabled: l.enabled,
+      parallel: l.parallel,
+      input: {
+        laneId,
+        lane: l.name,
+        slot: i + 1,
+        concurrency: l.concurrency,
+        cooldownMs: l.cooldownMs,
+        respawnThreshold: l.respawnThreshold,
+        chainLimit: l.chainLimit,
+        timeoutMs: l.timeoutMs,
+        arms: l.arms,
+      },
+    })),
+  );
+}
+
+const LANE_EVENTS = ['CLAIM_GRANTED', 'CLAIM_DENIED', 'CLAIM_LOST', 'SESSION_STARTED', 'SESSION_EXITED', 'SESSION_GRADED', 'GRADE_REJECTED'] as const;
+
+export const fleetMachine = setup({
+  types: {
+    context: {} as FleetContext,
+    input: {} as FleetInput,
+    events: {} as FleetEvent,
+  },
+  actors: { lane: laneMachine, selector: selectorMachine },
+  actions: {
+    toAllLanes: enqueueActions(({ context, event, system, enqueue }) => {
+      for (const s of context.slots) enqueue.sendTo(system.get(s.laneId), event);
+    }),
+    toNamedLane: enqueueActions(({ event, system, enqueue }) => {
+      const target = 'laneId' in event ? system.get(event.laneId) : undefined;
+      if (target) enqueue.sendTo(target, event);
+    }),
+    select: sendTo('selector', ({ event }) => {
+      const e = event as StampedEvent;
+      return { type: 'SELECT' as const, seq: e.seq, now: e.now, seed: e.seed ?? 0 };
+    }),
+  },
+}).createMachine({
+  id: 'fleet',
+  context: ({ input }) => ({ width: input.width, slots: slotsOf(input.lanes) }),
+  entry: enqueueActions(({ context, enqueue }) => {
+    enqueue.spawnChild('selector', {
+      id: 'selector',
+      systemId: 'selector',
+      input: { width: context.width, lanes: context.slots.map(({ input: _input, ...spec }) => spec) },
+    });
+    for (const s of context.slots) enqueue.spawnChild('lane', { id: s.laneId, systemId: s.laneId, input: s.input });
+  }),
+  initial: 'active',
+  on: {
+    WAKE: { actions: 'toAllLanes' },
+    ...Object.fromEntries(LANE_EVENTS.map((t) => [t, { actions: 'toNamedLane' }])),
+  },
+  states: {
+    active: {
+      on: {
+        TICK: { actions: ['toAllLanes', 'select'] },
+        LANE_DENIED: {
+          actions: sendTo('selector', ({ event }) => {
+            const e = event as LaneDeniedEvent;
+            return { type: 'PIVOT' as const, seq: e.seq, now: e.now, tickSeq: e.tickSeq, laneId: e.laneId };
+          }),
+        },
+        DRAIN: { target: 'draining', actions: 'toAllLanes' },
+      },
+    },
+    draining: {
+      on: {
+        TICK: { actions: 'toAllLanes' },
+      },
+    },
+  },
+});

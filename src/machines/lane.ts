@@ -1,0 +1,341 @@
+/*
+ * Lane machine: one actor per lane slot (a lane with concurrency 2 has two).
+ *
+ *   idle      --DISPATCH-->        claiming   (a new session id; ask the store for the lane slot)
+ *   claiming  --CLAIM_GRANTED-->   running    (the arm is chosen here, from the event's seed)
+ *             --CLAIM_GRANTED-->   waiting    (no arm is eligible: the slot is given back, retry later)
+ *             --CLAIM_DENIED-->    idle       (the parent is told, so the selector can pivot)
+ *   running   .session --SESSION_EXITED--> .grading (the slot is released at once)
+ *             .grading --SESSION_GRADED--> cooldown
+ *   cooldown  --deadline passed--> respawn  if grade >= threshold and the chain is below its limit
+ *             --deadline passed--> idle     otherwise
+ *   respawn   --(at once)-->       claiming  (dispatch "respawn", parent = the session before)
+ *   waiting   --deadline passed--> idle
+ *
+ * Rules: no clock, no randomness but the stamped seed, no I/O. Deadlines live in context and are
+ * checked against the `now` of whatever event arrives (TICK, WAKE, or the event that set them);
+ * the shell schedules a WAKE at the earliest deadline. Side effects are named intents.
+ * While draining, a lane starts nothing: a late grant is given back and no respawn follows.
+ */
+import { and, assign, not, sendParent, setup } from 'xstate';
+import { deriveSeed, pickOne, rngFromSeed } from '../policy/prng.js';
+import type {
+  ClaimDeniedEvent,
+  ClaimGrantedEvent,
+  Dispatch,
+  DrainEvent,
+  SessionExitedEvent,
+  SessionGradedEvent,
+  Stamp,
+  TickEvent,
+  WakeEvent,
+  ClaimLostEvent,
+  GradeRejectedEvent,
+  SessionStartedEvent,
+} from './events.js';
+import type { LaneNoteIntent, ReleaseClaimIntent, RequestClaimIntent, StartSessionIntent } from './intents.js';
+import type { Outcome } from '../policy/outcome.js';
+
+/** How long a lane with no eligible arm waits before it may be dispatched again. */
+export const NO_ARM_RETRY_MS = 10 * 60_000;
+
+export interface LaneInput {
+  laneId: string;
+  lane: string;
+  slot: number;
+  concurrency: number;
+  cooldownMs: number;
+  respawnThreshold: number;
+  chainLimit: number;
+  timeoutMs: number;
+  arms: readonly string[];
+}
+
+export interface LaneContext extends LaneInput {
+  sessionId: string | null;
+  dispatch: Dispatch;
+  parent: string | null;
+  chain: number;
+  /** The tick that dispatched the current session, so a denial can pivot within that tick. */
+  tickSeq: number | null;
+  claim: { key: string; token: number } | null;
+  arm: string | null;
+  outcome: Outcome | null;
+  grade: number | null;
+  deadline: number | null;
+  draining: boolean;
+}
+
+/** Sent by the selector to an idle lane. */
+export interface DispatchEvent extends Stamp {
+  type: 'DISPATCH';
+  dispatch: Dispatch;
+  tickSeq: number | null;
+}
+
+export type LaneEvent =
+  | DispatchEvent
+  | ((
+      | TickEvent
+      | WakeEvent
+      | DrainEvent
+      | ClaimGrantedEvent
+      | ClaimDeniedEvent
+      | ClaimLostEvent
+      | SessionStartedEvent
+      | SessionExitedEvent
+      | SessionGradedEvent
+      | GradeRejectedEvent
+    ) &
+      Stamp);
+
+/** What a lane tells its parent when its claim was denied. */
+export interface LaneDeniedEvent extends Stamp {
+  type: 'LANE_DENIED';
+  laneId: string;
+  tickSeq: number | null;
+}
+
+export const laneKey = (lane: string) => `lane:${lane}`;
+
+/** Fields of a fresh session, from the event that starts it. */
+function newSession(laneId: string, seq: number) {
+  return { sessionId: `${laneId}-${seq}`, claim: null, arm: null, outcome: null, grade: null, deadline: null };
+}
+
+export const laneMachine = setup({
+  types: {
+    context: {} as LaneContext,
+    input: {} as LaneInput,
+    events: {} as LaneEvent,
+  },
+  actions: {
+    requestClaim: (_, _params: RequestClaimIntent) => {},
+    releaseClaim: (_, _params: ReleaseClaimIntent) => {},
+    startSession: (_, _params: StartSessionIntent) => {},
+    laneNote: (_, _params: LaneNoteIntent) => {},
+    tellParentDenied: sendParent(({ context, event }): LaneDeniedEvent => ({
+      type: 'LANE_DENIED',
+      laneId: context.laneId,
+      tickSeq: context.tickSeq,
+      seq: event.seq,
+      now: event.now,
+    })),
+  },
+  guards: {
+    forThisSession: ({ context, event }) => 'sessionId' in event && event.sessionId === context.sessionId,
+    draining: ({ context }) => context.draining,
+    deadlinePassed: ({ context, event }) => context.deadline !== null && event.now >= context.deadline,
+    earnsRespawn: ({ context }) =>
+      !context.draining && context.grade !== null && context.grade >= context.respawnThreshold && context.chain < context.chainLimit,
+  },
+}).createMachine({
+  id: 'lane',
+  context: ({ input }) => ({
+    ...input,
+    sessionId: null,
+    dispatch: 'tick',
+    parent: null,
+    chain: 0,
+    tickSeq: null,
+    claim: null,
+    arm: null,
+    outcome: null,
+    grade: null,
+    deadline: null,
+    draining: false,
+  }),
+  initial: 'idle',
+  on: {
+    DRAIN: { actions: assign({ draining: true }) },
+  },
+  states: {
+    idle: {
+      on: {
+        DISPATCH: {
+          guard: not('draining'),
+          target: 'claiming',
+          actions: assign(({ context, event }) => ({
+            ...newSession(context.laneId, event.seq),
+            dispatch: event.dispatch,
+            tickSeq: event.tickSeq,
+            parent: null,
+            chain: 0,
+          })),
+        },
+      },
+    },
+    claiming: {
+      entry: {
+        type: 'requestClaim',
+        params: ({ context }) => ({
+          type: 'requestClaim' as const,
+          laneId: context.laneId,
+          lane: context.lane,
+          sessionId: context.sessionId!,
+          key: laneKey(context.lane),
+          slots: context.concurrency,
+        }),
+      },
+      on: {
+        CLAIM_GRANTED: [
+          {
+            // Granted after the drain began: give the slot straight back.
+            guard: and(['forThisSession', 'draining']),
+            target: 'idle',
+            actions: [
+              {
+                type: 'releaseClaim',
+                params: ({ context, event }) => ({ type: 'releaseClaim' as const, laneId: context.laneId, sessionId: context.sessionId!, key: event.key, token: event.token }),
+              },
+              { type: 'laneNote', params: ({ context }) => ({ type: 'laneNote' as const, laneId: context.laneId, note: 'drained' as const, detail: { sessionId: context.sessionId } }) },
+            ],
+          },
+          {
+            guard: and(['forThisSession', ({ context }) => context.arms.length > 0]),
+            target: 'running',
+            actions: assign(({ context, event }) => ({
+              claim: { key: event.key, token: event.token },
+              arm: pickOne(context.arms, rngFromSeed(deriveSeed(event.seed ?? 0, `arm:${context.laneId}`)))!,
+            })),
+          },
+          {
+            // No arm can run this lane now: give the slot back and retry later.
+            guard: 'forThisSession',
+            target: 'waiting',
+            actions: [
+              {
+                type: 'releaseClaim',
+                params: ({ context, event }) => ({ type: 'releaseClaim' as const, laneId: context.laneId, sessionId: context.sessionId!, key: event.key, token: event.token }),
+              },
+              assign(({ event }) => ({ deadline: event.now + NO_ARM_RETRY_MS })),
+              {
+                type: 'laneNote',
+                params: ({ context }) => ({ type: 'laneNote' as const, laneId: context.laneId, note: 'no_arm' as const, detail: { until: context.deadline } }),
+              },
+            ],
+          },
+        ],
+        CLAIM_DENIED: {
+          guard: 'forThisSession',
+          target: 'idle',
+          actions: [
+            {
+              type: 'laneNote',
+              params: ({ context, event }) => ({
+                type: 'laneNote' as const,
+                laneId: context.laneId,
+                note: 'denied' as const,
+                detail: { sessionId: context.sessionId, holder: event.holder, reason: event.reason },
+              }),
+            },
+            'tellParentDenied',
+          ],
+        },
+      },
+    },
+    running: {
+      initial: 'session',
+      entry: {
+        type: 'startSession',
+        params: ({ context }) => ({
+          type: 'startSession' as const,
+          laneId: context.laneId,
+          lane: context.lane,
+          sessionId: context.sessionId!,
+          arm: context.arm!,
+          dispatch: context.dispatch,
+          parent: context.parent,
+          chain: context.chain,
+          claim: context.claim!,
+          timeoutMs: context.timeoutMs,
+        }),
+      },
+      states: {
+        session: {
+          on: {
+            SESSION_EXITED: {
+              guard: 'forThisSession',
+              target: 'grading',
+              actions: [
+                assign(({ event }) => ({ outcome: event.outcome })),
+                {
+                  type: 'releaseClaim',
+                  params: ({ context }) => ({
+                    type: 'releaseClaim' as const,
+                    laneId: context.laneId,
+                    sessionId: context.sessionId!,
+                    key: context.claim!.key,
+                    token: context.claim!.token,
+                  }),
+                },
+              ],
+            },
+          },
+        },
+        grading: {
+          on: {
+            SESSION_GRADED: {
+              guard: 'forThisSession',
+              target: '#lane.cooldown',
+              actions: assign(({ context, event }) => ({ grade: event.grade, deadline: event.now + context.cooldownMs })),
+            },
+          },
+        },
+      },
+    },
+    cooldown: {
+      entry: {
+        type: 'laneNote',
+        params: ({ context }) => ({
+          type: 'laneNote' as const,
+          laneId: context.laneId,
+          note: 'cooldown' as const,
+          detail: { sessionId: context.sessionId, until: context.deadline, grade: context.grade },
+        }),
+      },
+      // A zero cooldown ends on the event that started it.
+      always: [
+        { guard: and(['deadlinePassed', 'earnsRespawn']), target: 'respawn' },
+        { guard: 'deadlinePassed', target: 'idle', actions: assign({ deadline: null }) },
+      ],
+      on: {
+        TICK: [
+          { guard: and(['deadlinePassed', 'earnsRespawn']), target: 'respawn' },
+          { guard: 'deadlinePassed', target: 'idle', actions: assign({ deadline: null }) },
+        ],
+        WAKE: [
+          { guard: and(['deadlinePassed', 'earnsRespawn']), target: 'respawn' },
+          { guard: 'deadlinePassed', target: 'idle', actions: assign({ deadline: null }) },
+        ],
+      },
+    },
+    respawn: {
+      entry: [
+        assign(({ context, event }) => ({
+          ...newSession(context.laneId, event.seq),
+          dispatch: 'respawn' as const,
+          parent: context.sessionId,
+          chain: context.chain + 1,
+          tickSeq: null,
+        })),
+        {
+          type: 'laneNote',
+          params: ({ context }) => ({
+            type: 'laneNote' as const,
+            laneId: context.laneId,
+            note: 'respawn' as const,
+            detail: { sessionId: context.sessionId, parent: context.parent, chain: context.chain, chainLimit: context.chainLimit },
+          }),
+        },
+      ],
+      always: 'claiming',
+    },
+    waiting: {
+      on: {
+        TICK: { guard: 'deadlinePassed', target: 'idle', actions: assign({ deadline: null }) },
+        WAKE: { guard: 'deadlinePassed', target: 'idle', actions: assign({ deadline: null }) },
+      },
+    },
+  },
+});

@@ -1,0 +1,89 @@
+// Hosts the fleet actor: binds the machines' named actions to one intent sink, delivers stamped
+// events one at a time and hands back the intents each produced. The running service executes
+// those intents through adapters; replay only compares them. Nothing here does I/O.
+import { createActor, type Actor } from 'xstate';
+import type { LaneConfig } from '../config/types.js';
+import type { StampedEvent } from '../machines/events.js';
+import { fleetMachine, slotsOf } from '../machines/fleet.js';
+import type { Intent } from '../machines/intents.js';
+import { laneMachine, type LaneContext } from '../machines/lane.js';
+import { selectorMachine, topState } from '../machines/selector.js';
+
+export interface LaneStatus {
+  laneId: string;
+  lane: string;
+  slot: number;
+  /** Top-level state: idle, claiming, running, cooldown, respawn, waiting. */
+  state: string;
+  /** Full state path, e.g. running.grading. */
+  path: string;
+  context: LaneContext;
+}
+
+export class FleetHost {
+  private readonly actor: Actor<typeof fleetMachine>;
+  private pending: Intent[] = [];
+  private failure: unknown = null;
+  readonly laneIds: string[];
+
+  constructor(opts: { width: number; lanes: readonly LaneConfig[] }) {
+    const sink = (_: unknown, intent: Intent) => {
+      this.pending.push(intent);
+    };
+    const machine = fleetMachine.provide({
+      actors: {
+        lane: laneMachine.provide({ actions: { requestClaim: sink, releaseClaim: sink, startSession: sink, laneNote: sink } }),
+        selector: selectorMachine.provide({ actions: { recordDecision: sink } }),
+      },
+    });
+    this.laneIds = slotsOf(opts.lanes).map((s) => s.laneId);
+    this.actor = createActor(machine, { input: { width: opts.width, lanes: opts.lanes } });
+    this.actor.subscribe({ error: (err) => (this.failure = err) });
+    this.actor.start();
+    this.pending = [];
+  }
+
+  /** Delivers one event; returns the intents it produced, in order. */
+  deliver(event: StampedEvent): Intent[] {
+    this.actor.send(event);
+    if (this.failure) throw this.failure;
+    const out = this.pending;
+    this.pending = [];
+    return out;
+  }
+
+  lanes(): LaneStatus[] {
+    const children = this.actor.getSnapshot().children as Record<string, { getSnapshot(): { value: unknown; context: LaneContext } } | undefined>;
+    return this.laneIds.map((id) => {
+      const snap = children[id]!.getSnapshot();
+      return {
+        laneId: id,
+        lane: snap.context.lane,
+        slot: snap.context.slot,
+        state: topState(snap.value),
+        path: statePath(snap.value),
+        context: snap.context,
+      };
+    });
+  }
+
+  /** The earliest deadline any lane waits for, or null. */
+  nextDeadline(): number | null {
+    let min: number | null = null;
+    for (const l of this.lanes()) {
+      const d = l.context.deadline;
+      if (d !== null && (l.state === 'cooldown' || l.state === 'waiting') && (min === null || d < min)) min = d;
+    }
+    return min;
+  }
+
+  stop(): void {
+    this.actor.stop();
+  }
+}
+
+function statePath(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const [k, v] = Object.entries(value as Record<string, unknown>)[0]!;
+  return `${k}.${statePath(v)}`;
+}

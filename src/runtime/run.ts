@@ -1,0 +1,156 @@
+// The running service: store, bus, fleet actor, adapters, wired together. Events flow
+//   sources → bus (stamp, journal) → fleet actor → intents → adapters → events → bus …
+// one event at a time. Stopping drains: no new sessions, running ones get the drain grace, then
+// their process groups are killed; every exit and grade is journaled before the store closes.
+import { randomBytes } from 'node:crypto';
+import { concatMap, Subject, takeUntil } from 'rxjs';
+import type { Logger } from 'pino';
+import type { Store } from '../adapters/store/ports.js';
+import type { ResolvedConfig } from '../config/types.js';
+import { prepareDemoRepos } from '../demo/prepare.js';
+import type { StampedEvent } from '../machines/events.js';
+import { createBus } from '../streams/bus.js';
+import { ticks } from '../streams/ticks.js';
+import { wakeups } from '../streams/wakeups.js';
+import { formatDuration } from '../config/duration.js';
+import { EffectRunner } from './effects.js';
+import { FleetHost, type LaneStatus } from './host.js';
+import { SessionSupervisor } from './sessions.js';
+import { summarize, type LaneSummary } from './summary.js';
+
+export interface RuntimeOptions {
+  config: ResolvedConfig;
+  store: Store;
+  log: Logger;
+  baseEnv: Readonly<Record<string, string | undefined>>;
+  clock?: () => number;
+}
+
+export interface Runtime {
+  /** Begin the drain; safe to call more than once (a second call stops sessions at once). */
+  stop(reason: string): void;
+  /** Resolves after the drain with the summary of the sessions this run started. */
+  readonly finished: Promise<LaneSummary[]>;
+}
+
+const randomSeed = () => randomBytes(4).readUInt32LE(0);
+
+export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  const { config, store, log } = opts;
+  const clock = opts.clock ?? Date.now;
+  const startedAt = clock();
+  if (config.demo) await prepareDemoRepos(config);
+  const swept = await store.claims.sweep();
+  if (swept) log.info(`released ${swept} expired claim${swept === 1 ? '' : 's'} left by an earlier run`);
+
+  const host = new FleetHost({ width: config.width, lanes: config.lanes });
+  await store.lanes.retain(host.laneIds);
+  const wake = wakeups(clock);
+  const stopTicks$ = new Subject<void>();
+  const closed$ = new Subject<void>();
+  const bus = createBus({
+    journal: store.journal,
+    lastSeq: await store.journal.lastSeq(),
+    clock,
+    seed: randomSeed,
+    sources: [ticks(config.schedule).pipe(takeUntil(stopTicks$)), wake.events$],
+    until: closed$,
+  });
+  const supervisor = new SessionSupervisor({ config, store, log, baseEnv: opts.baseEnv, emit: bus.push, clock });
+  const effects = new EffectRunner({ config, store, log, supervisor, push: bus.push });
+
+  let previous = new Map<string, string>();
+  for (const l of host.lanes()) {
+    previous.set(l.laneId, l.path);
+    await store.lanes.set({ lane_id: l.laneId, lane: l.lane, slot: l.slot, state: l.state, since: startedAt, session: null });
+  }
+  let scheduled: number | null = null;
+
+  const handle = async (event: StampedEvent) => {
+    const intents = host.deliver(event);
+    await store.journal.recordEffects(event.seq, intents);
+    logEvent(log, event);
+    for (const intent of intents) effects.run(intent, event);
+    const lanes = host.lanes();
+    const now = new Map<string, string>();
+    for (const l of lanes) {
+      now.set(l.laneId, l.path);
+      if (previous.get(l.laneId) !== l.path) {
+        log.debug({ lane: l.laneId }, `${previous.get(l.laneId)} → ${l.path}`);
+        await store.lanes.set({ lane_id: l.laneId, lane: l.lane, slot: l.slot, state: l.state, since: event.now, session: activeSession(l) });
+      }
+    }
+    previous = now;
+    const deadline = host.nextDeadline();
+    if (deadline !== scheduled || event.type === 'WAKE') wake.setDeadline((scheduled = deadline));
+  };
+
+  const pipelineDone = new Promise<void>((resolve, reject) => {
+    bus.events$.pipe(concatMap(handle)).subscribe({ complete: resolve, error: reject });
+  });
+
+  let stopping = 0;
+  let beginDrain!: () => void;
+  const drainStarted = new Promise<void>((resolve) => (beginDrain = resolve));
+
+  const finished = (async () => {
+    await drainStarted;
+    const graceTimer = setTimeout(() => {
+      if (supervisor.running) log.warn(`drain grace of ${formatDuration(config.sessions.drainGraceMs)} over: stopping ${supervisor.running} session(s)`);
+      supervisor.stopAll('drain grace over');
+    }, config.sessions.drainGraceMs);
+    await supervisor.settled();
+    clearTimeout(graceTimer);
+    await effects.settled();
+    closed$.next();
+    wake.close();
+    await pipelineDone;
+    await effects.settled();
+    host.stop();
+    return summarize(await store.sessions.list({ since: startedAt }));
+  })();
+
+  return {
+    stop(reason) {
+      stopping++;
+      if (stopping === 1) {
+        log.info(`stopping (${reason}): no new sessions; ${supervisor.running} running session(s) get up to ${formatDuration(config.sessions.drainGraceMs)}`);
+        stopTicks$.next();
+        bus.push({ type: 'DRAIN', reason });
+        beginDrain();
+      } else if (stopping === 2) {
+        log.warn(`stopping now (${reason}): terminating ${supervisor.running} session(s)`);
+        supervisor.stopAll(reason);
+      }
+    },
+    finished,
+  };
+}
+
+function activeSession(l: LaneStatus): string | null {
+  return l.state === 'claiming' || l.state === 'running' ? l.context.sessionId : null;
+}
+
+function logEvent(log: Logger, e: StampedEvent): void {
+  switch (e.type) {
+    case 'SESSION_STARTED':
+      log.child({ lane: e.laneId }).info(`${e.sessionId} started on ${e.arm} (pid ${e.pid})`);
+      break;
+    case 'SESSION_EXITED': {
+      const how = e.exitCode !== null ? `exit ${e.exitCode}` : e.signal ? `signal ${e.signal}` : 'did not run';
+      log.child({ lane: e.laneId }).info(`${e.sessionId} ended after ${formatDuration(e.durationMs)}: ${how} → ${e.outcome}${e.reason ? ` (${e.reason})` : ''}`);
+      break;
+    }
+    case 'SESSION_GRADED':
+      log.child({ lane: e.laneId }).info(`${e.sessionId} graded ${e.grade === null ? 'none' : e.grade.toFixed(2)} (${e.source})`);
+      break;
+    case 'GRADE_REJECTED':
+      log.child({ lane: e.laneId }).warn(`${e.sessionId}: grade rejected: ${e.reason}`);
+      break;
+    case 'CLAIM_LOST':
+      log.child({ lane: e.laneId }).warn(`${e.sessionId} lost its claim on ${e.key}: ${e.reason}`);
+      break;
+    default:
+      log.debug({ event: e }, e.type);
+  }
+}

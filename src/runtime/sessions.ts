@@ -1,0 +1,200 @@
+// The session supervisor: turns a startSession intent into a real process and its results into
+// bus events (SESSION_STARTED, SESSION_EXITED, then GRADE_REJECTED? and SESSION_GRADED). It keeps
+// the session's lane claim alive while the process runs and records the session in the store.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { gitHead, workEvidence } from '../adapters/process/git.js';
+import { readGradeFile } from '../adapters/process/grade-file.js';
+import { runSession, type RunHandle } from '../adapters/process/runner.js';
+import type { Store } from '../adapters/store/ports.js';
+import { expandTemplate, type TemplateVars } from '../config/template.js';
+import type { ArmConfig, ResolvedConfig } from '../config/types.js';
+import type { BusEvent } from '../machines/events.js';
+import type { StartSessionIntent } from '../machines/intents.js';
+import { classifyExit, DEFAULT_GRADES } from '../policy/outcome.js';
+
+export interface SupervisorDeps {
+  config: ResolvedConfig;
+  store: Store;
+  log: Logger;
+  /** The environment sessions inherit (the runtime's own, passed in by the CLI). */
+  baseEnv: Readonly<Record<string, string | undefined>>;
+  emit: (event: BusEvent) => void;
+  clock?: () => number;
+}
+
+interface Live {
+  handle: RunHandle | null;
+  done: Promise<void>;
+}
+
+export class SessionSupervisor {
+  private readonly live = new Map<string, Live>();
+  private readonly clock: () => number;
+  private stopping: string | null = null;
+
+  constructor(private readonly deps: SupervisorDeps) {
+    this.clock = deps.clock ?? Date.now;
+  }
+
+  get running(): number {
+    return this.live.size;
+  }
+
+  start(intent: StartSessionIntent): void {
+    const { config, store, emit } = this.deps;
+    const lane = config.lanes.find((l) => l.name === intent.lane)!;
+    const arm = config.arms.find((a) => a.id === intent.arm)!;
+    const dir = path.join(config.stateDir, 'sessions', intent.sessionId);
+    mkdirSync(dir, { recursive: true });
+    const logPath = path.join(dir, 'output.log');
+    const gradePath = path.join(dir, 'grade.json');
+    const vars = templateVars(config, arm, intent);
+    vars.prompt = expandTemplate(lane.prompt, vars);
+    const cwd = path.resolve(config.stateDir, expandTemplate(lane.cwd ?? arm.cwd ?? config.stateDir, vars));
+    const log = this.deps.log.child({ lane: intent.lane, session: intent.sessionId });
+
+    const entry: Live = { handle: null, done: Promise.resolve() };
+    this.live.set(intent.sessionId, entry);
+    entry.done = (async () => {
+      await store.sessions.insert({
+        id: intent.sessionId,
+        lane: intent.lane,
+        lane_id: intent.laneId,
+        arm: intent.arm,
+        dispatch: intent.dispatch,
+        parent: intent.parent,
+        started_at: this.clock(),
+        log_path: logPath,
+      });
+      const before = await gitHead(cwd).catch(() => null);
+      const handle = this.stopping ? stoppedBeforeStart(this.stopping, this.clock) : runSession(
+        {
+          argv: arm.command.map((part) => expandTemplate(part, vars)),
+          cwd,
+          env: this.sessionEnv(arm, intent, vars, gradePath),
+          logPath,
+          timeoutMs: intent.timeoutMs,
+          killGraceMs: config.sessions.killGraceMs,
+        },
+        this.clock,
+      );
+      entry.handle = handle;
+      const renew = setInterval(() => void this.renewClaim(intent), Math.max(1000, Math.floor(config.claims.laneTtlMs / 3)));
+      if (handle.pid !== null) {
+        await store.sessions.update(intent.sessionId, { pid: handle.pid });
+        emit({ type: 'SESSION_STARTED', laneId: intent.laneId, sessionId: intent.sessionId, pid: handle.pid, arm: intent.arm });
+      }
+      const result = await handle.exited;
+      clearInterval(renew);
+      const after = result.spawnError ? null : await gitHead(cwd).catch(() => null);
+      const outcome = classifyExit({ ...result, work: workEvidence(before, after) });
+      const reason = result.spawnError ?? (result.timedOut ? `killed at its time limit${result.killed ? ' (ignored SIGTERM; SIGKILL)' : ''}` : null);
+      await store.sessions.update(intent.sessionId, {
+        ended_at: result.endedAt,
+        exit_code: result.exitCode,
+        signal: result.signal,
+        outcome,
+        reason,
+      });
+      emit({
+        type: 'SESSION_EXITED',
+        laneId: intent.laneId,
+        sessionId: intent.sessionId,
+        exitCode: result.exitCode,
+        signal: result.signal,
+        outcome,
+        durationMs: result.endedAt - result.startedAt,
+        reason,
+      });
+      await this.grade(intent, gradePath, outcome, log);
+      await handle.gone;
+    })()
+      .catch((err: unknown) => {
+      // A store or file-system failure around one session must not take the runtime down;
+      // the session is closed with the reason so its lane moves on.
+        log.error({ err }, 'session supervision failed');
+        const reason = `supervision failed: ${(err as Error).message}`;
+        emit({ type: 'SESSION_EXITED', laneId: intent.laneId, sessionId: intent.sessionId, exitCode: null, signal: null, outcome: 'unknown', durationMs: 0, reason });
+        emit({ type: 'SESSION_GRADED', laneId: intent.laneId, sessionId: intent.sessionId, grade: null, source: 'none', dimensions: null });
+      })
+      .finally(() => this.live.delete(intent.sessionId));
+  }
+
+  private async grade(intent: StartSessionIntent, gradePath: string, outcome: ReturnType<typeof classifyExit>, log: Logger): Promise<void> {
+    const { store, emit } = this.deps;
+    const read = await readGradeFile(gradePath);
+    let grade: number | null;
+    let source: 'session' | 'default' | 'none';
+    let dimensions: Record<string, number> | null = null;
+    if (read.ok === true) {
+      grade = read.grade;
+      dimensions = read.dimensions;
+      source = 'session';
+    } else if (read.ok === 'missing') {
+      grade = DEFAULT_GRADES[outcome];
+      source = grade === null ? 'none' : 'default';
+    } else {
+      log.warn({ reason: read.reason }, 'grade file rejected; the session stays ungraded');
+      emit({ type: 'GRADE_REJECTED', laneId: intent.laneId, sessionId: intent.sessionId, reason: read.reason });
+      grade = null;
+      source = 'none';
+    }
+    await store.sessions.update(intent.sessionId, { grade, grade_source: source, dimensions });
+    emit({ type: 'SESSION_GRADED', laneId: intent.laneId, sessionId: intent.sessionId, grade, source, dimensions });
+  }
+
+  private async renewClaim(intent: StartSessionIntent): Promise<void> {
+    const r = await this.deps.store.claims.renew({ key: intent.claim.key, holder: intent.sessionId, token: intent.claim.token, ttlMs: this.deps.config.claims.laneTtlMs });
+    if (!r.ok) this.deps.emit({ type: 'CLAIM_LOST', laneId: intent.laneId, sessionId: intent.sessionId, key: intent.claim.key, reason: r.reason });
+  }
+
+  private sessionEnv(arm: ArmConfig, intent: StartSessionIntent, vars: TemplateVars, gradePath: string): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(this.deps.baseEnv)) if (v !== undefined) env[k] = v;
+    for (const [k, v] of Object.entries(arm.env)) env[k] = expandTemplate(v, vars);
+    Object.assign(env, {
+      LANEKEEPER_SESSION_ID: intent.sessionId,
+      LANEKEEPER_LANE: intent.lane,
+      LANEKEEPER_ARM: intent.arm,
+      LANEKEEPER_DISPATCH: intent.dispatch,
+      LANEKEEPER_GRADE_FILE: gradePath,
+      LANEKEEPER_CLAIM_KEY: intent.claim.key,
+      LANEKEEPER_CLAIM_TOKEN: String(intent.claim.token),
+      LANEKEEPER_STATE: this.deps.config.stateDir,
+    });
+    if (intent.parent) env.LANEKEEPER_PARENT_SESSION = intent.parent;
+    return env;
+  }
+
+  /** Stop every running session: SIGTERM to each group, SIGKILL after the kill grace. */
+  stopAll(reason: string): void {
+    this.stopping = reason;
+    for (const { handle } of this.live.values()) handle?.stop(reason);
+  }
+
+  /** Resolves when every session has exited, been graded and left no process behind. */
+  async settled(): Promise<void> {
+    while (this.live.size) await Promise.all([...this.live.values()].map((l) => l.done));
+  }
+}
+
+/** A session whose start raced the shutdown: it never runs, and says why. */
+function stoppedBeforeStart(reason: string, clock: () => number): RunHandle {
+  const now = clock();
+  const exited = Promise.resolve({ spawnError: `not started: ${reason}`, exitCode: null, signal: null, timedOut: false, killed: false, startedAt: now, endedAt: now });
+  return { pid: null, exited, gone: Promise.resolve(), stop: () => {} };
+}
+
+function templateVars(config: ResolvedConfig, arm: ArmConfig, intent: StartSessionIntent): TemplateVars {
+  return {
+    lane: intent.lane,
+    session_id: intent.sessionId,
+    model: arm.model,
+    backend: arm.backend,
+    arm: arm.id,
+    node: process.execPath,
+    state: config.stateDir,
+  };
+}
