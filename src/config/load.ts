@@ -43,13 +43,13 @@ export function loadConfig(opts: LoadOptions): ResolvedConfig {
 
 export function parseConfigText(text: string, source: string, opts: Omit<LoadOptions, 'file'>): ResolvedConfig {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
     throw new ConfigError(
       source,
       doc.errors.map((e) => {
         const pos = e.linePos?.[0];
-        return `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}invalid YAML: ${e.message.split('\n')[0]}`;
+        return `${pos ? `line ${pos.line}, column ${pos.col}: ` : ''}invalid YAML: ${e.message.split('\n')[0]!.split(' at line ')[0]}`;
       }),
     );
   }
@@ -80,7 +80,8 @@ function nearestNode(doc: Document, path: readonly (string | number)[]): Ranged 
     const last = path[n - 1];
     if (isMap(parent)) {
       const pair = parent.items.find((it) => isScalar(it.key) && it.key.value === last);
-      if (pair) return ((pair.value as Ranged | null)?.range ? pair.value : pair.key) as Ranged;
+      // A scalar is shown where it stands; a list or mapping at its key, where the user looks.
+      if (pair) return (isScalar(pair.value) ? pair.value : pair.key) as Ranged;
     } else if (isSeq(parent) && typeof last === 'number' && parent.items[last]) {
       return parent.items[last] as Ranged;
     }

@@ -106,7 +106,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     wake.close();
     await pipelineDone;
     await effects.settled();
+    const lanes = host.lanes();
     host.stop();
+    // Nothing runs any more: say so, rather than leave the last states looking live.
+    const end = clock();
+    for (const l of lanes) await store.lanes.set({ lane_id: l.laneId, lane: l.lane, slot: l.slot, state: 'stopped', since: end, session: null });
     return summarize(await store.sessions.list({ since: startedAt }));
   })();
 

@@ -1,0 +1,140 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { demoConfigYaml } from '../../src/config/demo.js';
+import { loadConfig, parseConfigText } from '../../src/config/load.js';
+import { STARTER_CONFIG } from '../../src/config/starter.js';
+import { ConfigError } from '../../src/errors.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+const env = { HOME: '/home/u' };
+const parse = (text: string) => parseConfigText(text, 'lanekeeper.yaml', { env });
+
+const MINIMAL = `
+lanes:
+  - name: code
+backends:
+  - name: claude-code
+    command: [claude, -p, "{prompt}"]
+    models: [{ name: sonnet }]
+`;
+
+function problems(text: string): string[] {
+  try {
+    parse(text);
+  } catch (e) {
+    if (e instanceof ConfigError) return [...e.problems];
+    throw e;
+  }
+  throw new Error('expected the configuration to be rejected');
+}
+
+describe('configuration', () => {
+  test('a minimal file gets every default', () => {
+    const c = parse(MINIMAL);
+    expect(c.width).toBe(3);
+    expect(c.schedule).toEqual({ intervalMs: 30 * 60_000, jitterMs: 120_000, tickOnStart: true });
+    expect(c.lanes[0]).toMatchObject({ name: 'code', enabled: true, concurrency: 1, cooldownMs: 180_000, respawnThreshold: 0.65, chainLimit: 1, timeoutMs: 65 * 60_000, parallel: true, targetShare: null, arms: ['claude-code:sonnet'] });
+    expect(c.arms).toEqual([{ id: 'claude-code:sonnet', backend: 'claude-code', model: 'sonnet', command: ['claude', '-p', '{prompt}'], env: {}, cwd: null, tier: 1, cost: 0 }]);
+    expect(c.stateDir).toBe('/home/u/.local/state/lanekeeper');
+    expect(Object.isFrozen(c.lanes[0])).toBe(true);
+  });
+
+  test('the starter and the demo configurations are valid', () => {
+    expect(parse(STARTER_CONFIG).lanes.map((l) => l.name)).toEqual(['code', 'triage', 'cleanup']);
+    const demo = parse(demoConfigYaml('/x/agent.js'));
+    expect(demo.lanes.map((l) => l.name)).toEqual(['code', 'triage', 'content', 'research', 'infrastructure', 'cleanup']);
+    expect(demo.arms.map((a) => a.id)).toEqual(['sim-fast:small', 'sim-deep:large']);
+    expect(demo.demo).toBe(true);
+  });
+
+  test('durations: "180s", "65m", "2h"; anything else is named precisely', () => {
+    const c = parse(MINIMAL.replace('  - name: code', '  - name: code\n    cooldown: 2h\n    timeout: 65m'));
+    expect(c.lanes[0]!.cooldownMs).toBe(7_200_000);
+    expect(c.lanes[0]!.timeoutMs).toBe(3_900_000);
+    const text = `
+lanes:
+  - name: a
+  - name: b
+  - name: c
+    cooldown: 3 minutes
+backends:
+  - name: x
+    command: [x]
+    models: [{ name: m }]
+`;
+    expect(problems(text)).toEqual(['line 6: lanes[2].cooldown: expected a duration like "180s", got "3 minutes"']);
+  });
+
+  test('every kind of mistake gives its own message with its place', () => {
+    const text = `
+width: 0
+colour: blue
+lanes:
+  - name: Code
+    concurrency: 1.5
+    respawn: { threshold: 1.4 }
+    arms: [nope:nothing]
+    parallel: sometimes
+  - name: triage
+    target_share: 0.7
+  - name: triage
+    target_share: 0.6
+backends:
+  - name: b
+    command: "claude -p"
+    models: []
+  - name: c
+    command: [c, "{promt}"]
+    models: [{ name: m }]
+`;
+    expect(problems(text)).toEqual([
+      'line 2: width: expected at least 1, got 0',
+      'line 5: lanes[0].name: a lane name must be lowercase letters, digits, "-" or "_", starting with a letter or digit, got "Code"',
+      'line 6: lanes[0].concurrency: expected a whole number, got 1.5',
+      'line 7: lanes[0].respawn.threshold: expected at most 1, got 1.4',
+      'line 9: lanes[0].parallel: expected true or false, got "sometimes"',
+      'line 16: backends[0].command: expected a list, got "claude -p"',
+      'line 17: backends[0].models: needs at least 1 entry',
+      'line 19: backends[1].command[1]: unknown placeholder {promt} (known: {prompt}, {lane}, {session_id}, {model}, {backend}, {arm}, {node}, {state})',
+      'line 3: colour: unknown key',
+    ]);
+  });
+
+  test('cross-checks: duplicate names, unknown arms, shares over 1', () => {
+    const text = `
+lanes:
+  - name: code
+    target_share: 0.7
+    arms: [x:nope]
+  - name: code
+    target_share: 0.6
+backends:
+  - name: x
+    command: [x]
+    models: [{ name: m }, { name: m }]
+`;
+    expect(problems(text)).toEqual([
+      'line 6: lanes[1].name: duplicate lane "code" (also lanes[0])',
+      'line 11: backends[0].models[1].name: duplicate model "m" in backend "x"',
+      'line 5: lanes[0].arms[0]: unknown arm "x:nope" (known: x:m, x:m)',
+      'line 2: lanes: target shares add up to 1.3; together they must not exceed 1',
+    ]);
+  });
+
+  test('missing sections and invalid YAML', () => {
+    expect(problems('width: 2\n')).toEqual(['line 1: lanes: required a list is missing', 'line 1: backends: required a list is missing']);
+    expect(problems('lanes: [\n')[0]).toMatch(/^line \d+, column \d+: invalid YAML: /);
+    expect(problems('- a\n- b\n')).toEqual(['the file must hold a mapping of settings (lanes:, backends:, …)']);
+  });
+
+  test('files: missing, unreadable; the state directory: --state beats LANEKEEPER_STATE beats the file', () => {
+    const dir = tmpDir();
+    expect(() => loadConfig({ file: path.join(dir, 'none.yaml'), env })).toThrow(/none\.yaml: cannot read configuration: no such file/);
+    const file = path.join(dir, 'lk.yaml');
+    writeFileSync(file, `state_dir: ~/lk-state\n${MINIMAL}`);
+    expect(loadConfig({ file, env }).stateDir).toBe('/home/u/lk-state');
+    expect(loadConfig({ file, env: { ...env, LANEKEEPER_STATE: '/s/env' } }).stateDir).toBe('/s/env');
+    expect(loadConfig({ file, env: { ...env, LANEKEEPER_STATE: '/s/env' }, stateDir: '/s/flag' }).stateDir).toBe('/s/flag');
+  });
+});

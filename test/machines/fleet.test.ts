@@ -1,0 +1,125 @@
+import { describe, expect, test } from 'vitest';
+import type { LaneConfig } from '../../src/config/types.js';
+import type { StampedEvent } from '../../src/machines/events.js';
+import type { RecordDecisionIntent, RequestClaimIntent } from '../../src/machines/intents.js';
+import { planTick } from '../../src/policy/plan-tick.js';
+import { FleetHost } from '../../src/runtime/host.js';
+
+const lane = (name: string, over: Partial<LaneConfig> = {}): LaneConfig => ({
+  name,
+  enabled: true,
+  concurrency: 1,
+  cooldownMs: 1000,
+  respawnThreshold: 0.65,
+  chainLimit: 1,
+  timeoutMs: 60_000,
+  targetShare: null,
+  parallel: true,
+  arms: ['sim:a'],
+  prompt: '',
+  cwd: null,
+  ...over,
+});
+
+function fleet(lanes: LaneConfig[], width: number) {
+  const host = new FleetHost({ width, lanes });
+  let seq = 0;
+  const send = (e: Omit<StampedEvent, 'seq' | 'now'> & { now?: number }) => host.deliver({ ...e, seq: ++seq, now: e.now ?? 1000 + seq } as StampedEvent);
+  const states = () => Object.fromEntries(host.lanes().map((l) => [l.laneId, l.state]));
+  return { host, send, states };
+}
+
+describe('fleet and selector', () => {
+  test('a tick dispatches at most `width` idle lanes and records why the others were skipped', () => {
+    const f = fleet(['a', 'b', 'c', 'd', 'e'].map((n) => lane(n)), 3);
+    const intents = f.send({ type: 'TICK', reason: 'start', seed: 7 });
+    const decision = intents.find((i) => i.type === 'recordDecision') as RecordDecisionIntent;
+    expect(decision.chosen).toHaveLength(3);
+    expect(decision.skipped.filter((s) => s.reason === 'width reached')).toHaveLength(2);
+    const claims = intents.filter((i) => i.type === 'requestClaim') as RequestClaimIntent[];
+    expect(claims.map((c) => c.laneId).sort()).toEqual([...decision.chosen].sort());
+    expect(Object.values(f.states()).filter((s) => s === 'claiming')).toHaveLength(3);
+  });
+
+  test('the same lane states and seed give the identical decision', () => {
+    const decide = (seed: number) => fleet(['a', 'b', 'c', 'd', 'e', 'f'].map((n) => lane(n)), 2).send({ type: 'TICK', reason: 'timer', seed });
+    expect(decide(99)).toEqual(decide(99));
+    const chosen = new Set([1, 2, 3, 4, 5, 6, 7, 8].map((s) => JSON.stringify((decide(s)[0] as RecordDecisionIntent).chosen)));
+    expect(chosen.size).toBeGreaterThan(1);
+  });
+
+  test('disabled lanes and busy lanes are never dispatched', () => {
+    const f = fleet([lane('a'), lane('b', { enabled: false }), lane('c')], 3);
+    f.send({ type: 'TICK', reason: 'start', seed: 1 });
+    const again = f.send({ type: 'TICK', reason: 'timer', seed: 2 });
+    const d = again.find((i) => i.type === 'recordDecision') as RecordDecisionIntent;
+    expect(d.chosen).toEqual([]);
+    expect(d.skipped).toEqual(expect.arrayContaining([{ laneId: 'b', reason: 'disabled' }, { laneId: 'a', reason: 'claiming' }]));
+  });
+
+  test('a lane that runs alone is never dispatched beside others', () => {
+    for (let seed = 0; seed < 40; seed++) {
+      const f = fleet([lane('a'), lane('b'), lane('cleanup', { parallel: false })], 3);
+      const d = f.send({ type: 'TICK', reason: 'start', seed })[0] as RecordDecisionIntent;
+      if (d.chosen.includes('cleanup')) expect(d.chosen).toEqual(['cleanup']);
+      else expect(d.chosen.sort()).toEqual(['a', 'b']);
+    }
+    // While another lane runs, it waits with its reason.
+    const plan = planTick(
+      [
+        { laneId: 'a', lane: 'a', state: 'running', enabled: true, parallel: true },
+        { laneId: 'cleanup', lane: 'cleanup', state: 'idle', enabled: true, parallel: false },
+      ],
+      3,
+      3,
+    );
+    expect(plan.chosen).toEqual([]);
+    expect(plan.skipped).toContainEqual({ laneId: 'cleanup', reason: 'runs alone; others are running' });
+  });
+
+  test('a denied slot pivots to the next-ranked idle lane of the same tick', () => {
+    const f = fleet(['a', 'b', 'c', 'd'].map((n) => lane(n)), 2);
+    const tick = f.send({ type: 'TICK', reason: 'start', seed: 3 });
+    const d = tick[0] as RecordDecisionIntent;
+    const [denied] = d.chosen;
+    const claim = tick.find((i) => i.type === 'requestClaim' && i.laneId === denied) as RequestClaimIntent;
+    const out = f.send({ type: 'CLAIM_DENIED', laneId: denied!, sessionId: claim.sessionId, key: claim.key, holder: 'someone', expiresAt: 0, reason: 'held' });
+    const pivot = out.find((i) => i.type === 'recordDecision') as RecordDecisionIntent;
+    const expected = d.ranked.map((r) => r.laneId).find((id) => !d.chosen.includes(id));
+    expect(pivot).toMatchObject({ kind: 'pivot', chosen: [expected] });
+    expect(out).toContainEqual(expect.objectContaining({ type: 'requestClaim', laneId: expected }));
+    expect(f.states()[denied!]).toBe('idle');
+  });
+
+  test('a lane with concurrency 2 has two slots that run at once', () => {
+    const f = fleet([lane('code', { concurrency: 2 })], 3);
+    const intents = f.send({ type: 'TICK', reason: 'start', seed: 1 });
+    const claims = intents.filter((i) => i.type === 'requestClaim') as RequestClaimIntent[];
+    expect(claims.map((c) => c.laneId).sort()).toEqual(['code', 'code.2']);
+    expect(new Set(claims.map((c) => c.sessionId)).size).toBe(2);
+    expect(claims.every((c) => c.key === 'lane:code' && c.slots === 2)).toBe(true);
+  });
+
+  test('after DRAIN a tick dispatches nothing', () => {
+    const f = fleet([lane('a'), lane('b')], 2);
+    f.send({ type: 'DRAIN', reason: 'test' });
+    const out = f.send({ type: 'TICK', reason: 'timer', seed: 1 });
+    expect(out).toEqual([]);
+    expect(Object.values(f.states())).toEqual(['idle', 'idle']);
+  });
+
+  test('the deadline the shell must wake for is the earliest cooldown end', () => {
+    const f = fleet([lane('a', { cooldownMs: 5000 }), lane('b', { cooldownMs: 2000 })], 2);
+    const tick = f.send({ type: 'TICK', reason: 'start', seed: 1 });
+    const claims = tick.filter((i) => i.type === 'requestClaim') as RequestClaimIntent[];
+    for (const c of claims) {
+      f.send({ type: 'CLAIM_GRANTED', laneId: c.laneId, sessionId: c.sessionId, key: c.key, slot: 0, token: 1, expiresAt: 0, seed: 1 });
+      f.send({ type: 'SESSION_EXITED', laneId: c.laneId, sessionId: c.sessionId, exitCode: 0, signal: null, outcome: 'noop', durationMs: 1, reason: null });
+      f.send({ type: 'SESSION_GRADED', laneId: c.laneId, sessionId: c.sessionId, grade: 0.1, source: 'default', dimensions: null, now: 10_000 });
+    }
+    expect(f.host.nextDeadline()).toBe(12_000);
+    f.send({ type: 'WAKE', now: 12_000 });
+    expect(f.states()).toEqual({ a: 'cooldown', b: 'idle' });
+    expect(f.host.nextDeadline()).toBe(15_000);
+  });
+});

@@ -1,0 +1,47 @@
+// Test harness: a lane actor whose named actions record intents instead of doing anything.
+import { createActor } from 'xstate';
+import type { Intent } from '../../src/machines/intents.js';
+import { laneMachine, type LaneEvent, type LaneInput } from '../../src/machines/lane.js';
+
+export const laneInput = (over: Partial<LaneInput> = {}): LaneInput => ({
+  laneId: 'code',
+  lane: 'code',
+  slot: 1,
+  concurrency: 1,
+  cooldownMs: 1000,
+  respawnThreshold: 0.65,
+  chainLimit: 1,
+  timeoutMs: 60_000,
+  arms: ['sim:a', 'sim:b'],
+  ...over,
+});
+
+export function recordingLane() {
+  const intents: (Intent | { type: 'tellParentDenied' })[] = [];
+  const sink = (_: unknown, p: Intent) => intents.push(p);
+  return {
+    intents,
+    machine: laneMachine.provide({
+      actions: { requestClaim: sink, releaseClaim: sink, startSession: sink, laneNote: sink, tellParentDenied: () => intents.push({ type: 'tellParentDenied' }) },
+    }),
+  };
+}
+
+/** A lane event without its stamp (the harness adds seq and now), distributed over the union. */
+type Unstamped<E> = E extends unknown ? Omit<E, 'seq' | 'now'> & { now?: number } : never;
+
+export function startLane(over: Partial<LaneInput> = {}) {
+  const { intents, machine } = recordingLane();
+  const actor = createActor(machine, { input: laneInput(over) });
+  actor.start();
+  let seq = 0;
+  let now = 1_000_000;
+  const send = (e: Unstamped<LaneEvent>) => {
+    now = e.now ?? now + 1;
+    actor.send({ ...e, seq: ++seq, now } as LaneEvent);
+  };
+  const ctx = () => actor.getSnapshot().context;
+  const value = () => actor.getSnapshot().value;
+  const take = () => intents.splice(0);
+  return { actor, send, ctx, value, take, clock: () => now, lastSeq: () => seq };
+}

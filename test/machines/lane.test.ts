@@ -1,0 +1,210 @@
+import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
+import { describe, expect, test } from 'vitest';
+import type { LaneEvent } from '../../src/machines/lane.js';
+import { laneInput, recordingLane, startLane } from './harness.js';
+
+describe('lane machine', () => {
+  test('a full cycle: dispatch, claim, run, grade, cooldown, respawn once, then idle', () => {
+    const l = startLane();
+    l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
+    expect(l.value()).toBe('claiming');
+    const first = l.ctx().sessionId!;
+    expect(first).toBe('code-1');
+    expect(l.take()).toEqual([{ type: 'requestClaim', laneId: 'code', lane: 'code', sessionId: 'code-1', key: 'lane:code', slots: 1 }]);
+
+    l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: first, key: 'lane:code', slot: 0, token: 7, expiresAt: 0, seed: 123 });
+    expect(l.value()).toEqual({ running: 'session' });
+    const [start] = l.take();
+    expect(start).toMatchObject({ type: 'startSession', sessionId: first, dispatch: 'tick', parent: null, chain: 0, claim: { key: 'lane:code', token: 7 } });
+    expect(['sim:a', 'sim:b']).toContain((start as { arm: string }).arm);
+
+    l.send({ type: 'SESSION_EXITED', laneId: 'code', sessionId: first, exitCode: 0, signal: null, outcome: 'productive', durationMs: 5, reason: null });
+    expect(l.value()).toEqual({ running: 'grading' });
+    expect(l.take()).toEqual([{ type: 'releaseClaim', laneId: 'code', sessionId: first, key: 'lane:code', token: 7 }]);
+
+    l.send({ type: 'SESSION_GRADED', laneId: 'code', sessionId: first, grade: 0.9, source: 'session', dimensions: null });
+    expect(l.value()).toBe('cooldown');
+    const until = l.ctx().deadline!;
+    expect(until).toBe(l.clock() + 1000);
+
+    l.send({ type: 'WAKE', now: until - 1 });
+    expect(l.value()).toBe('cooldown');
+    l.take();
+    l.send({ type: 'WAKE', now: until });
+    // respawn is passed through at once: the lane is claiming for the follow-up session
+    expect(l.value()).toBe('claiming');
+    expect(l.ctx()).toMatchObject({ dispatch: 'respawn', parent: first, chain: 1 });
+    const second = l.ctx().sessionId!;
+    expect(second).not.toBe(first);
+    expect(l.take().map((i) => i.type)).toEqual(['laneNote', 'requestClaim']);
+
+    l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: second, key: 'lane:code', slot: 0, token: 8, expiresAt: 0, seed: 5 });
+    l.send({ type: 'SESSION_EXITED', laneId: 'code', sessionId: second, exitCode: 0, signal: null, outcome: 'productive', durationMs: 5, reason: null });
+    l.send({ type: 'SESSION_GRADED', laneId: 'code', sessionId: second, grade: 0.95, source: 'session', dimensions: null });
+    l.send({ type: 'WAKE', now: l.ctx().deadline! });
+    // The chain guard: one respawn per chain, then back to normal cadence.
+    expect(l.value()).toBe('idle');
+  });
+
+  test('a grade under the threshold returns the lane to idle after the cooldown', () => {
+    const l = startLane();
+    l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
+    const id = l.ctx().sessionId!;
+    l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: id, key: 'lane:code', slot: 0, token: 1, expiresAt: 0, seed: 1 });
+    l.send({ type: 'SESSION_EXITED', laneId: 'code', sessionId: id, exitCode: 0, signal: null, outcome: 'noop', durationMs: 5, reason: null });
+    l.send({ type: 'SESSION_GRADED', laneId: 'code', sessionId: id, grade: 0.64, source: 'session', dimensions: null });
+    l.send({ type: 'TICK', reason: 'timer', now: l.ctx().deadline! });
+    expect(l.value()).toBe('idle');
+  });
+
+  test('an ungraded session never respawns', () => {
+    const l = startLane({ cooldownMs: 0 });
+    l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
+    const id = l.ctx().sessionId!;
+    l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: id, key: 'lane:code', slot: 0, token: 1, expiresAt: 0, seed: 1 });
+    l.send({ type: 'SESSION_EXITED', laneId: 'code', sessionId: id, exitCode: 0, signal: null, outcome: 'unknown', durationMs: 5, reason: null });
+    l.send({ type: 'SESSION_GRADED', laneId: 'code', sessionId: id, grade: null, source: 'none', dimensions: null });
+    expect(l.value()).toBe('idle');
+  });
+
+  test('a zero cooldown respawns on the grade itself, with no wake-up needed', () => {
+    const l = startLane({ cooldownMs: 0 });
+    l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
+    const id = l.ctx().sessionId!;
+    l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: id, key: 'lane:code', slot: 0, token: 1, expiresAt: 0, seed: 1 });
+    l.send({ type: 'SESSION_EXITED', laneId: 'code', sessionId: id, exitCode: 0, signal: null, outcome: 'productive', durationMs: 5, reason: null });
+    l.send({ type: 'SESSION_GRADED', laneId: 'code', sessionId: id, grade: 0.8, source: 'session', dimensions: null });
+    expect(l.value()).toBe('claiming');
+    expect(l.ctx()).toMatchObject({ dispatch: 'respawn', parent: id, chain: 1 });
+  });
+
+  test('a denied lane slot returns the lane to idle and tells the parent', () => {
+    const l = startLane();
+    l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
+    l.take();
+    l.send({ type: 'CLAIM_DENIED', laneId: 'code', sessionId: l.ctx().sessionId!, key: 'lane:code', holder: 'other', expiresAt: 5, reason: 'lane:code held by other' });
+    expect(l.value()).toBe('idle');
+    expect(l.take().map((i) => i.type)).toEqual(['laneNote', 'tellParentDenied']);
+  });
+
+  test('events of another session are ignored', () => {
+    const l = startLane();
+    l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
+    l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: 'code-999', key: 'lane:code', slot: 0, token: 1, expiresAt: 0, seed: 1 });
+    expect(l.value()).toBe('claiming');
+    l.send({ type: 'CLAIM_DENIED', laneId: 'code', sessionId: 'code-999', key: 'lane:code', holder: 'x', expiresAt: 0, reason: 'x' });
+    expect(l.value()).toBe('claiming');
+  });
+
+  test('a lane with no eligible arm gives its slot back and waits before it may run again', () => {
+    const l = startLane({ arms: [] });
+    l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
+    const id = l.ctx().sessionId!;
+    l.take();
+    l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: id, key: 'lane:code', slot: 0, token: 3, expiresAt: 0, seed: 1 });
+    expect(l.value()).toBe('waiting');
+    expect(l.take()).toEqual([
+      { type: 'releaseClaim', laneId: 'code', sessionId: id, key: 'lane:code', token: 3 },
+      { type: 'laneNote', laneId: 'code', note: 'no_arm', detail: { until: l.ctx().deadline } },
+    ]);
+    l.send({ type: 'WAKE', now: l.ctx().deadline! - 1 });
+    expect(l.value()).toBe('waiting');
+    l.send({ type: 'WAKE', now: l.ctx().deadline! });
+    expect(l.value()).toBe('idle');
+  });
+
+  test('while draining: no dispatch, a late grant is given back, a good grade does not respawn', () => {
+    const l = startLane();
+    l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
+    const id = l.ctx().sessionId!;
+    l.send({ type: 'DRAIN', reason: 'test' });
+    l.take();
+    l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: id, key: 'lane:code', slot: 0, token: 4, expiresAt: 0, seed: 1 });
+    expect(l.value()).toBe('idle');
+    expect(l.take()[0]).toEqual({ type: 'releaseClaim', laneId: 'code', sessionId: id, key: 'lane:code', token: 4 });
+    l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 2 });
+    expect(l.value()).toBe('idle');
+
+    const r = startLane({ cooldownMs: 0 });
+    r.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
+    const rid = r.ctx().sessionId!;
+    r.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: rid, key: 'lane:code', slot: 0, token: 1, expiresAt: 0, seed: 1 });
+    r.send({ type: 'DRAIN', reason: 'test' });
+    expect(r.value()).toEqual({ running: 'session' });
+    r.send({ type: 'SESSION_EXITED', laneId: 'code', sessionId: rid, exitCode: 0, signal: null, outcome: 'productive', durationMs: 5, reason: null });
+    r.send({ type: 'SESSION_GRADED', laneId: 'code', sessionId: rid, grade: 0.99, source: 'session', dimensions: null });
+    expect(r.value()).toBe('idle');
+  });
+
+  test('the arm is drawn from the seed: the same seed gives the same arm', () => {
+    const arms = Array.from({ length: 8 }, (_, i) => `sim:m${i}`);
+    const armFor = (seed: number) => {
+      const l = startLane({ arms });
+      l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
+      l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: l.ctx().sessionId!, key: 'lane:code', slot: 0, token: 1, expiresAt: 0, seed });
+      return l.ctx().arm;
+    };
+    expect(armFor(42)).toBe(armFor(42));
+    expect(new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(armFor)).size).toBeGreaterThan(1);
+  });
+
+  test('every state and transition is reachable with explicit events (xstate/graph)', () => {
+    // Events offered in each state, built from its context so guards can pass or fail. Time and
+    // seq are fixed per event kind so the state space stays finite.
+    const events = (snap: { context: ReturnType<typeof laneInput> & { sessionId: string | null; deadline: number | null } }): LaneEvent[] => {
+      const id = snap.context.sessionId ?? 'none';
+      const at = snap.context.deadline ?? 0;
+      const base = { laneId: 'code', sessionId: id };
+      return [
+        { type: 'DISPATCH', dispatch: 'tick', tickSeq: 1, seq: 1, now: 10 },
+        { type: 'CLAIM_GRANTED', ...base, key: 'lane:code', slot: 0, token: 1, expiresAt: 0, seq: 2, now: 20, seed: 9 },
+        { type: 'CLAIM_DENIED', ...base, key: 'lane:code', holder: 'h', expiresAt: 0, reason: 'held', seq: 3, now: 30 },
+        { type: 'SESSION_EXITED', ...base, exitCode: 0, signal: null, outcome: 'productive', durationMs: 1, reason: null, seq: 4, now: 40 },
+        { type: 'SESSION_GRADED', ...base, grade: 0.9, source: 'session', dimensions: null, seq: 5, now: 50 },
+        { type: 'SESSION_GRADED', ...base, grade: 0.1, source: 'session', dimensions: null, seq: 6, now: 60 },
+        { type: 'WAKE', seq: 7, now: at },
+        { type: 'TICK', reason: 'timer', seq: 8, now: at },
+      ] as LaneEvent[];
+    };
+    const { machine } = recordingLane();
+    const edges = new Set<string>();
+    const states = new Set<string>();
+    for (const arms of [['sim:a'], []]) {
+      const options = {
+        input: laneInput({ arms, chainLimit: 1 }),
+        events: events as never,
+        serializeState: (s: { value: unknown; context: { chain: number; grade: number | null } }) =>
+          JSON.stringify([s.value, s.context.chain, s.context.grade !== null && s.context.grade > 0.5]),
+      };
+      // Every reachable state has a shortest path from the start…
+      for (const p of getShortestPaths(machine, options as never)) {
+        states.add(JSON.stringify(p.state.value));
+        if ((p.state.context as { dispatch: string }).dispatch === 'respawn') states.add('"respawn"');
+      }
+      // …and every transition out of every reachable state is listed in the adjacency map.
+      type Node = { state: { value: unknown }; transitions: Record<string, { event: { type: string }; state: { value: unknown } }> };
+      for (const node of Object.values(getAdjacencyMap(machine, options as never)) as Node[]) {
+        for (const t of Object.values(node.transitions)) {
+          const from = JSON.stringify(node.state.value);
+          const to = JSON.stringify(t.state.value);
+          if (from !== to) edges.add(`${from} -${t.event.type}-> ${to}`);
+        }
+      }
+    }
+    expect([...states].sort()).toEqual(['"claiming"', '"cooldown"', '"idle"', '"respawn"', '"waiting"', '{"running":"grading"}', '{"running":"session"}'].sort());
+    for (const edge of [
+      '"idle" -DISPATCH-> "claiming"',
+      '"claiming" -CLAIM_GRANTED-> {"running":"session"}',
+      '"claiming" -CLAIM_DENIED-> "idle"',
+      '"claiming" -CLAIM_GRANTED-> "waiting"',
+      '{"running":"session"} -SESSION_EXITED-> {"running":"grading"}',
+      '{"running":"grading"} -SESSION_GRADED-> "cooldown"',
+      '"cooldown" -WAKE-> "claiming"', // via respawn
+      '"cooldown" -WAKE-> "idle"',
+      '"cooldown" -TICK-> "idle"',
+      '"waiting" -WAKE-> "idle"',
+    ]) {
+      expect(edges, edge).toContain(edge);
+    }
+  });
+});
