@@ -4,6 +4,7 @@ import type { StampedEvent } from '../../src/machines/events.js';
 import type { RecordDecisionIntent, RequestClaimIntent } from '../../src/machines/intents.js';
 import { planTick } from '../../src/policy/plan-tick.js';
 import { FleetHost } from '../../src/runtime/host.js';
+import type { Unstamped } from './harness.js';
 
 const lane = (name: string, over: Partial<LaneConfig> = {}): LaneConfig => ({
   name,
@@ -24,7 +25,7 @@ const lane = (name: string, over: Partial<LaneConfig> = {}): LaneConfig => ({
 function fleet(lanes: LaneConfig[], width: number) {
   const host = new FleetHost({ width, lanes });
   let seq = 0;
-  const send = (e: Omit<StampedEvent, 'seq' | 'now'> & { now?: number }) => host.deliver({ ...e, seq: ++seq, now: e.now ?? 1000 + seq } as StampedEvent);
+  const send = (e: Unstamped<StampedEvent>) => host.deliver({ ...e, seq: ++seq, now: e.now ?? 1000 + seq } as StampedEvent);
   const states = () => Object.fromEntries(host.lanes().map((l) => [l.laneId, l.state]));
   return { host, send, states };
 }

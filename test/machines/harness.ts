@@ -28,7 +28,7 @@ export function recordingLane() {
 }
 
 /** A lane event without its stamp (the harness adds seq and now), distributed over the union. */
-type Unstamped<E> = E extends unknown ? Omit<E, 'seq' | 'now'> & { now?: number } : never;
+export type Unstamped<E> = E extends unknown ? Omit<E, 'seq' | 'now'> & { now?: number } : never;
 
 export function startLane(over: Partial<LaneInput> = {}) {
   const { intents, machine } = recordingLane();

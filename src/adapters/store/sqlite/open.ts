@@ -1,7 +1,7 @@
 // Opens (and creates) the SQLite file in WAL mode with a busy timeout; every writer uses
 // BEGIN IMMEDIATE so a read-then-write never fails at once with SQLITE_BUSY.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { StateDirError } from '../../../errors.js';
 import { migrate } from './migrations.js';
@@ -10,6 +10,9 @@ export const DB_FILE = 'lanekeeper.db';
 
 export function openDatabase(stateDir: string, opts: { mustExist?: boolean } = {}): Database.Database {
   const file = path.join(stateDir, DB_FILE);
+  if (opts.mustExist && !existsSync(file)) {
+    throw new StateDirError(stateDir, `no lanekeeper database at ${file} (has "lanekeeper run" used this state directory?)`);
+  }
   try {
     if (!opts.mustExist) mkdirSync(stateDir, { recursive: true });
     const db = new Database(file, { fileMustExist: !!opts.mustExist, timeout: 5000 });
@@ -22,9 +25,7 @@ export function openDatabase(stateDir: string, opts: { mustExist?: boolean } = {
     const e = err as NodeJS.ErrnoException;
     const why =
       e.code === 'EACCES' || e.code === 'SQLITE_CANTOPEN' || e.code === 'SQLITE_READONLY'
-        ? opts.mustExist && e.code === 'SQLITE_CANTOPEN'
-          ? `no lanekeeper database at ${file} (has "lanekeeper run" used this state directory?)`
-          : `cannot open ${file} for writing (${e.code === 'EACCES' ? 'permission denied' : e.message})`
+        ? `cannot open ${file} for writing (${e.code === 'EACCES' ? 'permission denied' : e.message})`
         : e.code === 'ENOTDIR' || e.code === 'EEXIST'
           ? 'a file is in the way where the directory should be'
           : e.message;

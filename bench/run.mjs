@@ -1,0 +1,65 @@
+// Benchmarks, run by `npm run bench` against the built code in dist/. Prints a table and writes
+// bench/results/latest.json. Figures on shared machines are noisy: compare ratios, not absolutes.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { FleetHost } from '../dist/runtime/host.js';
+import { openSqliteStore } from '../dist/adapters/store/sqlite/index.js';
+
+const results = [];
+const quantile = (xs, q) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
+
+function lane(name) {
+  return { name, enabled: true, concurrency: 1, cooldownMs: 1000, respawnThreshold: 0.65, chainLimit: 1, timeoutMs: 60000, targetShare: null, parallel: true, arms: ['a:x', 'b:y'], prompt: '', cwd: null };
+}
+
+// 1. A tick decision for 15 lanes, through the real machines (deliver TICK, collect intents).
+{
+  const lanes = Array.from({ length: 15 }, (_, i) => lane(`lane${i}`));
+  const times = [];
+  for (let i = 0; i < 2000; i++) {
+    const host = new FleetHost({ width: 3, lanes });
+    const t = performance.now();
+    host.deliver({ type: 'TICK', reason: 'timer', seq: 1, now: 1000, seed: i });
+    times.push(performance.now() - t);
+    host.stop();
+  }
+  results.push({ name: 'tick decision, 15 lanes (ms)', p50: quantile(times, 0.5), p99: quantile(times, 0.99), n: times.length });
+}
+
+// 2. Journal appends on a real SQLite file (WAL), one transaction each.
+{
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lk-bench-'));
+  const store = openSqliteStore(dir);
+  const n = 20000;
+  const t = performance.now();
+  for (let i = 1; i <= n; i++) await store.journal.append({ type: 'WAKE', seq: i, now: i });
+  const ms = performance.now() - t;
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  results.push({ name: 'journal appends (events/s)', value: Math.round((n / ms) * 1000), n });
+}
+
+// 3. Lane-slot claim + release cycles, one process.
+{
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lk-bench-'));
+  const store = openSqliteStore(dir);
+  const n = 10000;
+  const t = performance.now();
+  for (let i = 0; i < n; i++) {
+    const r = await store.claims.acquire({ key: `lane:l${i % 8}`, holder: `s${i}`, ttlMs: 120000, slots: 1 });
+    if (r.granted) await store.claims.release({ key: r.key, holder: `s${i}`, token: r.token });
+  }
+  const ms = performance.now() - t;
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  results.push({ name: 'claim+release cycles, 1 process (cycles/s)', value: Math.round((n / ms) * 1000), n });
+}
+
+for (const r of results) {
+  const figure = r.value !== undefined ? String(r.value) : `p50 ${r.p50.toFixed(3)}  p99 ${r.p99.toFixed(3)}`;
+  console.log(`${r.name.padEnd(46)} ${figure}`);
+}
+mkdirSync(path.join(import.meta.dirname, 'results'), { recursive: true });
+writeFileSync(path.join(import.meta.dirname, 'results', 'latest.json'), JSON.stringify({ at: new Date().toISOString(), node: process.version, results }, null, 2));

@@ -1,0 +1,80 @@
+import { describe, expect, test } from 'vitest';
+import { openSqliteStore } from '../../src/adapters/store/sqlite/index.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+function store() {
+  let now = 1_000_000;
+  const s = openSqliteStore(tmpDir(), { clock: () => now });
+  return { s, advance: (ms: number) => (now += ms), now: () => now };
+}
+
+describe('SQLite store: claims', () => {
+  test('a key with 2 slots grants two holders, denies the third with the soonest expiry', async () => {
+    const { s, advance } = store();
+    const a = await s.claims.acquire({ key: 'lane:code', holder: 'a', ttlMs: 1000, slots: 2 });
+    advance(10);
+    const b = await s.claims.acquire({ key: 'lane:code', holder: 'b', ttlMs: 1000, slots: 2 });
+    const c = await s.claims.acquire({ key: 'lane:code', holder: 'c', ttlMs: 1000, slots: 2 });
+    expect(a).toMatchObject({ granted: true, slot: 0 });
+    expect(b).toMatchObject({ granted: true, slot: 1 });
+    expect(c).toEqual({ granted: false, key: 'lane:code', holder: 'a', expiresAt: 1_001_000, state: 'claimed' });
+  });
+
+  test('the same holder extends its claim and keeps its token; tokens never go back', async () => {
+    const { s, advance } = store();
+    const first = await s.claims.acquire({ key: 'task:x', holder: 'a', ttlMs: 1000 });
+    advance(500);
+    const again = await s.claims.acquire({ key: 'task:x', holder: 'a', ttlMs: 1000 });
+    expect(again).toMatchObject({ granted: true, renewed: true, token: (first as { token: number }).token, expiresAt: 1_001_500 });
+    advance(2000);
+    const other = await s.claims.acquire({ key: 'task:x', holder: 'b', ttlMs: 1000 });
+    expect(other.granted && other.token).toBeGreaterThan((first as { token: number }).token);
+  });
+
+  test('renew and release need the current token; a stale one is refused with the reason', async () => {
+    const { s, advance } = store();
+    const a = (await s.claims.acquire({ key: 'lane:x', holder: 'a', ttlMs: 1000 })) as { token: number };
+    expect(await s.claims.renew({ key: 'lane:x', holder: 'a', token: a.token, ttlMs: 1000 })).toEqual({ ok: true, expiresAt: 1_001_000 });
+    advance(1001);
+    expect(await s.claims.renew({ key: 'lane:x', holder: 'a', token: a.token, ttlMs: 1000 })).toEqual({ ok: false, reason: `lane:x with token ${a.token} has expired` });
+    const b = (await s.claims.acquire({ key: 'lane:x', holder: 'b', ttlMs: 1000 })) as { token: number };
+    expect(await s.claims.release({ key: 'lane:x', holder: 'a', token: a.token })).toEqual({ ok: false, reason: `token ${a.token} is not current for lane:x (re-granted, or never granted)` });
+    expect(await s.claims.release({ key: 'lane:x', holder: 'c', token: b.token })).toEqual({ ok: false, reason: `lane:x with token ${b.token} is held by b, not c` });
+    expect(await s.claims.release({ key: 'lane:x', holder: 'b', token: b.token })).toEqual({ ok: true });
+    expect(await s.claims.acquire({ key: 'lane:x', holder: 'c', ttlMs: 1000 })).toMatchObject({ granted: true });
+  });
+
+  test('the sweeper releases expired claims', async () => {
+    const { s, advance } = store();
+    await s.claims.acquire({ key: 'lane:a', holder: 'a', ttlMs: 1000 });
+    await s.claims.acquire({ key: 'lane:b', holder: 'b', ttlMs: 5000 });
+    advance(2000);
+    expect(await s.claims.sweep()).toBe(1);
+    expect((await s.claims.list()).map((c) => c.key)).toEqual(['lane:b']);
+    expect((await s.claims.list({ all: true })).find((c) => c.key === 'lane:a')).toMatchObject({ state: 'released', result: 'expired' });
+  });
+});
+
+describe('SQLite store: journal and sessions', () => {
+  test('events come back in seq order with their stamps; effects per event', async () => {
+    const { s } = store();
+    await s.journal.append({ type: 'TICK', reason: 'start', seq: 1, now: 10, seed: 5 });
+    await s.journal.append({ type: 'WAKE', seq: 2, now: 20 });
+    await s.journal.recordEffects(1, [{ type: 'laneNote', laneId: 'a', note: 'drained', detail: {} }]);
+    expect(await s.journal.lastSeq()).toBe(2);
+    expect(await s.journal.read()).toEqual([
+      { type: 'TICK', reason: 'start', seq: 1, now: 10, seed: 5 },
+      { type: 'WAKE', seq: 2, now: 20 },
+    ]);
+    expect(await s.journal.effects(1)).toEqual([{ type: 'laneNote', laneId: 'a', note: 'drained', detail: {} }]);
+    await expect(s.journal.append({ type: 'WAKE', seq: 2, now: 30 })).rejects.toThrow(/UNIQUE/);
+  });
+
+  test('a session row is written at start and completed at exit and grade', async () => {
+    const { s } = store();
+    await s.sessions.insert({ id: 'code-1', lane: 'code', lane_id: 'code', arm: 'a:b', dispatch: 'tick', parent: null, started_at: 5, log_path: '/l' });
+    await s.sessions.update('code-1', { ended_at: 9, exit_code: 0, outcome: 'productive' });
+    await s.sessions.update('code-1', { grade: 0.8, grade_source: 'session', dimensions: { q: 0.9 } });
+    expect(await s.sessions.get('code-1')).toMatchObject({ started_at: 5, ended_at: 9, outcome: 'productive', grade: 0.8, dimensions: { q: 0.9 } });
+  });
+});
