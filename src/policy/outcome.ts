@@ -14,6 +14,8 @@ export interface ExitFacts {
   signal: string | null;
   /** The runner killed it at its time limit. */
   timedOut: boolean;
+  /** The runtime stopped it early (shutdown): no verdict on the session itself. */
+  stopped?: string | null;
   /** Did the session leave work behind? 'unknown' when the working directory is not a git repository. */
   work: 'yes' | 'no' | 'unknown';
 }
@@ -21,6 +23,7 @@ export interface ExitFacts {
 export function classifyExit(f: ExitFacts): Outcome {
   if (f.spawnError) return 'failed';
   if (f.timedOut) return 'timeout';
+  if (f.stopped) return 'unknown';
   if (f.exitCode === EXIT_REFUSED) return 'refused';
   if (f.exitCode === 0) return f.work === 'yes' ? 'productive' : f.work === 'no' ? 'noop' : 'unknown';
   return 'failed';

@@ -90,7 +90,9 @@ export class SessionSupervisor {
       clearInterval(renew);
       const after = result.spawnError ? null : await gitHead(cwd).catch(() => null);
       const outcome = classifyExit({ ...result, work: workEvidence(before, after) });
-      const reason = result.spawnError ?? (result.timedOut ? `killed at its time limit${result.killed ? ' (ignored SIGTERM; SIGKILL)' : ''}` : null);
+      const killedHow = result.killed ? ' (ignored SIGTERM; SIGKILL)' : '';
+      const reason =
+        result.spawnError ?? (result.timedOut ? `killed at its time limit${killedHow}` : result.stopped ? `stopped: ${result.stopped}${killedHow}` : null);
       await store.sessions.update(intent.sessionId, {
         ended_at: result.endedAt,
         exit_code: result.exitCode,
@@ -183,7 +185,7 @@ export class SessionSupervisor {
 /** A session whose start raced the shutdown: it never runs, and says why. */
 function stoppedBeforeStart(reason: string, clock: () => number): RunHandle {
   const now = clock();
-  const exited = Promise.resolve({ spawnError: `not started: ${reason}`, exitCode: null, signal: null, timedOut: false, killed: false, startedAt: now, endedAt: now });
+  const exited = Promise.resolve({ spawnError: null, exitCode: null, signal: null, timedOut: false, stopped: `${reason} (before it started)`, killed: false, startedAt: now, endedAt: now });
   return { pid: null, exited, gone: Promise.resolve(), stop: () => {} };
 }
 

@@ -72,6 +72,15 @@ describe('session runner', () => {
     expect(pidAlive(grandchild)).toBe(false);
   });
 
+  test('a session the runtime stops (shutdown) has no verdict: unknown, with the reason kept', async () => {
+    const h = runSession(spec('hang.mjs'));
+    await new Promise((r) => setTimeout(r, 300));
+    h.stop('drain grace over');
+    const r = await h.exited;
+    expect(r).toMatchObject({ stopped: 'drain grace over', timedOut: false, signal: 'SIGTERM' });
+    expect(outcomeOf(r)).toBe('unknown');
+  });
+
   test('a command that does not exist fails with the reason', async () => {
     const r = await runSession(spec('ok.mjs', { argv: ['lanekeeper-no-such-agent', '--x'] })).exited;
     expect(r.spawnError).toBe('command not found: lanekeeper-no-such-agent');

@@ -22,6 +22,8 @@ export interface RunResult {
   exitCode: number | null;
   signal: string | null;
   timedOut: boolean;
+  /** Why the runtime stopped it before its time limit (shutdown), or null. */
+  stopped: string | null;
   /** The group had to be killed with SIGKILL. */
   killed: boolean;
   startedAt: number;
@@ -68,6 +70,7 @@ export function runSession(spec: RunSpec, clock: () => number = Date.now): RunHa
   const pid = child.pid ?? null;
 
   let timedOut = false;
+  let stopped: string | null = null;
   let killed = false;
   let killTimer: NodeJS.Timeout | undefined;
   const stopGroup = () => {
@@ -93,6 +96,7 @@ export function runSession(spec: RunSpec, clock: () => number = Date.now): RunHa
       exitCode: r.exitCode ?? null,
       signal: r.signal ?? null,
       timedOut,
+      stopped,
       killed,
       startedAt,
       endedAt: clock(),
@@ -108,11 +112,19 @@ export function runSession(spec: RunSpec, clock: () => number = Date.now): RunHa
     }
     clearTimeout(killTimer);
   });
-  return { pid, exited, gone, stop: () => stopGroup() };
+  return {
+    pid,
+    exited,
+    gone,
+    stop: (reason) => {
+      stopped ??= reason;
+      stopGroup();
+    },
+  };
 }
 
 function failedHandle(reason: string, startedAt: number, clock: () => number): RunHandle {
-  const exited = Promise.resolve<RunResult>({ spawnError: reason, exitCode: null, signal: null, timedOut: false, killed: false, startedAt, endedAt: clock() });
+  const exited = Promise.resolve<RunResult>({ spawnError: reason, exitCode: null, signal: null, timedOut: false, stopped: null, killed: false, startedAt, endedAt: clock() });
   return { pid: null, exited, gone: exited.then(() => undefined), stop: () => {} };
 }
 

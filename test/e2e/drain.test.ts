@@ -1,0 +1,64 @@
+// SIGTERM drains: no new sessions, running ones get the drain grace, then their process groups
+// are killed; every exit is recorded and the database is closed cleanly.
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { expect, test } from 'vitest';
+import { AGENTS, CLI, pidAlive, tmpDir } from '../helpers/tmp.js';
+
+test('SIGTERM while sessions run: they are stopped after the drain grace and recorded; nothing is left behind', async () => {
+  const dir = tmpDir();
+  const state = path.join(dir, 'state');
+  const file = path.join(dir, 'lk.yaml');
+  writeFileSync(
+    file,
+    `
+width: 3
+schedule: { interval: 1h, jitter: 0s }
+sessions: { kill_grace: 1s, drain_grace: 1s }
+lanes:
+  - { name: a, timeout: 10m }
+  - { name: b, timeout: 10m }
+  - { name: c, timeout: 10m }
+backends:
+  - name: fixture
+    command: ["{node}", ${JSON.stringify(path.join(AGENTS, 'ignore-sigterm.mjs'))}]
+    cwd: ${JSON.stringify(dir)}
+    models: [{ name: stubborn }]
+`,
+  );
+  const child = spawn(process.execPath, [CLI, 'run', '--config', file, '--state', state], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // Wait until all three sessions have started.
+  const started = Date.now();
+  while ((stdout.match(/ started on fixture:stubborn/g) ?? []).length < 3) {
+    if (Date.now() - started > 30_000) throw new Error(`sessions did not start:\n${stdout}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGTERM');
+  expect(await exited).toBe(0);
+
+  const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
+  const sessions = db.prepare('SELECT id, pid, ended_at, outcome, reason, grade FROM sessions').all() as { id: string; pid: number; ended_at: number | null; outcome: string; reason: string; grade: number | null }[];
+  const types = db.prepare('SELECT type FROM journal ORDER BY seq').pluck().all() as string[];
+  const held = db.prepare("SELECT COUNT(*) FROM claims WHERE state = 'claimed'").pluck().get();
+  db.close();
+
+  expect(sessions).toHaveLength(3);
+  for (const s of sessions) {
+    // Stopped by the runtime, not by its own doing: no verdict, no grade against the lane.
+    expect(s).toMatchObject({ outcome: 'unknown', reason: 'stopped: drain grace over (ignored SIGTERM; SIGKILL)', grade: null });
+    expect(s.ended_at).not.toBeNull();
+    expect(pidAlive(s.pid)).toBe(false);
+  }
+  expect(types).toContain('DRAIN');
+  expect(types.filter((t) => t === 'SESSION_EXITED')).toHaveLength(3);
+  expect(types.filter((t) => t === 'SESSION_GRADED')).toHaveLength(3);
+  // After the drain no session was dispatched again, and every lane slot was given back.
+  expect(types.slice(types.indexOf('DRAIN')).filter((t) => t === 'SESSION_STARTED')).toHaveLength(0);
+  expect(held).toBe(0);
+  expect(stdout).toMatch(/stopping \(SIGTERM\): no new sessions; 3 running session\(s\) get up to 1s/);
+});
