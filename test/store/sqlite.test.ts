@@ -38,7 +38,7 @@ describe('SQLite store: claims', () => {
     advance(1001);
     expect(await s.claims.renew({ key: 'lane:x', holder: 'a', token: a.token, ttlMs: 1000 })).toEqual({ ok: false, reason: `lane:x with token ${a.token} has expired` });
     const b = (await s.claims.acquire({ key: 'lane:x', holder: 'b', ttlMs: 1000 })) as { token: number };
-    expect(await s.claims.release({ key: 'lane:x', holder: 'a', token: a.token })).toEqual({ ok: false, reason: `token ${a.token} is not current for lane:x (re-granted, or never granted)` });
+    expect(await s.claims.release({ key: 'lane:x', holder: 'a', token: a.token })).toEqual({ ok: false, reason: `token ${a.token} is not current for lane:x (re-granted since, or never granted)` });
     expect(await s.claims.release({ key: 'lane:x', holder: 'c', token: b.token })).toEqual({ ok: false, reason: `lane:x with token ${b.token} is held by b, not c` });
     expect(await s.claims.release({ key: 'lane:x', holder: 'b', token: b.token })).toEqual({ ok: true });
     expect(await s.claims.acquire({ key: 'lane:x', holder: 'c', ttlMs: 1000 })).toMatchObject({ granted: true });

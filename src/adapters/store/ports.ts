@@ -47,6 +47,8 @@ export interface LaneStateRow {
   state: string;
   since: number;
   session: string | null;
+  /** The lane's configured target share, for stats. */
+  target_share?: number | null;
 }
 
 export interface LanesPort {
@@ -80,6 +82,9 @@ export interface ClaimRow {
   acquired_at: number;
   renewed_at: number;
   expires_at: number;
+  ttl_ms: number;
+  /** 1: left to expire when the holding session ends, instead of released. */
+  keep: number;
   attempt: number;
   result: string | null;
 }
@@ -90,14 +95,50 @@ export type AcquireResult =
 
 export type FencedResult = { ok: true; expiresAt?: number } | { ok: false; reason: string };
 
+/** One lock telemetry record: a grant, renewal, release, completion, expiry or denial. */
+export interface LockRecord {
+  at: number;
+  key: string;
+  slot: number | null;
+  slots: number | null;
+  holder: string;
+  epoch: number | null;
+  event: 'acquired' | 'renewed' | 'released' | 'completed' | 'expired' | 'denied';
+}
+
+export interface OrphanRow {
+  at: number;
+  op: 'release' | 'complete';
+  key: string;
+  holder: string;
+  token: number;
+  result: string | null;
+  reason: string;
+}
+
 export interface ClaimsPort {
-  /** Take one of `slots` slots of `key` (default 1) for `holder`; the store's clock decides expiry. */
-  acquire(req: { key: string; holder: string; ttlMs: number; slots?: number }): Promise<AcquireResult>;
-  renew(req: { key: string; holder: string; token: number; ttlMs: number }): Promise<FencedResult>;
+  /**
+   * Take one of `slots` slots of `key` (default 1) for `holder`. The store's clock decides expiry.
+   * `keep`: when the holding session ends, leave the claim to expire instead of releasing it.
+   */
+  acquire(req: { key: string; holder: string; ttlMs: number; slots?: number; keep?: boolean }): Promise<AcquireResult>;
+  /** Extend a held claim by `ttlMs` (default: the TTL it was granted with). */
+  renew(req: { key: string; holder: string; token: number; ttlMs?: number }): Promise<FencedResult>;
+  /** Give a claim back. A stale token is refused and its result kept as an orphan. */
   release(req: { key: string; holder: string; token: number; result?: string }): Promise<FencedResult>;
-  list(opts?: { all?: boolean }): Promise<ClaimRow[]>;
+  /** Mark the work done: the key is denied to everyone until reopened. Stale tokens as release. */
+  complete(req: { key: string; holder: string; token: number; result?: string }): Promise<FencedResult>;
+  /** Make a completed key claimable again. */
+  reopen(req: { key: string }): Promise<{ reopened: boolean; state: ClaimState | null }>;
+  /** Renew every live claim of a holder by its own TTL; returns the keys that could not be renewed. */
+  renewHolder(holder: string): Promise<{ renewed: number; lost: string[] }>;
+  /** Release a holder's claims at the end of its session, except those it asked to keep. */
+  releaseHolder(holder: string): Promise<string[]>;
+  list(opts?: { all?: boolean; holder?: string }): Promise<ClaimRow[]>;
   /** Mark claims past their expiry released; returns how many. */
   sweep(): Promise<number>;
+  lockRecords(opts?: { since?: number }): Promise<LockRecord[]>;
+  orphans(opts?: { since?: number }): Promise<OrphanRow[]>;
 }
 
 export interface Store {

@@ -1,8 +1,17 @@
 // TTL claims with fencing tokens. Each operation is one BEGIN IMMEDIATE transaction that reads
 // the store's clock inside it. A key may have several slots (lane slots: `lane:code` with
-// concurrency 2); every grant draws a new token from the one store-wide fence sequence.
+// concurrency 2); every grant draws a new token from the one store-wide fence sequence, so a
+// token is never issued twice, even after rows are deleted.
+//
+//   acquire  absent, released or expired → granted, new token
+//            held by the same holder     → TTL extended, same token
+//            held by another             → denied with the holder and the expiry
+//            completed                   → denied until reopened
+//   renew    needs holder and token; fails once re-granted or expired
+//   release / complete  need the current token; a stale one is refused and kept as an orphan
 import type Database from 'better-sqlite3';
-import type { AcquireResult, ClaimRow, ClaimsPort, FencedResult } from '../ports.js';
+import type { AcquireResult, ClaimRow, ClaimsPort, FencedResult, LockRecord, OrphanRow } from '../ports.js';
+import { retryBusy, writer } from './busy.js';
 
 export type Clock = () => number;
 
@@ -10,41 +19,50 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
   const rowsOf = db.prepare('SELECT * FROM claims WHERE key = ? ORDER BY slot');
   const nextToken = db.prepare('UPDATE fence SET n = n + 1 RETURNING n').pluck();
   const upsert = db.prepare(
-    `INSERT INTO claims (key, slot, holder, epoch, state, acquired_at, renewed_at, expires_at, attempt, result)
-     VALUES (@key, @slot, @holder, @epoch, 'claimed', @now, @now, @expires, 1, NULL)
+    `INSERT INTO claims (key, slot, holder, epoch, state, acquired_at, renewed_at, expires_at, ttl_ms, keep, attempt, result)
+     VALUES (@key, @slot, @holder, @epoch, 'claimed', @now, @now, @expires, @ttl, @keep, 1, NULL)
      ON CONFLICT (key, slot) DO UPDATE SET holder = excluded.holder, epoch = excluded.epoch, state = 'claimed',
        acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at, expires_at = excluded.expires_at,
-       attempt = claims.attempt + 1, result = NULL`,
+       ttl_ms = excluded.ttl_ms, keep = excluded.keep, attempt = claims.attempt + 1, result = NULL`,
   );
-  const extend = db.prepare('UPDATE claims SET renewed_at = ?, expires_at = ? WHERE key = ? AND slot = ?');
-  const renew = db.prepare(
-    `UPDATE claims SET renewed_at = @now, expires_at = @expires
-     WHERE key = @key AND holder = @holder AND epoch = @token AND state = 'claimed' AND expires_at >= @now RETURNING slot`,
+  const extend = db.prepare('UPDATE claims SET renewed_at = ?, expires_at = ?, ttl_ms = ? WHERE key = ? AND slot = ?');
+  const renewRow = db.prepare(
+    `UPDATE claims SET renewed_at = @now, expires_at = @now + COALESCE(@ttl, ttl_ms)
+     WHERE key = @key AND holder = @holder AND epoch = @token AND state = 'claimed' AND expires_at >= @now
+     RETURNING slot, expires_at`,
   );
-  const release = db.prepare(
-    `UPDATE claims SET state = 'released', result = @result, renewed_at = @now
-     WHERE key = @key AND holder = @holder AND epoch = @token AND state = 'claimed' RETURNING slot`,
-  );
-  const current = db.prepare('SELECT holder, epoch, state FROM claims WHERE key = ? AND epoch = ?');
+  const finish = db
+    .prepare(
+      `UPDATE claims SET state = @state, result = @result, renewed_at = @now
+       WHERE key = @key AND holder = @holder AND epoch = @token AND state = 'claimed' RETURNING slot`,
+    )
+    .pluck();
+  const byToken = db.prepare('SELECT holder, state, expires_at FROM claims WHERE key = ? AND epoch = ?');
+  const reopenRow = db.prepare(`UPDATE claims SET state = 'released', result = NULL WHERE key = ? AND state = 'completed' RETURNING slot, holder, epoch`);
+  const stateOf = db.prepare('SELECT state FROM claims WHERE key = ? ORDER BY slot LIMIT 1').pluck();
+  const heldBy = db.prepare(`SELECT key, slot, epoch, ttl_ms, keep, expires_at FROM claims WHERE holder = ? AND state = 'claimed'`);
   const expired = db.prepare(`SELECT key, slot, holder, epoch FROM claims WHERE state = 'claimed' AND expires_at < ?`);
-  const markReleased = db.prepare(`UPDATE claims SET state = 'released', result = 'expired' WHERE key = ? AND slot = ? AND epoch = ?`);
+  const markExpired = db.prepare(`UPDATE claims SET state = 'released', result = 'expired' WHERE key = ? AND slot = ? AND epoch = ?`);
   const listAll = db.prepare('SELECT * FROM claims ORDER BY key, slot');
   const listHeld = db.prepare(`SELECT * FROM claims WHERE state = 'claimed' AND expires_at >= ? ORDER BY key, slot`);
-  const lockEvent = db.prepare('INSERT INTO lock_events (at, key, slot, holder, epoch, event) VALUES (?, ?, ?, ?, ?, ?)');
+  const lockEvent = db.prepare('INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const orphan = db.prepare('INSERT INTO orphans (at, op, key, holder, token, result, reason) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const records = db.prepare('SELECT at, key, slot, slots, holder, epoch, event FROM lock_events WHERE at >= ? ORDER BY id');
+  const orphanRows = db.prepare('SELECT at, op, key, holder, token, result, reason FROM orphans WHERE at >= ? ORDER BY id');
 
-  const acquire = db.transaction((key: string, holder: string, ttlMs: number, slots: number): AcquireResult => {
+  const acquire = writer(db, (key: string, holder: string, ttlMs: number, slots: number, keep: boolean): AcquireResult => {
     const now = clock();
     const rows = rowsOf.all(key) as ClaimRow[];
     const live = rows.filter((r) => r.state === 'claimed' && r.expires_at >= now);
     const mine = live.find((r) => r.holder === holder);
     if (mine) {
-      extend.run(now, now + ttlMs, key, mine.slot);
-      lockEvent.run(now, key, mine.slot, holder, mine.epoch, 'renewed');
+      extend.run(now, now + ttlMs, ttlMs, key, mine.slot);
+      lockEvent.run(now, key, mine.slot, slots, holder, mine.epoch, 'renewed');
       return { granted: true, key, slot: mine.slot, token: mine.epoch, expiresAt: now + ttlMs, renewed: true };
     }
     const completed = rows.find((r) => r.state === 'completed');
-    if (completed && slots === 1) {
-      lockEvent.run(now, key, completed.slot, holder, null, 'denied');
+    if (completed) {
+      lockEvent.run(now, key, null, slots, holder, null, 'denied');
       return { granted: false, key, holder: completed.holder, expiresAt: null, state: 'completed' };
     }
     if (live.length < slots) {
@@ -52,66 +70,129 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
       let slot = 0;
       while (taken.has(slot)) slot++;
       const previous = rows.find((r) => r.slot === slot);
-      if (previous?.state === 'claimed') lockEvent.run(now, key, slot, previous.holder, previous.epoch, 'expired');
+      if (previous?.state === 'claimed') lockEvent.run(now, key, slot, slots, previous.holder, previous.epoch, 'expired');
       const token = nextToken.get() as number;
-      upsert.run({ key, slot, holder, epoch: token, now, expires: now + ttlMs });
-      lockEvent.run(now, key, slot, holder, token, 'acquired');
+      upsert.run({ key, slot, holder, epoch: token, now, expires: now + ttlMs, ttl: ttlMs, keep: keep ? 1 : 0 });
+      lockEvent.run(now, key, slot, slots, holder, token, 'acquired');
       return { granted: true, key, slot, token, expiresAt: now + ttlMs, renewed: false };
     }
     const soonest = live.reduce((a, b) => (b.expires_at < a.expires_at ? b : a));
-    lockEvent.run(now, key, null, holder, null, 'denied');
+    lockEvent.run(now, key, null, slots, holder, null, 'denied');
     return { granted: false, key, holder: soonest.holder, expiresAt: soonest.expires_at, state: 'claimed' };
   });
 
-  const renewTx = db.transaction((key: string, holder: string, token: number, ttlMs: number): FencedResult => {
+  const renew = writer(db, (key: string, holder: string, token: number, ttlMs: number | null): FencedResult => {
     const now = clock();
-    const slot = renew.pluck().get({ key, holder, token, now, expires: now + ttlMs }) as number | undefined;
-    if (slot === undefined) return { ok: false, reason: staleReason(key, holder, token) };
-    lockEvent.run(now, key, slot, holder, token, 'renewed');
-    return { ok: true, expiresAt: now + ttlMs };
+    const row = renewRow.get({ key, holder, token, now, ttl: ttlMs }) as { slot: number; expires_at: number } | undefined;
+    if (!row) return { ok: false, reason: staleReason(key, holder, token, now) };
+    lockEvent.run(now, key, row.slot, null, holder, token, 'renewed');
+    return { ok: true, expiresAt: row.expires_at };
   });
 
-  const releaseTx = db.transaction((key: string, holder: string, token: number, result: string | null): FencedResult => {
-    const now = clock();
-    const slot = release.pluck().get({ key, holder, token, now, result }) as number | undefined;
-    if (slot === undefined) return { ok: false, reason: staleReason(key, holder, token) };
-    lockEvent.run(now, key, slot, holder, token, 'released');
-    return { ok: true };
-  });
+  const end = (op: 'release' | 'complete') =>
+    writer(db, (key: string, holder: string, token: number, result: string | null): FencedResult => {
+      const now = clock();
+      const slot = finish.get({ key, holder, token, now, result, state: op === 'release' ? 'released' : 'completed' }) as number | undefined;
+      if (slot === undefined) {
+        const reason = staleReason(key, holder, token, now);
+        orphan.run(now, op, key, holder, token, result, reason);
+        return { ok: false, reason };
+      }
+      lockEvent.run(now, key, slot, null, holder, token, op === 'release' ? 'released' : 'completed');
+      return { ok: true };
+    });
+  const release = end('release');
+  const complete = end('complete');
 
-  function staleReason(key: string, holder: string, token: number): string {
-    const row = current.get(key, token) as { holder: string; epoch: number; state: string } | undefined;
-    if (!row) return `token ${token} is not current for ${key} (re-granted, or never granted)`;
+  /** Why a token was refused, in words a user can act on. */
+  function staleReason(key: string, holder: string, token: number, now: number): string {
+    const row = byToken.get(key, token) as { holder: string; state: string; expires_at: number } | undefined;
+    if (!row) return `token ${token} is not current for ${key} (re-granted since, or never granted)`;
     if (row.holder !== holder) return `${key} with token ${token} is held by ${row.holder}, not ${holder}`;
     if (row.state !== 'claimed') return `${key} with token ${token} is already ${row.state}`;
-    return `${key} with token ${token} has expired`;
+    if (row.expires_at < now) return `${key} with token ${token} has expired`;
+    return `${key} with token ${token} was not changed`;
   }
 
-  const sweepTx = db.transaction((): number => {
+  const reopen = writer(db, (key: string) => {
+    const now = clock();
+    const rows = reopenRow.all(key) as { slot: number; holder: string; epoch: number }[];
+    for (const r of rows) lockEvent.run(now, key, r.slot, null, r.holder, r.epoch, 'released');
+    return { reopened: rows.length > 0, state: rows.length ? ('released' as const) : ((stateOf.get(key) as ClaimRow['state'] | undefined) ?? null) };
+  });
+
+  const renewHolder = writer(db, (holder: string) => {
+    const now = clock();
+    const lost: string[] = [];
+    let renewed = 0;
+    for (const r of heldBy.all(holder) as { key: string; slot: number; epoch: number; expires_at: number }[]) {
+      if (r.expires_at < now) {
+        lost.push(r.key);
+        continue;
+      }
+      renewRow.get({ key: r.key, holder, token: r.epoch, now, ttl: null });
+      lockEvent.run(now, r.key, r.slot, null, holder, r.epoch, 'renewed');
+      renewed++;
+    }
+    return { renewed, lost };
+  });
+
+  const releaseHolder = writer(db, (holder: string) => {
+    const now = clock();
+    const released: string[] = [];
+    for (const r of heldBy.all(holder) as { key: string; slot: number; epoch: number; keep: number }[]) {
+      if (r.keep) continue;
+      finish.get({ key: r.key, holder, token: r.epoch, now, result: 'session ended', state: 'released' });
+      lockEvent.run(now, r.key, r.slot, null, holder, r.epoch, 'released');
+      released.push(r.key);
+    }
+    return released;
+  });
+
+  const sweep = writer(db, (): number => {
     const now = clock();
     const rows = expired.all(now) as { key: string; slot: number; holder: string; epoch: number }[];
     for (const r of rows) {
-      markReleased.run(r.key, r.slot, r.epoch);
-      lockEvent.run(now, r.key, r.slot, r.holder, r.epoch, 'expired');
+      markExpired.run(r.key, r.slot, r.epoch);
+      lockEvent.run(now, r.key, r.slot, null, r.holder, r.epoch, 'expired');
     }
     return rows.length;
   });
 
   return {
-    async acquire({ key, holder, ttlMs, slots = 1 }) {
-      return acquire.immediate(key, holder, ttlMs, slots);
+    async acquire({ key, holder, ttlMs, slots = 1, keep = false }) {
+      return acquire(key, holder, ttlMs, slots, keep);
     },
     async renew({ key, holder, token, ttlMs }) {
-      return renewTx.immediate(key, holder, token, ttlMs);
+      return renew(key, holder, token, ttlMs ?? null);
     },
     async release({ key, holder, token, result }) {
-      return releaseTx.immediate(key, holder, token, result ?? null);
+      return release(key, holder, token, result ?? null);
+    },
+    async complete({ key, holder, token, result }) {
+      return complete(key, holder, token, result ?? null);
+    },
+    async reopen({ key }) {
+      return reopen(key);
+    },
+    async renewHolder(holder) {
+      return renewHolder(holder);
+    },
+    async releaseHolder(holder) {
+      return releaseHolder(holder);
     },
     async list(opts = {}) {
-      return (opts.all ? listAll.all() : listHeld.all(clock())) as ClaimRow[];
+      const rows = retryBusy(() => (opts.all ? listAll.all() : listHeld.all(clock())) as ClaimRow[]);
+      return opts.holder ? rows.filter((r) => r.holder === opts.holder) : rows;
     },
     async sweep() {
-      return sweepTx.immediate();
+      return sweep();
+    },
+    async lockRecords(opts = {}) {
+      return retryBusy(() => records.all(opts.since ?? 0) as LockRecord[]);
+    },
+    async orphans(opts = {}) {
+      return retryBusy(() => orphanRows.all(opts.since ?? 0) as OrphanRow[]);
     },
   };
 }

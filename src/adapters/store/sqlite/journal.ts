@@ -1,5 +1,6 @@
 // The append-only journal of every event, and the intents each event produced.
 import type Database from 'better-sqlite3';
+import { retryBusy, writer } from './busy.js';
 import type { StampedEvent } from '../../../machines/events.js';
 import type { Intent } from '../../../machines/intents.js';
 import type { JournalPort } from '../ports.js';
@@ -18,27 +19,27 @@ export function sqliteJournal(db: Database.Database): JournalPort {
   const last = db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM journal').pluck();
   const read = db.prepare('SELECT seq, at, type, seed, payload FROM journal WHERE seq >= ? ORDER BY seq LIMIT ?');
   const effects = db.prepare('SELECT intent FROM effects WHERE seq = ? ORDER BY idx').pluck();
-  const appendEffects = db.transaction((seq: number, intents: readonly Intent[]) => {
+  const appendEffects = writer(db, (seq: number, intents: readonly Intent[]) => {
     intents.forEach((intent, i) => insertEffect.run(seq, i, JSON.stringify(intent)));
   });
 
   return {
     async append(event) {
       const { seq, now, seed, type, ...payload } = event;
-      insert.run(seq, now, type, seed ?? null, JSON.stringify(payload));
+      retryBusy(() => insert.run(seq, now, type, seed ?? null, JSON.stringify(payload)));
     },
     async recordEffects(seq, intents) {
-      if (intents.length) appendEffects.immediate(seq, intents);
+      if (intents.length) appendEffects(seq, intents);
     },
     async lastSeq() {
-      return last.get() as number;
+      return retryBusy(() => last.get() as number);
     },
     async read(opts = {}) {
-      const rows = read.all(opts.fromSeq ?? 1, opts.limit ?? -1) as JournalRecord[];
+      const rows = retryBusy(() => read.all(opts.fromSeq ?? 1, opts.limit ?? -1) as JournalRecord[]);
       return rows.map(toEvent);
     },
     async effects(seq) {
-      return (effects.all(seq) as string[]).map((s) => JSON.parse(s) as Intent);
+      return retryBusy(() => effects.all(seq) as string[]).map((s) => JSON.parse(s) as Intent);
     },
   };
 }

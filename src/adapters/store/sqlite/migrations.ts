@@ -1,5 +1,6 @@
 // Schema of the SQLite store, as numbered migrations tracked in PRAGMA user_version.
 import type Database from 'better-sqlite3';
+import { retryBusy, writer } from './busy.js';
 
 const MIGRATIONS: readonly string[] = [
   // 1: the spine
@@ -93,19 +94,44 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (scope, arm)
   );
   `,
+  // 2: claims for agents (their own TTL, left to expire on request), orphaned results, lane targets
+  `
+  ALTER TABLE claims ADD COLUMN ttl_ms INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE claims ADD COLUMN keep INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE lock_events ADD COLUMN slots INTEGER;
+  CREATE INDEX lock_events_key ON lock_events (key, at);
+  CREATE INDEX claims_holder ON claims (holder) WHERE state = 'claimed';
+  -- A completion or release that came with a stale token: kept for the record, never applied.
+  CREATE TABLE orphans (
+    id     INTEGER PRIMARY KEY,
+    at     INTEGER NOT NULL,
+    op     TEXT    NOT NULL,
+    key    TEXT    NOT NULL,
+    holder TEXT    NOT NULL,
+    token  INTEGER NOT NULL,
+    result TEXT,
+    reason TEXT    NOT NULL
+  );
+  ALTER TABLE lanes ADD COLUMN target_share REAL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+const version = (db: Database.Database) => db.pragma('user_version', { simple: true }) as number;
+
+/** Brings the schema up to date. Safe when several processes open a new file at once. */
 export function migrate(db: Database.Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
+  const current = retryBusy(() => version(db));
   if (current > SCHEMA_VERSION) {
     throw new Error(`the database has schema version ${current}, newer than this lanekeeper (${SCHEMA_VERSION}); upgrade lanekeeper`);
   }
-  for (let v = current; v < SCHEMA_VERSION; v++) {
-    db.transaction(() => {
+  if (current === SCHEMA_VERSION) return;
+  writer(db, () => {
+    // Read again under the write lock: another process may have migrated meanwhile.
+    for (let v = version(db); v < SCHEMA_VERSION; v++) {
       db.exec(MIGRATIONS[v]!);
       db.pragma(`user_version = ${v + 1}`);
-    }).immediate();
-  }
+    }
+  })();
 }

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { StateDirError } from '../../../errors.js';
+import { retryBusy } from './busy.js';
 import { migrate } from './migrations.js';
 
 export const DB_FILE = 'lanekeeper.db';
@@ -15,10 +16,10 @@ export function openDatabase(stateDir: string, opts: { mustExist?: boolean } = {
   }
   try {
     if (!opts.mustExist) mkdirSync(stateDir, { recursive: true });
-    const db = new Database(file, { fileMustExist: !!opts.mustExist, timeout: 5000 });
-    db.pragma('journal_mode = WAL');
+    // Busy waits are handled by retryBusy (busy.ts), not by SQLite's sleeping busy handler.
+    const db = new Database(file, { fileMustExist: !!opts.mustExist, timeout: 0 });
+    retryBusy(() => db.pragma('journal_mode = WAL'));
     db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
     migrate(db);
     return db;
   } catch (err) {

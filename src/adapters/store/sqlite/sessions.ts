@@ -1,5 +1,6 @@
 // Session records: one row per session, written as it starts, exits and is graded.
 import type Database from 'better-sqlite3';
+import { retryBusy } from './busy.js';
 import type { SessionRow, SessionsPort } from '../ports.js';
 
 const COLUMNS = ['lane', 'lane_id', 'arm', 'dispatch', 'parent', 'pid', 'started_at', 'ended_at', 'exit_code', 'signal', 'outcome', 'reason', 'grade', 'grade_source', 'dimensions', 'log_path'] as const;
@@ -16,7 +17,7 @@ export function sqliteSessions(db: Database.Database): SessionsPort {
 
   return {
     async insert(row) {
-      insert.run(row);
+      retryBusy(() => insert.run(row));
     },
     async update(id, patch) {
       const keys = COLUMNS.filter((c) => c in patch);
@@ -26,13 +27,13 @@ export function sqliteSessions(db: Database.Database): SessionsPort {
       if (!stmt) updates.set(sql, (stmt = db.prepare(sql)));
       const values: Record<string, unknown> = { id };
       for (const k of keys) values[k] = k === 'dimensions' && patch.dimensions ? JSON.stringify(patch.dimensions) : patch[k];
-      stmt.run(values);
+      retryBusy(() => stmt.run(values));
     },
     async list(opts = {}) {
-      return (list.all(opts.since ?? 0, opts.limit ?? -1) as DbRow[]).map(fromDb);
+      return retryBusy(() => list.all(opts.since ?? 0, opts.limit ?? -1) as DbRow[]).map(fromDb);
     },
     async get(id) {
-      const row = get.get(id) as DbRow | undefined;
+      const row = retryBusy(() => get.get(id) as DbRow | undefined);
       return row ? fromDb(row) : null;
     },
   };
