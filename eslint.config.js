@@ -8,7 +8,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly' } },
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', URL: 'readonly' } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-empty-function': 'off',
@@ -17,7 +17,7 @@ export default tseslint.config(
   {
     files: ['src/machines/**/*.ts', 'src/policy/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'fs', 'child_process', 'execa', 'better-sqlite3', 'chokidar', 'pino', '../adapters/*', '../runtime/*', '../streams/*'], message: 'machines and policy do no I/O: name an intent instead' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ allowTypeImports: true, group: ['node:*', 'fs', 'child_process', 'execa', 'better-sqlite3', 'chokidar', 'pino', '../adapters/*', '../runtime/*', '../streams/*'], message: 'machines and policy do no I/O: name an intent instead' }] }],
       'no-restricted-properties': [
         'error',
         { object: 'Date', property: 'now', message: 'machines read time from the event (event.now)' },

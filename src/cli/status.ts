@@ -13,7 +13,7 @@ export interface StatusOptions {
 }
 
 export async function statusCommand(opts: StatusOptions): Promise<void> {
-  const dir = stateDirForReaders(opts, process.env);
+  const dir = await stateDirForReaders(opts, process.env);
   const store = openSqliteStore(dir, { mustExist: true });
   try {
     const lanes = await store.lanes.list();

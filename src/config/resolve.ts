@@ -48,6 +48,7 @@ export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResul
     arms: l.arms ?? arms.map((a) => a.id),
     prompt: l.prompt ?? DEFAULT_PROMPT,
     cwd: l.cwd ? expandHome(l.cwd, opts.env) : null,
+    lockFile: l.lock_file ? expandHome(l.lock_file, opts.env) : null,
   }));
   const config: ResolvedConfig = {
     source: opts.source,
@@ -56,7 +57,8 @@ export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResul
     width: raw.width,
     schedule: { intervalMs: raw.schedule.interval, jitterMs: raw.schedule.jitter, tickOnStart: raw.schedule.tick_on_start },
     sessions: { killGraceMs: raw.sessions.kill_grace, drainGraceMs: raw.sessions.drain_grace },
-    claims: { laneTtlMs: raw.claims.lane_ttl },
+    claims: { laneTtlMs: raw.claims.lane_ttl, sweepEveryMs: raw.claims.sweep_every },
+    hooks: { beforeSession: raw.hooks.before_session ?? null, timeoutMs: raw.hooks.timeout, waitMs: raw.hooks.wait },
     lanes,
     arms,
   };

@@ -59,6 +59,7 @@ export const laneSchema = z.strictObject({
   arms: z.array(z.string()).min(1).optional(),
   prompt: templated.optional(),
   cwd: templated.optional(),
+  lock_file: templated.optional(),
 });
 
 const modelSchema = z.strictObject({
@@ -101,9 +102,18 @@ export const configSchema = z.strictObject({
   claims: z
     .strictObject({
       lane_ttl: duration(120_000),
+      sweep_every: duration(30_000),
     })
     .optional()
-    .default({ lane_ttl: 120_000 }),
+    .default({ lane_ttl: 120_000, sweep_every: 30_000 }),
+  hooks: z
+    .strictObject({
+      before_session: z.array(templated).min(1).optional(),
+      timeout: duration(5 * 60_000),
+      wait: duration(10 * 60_000),
+    })
+    .optional()
+    .default({ timeout: 5 * 60_000, wait: 10 * 60_000 }),
   lanes: z.array(laneSchema).min(1),
   backends: z.array(backendSchema).min(1),
 });

@@ -14,6 +14,8 @@ export interface LaneConfig {
   readonly arms: readonly string[];
   readonly prompt: string;
   readonly cwd: string | null;
+  /** A file also taken with flock(2), non-blocking, so legacy `flock` scripts and lanekeeper never run this lane at once. */
+  readonly lockFile: string | null;
 }
 
 export interface ArmConfig {
@@ -36,7 +38,14 @@ export interface ResolvedConfig {
   readonly width: number;
   readonly schedule: { readonly intervalMs: number; readonly jitterMs: number; readonly tickOnStart: boolean };
   readonly sessions: { readonly killGraceMs: number; readonly drainGraceMs: number };
-  readonly claims: { readonly laneTtlMs: number };
+  readonly claims: { readonly laneTtlMs: number; readonly sweepEveryMs: number };
+  readonly hooks: {
+    /** argv run before each session under a mutex per repository, e.g. git pull --rebase --autostash. */
+    readonly beforeSession: readonly string[] | null;
+    readonly timeoutMs: number;
+    /** How long a session waits for another session's hook before it fails. */
+    readonly waitMs: number;
+  };
   readonly lanes: readonly LaneConfig[];
   readonly arms: readonly ArmConfig[];
 }

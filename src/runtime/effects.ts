@@ -4,7 +4,10 @@ import type { Logger } from 'pino';
 import type { Store } from '../adapters/store/ports.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { BusEvent, StampedEvent } from '../machines/events.js';
-import type { Intent, RecordDecisionIntent } from '../machines/intents.js';
+import type { Intent, RecordDecisionIntent, RequestClaimIntent } from '../machines/intents.js';
+import path from 'node:path';
+import { holdFlock } from '../adapters/flock/hold.js';
+import { expandTemplate } from '../config/template.js';
 import { formatDuration } from '../config/duration.js';
 import type { SessionSupervisor } from './sessions.js';
 
@@ -18,41 +21,25 @@ export interface EffectDeps {
 
 export class EffectRunner {
   private readonly inflight = new Set<Promise<unknown>>();
+  /** flock holds on lanes' lock files, by session id. */
+  private readonly flocks = new Map<string, () => Promise<void>>();
 
   constructor(private readonly deps: EffectDeps) {}
 
   run(intent: Intent, cause: StampedEvent): void {
-    const { store, config, push, log } = this.deps;
+    const { store, push, log } = this.deps;
     switch (intent.type) {
       case 'requestClaim':
-        this.track(
-          store.claims
-            .acquire({ key: intent.key, holder: intent.sessionId, ttlMs: config.claims.laneTtlMs, slots: intent.slots })
-            .then((r) =>
-              push(
-                r.granted
-                  ? { type: 'CLAIM_GRANTED', laneId: intent.laneId, sessionId: intent.sessionId, key: r.key, slot: r.slot, token: r.token, expiresAt: r.expiresAt }
-                  : {
-                      type: 'CLAIM_DENIED',
-                      laneId: intent.laneId,
-                      sessionId: intent.sessionId,
-                      key: r.key,
-                      holder: r.holder,
-                      expiresAt: r.expiresAt,
-                      reason: r.state === 'completed' ? `${r.key} already completed by ${r.holder}` : `${r.key} held by ${r.holder}`,
-                    },
-              ),
-            )
-            .catch((err: Error) =>
-              push({ type: 'CLAIM_DENIED', laneId: intent.laneId, sessionId: intent.sessionId, key: intent.key, holder: null, expiresAt: null, reason: `store error: ${err.message}` }),
-            ),
-        );
+        this.track(this.claimLane(intent).catch((err: Error) => push(denied(intent, null, null, `store error: ${err.message}`))));
         break;
       case 'releaseClaim':
         this.track(
-          store.claims.release({ key: intent.key, holder: intent.sessionId, token: intent.token }).then((r) => {
+          (async () => {
+            await this.flocks.get(intent.sessionId)?.();
+            this.flocks.delete(intent.sessionId);
+            const r = await store.claims.release({ key: intent.key, holder: intent.sessionId, token: intent.token });
             if (!r.ok) log.warn({ key: intent.key, session: intent.sessionId }, `could not release ${intent.key}: ${r.reason}`);
-          }),
+          })(),
         );
         break;
       case 'startSession':
@@ -82,6 +69,28 @@ export class EffectRunner {
     }
   }
 
+  /** The lane slot from the store, then the lane's lock_file (if any) with flock. */
+  private async claimLane(intent: RequestClaimIntent): Promise<void> {
+    const { store, config, push } = this.deps;
+    const r = await store.claims.acquire({ key: intent.key, holder: intent.sessionId, ttlMs: config.claims.laneTtlMs, slots: intent.slots });
+    if (!r.granted) {
+      push(denied(intent, r.holder, r.expiresAt, r.state === 'completed' ? `${r.key} already completed by ${r.holder}` : `${r.key} held by ${r.holder}`));
+      return;
+    }
+    const lockFile = config.lanes.find((l) => l.name === intent.lane)?.lockFile;
+    if (lockFile) {
+      const file = path.resolve(config.stateDir, expandTemplate(lockFile, { lane: intent.lane, state: config.stateDir }));
+      const hold = await holdFlock(file);
+      if (!hold.ok) {
+        await store.claims.release({ key: r.key, holder: intent.sessionId, token: r.token, result: 'lock_file busy' });
+        push(denied(intent, null, null, hold.reason));
+        return;
+      }
+      this.flocks.set(intent.sessionId, hold.release);
+    }
+    push({ type: 'CLAIM_GRANTED', laneId: intent.laneId, sessionId: intent.sessionId, key: r.key, slot: r.slot, token: r.token, expiresAt: r.expiresAt });
+  }
+
   private track(p: Promise<unknown>): void {
     const tracked = p.catch((err: unknown) => this.deps.log.error({ err }, 'effect failed')).finally(() => this.inflight.delete(tracked));
     this.inflight.add(tracked);
@@ -89,7 +98,13 @@ export class EffectRunner {
 
   async settled(): Promise<void> {
     while (this.inflight.size) await Promise.all([...this.inflight]);
+    for (const release of this.flocks.values()) await release();
+    this.flocks.clear();
   }
+}
+
+function denied(intent: RequestClaimIntent, holder: string | null, expiresAt: number | null, reason: string): BusEvent {
+  return { type: 'CLAIM_DENIED', laneId: intent.laneId, sessionId: intent.sessionId, key: intent.key, holder, expiresAt, reason };
 }
 
 function decisionLine(d: RecordDecisionIntent): string {

@@ -59,10 +59,19 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const supervisor = new SessionSupervisor({ config, store, log, baseEnv: opts.baseEnv, emit: bus.push, clock });
   const effects = new EffectRunner({ config, store, log, supervisor, push: bus.push });
 
+  // Claims whose holders died (a crashed agent, a runtime killed earlier) free themselves.
+  const sweeper = setInterval(() => {
+    void store.claims.sweep().then(
+      (n) => n && log.info(`released ${n} expired claim${n === 1 ? '' : 's'}`),
+      (err: unknown) => log.error({ err }, 'claim sweep failed'),
+    );
+  }, config.claims.sweepEveryMs);
+
   let previous = new Map<string, string>();
+  const targets = new Map(config.lanes.map((l) => [l.name, l.targetShare]));
   for (const l of host.lanes()) {
     previous.set(l.laneId, l.path);
-    await store.lanes.set({ lane_id: l.laneId, lane: l.lane, slot: l.slot, state: l.state, since: startedAt, session: null });
+    await store.lanes.set({ lane_id: l.laneId, lane: l.lane, slot: l.slot, state: l.state, since: startedAt, session: null, target_share: targets.get(l.lane) ?? null });
   }
   let scheduled: number | null = null;
 
@@ -77,7 +86,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       now.set(l.laneId, l.path);
       if (previous.get(l.laneId) !== l.path) {
         log.debug({ lane: l.laneId }, `${previous.get(l.laneId)} → ${l.path}`);
-        await store.lanes.set({ lane_id: l.laneId, lane: l.lane, slot: l.slot, state: l.state, since: event.now, session: activeSession(l) });
+        await store.lanes.set({ lane_id: l.laneId, lane: l.lane, slot: l.slot, state: l.state, since: event.now, session: activeSession(l), target_share: targets.get(l.lane) ?? null });
       }
     }
     previous = now;
@@ -101,6 +110,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     }, config.sessions.drainGraceMs);
     await supervisor.settled();
     clearTimeout(graceTimer);
+    clearInterval(sweeper);
     await effects.settled();
     closed$.next();
     wake.close();
@@ -110,7 +120,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     host.stop();
     // Nothing runs any more: say so, rather than leave the last states looking live.
     const end = clock();
-    for (const l of lanes) await store.lanes.set({ lane_id: l.laneId, lane: l.lane, slot: l.slot, state: 'stopped', since: end, session: null });
+    for (const l of lanes) await store.lanes.set({ lane_id: l.laneId, lane: l.lane, slot: l.slot, state: 'stopped', since: end, session: null, target_share: targets.get(l.lane) ?? null });
     return summarize(await store.sessions.list({ since: startedAt }));
   })();
 

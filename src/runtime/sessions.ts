@@ -6,13 +6,14 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { gitHead, workEvidence } from '../adapters/process/git.js';
 import { readGradeFile } from '../adapters/process/grade-file.js';
-import { runSession, type RunHandle } from '../adapters/process/runner.js';
+import { runSession, unstartedHandle, type RunHandle } from '../adapters/process/runner.js';
 import type { Store } from '../adapters/store/ports.js';
 import { expandTemplate, type TemplateVars } from '../config/template.js';
 import type { ArmConfig, ResolvedConfig } from '../config/types.js';
 import type { BusEvent } from '../machines/events.js';
 import type { StartSessionIntent } from '../machines/intents.js';
 import { classifyExit, DEFAULT_GRADES } from '../policy/outcome.js';
+import { runBeforeSession } from './hooks.js';
 
 export interface SupervisorDeps {
   config: ResolvedConfig;
@@ -68,26 +69,32 @@ export class SessionSupervisor {
         started_at: this.clock(),
         log_path: logPath,
       });
+      // The lane slot, and every claim the agent takes itself, stay alive while the session runs
+      // (and while it waits for the before_session hook).
+      const renew = setInterval(() => void this.renewClaims(intent), Math.max(1000, Math.floor(config.claims.laneTtlMs / 3)));
+      const env = this.sessionEnv(arm, intent, vars, gradePath);
+      const hook = config.hooks.beforeSession && !this.stopping ? await this.beforeSession(intent, vars, cwd, env, logPath) : null;
+      // HEAD is read after the hook: a pull that moves it is not the session's work.
       const before = await gitHead(cwd).catch(() => null);
-      const handle = this.stopping ? stoppedBeforeStart(this.stopping, this.clock) : runSession(
-        {
-          argv: arm.command.map((part) => expandTemplate(part, vars)),
-          cwd,
-          env: this.sessionEnv(arm, intent, vars, gradePath),
-          logPath,
-          timeoutMs: intent.timeoutMs,
-          killGraceMs: config.sessions.killGraceMs,
-        },
-        this.clock,
-      );
+      const handle = this.stopping
+        ? unstartedHandle({ stopped: `${this.stopping} (before it started)` }, this.clock(), this.clock)
+        : hook && !hook.ok
+          ? unstartedHandle({ spawnError: hook.reason }, this.clock(), this.clock)
+          : runSession(
+              { argv: arm.command.map((part) => expandTemplate(part, vars)), cwd, env, logPath, timeoutMs: intent.timeoutMs, killGraceMs: config.sessions.killGraceMs },
+              this.clock,
+            );
       entry.handle = handle;
-      const renew = setInterval(() => void this.renewClaim(intent), Math.max(1000, Math.floor(config.claims.laneTtlMs / 3)));
       if (handle.pid !== null) {
         await store.sessions.update(intent.sessionId, { pid: handle.pid });
         emit({ type: 'SESSION_STARTED', laneId: intent.laneId, sessionId: intent.sessionId, pid: handle.pid, arm: intent.arm });
       }
       const result = await handle.exited;
       clearInterval(renew);
+      // Claims the agent took are released now, unless it asked to keep them (claim --keep);
+      // the lane slot is released by the lane machine.
+      const released = await store.claims.releaseHolder(intent.sessionId, { except: [intent.claim.key] });
+      if (released.length) log.info(`released ${released.join(', ')} at the end of ${intent.sessionId}`);
       const after = result.spawnError ? null : await gitHead(cwd).catch(() => null);
       const outcome = classifyExit({ ...result, work: workEvidence(before, after) });
       const killedHow = result.killed ? ' (ignored SIGTERM; SIGKILL)' : '';
@@ -147,9 +154,27 @@ export class SessionSupervisor {
     emit({ type: 'SESSION_GRADED', laneId: intent.laneId, sessionId: intent.sessionId, grade, source, dimensions });
   }
 
-  private async renewClaim(intent: StartSessionIntent): Promise<void> {
-    const r = await this.deps.store.claims.renew({ key: intent.claim.key, holder: intent.sessionId, token: intent.claim.token, ttlMs: this.deps.config.claims.laneTtlMs });
-    if (!r.ok) this.deps.emit({ type: 'CLAIM_LOST', laneId: intent.laneId, sessionId: intent.sessionId, key: intent.claim.key, reason: r.reason });
+  private async renewClaims(intent: StartSessionIntent): Promise<void> {
+    const { lost } = await this.deps.store.claims.renewHolder(intent.sessionId);
+    for (const key of lost) {
+      this.deps.emit({ type: 'CLAIM_LOST', laneId: intent.laneId, sessionId: intent.sessionId, key, reason: `${key} expired before it was renewed` });
+    }
+  }
+
+  private async beforeSession(intent: StartSessionIntent, vars: TemplateVars, cwd: string, env: Record<string, string>, logPath: string) {
+    const { config, store } = this.deps;
+    const result = await runBeforeSession({
+      argv: config.hooks.beforeSession!.map((a) => expandTemplate(a, vars)),
+      cwd,
+      env,
+      timeoutMs: config.hooks.timeoutMs,
+      waitMs: config.hooks.waitMs,
+      holder: intent.sessionId,
+      logPath,
+      claims: store.claims,
+    });
+    if (!result.ok) this.deps.log.child({ lane: intent.laneId }).warn(`${intent.sessionId}: ${result.reason}`);
+    return result;
   }
 
   private sessionEnv(arm: ArmConfig, intent: StartSessionIntent, vars: TemplateVars, gradePath: string): Record<string, string> {
@@ -180,13 +205,6 @@ export class SessionSupervisor {
   async settled(): Promise<void> {
     while (this.live.size) await Promise.all([...this.live.values()].map((l) => l.done));
   }
-}
-
-/** A session whose start raced the shutdown: it never runs, and says why. */
-function stoppedBeforeStart(reason: string, clock: () => number): RunHandle {
-  const now = clock();
-  const exited = Promise.resolve({ spawnError: null, exitCode: null, signal: null, timedOut: false, stopped: `${reason} (before it started)`, killed: false, startedAt: now, endedAt: now });
-  return { pid: null, exited, gone: Promise.resolve(), stop: () => {} };
 }
 
 function templateVars(config: ResolvedConfig, arm: ArmConfig, intent: StartSessionIntent): TemplateVars {

@@ -19,6 +19,7 @@ const lane = (name: string, over: Partial<LaneConfig> = {}): LaneConfig => ({
   arms: ['sim:a'],
   prompt: '',
   cwd: null,
+  lockFile: null,
   ...over,
 });
 

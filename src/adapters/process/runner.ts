@@ -46,7 +46,7 @@ const LEFTOVER_GRACE_MS = 2000;
 export function runSession(spec: RunSpec, clock: () => number = Date.now): RunHandle {
   const startedAt = clock();
   const precheck = checkCwd(spec.cwd);
-  if (precheck) return failedHandle(precheck, startedAt, clock);
+  if (precheck) return unstartedHandle({ spawnError: precheck }, startedAt, clock);
 
   mkdirSync(path.dirname(spec.logPath), { recursive: true });
   const fd = openSync(spec.logPath, 'a');
@@ -123,8 +123,9 @@ export function runSession(spec: RunSpec, clock: () => number = Date.now): RunHa
   };
 }
 
-function failedHandle(reason: string, startedAt: number, clock: () => number): RunHandle {
-  const exited = Promise.resolve<RunResult>({ spawnError: reason, exitCode: null, signal: null, timedOut: false, stopped: null, killed: false, startedAt, endedAt: clock() });
+/** A session that never became a process: it could not start, or the runtime stopped it first. */
+export function unstartedHandle(why: { spawnError: string } | { stopped: string }, startedAt: number, clock: () => number = Date.now): RunHandle {
+  const exited = Promise.resolve<RunResult>({ spawnError: null, stopped: null, ...why, exitCode: null, signal: null, timedOut: false, killed: false, startedAt, endedAt: clock() });
   return { pid: null, exited, gone: exited.then(() => undefined), stop: () => {} };
 }
 

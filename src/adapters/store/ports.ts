@@ -132,8 +132,8 @@ export interface ClaimsPort {
   reopen(req: { key: string }): Promise<{ reopened: boolean; state: ClaimState | null }>;
   /** Renew every live claim of a holder by its own TTL; returns the keys that could not be renewed. */
   renewHolder(holder: string): Promise<{ renewed: number; lost: string[] }>;
-  /** Release a holder's claims at the end of its session, except those it asked to keep. */
-  releaseHolder(holder: string): Promise<string[]>;
+  /** Release a holder's claims at the end of its session, except those it asked to keep and `except`. */
+  releaseHolder(holder: string, opts?: { except?: readonly string[] }): Promise<string[]>;
   list(opts?: { all?: boolean; holder?: string }): Promise<ClaimRow[]>;
   /** Mark claims past their expiry released; returns how many. */
   sweep(): Promise<number>;

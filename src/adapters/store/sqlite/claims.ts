@@ -137,11 +137,11 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
     return { renewed, lost };
   });
 
-  const releaseHolder = writer(db, (holder: string) => {
+  const releaseHolder = writer(db, (holder: string, except: readonly string[]) => {
     const now = clock();
     const released: string[] = [];
     for (const r of heldBy.all(holder) as { key: string; slot: number; epoch: number; keep: number }[]) {
-      if (r.keep) continue;
+      if (r.keep || except.includes(r.key)) continue;
       finish.get({ key: r.key, holder, token: r.epoch, now, result: 'session ended', state: 'released' });
       lockEvent.run(now, r.key, r.slot, null, holder, r.epoch, 'released');
       released.push(r.key);
@@ -178,8 +178,8 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
     async renewHolder(holder) {
       return renewHolder(holder);
     },
-    async releaseHolder(holder) {
-      return releaseHolder(holder);
+    async releaseHolder(holder, opts = {}) {
+      return releaseHolder(holder, opts.except ?? []);
     },
     async list(opts = {}) {
       const rows = retryBusy(() => (opts.all ? listAll.all() : listHeld.all(clock())) as ClaimRow[]);

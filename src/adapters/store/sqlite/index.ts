@@ -16,13 +16,33 @@ export interface SqliteStoreOptions {
 
 export function openSqliteStore(stateDir: string, opts: SqliteStoreOptions = {}): Store {
   const db = openDatabase(stateDir, { mustExist: opts.mustExist });
+  // Each port prepares its statements on first use: `lanekeeper claim` touches only claims.
+  const lazy = <T>(make: () => T) => {
+    let port: T | undefined;
+    return () => (port ??= make());
+  };
+  const journal = lazy(() => sqliteJournal(db));
+  const sessions = lazy(() => sqliteSessions(db));
+  const lanes = lazy(() => sqliteLanes(db));
+  const decisions = lazy(() => sqliteDecisions(db));
+  const claims = lazy(() => sqliteClaims(db, opts.clock ?? Date.now));
   return {
     location: db.name,
-    journal: sqliteJournal(db),
-    sessions: sqliteSessions(db),
-    lanes: sqliteLanes(db),
-    decisions: sqliteDecisions(db),
-    claims: sqliteClaims(db, opts.clock ?? Date.now),
+    get journal() {
+      return journal();
+    },
+    get sessions() {
+      return sessions();
+    },
+    get lanes() {
+      return lanes();
+    },
+    get decisions() {
+      return decisions();
+    },
+    get claims() {
+      return claims();
+    },
     async close() {
       if (db.open) db.close();
     },

@@ -1,7 +1,8 @@
 // Opens (and creates) the SQLite file in WAL mode with a busy timeout; every writer uses
 // BEGIN IMMEDIATE so a read-then-write never fails at once with SQLITE_BUSY.
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { StateDirError } from '../../../errors.js';
 import { retryBusy } from './busy.js';
@@ -9,7 +10,15 @@ import { migrate } from './migrations.js';
 
 export const DB_FILE = 'lanekeeper.db';
 
-export function openDatabase(stateDir: string, opts: { mustExist?: boolean } = {}): Database.Database {
+// Agents run `lanekeeper claim` often, so opening the store is kept cheap: better-sqlite3 is
+// required (not imported, which would make Node lex its CommonJS for named exports), and its
+// addon is loaded from its known place rather than searched for by the `bindings` package.
+const require = createRequire(import.meta.url);
+const Database = require('better-sqlite3') as typeof BetterSqlite3;
+const ADDON = path.join(path.dirname(require.resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
+const nativeBinding = existsSync(ADDON) ? ADDON : undefined;
+
+export function openDatabase(stateDir: string, opts: { mustExist?: boolean } = {}): BetterSqlite3.Database {
   const file = path.join(stateDir, DB_FILE);
   if (opts.mustExist && !existsSync(file)) {
     throw new StateDirError(stateDir, `no lanekeeper database at ${file} (has "lanekeeper run" used this state directory?)`);
@@ -17,7 +26,7 @@ export function openDatabase(stateDir: string, opts: { mustExist?: boolean } = {
   try {
     if (!opts.mustExist) mkdirSync(stateDir, { recursive: true });
     // Busy waits are handled by retryBusy (busy.ts), not by SQLite's sleeping busy handler.
-    const db = new Database(file, { fileMustExist: !!opts.mustExist, timeout: 0 });
+    const db = new Database(file, { fileMustExist: !!opts.mustExist, timeout: 0, nativeBinding });
     retryBusy(() => db.pragma('journal_mode = WAL'));
     db.pragma('synchronous = NORMAL');
     migrate(db);

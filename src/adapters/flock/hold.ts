@@ -1,0 +1,46 @@
+// Holds a file with flock(2), non-blocking, the way legacy shell loops do (`flock -n FILE …`), so
+// such a loop and lanekeeper never run the same lane at once. Node has no flock, so the util-linux
+// `flock` command holds it: `flock --nonblock FILE cat`, with cat reading a pipe from this process.
+// Releasing closes the pipe; if lanekeeper dies, even by SIGKILL, the pipe closes with it and the
+// lock is freed — no lock outlives its holder.
+import { execa } from 'execa';
+
+export type FlockHold = { ok: true; release(): Promise<void> } | { ok: false; reason: string };
+
+const CONFLICT = 75;
+
+export async function holdFlock(file: string, timeoutMs = 5000): Promise<FlockHold> {
+  const child = execa('flock', ['--verbose', '--nonblock', '--conflict-exit-code', String(CONFLICT), file, 'cat'], {
+    stdin: 'pipe',
+    stdout: 'ignore',
+    stderr: 'pipe',
+    reject: false,
+    buffer: false,
+  });
+  let text = '';
+  const acquired = new Promise<boolean>((resolve) => {
+    child.stderr?.on('data', (d: Buffer) => {
+      text += d.toString();
+      // flock --verbose says "executing cat" once it holds the lock.
+      if (text.includes('executing')) resolve(true);
+    });
+    void child.then(() => resolve(false));
+  });
+  const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
+  const got = await Promise.race([acquired, timer]);
+  if (got === true) {
+    return {
+      ok: true,
+      release: async () => {
+        child.stdin?.end();
+        await child;
+      },
+    };
+  }
+  child.kill('SIGKILL');
+  const r = await child;
+  if (got === 'timeout') return { ok: false, reason: `flock on ${file} did not answer within ${timeoutMs} ms` };
+  if (r.exitCode === CONFLICT) return { ok: false, reason: `lock_file ${file} is held by another process (flock)` };
+  if ((r as { code?: string }).code === 'ENOENT') return { ok: false, reason: 'the flock command (util-linux) is not installed; lock_file needs it' };
+  return { ok: false, reason: `flock on ${file} failed (exit ${r.exitCode}): ${text.trim().split('\n').pop() ?? ''}` };
+}

@@ -1,0 +1,182 @@
+// lanekeeper claim | renew | release | complete | reopen | claims — the claim commands agents run
+// from their shells. Loaded without commander or the configuration (see main.ts): arguments are
+// parsed with node:util's parseArgs, and the store is opened only once they are known to be good.
+//
+//   claim KEY [--holder ID] [--ttl 60m] [--keep]   exit 0, prints the token; denied: exit 1
+//   renew KEY --token N [--holder ID] [--ttl D]    exit 0; stale: exit 1
+//   release KEY --token N [--holder ID] [--result TEXT]
+//   complete KEY --token N [--holder ID] [--result TEXT]
+//   reopen KEY
+//   claims [--all]
+// All take --state DIR and --json. Inside a session --holder defaults to $LANEKEEPER_SESSION_ID.
+import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ClaimRow, FencedResult } from '../adapters/store/ports.js';
+import { openSqliteStore } from '../adapters/store/sqlite/index.js';
+import { durationProblem, parseDuration } from '../config/duration.js';
+import { StateDirError } from '../errors.js';
+import { claimKeyProblem } from '../policy/claim-key.js';
+import { err, EXIT, out } from './io.js';
+
+/** Claims agents take default to an hour; the runtime renews them while their session lives. */
+export const DEFAULT_AGENT_TTL_MS = 60 * 60_000;
+
+class Usage extends Error {}
+
+const COMMON = { state: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+const HOLDER = { holder: { type: 'string' } } as const;
+const TOKEN = { token: { type: 'string' } } as const;
+const RESULT = { result: { type: 'string' } } as const;
+
+const COMMANDS = {
+  claim: { usage: 'claim KEY [--holder ID] [--ttl 60m] [--keep]', options: { ...COMMON, ...HOLDER, ttl: { type: 'string' }, keep: { type: 'boolean' } }, key: true },
+  renew: { usage: 'renew KEY --token N [--holder ID] [--ttl DURATION]', options: { ...COMMON, ...HOLDER, ...TOKEN, ttl: { type: 'string' } }, key: true },
+  release: { usage: 'release KEY --token N [--holder ID] [--result TEXT]', options: { ...COMMON, ...HOLDER, ...TOKEN, ...RESULT }, key: true },
+  complete: { usage: 'complete KEY --token N [--holder ID] [--result TEXT]', options: { ...COMMON, ...HOLDER, ...TOKEN, ...RESULT }, key: true },
+  reopen: { usage: 'reopen KEY', options: { ...COMMON }, key: true },
+  claims: { usage: 'claims [--all]', options: { ...COMMON, all: { type: 'boolean' } }, key: false },
+} satisfies Record<string, { usage: string; options: ParseArgsConfig['options']; key: boolean }>;
+
+type Name = keyof typeof COMMANDS;
+type Values = { [k: string]: string | boolean | undefined };
+
+export async function claimsMain(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const name = argv[0] as Name;
+  const spec = COMMANDS[name];
+  let values: Values;
+  let key = '';
+  try {
+    const parsed = parseArgs({ args: argv.slice(1), options: spec.options, allowPositionals: true, strict: true });
+    values = parsed.values as Values;
+    if (values.help) {
+      out(`usage: lanekeeper ${spec.usage} [--state DIR] [--json]`);
+      return EXIT.ok;
+    }
+    if (spec.key) {
+      if (parsed.positionals.length !== 1) throw new Usage(parsed.positionals.length ? `expected one KEY, got ${parsed.positionals.length}` : 'a KEY is required');
+      key = parsed.positionals[0]!;
+      const problem = claimKeyProblem(key);
+      if (problem) throw new Usage(`bad claim key ${JSON.stringify(key)}: ${problem}`);
+    } else if (parsed.positionals.length) {
+      throw new Usage(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`);
+    }
+  } catch (e) {
+    const message = e instanceof Usage ? e.message : (e as Error).message.split('\n')[0];
+    err(`lanekeeper ${name}: ${message}\nusage: lanekeeper ${spec.usage} [--state DIR] [--json]`);
+    return EXIT.usage;
+  }
+  try {
+    return await execute(name, key, values, env);
+  } catch (e) {
+    if (e instanceof Usage) {
+      err(`lanekeeper ${name}: ${e.message}`);
+      return EXIT.usage;
+    }
+    if (e instanceof StateDirError) {
+      err(`lanekeeper: ${e.message}`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+}
+
+async function execute(name: Name, key: string, v: Values, env: NodeJS.ProcessEnv): Promise<number> {
+  const holder = () => {
+    const h = (v.holder as string | undefined) ?? env.LANEKEEPER_SESSION_ID;
+    if (!h) throw new Usage('--holder is required outside a lanekeeper session (inside one it defaults to $LANEKEEPER_SESSION_ID)');
+    return h;
+  };
+  const token = () => {
+    const t = Number(v.token);
+    if (v.token === undefined) throw new Usage('--token is required (the number "claim" printed)');
+    if (!Number.isSafeInteger(t) || t < 1) throw new Usage(`--token: expected a positive whole number, got ${JSON.stringify(v.token)}`);
+    return t;
+  };
+  const ttl = (fallback: number | undefined) => {
+    if (v.ttl === undefined) return fallback;
+    const ms = parseDuration(v.ttl);
+    if (ms === null || ms <= 0) throw new Usage(`--ttl: ${durationProblem(v.ttl)}`);
+    return ms;
+  };
+  // Check every argument before touching the store.
+  const args = {
+    holder: name === 'reopen' || name === 'claims' ? '' : holder(),
+    token: name === 'renew' || name === 'release' || name === 'complete' ? token() : 0,
+    ttlMs: name === 'claim' ? ttl(DEFAULT_AGENT_TTL_MS)! : name === 'renew' ? ttl(undefined) : undefined,
+  };
+  const stateDir = await claimsStateDir(v.state as string | undefined, env);
+  const store = openSqliteStore(stateDir, { mustExist: true });
+  const json = v.json === true;
+  try {
+    switch (name) {
+      case 'claim': {
+        const r = await store.claims.acquire({ key, holder: args.holder, ttlMs: args.ttlMs!, keep: v.keep === true });
+        if (r.granted) {
+          out(json ? JSON.stringify({ granted: true, key, holder: args.holder, token: r.token, expires_at: iso(r.expiresAt), renewed: r.renewed }) : String(r.token));
+          return EXIT.ok;
+        }
+        const text = r.state === 'completed' ? `DENIED — ${key} already completed by ${r.holder}` : `DENIED — ${key} held by ${r.holder} (expires ${iso(r.expiresAt!)})`;
+        if (json) out(JSON.stringify({ granted: false, key, holder: r.holder, state: r.state, expires_at: r.expiresAt === null ? null : iso(r.expiresAt) }));
+        err(text);
+        return EXIT.failed;
+      }
+      case 'renew':
+        return fenced(await store.claims.renew({ key, holder: args.holder, token: args.token, ttlMs: args.ttlMs }), json, key, (r) => `renewed ${key} until ${iso(r.expiresAt!)}`);
+      case 'release':
+        return fenced(await store.claims.release({ key, holder: args.holder, token: args.token, result: v.result as string | undefined }), json, key, () => `released ${key}`);
+      case 'complete':
+        return fenced(await store.claims.complete({ key, holder: args.holder, token: args.token, result: v.result as string | undefined }), json, key, () => `completed ${key}`);
+      case 'reopen': {
+        const r = await store.claims.reopen({ key });
+        if (json) out(JSON.stringify({ key, ...r }));
+        if (r.reopened) {
+          if (!json) out(`reopened ${key}`);
+          return EXIT.ok;
+        }
+        err(`${key} is not completed (${r.state ? `it is ${r.state}` : 'no claim on it'}); nothing to reopen`);
+        return EXIT.failed;
+      }
+      case 'claims': {
+        const rows = await store.claims.list({ all: v.all === true });
+        out(json ? JSON.stringify({ claims: rows.map(claimJson) }) : renderClaims(rows));
+        return EXIT.ok;
+      }
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+async function claimsStateDir(flag: string | undefined, env: NodeJS.ProcessEnv): Promise<string> {
+  if (flag) return path.resolve(flag);
+  if (env.LANEKEEPER_STATE) return path.resolve(env.LANEKEEPER_STATE);
+  // Rare outside a session: only then load the configuration to find the state directory.
+  const { stateDirForReaders } = await import('./state-dir.js');
+  return stateDirForReaders({}, env);
+}
+
+function fenced(r: FencedResult, json: boolean, key: string, ok: (r: FencedResult & { ok: true }) => string): number {
+  if (json) out(JSON.stringify({ key, ...r, ...(r.ok && r.expiresAt !== undefined ? { expiresAt: iso(r.expiresAt) } : {}) }));
+  if (r.ok) {
+    if (!json) out(ok(r));
+    return EXIT.ok;
+  }
+  err(`STALE — ${r.reason}`);
+  return EXIT.failed;
+}
+
+/** ISO-8601 to the second, as the denial text shows it. */
+function iso(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function claimJson(c: ClaimRow) {
+  return { key: c.key, slot: c.slot, holder: c.holder, token: c.epoch, state: c.state, acquired_at: iso(c.acquired_at), expires_at: iso(c.expires_at), attempt: c.attempt, result: c.result };
+}
+
+function renderClaims(rows: ClaimRow[]): string {
+  if (!rows.length) return 'no claims held';
+  const table = [['KEY', 'SLOT', 'HOLDER', 'TOKEN', 'STATE', 'EXPIRES', 'RESULT'], ...rows.map((c) => [c.key, String(c.slot), c.holder, String(c.epoch), c.state, iso(c.expires_at), c.result ?? ''])];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+  return table.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}

@@ -1,0 +1,104 @@
+// lanekeeper's command line (all but the claim commands; see main.ts). Thin: parse, call, print.
+// Each command's module is imported only when that command runs.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { durationProblem, parseDuration } from '../config/duration.js';
+import { isUserError, ConfigError } from '../errors.js';
+import { err, EXIT } from './io.js';
+
+/** A commander argument parser for durations ("30s", "2h"). */
+function durationArg(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === null) throw new InvalidArgumentError(durationProblem(value));
+  return ms;
+}
+
+function positiveIntArg(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number of at least 1, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+const program = new Command('lanekeeper')
+  .description('Schedules autonomous agent sessions across work lanes.')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+const stateOption = () => new Option('--state <dir>', 'state directory (default: $LANEKEEPER_STATE, the config, or $XDG_STATE_HOME/lanekeeper)');
+const configOption = () => new Option('-c, --config <file>', 'configuration file (default: ./lanekeeper.yaml)');
+
+program
+  .command('run')
+  .description('run the scheduler until stopped (SIGINT/SIGTERM drain it)')
+  .addOption(configOption())
+  .addOption(stateOption())
+  .option('--demo', 'run the embedded demo: six lanes, two simulated backends, a simulated agent')
+  .option('--for <duration>', 'stop (drain) after this long, e.g. 90s', durationArg)
+  .option('--tick <duration>', 'override the tick interval (and drop the jitter), e.g. 5s', durationArg)
+  .action(async (opts) => (await import('./run.js')).runCommand(opts));
+
+program
+  .command('validate')
+  .description('check a configuration; prints "ok" or every problem with its place')
+  .addOption(configOption())
+  .action(async (opts) => (await import('./validate.js')).validateCommand(opts));
+
+program
+  .command('init')
+  .description('write a commented starter configuration')
+  .option('--demo', "write the demo's own configuration")
+  .option('--out <file>', 'where to write it ("-" for standard output)', 'lanekeeper.yaml')
+  .option('--force', 'overwrite an existing file')
+  .action(async (opts) => (await import('./init.js')).initCommand(opts));
+
+program
+  .command('status')
+  .description('lanes, their states, and recent sessions')
+  .addOption(configOption())
+  .addOption(stateOption())
+  .option('--json', 'print JSON')
+  .option('--limit <n>', 'sessions to show (JSON: 200, text: 12)', positiveIntArg)
+  .action(async (opts) => (await import('./status.js')).statusCommand(opts));
+
+program
+  .command('stats')
+  .description('lock telemetry, ticks, outcomes and lane shares over a window')
+  .addOption(configOption())
+  .addOption(stateOption())
+  .option('--since <duration>', 'the window, e.g. 2h', durationArg, 24 * 3_600_000)
+  .option('--json', 'print JSON')
+  .action(async (opts) => (await import('./stats.js')).statsCommand(opts));
+
+// The claim commands run through claims.ts (main.ts routes them there first); they are listed
+// here so that --help shows them.
+for (const [usage, description] of [
+  ['claim <key>', 'take a claim: prints its fencing token; DENIED (exit 1) when someone else holds it'],
+  ['renew <key>', 'extend a claim you hold (--token N)'],
+  ['release <key>', 'give a claim back (--token N)'],
+  ['complete <key>', 'mark the claimed work done (--token N); the key stays denied until reopened'],
+  ['reopen <key>', 'make a completed key claimable again'],
+  ['claims', 'list claims (--all for released and completed ones too)'],
+] as const) {
+  program.command(usage).description(`${description}; see "lanekeeper ${usage.split(' ')[0]} --help"`).allowUnknownOption().helpOption(false);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? EXIT.ok : EXIT.usage;
+    }
+    if (e instanceof ConfigError) {
+      err(e.problems.length === 1 ? `${e.file}: ${e.problems[0]}` : `${e.file}: ${e.problems.length} problems\n${e.problems.map((p) => `  ${p}`).join('\n')}`);
+      return EXIT.usage;
+    }
+    if (isUserError(e)) {
+      err(`lanekeeper: ${e.message}`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+}
+

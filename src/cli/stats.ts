@@ -1,0 +1,53 @@
+// lanekeeper stats [--since 24h] [--state DIR] [--json]
+import { openSqliteStore } from '../adapters/store/sqlite/index.js';
+import { formatDuration } from '../config/duration.js';
+import { fleetStats } from '../policy/fleet-stats.js';
+import { lockStats } from '../policy/lock-stats.js';
+import { iso, out } from './io.js';
+import { stateDirForReaders } from './state-dir.js';
+
+/** Holds older than this before the window are not looked for (agent claims last an hour by default). */
+const LOOKBACK_MS = 6 * 3_600_000;
+
+export async function statsCommand(opts: { state?: string; config?: string; since: number; json?: boolean }): Promise<void> {
+  const dir = await stateDirForReaders(opts, process.env);
+  const store = openSqliteStore(dir, { mustExist: true });
+  try {
+    const now = Date.now();
+    const since = now - opts.since;
+    const records = await store.claims.lockRecords({ since: since - LOOKBACK_MS });
+    const locks = lockStats(records, since);
+    const sessions = await store.sessions.list({ since });
+    const recent = (await store.sessions.list({ limit: 200 })).map((s) => s.grade).filter((g): g is number => g !== null);
+    const decisions = (await store.decisions.list({ limit: 100_000 })).filter((d) => d.at >= since);
+    const fleet = fleetStats({ sessions, decisions, lanes: await store.lanes.list(), recentGrades: recent });
+    const orphans = (await store.claims.orphans({ since })).length;
+    const report = {
+      since: iso(since),
+      peak_concurrency: locks.peak_concurrency,
+      total_acquisitions: locks.total_acquisitions,
+      same_lock_violations: locks.same_lock_violations,
+      ...fleet,
+      orphaned_results: orphans,
+      ...(locks.violations.length ? { violations: locks.violations } : {}),
+    };
+    if (opts.json) {
+      out(JSON.stringify(report));
+      return;
+    }
+    const pct = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)}%`);
+    const lines = [
+      `since ${report.since} (${formatDuration(opts.since)})`,
+      `sessions ${sessions.length}; peak concurrency ${locks.peak_concurrency}; lock acquisitions ${locks.total_acquisitions}; same-lock violations ${locks.same_lock_violations}`,
+      `ticks ${fleet.ticks.count}: spawned ${fleet.ticks.spawned}, skipped ${fleet.ticks.skipped}`,
+      `outcomes: ${Object.entries(fleet.outcomes).filter(([, n]) => n).map(([o, n]) => `${o} ${n}`).join(', ') || 'none'}; noop rate ${pct(fleet.noop_rate)}`,
+      `grade mean, last 20: ${fleet.grade_mean_last20 === null ? '–' : fleet.grade_mean_last20.toFixed(2)}; orphaned results ${orphans}`,
+      '',
+      ...fleet.lanes.map((l) => `${l.lane.padEnd(16)} ${String(l.sessions).padStart(4)} sessions  share ${pct(l.share).padStart(6)}  target ${pct(l.target).padStart(6)}  ${l.over_allocation === null ? '' : `×${l.over_allocation.toFixed(2)} of target`}`),
+    ];
+    if (locks.violations.length) lines.push('', 'VIOLATIONS:', ...locks.violations.map((v) => `  ${v.key}: ${v.holder} got token ${v.epoch} while ${v.open.join(', ')} held it`));
+    out(lines.join('\n'));
+  } finally {
+    await store.close();
+  }
+}
