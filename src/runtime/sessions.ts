@@ -71,7 +71,7 @@ export class SessionSupervisor {
       });
       // The lane slot, and every claim the agent takes itself, stay alive while the session runs
       // (and while it waits for the before_session hook).
-      const renew = setInterval(() => void this.renewClaims(intent), Math.max(1000, Math.floor(config.claims.laneTtlMs / 3)));
+      const renew = setInterval(() => void this.renewClaims(intent), renewEvery(config.claims.laneTtlMs));
       const env = this.sessionEnv(arm, intent, vars, gradePath);
       const hook = config.hooks.beforeSession && !this.stopping ? await this.beforeSession(intent, vars, cwd, env, logPath) : null;
       // HEAD is read after the hook: a pull that moves it is not the session's work.
@@ -205,6 +205,14 @@ export class SessionSupervisor {
   async settled(): Promise<void> {
     while (this.live.size) await Promise.all([...this.live.values()].map((l) => l.done));
   }
+}
+
+/**
+ * How often a session's claims are looked at for renewal: every second (a claim is only written
+ * once a third of its TTL is used), so agent claims of 3 s or more never lapse while it runs.
+ */
+export function renewEvery(laneTtlMs: number): number {
+  return Math.max(250, Math.min(Math.floor(laneTtlMs / 3), 1000));
 }
 
 function templateVars(config: ResolvedConfig, arm: ArmConfig, intent: StartSessionIntent): TemplateVars {

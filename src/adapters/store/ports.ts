@@ -130,7 +130,10 @@ export interface ClaimsPort {
   complete(req: { key: string; holder: string; token: number; result?: string }): Promise<FencedResult>;
   /** Make a completed key claimable again. */
   reopen(req: { key: string }): Promise<{ reopened: boolean; state: ClaimState | null }>;
-  /** Renew every live claim of a holder by its own TTL; returns the keys that could not be renewed. */
+  /**
+   * Renew a holder's live claims that have used a third of their TTL, each by its own TTL; returns
+   * how many were renewed and the keys already expired. Cheap enough to call every few seconds.
+   */
   renewHolder(holder: string): Promise<{ renewed: number; lost: string[] }>;
   /** Release a holder's claims at the end of its session, except those it asked to keep and `except`. */
   releaseHolder(holder: string, opts?: { except?: readonly string[] }): Promise<string[]>;

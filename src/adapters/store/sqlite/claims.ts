@@ -125,11 +125,13 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
     const now = clock();
     const lost: string[] = [];
     let renewed = 0;
-    for (const r of heldBy.all(holder) as { key: string; slot: number; epoch: number; expires_at: number }[]) {
+    for (const r of heldBy.all(holder) as { key: string; slot: number; epoch: number; expires_at: number; ttl_ms: number }[]) {
       if (r.expires_at < now) {
         lost.push(r.key);
         continue;
       }
+      // Renewed once a third of its TTL is used (the etcd rule), so frequent calls stay cheap.
+      if (r.expires_at - now > (r.ttl_ms * 2) / 3) continue;
       renewRow.get({ key: r.key, holder, token: r.epoch, now, ttl: null });
       lockEvent.run(now, r.key, r.slot, null, holder, r.epoch, 'renewed');
       renewed++;

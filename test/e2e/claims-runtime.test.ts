@@ -1,0 +1,158 @@
+// Claims inside the running service: the before_session mutex, lock_file interop with flock(1),
+// and the claims agents take themselves.
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, test } from 'vitest';
+import { AGENTS, CLI, cli, tmpDir } from '../helpers/tmp.js';
+
+const FIXTURES = path.resolve(import.meta.dirname, '../fixtures');
+
+function config(dir: string, body: string): string {
+  const file = path.join(dir, 'lk.yaml');
+  writeFileSync(file, body);
+  return file;
+}
+
+const journal = (state: string) => {
+  const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
+  const rows = db.prepare('SELECT type, payload FROM journal ORDER BY seq').all() as { type: string; payload: string }[];
+  db.close();
+  return rows.map((r) => ({ type: r.type, ...(JSON.parse(r.payload) as Record<string, unknown>) }));
+};
+
+describe('claims in the runtime', () => {
+  test('the before_session hooks of parallel sessions never overlap; a failing hook fails only its session', async () => {
+    const dir = tmpDir();
+    const hookLog = path.join(dir, 'hooks.log');
+    const file = config(
+      dir,
+      `
+width: 4
+schedule: { interval: 1h, jitter: 0s }
+hooks:
+  before_session: ["{node}", ${JSON.stringify(path.join(FIXTURES, 'hooks/record-hook.mjs'))}]
+lanes: [{ name: a }, { name: b }, { name: c }, { name: d }]
+backends:
+  - name: fixture
+    command: ["{node}", ${JSON.stringify(path.join(AGENTS, 'ok.mjs'))}]
+    cwd: ${JSON.stringify(dir)}
+    env: { HOOK_LOG: ${JSON.stringify(hookLog)}, HOOK_MS: "300" }
+    models: [{ name: ok }]
+`,
+    );
+    const state = path.join(dir, 'state');
+    const r = await cli(['run', '--config', file, '--state', state, '--for', '4s']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = readFileSync(hookLog, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(8);
+    for (let i = 0; i < lines.length; i += 2) {
+      // start X is always followed by end X: one hook at a time.
+      expect(lines[i]).toMatch(/^start /);
+      expect(lines[i + 1]).toBe(lines[i]!.replace('start', 'end'));
+    }
+    const started = journal(state).filter((e) => e.type === 'SESSION_STARTED');
+    expect(started).toHaveLength(4);
+
+    // The same fleet with a hook that fails: every session fails to start, with the hook's reason.
+    const failing = config(dir, readFileSync(file, 'utf8').replace('HOOK_MS: "300"', 'HOOK_MS: "10", HOOK_EXIT: "1"'));
+    const state2 = path.join(dir, 'state2');
+    expect((await cli(['run', '--config', failing, '--state', state2, '--for', '3s'])).code).toBe(0);
+    const st = JSON.parse((await cli(['status', '--json', '--state', state2])).stdout) as { sessions: { outcome: string; reason: string }[] };
+    expect(st.sessions).toHaveLength(4);
+    for (const s of st.sessions) expect(s).toMatchObject({ outcome: 'failed', reason: 'before_session hook failed (exit 1): hook: the remote rejected the pull' });
+  });
+
+  test('while flock(1) holds a lane\'s lock_file the lane is not dispatched, and the reason is recorded', async () => {
+    const dir = tmpDir();
+    const lock = path.join(dir, 'code.lock');
+    const holder = spawn('flock', [lock, 'sleep', '30'], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const file = config(
+        dir,
+        `
+width: 2
+schedule: { interval: 1s, jitter: 0s }
+lanes:
+  - { name: code, cooldown: 1s, lock_file: ${JSON.stringify(lock)} }
+  - { name: docs, cooldown: 1s }
+backends:
+  - name: fixture
+    command: ["{node}", ${JSON.stringify(path.join(AGENTS, 'ok.mjs'))}]
+    cwd: ${JSON.stringify(dir)}
+    models: [{ name: ok }]
+`,
+      );
+      const state = path.join(dir, 'state');
+      expect((await cli(['run', '--config', file, '--state', state, '--for', '3s'])).code).toBe(0);
+      const events = journal(state);
+      expect(events.filter((e) => e.type === 'SESSION_STARTED' && e.laneId === 'code')).toHaveLength(0);
+      expect(events.filter((e) => e.type === 'SESSION_STARTED' && e.laneId === 'docs').length).toBeGreaterThan(0);
+      const denials = events.filter((e) => e.type === 'CLAIM_DENIED' && e.laneId === 'code');
+      expect(denials.length).toBeGreaterThan(0);
+      expect(denials[0]!.reason).toBe(`lock_file ${lock} is held by another process (flock)`);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
+  test('while lanekeeper runs a lane, flock -n on its lock_file fails; after the session it succeeds', async () => {
+    const dir = tmpDir();
+    const lock = path.join(dir, 'code.lock');
+    const file = config(
+      dir,
+      `
+schedule: { interval: 1h, jitter: 0s }
+sessions: { drain_grace: 10s }
+lanes:
+  - { name: code, lock_file: ${JSON.stringify(lock)} }
+backends:
+  - name: fixture
+    command: ["{node}", ${JSON.stringify(path.join(AGENTS, 'ok.mjs'))}]
+    cwd: ${JSON.stringify(dir)}
+    env: { AGENT_SLEEP_MS: "2500" }
+    models: [{ name: ok }]
+`,
+    );
+    const run = spawn(process.execPath, [CLI, 'run', '--config', file, '--state', path.join(dir, 'state'), '--for', '1s'], { stdio: 'ignore' });
+    const exited = new Promise((r) => run.on('exit', r));
+    await new Promise((r) => setTimeout(r, 1500));
+    const during = spawn('flock', ['--nonblock', lock, 'true']);
+    expect(await new Promise((r) => during.on('exit', r))).toBe(1);
+    await exited;
+    const after = spawn('flock', ['--nonblock', lock, 'true']);
+    expect(await new Promise((r) => after.on('exit', r))).toBe(0);
+  });
+
+  test('claims an agent takes are renewed with it and released when it ends, unless it asked to keep them', async () => {
+    const dir = tmpDir();
+    const state = path.join(dir, 'state');
+    const file = config(
+      dir,
+      `
+schedule: { interval: 1h, jitter: 0s }
+claims: { sweep_every: 300ms }
+lanes: [{ name: code }]
+backends:
+  - name: fixture
+    command: ["{node}", ${JSON.stringify(path.join(AGENTS, 'claimer.mjs'))}]
+    cwd: ${JSON.stringify(dir)}
+    # A 3 s claim in a 6 s session: without renewal the sweeper would expire it.
+    env: { LANEKEEPER_CLI: ${JSON.stringify(CLI)}, CLAIM_TTL: "3s", AGENT_SLEEP_MS: "6000" }
+    models: [{ name: ok }]
+`,
+    );
+    expect((await cli(['run', '--config', file, '--state', state, '--for', '1s'])).code).toBe(0);
+    const all = JSON.parse((await cli(['claims', '--all', '--json', '--state', state])).stdout) as { claims: { key: string; holder: string; state: string; result: string | null }[] };
+    const byKey = new Map(all.claims.map((c) => [c.key, c]));
+    expect(byKey.get('task:code')).toMatchObject({ holder: 'code-1', state: 'released', result: 'session ended' });
+    expect(byKey.get('task:code-kept')).toMatchObject({ holder: 'code-1', state: 'claimed' });
+    expect(byKey.get('lane:code')).toMatchObject({ state: 'released' });
+    const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
+    const renewals = db.prepare("SELECT COUNT(*) FROM lock_events WHERE key = 'task:code' AND event = 'renewed'").pluck().get() as number;
+    db.close();
+    expect(renewals).toBeGreaterThanOrEqual(2);
+  });
+});
