@@ -19,7 +19,7 @@ const journal = (state: string) => {
   const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
   const rows = db.prepare('SELECT type, payload FROM journal ORDER BY seq').all() as { type: string; payload: string }[];
   db.close();
-  return rows.map((r) => ({ type: r.type, ...(JSON.parse(r.payload) as Record<string, unknown>) }));
+  return rows.map((r) => ({ ...(JSON.parse(r.payload) as Record<string, unknown>), type: r.type }) as { type: string; laneId?: string; reason?: string });
 };
 
 describe('claims in the runtime', () => {
