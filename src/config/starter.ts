@@ -16,7 +16,13 @@ sessions:
   drain_grace: 5m        # on shutdown, running sessions get this long to finish
 
 claims:
-  lane_ttl: 2m           # lane slots are leases renewed every third of this
+  lane_ttl: 2m           # lane slots are leases, renewed while their session runs
+  sweep_every: 30s       # expired claims are released this often
+
+# hooks:
+#   before_session: [git, pull, --rebase, --autostash]   # one session at a time per repository
+#   timeout: 5m
+#   wait: 10m
 
 lanes:
   - name: code
@@ -30,6 +36,7 @@ lanes:
     # arms: [claude-code:sonnet]          # which backend:model arms may run it (default: all)
     # prompt: "Work on the {lane} lane."  # {prompt} in the backend command
     # cwd: ~/src/project                  # overrides the backend's working directory
+    # lock_file: /tmp/agent-code.lock     # also held with flock, so a legacy flock loop never runs beside it
   - name: triage
     cooldown: 180s
     timeout: 30m
