@@ -70,5 +70,7 @@ function renderStatus(dir: string, lanes: Awaited<ReturnType<ReturnType<typeof o
       s.grade === null ? '' : s.grade.toFixed(2),
     ]),
   ];
-  return `state: ${dir}\n\n${lanes.length ? table(laneRows) : 'no lanes recorded yet'}\n\n${sessions.length ? table(sessionRows) : 'no sessions yet'}`;
+  const stopped = lanes.length > 0 && lanes.every((l) => l.state === 'stopped');
+  const header = `state: ${dir}${stopped ? `\nlanekeeper is not running (stopped ${new Date(Math.max(...lanes.map((l) => l.since))).toISOString()})` : ''}`;
+  return `${header}\n\n${lanes.length ? table(laneRows) : 'no lanes recorded yet'}\n\n${sessions.length ? table(sessionRows) : 'no sessions yet'}`;
 }

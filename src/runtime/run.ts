@@ -69,9 +69,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
   let previous = new Map<string, string>();
   const targets = new Map(config.lanes.map((l) => [l.name, l.targetShare]));
+  /** The lanes table `status` and `stats` read. */
+  const saveLane = (l: LaneStatus, state: string, since: number) =>
+    store.lanes.set({ lane_id: l.laneId, lane: l.lane, slot: l.slot, state, since, session: state === 'stopped' ? null : activeSession(l), target_share: targets.get(l.lane) ?? null });
   for (const l of host.lanes()) {
     previous.set(l.laneId, l.path);
-    await store.lanes.set({ lane_id: l.laneId, lane: l.lane, slot: l.slot, state: l.state, since: startedAt, session: null, target_share: targets.get(l.lane) ?? null });
+    await saveLane(l, l.state, startedAt);
   }
   let scheduled: number | null = null;
 
@@ -86,7 +89,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       now.set(l.laneId, l.path);
       if (previous.get(l.laneId) !== l.path) {
         log.debug({ lane: l.laneId }, `${previous.get(l.laneId)} → ${l.path}`);
-        await store.lanes.set({ lane_id: l.laneId, lane: l.lane, slot: l.slot, state: l.state, since: event.now, session: activeSession(l), target_share: targets.get(l.lane) ?? null });
+        await saveLane(l, l.state, event.now);
       }
     }
     previous = now;
@@ -120,7 +123,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     host.stop();
     // Nothing runs any more: say so, rather than leave the last states looking live.
     const end = clock();
-    for (const l of lanes) await store.lanes.set({ lane_id: l.laneId, lane: l.lane, slot: l.slot, state: 'stopped', since: end, session: null, target_share: targets.get(l.lane) ?? null });
+    for (const l of lanes) await saveLane(l, 'stopped', end);
     return summarize(await store.sessions.list({ since: startedAt }));
   })();
 
