@@ -58,6 +58,9 @@ export class SessionSupervisor {
 
     const entry: Live = { handle: null, done: Promise.resolve() };
     this.live.set(intent.sessionId, entry);
+    // What has been reported, so a failure halfway never reports an exit or a grade twice.
+    const sent = { exited: false, graded: false };
+    let renew: NodeJS.Timeout | undefined;
     entry.done = (async () => {
       await store.sessions.insert({
         id: intent.sessionId,
@@ -71,7 +74,7 @@ export class SessionSupervisor {
       });
       // The lane slot, and every claim the agent takes itself, stay alive while the session runs
       // (and while it waits for the before_session hook).
-      const renew = setInterval(() => void this.renewClaims(intent), renewEvery(config.claims.laneTtlMs));
+      renew = setInterval(() => void this.renewClaims(intent), renewEvery(config.claims.laneTtlMs));
       const env = this.sessionEnv(arm, intent, vars, gradePath);
       const hook = config.hooks.beforeSession && !this.stopping ? await this.beforeSession(intent, vars, cwd, env, logPath) : null;
       // HEAD is read after the hook: a pull that moves it is not the session's work.
@@ -100,13 +103,8 @@ export class SessionSupervisor {
       const killedHow = result.killed ? ' (ignored SIGTERM; SIGKILL)' : '';
       const reason =
         result.spawnError ?? (result.timedOut ? `killed at its time limit${killedHow}` : result.stopped ? `stopped: ${result.stopped}${killedHow}` : null);
-      await store.sessions.update(intent.sessionId, {
-        ended_at: result.endedAt,
-        exit_code: result.exitCode,
-        signal: result.signal,
-        outcome,
-        reason,
-      });
+      await store.sessions.update(intent.sessionId, { ended_at: result.endedAt, exit_code: result.exitCode, signal: result.signal, outcome, reason });
+      sent.exited = true;
       emit({
         type: 'SESSION_EXITED',
         laneId: intent.laneId,
@@ -118,17 +116,22 @@ export class SessionSupervisor {
         reason,
       });
       await this.grade(intent, gradePath, outcome, log);
+      sent.graded = true;
       await handle.gone;
     })()
       .catch((err: unknown) => {
-      // A store or file-system failure around one session must not take the runtime down;
-      // the session is closed with the reason so its lane moves on.
+        // A store or file-system failure around one session must not take the runtime down:
+        // the session is closed with the reason, so its lane moves on.
         log.error({ err }, 'session supervision failed');
+        entry.handle?.stop('supervision failed');
         const reason = `supervision failed: ${(err as Error).message}`;
-        emit({ type: 'SESSION_EXITED', laneId: intent.laneId, sessionId: intent.sessionId, exitCode: null, signal: null, outcome: 'unknown', durationMs: 0, reason });
-        emit({ type: 'SESSION_GRADED', laneId: intent.laneId, sessionId: intent.sessionId, grade: null, source: 'none', dimensions: null });
+        if (!sent.exited) emit({ type: 'SESSION_EXITED', laneId: intent.laneId, sessionId: intent.sessionId, exitCode: null, signal: null, outcome: 'unknown', durationMs: 0, reason });
+        if (!sent.graded) emit({ type: 'SESSION_GRADED', laneId: intent.laneId, sessionId: intent.sessionId, grade: null, source: 'none', dimensions: null });
       })
-      .finally(() => this.live.delete(intent.sessionId));
+      .finally(() => {
+        clearInterval(renew);
+        this.live.delete(intent.sessionId);
+      });
   }
 
   private async grade(intent: StartSessionIntent, gradePath: string, outcome: ReturnType<typeof classifyExit>, log: Logger): Promise<void> {
