@@ -1,5 +1,6 @@
 // Benchmarks, run by `npm run bench` against the built code in dist/. Prints a table and writes
 // bench/results/latest.json. Figures on shared machines are noisy: compare ratios, not absolutes.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,24 +42,25 @@ function lane(name) {
   results.push({ name: 'journal appends (events/s)', value: Math.round((n / ms) * 1000), n });
 }
 
-// 3. Lane-slot claim + release cycles, one process.
+// 3. Separate scripts: the claim CLI's wall time, and contended claims across processes.
+const lastJson = (out) => JSON.parse(out.trim().split('\n').pop());
+const here = import.meta.dirname;
 {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'lk-bench-'));
-  const store = openSqliteStore(dir);
-  const n = 10000;
-  const t = performance.now();
-  for (let i = 0; i < n; i++) {
-    const r = await store.claims.acquire({ key: `lane:l${i % 8}`, holder: `s${i}`, ttlMs: 120000, slots: 1 });
-    if (r.granted) await store.claims.release({ key: r.key, holder: `s${i}`, token: r.token });
+  const cliRun = lastJson(execFileSync(process.execPath, [path.join(here, 'claim-cli.mjs'), '30'], { encoding: 'utf8' }));
+  results.push({ name: '`lanekeeper claim` ÷ `node -e 0` (median wall)', value: Number(cliRun.ratio.toFixed(2)), detail: cliRun });
+  for (const procs of [1, 4, 16]) {
+    const c = lastJson(execFileSync(process.execPath, [path.join(here, 'claims-contention.mjs'), '--procs', String(procs), '--seconds', '5'], { encoding: 'utf8' }));
+    results.push({
+      name: `claim+release, ${procs} proc${procs > 1 ? 's' : ''} × 8 keys (cycles/s)`,
+      value: c.cyclesPerSec,
+      detail: { p99_ms: c.claimP99Ms, max_ms: c.claimMaxMs, busy_errors: c.busyErrors, double_grants: c.doubleGrants },
+    });
   }
-  const ms = performance.now() - t;
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-  results.push({ name: 'claim+release cycles, 1 process (cycles/s)', value: Math.round((n / ms) * 1000), n });
 }
 
 for (const r of results) {
-  const figure = r.value !== undefined ? String(r.value) : `p50 ${r.p50.toFixed(3)}  p99 ${r.p99.toFixed(3)}`;
+  const extra = r.detail?.p99_ms !== undefined ? `  (claim p99 ${r.detail.p99_ms} ms, max ${r.detail.max_ms} ms, busy errors ${r.detail.busy_errors}, double grants ${r.detail.double_grants})` : '';
+  const figure = r.value !== undefined ? `${r.value}${extra}` : `p50 ${r.p50.toFixed(3)}  p99 ${r.p99.toFixed(3)}`;
   console.log(`${r.name.padEnd(46)} ${figure}`);
 }
 mkdirSync(path.join(import.meta.dirname, 'results'), { recursive: true });

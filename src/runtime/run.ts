@@ -60,11 +60,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const effects = new EffectRunner({ config, store, log, supervisor, push: bus.push });
 
   // Claims whose holders died (a crashed agent, a runtime killed earlier) free themselves.
+  // The WAL is checkpointed here too, off the claims' hot path.
   const sweeper = setInterval(() => {
-    void store.claims.sweep().then(
-      (n) => n && log.info(`released ${n} expired claim${n === 1 ? '' : 's'}`),
-      (err: unknown) => log.error({ err }, 'claim sweep failed'),
-    );
+    void store.claims
+      .sweep()
+      .then((n) => {
+        if (n) log.info(`released ${n} expired claim${n === 1 ? '' : 's'}`);
+        return store.checkpoint();
+      })
+      .catch((err: unknown) => log.error({ err }, 'claim sweep failed'));
   }, config.claims.sweepEveryMs);
 
   let previous = new Map<string, string>();

@@ -95,7 +95,7 @@ export type AcquireResult =
 
 export type FencedResult = { ok: true; expiresAt?: number } | { ok: false; reason: string };
 
-/** One lock telemetry record: a grant, renewal, release, completion, expiry or denial. */
+/** One lock telemetry record: a grant, renewal, release, completion or expiry. Denials write nothing. */
 export interface LockRecord {
   at: number;
   key: string;
@@ -103,7 +103,7 @@ export interface LockRecord {
   slots: number | null;
   holder: string;
   epoch: number | null;
-  event: 'acquired' | 'renewed' | 'released' | 'completed' | 'expired' | 'denied';
+  event: 'acquired' | 'renewed' | 'released' | 'completed' | 'expired';
 }
 
 export interface OrphanRow {
@@ -151,5 +151,7 @@ export interface Store {
   readonly lanes: LanesPort;
   readonly decisions: DecisionsPort;
   readonly claims: ClaimsPort;
+  /** Housekeeping off the hot path (SQLite: a passive WAL checkpoint). */
+  checkpoint(): Promise<void>;
   close(): Promise<void>;
 }

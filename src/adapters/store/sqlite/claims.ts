@@ -50,6 +50,23 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
   const records = db.prepare('SELECT at, key, slot, slots, holder, epoch, event FROM lock_events WHERE at >= ? ORDER BY id');
   const orphanRows = db.prepare('SELECT at, op, key, holder, token, result, reason FROM orphans WHERE at >= ? ORDER BY id');
 
+  /**
+   * A denial decided from one consistent read, without the write lock: true at that instant,
+   * and it keeps losers from queueing behind the writer. Anything else goes to the transaction,
+   * which decides again under the lock.
+   */
+  const deniedByRead = (key: string, holder: string, slots: number): AcquireResult | null => {
+    const now = clock();
+    const rows = retryBusy(() => rowsOf.all(key) as ClaimRow[]);
+    const live = rows.filter((r) => r.state === 'claimed' && r.expires_at >= now);
+    if (live.some((r) => r.holder === holder)) return null;
+    const completed = rows.find((r) => r.state === 'completed');
+    if (completed) return { granted: false, key, holder: completed.holder, expiresAt: null, state: 'completed' };
+    if (live.length < slots) return null;
+    const soonest = live.reduce((a, b) => (b.expires_at < a.expires_at ? b : a));
+    return { granted: false, key, holder: soonest.holder, expiresAt: soonest.expires_at, state: 'claimed' };
+  };
+
   const acquire = writer(db, (key: string, holder: string, ttlMs: number, slots: number, keep: boolean): AcquireResult => {
     const now = clock();
     const rows = rowsOf.all(key) as ClaimRow[];
@@ -62,7 +79,6 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
     }
     const completed = rows.find((r) => r.state === 'completed');
     if (completed) {
-      lockEvent.run(now, key, null, slots, holder, null, 'denied');
       return { granted: false, key, holder: completed.holder, expiresAt: null, state: 'completed' };
     }
     if (live.length < slots) {
@@ -77,7 +93,6 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
       return { granted: true, key, slot, token, expiresAt: now + ttlMs, renewed: false };
     }
     const soonest = live.reduce((a, b) => (b.expires_at < a.expires_at ? b : a));
-    lockEvent.run(now, key, null, slots, holder, null, 'denied');
     return { granted: false, key, holder: soonest.holder, expiresAt: soonest.expires_at, state: 'claimed' };
   });
 
@@ -163,7 +178,7 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
 
   return {
     async acquire({ key, holder, ttlMs, slots = 1, keep = false }) {
-      return acquire(key, holder, ttlMs, slots, keep);
+      return deniedByRead(key, holder, slots) ?? acquire(key, holder, ttlMs, slots, keep);
     },
     async renew({ key, holder, token, ttlMs }) {
       return renew(key, holder, token, ttlMs ?? null);

@@ -1,4 +1,5 @@
 // The embedded store: one SQLite file in the state directory.
+import { retryBusy } from './busy.js';
 import { openDatabase } from './open.js';
 import { sqliteClaims, type Clock } from './claims.js';
 import { sqliteDecisions } from './decisions.js';
@@ -42,6 +43,9 @@ export function openSqliteStore(stateDir: string, opts: SqliteStoreOptions = {})
     },
     get claims() {
       return claims();
+    },
+    async checkpoint() {
+      retryBusy(() => db.pragma('wal_checkpoint(PASSIVE)'));
     },
     async close() {
       if (db.open) db.close();

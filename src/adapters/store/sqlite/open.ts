@@ -29,6 +29,9 @@ export function openDatabase(stateDir: string, opts: { mustExist?: boolean } = {
     const db = new Database(file, { fileMustExist: !!opts.mustExist, timeout: 0, nativeBinding });
     retryBusy(() => db.pragma('journal_mode = WAL'));
     db.pragma('synchronous = NORMAL');
+    // Checkpoints flush to disk inside whichever write triggers them; let the WAL grow larger
+    // before that happens, and let the runtime checkpoint in the background (Store.checkpoint).
+    db.pragma('wal_autocheckpoint = 4000');
     migrate(db);
     return db;
   } catch (err) {
