@@ -14,7 +14,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { ClaimRow, FencedResult } from '../adapters/store/ports.js';
 import { openSqliteStore } from '../adapters/store/sqlite/index.js';
 import { durationProblem, parseDuration } from '../config/duration.js';
-import { StateDirError } from '../errors.js';
+import { ConfigError, isUserError } from '../errors.js';
 import { claimKeyProblem } from '../policy/claim-key.js';
 import { err, EXIT, out } from './io.js';
 
@@ -72,7 +72,11 @@ export async function claimsMain(argv: string[], env: NodeJS.ProcessEnv = proces
       err(`lanekeeper ${name}: ${e.message}`);
       return EXIT.usage;
     }
-    if (e instanceof StateDirError) {
+    if (e instanceof ConfigError) {
+      err(e.problems.map((p) => `${e.file}: ${p}`).join('\n'));
+      return EXIT.usage;
+    }
+    if (isUserError(e)) {
       err(`lanekeeper: ${e.message}`);
       return EXIT.usage;
     }

@@ -12,6 +12,8 @@ import { startRuntime } from '../runtime/run.js';
 import { formatSummary } from '../runtime/summary.js';
 import { out } from './io.js';
 
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 export interface RunOptions {
   config?: string;
   state?: string;
@@ -28,7 +30,9 @@ export async function runCommand(opts: RunOptions): Promise<void> {
   if (opts.tick !== undefined) config = { ...config, schedule: { ...config.schedule, intervalMs: opts.tick, jitterMs: 0 } };
 
   const tty = process.stdout.isTTY === true;
-  const log = createLogger({ pretty: tty, level: process.env.LANEKEEPER_LOG_LEVEL });
+  const level = process.env.LANEKEEPER_LOG_LEVEL ?? 'info';
+  if (!LEVELS.includes(level)) throw new UsageError(`LANEKEEPER_LOG_LEVEL: expected one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
+  const log = createLogger({ pretty: tty, level });
   const store = openSqliteStore(config.stateDir);
   const arms = config.arms.length;
   log.info(

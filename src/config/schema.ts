@@ -2,21 +2,35 @@
 // so a typo never silently falls back to a default. Durations are parsed to milliseconds here;
 // defaults that depend on other keys are filled in by resolve.ts.
 import { z } from 'zod';
-import { durationProblem, parseDuration } from './duration.js';
+import { durationProblem, formatDuration, parseDuration } from './duration.js';
 
-/** A duration string ("180s", "65m", "2h") parsed to ms; `fallback` when the key is absent. */
-function duration(fallback: number) {
+/** Timers cannot wait longer than this (about 24.8 days); a longer one would fire at once. */
+const MAX_MS = 2 ** 31 - 1;
+
+/**
+ * A duration string ("180s", "65m", "2h") parsed to ms; `fallback` when the key is absent.
+ * `minMs` keeps intervals and leases that must not be zero from being zero.
+ */
+function duration(fallback: number, minMs = 0) {
   return z
     .unknown()
     .optional()
     .transform((value, ctx) => {
       if (value === undefined) return fallback;
       const ms = parseDuration(value);
-      if (ms === null) {
-        ctx.addIssue({ code: 'custom', message: durationProblem(value), input: value });
+      const problem =
+        ms === null
+          ? durationProblem(value)
+          : ms < minMs
+            ? `expected at least ${formatDuration(minMs)}, got ${JSON.stringify(value)}`
+            : ms > MAX_MS
+              ? `expected at most 24 days, got ${JSON.stringify(value)}`
+              : null;
+      if (problem) {
+        ctx.addIssue({ code: 'custom', message: problem, input: value });
         return z.NEVER;
       }
-      return ms;
+      return ms!;
     });
 }
 
@@ -53,7 +67,7 @@ export const laneSchema = z.strictObject({
     })
     .optional()
     .default({ threshold: 0.65, chain_limit: 1 }),
-  timeout: duration(65 * 60_000),
+  timeout: duration(65 * 60_000, 1000),
   target_share: share.optional(),
   parallel: z.boolean().optional().default(true),
   arms: z.array(z.string()).min(1).optional(),
@@ -86,7 +100,7 @@ export const configSchema = z.strictObject({
   width: z.number().int().min(1).max(256).optional().default(3),
   schedule: z
     .strictObject({
-      interval: duration(30 * 60_000),
+      interval: duration(30 * 60_000, 1000),
       jitter: duration(120_000),
       tick_on_start: z.boolean().optional().default(true),
     })
@@ -101,15 +115,15 @@ export const configSchema = z.strictObject({
     .default({ kill_grace: 30_000, drain_grace: 5 * 60_000 }),
   claims: z
     .strictObject({
-      lane_ttl: duration(120_000),
-      sweep_every: duration(30_000),
+      lane_ttl: duration(120_000, 3000),
+      sweep_every: duration(30_000, 100),
     })
     .optional()
     .default({ lane_ttl: 120_000, sweep_every: 30_000 }),
   hooks: z
     .strictObject({
       before_session: z.array(templated).min(1).optional(),
-      timeout: duration(5 * 60_000),
+      timeout: duration(5 * 60_000, 1000),
       wait: duration(10 * 60_000),
     })
     .optional()

@@ -294,21 +294,12 @@ export const laneMachine = setup({
           detail: { sessionId: context.sessionId, until: context.deadline, grade: context.grade },
         }),
       },
-      // A zero cooldown ends on the event that started it.
+      // Checked after every event the lane sees (a WAKE, a TICK, or the grade itself when the
+      // cooldown is zero), against that event's `now`.
       always: [
         { guard: and(['deadlinePassed', 'earnsRespawn']), target: 'respawn' },
         { guard: 'deadlinePassed', target: 'idle', actions: assign({ deadline: null }) },
       ],
-      on: {
-        TICK: [
-          { guard: and(['deadlinePassed', 'earnsRespawn']), target: 'respawn' },
-          { guard: 'deadlinePassed', target: 'idle', actions: assign({ deadline: null }) },
-        ],
-        WAKE: [
-          { guard: and(['deadlinePassed', 'earnsRespawn']), target: 'respawn' },
-          { guard: 'deadlinePassed', target: 'idle', actions: assign({ deadline: null }) },
-        ],
-      },
     },
     respawn: {
       entry: [
@@ -332,10 +323,7 @@ export const laneMachine = setup({
       always: 'claiming',
     },
     waiting: {
-      on: {
-        TICK: { guard: 'deadlinePassed', target: 'idle', actions: assign({ deadline: null }) },
-        WAKE: { guard: 'deadlinePassed', target: 'idle', actions: assign({ deadline: null }) },
-      },
+      always: { guard: 'deadlinePassed', target: 'idle', actions: assign({ deadline: null }) },
     },
   },
 });

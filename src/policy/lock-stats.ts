@@ -40,11 +40,12 @@ export function lockStats(records: readonly LockRecord[], windowStart = -Infinit
       }
       if (!holds.has(r.epoch)) {
         holds.set(r.epoch, r.holder);
-        if (r.key.startsWith('lane:') && ++laneHeld > peak && counting) peak = laneHeld;
+        if (r.key.startsWith('lane:')) laneHeld++;
       }
     } else if (ENDS.has(r.event) && r.epoch !== null && holds.delete(r.epoch)) {
       if (r.key.startsWith('lane:')) laneHeld--;
     }
   }
+  if (records.length && records[records.length - 1]!.at >= windowStart) peak = Math.max(peak, laneHeld);
   return { peak_concurrency: peak, total_acquisitions: acquisitions, same_lock_violations: violationCount, violations };
 }

@@ -35,12 +35,11 @@ export function rankLanes(candidates: readonly LaneView[], rng: Rng): RankedLane
 
 const ACTIVE = new Set(['claiming', 'running', 'respawn']);
 
-export function planTick(view: readonly LaneView[], seed: number, width: number, exclude: ReadonlySet<string> = new Set()): TickPlan {
+export function planTick(view: readonly LaneView[], seed: number, width: number): TickPlan {
   const skipped: TickPlan['skipped'] = [];
   const candidates: LaneView[] = [];
   for (const v of view) {
     if (!v.enabled) skipped.push({ laneId: v.laneId, reason: 'disabled' });
-    else if (exclude.has(v.laneId)) skipped.push({ laneId: v.laneId, reason: 'claim denied this tick' });
     else if (v.state !== 'idle') skipped.push({ laneId: v.laneId, reason: v.state });
     else candidates.push(v);
   }

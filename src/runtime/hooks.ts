@@ -17,6 +17,8 @@ export interface HookRun {
   holder: string;
   logPath: string;
   claims: ClaimsPort;
+  /** True once the runtime is shutting down: stop waiting for the mutex. */
+  stopping: () => boolean;
 }
 
 export type HookResult = { ok: true; waitedMs: number } | { ok: false; reason: string };
@@ -33,6 +35,7 @@ export async function runBeforeSession(h: HookRun): Promise<HookResult> {
       token = r.token;
       break;
     }
+    if (h.stopping()) return { ok: false, reason: 'the runtime is stopping; the session was not started' };
     if (Date.now() - started >= h.waitMs) return { ok: false, reason: `waited ${formatDuration(h.waitMs)} for the before_session mutex of ${h.cwd}, held by ${r.holder}` };
     await new Promise((res) => setTimeout(res, POLL_MS));
   }

@@ -101,8 +101,20 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     if (deadline !== scheduled || event.type === 'WAKE') wake.setDeadline((scheduled = deadline));
   };
 
-  const pipelineDone = new Promise<void>((resolve, reject) => {
-    bus.events$.pipe(concatMap(handle)).subscribe({ complete: resolve, error: reject });
+  let failure: unknown = null;
+  const pipelineDone = new Promise<void>((resolve) => {
+    bus.events$.pipe(concatMap(handle)).subscribe({
+      complete: resolve,
+      // A bug or a broken store: stop the way a signal would (no new sessions, running ones
+      // drained and killed), then report the failure from `finished`.
+      error: (err: unknown) => {
+        failure = err;
+        log.fatal({ err }, 'the event pipeline failed; stopping');
+        runtime.stop('event pipeline failed');
+        runtime.stop('event pipeline failed');
+        resolve();
+      },
+    });
   });
 
   let stopping = 0;
@@ -122,16 +134,20 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     closed$.next();
     wake.close();
     await pipelineDone;
+    // An event still in the bus at the drain may have started a session: stop and wait for it too.
+    supervisor.stopAll('drain');
+    await supervisor.settled();
     await effects.settled();
     const lanes = host.lanes();
     host.stop();
     // Nothing runs any more: say so, rather than leave the last states looking live.
     const end = clock();
     for (const l of lanes) await saveLane(l, 'stopped', end);
+    if (failure) throw failure;
     return summarize(await store.sessions.list({ since: startedAt }));
   })();
 
-  return {
+  const runtime: Runtime = {
     stop(reason) {
       stopping++;
       if (stopping === 1) {
@@ -146,6 +162,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     },
     finished,
   };
+  return runtime;
 }
 
 function activeSession(l: LaneStatus): string | null {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { gitHead, workEvidence } from '../adapters/process/git.js';
 import { readGradeFile } from '../adapters/process/grade-file.js';
-import { runSession, unstartedHandle, type RunHandle } from '../adapters/process/runner.js';
+import { checkCwd, runSession, unstartedHandle, type RunHandle } from '../adapters/process/runner.js';
 import type { Store } from '../adapters/store/ports.js';
 import { expandTemplate, type TemplateVars } from '../config/template.js';
 import type { ArmConfig, ResolvedConfig } from '../config/types.js';
@@ -48,7 +48,6 @@ export class SessionSupervisor {
     const lane = config.lanes.find((l) => l.name === intent.lane)!;
     const arm = config.arms.find((a) => a.id === intent.arm)!;
     const dir = path.join(config.stateDir, 'sessions', intent.sessionId);
-    mkdirSync(dir, { recursive: true });
     const logPath = path.join(dir, 'output.log');
     const gradePath = path.join(dir, 'grade.json');
     const vars = templateVars(config, arm, intent);
@@ -62,6 +61,7 @@ export class SessionSupervisor {
     const sent = { exited: false, graded: false };
     let renew: NodeJS.Timeout | undefined;
     entry.done = (async () => {
+      mkdirSync(dir, { recursive: true });
       await store.sessions.insert({
         id: intent.sessionId,
         lane: intent.lane,
@@ -74,9 +74,12 @@ export class SessionSupervisor {
       });
       // The lane slot, and every claim the agent takes itself, stay alive while the session runs
       // (and while it waits for the before_session hook).
-      renew = setInterval(() => void this.renewClaims(intent), renewEvery(config.claims.laneTtlMs));
+      renew = setInterval(() => {
+        this.renewClaims(intent).catch((err: unknown) => log.warn({ err }, `could not renew the claims of ${intent.sessionId}`));
+      }, renewEvery(config.claims.laneTtlMs));
       const env = this.sessionEnv(arm, intent, vars, gradePath);
-      const hook = config.hooks.beforeSession && !this.stopping ? await this.beforeSession(intent, vars, cwd, env, logPath) : null;
+      const cwdProblem = checkCwd(cwd);
+      const hook = cwdProblem ? { ok: false as const, reason: cwdProblem } : config.hooks.beforeSession && !this.stopping ? await this.beforeSession(intent, vars, cwd, env, logPath) : null;
       // HEAD is read after the hook: a pull that moves it is not the session's work.
       const before = await gitHead(cwd).catch(() => null);
       const handle = this.stopping
@@ -119,11 +122,13 @@ export class SessionSupervisor {
       sent.graded = true;
       await handle.gone;
     })()
-      .catch((err: unknown) => {
+      .catch(async (err: unknown) => {
         // A store or file-system failure around one session must not take the runtime down:
         // the session is closed with the reason, so its lane moves on.
         log.error({ err }, 'session supervision failed');
+        // Never report an exit while the agent may still run: its lane would start another.
         entry.handle?.stop('supervision failed');
+        await entry.handle?.gone;
         const reason = `supervision failed: ${(err as Error).message}`;
         if (!sent.exited) emit({ type: 'SESSION_EXITED', laneId: intent.laneId, sessionId: intent.sessionId, exitCode: null, signal: null, outcome: 'unknown', durationMs: 0, reason });
         if (!sent.graded) emit({ type: 'SESSION_GRADED', laneId: intent.laneId, sessionId: intent.sessionId, grade: null, source: 'none', dimensions: null });
@@ -175,6 +180,7 @@ export class SessionSupervisor {
       holder: intent.sessionId,
       logPath,
       claims: store.claims,
+      stopping: () => this.stopping !== null,
     });
     if (!result.ok) this.deps.log.child({ lane: intent.laneId }).warn(`${intent.sessionId}: ${result.reason}`);
     return result;

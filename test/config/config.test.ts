@@ -138,3 +138,24 @@ backends:
     expect(loadConfig({ file, env: { ...env, LANEKEEPER_STATE: '/s/env' }, stateDir: '/s/flag' }).stateDir).toBe('/s/flag');
   });
 });
+
+describe('duration bounds', () => {
+  test('intervals and leases cannot be zero; nothing can outlast a timer', () => {
+    const text = `
+schedule: { interval: 0s }
+claims: { lane_ttl: 1s }
+lanes:
+  - name: code
+    cooldown: 30d
+backends:
+  - name: x
+    command: [x]
+    models: [{ name: m }]
+`;
+    expect(problems(text)).toEqual([
+      'line 2: schedule.interval: expected at least 1s, got "0s"',
+      'line 3: claims.lane_ttl: expected at least 3s, got "1s"',
+      'line 6: lanes[0].cooldown: expected at most 24 days, got "30d"',
+    ]);
+  });
+});

@@ -100,6 +100,11 @@ describe('fleet and selector', () => {
     expect(claims.map((c) => c.laneId).sort()).toEqual(['code', 'code.2']);
     expect(new Set(claims.map((c) => c.sessionId)).size).toBe(2);
     expect(claims.every((c) => c.key === 'lane:code' && c.slots === 2)).toBe(true);
+    const starts = claims.flatMap((c, i) =>
+      f.send({ type: 'CLAIM_GRANTED', laneId: c.laneId, sessionId: c.sessionId, key: c.key, slot: i, token: i + 1, expiresAt: 0, seed: 1 }),
+    );
+    expect(starts.filter((i) => i.type === 'startSession')).toHaveLength(2);
+    expect(f.states()).toEqual({ code: 'running', 'code.2': 'running' });
   });
 
   test('after DRAIN a tick dispatches nothing', () => {

@@ -108,7 +108,9 @@ export function runSession(spec: RunSpec, clock: () => number = Date.now): RunHa
       const deadline = Date.now() + Math.min(LEFTOVER_GRACE_MS, spec.killGraceMs);
       while (groupAlive(pid) && Date.now() < deadline) await sleep(50);
       if (groupAlive(pid)) signalGroup(pid, 'SIGKILL');
-      while (groupAlive(pid)) await sleep(20);
+      // Bounded: a leftover that cannot be signalled (EPERM) must not hang the drain.
+      const last = Date.now() + 5000;
+      while (groupAlive(pid) && Date.now() < last) await sleep(20);
     }
     clearTimeout(killTimer);
   });
@@ -129,7 +131,7 @@ export function unstartedHandle(why: { spawnError: string } | { stopped: string 
   return { pid: null, exited, gone: exited.then(() => undefined), stop: () => {} };
 }
 
-function checkCwd(cwd: string): string | null {
+export function checkCwd(cwd: string): string | null {
   if (!existsSync(cwd)) return `working directory ${cwd} does not exist`;
   if (!statSync(cwd).isDirectory()) return `working directory ${cwd} is not a directory`;
   return null;

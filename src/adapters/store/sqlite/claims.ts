@@ -142,6 +142,9 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
     let renewed = 0;
     for (const r of heldBy.all(holder) as { key: string; slot: number; epoch: number; expires_at: number; ttl_ms: number }[]) {
       if (r.expires_at < now) {
+        // Lost: say so once, and release it now rather than at the next sweep.
+        markExpired.run(r.key, r.slot, r.epoch);
+        lockEvent.run(now, r.key, r.slot, null, holder, r.epoch, 'expired');
         lost.push(r.key);
         continue;
       }
