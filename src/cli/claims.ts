@@ -16,6 +16,7 @@ import { openSqliteStore } from '../adapters/store/sqlite/index.js';
 import { durationProblem, parseDuration } from '../config/duration.js';
 import { ConfigError, isUserError } from '../errors.js';
 import { claimKeyProblem } from '../policy/claim-key.js';
+import { renderTable } from '../format/table.js';
 import { err, EXIT, out } from './io.js';
 
 /** Claims agents take default to an hour; the runtime renews them while their session lives. */
@@ -116,16 +117,16 @@ async function execute(name: Name, key: string, v: Values, env: NodeJS.ProcessEn
       case 'claim': {
         const r = await store.claims.acquire({ key, holder: args.holder, ttlMs: args.ttlMs!, keep: v.keep === true });
         if (r.granted) {
-          out(json ? JSON.stringify({ granted: true, key, holder: args.holder, token: r.token, expires_at: iso(r.expiresAt), renewed: r.renewed }) : String(r.token));
+          out(json ? JSON.stringify({ granted: true, key, holder: args.holder, token: r.token, expires_at: isoSeconds(r.expiresAt), renewed: r.renewed }) : String(r.token));
           return EXIT.ok;
         }
-        const text = r.state === 'completed' ? `DENIED — ${key} already completed by ${r.holder}` : `DENIED — ${key} held by ${r.holder} (expires ${iso(r.expiresAt!)})`;
-        if (json) out(JSON.stringify({ granted: false, key, holder: r.holder, state: r.state, expires_at: r.expiresAt === null ? null : iso(r.expiresAt) }));
+        const text = r.state === 'completed' ? `DENIED — ${key} already completed by ${r.holder}` : `DENIED — ${key} held by ${r.holder} (expires ${isoSeconds(r.expiresAt!)})`;
+        if (json) out(JSON.stringify({ granted: false, key, holder: r.holder, state: r.state, expires_at: r.expiresAt === null ? null : isoSeconds(r.expiresAt) }));
         err(text);
         return EXIT.failed;
       }
       case 'renew':
-        return fenced(await store.claims.renew({ key, holder: args.holder, token: args.token, ttlMs: args.ttlMs }), json, key, (r) => `renewed ${key} until ${iso(r.expiresAt!)}`);
+        return fenced(await store.claims.renew({ key, holder: args.holder, token: args.token, ttlMs: args.ttlMs }), json, key, (r) => `renewed ${key} until ${isoSeconds(r.expiresAt!)}`);
       case 'release':
         return fenced(await store.claims.release({ key, holder: args.holder, token: args.token, result: v.result as string | undefined }), json, key, () => `released ${key}`);
       case 'complete':
@@ -160,7 +161,7 @@ async function claimsStateDir(flag: string | undefined, env: NodeJS.ProcessEnv):
 }
 
 function fenced(r: FencedResult, json: boolean, key: string, ok: (r: FencedResult & { ok: true }) => string): number {
-  if (json) out(JSON.stringify({ key, ...r, ...(r.ok && r.expiresAt !== undefined ? { expiresAt: iso(r.expiresAt) } : {}) }));
+  if (json) out(JSON.stringify({ key, ...r, ...(r.ok && r.expiresAt !== undefined ? { expiresAt: isoSeconds(r.expiresAt) } : {}) }));
   if (r.ok) {
     if (!json) out(ok(r));
     return EXIT.ok;
@@ -170,17 +171,15 @@ function fenced(r: FencedResult, json: boolean, key: string, ok: (r: FencedResul
 }
 
 /** ISO-8601 to the second, as the denial text shows it. */
-function iso(ms: number): string {
+function isoSeconds(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 function claimJson(c: ClaimRow) {
-  return { key: c.key, slot: c.slot, holder: c.holder, token: c.epoch, state: c.state, acquired_at: iso(c.acquired_at), expires_at: iso(c.expires_at), attempt: c.attempt, result: c.result };
+  return { key: c.key, slot: c.slot, holder: c.holder, token: c.epoch, state: c.state, acquired_at: isoSeconds(c.acquired_at), expires_at: isoSeconds(c.expires_at), attempt: c.attempt, result: c.result };
 }
 
 function renderClaims(rows: ClaimRow[]): string {
   if (!rows.length) return 'no claims held';
-  const table = [['KEY', 'SLOT', 'HOLDER', 'TOKEN', 'STATE', 'EXPIRES', 'RESULT'], ...rows.map((c) => [c.key, String(c.slot), c.holder, String(c.epoch), c.state, iso(c.expires_at), c.result ?? ''])];
-  const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-  return table.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return renderTable([['KEY', 'SLOT', 'HOLDER', 'TOKEN', 'STATE', 'EXPIRES', 'RESULT'], ...rows.map((c) => [c.key, String(c.slot), c.holder, String(c.epoch), c.state, isoSeconds(c.expires_at), c.result ?? ''])]);
 }

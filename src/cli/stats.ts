@@ -19,7 +19,7 @@ export async function statsCommand(opts: { state?: string; config?: string; sinc
     const locks = lockStats(records, since);
     const sessions = await store.sessions.list({ since });
     const recent = (await store.sessions.list({ limit: 200 })).map((s) => s.grade).filter((g): g is number => g !== null);
-    const decisions = (await store.decisions.list({ limit: 100_000 })).filter((d) => d.at >= since);
+    const decisions = await store.decisions.list({ since, limit: -1 });
     const fleet = fleetStats({ sessions, decisions, lanes: await store.lanes.list(), recentGrades: recent });
     const orphans = (await store.claims.orphans({ since })).length;
     const report = {

@@ -2,6 +2,7 @@
 import { openSqliteStore } from '../adapters/store/sqlite/index.js';
 import type { SessionRow } from '../adapters/store/ports.js';
 import { formatDuration } from '../config/duration.js';
+import { renderTable } from '../format/table.js';
 import { iso, out } from './io.js';
 import { stateDirForReaders } from './state-dir.js';
 
@@ -51,11 +52,6 @@ function sessionJson(s: SessionRow) {
   };
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
-}
-
 function renderStatus(dir: string, lanes: Awaited<ReturnType<ReturnType<typeof openSqliteStore>['lanes']['list']>>, sessions: SessionRow[], now: number): string {
   const laneRows = [['LANE', 'STATE', 'FOR', 'SESSION'], ...lanes.map((l) => [l.lane_id, l.state, formatDuration(Math.max(0, now - l.since)), l.session ?? ''])];
   const sessionRows = [
@@ -72,5 +68,5 @@ function renderStatus(dir: string, lanes: Awaited<ReturnType<ReturnType<typeof o
   ];
   const stopped = lanes.length > 0 && lanes.every((l) => l.state === 'stopped');
   const header = `state: ${dir}${stopped ? `\nlanekeeper is not running (stopped ${new Date(Math.max(...lanes.map((l) => l.since))).toISOString()})` : ''}`;
-  return `${header}\n\n${lanes.length ? table(laneRows) : 'no lanes recorded yet'}\n\n${sessions.length ? table(sessionRows) : 'no sessions yet'}`;
+  return `${header}\n\n${lanes.length ? renderTable(laneRows) : 'no lanes recorded yet'}\n\n${sessions.length ? renderTable(sessionRows) : 'no sessions yet'}`;
 }

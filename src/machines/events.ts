@@ -52,6 +52,8 @@ export interface SessionExitedEvent {
   outcome: Outcome;
   durationMs: number;
   reason: string | null;
+  /** Claims the agent took itself that were released as it ended (not those it kept). */
+  releasedClaims?: string[];
 }
 export interface SessionGradedEvent {
   type: 'SESSION_GRADED';

@@ -23,6 +23,8 @@ export interface StartSessionIntent {
   claim: { key: string; token: number };
   timeoutMs: number;
 }
+/** Stop a running session early (its lane slot was lost): SIGTERM, then SIGKILL after the grace. */
+export interface StopSessionIntent { type: 'stopSession'; laneId: string; sessionId: string; reason: string }
 export interface DecisionCandidate { laneId: string; lane: string; score: number; state: string }
 export interface RecordDecisionIntent {
   type: 'recordDecision';
@@ -41,4 +43,4 @@ export interface LaneNoteIntent {
   detail: Record<string, unknown>;
 }
 
-export type Intent = RequestClaimIntent | ReleaseClaimIntent | StartSessionIntent | RecordDecisionIntent | LaneNoteIntent;
+export type Intent = RequestClaimIntent | ReleaseClaimIntent | StartSessionIntent | StopSessionIntent | RecordDecisionIntent | LaneNoteIntent;

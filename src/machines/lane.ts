@@ -6,6 +6,8 @@
  *             --CLAIM_GRANTED-->   waiting    (no arm is eligible: the slot is given back, retry later)
  *             --CLAIM_DENIED-->    idle       (the parent is told, so the selector can pivot)
  *   running   .session --SESSION_EXITED--> .grading (the slot is released at once)
+ *             .session --CLAIM_LOST (its slot)--> .session, and the session is stopped: someone
+ *                      else may hold the slot now, so this one must not go on working
  *             .grading --SESSION_GRADED--> cooldown
  *   cooldown  --deadline passed--> respawn  if grade >= threshold and the chain is below its limit
  *             --deadline passed--> idle     otherwise
@@ -33,7 +35,7 @@ import type {
   GradeRejectedEvent,
   SessionStartedEvent,
 } from './events.js';
-import type { LaneNoteIntent, ReleaseClaimIntent, RequestClaimIntent, StartSessionIntent } from './intents.js';
+import type { LaneNoteIntent, ReleaseClaimIntent, RequestClaimIntent, StartSessionIntent, StopSessionIntent } from './intents.js';
 import type { Outcome } from '../policy/outcome.js';
 
 /** How long a lane with no eligible arm waits before it may be dispatched again. */
@@ -98,6 +100,15 @@ export interface LaneDeniedEvent extends Stamp {
 
 export const laneKey = (lane: string) => `lane:${lane}`;
 
+/** The release of the lane slot the context holds. */
+const releaseSlot = ({ context }: { context: LaneContext }): ReleaseClaimIntent => ({
+  type: 'releaseClaim',
+  laneId: context.laneId,
+  sessionId: context.sessionId!,
+  key: context.claim!.key,
+  token: context.claim!.token,
+});
+
 /** Fields of a fresh session, from the event that starts it. */
 function newSession(laneId: string, seq: number) {
   return { sessionId: `${laneId}-${seq}`, claim: null, arm: null, outcome: null, grade: null, deadline: null };
@@ -113,6 +124,7 @@ export const laneMachine = setup({
     requestClaim: (_, _params: RequestClaimIntent) => {},
     releaseClaim: (_, _params: ReleaseClaimIntent) => {},
     startSession: (_, _params: StartSessionIntent) => {},
+    stopSession: (_, _params: StopSessionIntent) => {},
     laneNote: (_, _params: LaneNoteIntent) => {},
     tellParentDenied: sendParent(({ context, event }): LaneDeniedEvent => ({
       type: 'LANE_DENIED',
@@ -184,10 +196,8 @@ export const laneMachine = setup({
             guard: and(['forThisSession', 'draining']),
             target: 'idle',
             actions: [
-              {
-                type: 'releaseClaim',
-                params: ({ context, event }) => ({ type: 'releaseClaim' as const, laneId: context.laneId, sessionId: context.sessionId!, key: event.key, token: event.token }),
-              },
+              assign(({ event }) => ({ claim: { key: event.key, token: event.token } })),
+              { type: 'releaseClaim', params: releaseSlot },
               { type: 'laneNote', params: ({ context }) => ({ type: 'laneNote' as const, laneId: context.laneId, note: 'drained' as const, detail: { sessionId: context.sessionId } }) },
             ],
           },
@@ -204,10 +214,8 @@ export const laneMachine = setup({
             guard: 'forThisSession',
             target: 'waiting',
             actions: [
-              {
-                type: 'releaseClaim',
-                params: ({ context, event }) => ({ type: 'releaseClaim' as const, laneId: context.laneId, sessionId: context.sessionId!, key: event.key, token: event.token }),
-              },
+              assign(({ event }) => ({ claim: { key: event.key, token: event.token } })),
+              { type: 'releaseClaim', params: releaseSlot },
               assign(({ event }) => ({ deadline: event.now + NO_ARM_RETRY_MS })),
               {
                 type: 'laneNote',
@@ -257,19 +265,14 @@ export const laneMachine = setup({
             SESSION_EXITED: {
               guard: 'forThisSession',
               target: 'grading',
-              actions: [
-                assign(({ event }) => ({ outcome: event.outcome })),
-                {
-                  type: 'releaseClaim',
-                  params: ({ context }) => ({
-                    type: 'releaseClaim' as const,
-                    laneId: context.laneId,
-                    sessionId: context.sessionId!,
-                    key: context.claim!.key,
-                    token: context.claim!.token,
-                  }),
-                },
-              ],
+              actions: [assign(({ event }) => ({ outcome: event.outcome })), { type: 'releaseClaim', params: releaseSlot }],
+            },
+            CLAIM_LOST: {
+              guard: ({ context, event }) => event.sessionId === context.sessionId && event.key === context.claim?.key,
+              actions: {
+                type: 'stopSession',
+                params: ({ context, event }) => ({ type: 'stopSession' as const, laneId: context.laneId, sessionId: context.sessionId!, reason: `lane slot lost: ${event.reason}` }),
+              },
             },
           },
         },

@@ -23,6 +23,11 @@ export class EffectRunner {
   private readonly inflight = new Set<Promise<unknown>>();
   /** flock holds on lanes' lock files, by session id. */
   private readonly flocks = new Map<string, () => Promise<void>>();
+  /**
+   * Claim and release effects of one lane run in order: a respawn's claim (cooldown 0) must not
+   * race the release of the slot (and lock file) of the session before it.
+   */
+  private readonly laneChains = new Map<string, Promise<unknown>>();
 
   constructor(private readonly deps: EffectDeps) {}
 
@@ -30,20 +35,22 @@ export class EffectRunner {
     const { store, push, log } = this.deps;
     switch (intent.type) {
       case 'requestClaim':
-        this.track(this.claimLane(intent).catch((err: Error) => push(denied(intent, null, null, `store error: ${err.message}`))));
+        this.inLane(intent.laneId, () => this.claimLane(intent).catch((err: Error) => push(denied(intent, null, null, `store error: ${err.message}`))));
         break;
       case 'releaseClaim':
-        this.track(
-          (async () => {
-            await this.flocks.get(intent.sessionId)?.();
-            this.flocks.delete(intent.sessionId);
-            const r = await store.claims.release({ key: intent.key, holder: intent.sessionId, token: intent.token });
-            if (!r.ok) log.warn({ key: intent.key, session: intent.sessionId }, `could not release ${intent.key}: ${r.reason}`);
-          })(),
-        );
+        this.inLane(intent.laneId, async () => {
+          await this.flocks.get(intent.sessionId)?.();
+          this.flocks.delete(intent.sessionId);
+          const r = await store.claims.release({ key: intent.key, holder: intent.sessionId, token: intent.token });
+          if (!r.ok) log.warn({ key: intent.key, session: intent.sessionId }, `could not release ${intent.key}: ${r.reason}`);
+        });
         break;
       case 'startSession':
         this.deps.supervisor.start(intent);
+        break;
+      case 'stopSession':
+        log.child({ lane: intent.laneId }).warn(`stopping ${intent.sessionId}: ${intent.reason}`);
+        this.deps.supervisor.stop(intent.sessionId, intent.reason);
         break;
       case 'recordDecision':
         this.track(store.decisions.record({ seq: intent.seq, at: cause.now, kind: intent.kind, chosen: intent.chosen, detail: intent }));
@@ -80,7 +87,7 @@ export class EffectRunner {
     const lockFile = config.lanes.find((l) => l.name === intent.lane)?.lockFile;
     if (lockFile) {
       const file = path.resolve(config.stateDir, expandTemplate(lockFile, { lane: intent.lane, state: config.stateDir }));
-      const hold = await holdFlock(file);
+      const hold = await holdFlock(file).catch((err: Error) => ({ ok: false as const, reason: `flock on ${file} failed: ${err.message}` }));
       if (!hold.ok) {
         await store.claims.release({ key: r.key, holder: intent.sessionId, token: r.token, result: 'lock_file busy' });
         push(denied(intent, null, null, hold.reason));
@@ -89,6 +96,13 @@ export class EffectRunner {
       this.flocks.set(intent.sessionId, hold.release);
     }
     push({ type: 'CLAIM_GRANTED', laneId: intent.laneId, sessionId: intent.sessionId, key: r.key, slot: r.slot, token: r.token, expiresAt: r.expiresAt });
+  }
+
+  private inLane(laneId: string, run: () => Promise<unknown>): void {
+    // A failure earlier in the chain is logged by track(); it must not stop what comes after.
+    const next = (this.laneChains.get(laneId) ?? Promise.resolve()).catch(() => {}).then(run);
+    this.laneChains.set(laneId, next);
+    this.track(next);
   }
 
   private track(p: Promise<unknown>): void {

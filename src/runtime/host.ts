@@ -32,7 +32,7 @@ export class FleetHost {
     };
     const machine = fleetMachine.provide({
       actors: {
-        lane: laneMachine.provide({ actions: { requestClaim: sink, releaseClaim: sink, startSession: sink, laneNote: sink } }),
+        lane: laneMachine.provide({ actions: { requestClaim: sink, releaseClaim: sink, startSession: sink, stopSession: sink, laneNote: sink } }),
         selector: selectorMachine.provide({ actions: { recordDecision: sink } }),
       },
     });

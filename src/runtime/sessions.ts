@@ -117,6 +117,7 @@ export class SessionSupervisor {
         outcome,
         durationMs: result.endedAt - result.startedAt,
         reason,
+        ...(released.length ? { releasedClaims: released } : {}),
       });
       await this.grade(intent, gradePath, outcome, log);
       sent.graded = true;
@@ -202,6 +203,11 @@ export class SessionSupervisor {
     });
     if (intent.parent) env.LANEKEEPER_PARENT_SESSION = intent.parent;
     return env;
+  }
+
+  /** Stop one session early: SIGTERM to its group, SIGKILL after the kill grace. */
+  stop(sessionId: string, reason: string): void {
+    this.live.get(sessionId)?.handle?.stop(reason);
   }
 
   /** Stop every running session: SIGTERM to each group, SIGKILL after the kill grace. */

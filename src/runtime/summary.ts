@@ -1,5 +1,6 @@
 // The end-of-run summary: sessions per lane, their outcomes and mean grade.
 import type { SessionRow } from '../adapters/store/ports.js';
+import { renderTable } from '../format/table.js';
 import { OUTCOMES } from '../policy/outcome.js';
 
 export interface LaneSummary {
@@ -40,9 +41,5 @@ export function formatSummary(rows: readonly LaneSummary[]): string {
     OUTCOMES.filter((o) => r.outcomes[o]).map((o) => `${o} ${r.outcomes[o]}`).join(', '),
   ]);
   const total = rows.reduce((a, r) => a + r.sessions, 0);
-  const table = [header, ...body];
-  const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  const lines = table.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
-  lines.splice(1, 0, widths.map((w) => '─'.repeat(w)).join('  '));
-  return `${lines.join('\n')}\n${total} session${total === 1 ? '' : 's'} in ${rows.length} lane${rows.length === 1 ? '' : 's'}.`;
+  return `${renderTable([header, ...body], { rule: true })}\n${total} session${total === 1 ? '' : 's'} in ${rows.length} lane${rows.length === 1 ? '' : 's'}.`;
 }

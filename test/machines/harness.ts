@@ -22,7 +22,7 @@ export function recordingLane() {
   return {
     intents,
     machine: laneMachine.provide({
-      actions: { requestClaim: sink, releaseClaim: sink, startSession: sink, laneNote: sink, tellParentDenied: () => intents.push({ type: 'tellParentDenied' }) },
+      actions: { requestClaim: sink, releaseClaim: sink, startSession: sink, stopSession: sink, laneNote: sink, tellParentDenied: () => intents.push({ type: 'tellParentDenied' }) },
     }),
   };
 }

@@ -87,6 +87,20 @@ describe('lane machine', () => {
     expect(l.take().map((i) => i.type)).toEqual(['laneNote', 'tellParentDenied']);
   });
 
+  test('losing its lane slot stops the session; losing an agent claim does not', () => {
+    const l = startLane();
+    l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
+    const id = l.ctx().sessionId!;
+    l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: id, key: 'lane:code', slot: 0, token: 5, expiresAt: 0, seed: 1 });
+    l.take();
+    l.send({ type: 'CLAIM_LOST', laneId: 'code', sessionId: id, key: 'task:x', reason: 'expired' });
+    expect(l.take()).toEqual([]);
+    l.send({ type: 'CLAIM_LOST', laneId: 'code', sessionId: id, key: 'lane:code', reason: 'lane:code expired before it was renewed' });
+    expect(l.take()).toEqual([{ type: 'stopSession', laneId: 'code', sessionId: id, reason: 'lane slot lost: lane:code expired before it was renewed' }]);
+    // It still waits for the exit, which the stop brings.
+    expect(l.value()).toEqual({ running: 'session' });
+  });
+
   test('events of another session are ignored', () => {
     const l = startLane();
     l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });

@@ -68,7 +68,7 @@ export interface DecisionRow {
 
 export interface DecisionsPort {
   record(row: DecisionRow): Promise<void>;
-  list(opts?: { limit?: number }): Promise<DecisionRow[]>;
+  list(opts?: { limit?: number; since?: number }): Promise<DecisionRow[]>;
 }
 
 export type ClaimState = 'claimed' | 'released' | 'completed';
