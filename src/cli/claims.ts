@@ -12,7 +12,7 @@
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { ClaimRow, FencedResult } from '../adapters/store/ports.js';
-import { openSqliteStore } from '../adapters/store/sqlite/index.js';
+import { openClaimsStore } from '../adapters/store/sqlite/claims-store.js';
 import { durationProblem, parseDuration } from '../config/duration.js';
 import { ConfigError, isUserError } from '../errors.js';
 import { claimKeyProblem } from '../policy/claim-key.js';
@@ -110,7 +110,7 @@ async function execute(name: Name, key: string, v: Values, env: NodeJS.ProcessEn
     ttlMs: name === 'claim' ? ttl(DEFAULT_AGENT_TTL_MS)! : name === 'renew' ? ttl(undefined) : undefined,
   };
   const stateDir = await claimsStateDir(v.state as string | undefined, env);
-  const store = openSqliteStore(stateDir, { mustExist: true });
+  const store = openClaimsStore(stateDir);
   const json = v.json === true;
   try {
     switch (name) {
