@@ -69,6 +69,16 @@ program
   .option('--json', 'print JSON')
   .action(async (opts) => (await import('./stats.js')).statsCommand(opts));
 
+program
+  .command('simulate')
+  .description('compare selection policies on synthetic lanes in virtual time (no processes)')
+  .option('--env <name|file>', 'stationary, degrade, improve, drought, top4, or a JSON file (default: all built-in)')
+  .option('--policy <list>', 'comma-separated policies (default: all)')
+  .option('--sessions <n>', 'graded sessions per run', positiveIntArg, 5000)
+  .option('--seeds <k>', 'runs per environment and policy, with common random numbers', positiveIntArg, 50)
+  .option('--json', 'print JSON')
+  .action(async (opts) => (await import('./simulate.js')).simulateCommand(opts));
+
 // The claim commands run through claims.ts (main.ts routes them there first); they are listed
 // here so that --help shows them.
 for (const [usage, description] of [

@@ -1,0 +1,119 @@
+// The policies `lanekeeper simulate` compares. Each picks `width` distinct lanes per decision and
+// learns from the grades it sees. `lanekeeper` is the selector's reward model (NPTS with two-rate
+// forgetting); the rest are baselines, including the silent-allowlist failure.
+import { DEFAULT_FORGETTING, emptyPosterior, observe, decay, sample, type Posterior } from '../policy/posterior.js';
+import type { Rng } from '../policy/prng.js';
+
+export interface SimPolicy {
+  choose(width: number, t: number, rng: Rng): number[];
+  update(lane: number, grade: number): void;
+}
+
+export const POLICIES = ['lanekeeper', 'uniform', 'round-robin', 'allowlist', 'epsilon-greedy', 'ucb1', 'kl-ucb', 'ts-beta', 'npts-static'] as const;
+export type PolicyId = (typeof POLICIES)[number];
+
+const topN = (scores: number[], n: number) =>
+  scores
+    .map((s, i) => [s, i] as const)
+    .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+    .slice(0, n)
+    .map(([, i]) => i);
+
+function shuffled(k: number, rng: Rng): number[] {
+  const a = Array.from({ length: k }, (_, i) => i);
+  for (let i = k - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+/**
+ * Thompson sampling over posteriors, with the selector's forgetting (or none). The idle decay of
+ * every lane on every update is applied lazily: a lane remembers the update count it was last
+ * brought up to date at, and the factor for the updates since is applied when it is used.
+ */
+function thompson(k: number, model: 'npts' | 'beta', forgetting: { pullDecay: number; idleDecay: number }): SimPolicy {
+  const post: Posterior[] = Array.from({ length: k }, () => emptyPosterior(model));
+  const since = new Array<number>(k).fill(0);
+  let updates = 0;
+  const idle = (lane: number) => Math.pow(forgetting.idleDecay, updates - since[lane]!);
+  return {
+    choose: (width, _t, rng) => topN(post.map((p, i) => sample(p, rng, idle(i))), width),
+    update(lane, grade) {
+      updates++;
+      post[lane] = observe(decay(post[lane]!, idle(lane)), grade, forgetting.pullDecay);
+      since[lane] = updates;
+    },
+  };
+}
+
+/** Bernoulli KL divergence. */
+function kl(p: number, q: number): number {
+  const e = 1e-12;
+  p = Math.min(Math.max(p, e), 1 - e);
+  q = Math.min(Math.max(q, e), 1 - e);
+  return p * Math.log(p / q) + (1 - p) * Math.log((1 - p) / (1 - q));
+}
+
+export function makePolicy(id: PolicyId, k: number): SimPolicy {
+  const n = new Array<number>(k).fill(0);
+  const sum = new Array<number>(k).fill(0);
+  const stats = { update: (lane: number, grade: number) => ((n[lane] = n[lane]! + 1), (sum[lane] = sum[lane]! + grade)) };
+  const untried = (width: number) => n.map((c, i) => [c, i] as const).filter(([c]) => c === 0).slice(0, width).map(([, i]) => i);
+  let total = 0;
+  switch (id) {
+    case 'lanekeeper':
+      return thompson(k, 'npts', DEFAULT_FORGETTING);
+    case 'npts-static':
+      return thompson(k, 'npts', { pullDecay: 1, idleDecay: 1 });
+    case 'ts-beta':
+      return thompson(k, 'beta', { pullDecay: 1, idleDecay: 1 });
+    case 'uniform':
+      return { choose: (width, _t, rng) => shuffled(k, rng).slice(0, width), update: () => {} };
+    case 'round-robin':
+      return { choose: (width, t) => Array.from({ length: width }, (_, i) => (t * width + i) % k), update: () => {} };
+    case 'allowlist':
+      return { choose: (width) => Array.from({ length: width }, (_, i) => i % k), update: () => {} };
+    case 'epsilon-greedy':
+      return {
+        choose(width, _t, rng) {
+          const first = untried(width);
+          if (first.length) return [...first, ...topN(n.map((c, i) => (first.includes(i) ? -1 : sum[i]! / Math.max(c, 1))), width - first.length)];
+          if (rng() < 0.1) return shuffled(k, rng).slice(0, width);
+          return topN(n.map((c, i) => sum[i]! / c), width);
+        },
+        update: stats.update,
+      };
+    case 'ucb1':
+      return {
+        choose(width) {
+          const first = untried(width);
+          if (first.length === width) return first;
+          const ln = Math.log(Math.max(total, 1));
+          return topN(n.map((c, i) => (c === 0 ? Infinity : sum[i]! / c + Math.sqrt((2 * ln) / c))), width);
+        },
+        update: (lane, grade) => (stats.update(lane, grade), total++),
+      };
+    case 'kl-ucb':
+      return {
+        choose(width) {
+          const bound = Math.log(Math.max(total, 1)) + 3 * Math.log(Math.max(Math.log(Math.max(total, 1)), 1));
+          const index = n.map((c, i) => {
+            if (c === 0) return Infinity;
+            const mu = sum[i]! / c;
+            let lo = mu;
+            let hi = 1;
+            for (let it = 0; it < 20; it++) {
+              const mid = (lo + hi) / 2;
+              if (c * kl(mu, mid) <= bound) lo = mid;
+              else hi = mid;
+            }
+            return lo;
+          });
+          return topN(index, width);
+        },
+        update: (lane, grade) => (stats.update(lane, grade), total++),
+      };
+  }
+}
