@@ -17,39 +17,25 @@ export interface Environment {
 
 const linspace = (a: number, b: number, n: number) => Array.from({ length: n }, (_, i) => a + ((b - a) * i) / (n - 1));
 
+/** Six graded lanes, the first the best: the stage of the change-point environments. */
+const SIX = [0.72, 0.62, 0.58, 0.55, 0.5, 0.45].map((mean) => ({ mean, sd: 0.15 }));
+
 /** Built-in environments; `sessions` places their change points. */
 export function builtinEnvironment(id: string, sessions: number): Environment | null {
   const half = Math.floor(sessions / 2);
+  const six = (description: string, change: Pick<Environment, 'changes' | 'droughts'>): Environment => ({ id, description, width: 1, lanes: SIX, ...change });
   switch (id) {
     case 'stationary':
       return { id, description: 'K=10 graded lanes with close means (0.40–0.62), sd 0.2', width: 1, lanes: linspace(0.4, 0.62, 10).map((mean) => ({ mean, sd: 0.2 })), changes: [], droughts: [] };
     case 'degrade':
-      return {
-        id,
-        description: 'K=6; the best lane degrades 0.72 → 0.40 half way',
-        width: 1,
-        lanes: [0.72, 0.62, 0.58, 0.55, 0.5, 0.45].map((mean) => ({ mean, sd: 0.15 })),
-        changes: [{ at: half, lane: 0, mean: 0.4 }],
-        droughts: [],
-      };
+      return six('K=6; the best lane degrades 0.72 → 0.40 half way', { changes: [{ at: half, lane: 0, mean: 0.4 }], droughts: [] });
     case 'improve':
-      return {
-        id,
-        description: 'K=6; a neglected lane improves 0.45 → 0.85 half way',
-        width: 1,
-        lanes: [0.72, 0.62, 0.58, 0.55, 0.5, 0.45].map((mean) => ({ mean, sd: 0.15 })),
-        changes: [{ at: half, lane: 5, mean: 0.85 }],
-        droughts: [],
-      };
+      return six('K=6; a neglected lane improves 0.45 → 0.85 half way', { changes: [{ at: half, lane: 5, mean: 0.85 }], droughts: [] });
     case 'drought':
-      return {
-        id,
-        description: 'K=6; the best lane yields nothing for the second quarter, then recovers',
-        width: 1,
-        lanes: [0.72, 0.62, 0.58, 0.55, 0.5, 0.45].map((mean) => ({ mean, sd: 0.15 })),
+      return six('K=6; the best lane yields nothing for the second quarter, then recovers', {
         changes: [],
         droughts: [{ lane: 0, from: Math.floor(sessions / 4), to: half }],
-      };
+      });
     case 'top4':
       return { id, description: 'N=4 of K=10 lanes per decision, means 0.35–0.62', width: 4, lanes: linspace(0.35, 0.62, 10).map((mean) => ({ mean, sd: 0.2 })), changes: [], droughts: [] };
     default:
