@@ -11,6 +11,7 @@
 //   release / complete  need the current token; a stale one is refused and kept as an orphan
 import type Database from 'better-sqlite3';
 import type { AcquireResult, ClaimRow, ClaimsPort, FencedResult, LockRecord, OrphanRow } from '../ports.js';
+import { decideAcquire } from '../claim-rules.js';
 import { retryBusy, writer } from './busy.js';
 
 export type Clock = () => number;
@@ -56,44 +57,25 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
    * which decides again under the lock.
    */
   const deniedByRead = (key: string, holder: string, slots: number): AcquireResult | null => {
-    const now = clock();
-    const rows = retryBusy(() => rowsOf.all(key) as ClaimRow[]);
-    const live = rows.filter((r) => r.state === 'claimed' && r.expires_at >= now);
-    if (live.some((r) => r.holder === holder)) return null;
-    const completed = rows.find((r) => r.state === 'completed');
-    if (completed) return { granted: false, key, holder: completed.holder, expiresAt: null, state: 'completed' };
-    if (live.length < slots) return null;
-    const soonest = live.reduce((a, b) => (b.expires_at < a.expires_at ? b : a));
-    return { granted: false, key, holder: soonest.holder, expiresAt: soonest.expires_at, state: 'claimed' };
+    const d = decideAcquire(key, retryBusy(() => rowsOf.all(key) as ClaimRow[]), holder, slots, clock());
+    return d.kind === 'deny' ? d.result : null;
   };
 
   const acquire = writer(db, (key: string, holder: string, ttlMs: number, slots: number, keep: boolean): AcquireResult => {
     const now = clock();
-    const rows = rowsOf.all(key) as ClaimRow[];
-    const live = rows.filter((r) => r.state === 'claimed' && r.expires_at >= now);
-    const mine = live.find((r) => r.holder === holder);
-    if (mine) {
-      extend.run(now, now + ttlMs, ttlMs, key, mine.slot);
-      lockEvent.run(now, key, mine.slot, slots, holder, mine.epoch, 'renewed');
-      return { granted: true, key, slot: mine.slot, token: mine.epoch, expiresAt: now + ttlMs, renewed: true };
+    const d = decideAcquire(key, rowsOf.all(key) as ClaimRow[], holder, slots, now);
+    if (d.kind === 'deny') return d.result;
+    if (d.kind === 'extend') {
+      extend.run(now, now + ttlMs, ttlMs, key, d.row.slot);
+      lockEvent.run(now, key, d.row.slot, slots, holder, d.row.epoch, 'renewed');
+      return { granted: true, key, slot: d.row.slot, token: d.row.epoch, expiresAt: now + ttlMs, renewed: true };
     }
-    const completed = rows.find((r) => r.state === 'completed');
-    if (completed) {
-      return { granted: false, key, holder: completed.holder, expiresAt: null, state: 'completed' };
-    }
-    if (live.length < slots) {
-      const taken = new Set(live.map((r) => r.slot));
-      let slot = 0;
-      while (taken.has(slot)) slot++;
-      const previous = rows.find((r) => r.slot === slot);
-      if (previous?.state === 'claimed') lockEvent.run(now, key, slot, slots, previous.holder, previous.epoch, 'expired');
-      const token = nextToken.get() as number;
-      upsert.run({ key, slot, holder, epoch: token, now, expires: now + ttlMs, ttl: ttlMs, keep: keep ? 1 : 0 });
-      lockEvent.run(now, key, slot, slots, holder, token, 'acquired');
-      return { granted: true, key, slot, token, expiresAt: now + ttlMs, renewed: false };
-    }
-    const soonest = live.reduce((a, b) => (b.expires_at < a.expires_at ? b : a));
-    return { granted: false, key, holder: soonest.holder, expiresAt: soonest.expires_at, state: 'claimed' };
+    const { slot, previous } = d;
+    if (previous?.state === 'claimed') lockEvent.run(now, key, slot, slots, previous.holder, previous.epoch, 'expired');
+    const token = nextToken.get() as number;
+    upsert.run({ key, slot, holder, epoch: token, now, expires: now + ttlMs, ttl: ttlMs, keep: keep ? 1 : 0 });
+    lockEvent.run(now, key, slot, slots, holder, token, 'acquired');
+    return { granted: true, key, slot, token, expiresAt: now + ttlMs, renewed: false };
   });
 
   const renew = writer(db, (key: string, holder: string, token: number, ttlMs: number | null): FencedResult => {

@@ -1,0 +1,27 @@
+// The claim rules every store applies, apart from its SQL: given a key's rows, what an acquire
+// does. The SQLite store uses it twice, on a plain read (to deny without the write lock) and
+// inside its transaction (to decide for real); the PostgreSQL store will use it too.
+import type { AcquireResult, ClaimRow } from './ports.js';
+
+export type AcquireDecision =
+  /** The holder already holds a live slot: extend it, same token. */
+  | { kind: 'extend'; row: ClaimRow }
+  /** A free slot (absent, released or expired): grant it with a new token. */
+  | { kind: 'grant'; slot: number; previous: ClaimRow | undefined }
+  | { kind: 'deny'; result: Extract<AcquireResult, { granted: false }> };
+
+export function decideAcquire(key: string, rows: readonly ClaimRow[], holder: string, slots: number, now: number): AcquireDecision {
+  const live = rows.filter((r) => r.state === 'claimed' && r.expires_at >= now);
+  const mine = live.find((r) => r.holder === holder);
+  if (mine) return { kind: 'extend', row: mine };
+  const completed = rows.find((r) => r.state === 'completed');
+  if (completed) return { kind: 'deny', result: { granted: false, key, holder: completed.holder, expiresAt: null, state: 'completed' } };
+  if (live.length < slots) {
+    const taken = new Set(live.map((r) => r.slot));
+    let slot = 0;
+    while (taken.has(slot)) slot++;
+    return { kind: 'grant', slot, previous: rows.find((r) => r.slot === slot) };
+  }
+  const soonest = live.reduce((a, b) => (b.expires_at < a.expires_at ? b : a));
+  return { kind: 'deny', result: { granted: false, key, holder: soonest.holder, expiresAt: soonest.expires_at, state: 'claimed' } };
+}
