@@ -82,6 +82,3 @@ export type StampedEvent = BusEvent & Stamp;
 
 /** Event types whose handling draws random numbers, so the bus stamps them with a seed. */
 export const SEEDED_EVENTS: ReadonlySet<BusEvent['type']> = new Set(['TICK', 'CLAIM_GRANTED']);
-
-/** Events addressed to one lane actor. */
-export type LaneAddressed = Extract<StampedEvent, { laneId: string }>;

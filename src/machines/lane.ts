@@ -36,7 +36,6 @@ import type {
   SessionStartedEvent,
 } from './events.js';
 import type { LaneNoteIntent, ReleaseClaimIntent, RequestClaimIntent, StartSessionIntent, StopSessionIntent } from './intents.js';
-import type { Outcome } from '../policy/outcome.js';
 
 /** How long a lane with no eligible arm waits before it may be dispatched again. */
 export const NO_ARM_RETRY_MS = 10 * 60_000;
@@ -62,7 +61,6 @@ export interface LaneContext extends LaneInput {
   tickSeq: number | null;
   claim: { key: string; token: number } | null;
   arm: string | null;
-  outcome: Outcome | null;
   grade: number | null;
   deadline: number | null;
   draining: boolean;
@@ -111,7 +109,7 @@ const releaseSlot = ({ context }: { context: LaneContext }): ReleaseClaimIntent 
 
 /** Fields of a fresh session, from the event that starts it. */
 function newSession(laneId: string, seq: number) {
-  return { sessionId: `${laneId}-${seq}`, claim: null, arm: null, outcome: null, grade: null, deadline: null };
+  return { sessionId: `${laneId}-${seq}`, claim: null, arm: null, grade: null, deadline: null };
 }
 
 export const laneMachine = setup({
@@ -152,7 +150,6 @@ export const laneMachine = setup({
     tickSeq: null,
     claim: null,
     arm: null,
-    outcome: null,
     grade: null,
     deadline: null,
     draining: false,
@@ -265,7 +262,7 @@ export const laneMachine = setup({
             SESSION_EXITED: {
               guard: 'forThisSession',
               target: 'grading',
-              actions: [assign(({ event }) => ({ outcome: event.outcome })), { type: 'releaseClaim', params: releaseSlot }],
+              actions: { type: 'releaseClaim', params: releaseSlot },
             },
             CLAIM_LOST: {
               guard: ({ context, event }) => event.sessionId === context.sessionId && event.key === context.claim?.key,

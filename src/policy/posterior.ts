@@ -27,7 +27,6 @@ export interface Forgetting {
 }
 
 export const DEFAULT_FORGETTING: Forgetting = { pullDecay: 0.98, idleDecay: 0.999 };
-export const NO_FORGETTING: Forgetting = { pullDecay: 1, idleDecay: 1 };
 
 export function emptyPosterior(model: Model): Posterior {
   return model === 'npts' ? { model, counts: GRID.map(() => 0) } : { model, alpha: 1, beta: 1 };

@@ -68,9 +68,9 @@ export class FleetHost {
   }
 
   /** The earliest deadline any lane waits for, or null. */
-  nextDeadline(): number | null {
+  nextDeadline(lanes: readonly LaneStatus[] = this.lanes()): number | null {
     let min: number | null = null;
-    for (const l of this.lanes()) {
+    for (const l of lanes) {
       const d = l.context.deadline;
       if (d !== null && (l.state === 'cooldown' || l.state === 'waiting') && (min === null || d < min)) min = d;
     }

@@ -71,7 +71,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       .catch((err: unknown) => log.error({ err }, 'claim sweep failed'));
   }, config.claims.sweepEveryMs);
 
-  let previous = new Map<string, string>();
+  /** Each lane's state path after the last event, to see which lanes changed. */
+  const previous = new Map<string, string>();
   const targets = new Map(config.lanes.map((l) => [l.name, l.targetShare]));
   /** The lanes table `status` and `stats` read. */
   const saveLane = (l: LaneStatus, state: string, since: number) =>
@@ -88,17 +89,35 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     logEvent(log, event);
     for (const intent of intents) effects.run(intent, event);
     const lanes = host.lanes();
-    const now = new Map<string, string>();
     for (const l of lanes) {
-      now.set(l.laneId, l.path);
-      if (previous.get(l.laneId) !== l.path) {
-        log.debug({ lane: l.laneId }, `${previous.get(l.laneId)} → ${l.path}`);
-        await saveLane(l, l.state, event.now);
-      }
+      if (previous.get(l.laneId) === l.path) continue;
+      log.debug({ lane: l.laneId }, `${previous.get(l.laneId)} → ${l.path}`);
+      previous.set(l.laneId, l.path);
+      await saveLane(l, l.state, event.now);
     }
-    previous = now;
-    const deadline = host.nextDeadline();
+    const deadline = host.nextDeadline(lanes);
     if (deadline !== scheduled || event.type === 'WAKE') wake.setDeadline((scheduled = deadline));
+  };
+
+  let beginDrain!: () => void;
+  const drainStarted = new Promise<void>((resolve) => (beginDrain = resolve));
+  let draining = false;
+  let terminating = false;
+  /** No new sessions; running ones get the drain grace. */
+  const drain = (reason: string) => {
+    if (draining) return;
+    draining = true;
+    log.info(`stopping (${reason}): no new sessions; ${supervisor.running} running session(s) get up to ${formatDuration(config.sessions.drainGraceMs)}`);
+    stopTicks$.next();
+    bus.push({ type: 'DRAIN', reason });
+    beginDrain();
+  };
+  /** Stop running sessions now (SIGTERM, then SIGKILL after the kill grace). */
+  const terminate = (reason: string) => {
+    if (terminating) return;
+    terminating = true;
+    log.warn(`stopping now (${reason}): terminating ${supervisor.running} session(s)`);
+    supervisor.stopAll(reason);
   };
 
   let failure: unknown = null;
@@ -110,16 +129,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       error: (err: unknown) => {
         failure = err;
         log.fatal({ err }, 'the event pipeline failed; stopping');
-        runtime.stop('event pipeline failed');
-        runtime.stop('event pipeline failed');
+        drain('event pipeline failed');
+        terminate('event pipeline failed');
         resolve();
       },
     });
   });
-
-  let stopping = 0;
-  let beginDrain!: () => void;
-  const drainStarted = new Promise<void>((resolve) => (beginDrain = resolve));
 
   const finished = (async () => {
     await drainStarted;
@@ -147,22 +162,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     return summarize(await store.sessions.list({ since: startedAt }));
   })();
 
-  const runtime: Runtime = {
-    stop(reason) {
-      stopping++;
-      if (stopping === 1) {
-        log.info(`stopping (${reason}): no new sessions; ${supervisor.running} running session(s) get up to ${formatDuration(config.sessions.drainGraceMs)}`);
-        stopTicks$.next();
-        bus.push({ type: 'DRAIN', reason });
-        beginDrain();
-      } else if (stopping === 2) {
-        log.warn(`stopping now (${reason}): terminating ${supervisor.running} session(s)`);
-        supervisor.stopAll(reason);
-      }
-    },
+  return {
+    stop: (reason) => (draining ? terminate(reason) : drain(reason)),
     finished,
   };
-  return runtime;
 }
 
 function activeSession(l: LaneStatus): string | null {
