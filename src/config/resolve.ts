@@ -92,6 +92,10 @@ function crossCheck(raw: RawConfig): Problem[] {
       }
     }),
   );
+  raw.lanes.forEach((l, i) => {
+    // flock is exclusive: a second slot could never take the file the first one holds.
+    if (l.lock_file && l.concurrency > 1) problems.push({ path: ['lanes', i, 'lock_file'], message: `a lock_file allows one session at a time; this lane has concurrency ${l.concurrency}` });
+  });
   const shares = raw.lanes.reduce((sum, l) => sum + (l.target_share ?? 0), 0);
   if (shares > 1 + 1e-9) {
     problems.push({ path: ['lanes'], message: `target shares add up to ${Number(shares.toFixed(3))}; together they must not exceed 1` });

@@ -139,6 +139,12 @@ backends:
   });
 });
 
+test('a lock file is exclusive, so its lane cannot run two sessions at once', () => {
+  expect(problems(MINIMAL.replace('  - name: code', '  - name: code\n    concurrency: 2\n    lock_file: /tmp/code.lock'))).toEqual([
+    'line 5: lanes[0].lock_file: a lock_file allows one session at a time; this lane has concurrency 2',
+  ]);
+});
+
 describe('duration bounds', () => {
   test('intervals and leases cannot be zero; nothing can outlast a timer', () => {
     const text = `
