@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, test } from 'vitest';
-import { AGENTS, cli, tmpDir } from '../helpers/tmp.js';
+import { cli, tmpDir, fixtureBackend } from '../helpers/tmp.js';
 
 const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
 
@@ -83,11 +83,7 @@ backends:
   - name: ghost
     command: [lanekeeper-no-such-agent-binary, "{prompt}"]
     models: [{ name: m }]
-  - name: fixture
-    command: ["{node}", ${JSON.stringify(path.join(AGENTS, 'ok.mjs'))}]
-    env: { AGENT_GRADE: "{not json", AGENT_GRADE_RAW: "1", AGENT_SLEEP_MS: "50" }
-    cwd: ${JSON.stringify(dir)}
-    models: [{ name: ok }]
+${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '{not json', AGENT_GRADE_RAW: '1', AGENT_SLEEP_MS: '50' })}
 `,
     );
     const r = await cli(['run', '--config', file, '--state', state, '--for', '6s']);

@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, test } from 'vitest';
-import { AGENTS, CLI, cli, tmpDir } from '../helpers/tmp.js';
+import { CLI, cli, tmpDir, fixtureBackend } from '../helpers/tmp.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures');
 
@@ -26,22 +26,20 @@ describe('claims in the runtime', () => {
   test('the before_session hooks of parallel sessions never overlap; a failing hook fails only its session', async () => {
     const dir = tmpDir();
     const hookLog = path.join(dir, 'hooks.log');
-    const file = config(
-      dir,
-      `
+    const fleet = (hookEnv: Record<string, string>) =>
+      config(
+        dir,
+        `
 width: 4
 schedule: { interval: 1h, jitter: 0s }
 hooks:
   before_session: ["{node}", ${JSON.stringify(path.join(FIXTURES, 'hooks/record-hook.mjs'))}]
 lanes: [{ name: a }, { name: b }, { name: c }, { name: d }]
 backends:
-  - name: fixture
-    command: ["{node}", ${JSON.stringify(path.join(AGENTS, 'ok.mjs'))}]
-    cwd: ${JSON.stringify(dir)}
-    env: { HOOK_LOG: ${JSON.stringify(hookLog)}, HOOK_MS: "300" }
-    models: [{ name: ok }]
+${fixtureBackend('ok.mjs', dir, { HOOK_LOG: hookLog, ...hookEnv })}
 `,
-    );
+      );
+    const file = fleet({ HOOK_MS: '300' });
     const state = path.join(dir, 'state');
     const r = await cli(['run', '--config', file, '--state', state, '--for', '4s']);
     expect(r.code, r.stderr).toBe(0);
@@ -56,7 +54,7 @@ backends:
     expect(started).toHaveLength(4);
 
     // The same fleet with a hook that fails: every session fails to start, with the hook's reason.
-    const failing = config(dir, readFileSync(file, 'utf8').replace('HOOK_MS: "300"', 'HOOK_MS: "10", HOOK_EXIT: "1"'));
+    const failing = fleet({ HOOK_MS: '10', HOOK_EXIT: '1' });
     const state2 = path.join(dir, 'state2');
     expect((await cli(['run', '--config', failing, '--state', state2, '--for', '3s'])).code).toBe(0);
     const st = JSON.parse((await cli(['status', '--json', '--state', state2])).stdout) as { sessions: { outcome: string; reason: string }[] };
@@ -79,10 +77,7 @@ lanes:
   - { name: code, cooldown: 1s, lock_file: ${JSON.stringify(lock)} }
   - { name: docs, cooldown: 1s }
 backends:
-  - name: fixture
-    command: ["{node}", ${JSON.stringify(path.join(AGENTS, 'ok.mjs'))}]
-    cwd: ${JSON.stringify(dir)}
-    models: [{ name: ok }]
+${fixtureBackend('ok.mjs', dir)}
 `,
       );
       const state = path.join(dir, 'state');
@@ -109,11 +104,7 @@ sessions: { drain_grace: 10s }
 lanes:
   - { name: code, lock_file: ${JSON.stringify(lock)} }
 backends:
-  - name: fixture
-    command: ["{node}", ${JSON.stringify(path.join(AGENTS, 'ok.mjs'))}]
-    cwd: ${JSON.stringify(dir)}
-    env: { AGENT_SLEEP_MS: "2500" }
-    models: [{ name: ok }]
+${fixtureBackend('ok.mjs', dir, { AGENT_SLEEP_MS: '2500' })}
 `,
     );
     const run = spawn(process.execPath, [CLI, 'run', '--config', file, '--state', path.join(dir, 'state'), '--for', '1s'], { stdio: 'ignore' });
@@ -136,12 +127,8 @@ schedule: { interval: 1h, jitter: 0s }
 claims: { sweep_every: 300ms }
 lanes: [{ name: code }]
 backends:
-  - name: fixture
-    command: ["{node}", ${JSON.stringify(path.join(AGENTS, 'claimer.mjs'))}]
-    cwd: ${JSON.stringify(dir)}
-    # A 3 s claim in a 6 s session: without renewal the sweeper would expire it.
-    env: { LANEKEEPER_CLI: ${JSON.stringify(CLI)}, CLAIM_TTL: "3s", AGENT_SLEEP_MS: "6000" }
-    models: [{ name: ok }]
+  # A 3 s claim in a 6 s session: without renewal the sweeper would expire it.
+${fixtureBackend('claimer.mjs', dir, { LANEKEEPER_CLI: CLI, CLAIM_TTL: '3s', AGENT_SLEEP_MS: '6000' })}
 `,
     );
     expect((await cli(['run', '--config', file, '--state', state, '--for', '1s'])).code).toBe(0);

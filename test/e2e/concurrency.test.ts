@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from 'vitest';
-import { AGENTS, cli, tmpDir } from '../helpers/tmp.js';
+import { cli, tmpDir, fixtureBackend } from '../helpers/tmp.js';
 
 /** The most sessions of one lane that were running at the same moment. */
 function maxOverlap(spans: { start: number; end: number }[]): number {
@@ -32,11 +32,7 @@ lanes:
   - { name: code, concurrency: 2, cooldown: 1s }
   - { name: docs, cooldown: 1s }
 backends:
-  - name: fixture
-    command: ["{node}", ${JSON.stringify(path.join(AGENTS, 'ok.mjs'))}]
-    cwd: ${JSON.stringify(dir)}
-    env: { AGENT_SLEEP_MS: "1500" }
-    models: [{ name: ok }]
+${fixtureBackend('ok.mjs', dir, { AGENT_SLEEP_MS: '1500' })}
 `,
   );
   expect((await cli(['run', '--config', file, '--state', state, '--for', '6s'])).code).toBe(0);

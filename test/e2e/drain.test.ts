@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect, test } from 'vitest';
-import { AGENTS, CLI, pidAlive, tmpDir } from '../helpers/tmp.js';
+import { CLI, pidAlive, tmpDir, fixtureBackend } from '../helpers/tmp.js';
 
 test('SIGTERM while sessions run: they are stopped after the drain grace and recorded; nothing is left behind', async () => {
   const dir = tmpDir();
@@ -22,10 +22,7 @@ lanes:
   - { name: b, timeout: 10m }
   - { name: c, timeout: 10m }
 backends:
-  - name: fixture
-    command: ["{node}", ${JSON.stringify(path.join(AGENTS, 'ignore-sigterm.mjs'))}]
-    cwd: ${JSON.stringify(dir)}
-    models: [{ name: stubborn }]
+${fixtureBackend('ignore-sigterm.mjs', dir, {}, 'stubborn')}
 `,
   );
   const child = spawn(process.execPath, [CLI, 'run', '--config', file, '--state', state], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -47,3 +47,17 @@ export function cli(args: string[], opts: { env?: Record<string, string | undefi
     );
   });
 }
+
+/**
+ * The YAML of a backend named `fixture` that runs one of test/fixtures/agents in `cwd`, for a
+ * `backends:` list. Env values are strings; the arm is `fixture:<model>`.
+ */
+export function fixtureBackend(agent: string, cwd: string, env: Record<string, string> = {}, model = 'ok'): string {
+  return [
+    '  - name: fixture',
+    `    command: ["{node}", ${JSON.stringify(path.join(AGENTS, agent))}]`,
+    `    cwd: ${JSON.stringify(cwd)}`,
+    `    env: ${JSON.stringify(env)}`,
+    `    models: [{ name: ${model} }]`,
+  ].join('\n');
+}
