@@ -1,6 +1,7 @@
 // Test harness: a lane actor whose named actions record intents instead of doing anything.
 import { createActor } from 'xstate';
 import type { Intent } from '../../src/machines/intents.js';
+import type { Outcome } from '../../src/policy/outcome.js';
 import { laneMachine, type LaneEvent, type LaneInput } from '../../src/machines/lane.js';
 
 export const laneInput = (over: Partial<LaneInput> = {}): LaneInput => ({
@@ -43,5 +44,10 @@ export function startLane(over: Partial<LaneInput> = {}) {
   const ctx = () => actor.getSnapshot().context;
   const value = () => actor.getSnapshot().value;
   const take = () => intents.splice(0);
-  return { actor, send, ctx, value, take, clock: () => now, lastSeq: () => seq };
+  // The events of the lane's current session, as the adapters would report them.
+  const own = () => ({ laneId: ctx().laneId, sessionId: ctx().sessionId! });
+  const grant = (token = 1, seed = 1) => send({ type: 'CLAIM_GRANTED', ...own(), key: `lane:${ctx().lane}`, slot: 0, token, expiresAt: 0, seed });
+  const exit = (outcome: Outcome = 'productive') => send({ type: 'SESSION_EXITED', ...own(), exitCode: 0, signal: null, outcome, durationMs: 5, reason: null });
+  const grade = (g: number | null) => send({ type: 'SESSION_GRADED', ...own(), grade: g, source: g === null ? 'none' : 'session', dimensions: null });
+  return { actor, send, ctx, value, take, grant, exit, grade, clock: () => now, lastSeq: () => seq };
 }

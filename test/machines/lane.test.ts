@@ -12,17 +12,17 @@ describe('lane machine', () => {
     expect(first).toBe('code-1');
     expect(l.take()).toEqual([{ type: 'requestClaim', laneId: 'code', lane: 'code', sessionId: 'code-1', key: 'lane:code', slots: 1 }]);
 
-    l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: first, key: 'lane:code', slot: 0, token: 7, expiresAt: 0, seed: 123 });
+    l.grant(7, 123);
     expect(l.value()).toEqual({ running: 'session' });
     const [start] = l.take();
     expect(start).toMatchObject({ type: 'startSession', sessionId: first, dispatch: 'tick', parent: null, chain: 0, claim: { key: 'lane:code', token: 7 } });
     expect(['sim:a', 'sim:b']).toContain((start as { arm: string }).arm);
 
-    l.send({ type: 'SESSION_EXITED', laneId: 'code', sessionId: first, exitCode: 0, signal: null, outcome: 'productive', durationMs: 5, reason: null });
+    l.exit();
     expect(l.value()).toEqual({ running: 'grading' });
     expect(l.take()).toEqual([{ type: 'releaseClaim', laneId: 'code', sessionId: first, key: 'lane:code', token: 7 }]);
 
-    l.send({ type: 'SESSION_GRADED', laneId: 'code', sessionId: first, grade: 0.9, source: 'session', dimensions: null });
+    l.grade(0.9);
     expect(l.value()).toBe('cooldown');
     const until = l.ctx().deadline!;
     expect(until).toBe(l.clock() + 1000);
@@ -38,9 +38,9 @@ describe('lane machine', () => {
     expect(second).not.toBe(first);
     expect(l.take().map((i) => i.type)).toEqual(['laneNote', 'requestClaim']);
 
-    l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: second, key: 'lane:code', slot: 0, token: 8, expiresAt: 0, seed: 5 });
-    l.send({ type: 'SESSION_EXITED', laneId: 'code', sessionId: second, exitCode: 0, signal: null, outcome: 'productive', durationMs: 5, reason: null });
-    l.send({ type: 'SESSION_GRADED', laneId: 'code', sessionId: second, grade: 0.95, source: 'session', dimensions: null });
+    l.grant(8, 5);
+    l.exit();
+    l.grade(0.95);
     l.send({ type: 'WAKE', now: l.ctx().deadline! });
     // The chain guard: one respawn per chain, then back to normal cadence.
     expect(l.value()).toBe('idle');
@@ -49,10 +49,9 @@ describe('lane machine', () => {
   test('a grade under the threshold returns the lane to idle after the cooldown', () => {
     const l = startLane();
     l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
-    const id = l.ctx().sessionId!;
-    l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: id, key: 'lane:code', slot: 0, token: 1, expiresAt: 0, seed: 1 });
-    l.send({ type: 'SESSION_EXITED', laneId: 'code', sessionId: id, exitCode: 0, signal: null, outcome: 'noop', durationMs: 5, reason: null });
-    l.send({ type: 'SESSION_GRADED', laneId: 'code', sessionId: id, grade: 0.64, source: 'session', dimensions: null });
+    l.grant();
+    l.exit('noop');
+    l.grade(0.64);
     l.send({ type: 'TICK', reason: 'timer', now: l.ctx().deadline! });
     expect(l.value()).toBe('idle');
   });
@@ -60,10 +59,9 @@ describe('lane machine', () => {
   test('an ungraded session never respawns', () => {
     const l = startLane({ cooldownMs: 0 });
     l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
-    const id = l.ctx().sessionId!;
-    l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: id, key: 'lane:code', slot: 0, token: 1, expiresAt: 0, seed: 1 });
-    l.send({ type: 'SESSION_EXITED', laneId: 'code', sessionId: id, exitCode: 0, signal: null, outcome: 'unknown', durationMs: 5, reason: null });
-    l.send({ type: 'SESSION_GRADED', laneId: 'code', sessionId: id, grade: null, source: 'none', dimensions: null });
+    l.grant();
+    l.exit('unknown');
+    l.grade(null);
     expect(l.value()).toBe('idle');
   });
 
@@ -71,9 +69,9 @@ describe('lane machine', () => {
     const l = startLane({ cooldownMs: 0 });
     l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
     const id = l.ctx().sessionId!;
-    l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: id, key: 'lane:code', slot: 0, token: 1, expiresAt: 0, seed: 1 });
-    l.send({ type: 'SESSION_EXITED', laneId: 'code', sessionId: id, exitCode: 0, signal: null, outcome: 'productive', durationMs: 5, reason: null });
-    l.send({ type: 'SESSION_GRADED', laneId: 'code', sessionId: id, grade: 0.8, source: 'session', dimensions: null });
+    l.grant();
+    l.exit();
+    l.grade(0.8);
     expect(l.value()).toBe('claiming');
     expect(l.ctx()).toMatchObject({ dispatch: 'respawn', parent: id, chain: 1 });
   });
@@ -91,7 +89,7 @@ describe('lane machine', () => {
     const l = startLane();
     l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
     const id = l.ctx().sessionId!;
-    l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: id, key: 'lane:code', slot: 0, token: 5, expiresAt: 0, seed: 1 });
+    l.grant(5, 1);
     l.take();
     l.send({ type: 'CLAIM_LOST', laneId: 'code', sessionId: id, key: 'task:x', reason: 'expired' });
     expect(l.take()).toEqual([]);
@@ -115,7 +113,7 @@ describe('lane machine', () => {
     l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
     const id = l.ctx().sessionId!;
     l.take();
-    l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: id, key: 'lane:code', slot: 0, token: 3, expiresAt: 0, seed: 1 });
+    l.grant(3, 1);
     expect(l.value()).toBe('waiting');
     expect(l.take()).toEqual([
       { type: 'releaseClaim', laneId: 'code', sessionId: id, key: 'lane:code', token: 3 },
@@ -133,7 +131,7 @@ describe('lane machine', () => {
     const id = l.ctx().sessionId!;
     l.send({ type: 'DRAIN', reason: 'test' });
     l.take();
-    l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: id, key: 'lane:code', slot: 0, token: 4, expiresAt: 0, seed: 1 });
+    l.grant(4, 1);
     expect(l.value()).toBe('idle');
     expect(l.take()[0]).toEqual({ type: 'releaseClaim', laneId: 'code', sessionId: id, key: 'lane:code', token: 4 });
     l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 2 });
@@ -141,12 +139,11 @@ describe('lane machine', () => {
 
     const r = startLane({ cooldownMs: 0 });
     r.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
-    const rid = r.ctx().sessionId!;
-    r.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: rid, key: 'lane:code', slot: 0, token: 1, expiresAt: 0, seed: 1 });
+    r.grant();
     r.send({ type: 'DRAIN', reason: 'test' });
     expect(r.value()).toEqual({ running: 'session' });
-    r.send({ type: 'SESSION_EXITED', laneId: 'code', sessionId: rid, exitCode: 0, signal: null, outcome: 'productive', durationMs: 5, reason: null });
-    r.send({ type: 'SESSION_GRADED', laneId: 'code', sessionId: rid, grade: 0.99, source: 'session', dimensions: null });
+    r.exit();
+    r.grade(0.99);
     expect(r.value()).toBe('idle');
   });
 
