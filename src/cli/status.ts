@@ -1,6 +1,6 @@
 // lanekeeper status [--state DIR] [--json] [--limit N]
 import { openSqliteStore } from '../adapters/store/sqlite/index.js';
-import type { SessionRow } from '../adapters/store/ports.js';
+import type { LaneStateRow, SessionRow } from '../adapters/store/ports.js';
 import { formatDuration } from '../config/duration.js';
 import { renderTable } from '../format/table.js';
 import { iso, out } from './io.js';
@@ -52,7 +52,7 @@ function sessionJson(s: SessionRow) {
   };
 }
 
-function renderStatus(dir: string, lanes: Awaited<ReturnType<ReturnType<typeof openSqliteStore>['lanes']['list']>>, sessions: SessionRow[], now: number): string {
+function renderStatus(dir: string, lanes: LaneStateRow[], sessions: SessionRow[], now: number): string {
   const laneRows = [['LANE', 'STATE', 'FOR', 'SESSION'], ...lanes.map((l) => [l.lane_id, l.state, formatDuration(Math.max(0, now - l.since)), l.session ?? ''])];
   const sessionRows = [
     ['SESSION', 'ARM', 'DISPATCH', 'STARTED', 'TOOK', 'OUTCOME', 'GRADE'],

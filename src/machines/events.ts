@@ -82,3 +82,12 @@ export type StampedEvent = BusEvent & Stamp;
 
 /** Event types whose handling draws random numbers, so the bus stamps them with a seed. */
 export const SEEDED_EVENTS: ReadonlySet<BusEvent['type']> = new Set(['TICK', 'CLAIM_GRANTED']);
+
+/**
+ * The seed of an event that must carry one. A missing seed is a bug in whatever built the event
+ * (the bus stamps every seeded type); inventing one would make the decision unreplayable.
+ */
+export function seedOf(event: { type: string; seq: number; seed?: number }): number {
+  if (event.seed === undefined) throw new Error(`${event.type} #${event.seq} has no seed; every ${[...SEEDED_EVENTS].join(' and ')} is stamped with one`);
+  return event.seed;
+}

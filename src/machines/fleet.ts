@@ -13,7 +13,7 @@
  */
 import { enqueueActions, sendTo, setup } from 'xstate';
 import type { LaneConfig } from '../config/types.js';
-import type { StampedEvent } from './events.js';
+import { seedOf, type StampedEvent } from './events.js';
 import { laneMachine, type LaneDeniedEvent, type LaneInput } from './lane.js';
 import { selectorMachine, type LaneSpec } from './selector.js';
 
@@ -75,7 +75,7 @@ export const fleetMachine = setup({
     }),
     select: sendTo('selector', ({ event }) => {
       const e = event as StampedEvent;
-      return { type: 'SELECT' as const, seq: e.seq, now: e.now, seed: e.seed ?? 0 };
+      return { type: 'SELECT' as const, seq: e.seq, now: e.now, seed: seedOf(e) };
     }),
   },
 }).createMachine({

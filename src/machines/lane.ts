@@ -21,6 +21,7 @@
  */
 import { and, assign, not, sendParent, setup } from 'xstate';
 import { deriveSeed, pickOne, rngFromSeed } from '../policy/prng.js';
+import { seedOf } from './events.js';
 import type {
   ClaimDeniedEvent,
   ClaimGrantedEvent,
@@ -203,7 +204,7 @@ export const laneMachine = setup({
             target: 'running',
             actions: assign(({ context, event }) => ({
               claim: { key: event.key, token: event.token },
-              arm: pickOne(context.arms, rngFromSeed(deriveSeed(event.seed ?? 0, `arm:${context.laneId}`)))!,
+              arm: pickOne(context.arms, rngFromSeed(deriveSeed(seedOf(event), `arm:${context.laneId}`)))!,
             })),
           },
           {
