@@ -1,7 +1,8 @@
 // The policies `lanekeeper simulate` compares. Each picks `width` distinct lanes per decision and
 // learns from the grades it sees. `lanekeeper` is the selector's reward model (NPTS with two-rate
 // forgetting); the rest are baselines, including the silent-allowlist failure.
-import { DEFAULT_FORGETTING, emptyPosterior, observe, decay, sample, type Posterior } from '../policy/posterior.js';
+import { DEFAULT_FORGETTING, type Forgetting, type Model } from '../policy/posterior.js';
+import { draw, emptyLearning, learnInPlace } from '../policy/learning.js';
 import type { Rng } from '../policy/prng.js';
 
 export interface SimPolicy {
@@ -28,23 +29,13 @@ function shuffled(k: number, rng: Rng): number[] {
   return a;
 }
 
-/**
- * Thompson sampling over posteriors, with the selector's forgetting (or none). The idle decay of
- * every lane on every update is applied lazily: a lane remembers the update count it was last
- * brought up to date at, and the factor for the updates since is applied when it is used.
- */
-function thompson(k: number, model: 'npts' | 'beta', forgetting: { pullDecay: number; idleDecay: number }): SimPolicy {
-  const post: Posterior[] = Array.from({ length: k }, () => emptyPosterior(model));
-  const since = new Array<number>(k).fill(0);
-  let updates = 0;
-  const idle = (lane: number) => Math.pow(forgetting.idleDecay, updates - since[lane]!);
+/** Thompson sampling over the selector's learning state (policy/learning.ts), with its forgetting or none. */
+function thompson(k: number, model: Model, forgetting: Forgetting): SimPolicy {
+  const l = emptyLearning(model, forgetting);
+  const keys = Array.from({ length: k }, (_, i) => String(i));
   return {
-    choose: (width, _t, rng) => topN(post.map((p, i) => sample(p, rng, idle(i))), width),
-    update(lane, grade) {
-      updates++;
-      post[lane] = observe(decay(post[lane]!, idle(lane)), grade, forgetting.pullDecay);
-      since[lane] = updates;
-    },
+    choose: (width, _t, rng) => topN(keys.map((key) => draw(l, key, rng)), width),
+    update: (lane, grade) => learnInPlace(l, keys[lane]!, grade),
   };
 }
 
