@@ -59,6 +59,28 @@ export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResul
     sessions: { killGraceMs: raw.sessions.kill_grace, drainGraceMs: raw.sessions.drain_grace },
     claims: { laneTtlMs: raw.claims.lane_ttl, sweepEveryMs: raw.claims.sweep_every },
     hooks: { beforeSession: raw.hooks.before_session ?? null, timeoutMs: raw.hooks.timeout, waitMs: raw.hooks.wait },
+    selector: {
+      model: raw.selector.model,
+      forgetting: {
+        ...(raw.selector.forgetting.per_pull === undefined ? {} : { pullDecay: raw.selector.forgetting.per_pull }),
+        ...(raw.selector.forgetting.idle === undefined ? {} : { idleDecay: raw.selector.forgetting.idle }),
+      },
+      shareWeight: raw.selector.share_weight,
+      monotony: raw.selector.monotony,
+      neglect: { share: raw.selector.neglect.share, windowMs: raw.selector.neglect.window, minSessions: raw.selector.neglect.min_sessions, bonus: raw.selector.neglect.bonus },
+      signals: raw.selector.signals ? { file: besideConfig(raw.selector.signals.file, opts), weight: raw.selector.signals.weight } : null,
+      command: raw.selector.command ?? null,
+      timeoutMs: raw.selector.timeout,
+      allowlist: raw.selector.allowlist,
+    },
+    resources: {
+      enabled: raw.resources.enabled,
+      skipLoad: raw.resources.skip_load,
+      width1Load: raw.resources.width1_load,
+      width2Load: raw.resources.width2_load,
+      minMemory: raw.resources.min_memory,
+    },
+    tasks: raw.tasks ? { dir: besideConfig(raw.tasks.dir, opts) } : null,
     lanes,
     arms,
   };
@@ -101,7 +123,21 @@ function crossCheck(raw: RawConfig): Problem[] {
     problems.push({ path: ['lanes'], message: `target shares add up to ${Number(shares.toFixed(3))}; together they must not exceed 1` });
   }
   if (!raw.lanes.some((l) => l.enabled ?? true)) problems.push({ path: ['lanes'], message: 'every lane is disabled; enable at least one' });
+  const laneNames = raw.lanes.map((l) => l.name);
+  raw.selector.allowlist.forEach((a, i) => {
+    if (!laneNames.includes(a)) problems.push({ path: ['selector', 'allowlist', i], message: `unknown lane "${a}" (known: ${laneNames.join(', ')})` });
+  });
+  const r = raw.resources;
+  if (!(r.width2_load <= r.width1_load && r.width1_load <= r.skip_load)) {
+    problems.push({ path: ['resources'], message: `load thresholds must rise: width2_load (${r.width2_load}) ≤ width1_load (${r.width1_load}) ≤ skip_load (${r.skip_load})` });
+  }
   return problems;
+}
+
+/** A path from the file, relative to the file's own directory (the working directory for the demo). */
+function besideConfig(p: string, opts: ResolveOptions): string {
+  const expanded = expandHome(p, opts.env);
+  return opts.source.startsWith('<') ? path.resolve(expanded) : path.resolve(path.dirname(path.resolve(opts.source)), expanded);
 }
 
 function resolveStateDir(fromFile: string | undefined, opts: ResolveOptions): string {

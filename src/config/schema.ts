@@ -38,7 +38,7 @@ const NAME = /^[a-z0-9][a-z0-9_-]*$/;
 const name = (what: string) =>
   z.string().regex(NAME, { message: `${what} must be lowercase letters, digits, "-" or "_", starting with a letter or digit` });
 
-export const PLACEHOLDERS = ['prompt', 'lane', 'session_id', 'model', 'backend', 'arm', 'node', 'state'] as const;
+export const PLACEHOLDERS = ['prompt', 'lane', 'session_id', 'model', 'backend', 'arm', 'node', 'state', 'task_id', 'task_file'] as const;
 const PLACEHOLDER = /\{([a-z_]+)\}/g;
 
 /** Text that may hold {placeholders}: only the known ones are allowed. */
@@ -128,6 +128,50 @@ export const configSchema = z.strictObject({
     })
     .optional()
     .default({ timeout: 5 * 60_000, wait: 10 * 60_000 }),
+  selector: z
+    .strictObject({
+      model: z.enum(['npts', 'beta']).optional().default('npts'),
+      forgetting: z
+        .strictObject({
+          per_pull: z.number().gt(0).max(1).optional(),
+          idle: z.number().gt(0).max(1).optional(),
+        })
+        .optional()
+        .default({}),
+      share_weight: z.number().min(0).max(100).optional().default(1),
+      monotony: z
+        .strictObject({ streak: z.number().int().min(2).optional().default(3), penalty: z.number().min(0).max(10).optional().default(0.1) })
+        .optional()
+        .default({ streak: 3, penalty: 0.1 }),
+      neglect: z
+        .strictObject({
+          share: share.optional().default(0.05),
+          window: duration(7 * 24 * 3_600_000, 60_000),
+          min_sessions: z.number().int().min(1).optional().default(20),
+          bonus: z.number().min(0).max(10).optional().default(0.1),
+        })
+        .optional()
+        .default({ share: 0.05, window: 7 * 24 * 3_600_000, min_sessions: 20, bonus: 0.1 }),
+      signals: z
+        .strictObject({ file: z.string().min(1), weight: z.number().min(0).max(10).optional().default(0.1) })
+        .optional(),
+      command: z.array(templated).min(1).optional(),
+      timeout: duration(30_000, 100),
+      allowlist: z.array(z.string()).optional().default([]),
+    })
+    .optional()
+    .default({ model: 'npts', forgetting: {}, share_weight: 1, monotony: { streak: 3, penalty: 0.1 }, neglect: { share: 0.05, window: 7 * 24 * 3_600_000, min_sessions: 20, bonus: 0.1 }, timeout: 30_000, allowlist: [] }),
+  resources: z
+    .strictObject({
+      enabled: z.boolean().optional().default(true),
+      skip_load: z.number().min(0).optional().default(0.9),
+      width1_load: z.number().min(0).optional().default(0.75),
+      width2_load: z.number().min(0).optional().default(0.6),
+      min_memory: share.optional().default(0.2),
+    })
+    .optional()
+    .default({ enabled: true, skip_load: 0.9, width1_load: 0.75, width2_load: 0.6, min_memory: 0.2 }),
+  tasks: z.strictObject({ dir: z.string().min(1) }).optional(),
   lanes: z.array(laneSchema).min(1),
   backends: z.array(backendSchema).min(1),
 });

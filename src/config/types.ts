@@ -46,8 +46,34 @@ export interface ResolvedConfig {
     /** How long a session waits for another session's hook before it fails. */
     readonly waitMs: number;
   };
+  readonly selector: SelectorConfig;
+  readonly resources: ResourceGateConfig;
+  /** Markdown task files (YAML front matter) that back sessions with tasks; null when not used. */
+  readonly tasks: { readonly dir: string } | null;
   readonly lanes: readonly LaneConfig[];
   readonly arms: readonly ArmConfig[];
+}
+
+export interface SelectorConfig {
+  readonly model: 'npts' | 'beta';
+  /** Overrides of the default forgetting rates; absent keys keep the defaults. */
+  readonly forgetting: { readonly pullDecay?: number; readonly idleDecay?: number };
+  readonly shareWeight: number;
+  readonly monotony: { readonly streak: number; readonly penalty: number };
+  readonly neglect: { readonly share: number; readonly windowMs: number; readonly minSessions: number; readonly bonus: number };
+  readonly signals: { readonly file: string; readonly weight: number } | null;
+  /** An external selector program (argv) whose JSON replaces the built-in order; null for none. */
+  readonly command: readonly string[] | null;
+  readonly timeoutMs: number;
+  readonly allowlist: readonly string[];
+}
+
+export interface ResourceGateConfig {
+  readonly enabled: boolean;
+  readonly skipLoad: number;
+  readonly width1Load: number;
+  readonly width2Load: number;
+  readonly minMemory: number;
 }
 
 /** The facts from the environment that configuration may depend on; passed in, never read here. */

@@ -1,7 +1,11 @@
 // Every event that enters the runtime. Each one is stamped on the bus (seq, now, and a seed where
 // a decision needs randomness) and journaled before any actor sees it, so a replay of the journal
 // through the machines reproduces every decision.
+import type { Fairness } from '../policy/fairness.js';
+import type { Learning } from '../policy/learning.js';
 import type { Outcome } from '../policy/outcome.js';
+import type { TickInputs } from '../policy/plan-tick.js';
+import type { Task } from '../policy/task.js';
 
 export interface Stamp {
   /** Position in the journal; gapless. */
@@ -14,8 +18,11 @@ export interface Stamp {
 
 export type Dispatch = 'tick' | 'respawn' | 'manual' | 'operator';
 
-/** A scheduled wake-up asking the selector for work. */
-export interface TickEvent { type: 'TICK'; reason: 'start' | 'timer' | 'manual' }
+/**
+ * A scheduled wake-up asking the selector for work. `inputs` holds what the shell gathered for
+ * the decision (load and memory, signals, claims held elsewhere, the external selector's verdict).
+ */
+export interface TickEvent { type: 'TICK'; reason: 'start' | 'timer' | 'manual'; inputs?: TickInputs }
 /** A deadline (cooldown end, retry) passed. */
 export interface WakeEvent { type: 'WAKE' }
 /** Stop dispatching; let running sessions finish. */
@@ -66,8 +73,18 @@ export interface SessionGradedEvent {
 /** A grade file that could not be used; the session stays ungraded and the reason is kept. */
 export interface GradeRejectedEvent { type: 'GRADE_REJECTED'; laneId: string; sessionId: string; reason: string }
 
+/** What the selector had learned before this start (from the store), so the journal holds it. */
+export interface SelectorRestoredEvent { type: 'SELECTOR_RESTORED'; learning: Learning; fairness: Fairness }
+/** The task directory changed: the whole valid task list, and the files that could not be used. */
+export interface TasksChangedEvent { type: 'TASKS_CHANGED'; tasks: Task[]; problems: { file: string; message: string }[] }
+/** The external selector broke its contract; the built-in selector decides the tick that follows. */
+export interface SelectorContractViolationEvent { type: 'SELECTOR_CONTRACT_VIOLATION'; reason: string; durationMs: number }
+
 export type BusEvent =
   | TickEvent
+  | SelectorRestoredEvent
+  | TasksChangedEvent
+  | SelectorContractViolationEvent
   | WakeEvent
   | DrainEvent
   | ClaimGrantedEvent

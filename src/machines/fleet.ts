@@ -4,7 +4,9 @@
  *
  *   active   --TICK-->   lanes see the tick first (deadlines), then the selector plans the tick
  *            --WAKE-->   lanes check their deadlines
- *            --lane events (claims, session start/exit, grades)--> the lane they name
+ *            --lane events (claims, session start/exit, grades)--> the lane they name; session
+ *                        starts and grades go to the selector too (shares, learning)
+ *            --TASKS_CHANGED, SELECTOR_RESTORED--> the selector
  *            --LANE_DENIED (from a lane)--> the selector pivots within the tick
  *            --DRAIN-->  draining: lanes stop starting sessions; ticks plan nothing
  *   draining --(same routing; no SELECT)
@@ -13,17 +15,19 @@
  */
 import { enqueueActions, sendTo, setup } from 'xstate';
 import type { LaneConfig } from '../config/types.js';
-import { seedOf, type StampedEvent } from './events.js';
+import { seedOf, type StampedEvent, type TickEvent } from './events.js';
 import { laneMachine, type LaneDeniedEvent, type LaneInput } from './lane.js';
-import { selectorMachine, type LaneSpec } from './selector.js';
+import { selectorMachine, type LaneSpec, type SelectionSettings } from './selector.js';
 
 export interface FleetInput {
   width: number;
   lanes: readonly LaneConfig[];
+  selection: SelectionSettings;
 }
 
 export interface FleetContext {
   width: number;
+  selection: SelectionSettings;
   slots: readonly (LaneSpec & { input: LaneInput })[];
 }
 
@@ -56,7 +60,7 @@ export function slotsOf(lanes: readonly LaneConfig[]): FleetContext['slots'] {
   );
 }
 
-const LANE_EVENTS = ['CLAIM_GRANTED', 'CLAIM_DENIED', 'CLAIM_LOST', 'SESSION_STARTED', 'SESSION_EXITED', 'SESSION_GRADED', 'GRADE_REJECTED'] as const;
+const LANE_EVENTS = ['CLAIM_GRANTED', 'CLAIM_DENIED', 'CLAIM_LOST', 'SESSION_EXITED', 'GRADE_REJECTED'] as const;
 
 export const fleetMachine = setup({
   types: {
@@ -74,18 +78,19 @@ export const fleetMachine = setup({
       if (target) enqueue.sendTo(target, event);
     }),
     select: sendTo('selector', ({ event }) => {
-      const e = event as StampedEvent;
-      return { type: 'SELECT' as const, seq: e.seq, now: e.now, seed: seedOf(e) };
+      const e = event as TickEvent & StampedEvent;
+      return { type: 'SELECT' as const, seq: e.seq, now: e.now, seed: seedOf(e), inputs: e.inputs ?? {} };
     }),
+    toSelector: sendTo('selector', ({ event }) => event as StampedEvent & { type: 'SESSION_GRADED' }),
   },
 }).createMachine({
   id: 'fleet',
-  context: ({ input }) => ({ width: input.width, slots: slotsOf(input.lanes) }),
+  context: ({ input }) => ({ width: input.width, selection: input.selection, slots: slotsOf(input.lanes) }),
   entry: enqueueActions(({ context, enqueue }) => {
     enqueue.spawnChild('selector', {
       id: 'selector',
       systemId: 'selector',
-      input: { width: context.width, lanes: context.slots.map(({ input: _input, ...spec }) => spec) },
+      input: { width: context.width, selection: context.selection, lanes: context.slots.map(({ input: _input, ...spec }) => spec) },
     });
     for (const s of context.slots) enqueue.spawnChild('lane', { id: s.laneId, systemId: s.laneId, input: s.input });
   }),
@@ -93,6 +98,10 @@ export const fleetMachine = setup({
   on: {
     WAKE: { actions: 'toAllLanes' },
     ...Object.fromEntries(LANE_EVENTS.map((t) => [t, { actions: 'toNamedLane' }])),
+    SESSION_STARTED: { actions: ['toNamedLane', 'toSelector'] },
+    SESSION_GRADED: { actions: ['toNamedLane', 'toSelector'] },
+    TASKS_CHANGED: { actions: 'toSelector' },
+    SELECTOR_RESTORED: { actions: 'toSelector' },
   },
   states: {
     active: {
@@ -101,7 +110,7 @@ export const fleetMachine = setup({
         LANE_DENIED: {
           actions: sendTo('selector', ({ event }) => {
             const e = event as LaneDeniedEvent;
-            return { type: 'PIVOT' as const, seq: e.seq, now: e.now, tickSeq: e.tickSeq, laneId: e.laneId };
+            return { type: 'PIVOT' as const, seq: e.seq, now: e.now, tickSeq: e.tickSeq, laneId: e.laneId, key: e.key, task: e.task };
           }),
         },
         DRAIN: { target: 'draining', actions: 'toAllLanes' },

@@ -1,5 +1,8 @@
 // The side effects a machine may ask for. Machines only name them (with data); the running
 // service binds each to an adapter, and replay binds them to a recorder and compares.
+import type { Fairness } from '../policy/fairness.js';
+import type { Learning } from '../policy/learning.js';
+import type { Decision, SlotTask } from '../policy/plan-tick.js';
 import type { Dispatch } from './events.js';
 
 export interface RequestClaimIntent {
@@ -21,21 +24,19 @@ export interface StartSessionIntent {
   parent: string | null;
   chain: number;
   claim: { key: string; token: number };
+  /** The task the session works on (its claim is held too), or null for lane-level work. */
+  task: SlotTask | null;
   timeoutMs: number;
 }
 /** Stop a running session early (its lane slot was lost): SIGTERM, then SIGKILL after the grace. */
 export interface StopSessionIntent { type: 'stopSession'; laneId: string; sessionId: string; reason: string }
-export interface DecisionCandidate { laneId: string; lane: string; score: number; state: string }
-export interface RecordDecisionIntent {
-  type: 'recordDecision';
-  kind: 'tick' | 'pivot';
-  seq: number;
-  seed: number | null;
-  width: number;
-  chosen: string[];
-  ranked: DecisionCandidate[];
-  skipped: { laneId: string; reason: string }[];
-}
+/** A tick's decision (plan-tick.ts), or a pivot within a tick after a denied claim. */
+export type RecordDecisionIntent = { type: 'recordDecision'; seq: number; seed: number | null } & (
+  | ({ kind: 'tick' } & Omit<Decision, 'spare'>)
+  | { kind: 'pivot'; tickSeq: number; denied: { laneId: string; key: string }; chosen: { laneId: string; lane: string; task: SlotTask | null }[]; reason: string }
+);
+/** The selector's learning changed (a grade, a session start): keep it in the store. */
+export interface SaveLearningIntent { type: 'saveLearning'; learning: Learning; fairness: Fairness }
 export interface LaneNoteIntent {
   type: 'laneNote';
   laneId: string;
@@ -43,4 +44,4 @@ export interface LaneNoteIntent {
   detail: Record<string, unknown>;
 }
 
-export type Intent = RequestClaimIntent | ReleaseClaimIntent | StartSessionIntent | StopSessionIntent | RecordDecisionIntent | LaneNoteIntent;
+export type Intent = RequestClaimIntent | ReleaseClaimIntent | StartSessionIntent | StopSessionIntent | RecordDecisionIntent | SaveLearningIntent | LaneNoteIntent;

@@ -1,13 +1,17 @@
 /*
  * Lane machine: one actor per lane slot (a lane with concurrency 2 has two).
  *
- *   idle      --DISPATCH-->        claiming   (a new session id; ask the store for the lane slot)
- *   claiming  --CLAIM_GRANTED-->   running    (the arm is chosen here, from the event's seed)
- *             --CLAIM_GRANTED-->   waiting    (no arm is eligible: the slot is given back, retry later)
- *             --CLAIM_DENIED-->    idle       (the parent is told, so the selector can pivot)
- *   running   .session --SESSION_EXITED--> .grading (the slot is released at once)
- *             .session --CLAIM_LOST (its slot)--> .session, and the session is stopped: someone
- *                      else may hold the slot now, so this one must not go on working
+ *   idle      --DISPATCH-->        claiming   (a new session id, maybe a task; ask for the lane slot)
+ *   claiming  .slot --CLAIM_GRANTED-->   .task      (a task-backed session: now claim task:<id>)
+ *             .slot --CLAIM_GRANTED-->   running    (the arm is chosen here, from the event's seed)
+ *             .slot --CLAIM_GRANTED-->   waiting    (no arm is eligible: the slot is given back, retry later)
+ *             .task --CLAIM_GRANTED-->   running    (the arm is chosen here)
+ *             --CLAIM_DENIED-->    idle       (anything held is given back; the parent is told, so
+ *                                              the selector can pivot: a denial routes, it is no failure)
+ *   running   .session --SESSION_EXITED--> .grading (the slot is released at once; the task claim
+ *                      goes with the session's other claims unless the agent kept it)
+ *             .session --CLAIM_LOST (its slot or task)--> .session, and the session is stopped:
+ *                      someone else may hold it now, so this one must not go on working
  *             .grading --SESSION_GRADED--> cooldown
  *   cooldown  --deadline passed--> respawn  if grade >= threshold and the chain is below its limit
  *             --deadline passed--> idle     otherwise
@@ -36,6 +40,7 @@ import type {
   GradeRejectedEvent,
   SessionStartedEvent,
 } from './events.js';
+import type { SlotTask } from '../policy/plan-tick.js';
 import type { LaneNoteIntent, ReleaseClaimIntent, RequestClaimIntent, StartSessionIntent, StopSessionIntent } from './intents.js';
 
 /** How long a lane with no eligible arm waits before it may be dispatched again. */
@@ -61,6 +66,9 @@ export interface LaneContext extends LaneInput {
   /** The tick that dispatched the current session, so a denial can pivot within that tick. */
   tickSeq: number | null;
   claim: { key: string; token: number } | null;
+  /** The task this session works on, and its claim once granted. */
+  task: SlotTask | null;
+  taskClaim: { key: string; token: number } | null;
   arm: string | null;
   grade: number | null;
   deadline: number | null;
@@ -72,6 +80,8 @@ export interface DispatchEvent extends Stamp {
   type: 'DISPATCH';
   dispatch: Dispatch;
   tickSeq: number | null;
+  /** The task to claim and work on; absent or null for lane-level work. */
+  task?: SlotTask | null;
 }
 
 export type LaneEvent =
@@ -95,6 +105,9 @@ export interface LaneDeniedEvent extends Stamp {
   type: 'LANE_DENIED';
   laneId: string;
   tickSeq: number | null;
+  /** The key that was denied, and whether it was the task's (the lane slot was free). */
+  key: string;
+  task: boolean;
 }
 
 export const laneKey = (lane: string) => `lane:${lane}`;
@@ -108,10 +121,34 @@ const releaseSlot = ({ context }: { context: LaneContext }): ReleaseClaimIntent 
   token: context.claim!.token,
 });
 
+/** The release of the task claim the context holds. */
+const releaseTask = ({ context }: { context: LaneContext }): ReleaseClaimIntent => ({
+  type: 'releaseClaim',
+  laneId: context.laneId,
+  sessionId: context.sessionId!,
+  key: context.taskClaim!.key,
+  token: context.taskClaim!.token,
+});
+
 /** Fields of a fresh session, from the event that starts it. */
 function newSession(laneId: string, seq: number) {
-  return { sessionId: `${laneId}-${seq}`, claim: null, arm: null, grade: null, deadline: null };
+  return { sessionId: `${laneId}-${seq}`, claim: null, taskClaim: null, arm: null, grade: null, deadline: null };
 }
+
+const noteDrained = {
+  type: 'laneNote' as const,
+  params: ({ context }: { context: LaneContext }): LaneNoteIntent => ({ type: 'laneNote', laneId: context.laneId, note: 'drained', detail: { sessionId: context.sessionId } }),
+};
+const noteDenied = {
+  type: 'laneNote' as const,
+  params: ({ context, event }: { context: LaneContext; event: LaneEvent }): LaneNoteIntent => {
+    const e = event as ClaimDeniedEvent;
+    return { type: 'laneNote', laneId: context.laneId, note: 'denied', detail: { sessionId: context.sessionId, key: e.key, holder: e.holder, reason: e.reason } };
+  },
+};
+
+const pickArm = (context: LaneContext, event: ClaimGrantedEvent & Stamp) =>
+  pickOne(context.arms, rngFromSeed(deriveSeed(seedOf(event), `arm:${context.laneId}`)))!;
 
 export const laneMachine = setup({
   types: {
@@ -125,16 +162,15 @@ export const laneMachine = setup({
     startSession: (_, _params: StartSessionIntent) => {},
     stopSession: (_, _params: StopSessionIntent) => {},
     laneNote: (_, _params: LaneNoteIntent) => {},
-    tellParentDenied: sendParent(({ context, event }): LaneDeniedEvent => ({
-      type: 'LANE_DENIED',
-      laneId: context.laneId,
-      tickSeq: context.tickSeq,
-      seq: event.seq,
-      now: event.now,
-    })),
+    tellParentDenied: sendParent(({ context, event }): LaneDeniedEvent => {
+      const key = (event as ClaimDeniedEvent).key;
+      return { type: 'LANE_DENIED', laneId: context.laneId, tickSeq: context.tickSeq, seq: event.seq, now: event.now, key, task: key === context.task?.key };
+    }),
   },
   guards: {
     forThisSession: ({ context, event }) => 'sessionId' in event && event.sessionId === context.sessionId,
+    hasArms: ({ context }) => context.arms.length > 0,
+    taskBacked: ({ context }) => context.task !== null,
     draining: ({ context }) => context.draining,
     deadlinePassed: ({ context, event }) => context.deadline !== null && event.now >= context.deadline,
     earnsRespawn: ({ context }) =>
@@ -150,6 +186,8 @@ export const laneMachine = setup({
     chain: 0,
     tickSeq: null,
     claim: null,
+    task: null,
+    taskClaim: null,
     arm: null,
     grade: null,
     deadline: null,
@@ -169,6 +207,7 @@ export const laneMachine = setup({
             ...newSession(context.laneId, event.seq),
             dispatch: event.dispatch,
             tickSeq: event.tickSeq,
+            task: event.task ?? null,
             parent: null,
             chain: 0,
           })),
@@ -176,68 +215,92 @@ export const laneMachine = setup({
       },
     },
     claiming: {
-      entry: {
-        type: 'requestClaim',
-        params: ({ context }) => ({
-          type: 'requestClaim' as const,
-          laneId: context.laneId,
-          lane: context.lane,
-          sessionId: context.sessionId!,
-          key: laneKey(context.lane),
-          slots: context.concurrency,
-        }),
-      },
-      on: {
-        CLAIM_GRANTED: [
-          {
-            // Granted after the drain began: give the slot straight back.
-            guard: and(['forThisSession', 'draining']),
-            target: 'idle',
-            actions: [
-              assign(({ event }) => ({ claim: { key: event.key, token: event.token } })),
-              { type: 'releaseClaim', params: releaseSlot },
-              { type: 'laneNote', params: ({ context }) => ({ type: 'laneNote' as const, laneId: context.laneId, note: 'drained' as const, detail: { sessionId: context.sessionId } }) },
-            ],
+      initial: 'slot',
+      states: {
+        slot: {
+          entry: {
+            type: 'requestClaim',
+            params: ({ context }) => ({
+              type: 'requestClaim' as const,
+              laneId: context.laneId,
+              lane: context.lane,
+              sessionId: context.sessionId!,
+              key: laneKey(context.lane),
+              slots: context.concurrency,
+            }),
           },
-          {
-            guard: and(['forThisSession', ({ context }) => context.arms.length > 0]),
-            target: 'running',
-            actions: assign(({ context, event }) => ({
-              claim: { key: event.key, token: event.token },
-              arm: pickOne(context.arms, rngFromSeed(deriveSeed(seedOf(event), `arm:${context.laneId}`)))!,
-            })),
-          },
-          {
-            // No arm can run this lane now: give the slot back and retry later.
-            guard: 'forThisSession',
-            target: 'waiting',
-            actions: [
-              assign(({ event }) => ({ claim: { key: event.key, token: event.token } })),
-              { type: 'releaseClaim', params: releaseSlot },
-              assign(({ event }) => ({ deadline: event.now + NO_ARM_RETRY_MS })),
+          on: {
+            CLAIM_GRANTED: [
               {
-                type: 'laneNote',
-                params: ({ context }) => ({ type: 'laneNote' as const, laneId: context.laneId, note: 'no_arm' as const, detail: { until: context.deadline } }),
+                // Granted after the drain began: give the slot straight back.
+                guard: and(['forThisSession', 'draining']),
+                target: '#lane.idle',
+                actions: [assign(({ event }) => ({ claim: { key: event.key, token: event.token } })), { type: 'releaseClaim', params: releaseSlot }, noteDrained],
+              },
+              {
+                // No arm can run this lane now: give the slot back and retry later.
+                guard: and(['forThisSession', not('hasArms')]),
+                target: '#lane.waiting',
+                actions: [
+                  assign(({ event }) => ({ claim: { key: event.key, token: event.token } })),
+                  { type: 'releaseClaim', params: releaseSlot },
+                  assign(({ event }) => ({ deadline: event.now + NO_ARM_RETRY_MS })),
+                  {
+                    type: 'laneNote',
+                    params: ({ context }) => ({ type: 'laneNote' as const, laneId: context.laneId, note: 'no_arm' as const, detail: { until: context.deadline } }),
+                  },
+                ],
+              },
+              {
+                guard: and(['forThisSession', 'taskBacked']),
+                target: 'task',
+                actions: assign(({ event }) => ({ claim: { key: event.key, token: event.token } })),
+              },
+              {
+                guard: 'forThisSession',
+                target: '#lane.running',
+                actions: assign(({ context, event }) => ({ claim: { key: event.key, token: event.token }, arm: pickArm(context, event) })),
               },
             ],
           },
-        ],
-        CLAIM_DENIED: {
-          guard: 'forThisSession',
-          target: 'idle',
-          actions: [
-            {
-              type: 'laneNote',
-              params: ({ context, event }) => ({
-                type: 'laneNote' as const,
-                laneId: context.laneId,
-                note: 'denied' as const,
-                detail: { sessionId: context.sessionId, holder: event.holder, reason: event.reason },
-              }),
-            },
-            'tellParentDenied',
-          ],
         },
+        task: {
+          entry: {
+            type: 'requestClaim',
+            params: ({ context }) => ({
+              type: 'requestClaim' as const,
+              laneId: context.laneId,
+              lane: context.lane,
+              sessionId: context.sessionId!,
+              key: context.task!.key,
+              slots: 1,
+            }),
+          },
+          on: {
+            CLAIM_GRANTED: [
+              {
+                guard: and(['forThisSession', 'draining']),
+                target: '#lane.idle',
+                actions: [
+                  assign(({ event }) => ({ taskClaim: { key: event.key, token: event.token } })),
+                  { type: 'releaseClaim', params: releaseTask },
+                  { type: 'releaseClaim', params: releaseSlot },
+                  noteDrained,
+                ],
+              },
+              {
+                guard: 'forThisSession',
+                target: '#lane.running',
+                actions: assign(({ context, event }) => ({ taskClaim: { key: event.key, token: event.token }, arm: pickArm(context, event) })),
+              },
+            ],
+            // The task is someone else's: give the slot back too.
+            CLAIM_DENIED: { guard: 'forThisSession', target: '#lane.idle', actions: [{ type: 'releaseClaim', params: releaseSlot }, noteDenied, 'tellParentDenied'] },
+          },
+        },
+      },
+      on: {
+        CLAIM_DENIED: { guard: 'forThisSession', target: 'idle', actions: [noteDenied, 'tellParentDenied'] },
       },
     },
     running: {
@@ -254,6 +317,7 @@ export const laneMachine = setup({
           parent: context.parent,
           chain: context.chain,
           claim: context.claim!,
+          task: context.task,
           timeoutMs: context.timeoutMs,
         }),
       },
@@ -266,10 +330,15 @@ export const laneMachine = setup({
               actions: { type: 'releaseClaim', params: releaseSlot },
             },
             CLAIM_LOST: {
-              guard: ({ context, event }) => event.sessionId === context.sessionId && event.key === context.claim?.key,
+              guard: ({ context, event }) => event.sessionId === context.sessionId && (event.key === context.claim?.key || event.key === context.taskClaim?.key),
               actions: {
                 type: 'stopSession',
-                params: ({ context, event }) => ({ type: 'stopSession' as const, laneId: context.laneId, sessionId: context.sessionId!, reason: `lane slot lost: ${event.reason}` }),
+                params: ({ context, event }) => ({
+                  type: 'stopSession' as const,
+                  laneId: context.laneId,
+                  sessionId: context.sessionId!,
+                  reason: `${event.key === context.claim?.key ? 'lane slot' : 'task claim'} lost: ${event.reason}`,
+                }),
               },
             },
           },
@@ -310,6 +379,8 @@ export const laneMachine = setup({
           parent: context.sessionId,
           chain: context.chain + 1,
           tickSeq: null,
+          // A respawn goes on with the lane's work, not the task the parent claimed (it may be done).
+          task: null,
         })),
         {
           type: 'laneNote',

@@ -1,18 +1,29 @@
 /*
- * Selector machine: answers a tick with DISPATCH to the chosen lane slots.
+ * Selector machine: decides which lane slots a tick dispatches, and learns from graded sessions.
  *
- *   ready --SELECT-->  ready   plan the tick (policy/plan-tick.ts) from the lanes' current states
- *                              and the tick's seed; DISPATCH the chosen slots; record the decision
- *         --PIVOT-->   ready   a slot of this tick was denied its claim: dispatch the next-ranked
- *                              idle lane of the same tick instead (a denial is a routing event)
+ *   ready --SELECT-->            ready  plan the tick (policy/plan-tick.ts) from the lanes' current
+ *                                       states, what was learned, the task supply and the tick's
+ *                                       inputs; DISPATCH the chosen slots; record the decision
+ *         --PIVOT-->             ready  a slot of this tick was denied a claim: a denied task tries
+ *                                       the lane's next task once, then the next lane of the tick
+ *         --SESSION_GRADED-->    ready  learn the grade, once per session
+ *         --SESSION_STARTED-->   ready  count the start for target shares and plateau
+ *         --TASKS_CHANGED-->     ready  the new task list
+ *         --SELECTOR_RESTORED--> ready  what an earlier run had learned
  *
- * It reads the lane actors' snapshots through the system registry when an event arrives, so the
- * view is the one after the lanes handled the same event (a cooldown that just ended is idle).
- * No clock, no I/O: `now`, `seq` and `seed` come with the events.
+ * Learning is keyed by lane name, not slot: two slots of one lane share one posterior. It reads
+ * the lane actors' snapshots through the system registry when an event arrives, so the view is
+ * the one after the lanes handled the same event (a cooldown that just ended is idle).
+ * No clock, no I/O: `now`, `seq`, `seed` and the tick's inputs come with the events.
  */
 import { enqueueActions, setup, type AnyActorRef } from 'xstate';
-import { pivotTarget, planTick, type LaneView } from '../policy/plan-tick.js';
-import type { RecordDecisionIntent } from './intents.js';
+import { emptyFairness, noteStart, type Fairness } from '../policy/fairness.js';
+import { emptyLearning, learn, type Learning } from '../policy/learning.js';
+import { pivotTarget, planTick, type LaneView, type PlanSettings, type SlotTask, type TickInputs } from '../policy/plan-tick.js';
+import type { Forgetting, Model } from '../policy/posterior.js';
+import type { Task } from '../policy/task.js';
+import type { SelectorRestoredEvent, SessionGradedEvent, SessionStartedEvent, Stamp, TasksChangedEvent } from './events.js';
+import type { RecordDecisionIntent, SaveLearningIntent } from './intents.js';
 import type { DispatchEvent } from './lane.js';
 
 export interface LaneSpec {
@@ -22,19 +33,36 @@ export interface LaneSpec {
   parallel: boolean;
 }
 
+export interface SelectionSettings {
+  model: Model;
+  forgetting: Forgetting;
+  plan: PlanSettings;
+  /** Whether a task directory is configured (tasks arrive with TASKS_CHANGED). */
+  tasks: boolean;
+}
+
 export interface SelectorInput {
   width: number;
   lanes: readonly LaneSpec[];
+  selection: SelectionSettings;
 }
 
+/** How many recently graded session ids are remembered, so a repeated grade is never learned twice. */
+const GRADED_MEMORY = 256;
+
 export interface SelectorContext extends SelectorInput {
-  /** The current tick's ranking, kept so a denied slot can pivot to the next lane. */
-  tick: { seq: number; ranked: string[]; denied: string[] } | null;
+  learning: Learning;
+  fairness: Fairness;
+  tasks: Task[] | null;
+  graded: string[];
+  /** The current tick's order and spare tasks, kept so a denied slot can pivot. */
+  tick: { seq: number; order: string[]; denied: string[]; denials: Record<string, number>; spare: Record<string, SlotTask[]> } | null;
 }
 
 export type SelectorEvent =
-  | { type: 'SELECT'; seq: number; now: number; seed: number }
-  | { type: 'PIVOT'; seq: number; now: number; tickSeq: number | null; laneId: string };
+  | { type: 'SELECT'; seq: number; now: number; seed: number; inputs: TickInputs }
+  | { type: 'PIVOT'; seq: number; now: number; tickSeq: number | null; laneId: string; key: string; task: boolean }
+  | ((SessionGradedEvent | SessionStartedEvent | TasksChangedEvent | SelectorRestoredEvent) & Stamp);
 
 /** The top-level state name of a lane snapshot: running.grading → running. */
 export function topState(value: unknown): string {
@@ -51,6 +79,13 @@ function laneViews(lanes: readonly LaneSpec[], system: { get: (id: string) => An
   }));
 }
 
+const laneOf = (context: SelectorContext, laneId: string) => context.lanes.find((l) => l.laneId === laneId)?.lane;
+const enabledLanes = (context: SelectorContext) => [...new Set(context.lanes.filter((l) => l.enabled).map((l) => l.lane))];
+const save = (learning: Learning, fairness: Fairness): { type: 'saveLearning'; params: SaveLearningIntent } => ({
+  type: 'saveLearning',
+  params: { type: 'saveLearning', learning, fairness },
+});
+
 export const selectorMachine = setup({
   types: {
     context: {} as SelectorContext,
@@ -59,10 +94,18 @@ export const selectorMachine = setup({
   },
   actions: {
     recordDecision: (_, _params: RecordDecisionIntent) => {},
+    saveLearning: (_, _params: SaveLearningIntent) => {},
   },
 }).createMachine({
   id: 'selector',
-  context: ({ input }) => ({ ...input, tick: null }),
+  context: ({ input }) => ({
+    ...input,
+    learning: emptyLearning(input.selection.model, input.selection.forgetting),
+    fairness: emptyFairness(),
+    tasks: input.selection.tasks ? [] : null,
+    graded: [],
+    tick: null,
+  }),
   initial: 'ready',
   states: {
     ready: {
@@ -70,15 +113,23 @@ export const selectorMachine = setup({
         SELECT: {
           actions: enqueueActions(({ context, event, system, enqueue }) => {
             const view = laneViews(context.lanes, system);
-            const plan = planTick(view, event.seed, context.width);
-            enqueue.assign({ tick: { seq: event.seq, ranked: plan.ranked.map((r) => r.laneId), denied: [] } });
-            enqueue({
-              type: 'recordDecision',
-              params: { type: 'recordDecision', kind: 'tick', seq: event.seq, seed: event.seed, width: context.width, chosen: plan.chosen, ranked: plan.ranked, skipped: plan.skipped },
+            const decision = planTick({
+              view,
+              width: context.width,
+              seed: event.seed,
+              now: event.now,
+              learning: context.learning,
+              fairness: context.fairness,
+              settings: context.selection.plan,
+              tasks: context.tasks,
+              inputs: event.inputs,
             });
-            for (const laneId of plan.chosen) {
-              const dispatch: DispatchEvent = { type: 'DISPATCH', seq: event.seq, now: event.now, dispatch: 'tick', tickSeq: event.seq };
-              enqueue.sendTo(system.get(laneId)!, dispatch);
+            const { spare, ...recorded } = decision;
+            enqueue.assign({ tick: { seq: event.seq, order: decision.ranked.map((r) => r.lane), denied: [], denials: {}, spare } });
+            enqueue({ type: 'recordDecision', params: { type: 'recordDecision', kind: 'tick', seq: event.seq, seed: event.seed, ...recorded } });
+            for (const c of decision.chosen) {
+              const dispatch: DispatchEvent = { type: 'DISPATCH', seq: event.seq, now: event.now, dispatch: 'tick', tickSeq: event.seq, task: c.task };
+              enqueue.sendTo(system.get(c.laneId)!, dispatch);
             }
           }),
         },
@@ -86,11 +137,14 @@ export const selectorMachine = setup({
           guard: ({ context, event }) => context.tick !== null && event.tickSeq === context.tick.seq,
           actions: enqueueActions(({ context, event, system, enqueue }) => {
             const tick = context.tick!;
-            const denied = [...tick.denied, event.laneId];
-            enqueue.assign({ tick: { ...tick, denied } });
-            const view = laneViews(context.lanes, system);
-            const next = pivotTarget(view, tick.ranked, denied);
-            const skipped = denied.map((laneId) => ({ laneId, reason: 'claim denied this tick' }));
+            const lane = laneOf(context, event.laneId)!;
+            const denials = { ...tick.denials, [lane]: (tick.denials[lane] ?? 0) + 1 };
+            // A lane leaves the tick when its slot was denied, or at its second task denial.
+            const denied = !event.task || denials[lane]! >= 2 ? [...tick.denied, lane] : tick.denied;
+            const spare = { ...tick.spare, [lane]: (tick.spare[lane] ?? []).filter((t) => t.key !== event.key) };
+            const next = pivotTarget(laneViews(context.lanes, system), tick.order, denied, { lane, laneId: event.laneId, taskDenied: event.task, denials: denials[lane]! }, spare);
+            if (next?.task) spare[next.lane] = spare[next.lane]!.filter((t) => t.key !== next.task!.key);
+            enqueue.assign({ tick: { ...tick, denied, denials, spare } });
             enqueue({
               type: 'recordDecision',
               params: {
@@ -98,17 +152,43 @@ export const selectorMachine = setup({
                 kind: 'pivot',
                 seq: event.seq,
                 seed: null,
-                width: 1,
-                chosen: next ? [next] : [],
-                ranked: [],
-                skipped: next ? skipped : [...skipped, { laneId: '*', reason: 'no idle lane left in this tick' }],
+                tickSeq: tick.seq,
+                denied: { laneId: event.laneId, key: event.key },
+                chosen: next ? [{ laneId: next.laneId, lane: next.lane, task: next.task }] : [],
+                reason: next ? next.reason : 'no idle lane left in this tick',
               },
             });
             if (next) {
-              const dispatch: DispatchEvent = { type: 'DISPATCH', seq: event.seq, now: event.now, dispatch: 'tick', tickSeq: tick.seq };
-              enqueue.sendTo(system.get(next)!, dispatch);
+              const dispatch: DispatchEvent = { type: 'DISPATCH', seq: event.seq, now: event.now, dispatch: 'tick', tickSeq: tick.seq, task: next.task };
+              enqueue.sendTo(system.get(next.laneId)!, dispatch);
             }
           }),
+        },
+        SESSION_GRADED: {
+          guard: ({ context, event }) => event.grade !== null && !context.graded.includes(event.sessionId) && laneOf(context, event.laneId) !== undefined,
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const learning = learn(context.learning, laneOf(context, event.laneId)!, event.grade!);
+            enqueue.assign({ learning, graded: [...context.graded, event.sessionId].slice(-GRADED_MEMORY) });
+            enqueue(save(learning, context.fairness));
+          }),
+        },
+        SESSION_STARTED: {
+          guard: ({ context, event }) => laneOf(context, event.laneId) !== undefined,
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const fairness = noteStart(context.fairness, laneOf(context, event.laneId)!, event.now, context.selection.plan.fairness, enabledLanes(context));
+            enqueue.assign({ fairness });
+            enqueue(save(context.learning, fairness));
+          }),
+        },
+        TASKS_CHANGED: {
+          guard: ({ context }) => context.tasks !== null,
+          actions: enqueueActions(({ event, enqueue }) => enqueue.assign({ tasks: event.tasks })),
+        },
+        SELECTOR_RESTORED: {
+          // The settings of this run (model, forgetting) win over those the evidence was kept with.
+          actions: enqueueActions(({ context, event, enqueue }) =>
+            enqueue.assign({ learning: { ...event.learning, model: context.learning.model, forgetting: context.learning.forgetting }, fairness: event.fairness }),
+          ),
         },
       },
     },

@@ -1,7 +1,26 @@
-// Which lane slots get the free places on a tick. Pure: the view of the lanes and the seed come in,
-// the decision goes out. The ranking sits behind one function (rankLanes) so the learning
-// selector can replace it without touching the rules around it.
-import { rngFromSeed, type Rng } from './prng.js';
+// Which lane slots get the free places on a tick, and why. Pure: the lanes' states, what the
+// selector has learned, the tick's seed and the figures the shell gathered for the tick come in;
+// the decision (with every score component and every skip reason) goes out.
+//
+// Steps, in order:
+//  1. The resource gate may skip the tick or narrow its width.
+//  2. Masking: slots that cannot run (disabled, busy, lane slot held elsewhere) are skipped with
+//     their reason before anything is drawn, and a masked lane's posterior is not touched.
+//  3. Scores: one Thompson draw per available lane (from a stream derived from the tick seed and
+//     the lane name, so masking one lane never changes another's draw), plus the deficit of its
+//     target share, the plateau components and the external signal.
+//  4. Order: with task files, lanes with active tasks come first, then lanes with ready tasks by
+//     priority, then lane-level work (the CASCADE tiers); the score orders lanes within a tier.
+//     An external selector's valid payload replaces this order, step by recorded step.
+//  5. Fill: one slot per lane first (the top N distinct lanes), then further idle slots of the
+//     chosen lanes while width is left, under the parallel rules. Each task-backed slot gets the
+//     next task of its lane.
+import { draw, summary, type Learning } from './learning.js';
+import { deriveSeed, rngFromSeed } from './prng.js';
+import { fairnessComponents, type Fairness, type FairnessSettings } from './fairness.js';
+import { resourceGate, type GateResult, type GateThresholds, type ResourceReading } from './resource-gate.js';
+import { laneWork, taskKey } from './task-tiers.js';
+import type { Task } from './task.js';
 
 export interface LaneView {
   laneId: string;
@@ -13,72 +32,285 @@ export interface LaneView {
   parallel: boolean;
 }
 
-export interface RankedLane {
-  laneId: string;
+/** What an external selector's payload said, once validated (policy/selector-contract.ts). */
+export type ExternalVerdict =
+  | {
+      ok: true;
+      order: { lane: string; step: string; reason: string }[];
+      task: { id: string; lane: string; claim: string } | null;
+      /** Entries of the payload that named no configured lane. */
+      ignored?: { value: string; step: string; reason: string }[];
+    }
+  | { ok: false; reason: string };
+
+/** Figures the shell gathered for this tick; journaled with it so a replay decides the same. */
+export interface TickInputs {
+  resources?: ResourceReading | null;
+  /** External per-lane signals (e.g. lesson effectiveness), or why they could not be read. */
+  signals?: { values: Record<string, number> } | { error: string } | null;
+  /** Claim keys held elsewhere at the tick (lane slots all taken, tasks claimed). */
+  blocked?: string[];
+  external?: ExternalVerdict | null;
+}
+
+export interface PlanSettings {
+  fairness: FairnessSettings;
+  signalWeight: number;
+  gate: GateThresholds;
+  /** Lanes taken, in order, when an external payload named no lane that can run. */
+  allowlist: readonly string[];
+}
+
+export interface SlotTask {
+  id: string;
+  key: string;
+  path: string | null;
+  tier: 1 | 2 | null;
+}
+
+export interface Components {
+  sample: number;
+  mean: number;
+  evidence: number;
+  deficit: number;
+  monotony: number;
+  neglect: number;
+  signal: number;
+  tier: number;
+  priority: number | null;
+}
+
+export interface LaneScore {
   lane: string;
   score: number;
-  state: string;
+  /** A seeded draw that breaks ties (lanes with no evidence all sample 1). */
+  tiebreak: number;
+  components: Components;
 }
 
-export interface TickPlan {
-  chosen: string[];
-  ranked: RankedLane[];
+export interface ChosenSlot {
+  laneId: string;
+  lane: string;
+  task: SlotTask | null;
+  score: number;
+  components: Components;
+}
+
+export interface Decision {
+  /** The width after the resource gate. */
+  width: number;
+  gate: GateResult;
+  source: 'builtin' | 'external';
+  /** Each step away from the preferred source of order, with its reason. */
+  fallbacks: { step: string; reason: string }[];
+  chosen: ChosenSlot[];
+  /** Available lanes in the order they were considered. */
+  ranked: LaneScore[];
   skipped: { laneId: string; reason: string }[];
+  /** Per lane, the task candidates left after this tick's assignments (for pivots). */
+  spare: Record<string, SlotTask[]>;
 }
 
-/** Placeholder ranking: a seeded random order. Issue #4 puts the learning selector here. */
-export function rankLanes(candidates: readonly LaneView[], rng: Rng): RankedLane[] {
-  return candidates
-    .map((c) => ({ laneId: c.laneId, lane: c.lane, state: c.state, score: Number(rng().toFixed(6)) }))
-    .sort((a, b) => b.score - a.score || a.laneId.localeCompare(b.laneId));
+export interface PlanInput {
+  view: readonly LaneView[];
+  width: number;
+  seed: number;
+  now: number;
+  learning: Learning;
+  fairness: Fairness;
+  settings: PlanSettings;
+  /** null when no task directory is configured. */
+  tasks: readonly Task[] | null;
+  inputs: TickInputs;
 }
 
 const ACTIVE = new Set(['claiming', 'running', 'respawn']);
+const round = (x: number) => Number(x.toFixed(6));
+const laneKeyOf = (lane: string) => `lane:${lane}`;
 
-export function planTick(view: readonly LaneView[], seed: number, width: number): TickPlan {
-  const skipped: TickPlan['skipped'] = [];
-  const candidates: LaneView[] = [];
-  for (const v of view) {
+export function planTick(p: PlanInput): Decision {
+  const inputs = p.inputs;
+  const gate = resourceGate(inputs.resources ?? null, p.settings.gate, p.width);
+  const fallbacks: Decision['fallbacks'] = [];
+  const skipped: Decision['skipped'] = [];
+  const blocked = new Set(inputs.blocked ?? []);
+  const empty = (): Decision => ({ width: gate.width, gate, source: 'builtin', fallbacks, chosen: [], ranked: [], skipped, spare: {} });
+
+  if (gate.action === 'skip') {
+    for (const v of p.view) skipped.push({ laneId: v.laneId, reason: `resource gate: ${gate.reason}` });
+    return empty();
+  }
+
+  // 2. Masking.
+  const idleSlots = new Map<string, LaneView[]>();
+  for (const v of p.view) {
     if (!v.enabled) skipped.push({ laneId: v.laneId, reason: 'disabled' });
     else if (v.state !== 'idle') skipped.push({ laneId: v.laneId, reason: v.state });
-    else candidates.push(v);
+    else if (blocked.has(laneKeyOf(v.lane))) skipped.push({ laneId: v.laneId, reason: `claim_blocked: ${laneKeyOf(v.lane)} is held elsewhere` });
+    else idleSlots.set(v.lane, [...(idleSlots.get(v.lane) ?? []), v]);
   }
-  const ranked = rankLanes(candidates, rngFromSeed(seed));
-  const activeLanes = view.filter((v) => ACTIVE.has(v.state));
-  const exclusiveRunning = activeLanes.some((v) => !v.parallel);
-  let othersActive = activeLanes.length > 0;
-  const chosen: string[] = [];
-  for (const r of ranked) {
-    const v = candidates.find((c) => c.laneId === r.laneId)!;
-    if (chosen.length >= width) skipped.push({ laneId: r.laneId, reason: 'width reached' });
-    else if (exclusiveRunning) skipped.push({ laneId: r.laneId, reason: 'a lane that runs alone is running' });
-    else if (!v.parallel && othersActive) skipped.push({ laneId: r.laneId, reason: 'runs alone; others are running' });
-    else {
-      chosen.push(r.laneId);
-      othersActive = true;
-      if (!v.parallel) {
-        // A lane that runs alone takes the whole tick.
-        for (const rest of ranked.slice(ranked.indexOf(r) + 1)) skipped.push({ laneId: rest.laneId, reason: 'a lane that runs alone was chosen' });
-        break;
-      }
+  const available = [...idleSlots.keys()].sort();
+
+  // Work supply per lane (task files).
+  const work = new Map(available.map((lane) => [lane, p.tasks ? laneWork(p.tasks, lane, blocked) : null]));
+  const spare: Record<string, SlotTask[]> = {};
+  for (const [lane, w] of work) {
+    spare[lane] = (w?.candidates ?? []).map((c) => ({ id: c.task.id, key: taskKey(c.task.id), path: c.task.path, tier: c.tier }));
+  }
+
+  // 3. Scores.
+  const signals = signalValues(inputs.signals, fallbacks);
+  const fair = fairnessComponents(p.fairness, available, p.now, p.settings.fairness);
+  const scores = new Map<string, LaneScore>();
+  for (const lane of available) {
+    const rng = rngFromSeed(deriveSeed(p.seed, `lane:${lane}`));
+    const sample = draw(p.learning, lane, rng);
+    const { mean, weight } = summary(p.learning, lane);
+    const f = fair[lane]!;
+    const signal = p.settings.signalWeight * Math.max(-1, Math.min(1, signals[lane] ?? 0));
+    const w = work.get(lane);
+    const components: Components = {
+      sample: round(sample),
+      mean: round(mean),
+      evidence: round(weight),
+      deficit: f.deficit,
+      monotony: f.monotony,
+      neglect: f.neglect,
+      signal: round(signal),
+      tier: w ? w.tier : 3,
+      priority: w && w.tier === 2 ? w.candidates[0]!.task.priority : null,
+    };
+    scores.set(lane, { lane, score: round(sample + f.deficit + f.monotony + f.neglect + signal), tiebreak: rng(), components });
+  }
+
+  // 4. Order.
+  const builtin = [...scores.values()].sort(
+    (a, b) =>
+      a.components.tier - b.components.tier ||
+      (b.components.priority ?? 0) - (a.components.priority ?? 0) ||
+      b.score - a.score ||
+      b.tiebreak - a.tiebreak,
+  );
+  let order = builtin;
+  let source: Decision['source'] = 'builtin';
+  const external = inputs.external ?? null;
+  if (external && !external.ok) {
+    fallbacks.push({ step: 'builtin', reason: `selector.contract_violation: ${external.reason}` });
+  } else if (external?.ok) {
+    source = 'external';
+    order = externalOrder(external, scores, available, p.settings.allowlist, fallbacks);
+    if (external.task && scores.has(external.task.lane)) {
+      const t = external.task;
+      spare[t.lane] = [{ id: t.id, key: t.claim, path: p.tasks?.find((x) => x.id === t.id)?.path ?? null, tier: null }, ...spare[t.lane]!.filter((s) => s.key !== t.claim)];
     }
   }
-  return { chosen, ranked, skipped };
+
+  // 5. Fill.
+  const chosen: ChosenSlot[] = [];
+  const active = p.view.filter((v) => ACTIVE.has(v.state));
+  const exclusiveRunning = active.some((v) => !v.parallel);
+  let othersActive = active.length > 0;
+  let alone = false;
+  const take = (s: LaneScore, slot: LaneView) => {
+    const task = spare[s.lane]!.shift() ?? null;
+    chosen.push({ laneId: slot.laneId, lane: s.lane, task, score: s.score, components: s.components });
+  };
+  const extra: LaneView[] = [];
+  for (const s of order) {
+    const [first, ...rest] = idleSlots.get(s.lane)!;
+    const why = alone
+      ? 'a lane that runs alone was chosen'
+      : chosen.length >= gate.width
+        ? 'width reached'
+        : exclusiveRunning
+          ? 'a lane that runs alone is running'
+          : !first!.parallel && othersActive
+            ? 'runs alone; others are running'
+            : null;
+    if (why) {
+      for (const v of idleSlots.get(s.lane)!) skipped.push({ laneId: v.laneId, reason: why });
+      continue;
+    }
+    take(s, first!);
+    othersActive = true;
+    if (!first!.parallel) alone = true;
+    extra.push(...rest);
+  }
+  for (const slot of extra) {
+    if (chosen.length < gate.width && !alone) take(scores.get(slot.lane)!, slot);
+    else skipped.push({ laneId: slot.laneId, reason: alone ? 'a lane that runs alone was chosen' : 'width reached' });
+  }
+  // Lanes the external order left out were not considered at all; say so.
+  for (const lane of available) {
+    if (!order.some((s) => s.lane === lane)) for (const v of idleSlots.get(lane)!) skipped.push({ laneId: v.laneId, reason: 'not named by the external selector' });
+  }
+  return { width: gate.width, gate, source, fallbacks, chosen, ranked: order, skipped, spare };
+}
+
+function signalValues(signals: TickInputs['signals'], fallbacks: Decision['fallbacks']): Record<string, number> {
+  if (!signals) return {};
+  if ('error' in signals) {
+    fallbacks.push({ step: 'signals', reason: `external signals ignored this tick: ${signals.error}` });
+    return {};
+  }
+  return signals.values;
+}
+
+/** The external payload's lane order, restricted to lanes that can run, each skip recorded. */
+function externalOrder(
+  verdict: Extract<ExternalVerdict, { ok: true }>,
+  scores: ReadonlyMap<string, LaneScore>,
+  available: readonly string[],
+  allowlist: readonly string[],
+  fallbacks: Decision['fallbacks'],
+): LaneScore[] {
+  const order: LaneScore[] = [];
+  for (const i of verdict.ignored ?? []) fallbacks.push({ step: i.step, reason: i.reason });
+  for (const step of verdict.order) {
+    const s = scores.get(step.lane);
+    if (s && !order.includes(s)) order.push(s);
+    else if (!s) fallbacks.push({ step: step.step, reason: `${step.reason}: ${step.lane} cannot run now; next step` });
+  }
+  if (order.length === 0) {
+    const fromAllow = allowlist.filter((l) => scores.has(l));
+    fallbacks.push({
+      step: 'allowlist',
+      reason: fromAllow.length
+        ? `no lane the selector named can run now (${available.length} available); the allowlist is the last resort`
+        : 'no lane the selector named can run now, and no allowlist lane can either',
+    });
+    for (const l of fromAllow) order.push(scores.get(l)!);
+  }
+  return order;
 }
 
 /**
- * The lane a denied slot pivots to: the next lane of the same tick's ranking that is idle, was not
- * denied this tick, and may run beside what is running now.
+ * Where a denied slot goes next, within the same tick. A denied task claim tries the lane's next
+ * task once; a second denial in the lane (or a denied lane slot) moves on to the next lane of the
+ * tick's order that is idle, was not denied, and may run beside what runs now.
  */
-export function pivotTarget(view: readonly LaneView[], ranked: readonly string[], denied: readonly string[]): string | null {
-  const byId = new Map(view.map((v) => [v.laneId, v]));
+export function pivotTarget(
+  view: readonly LaneView[],
+  order: readonly string[],
+  denied: readonly string[],
+  deniedLane: { lane: string; laneId: string; taskDenied: boolean; denials: number },
+  spare: Readonly<Record<string, SlotTask[]>>,
+): { laneId: string; lane: string; task: SlotTask | null; reason: string } | null {
+  const byLane = new Map<string, LaneView[]>();
+  for (const v of view) byLane.set(v.lane, [...(byLane.get(v.lane) ?? []), v]);
   const active = view.filter((v) => ACTIVE.has(v.state));
   if (active.some((v) => !v.parallel)) return null;
-  for (const id of ranked) {
-    const v = byId.get(id);
-    if (!v || denied.includes(id) || v.state !== 'idle' || !v.enabled) continue;
-    if (!v.parallel && active.length > 0) continue;
-    return id;
+  if (deniedLane.taskDenied && deniedLane.denials < 2) {
+    const next = spare[deniedLane.lane]?.[0];
+    const slot = view.find((v) => v.laneId === deniedLane.laneId);
+    if (next && slot?.state === 'idle') return { laneId: slot.laneId, lane: slot.lane, task: next, reason: 'task claim denied: next task of the lane' };
+  }
+  for (const lane of order) {
+    if (denied.includes(lane)) continue;
+    const slot = byLane.get(lane)?.find((v) => v.state === 'idle' && v.enabled);
+    if (!slot) continue;
+    if (!slot.parallel && active.length > 0) continue;
+    return { laneId: slot.laneId, lane, task: spare[lane]?.[0] ?? null, reason: deniedLane.taskDenied ? 'second task denial in the lane: next lane' : 'lane slot denied: next lane' };
   }
   return null;
 }

@@ -39,8 +39,10 @@ export class EffectRunner {
         break;
       case 'releaseClaim':
         this.inLane(intent.laneId, async () => {
-          await this.flocks.get(intent.sessionId)?.();
-          this.flocks.delete(intent.sessionId);
+          if (intent.key.startsWith('lane:')) {
+            await this.flocks.get(intent.sessionId)?.();
+            this.flocks.delete(intent.sessionId);
+          }
           const r = await store.claims.release({ key: intent.key, holder: intent.sessionId, token: intent.token });
           if (!r.ok) log.warn({ key: intent.key, session: intent.sessionId }, `could not release ${intent.key}: ${r.reason}`);
         });
@@ -53,8 +55,12 @@ export class EffectRunner {
         this.deps.supervisor.stop(intent.sessionId, intent.reason);
         break;
       case 'recordDecision':
-        this.track(store.decisions.record({ seq: intent.seq, at: cause.now, kind: intent.kind, chosen: intent.chosen, detail: intent }));
-        log.info(decisionLine(intent));
+        this.track(store.decisions.record({ seq: intent.seq, at: cause.now, kind: intent.kind, chosen: intent.chosen.map((c) => c.laneId), detail: intent }));
+        if (intent.kind === 'tick' && intent.gate.action === 'skip') log.warn(decisionLine(intent));
+        else log.info(decisionLine(intent));
+        break;
+      case 'saveLearning':
+        this.track(store.learning.save({ learning: intent.learning, fairness: intent.fairness }, cause.now));
         break;
       case 'laneNote': {
         const lane = log.child({ lane: intent.laneId });
@@ -84,7 +90,7 @@ export class EffectRunner {
       push(denied(intent, r.holder, r.expiresAt, r.state === 'completed' ? `${r.key} already completed by ${r.holder}` : `${r.key} held by ${r.holder}`));
       return;
     }
-    const lockFile = config.lanes.find((l) => l.name === intent.lane)?.lockFile;
+    const lockFile = intent.key.startsWith('lane:') ? config.lanes.find((l) => l.name === intent.lane)?.lockFile : null;
     if (lockFile) {
       const file = path.resolve(config.stateDir, expandTemplate(lockFile, { lane: intent.lane, state: config.stateDir }));
       const hold = await holdFlock(file).catch((err: Error) => ({ ok: false as const, reason: `flock on ${file} failed: ${err.message}` }));
@@ -121,8 +127,18 @@ function denied(intent: RequestClaimIntent, holder: string | null, expiresAt: nu
   return { type: 'CLAIM_DENIED', laneId: intent.laneId, sessionId: intent.sessionId, key: intent.key, holder, expiresAt, reason };
 }
 
-function decisionLine(d: RecordDecisionIntent): string {
-  const skipped = d.skipped.length ? `; skipped ${d.skipped.map((s) => `${s.laneId} (${s.reason})`).join(', ')}` : '';
-  if (d.kind === 'pivot') return `pivot after a denied slot → ${d.chosen.join(', ') || 'nothing'}${skipped}`;
-  return `tick ${d.seq}: ${d.chosen.length ? `slots → ${d.chosen.join(', ')}` : 'no lane dispatched'}${skipped}`;
+/** One log line per decision: what was chosen (with score and task), what was skipped and why. */
+export function decisionLine(d: RecordDecisionIntent): string {
+  const slot = (c: { laneId: string; task: { id: string } | null }) => `${c.laneId}${c.task ? ` [${c.task.id}]` : ''}`;
+  if (d.kind === 'pivot') return `pivot after ${d.denied.key} was denied to ${d.denied.laneId} → ${d.chosen.map(slot).join(', ') || 'nothing'} (${d.reason})`;
+  if (d.gate.action === 'skip') return `tick ${d.seq} skipped by the resource gate: ${d.gate.reason}`;
+  const chosen = d.chosen.map((c) => `${slot(c)} ${c.score.toFixed(2)}`).join(', ');
+  const skipped = d.skipped.filter((s) => s.reason !== 'width reached');
+  const parts = [
+    `tick ${d.seq}${d.source === 'external' ? ' (external selector)' : ''}: ${chosen ? `→ ${chosen}` : 'no lane dispatched'}`,
+    d.gate.narrowed ? `resource gate: ${d.gate.reason}` : '',
+    d.fallbacks.length ? `fallbacks: ${d.fallbacks.map((f) => `${f.step} (${f.reason})`).join('; ')}` : '',
+    skipped.length ? `skipped ${skipped.map((s) => `${s.laneId} (${s.reason})`).join(', ')}` : '',
+  ];
+  return parts.filter(Boolean).join('; ');
 }

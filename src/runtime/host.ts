@@ -7,7 +7,8 @@ import type { StampedEvent } from '../machines/events.js';
 import { fleetMachine, slotsOf } from '../machines/fleet.js';
 import type { Intent } from '../machines/intents.js';
 import { laneMachine, type LaneContext } from '../machines/lane.js';
-import { selectorMachine, topState } from '../machines/selector.js';
+import { selectorMachine, topState, type SelectionSettings } from '../machines/selector.js';
+import { defaultSelection } from './selection.js';
 
 export interface LaneStatus {
   laneId: string;
@@ -26,18 +27,18 @@ export class FleetHost {
   private failure: unknown = null;
   readonly laneIds: string[];
 
-  constructor(opts: { width: number; lanes: readonly LaneConfig[] }) {
+  constructor(opts: { width: number; lanes: readonly LaneConfig[]; selection?: SelectionSettings }) {
     const sink = (_: unknown, intent: Intent) => {
       this.pending.push(intent);
     };
     const machine = fleetMachine.provide({
       actors: {
         lane: laneMachine.provide({ actions: { requestClaim: sink, releaseClaim: sink, startSession: sink, stopSession: sink, laneNote: sink } }),
-        selector: selectorMachine.provide({ actions: { recordDecision: sink } }),
+        selector: selectorMachine.provide({ actions: { recordDecision: sink, saveLearning: sink } }),
       },
     });
     this.laneIds = slotsOf(opts.lanes).map((s) => s.laneId);
-    this.actor = createActor(machine, { input: { width: opts.width, lanes: opts.lanes } });
+    this.actor = createActor(machine, { input: { width: opts.width, lanes: opts.lanes, selection: opts.selection ?? defaultSelection(opts.lanes) } });
     this.actor.subscribe({ error: (err) => (this.failure = err) });
     this.actor.start();
     this.pending = [];

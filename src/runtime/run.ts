@@ -3,19 +3,22 @@
 // one event at a time. Stopping drains: no new sessions, running ones get the drain grace, then
 // their process groups are killed; every exit and grade is journaled before the store closes.
 import { randomBytes } from 'node:crypto';
-import { concatMap, Subject, takeUntil } from 'rxjs';
+import { concatMap, from, ReplaySubject, Subject, takeUntil } from 'rxjs';
 import type { Logger } from 'pino';
 import type { Store } from '../adapters/store/ports.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { prepareDemoRepos } from '../demo/prepare.js';
-import type { StampedEvent } from '../machines/events.js';
+import { watchTasks, type TaskWatch } from '../adapters/tasks/watch.js';
+import type { BusEvent, StampedEvent } from '../machines/events.js';
 import { createBus } from '../streams/bus.js';
 import { ticks } from '../streams/ticks.js';
 import { wakeups } from '../streams/wakeups.js';
 import { formatDuration } from '../config/duration.js';
 import { EffectRunner } from './effects.js';
 import { FleetHost, type LaneStatus } from './host.js';
+import { selectionFromConfig } from './selection.js';
 import { SessionSupervisor } from './sessions.js';
+import { gatherTickInputs } from './tick-inputs.js';
 import { summarize, type LaneSummary } from './summary.js';
 
 export interface RuntimeOptions {
@@ -43,17 +46,44 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const swept = await store.claims.sweep();
   if (swept) log.info(`released ${swept} expired claim${swept === 1 ? '' : 's'} left by an earlier run`);
 
-  const host = new FleetHost({ width: config.width, lanes: config.lanes });
+  const host = new FleetHost({ width: config.width, lanes: config.lanes, selection: selectionFromConfig(config) });
   await store.lanes.retain(host.laneIds);
+  // What goes into the journal before the first tick: what was learned before, the task list.
+  const startup: BusEvent[] = [];
+  const memory = await store.learning.load();
+  if (memory && memory.learning.model === config.selector.model) startup.push({ type: 'SELECTOR_RESTORED', ...memory });
+  else if (memory) log.warn(`the evidence in the store was kept with the ${memory.learning.model} model; this run uses ${config.selector.model}, so learning starts fresh`);
+  // Every task snapshot is whole, so only the latest one matters: a ReplaySubject(1) keeps it
+  // for the bus even if it arrives before the bus is listening.
+  const taskSnapshots$ = new ReplaySubject<BusEvent>(1);
+  let tasks: TaskWatch | null = null;
+  if (config.tasks) {
+    tasks = watchTasks(
+      config.tasks.dir,
+      config.lanes.map((l) => l.name),
+      (snapshot) => taskSnapshots$.next({ type: 'TASKS_CHANGED', tasks: snapshot.tasks, problems: snapshot.problems }),
+      { onError: (err) => log.warn(`task files: ${err.message}`) },
+    );
+    // The first tick must see the tasks.
+    await tasks.ready;
+  }
   const wake = wakeups(clock);
   const stopTicks$ = new Subject<void>();
   const closed$ = new Subject<void>();
+  const onViolation = (reason: string, durationMs: number) => {
+    log.warn(`selector.contract_violation: ${reason}; the built-in selector decides this tick`);
+    bus.push({ type: 'SELECTOR_CONTRACT_VIOLATION', reason, durationMs });
+  };
+  const ticks$ = ticks(config.schedule).pipe(
+    concatMap(async (tick) => ({ ...tick, inputs: await gatherTickInputs({ config, store, onViolation }) })),
+    takeUntil(stopTicks$),
+  );
   const bus = createBus({
     journal: store.journal,
     lastSeq: await store.journal.lastSeq(),
     clock,
     seed: randomSeed,
-    sources: [ticks(config.schedule).pipe(takeUntil(stopTicks$)), wake.events$],
+    sources: [from(startup), taskSnapshots$, ticks$, wake.events$],
     until: closed$,
   });
   const supervisor = new SessionSupervisor({ config, store, log, baseEnv: opts.baseEnv, emit: bus.push, clock });
@@ -109,6 +139,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     draining = true;
     log.info(`stopping (${reason}): no new sessions; ${supervisor.running} running session(s) get up to ${formatDuration(config.sessions.drainGraceMs)}`);
     stopTicks$.next();
+    void tasks?.close().then(() => taskSnapshots$.complete());
     bus.push({ type: 'DRAIN', reason });
     beginDrain();
   };
@@ -187,6 +218,13 @@ function logEvent(log: Logger, e: StampedEvent): void {
       break;
     case 'GRADE_REJECTED':
       log.child({ lane: e.laneId }).warn(`${e.sessionId}: grade rejected: ${e.reason}`);
+      break;
+    case 'TASKS_CHANGED':
+      log.info(`task files: ${e.tasks.length} task${e.tasks.length === 1 ? '' : 's'}${e.problems.length ? `, ${e.problems.length} file(s) skipped` : ''}`);
+      for (const p of e.problems) log.warn(`task file ${p.file}: ${p.message}`);
+      break;
+    case 'SELECTOR_RESTORED':
+      log.info(`restored what was learned from ${e.learning.clock} graded session${e.learning.clock === 1 ? '' : 's'}`);
       break;
     case 'CLAIM_LOST':
       log.child({ lane: e.laneId }).warn(`${e.sessionId} lost its claim on ${e.key}: ${e.reason}`);

@@ -71,6 +71,7 @@ export class SessionSupervisor {
         parent: intent.parent,
         started_at: this.clock(),
         log_path: logPath,
+        task: intent.task?.id ?? null,
       });
       // The lane slot, and every claim the agent takes itself, stay alive while the session runs
       // (and while it waits for the before_session hook).
@@ -202,6 +203,11 @@ export class SessionSupervisor {
       LANEKEEPER_STATE: this.deps.config.stateDir,
     });
     if (intent.parent) env.LANEKEEPER_PARENT_SESSION = intent.parent;
+    if (intent.task) {
+      env.LANEKEEPER_TASK_ID = intent.task.id;
+      env.LANEKEEPER_TASK_CLAIM = intent.task.key;
+      if (intent.task.path) env.LANEKEEPER_TASK_FILE = intent.task.path;
+    }
     return env;
   }
 
@@ -239,5 +245,7 @@ function templateVars(config: ResolvedConfig, arm: ArmConfig, intent: StartSessi
     arm: arm.id,
     node: process.execPath,
     state: config.stateDir,
+    task_id: intent.task?.id ?? '',
+    task_file: intent.task?.path ?? '',
   };
 }

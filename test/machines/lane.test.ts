@@ -7,7 +7,7 @@ describe('lane machine', () => {
   test('a full cycle: dispatch, claim, run, grade, cooldown, respawn once, then idle', () => {
     const l = startLane();
     l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
-    expect(l.value()).toBe('claiming');
+    expect(l.value()).toEqual({ claiming: 'slot' });
     const first = l.ctx().sessionId!;
     expect(first).toBe('code-1');
     expect(l.take()).toEqual([{ type: 'requestClaim', laneId: 'code', lane: 'code', sessionId: 'code-1', key: 'lane:code', slots: 1 }]);
@@ -32,7 +32,7 @@ describe('lane machine', () => {
     l.take();
     l.send({ type: 'WAKE', now: until });
     // respawn is passed through at once: the lane is claiming for the follow-up session
-    expect(l.value()).toBe('claiming');
+    expect(l.value()).toEqual({ claiming: 'slot' });
     expect(l.ctx()).toMatchObject({ dispatch: 'respawn', parent: first, chain: 1 });
     const second = l.ctx().sessionId!;
     expect(second).not.toBe(first);
@@ -72,7 +72,7 @@ describe('lane machine', () => {
     l.grant();
     l.exit();
     l.grade(0.8);
-    expect(l.value()).toBe('claiming');
+    expect(l.value()).toEqual({ claiming: 'slot' });
     expect(l.ctx()).toMatchObject({ dispatch: 'respawn', parent: id, chain: 1 });
   });
 
@@ -83,6 +83,34 @@ describe('lane machine', () => {
     l.send({ type: 'CLAIM_DENIED', laneId: 'code', sessionId: l.ctx().sessionId!, key: 'lane:code', holder: 'other', expiresAt: 5, reason: 'lane:code held by other' });
     expect(l.value()).toBe('idle');
     expect(l.take().map((i) => i.type)).toEqual(['laneNote', 'tellParentDenied']);
+  });
+
+  test('a task-backed session claims the lane slot, then task:<id>, and runs with the task', () => {
+    const l = startLane();
+    const task = { id: 'fix-login', key: 'task:fix-login', path: '/tasks/fix-login.md', tier: 2 as const };
+    l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1, task });
+    const id = l.ctx().sessionId!;
+    expect(l.take()).toEqual([{ type: 'requestClaim', laneId: 'code', lane: 'code', sessionId: id, key: 'lane:code', slots: 1 }]);
+    l.grant(3, 1);
+    expect(l.value()).toEqual({ claiming: 'task' });
+    expect(l.take()).toEqual([{ type: 'requestClaim', laneId: 'code', lane: 'code', sessionId: id, key: 'task:fix-login', slots: 1 }]);
+    l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: id, key: 'task:fix-login', slot: 0, token: 4, expiresAt: 0, seed: 1 });
+    expect(l.value()).toEqual({ running: 'session' });
+    expect(l.take()).toEqual([expect.objectContaining({ type: 'startSession', sessionId: id, task, claim: { key: 'lane:code', token: 3 } })]);
+    // Losing the task claim stops the session, like losing the slot.
+    l.send({ type: 'CLAIM_LOST', laneId: 'code', sessionId: id, key: 'task:fix-login', reason: 'expired' });
+    expect(l.take()).toEqual([{ type: 'stopSession', laneId: 'code', sessionId: id, reason: 'task claim lost: expired' }]);
+  });
+
+  test('a denied task claim gives the lane slot back and tells the parent which key was denied', () => {
+    const l = startLane();
+    l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1, task: { id: 't', key: 'task:t', path: null, tier: 1 } });
+    const id = l.ctx().sessionId!;
+    l.grant(8, 1);
+    l.take();
+    l.send({ type: 'CLAIM_DENIED', laneId: 'code', sessionId: id, key: 'task:t', holder: 'other', expiresAt: 5, reason: 'task:t held by other' });
+    expect(l.value()).toBe('idle');
+    expect(l.take()).toEqual([{ type: 'releaseClaim', laneId: 'code', sessionId: id, key: 'lane:code', token: 8 }, expect.objectContaining({ type: 'laneNote', note: 'denied' }), { type: 'tellParentDenied' }]);
   });
 
   test('losing its lane slot stops the session; losing an agent claim does not', () => {
@@ -103,9 +131,9 @@ describe('lane machine', () => {
     const l = startLane();
     l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
     l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: 'code-999', key: 'lane:code', slot: 0, token: 1, expiresAt: 0, seed: 1 });
-    expect(l.value()).toBe('claiming');
+    expect(l.value()).toEqual({ claiming: 'slot' });
     l.send({ type: 'CLAIM_DENIED', laneId: 'code', sessionId: 'code-999', key: 'lane:code', holder: 'x', expiresAt: 0, reason: 'x' });
-    expect(l.value()).toBe('claiming');
+    expect(l.value()).toEqual({ claiming: 'slot' });
   });
 
   test('a lane with no eligible arm gives its slot back and waits before it may run again', () => {
@@ -168,8 +196,11 @@ describe('lane machine', () => {
       const base = { laneId: 'code', sessionId: id };
       return [
         { type: 'DISPATCH', dispatch: 'tick', tickSeq: 1, seq: 1, now: 10 },
+        { type: 'DISPATCH', dispatch: 'tick', tickSeq: 1, seq: 1, now: 10, task: { id: 't1', key: 'task:t1', path: null, tier: 2 } },
         { type: 'CLAIM_GRANTED', ...base, key: 'lane:code', slot: 0, token: 1, expiresAt: 0, seq: 2, now: 20, seed: 9 },
+        { type: 'CLAIM_GRANTED', ...base, key: 'task:t1', slot: 0, token: 2, expiresAt: 0, seq: 2, now: 20, seed: 9 },
         { type: 'CLAIM_DENIED', ...base, key: 'lane:code', holder: 'h', expiresAt: 0, reason: 'held', seq: 3, now: 30 },
+        { type: 'CLAIM_DENIED', ...base, key: 'task:t1', holder: 'h', expiresAt: 0, reason: 'held', seq: 3, now: 30 },
         { type: 'SESSION_EXITED', ...base, exitCode: 0, signal: null, outcome: 'productive', durationMs: 1, reason: null, seq: 4, now: 40 },
         { type: 'SESSION_GRADED', ...base, grade: 0.9, source: 'session', dimensions: null, seq: 5, now: 50 },
         { type: 'SESSION_GRADED', ...base, grade: 0.1, source: 'session', dimensions: null, seq: 6, now: 60 },
@@ -184,8 +215,8 @@ describe('lane machine', () => {
       const options = {
         input: laneInput({ arms, chainLimit: 1 }),
         events: events as never,
-        serializeState: (s: { value: unknown; context: { chain: number; grade: number | null } }) =>
-          JSON.stringify([s.value, s.context.chain, s.context.grade !== null && s.context.grade > 0.5]),
+        serializeState: (s: { value: unknown; context: { chain: number; grade: number | null; task: unknown } }) =>
+          JSON.stringify([s.value, s.context.chain, s.context.grade !== null && s.context.grade > 0.5, s.context.task !== null]),
       };
       // Every reachable state has a shortest path from the start…
       for (const p of getShortestPaths(machine, options as never)) {
@@ -202,15 +233,20 @@ describe('lane machine', () => {
         }
       }
     }
-    expect([...states].sort()).toEqual(['"claiming"', '"cooldown"', '"idle"', '"respawn"', '"waiting"', '{"running":"grading"}', '{"running":"session"}'].sort());
+    expect([...states].sort()).toEqual(
+      ['{"claiming":"slot"}', '{"claiming":"task"}', '"cooldown"', '"idle"', '"respawn"', '"waiting"', '{"running":"grading"}', '{"running":"session"}'].sort(),
+    );
     for (const edge of [
-      '"idle" -DISPATCH-> "claiming"',
-      '"claiming" -CLAIM_GRANTED-> {"running":"session"}',
-      '"claiming" -CLAIM_DENIED-> "idle"',
-      '"claiming" -CLAIM_GRANTED-> "waiting"',
+      '"idle" -DISPATCH-> {"claiming":"slot"}',
+      '{"claiming":"slot"} -CLAIM_GRANTED-> {"running":"session"}',
+      '{"claiming":"slot"} -CLAIM_GRANTED-> {"claiming":"task"}',
+      '{"claiming":"task"} -CLAIM_GRANTED-> {"running":"session"}',
+      '{"claiming":"slot"} -CLAIM_DENIED-> "idle"',
+      '{"claiming":"task"} -CLAIM_DENIED-> "idle"',
+      '{"claiming":"slot"} -CLAIM_GRANTED-> "waiting"',
       '{"running":"session"} -SESSION_EXITED-> {"running":"grading"}',
       '{"running":"grading"} -SESSION_GRADED-> "cooldown"',
-      '"cooldown" -WAKE-> "claiming"', // via respawn
+      '"cooldown" -WAKE-> {"claiming":"slot"}', // via respawn
       '"cooldown" -WAKE-> "idle"',
       '"cooldown" -TICK-> "idle"',
       '"waiting" -WAKE-> "idle"',

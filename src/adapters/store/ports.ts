@@ -1,5 +1,7 @@
 // The store's ports. Every method returns a Promise even though better-sqlite3 is synchronous,
 // so the PostgreSQL store can implement the same interface. Times are integer milliseconds.
+import type { Fairness } from '../../policy/fairness.js';
+import type { Learning } from '../../policy/learning.js';
 import type { StampedEvent } from '../../machines/events.js';
 import type { Intent } from '../../machines/intents.js';
 import type { Outcome } from '../../policy/outcome.js';
@@ -31,10 +33,12 @@ export interface SessionRow {
   grade_source: string | null;
   dimensions: Record<string, number> | null;
   log_path: string | null;
+  /** The task the session worked on (task files), or null. */
+  task: string | null;
 }
 
 export interface SessionsPort {
-  insert(row: Pick<SessionRow, 'id' | 'lane' | 'lane_id' | 'arm' | 'dispatch' | 'parent' | 'started_at' | 'log_path'>): Promise<void>;
+  insert(row: Pick<SessionRow, 'id' | 'lane' | 'lane_id' | 'arm' | 'dispatch' | 'parent' | 'started_at' | 'log_path'> & { task?: string | null }): Promise<void>;
   update(id: string, patch: Partial<Omit<SessionRow, 'id'>>): Promise<void>;
   list(opts?: { since?: number; limit?: number }): Promise<SessionRow[]>;
   get(id: string): Promise<SessionRow | null>;
@@ -69,6 +73,18 @@ export interface DecisionRow {
 export interface DecisionsPort {
   record(row: DecisionRow): Promise<void>;
   list(opts?: { limit?: number; since?: number }): Promise<DecisionRow[]>;
+}
+
+/** The selector's learned state: posteriors per lane, share deficits, recent session starts. */
+export interface SelectorMemory {
+  learning: Learning;
+  fairness: Fairness;
+}
+
+export interface LearningPort {
+  save(memory: SelectorMemory, at: number): Promise<void>;
+  /** null when nothing has been learned yet. */
+  load(): Promise<SelectorMemory | null>;
 }
 
 export type ClaimState = 'claimed' | 'released' | 'completed';
@@ -150,6 +166,7 @@ export interface Store {
   readonly sessions: SessionsPort;
   readonly lanes: LanesPort;
   readonly decisions: DecisionsPort;
+  readonly learning: LearningPort;
   readonly claims: ClaimsPort;
   /** Housekeeping off the hot path (SQLite: a passive WAL checkpoint). */
   checkpoint(): Promise<void>;

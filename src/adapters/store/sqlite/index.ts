@@ -4,6 +4,7 @@ import { openDatabase } from './open.js';
 import { sqliteClaims, type Clock } from './claims.js';
 import { sqliteDecisions } from './decisions.js';
 import { sqliteJournal } from './journal.js';
+import { sqliteLearning } from './learning.js';
 import { sqliteLanes } from './lanes.js';
 import { sqliteSessions } from './sessions.js';
 import type { Store } from '../ports.js';
@@ -26,6 +27,7 @@ export function openSqliteStore(stateDir: string, opts: SqliteStoreOptions = {})
   const sessions = lazy(() => sqliteSessions(db));
   const lanes = lazy(() => sqliteLanes(db));
   const decisions = lazy(() => sqliteDecisions(db));
+  const learning = lazy(() => sqliteLearning(db));
   const claims = lazy(() => sqliteClaims(db, opts.clock ?? Date.now));
   return {
     location: db.name,
@@ -40,6 +42,9 @@ export function openSqliteStore(stateDir: string, opts: SqliteStoreOptions = {})
     },
     get decisions() {
       return decisions();
+    },
+    get learning() {
+      return learning();
     },
     get claims() {
       return claims();

@@ -140,6 +140,10 @@ const MIGRATIONS: readonly string[] = [
   DROP TABLE claims;
   ALTER TABLE claims_v3 RENAME TO claims;
   `,
+  // 4: the task a session worked on (task files)
+  `
+  ALTER TABLE sessions ADD COLUMN task TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -3,13 +3,13 @@ import type Database from 'better-sqlite3';
 import { retryBusy } from './busy.js';
 import type { SessionRow, SessionsPort } from '../ports.js';
 
-const COLUMNS = ['lane', 'lane_id', 'arm', 'dispatch', 'parent', 'pid', 'started_at', 'ended_at', 'exit_code', 'signal', 'outcome', 'reason', 'grade', 'grade_source', 'dimensions', 'log_path'] as const;
+const COLUMNS = ['lane', 'lane_id', 'arm', 'dispatch', 'parent', 'pid', 'started_at', 'ended_at', 'exit_code', 'signal', 'outcome', 'reason', 'grade', 'grade_source', 'dimensions', 'log_path', 'task'] as const;
 
 type DbRow = Omit<SessionRow, 'dimensions'> & { dimensions: string | null };
 
 export function sqliteSessions(db: Database.Database): SessionsPort {
   const insert = db.prepare(
-    'INSERT INTO sessions (id, lane, lane_id, arm, dispatch, parent, started_at, log_path) VALUES (@id, @lane, @lane_id, @arm, @dispatch, @parent, @started_at, @log_path)',
+    'INSERT INTO sessions (id, lane, lane_id, arm, dispatch, parent, started_at, log_path, task) VALUES (@id, @lane, @lane_id, @arm, @dispatch, @parent, @started_at, @log_path, @task)',
   );
   const get = db.prepare('SELECT * FROM sessions WHERE id = ?');
   const list = db.prepare('SELECT * FROM sessions WHERE started_at >= ? ORDER BY started_at DESC, id DESC LIMIT ?');
@@ -17,7 +17,7 @@ export function sqliteSessions(db: Database.Database): SessionsPort {
 
   return {
     async insert(row) {
-      retryBusy(() => insert.run(row));
+      retryBusy(() => insert.run({ task: null, ...row }));
     },
     async update(id, patch) {
       const keys = COLUMNS.filter((c) => c in patch);

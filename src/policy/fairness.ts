@@ -1,0 +1,93 @@
+// The selector's memory of where sessions went, for the two rules that are not about reward:
+//
+// - Target shares, as a constraint: each lane with a target share keeps a deficit counter (the
+//   virtual queue of TSCSF-B, Huang et al. 2020): every session started anywhere adds the lane's
+//   share, a session of the lane itself takes one away, and it never goes below zero. The counter
+//   enters the lane's score, so a lane that falls behind its share climbs until it is chosen,
+//   and a lane at its share gets no bonus at all (a free bonus would skew the learning).
+// - Plateau (the gptme/Bob plateau detector): a lane that took the last 3+ sessions in a row is
+//   surfaced with a monotony penalty; an enabled lane under 5% of the last 7 days' sessions is
+//   surfaced with a neglect bonus. Both are small, named score components.
+//
+// Pure. Memory is bounded: the history keeps the window's session starts, at most HISTORY_MAX.
+
+export interface SessionMark {
+  lane: string;
+  at: number;
+}
+
+export interface Fairness {
+  deficits: Record<string, number>;
+  /** Session starts, oldest first. */
+  history: SessionMark[];
+}
+
+export interface FairnessSettings {
+  /** lane → target share (lanes without one are absent). */
+  targets: Readonly<Record<string, number>>;
+  /** How much one unit of deficit adds to a score (η⁻¹ in TSCSF-B terms). */
+  shareWeight: number;
+  monotonyStreak: number;
+  monotonyPenalty: number;
+  neglectShare: number;
+  neglectWindowMs: number;
+  /** Below this many sessions in the window, shares say too little to call a lane neglected. */
+  neglectMinSessions: number;
+  neglectBonus: number;
+}
+
+export const HISTORY_MAX = 5000;
+/** A lane that has been blocked for a long time should not return with an unbounded lead. */
+export const DEFICIT_CAP = 5;
+
+export const emptyFairness = (): Fairness => ({ deficits: {}, history: [] });
+
+/** Records a session start of `lane` at `at` among the `enabled` lanes. */
+export function noteStart(f: Fairness, lane: string, at: number, s: FairnessSettings, enabled: readonly string[]): Fairness {
+  const deficits = { ...f.deficits };
+  for (const l of enabled) {
+    const share = s.targets[l];
+    if (share === undefined) continue;
+    const d = (deficits[l] ?? 0) + share - (l === lane ? 1 : 0);
+    deficits[l] = Math.min(DEFICIT_CAP, Math.max(0, Number(d.toFixed(9))));
+  }
+  const cutoff = at - s.neglectWindowMs;
+  const history = [...f.history.filter((m) => m.at >= cutoff), { lane, at }].slice(-HISTORY_MAX);
+  return { deficits, history };
+}
+
+export interface FairnessComponents {
+  /** shareWeight × deficit (0 for lanes without a target share). */
+  deficit: number;
+  /** −penalty when the lane took the last `monotonyStreak`+ sessions, else 0. */
+  monotony: number;
+  /** +bonus when the lane is under `neglectShare` of the window's sessions, else 0. */
+  neglect: number;
+  /** The lane's share of the window's sessions (for the record). */
+  share: number;
+  streak: number;
+}
+
+export function fairnessComponents(f: Fairness, lanes: readonly string[], now: number, s: FairnessSettings): Record<string, FairnessComponents> {
+  const window = f.history.filter((m) => m.at >= now - s.neglectWindowMs);
+  const counts = new Map<string, number>();
+  for (const m of window) counts.set(m.lane, (counts.get(m.lane) ?? 0) + 1);
+  const last = f.history.at(-1)?.lane;
+  let streak = 0;
+  for (let i = f.history.length - 1; i >= 0 && f.history[i]!.lane === last; i--) streak++;
+  const out: Record<string, FairnessComponents> = {};
+  for (const lane of lanes) {
+    const share = window.length ? (counts.get(lane) ?? 0) / window.length : 0;
+    const laneStreak = lane === last ? streak : 0;
+    out[lane] = {
+      deficit: round(s.shareWeight * (f.deficits[lane] ?? 0)),
+      monotony: laneStreak >= s.monotonyStreak ? -s.monotonyPenalty : 0,
+      neglect: window.length >= s.neglectMinSessions && share < s.neglectShare ? s.neglectBonus : 0,
+      share: round(share),
+      streak: laneStreak,
+    };
+  }
+  return out;
+}
+
+const round = (x: number) => Number(x.toFixed(6));
