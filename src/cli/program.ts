@@ -18,6 +18,12 @@ function positiveIntArg(value: string): number {
   return n;
 }
 
+function seedArg(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 0xffffffff) throw new InvalidArgumentError(`expected a whole number from 0 to 4294967295, got ${JSON.stringify(value)}`);
+  return n;
+}
+
 const program = new Command('lanekeeper')
   .description('Schedules autonomous agent sessions across work lanes.')
   .version('0.1.0')
@@ -68,6 +74,15 @@ program
   .option('--since <duration>', 'the window, e.g. 2h', durationArg, 24 * 3_600_000)
   .option('--json', 'print JSON')
   .action(async (opts) => (await import('./stats.js')).statsCommand(opts));
+
+program
+  .command('plan')
+  .description('what a tick would do now and why (scores, skips, fallbacks), starting nothing')
+  .addOption(configOption())
+  .addOption(stateOption())
+  .option('--seed <n>', 'the tick seed (default: random), to reproduce a plan', seedArg)
+  .option('--json', 'print JSON')
+  .action(async (opts) => (await import('./plan.js')).planCommand(opts));
 
 program
   .command('simulate')

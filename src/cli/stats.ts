@@ -1,5 +1,9 @@
 // lanekeeper stats [--since 24h] [--state DIR] [--json]
+import { existsSync } from 'node:fs';
 import { openSqliteStore } from '../adapters/store/sqlite/index.js';
+import { readTasks } from '../adapters/tasks/read.js';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.js';
+import { supply as taskSupply, type LaneSupply } from '../policy/task-tiers.js';
 import { formatDuration } from '../config/duration.js';
 import { fleetStats } from '../policy/fleet-stats.js';
 import { lockStats } from '../policy/lock-stats.js';
@@ -22,6 +26,7 @@ export async function statsCommand(opts: { state?: string; config?: string; sinc
     const decisions = await store.decisions.list({ since, limit: -1 });
     const fleet = fleetStats({ sessions, decisions, lanes: await store.lanes.list(), recentGrades: recent });
     const orphans = (await store.claims.orphans({ since })).length;
+    const supply = await readSupply(opts);
     const report = {
       since: iso(since),
       peak_concurrency: locks.peak_concurrency,
@@ -29,6 +34,7 @@ export async function statsCommand(opts: { state?: string; config?: string; sinc
       same_lock_violations: locks.same_lock_violations,
       ...fleet,
       orphaned_results: orphans,
+      ...(supply ? { supply } : {}),
       ...(locks.violations.length ? { violations: locks.violations } : {}),
     };
     if (opts.json) {
@@ -39,15 +45,25 @@ export async function statsCommand(opts: { state?: string; config?: string; sinc
     const lines = [
       `since ${report.since} (${formatDuration(opts.since)})`,
       `sessions ${sessions.length}; peak concurrency ${locks.peak_concurrency}; lock acquisitions ${locks.total_acquisitions}; same-lock violations ${locks.same_lock_violations}`,
-      `ticks ${fleet.ticks.count}: spawned ${fleet.ticks.spawned}, skipped ${fleet.ticks.skipped}`,
+      `ticks ${fleet.ticks.count}: spawned ${fleet.ticks.spawned}, lane slots skipped ${fleet.ticks.skipped}, ticks skipped by the resource gate ${fleet.ticks.gated}`,
       `outcomes: ${Object.entries(fleet.outcomes).filter(([, n]) => n).map(([o, n]) => `${o} ${n}`).join(', ') || 'none'}; noop rate ${pct(fleet.noop_rate)}`,
       `grade mean, last 20: ${fleet.grade_mean_last20 === null ? '–' : fleet.grade_mean_last20.toFixed(2)}; orphaned results ${orphans}`,
       '',
       ...fleet.lanes.map((l) => `${l.lane.padEnd(16)} ${String(l.sessions).padStart(4)} sessions  share ${pct(l.share).padStart(6)}  target ${pct(l.target).padStart(6)}  ${l.over_allocation === null ? '' : `×${l.over_allocation.toFixed(2)} of target`}`),
     ];
+    if (supply) lines.push('', 'task supply (active / ready / waiting / backlog):', ...Object.entries(supply).map(([lane, s]) => `  ${lane.padEnd(16)} ${s.active} / ${s.ready} / ${s.waiting} / ${s.backlog}`));
     if (locks.violations.length) lines.push('', 'VIOLATIONS:', ...locks.violations.map((v) => `  ${v.key}: ${v.holder} got token ${v.epoch} while ${v.open.join(', ')} held it`));
     out(lines.join('\n'));
   } finally {
     await store.close();
   }
+}
+
+/** Tasks per lane and state, when the configuration (given, or ./lanekeeper.yaml) has a task directory. */
+async function readSupply(opts: { config?: string }): Promise<Record<string, LaneSupply> | null> {
+  if (!opts.config && !existsSync(DEFAULT_CONFIG_FILE)) return null;
+  const config = loadConfig({ file: opts.config, env: process.env });
+  if (!config.tasks) return null;
+  const lanes = config.lanes.map((l) => l.name);
+  return taskSupply((await readTasks(config.tasks.dir, lanes)).tasks, lanes);
 }

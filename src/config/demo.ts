@@ -20,6 +20,11 @@ schedule:
 sessions:
   kill_grace: 5s
   drain_grace: 15s
+resources:            # the demo's agents are tiny, so only a machine under heavy strain skips a
+  skip_load: 8        # tick (a real fleet keeps the defaults: 0.9, 0.75, 0.6 per core, 20% memory)
+  width1_load: 6
+  width2_load: 4
+  min_memory: 0.02
 
 lanes:
   - name: code

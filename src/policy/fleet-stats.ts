@@ -3,7 +3,8 @@ import type { DecisionRow, LaneStateRow, SessionRow } from '../adapters/store/po
 import { OUTCOMES, type Outcome } from './outcome.js';
 
 export interface FleetStats {
-  ticks: { count: number; spawned: number; skipped: number };
+  /** skipped: lane slots passed over; gated: ticks the resource gate skipped whole. */
+  ticks: { count: number; spawned: number; skipped: number; gated: number };
   outcomes: Record<Outcome, number>;
   /** Share of finished sessions that did nothing; refusals are counted apart, not as noops. */
   noop_rate: number | null;
@@ -37,7 +38,12 @@ export function fleetStats(input: {
     });
   const last20 = input.recentGrades.slice(0, 20);
   return {
-    ticks: { count: ticks.length, spawned: ticks.reduce((n, d) => n + d.chosen.length, 0), skipped: ticks.reduce((n, d) => n + skippedOf(d), 0) },
+    ticks: {
+      count: ticks.length,
+      spawned: ticks.reduce((n, d) => n + d.chosen.length, 0),
+      skipped: ticks.reduce((n, d) => n + skippedOf(d), 0),
+      gated: ticks.filter((d) => (d.detail as { gate?: { action: string } }).gate?.action === 'skip').length,
+    },
     outcomes,
     noop_rate: finished ? round(outcomes.noop / finished) : null,
     lanes,

@@ -4,11 +4,12 @@ import type { Logger } from 'pino';
 import type { Store } from '../adapters/store/ports.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { BusEvent, StampedEvent } from '../machines/events.js';
-import type { Intent, RecordDecisionIntent, RequestClaimIntent } from '../machines/intents.js';
+import type { Intent, RequestClaimIntent } from '../machines/intents.js';
 import path from 'node:path';
 import { holdFlock } from '../adapters/flock/hold.js';
 import { expandTemplate } from '../config/template.js';
 import { formatDuration } from '../config/duration.js';
+import { decisionLine } from '../format/decision.js';
 import type { SessionSupervisor } from './sessions.js';
 
 export interface EffectDeps {
@@ -125,20 +126,4 @@ export class EffectRunner {
 
 function denied(intent: RequestClaimIntent, holder: string | null, expiresAt: number | null, reason: string): BusEvent {
   return { type: 'CLAIM_DENIED', laneId: intent.laneId, sessionId: intent.sessionId, key: intent.key, holder, expiresAt, reason };
-}
-
-/** One log line per decision: what was chosen (with score and task), what was skipped and why. */
-export function decisionLine(d: RecordDecisionIntent): string {
-  const slot = (c: { laneId: string; task: { id: string } | null }) => `${c.laneId}${c.task ? ` [${c.task.id}]` : ''}`;
-  if (d.kind === 'pivot') return `pivot after ${d.denied.key} was denied to ${d.denied.laneId} → ${d.chosen.map(slot).join(', ') || 'nothing'} (${d.reason})`;
-  if (d.gate.action === 'skip') return `tick ${d.seq} skipped by the resource gate: ${d.gate.reason}`;
-  const chosen = d.chosen.map((c) => `${slot(c)} ${c.score.toFixed(2)}`).join(', ');
-  const skipped = d.skipped.filter((s) => s.reason !== 'width reached');
-  const parts = [
-    `tick ${d.seq}${d.source === 'external' ? ' (external selector)' : ''}: ${chosen ? `→ ${chosen}` : 'no lane dispatched'}`,
-    d.gate.narrowed ? `resource gate: ${d.gate.reason}` : '',
-    d.fallbacks.length ? `fallbacks: ${d.fallbacks.map((f) => `${f.step} (${f.reason})`).join('; ')}` : '',
-    skipped.length ? `skipped ${skipped.map((s) => `${s.laneId} (${s.reason})`).join(', ')}` : '',
-  ];
-  return parts.filter(Boolean).join('; ');
 }

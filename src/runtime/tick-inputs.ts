@@ -16,7 +16,8 @@ import { interpretSelectorRun } from '../policy/selector-contract.js';
 
 export interface GatherDeps {
   config: ResolvedConfig;
-  store: Store;
+  /** null when there is no store yet (`plan` before the first run): nothing is held. */
+  store: Store | null;
   /** Called with the reason when the external selector broke its contract (journal, log). */
   onViolation?: (reason: string, durationMs: number) => void;
   /** /proc/meminfo, replaceable in tests. */
@@ -28,7 +29,7 @@ export async function gatherTickInputs(deps: GatherDeps): Promise<TickInputs> {
   const [resources, signals, blocked, external] = await Promise.all([
     config.resources.enabled ? readResources(deps.meminfoPath ?? '/proc/meminfo') : Promise.resolve(null),
     config.selector.signals ? readSignals(config.selector.signals.file, config.lanes.map((l) => l.name)) : Promise.resolve(null),
-    heldKeys(deps.store, config),
+    deps.store ? heldKeys(deps.store, config) : Promise.resolve([]),
     config.selector.command ? externalVerdict(deps) : Promise.resolve(null),
   ]);
   return { resources, signals, blocked, external };

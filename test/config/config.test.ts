@@ -96,7 +96,7 @@ backends:
       'line 9: lanes[0].parallel: expected true or false, got "sometimes"',
       'line 16: backends[0].command: expected a list, got "claude -p"',
       'line 17: backends[0].models: needs at least 1 entry',
-      'line 19: backends[1].command[1]: unknown placeholder {promt} (known: {prompt}, {lane}, {session_id}, {model}, {backend}, {arm}, {node}, {state})',
+      'line 19: backends[1].command[1]: unknown placeholder {promt} (known: {prompt}, {lane}, {session_id}, {model}, {backend}, {arm}, {node}, {state}, {task_id}, {task_file})',
       'line 3: colour: unknown key',
     ]);
   });

@@ -71,6 +71,7 @@ describe('bad input', () => {
       `
 width: 2
 schedule: { interval: 1s, jitter: 0s }
+resources: { enabled: false }
 sessions: { kill_grace: 1s, drain_grace: 5s }
 lanes:
   - name: broken

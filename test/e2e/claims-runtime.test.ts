@@ -32,6 +32,7 @@ describe('claims in the runtime', () => {
         `
 width: 4
 schedule: { interval: 1h, jitter: 0s }
+resources: { enabled: false }
 hooks:
   before_session: ["{node}", ${JSON.stringify(path.join(FIXTURES, 'hooks/record-hook.mjs'))}]
 lanes: [{ name: a }, { name: b }, { name: c }, { name: d }]
@@ -73,6 +74,7 @@ ${fixtureBackend('ok.mjs', dir, { HOOK_LOG: hookLog, ...hookEnv })}
         `
 width: 2
 schedule: { interval: 1s, jitter: 0s }
+resources: { enabled: false }
 lanes:
   - { name: code, cooldown: 1s, lock_file: ${JSON.stringify(lock)} }
   - { name: docs, cooldown: 1s }
@@ -100,6 +102,7 @@ ${fixtureBackend('ok.mjs', dir)}
       dir,
       `
 schedule: { interval: 1h, jitter: 0s }
+resources: { enabled: false }
 sessions: { drain_grace: 10s }
 lanes:
   - { name: code, lock_file: ${JSON.stringify(lock)} }
@@ -124,6 +127,7 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_SLEEP_MS: '2500' })}
       dir,
       `
 schedule: { interval: 1h, jitter: 0s }
+resources: { enabled: false }
 claims: { sweep_every: 300ms }
 lanes: [{ name: code }]
 backends:

@@ -28,6 +28,7 @@ test('a lane with concurrency 2 reaches 2 sessions at once and never more', asyn
     `
 width: 4
 schedule: { interval: 1s, jitter: 0s }
+resources: { enabled: false }
 lanes:
   - { name: code, concurrency: 2, cooldown: 1s }
   - { name: docs, cooldown: 1s }

@@ -16,6 +16,7 @@ test('SIGTERM while sessions run: they are stopped after the drain grace and rec
     `
 width: 3
 schedule: { interval: 1h, jitter: 0s }
+resources: { enabled: false }
 sessions: { kill_grace: 1s, drain_grace: 1s }
 lanes:
   - { name: a, timeout: 10m }

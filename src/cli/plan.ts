@@ -1,0 +1,97 @@
+// lanekeeper plan [--config F] [--state DIR] [--seed N] [--json]: what a tick would do now and
+// why, starting nothing. It reads the lanes' states and what was learned from the store, the task
+// files, the load and the signals, runs the external selector if one is configured, and prints
+// the decision the running selector would make from the same seed.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { openSqliteStore } from '../adapters/store/sqlite/index.js';
+import { DB_FILE } from '../adapters/store/sqlite/open.js';
+import { readTasks } from '../adapters/tasks/read.js';
+import { loadConfig } from '../config/load.js';
+import { laneIds } from '../machines/fleet.js';
+import { emptyFairness } from '../policy/fairness.js';
+import { emptyLearning } from '../policy/learning.js';
+import { planTick, type Decision, type LaneView } from '../policy/plan-tick.js';
+import { renderTable } from '../format/table.js';
+import { selectionFromConfig } from '../runtime/selection.js';
+import { gatherTickInputs } from '../runtime/tick-inputs.js';
+import { out } from './io.js';
+
+export interface PlanOptions {
+  config?: string;
+  state?: string;
+  seed?: number;
+  json?: boolean;
+}
+
+export async function planCommand(opts: PlanOptions): Promise<void> {
+  const config = loadConfig({ file: opts.config, stateDir: opts.state, env: process.env });
+  const hasStore = existsSync(path.join(config.stateDir, DB_FILE));
+  const store = hasStore ? openSqliteStore(config.stateDir, { mustExist: true }) : null;
+  try {
+    const rows = store ? await store.lanes.list() : [];
+    // A lane slot the store has no live state for (never run, or lanekeeper stopped) is idle.
+    const stateOf = (laneId: string) => {
+      const s = rows.find((r) => r.lane_id === laneId)?.state;
+      return !s || s === 'stopped' ? 'idle' : s;
+    };
+    const view: LaneView[] = config.lanes.flatMap((l) => laneIds(l).map((laneId) => ({ laneId, lane: l.name, enabled: l.enabled, parallel: l.parallel, state: stateOf(laneId) })));
+    const memory = store ? await store.learning.load() : null;
+    const selection = selectionFromConfig(config);
+    const sameModel = memory?.learning.model === selection.model;
+    const learning = memory && sameModel ? { ...memory.learning, forgetting: selection.forgetting } : emptyLearning(selection.model, selection.forgetting);
+    const tasks = config.tasks ? await readTasks(config.tasks.dir, config.lanes.map((l) => l.name)) : null;
+    const violations: string[] = [];
+    const inputs = await gatherTickInputs({ config, store, onViolation: (reason) => violations.push(reason) });
+    const seed = opts.seed ?? randomBytes(4).readUInt32LE(0);
+    const decision = planTick({ view, width: config.width, seed, now: Date.now(), learning, fairness: memory?.fairness ?? emptyFairness(), settings: selection.plan, tasks: tasks?.tasks ?? null, inputs });
+    const notes = [
+      ...(hasStore ? [] : [`no store at ${config.stateDir} yet: planned from a fresh start`]),
+      ...(memory && !sameModel ? [`the evidence in the store was kept with the ${memory.learning.model} model; this config uses ${selection.model}`] : []),
+      ...(tasks?.problems ?? []).map((p) => `task file ${p.file}: ${p.message}`),
+    ];
+    if (opts.json) out(JSON.stringify(planJson(decision, seed, notes)));
+    else out(renderPlan(decision, seed, notes));
+  } finally {
+    await store?.close();
+  }
+}
+
+function planJson(d: Decision, seed: number, notes: string[]) {
+  return {
+    width: d.width,
+    seed,
+    gate: d.gate,
+    chosen: d.chosen.map((c) => ({ lane: c.lane, lane_id: c.laneId, ...(c.task ? { task: c.task.id, claim: c.task.key } : {}), score: c.score, components: c.components })),
+    skipped: d.skipped.map((s) => ({ lane: s.laneId, reason: s.reason })),
+    ranked: d.ranked.map((r) => ({ lane: r.lane, score: r.score, components: r.components })),
+    source: d.source,
+    fallbacks: d.fallbacks,
+    notes,
+  };
+}
+
+function renderPlan(d: Decision, seed: number, notes: string[]): string {
+  const chosen = new Map(d.chosen.map((c) => [c.lane, c]));
+  const f = (x: number) => x.toFixed(3);
+  const rows = [
+    ['LANE', 'PICK', 'SCORE', 'SAMPLE', 'MEAN', 'N', 'DEFICIT', 'PLATEAU', 'SIGNAL', 'TIER', 'TASK'],
+    ...d.ranked.map((r) => {
+      const c = r.components;
+      const pick = chosen.get(r.lane);
+      return [r.lane, pick ? pick.laneId : '', f(r.score), f(c.sample), f(c.mean), c.evidence.toFixed(1), f(c.deficit), f(c.monotony + c.neglect), f(c.signal), String(c.tier), pick?.task?.id ?? ''];
+    }),
+  ];
+  const lines = [
+    `plan (seed ${seed}, ${d.source} order): ${d.chosen.length ? `would start ${d.chosen.map((c) => c.laneId + (c.task ? ` [${c.task.id}]` : '')).join(', ')}` : 'would start nothing'}`,
+    `width ${d.width}: ${d.gate.reason}`,
+    '',
+    d.ranked.length ? renderTable(rows) : 'no lane can run now',
+  ];
+  const skipped = d.skipped.filter((s) => s.reason !== 'width reached');
+  if (skipped.length) lines.push('', 'skipped:', ...skipped.map((s) => `  ${s.laneId}: ${s.reason}`));
+  if (d.fallbacks.length) lines.push('', 'fallbacks:', ...d.fallbacks.map((x) => `  ${x.step}: ${x.reason}`));
+  if (notes.length) lines.push('', ...notes.map((n) => `note: ${n}`));
+  return lines.join('\n');
+}
