@@ -182,7 +182,7 @@ function planOrder(shape: 'scores' | 'tiered', p: Steps, lanes: readonly string[
       const problem = selectorClaimProblem(sel.suggested_claim);
       if (problem) return { ok: false, reason: `selected.suggested_claim ${JSON.stringify(sel.suggested_claim)} is not a claim key: ${problem}` };
     }
-    const claim = sel.id === undefined ? null : (sel.suggested_claim ?? `task:${sel.id}`);
+    const claim = sel.id === undefined ? null : (sel.suggested_claim ?? defaultClaim(sel.id));
     if (claim !== null && sel.suggested_claim === undefined) {
       const problem = selectorClaimProblem(claim);
       if (problem) return { ok: false, reason: `selected.id ${JSON.stringify(sel.id)} makes the claim key ${JSON.stringify(claim)}, which is not one: ${problem}` };
@@ -225,4 +225,13 @@ function planOrder(shape: 'scores' | 'tiered', p: Steps, lanes: readonly string[
     scores: p.all_scores ?? null,
     tier: p.tier ?? null,
   };
+}
+
+/**
+ * The claim for a selected id that came without `suggested_claim`: `task:<id>`, except that an
+ * issue reference (`owner/repo#42`, CASCADE's tier 0) is claimed as `github:owner/repo#42`, the
+ * key agents use for issues.
+ */
+export function defaultClaim(id: string): string {
+  return /^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+#\d+$/.test(id) ? `github:${id}` : `task:${id}`;
 }

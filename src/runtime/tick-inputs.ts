@@ -76,15 +76,15 @@ export async function readSignals(file: string, lanes: readonly string[]): Promi
   return { values: parsed.data };
 }
 
-/** Task keys claimed by anyone, and lane keys whose every slot is held. */
+/** Keys claimed by anyone (tasks, issues, …), and lane keys whose every slot is held. */
 async function heldKeys(store: Store, config: ResolvedConfig): Promise<string[]> {
   const claims = await store.claims.list();
   const held = new Map<string, number>();
   for (const c of claims) held.set(c.key, (held.get(c.key) ?? 0) + 1);
   const out: string[] = [];
   for (const [key, n] of held) {
-    if (key.startsWith('task:')) out.push(key);
-    else if (key.startsWith('lane:')) {
+    if (!key.startsWith('lane:')) out.push(key);
+    else {
       const lane = config.lanes.find((l) => `lane:${l.name}` === key);
       if (lane && n >= lane.concurrency) out.push(key);
     }

@@ -169,11 +169,16 @@ describe('violations', () => {
     ['a suggested claim without a namespace', '{"tier": 1, "selected": {"id": "t", "category": "code", "suggested_claim": "just-a-name"}}', /^selected\.suggested_claim "just-a-name" is not a claim key: expected NAMESPACE:REST/],
     ['a suggested claim that is too long', `{"tier": 1, "selected": {"id": "t", "category": "code", "suggested_claim": "task:${'a'.repeat(200)}"}}`, /is not a claim key: a claim key has at most 200 characters, this one has 205$/],
     ['a suggested claim with a control character', '{"tier": 1, "selected": {"id": "t", "category": "code", "suggested_claim": "task:a\\u0007"}}', /is not a claim key: a claim key must be printable/],
-    ['an id that makes no claim key', '{"tier": 0, "selected": {"id": "owner/repo#42", "category": "code"}}', /^selected\.id "owner\/repo#42" makes the claim key "task:owner\/repo#42", which is not one: expected task:SLUG/],
+    ['an id that makes no claim key', '{"tier": 1, "selected": {"id": "has space", "category": "code"}}', /^selected\.id "has space" makes the claim key "task:has space", which is not one: /],
   ])('%s', (_name, stdout, reason) => {
     const r = reasonOf(interpretSelectorRun(ok(stdout), LANES, ['code']));
     if (typeof reason === 'string') expect(r).toBe(reason);
     else expect(r).toMatch(reason);
+  });
+
+  test("an issue reference from CASCADE's tier 0 is claimed as github:owner/repo#N", () => {
+    const v = interpretSelectorRun(ok('{"tier": 0, "selected": {"id": "owner/repo#42", "category": "code"}}'), LANES, []);
+    expect(v).toMatchObject({ ok: true, task: { id: 'owner/repo#42', lane: 'code', claim: 'github:owner/repo#42' } });
   });
 
   test('a failed run is a violation even when its stdout holds a good payload', () => {
