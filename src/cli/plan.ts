@@ -76,11 +76,11 @@ function renderPlan(d: Decision, seed: number, notes: string[]): string {
   const chosen = new Map(d.chosen.map((c) => [c.lane, c]));
   const f = (x: number) => x.toFixed(3);
   const rows = [
-    ['LANE', 'PICK', 'SCORE', 'SAMPLE', 'MEAN', 'N', 'DEFICIT', 'PLATEAU', 'SIGNAL', 'TIER', 'TASK'],
+    ['LANE', 'PICK', 'SCORE', 'SAMPLE', 'MEAN', 'N', 'DEFICIT', 'PLATEAU', 'SIGNAL', 'TIER', 'TASK', 'FLAGS'],
     ...d.ranked.map((r) => {
       const c = r.components;
       const pick = chosen.get(r.lane);
-      return [r.lane, pick ? pick.laneId : '', f(r.score), f(c.sample), f(c.mean), c.evidence.toFixed(1), f(c.deficit), f(c.monotony + c.neglect), f(c.signal), String(c.tier), pick?.task?.id ?? ''];
+      return [r.lane, pick ? pick.laneId : '', f(r.score), f(c.sample), f(c.mean), c.evidence.toFixed(1), f(c.deficit), f(c.monotony + c.neglect), f(c.signal), String(c.tier), pick?.task?.id ?? '', c.plateau.join(',')];
     }),
   ];
   const lines = [

@@ -140,18 +140,18 @@ export const configSchema = z.strictObject({
         .default({}),
       share_weight: z.number().min(0).max(100).optional().default(1),
       monotony: z
-        .strictObject({ streak: z.number().int().min(2).optional().default(3), penalty: z.number().min(0).max(10).optional().default(0.1) })
+        .strictObject({ streak: z.number().int().min(2).optional().default(3), penalty: z.number().min(0).max(10).optional().default(0) })
         .optional()
-        .default({ streak: 3, penalty: 0.1 }),
+        .default({ streak: 3, penalty: 0 }),
       neglect: z
         .strictObject({
           share: share.optional().default(0.05),
           window: duration(7 * 24 * 3_600_000, 60_000),
           min_sessions: z.number().int().min(1).optional().default(20),
-          bonus: z.number().min(0).max(10).optional().default(0.1),
+          bonus: z.number().min(0).max(10).optional().default(0),
         })
         .optional()
-        .default({ share: 0.05, window: 7 * 24 * 3_600_000, min_sessions: 20, bonus: 0.1 }),
+        .default({ share: 0.05, window: 7 * 24 * 3_600_000, min_sessions: 20, bonus: 0 }),
       signals: z
         .strictObject({ file: z.string().min(1), weight: z.number().min(0).max(10).optional().default(0.1) })
         .optional(),
@@ -160,7 +160,7 @@ export const configSchema = z.strictObject({
       allowlist: z.array(z.string()).optional().default([]),
     })
     .optional()
-    .default({ model: 'npts', forgetting: {}, share_weight: 1, monotony: { streak: 3, penalty: 0.1 }, neglect: { share: 0.05, window: 7 * 24 * 3_600_000, min_sessions: 20, bonus: 0.1 }, timeout: 30_000, allowlist: [] }),
+    .default({ model: 'npts', forgetting: {}, share_weight: 1, monotony: { streak: 3, penalty: 0 }, neglect: { share: 0.05, window: 7 * 24 * 3_600_000, min_sessions: 20, bonus: 0 }, timeout: 30_000, allowlist: [] }),
   resources: z
     .strictObject({
       enabled: z.boolean().optional().default(true),

@@ -6,8 +6,11 @@
 //   enters the lane's score, so a lane that falls behind its share climbs until it is chosen,
 //   and a lane at its share gets no bonus at all (a free bonus would skew the learning).
 // - Plateau (the gptme/Bob plateau detector): a lane that took the last 3+ sessions in a row is
-//   surfaced with a monotony penalty; an enabled lane under 5% of the last 7 days' sessions is
-//   surfaced with a neglect bonus. Both are small, named score components.
+//   flagged `monotony`; an enabled lane under 5% of the last 7 days' sessions is flagged
+//   `neglected`. The flags are surfaced in every decision. They move the score only when a
+//   penalty or bonus is configured (default 0): a bandit that has found the best lane plays it
+//   in streaks on purpose, and shares that must hold are target shares' job, so a built-in nudge
+//   would only buy regret.
 //
 // Pure. Memory is bounded: the history keeps the window's session starts, at most HISTORY_MAX.
 
@@ -66,6 +69,8 @@ export interface FairnessComponents {
   /** The lane's share of the window's sessions (for the record). */
   share: number;
   streak: number;
+  /** The plateau rules that fire for the lane: 'monotony', 'neglected'. */
+  plateau: string[];
 }
 
 export function fairnessComponents(f: Fairness, lanes: readonly string[], now: number, s: FairnessSettings): Record<string, FairnessComponents> {
@@ -79,12 +84,15 @@ export function fairnessComponents(f: Fairness, lanes: readonly string[], now: n
   for (const lane of lanes) {
     const share = window.length ? (counts.get(lane) ?? 0) / window.length : 0;
     const laneStreak = lane === last ? streak : 0;
+    const monotonous = laneStreak >= s.monotonyStreak;
+    const neglected = window.length >= s.neglectMinSessions && share < s.neglectShare;
     out[lane] = {
       deficit: round(s.shareWeight * (f.deficits[lane] ?? 0)),
-      monotony: laneStreak >= s.monotonyStreak ? -s.monotonyPenalty : 0,
-      neglect: window.length >= s.neglectMinSessions && share < s.neglectShare ? s.neglectBonus : 0,
+      monotony: monotonous ? -s.monotonyPenalty : 0,
+      neglect: neglected ? s.neglectBonus : 0,
       share: round(share),
       streak: laneStreak,
+      plateau: [...(monotonous ? ['monotony'] : []), ...(neglected ? ['neglected'] : [])],
     };
   }
   return out;

@@ -75,6 +75,11 @@ export interface Components {
   deficit: number;
   monotony: number;
   neglect: number;
+  /** Plateau rules that fire for the lane ('monotony', 'neglected'), surfaced even at weight 0. */
+  plateau: string[];
+  /** Sessions in a row the lane took last, and its share of the plateau window. */
+  streak: number;
+  windowShare: number;
   signal: number;
   tier: number;
   priority: number | null;
@@ -176,6 +181,9 @@ export function planTick(p: PlanInput): Decision {
       deficit: f.deficit,
       monotony: f.monotony,
       neglect: f.neglect,
+      plateau: f.plateau,
+      streak: f.streak,
+      windowShare: f.share,
       signal: round(signal),
       tier: w ? w.tier : 3,
       priority: w && w.tier === 2 ? w.candidates[0]!.task.priority : null,
@@ -199,8 +207,9 @@ export function planTick(p: PlanInput): Decision {
   } else if (external?.ok) {
     source = 'external';
     order = externalOrder(external, scores, available, p.settings.allowlist, fallbacks);
-    if (external.task && scores.has(external.task.lane)) {
-      const t = external.task;
+    const t = external.task;
+    if (t && blocked.has(t.claim)) fallbacks.push({ step: 'selected', reason: `claim_blocked: ${t.claim} is held elsewhere; the lane works without it` });
+    else if (t && scores.has(t.lane)) {
       spare[t.lane] = [{ id: t.id, key: t.claim, path: p.tasks?.find((x) => x.id === t.id)?.path ?? null, tier: null }, ...spare[t.lane]!.filter((s) => s.key !== t.claim)];
     }
   }

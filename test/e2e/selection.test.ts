@@ -158,7 +158,7 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.9' })}
     const before = await plan();
     expect(before).toMatchObject({ width: 2, source: 'builtin', fallbacks: [] });
     expect(before.chosen).toHaveLength(2);
-    for (const c of before.chosen) expect(Object.keys(c.components).sort()).toEqual(['deficit', 'evidence', 'mean', 'monotony', 'neglect', 'priority', 'sample', 'signal', 'tier']);
+    for (const c of before.chosen) expect(Object.keys(c.components).sort()).toEqual(['deficit', 'evidence', 'mean', 'monotony', 'neglect', 'plateau', 'priority', 'sample', 'signal', 'streak', 'tier', 'windowShare']);
     // The same seed gives the same plan; plan starts nothing.
     expect(await plan()).toEqual(before);
     expect((await cli(['status', '--json', '--state', state])).code).not.toBe(0);
