@@ -126,6 +126,7 @@ function crossCheck(raw: RawConfig): Problem[] {
   const laneNames = raw.lanes.map((l) => l.name);
   raw.selector.allowlist.forEach((a, i) => {
     if (!laneNames.includes(a)) problems.push({ path: ['selector', 'allowlist', i], message: `unknown lane "${a}" (known: ${laneNames.join(', ')})` });
+    else if (raw.selector.allowlist.indexOf(a) !== i) problems.push({ path: ['selector', 'allowlist', i], message: `"${a}" is listed twice` });
   });
   const r = raw.resources;
   if (!(r.width2_load <= r.width1_load && r.width1_load <= r.skip_load)) {

@@ -42,6 +42,13 @@ export interface FairnessSettings {
 export const HISTORY_MAX = 5000;
 /** A lane that has been blocked for a long time should not return with an unbounded lead. */
 export const DEFICIT_CAP = 5;
+/**
+ * Deficit a lane may carry before it earns a bonus: one session. Without it the counter would hit
+ * its floor of 0 after each of the lane's own sessions and the lane would win again after the very
+ * next one elsewhere (a 0.3 share came out near 0.55). With it the counter hovers above the floor,
+ * so over time the lane's share settles at its target, and above it only when it earns more.
+ */
+export const DEFICIT_SLACK = 1;
 
 export const emptyFairness = (): Fairness => ({ deficits: {}, history: [] });
 
@@ -60,7 +67,7 @@ export function noteStart(f: Fairness, lane: string, at: number, s: FairnessSett
 }
 
 export interface FairnessComponents {
-  /** shareWeight × deficit (0 for lanes without a target share). */
+  /** shareWeight × the deficit beyond DEFICIT_SLACK (0 for lanes without a target share). */
   deficit: number;
   /** −penalty when the lane took the last `monotonyStreak`+ sessions, else 0. */
   monotony: number;
@@ -87,7 +94,7 @@ export function fairnessComponents(f: Fairness, lanes: readonly string[], now: n
     const monotonous = laneStreak >= s.monotonyStreak;
     const neglected = window.length >= s.neglectMinSessions && share < s.neglectShare;
     out[lane] = {
-      deficit: round(s.shareWeight * (f.deficits[lane] ?? 0)),
+      deficit: round(s.shareWeight * Math.max(0, (f.deficits[lane] ?? 0) - DEFICIT_SLACK)),
       monotony: monotonous ? -s.monotonyPenalty : 0,
       neglect: neglected ? s.neglectBonus : 0,
       share: round(share),

@@ -288,7 +288,7 @@ function externalOrder(
         ? `no lane the selector named can run now (${available.length} available); the allowlist is the last resort`
         : 'no lane the selector named can run now, and no allowlist lane can either',
     });
-    for (const l of fromAllow) order.push(scores.get(l)!);
+    for (const l of new Set(fromAllow)) order.push(scores.get(l)!);
   }
   return order;
 }

@@ -356,17 +356,28 @@ describe('external verdict in the planner', () => {
   });
 
   test("the verdict's task goes to the first slot of its lane, with the verdict's claim key", () => {
-    const tasks = [task('other', { priority: 4 }), task('fix', { priority: 1, path: '/t/fix.md' })];
-    const d = plan({ view: [slot('code'), slot('code.2'), slot('docs')], width: 3, tasks, inputs: ok([['docs'], ['code']], { task: { id: 'fix', lane: 'code', claim: 'task:fix' } }) });
+    const tasks = [task('top', { priority: 4 }), task('fix', { priority: 3, path: '/t/fix.md' }), task('other', { priority: 1 })];
+    const view3 = [slot('code'), slot('code.2'), slot('code.3'), slot('docs')];
+    const d = plan({ view: view3, width: 4, tasks, inputs: ok([['docs'], ['code']], { task: { id: 'fix', lane: 'code', claim: 'task:fix' } }) });
+    // The verdict's task is taken out of the lane's own candidates: no slot gets it twice.
     expect(d.chosen.map((c) => [c.laneId, c.task?.id ?? null])).toEqual([
       ['docs', null],
       ['code', 'fix'],
-      ['code.2', 'other'],
+      ['code.2', 'top'],
+      ['code.3', 'other'],
     ]);
     expect(d.chosen[1]!.task).toEqual({ id: 'fix', key: 'task:fix', path: '/t/fix.md', tier: null });
     // Without a task directory the task still goes out, with no path.
     const bare = plan({ view: idle('code'), inputs: ok([['code']], { task: { id: 'gh-7', lane: 'code', claim: 'github:o/r#7' } }) });
     expect(bare.chosen[0]!.task).toEqual({ id: 'gh-7', key: 'github:o/r#7', path: null, tier: null });
+  });
+
+  test("a verdict's task whose claim is held elsewhere is not assigned; the lane works without it", () => {
+    const tasks = [task('fix'), task('next', { priority: 1 })];
+    const d = plan({ view: idle('code'), tasks, inputs: { ...ok([['code']], { task: { id: 'fix', lane: 'code', claim: 'task:fix' } }), blocked: ['task:fix'] } });
+    expect(d.fallbacks).toEqual([{ step: 'selected', reason: 'claim_blocked: task:fix is held elsewhere; the lane works without it' }]);
+    expect(d.chosen).toEqual([expect.objectContaining({ laneId: 'code', task: expect.objectContaining({ id: 'next' }) })]);
+    expect(JSON.stringify(d.chosen)).not.toContain('task:fix');
   });
 
   test('a verdict that broke the contract falls back to the built-in order, with the reason', () => {
@@ -377,6 +388,11 @@ describe('external verdict in the planner', () => {
     const builtin = plan({ view, width: 2, seed: 9, learning });
     expect(d.chosen).toEqual(builtin.chosen);
     expect(d.ranked).toEqual(builtin.ranked);
+  });
+
+  test('a lane named twice in the allowlist is still dispatched once', () => {
+    const d = plan({ view, width: 2, settings: planSettings({ allowlist: ['d', 'd', 'b'] }), inputs: ok([['e', 'top']]) });
+    expect(slotIds(d)).toEqual(['d', 'b']);
   });
 
   test('when no lane the payload named can run, the allowlist lanes are used', () => {
