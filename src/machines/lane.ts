@@ -121,6 +121,16 @@ const releaseSlot = ({ context }: { context: LaneContext }): ReleaseClaimIntent 
   token: context.claim!.token,
 });
 
+/** A claim on `key` for the current session. */
+const claimRequest = (context: LaneContext, key: string, slots: number): RequestClaimIntent => ({
+  type: 'requestClaim',
+  laneId: context.laneId,
+  lane: context.lane,
+  sessionId: context.sessionId!,
+  key,
+  slots,
+});
+
 /** The release of the task claim the context holds. */
 const releaseTask = ({ context }: { context: LaneContext }): ReleaseClaimIntent => ({
   type: 'releaseClaim',
@@ -218,17 +228,7 @@ export const laneMachine = setup({
       initial: 'slot',
       states: {
         slot: {
-          entry: {
-            type: 'requestClaim',
-            params: ({ context }) => ({
-              type: 'requestClaim' as const,
-              laneId: context.laneId,
-              lane: context.lane,
-              sessionId: context.sessionId!,
-              key: laneKey(context.lane),
-              slots: context.concurrency,
-            }),
-          },
+          entry: { type: 'requestClaim', params: ({ context }) => claimRequest(context, laneKey(context.lane), context.concurrency) },
           on: {
             CLAIM_GRANTED: [
               {
@@ -265,17 +265,7 @@ export const laneMachine = setup({
           },
         },
         task: {
-          entry: {
-            type: 'requestClaim',
-            params: ({ context }) => ({
-              type: 'requestClaim' as const,
-              laneId: context.laneId,
-              lane: context.lane,
-              sessionId: context.sessionId!,
-              key: context.task!.key,
-              slots: 1,
-            }),
-          },
+          entry: { type: 'requestClaim', params: ({ context }) => claimRequest(context, context.task!.key, 1) },
           on: {
             CLAIM_GRANTED: [
               {

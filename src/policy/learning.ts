@@ -1,24 +1,51 @@
-// What the selector has learned: one posterior per lane (or per arm), with the two-rate forgetting
-// of posterior.ts applied the same way by the live selector and by `lanekeeper simulate`, so the
+// What the selector has learned: one posterior per lane (or per arm), with the forgetting of
+// posterior.ts applied the same way by the live selector and by `lanekeeper simulate`, so the
 // figures the simulator reports are the figures of the code that runs.
 //
-// The idle decay fades every belief a little on every graded session anywhere. Applying it to all
-// lanes on every update would cost O(lanes); instead each belief remembers the update count
-// (`clock`) it was last brought up to date at, and the factor for the updates since is applied
-// when it is used. Everything here is plain JSON, so it can be journaled, checkpointed and stored.
-import { DEFAULT_FORGETTING, decay, emptyPosterior, mean, observe, sample, weight, type Forgetting, type Model, type Posterior } from './posterior.js';
+// Time is the learning clock: the number of graded sessions seen, all lanes together. Each belief
+// remembers the clock it was last graded at (`since`); everything that depends on how long a lane
+// was left alone is computed from `clock − since` when the belief is used, so an update costs
+// O(1) lanes, not O(lanes):
+//  - the idle decay (`idleDecay`^(clock − since)) is owed by the belief and applied when it is
+//    next graded, and on the fly when it is drawn or summarised;
+//  - the loosening of a stale lane (posterior.ts) applies to draws only: it makes a lane left alone
+//    for about `staleAfter` sessions likely to be tried, and is dropped once the lane is graded;
+//  - the change detector's statistics (`up`, `down`) move only when the lane is graded. A stale
+//    lane's first grade is tested on its own; an alarm cuts the lane's evidence to `keep` sessions;
+//    a suspect lane (a high but not yet alarming `up`) is drawn loosely until its next grade.
+// Everything here is plain JSON, so it can be journaled, checkpointed and stored. Beliefs and
+// settings written before the detector existed read as "no detector state" and "off".
+import {
+  DEFAULT_FORGETTING,
+  decay,
+  detectChange,
+  emptyPosterior,
+  isStale,
+  loosening,
+  mean,
+  observe,
+  sample,
+  weight,
+  type Forgetting,
+  type Model,
+  type Posterior,
+} from './posterior.js';
 import type { Rng } from './prng.js';
 
 export interface Belief {
   posterior: Posterior;
-  /** The learning clock this belief was last brought up to date at. */
+  /** The learning clock this belief was last brought up to date at (its last grade). */
   since: number;
+  /** Upward CUSUM statistic of the change detector (absent = 0). */
+  up?: number;
+  /** Downward CUSUM statistic of the change detector (absent = 0). */
+  down?: number;
 }
 
 export interface Learning {
   model: Model;
   forgetting: Forgetting;
-  /** Graded sessions seen so far (all lanes): the clock of the idle decay. */
+  /** Graded sessions seen so far (all lanes): the clock of the idle decay and of staleness. */
   clock: number;
   beliefs: Record<string, Belief>;
 }
@@ -36,28 +63,62 @@ function beliefOf(l: Learning, key: string): Belief {
   return l.beliefs[key] ?? { posterior: emptyPosterior(l.model), since: l.clock };
 }
 
+/** The belief after one more grade, at clock `l.clock + 1`. */
+function graded(l: Learning, b: Belief, grade: number): Belief {
+  const f = l.forgetting;
+  const clock = l.clock + 1;
+  let posterior = decay(b.posterior, Math.pow(f.idleDecay, clock - b.since));
+  let up = 0;
+  let down = 0;
+  if (f.detector) {
+    const stale = isStale(l.clock - b.since, f.staleAfter);
+    const d = detectChange(posterior, { up: b.up ?? 0, down: b.down ?? 0 }, grade, stale, f.detector);
+    ({ up, down } = d.change);
+    const w = weight(posterior);
+    if (d.alarm && w > f.detector.keep) posterior = decay(posterior, f.detector.keep / w);
+  }
+  return { posterior: observe(posterior, grade, f.pullDecay), since: clock, up, down };
+}
+
 /** Records one grade for `key`. Returns a new Learning; the input is not changed. */
 export function learn(l: Learning, key: string, grade: number): Learning {
-  const b = beliefOf(l, key);
-  const clock = l.clock + 1;
-  const posterior = observe(decay(b.posterior, Math.pow(l.forgetting.idleDecay, clock - b.since)), grade, l.forgetting.pullDecay);
-  return { ...l, clock, beliefs: { ...l.beliefs, [key]: { posterior, since: clock } } };
+  const belief = graded(l, beliefOf(l, key), grade);
+  return { ...l, clock: l.clock + 1, beliefs: { ...l.beliefs, [key]: belief } };
 }
 
 /** In-place variant for the simulator's hot loop (same result as `learn`). */
 export function learnInPlace(l: Learning, key: string, grade: number): void {
-  const b = beliefOf(l, key);
+  l.beliefs[key] = graded(l, beliefOf(l, key), grade);
   l.clock += 1;
-  l.beliefs[key] = { posterior: observe(decay(b.posterior, Math.pow(l.forgetting.idleDecay, l.clock - b.since)), grade, l.forgetting.pullDecay), since: l.clock };
+}
+
+/**
+ * How much of a belief's evidence a draw uses now: the idle decay it is owed, times its loosening
+ * when stale, capped at `keep` sessions' worth while the detector suspects a change.
+ */
+export function drawScale(l: Learning, key: string): number {
+  const b = l.beliefs[key];
+  return b ? scaleOf(l, b) : 1;
+}
+
+function scaleOf(l: Learning, b: Belief): number {
+  const f = l.forgetting;
+  const idle = l.clock - b.since;
+  let scale = owed(l, b) * loosening(idle, f.staleAfter);
+  if (f.detector && (b.up ?? 0) > f.detector.suspectAt) {
+    const w = weight(b.posterior);
+    if (w > f.detector.keep) scale = Math.min(scale, f.detector.keep / w);
+  }
+  return scale;
 }
 
 /** One Thompson sample of `key`'s mean grade. */
 export function draw(l: Learning, key: string, rng: Rng): number {
-  const b = beliefOf(l, key);
-  return sample(b.posterior, rng, owed(l, b));
+  const b = l.beliefs[key];
+  return b ? sample(b.posterior, rng, scaleOf(l, b)) : sample(emptyPosterior(l.model), rng);
 }
 
-/** Posterior mean and evidence weight of `key`, as of now (idle decay applied). */
+/** Posterior mean and evidence weight of `key`, as of now (idle decay applied; the loosening of draws is not). */
 export function summary(l: Learning, key: string): { mean: number; weight: number } {
   const b = beliefOf(l, key);
   const p = decay(b.posterior, owed(l, b));

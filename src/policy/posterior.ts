@@ -1,16 +1,32 @@
-// What lanekeeper believes about a lane (or an arm) from its graded sessions, and how it draws a
-// Thompson sample from that belief. Pure and seeded.
+// What lanekeeper believes about a lane (or an arm) from its graded sessions, how it draws a
+// Thompson sample from that belief, and how it notices that a lane has changed. Pure and seeded.
 //
-// Grades are numbers in [0,1], not successes, so the default model uses their spread:
-// non-parametric Thompson sampling (Riou & Honda, ALT 2020) on a grade grid. Each grade is split
-// between its two neighbouring grid points (0, 0.1, …, 1) in proportion, which keeps its mean and
-// bounds memory to 11 numbers per lane. A sample is a Dirichlet-weighted mean of the grid, with one
-// extra pseudo-observation at 1 so that little evidence means optimism, not neglect.
-// The fractional Beta model (α += g, β += 1 − g) is kept as an alternative and a baseline.
+// Reward model. Grades are numbers in [0,1], not successes, so the default model uses their
+// spread: non-parametric Thompson sampling (NPTS, Riou & Honda, ALT 2020) on a grade grid. Each
+// grade is split between its two neighbouring grid points (0, 0.1, …, 1) in proportion, which keeps
+// its mean and bounds memory to 11 numbers per lane. A sample is a Dirichlet-weighted mean of the
+// grid, with one extra pseudo-observation at 1 so that little evidence means optimism, not neglect.
+// The fractional Beta model (α += g, β += 1 − g) is kept as an alternative and a baseline. A finer
+// grid was measured and does not pay: 21 or 41 points move stationary regret by less than the noise
+// (the split adds at most h²/4 to a grade's variance, under 5% of the spread of real grades).
 //
-// Forgetting has two rates: `pullDecay` fades the evidence of a lane each time it is graded (so a
-// favourite that got worse is noticed), `idleDecay` fades every lane a little on every update (so
-// a neglected lane that got better is tried again). Both multiply the counts.
+// Forgetting. A constant discount is the wrong tool here: in `lanekeeper simulate` the old default
+// (0.98 per pull, 0.999 per update) cost 3.7× the regret of no forgetting when nothing changes,
+// because it caps the evidence of every lane, and it was still slow to notice a neglected lane that
+// improved. So forgetting is now mostly driven by evidence of change, with four parts, each
+// configurable and each off when absent (so states journaled before they existed replay as before):
+//  - `pullDecay`: the per-pull discount of the lane being graded (kept; default 1, i.e. none).
+//  - `idleDecay`: the slow all-lanes discount per graded session anywhere (kept; default 1).
+//  - `staleAfter`: a lane left alone loosens. After about `staleAfter` graded sessions elsewhere its
+//    evidence is scaled down *for drawing only* (`loosening`), so it is tried again about once per
+//    `staleAfter` sessions; if that grade agrees with what was known, nothing was lost. This is what
+//    finds a neglected lane that got better, at the price of one pull per neglected lane per period.
+//  - `detector`: a two-sided CUSUM on each graded lane's grades, in units of the lane's own grade
+//    spread (Page 1954). On an alarm the lane's evidence is cut to `keep` sessions, so a favourite
+//    that got worse (or better) is relearned from its new grades. The first grade after a lane went
+//    stale starts the upward statistic at `staleStart`, so one clearly better grade is enough; a grade
+//    that leaves the statistic above `suspectAt` makes the lane "suspect": it is drawn loosely until
+//    its next grade confirms or clears the suspicion. State: two numbers per lane.
 import { gamma } from './random.js';
 import type { Rng } from './prng.js';
 
@@ -19,14 +35,40 @@ export const GRID = Array.from({ length: 11 }, (_, i) => i / 10);
 export type Posterior = { model: 'npts'; counts: number[] } | { model: 'beta'; alpha: number; beta: number };
 export type Model = Posterior['model'];
 
+/** The change detector's settings; statistics are in units of the lane's grade spread. */
+export interface Detector {
+  /** Allowance per grade (CUSUM k): drift smaller than this is not accumulated. */
+  slack: number;
+  /** Alarm when either statistic exceeds this (CUSUM h). */
+  threshold: number;
+  /** Where the upward statistic starts for the first grade after the lane went stale. */
+  staleStart: number;
+  /** Above this, the upward statistic marks the lane suspect: drawn loosely until graded again. */
+  suspectAt: number;
+  /** On an alarm the lane's evidence is cut to this many sessions' worth. */
+  keep: number;
+  /** The detector watches a lane only once it has this much evidence. */
+  minWeight: number;
+}
+
 export interface Forgetting {
   /** Multiplies a lane's evidence each time it is graded; 1 = never forget. */
   pullDecay: number;
   /** Multiplies every lane's evidence on every update anywhere; 1 = never forget. */
   idleDecay: number;
+  /** Graded sessions elsewhere after which a lane is drawn loosened (tried again); absent or null = never. */
+  staleAfter?: number | null;
+  /** Change detector on each graded lane; absent or null = none. */
+  detector?: Detector | null;
 }
 
-export const DEFAULT_FORGETTING: Forgetting = { pullDecay: 0.98, idleDecay: 0.999 };
+export const DEFAULT_DETECTOR: Detector = { slack: 0.5, threshold: 8, staleStart: 6, suspectAt: 7, keep: 1, minWeight: 5 };
+
+/** Tuned with `lanekeeper simulate` (bench/simulate.mjs, bench/results/selector.md). */
+export const DEFAULT_FORGETTING: Forgetting = { pullDecay: 1, idleDecay: 1, staleAfter: 175, detector: DEFAULT_DETECTOR };
+
+/** No forgetting at all: the static baselines of the simulator. */
+export const NO_FORGETTING: Forgetting = { pullDecay: 1, idleDecay: 1, staleAfter: null, detector: null };
 
 export function emptyPosterior(model: Model): Posterior {
   return model === 'npts' ? { model, counts: GRID.map(() => 0) } : { model, alpha: 1, beta: 1 };
@@ -66,8 +108,65 @@ export function mean(p: Posterior): number {
 }
 
 /**
+ * Mean and standard deviation of the grades seen (no prior, no pseudo-observation); null without
+ * evidence. The Beta model keeps no spread, so it reports the Bernoulli bound √(m(1−m)).
+ */
+export function gradeStats(p: Posterior): { mean: number; sd: number } | null {
+  const n = weight(p);
+  if (!(n > 0)) return null;
+  if (p.model === 'beta') {
+    const m = (p.alpha - 1) / n;
+    return { mean: m, sd: Math.sqrt(Math.max(0, m * (1 - m))) };
+  }
+  let s = 0;
+  for (let i = 0; i < GRID.length; i++) s += p.counts[i]! * GRID[i]!;
+  const m = s / n;
+  let v = 0;
+  for (let i = 0; i < GRID.length; i++) v += p.counts[i]! * (GRID[i]! - m) ** 2;
+  return { mean: m, sd: Math.sqrt(v / n) };
+}
+
+/**
+ * How much of a lane's evidence is used for drawing after `idle` graded sessions elsewhere: 1 while
+ * it is fresh, ½ at `staleAfter`, falling fast after (1 / (1 + (idle/staleAfter)^8)). Steep on
+ * purpose, so each neglected lane is tried again about once per period whatever its mean.
+ */
+export function loosening(idle: number, staleAfter: number | null | undefined): number {
+  if (!staleAfter || idle <= 0) return 1;
+  const x = idle / staleAfter;
+  return 1 / (1 + x * x * x * x * x * x * x * x);
+}
+
+/** A lane is stale once its loosening has passed one half. */
+export const isStale = (idle: number, staleAfter: number | null | undefined): boolean => !!staleAfter && idle > staleAfter;
+
+/** The detector's state for one lane: upward and downward CUSUM statistics. */
+export interface Change {
+  up: number;
+  down: number;
+}
+
+/** Grade spreads below this are treated as this, so a lane with very steady grades does not alarm on noise. */
+const MIN_SPREAD = 0.05;
+
+/**
+ * One step of the change detector for a grade about to be added to `p`. `stale`: the lane was left
+ * alone long enough that its first grade alone may show a change. Returns the new statistics and
+ * whether they alarmed (then they are back to 0 and the caller cuts the evidence).
+ */
+export function detectChange(p: Posterior, c: Change, grade: number, stale: boolean, d: Detector): { change: Change; alarm: boolean } {
+  const stats = weight(p) >= d.minWeight ? gradeStats(p) : null;
+  if (!stats) return { change: { up: 0, down: 0 }, alarm: false };
+  const r = (Math.min(1, Math.max(0, grade)) - stats.mean) / Math.max(MIN_SPREAD, stats.sd);
+  const up = Math.max(0, (stale ? Math.max(c.up, d.staleStart) : c.up) + r - d.slack);
+  const down = Math.max(0, c.down - r - d.slack);
+  if (up > d.threshold || down > d.threshold) return { change: { up: 0, down: 0 }, alarm: true };
+  return { change: { up, down }, alarm: false };
+}
+
+/**
  * One Thompson sample of the lane's mean grade. `scale` fades the evidence on the fly (an idle
- * decay not yet applied), which is the same as sampling from decay(p, scale).
+ * decay not yet applied, or a loosening), which is the same as sampling from decay(p, scale).
  */
 export function sample(p: Posterior, rng: Rng, scale = 1): number {
   if (p.model === 'beta') {

@@ -1,7 +1,10 @@
 // The policies `lanekeeper simulate` compares. Each picks `width` distinct lanes per decision and
-// learns from the grades it sees. `lanekeeper` is the selector's reward model (NPTS with two-rate
-// forgetting); the rest are baselines, including the silent-allowlist failure.
-import { DEFAULT_FORGETTING, type Forgetting, type Model } from '../policy/posterior.js';
+// learns from the grades it sees. `lanekeeper` is the selector's reward model with its default
+// forgetting (NPTS, stale-lane loosening and a change detector: policy/posterior.ts); `npts-static`
+// is the same model without forgetting, `npts-two-rate` the same model with the constant two-rate
+// discount lanekeeper used before (0.98 per pull, 0.999 per update); the rest are baselines,
+// including the silent-allowlist failure.
+import { DEFAULT_FORGETTING, NO_FORGETTING, type Forgetting, type Model } from '../policy/posterior.js';
 import { draw, emptyLearning, learnInPlace } from '../policy/learning.js';
 import type { Rng } from '../policy/prng.js';
 
@@ -10,7 +13,7 @@ export interface SimPolicy {
   update(lane: number, grade: number): void;
 }
 
-export const POLICIES = ['lanekeeper', 'uniform', 'round-robin', 'allowlist', 'epsilon-greedy', 'ucb1', 'kl-ucb', 'ts-beta', 'npts-static'] as const;
+export const POLICIES = ['lanekeeper', 'uniform', 'round-robin', 'allowlist', 'epsilon-greedy', 'ucb1', 'kl-ucb', 'ts-beta', 'npts-static', 'npts-two-rate'] as const;
 export type PolicyId = (typeof POLICIES)[number];
 
 const topN = (scores: number[], n: number) =>
@@ -57,9 +60,11 @@ export function makePolicy(id: PolicyId, k: number): SimPolicy {
     case 'lanekeeper':
       return thompson(k, 'npts', DEFAULT_FORGETTING);
     case 'npts-static':
-      return thompson(k, 'npts', { pullDecay: 1, idleDecay: 1 });
+      return thompson(k, 'npts', NO_FORGETTING);
+    case 'npts-two-rate':
+      return thompson(k, 'npts', { ...NO_FORGETTING, pullDecay: 0.98, idleDecay: 0.999 });
     case 'ts-beta':
-      return thompson(k, 'beta', { pullDecay: 1, idleDecay: 1 });
+      return thompson(k, 'beta', NO_FORGETTING);
     case 'uniform':
       return { choose: (width, _t, rng) => shuffled(k, rng).slice(0, width), update: () => {} };
     case 'round-robin':

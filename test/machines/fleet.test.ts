@@ -1,3 +1,4 @@
+import { laneConfig as lane } from '../helpers/settings.js';
 import { describe, expect, test } from 'vitest';
 import type { LaneConfig } from '../../src/config/types.js';
 import type { StampedEvent } from '../../src/machines/events.js';
@@ -9,22 +10,6 @@ import { defaultSelection } from '../../src/runtime/selection.js';
 import { FleetHost } from '../../src/runtime/host.js';
 import type { Unstamped } from './harness.js';
 
-const lane = (name: string, over: Partial<LaneConfig> = {}): LaneConfig => ({
-  name,
-  enabled: true,
-  concurrency: 1,
-  cooldownMs: 1000,
-  respawnThreshold: 0.65,
-  chainLimit: 1,
-  timeoutMs: 60_000,
-  targetShare: null,
-  parallel: true,
-  arms: ['sim:a'],
-  prompt: '',
-  cwd: null,
-  lockFile: null,
-  ...over,
-});
 
 function fleet(lanes: LaneConfig[], width: number) {
   const host = new FleetHost({ width, lanes });

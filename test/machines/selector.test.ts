@@ -1,3 +1,4 @@
+import { laneConfig as lane } from '../helpers/settings.js';
 import { describe, expect, test } from 'vitest';
 import type { LaneConfig } from '../../src/config/types.js';
 import type { StampedEvent } from '../../src/machines/events.js';
@@ -10,22 +11,6 @@ import { FleetHost } from '../../src/runtime/host.js';
 import { defaultSelection } from '../../src/runtime/selection.js';
 import type { Unstamped } from './harness.js';
 
-const lane = (name: string, over: Partial<LaneConfig> = {}): LaneConfig => ({
-  name,
-  enabled: true,
-  concurrency: 1,
-  cooldownMs: 1000,
-  respawnThreshold: 0.65,
-  chainLimit: 1,
-  timeoutMs: 60_000,
-  targetShare: null,
-  parallel: true,
-  arms: ['sim:a'],
-  prompt: '',
-  cwd: null,
-  lockFile: null,
-  ...over,
-});
 
 const task = (id: string, over: Partial<Task> = {}): Task => ({ id, lane: 'a', state: 'ready', priority: 2, waitingFor: null, path: `/tasks/${id}.md`, title: null, ...over });
 

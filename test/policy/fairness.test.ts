@@ -1,3 +1,4 @@
+import { DAY, fairnessSettings as settings } from '../helpers/settings.js';
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { DEFICIT_CAP, HISTORY_MAX, emptyFairness, fairnessComponents, noteStart, type Fairness, type FairnessSettings } from '../../src/policy/fairness.js';
@@ -5,18 +6,6 @@ import { emptyLearning, learn, type Learning } from '../../src/policy/learning.j
 import { planTick, type LaneView, type PlanSettings } from '../../src/policy/plan-tick.js';
 import { DEFAULT_GATE } from '../../src/policy/resource-gate.js';
 
-const DAY = 24 * 3_600_000;
-const settings = (over: Partial<FairnessSettings> = {}): FairnessSettings => ({
-  targets: {},
-  shareWeight: 1,
-  monotonyStreak: 3,
-  monotonyPenalty: 0.1,
-  neglectShare: 0.05,
-  neglectWindowMs: 7 * DAY,
-  neglectMinSessions: 20,
-  neglectBonus: 0.1,
-  ...over,
-});
 const planSettings = (fairness: FairnessSettings): PlanSettings => ({ fairness, signalWeight: 0.1, gate: DEFAULT_GATE, allowlist: [] });
 const idle = (lane: string): LaneView => ({ laneId: lane, lane, state: 'idle', enabled: true, parallel: true });
 /** A fairness state whose history is the given lanes, one start per millisecond from `from`. */

@@ -1,26 +1,15 @@
+import { fairnessSettings } from '../helpers/settings.js';
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { emptyFairness, type Fairness, type FairnessSettings } from '../../src/policy/fairness.js';
+import { emptyFairness, type Fairness } from '../../src/policy/fairness.js';
 import { emptyLearning, learn, type Learning } from '../../src/policy/learning.js';
 import { pivotTarget, planTick, type Decision, type ExternalVerdict, type LaneView, type PlanInput, type PlanSettings, type TickInputs } from '../../src/policy/plan-tick.js';
 import { DEFAULT_GATE } from '../../src/policy/resource-gate.js';
 import type { Task } from '../../src/policy/task.js';
 
-const DAY = 24 * 3_600_000;
 const STATES = ['idle', 'claiming', 'running', 'cooldown', 'respawn', 'waiting'] as const;
 const ACTIVE = new Set(['claiming', 'running', 'respawn']);
 
-const fairnessSettings = (over: Partial<FairnessSettings> = {}): FairnessSettings => ({
-  targets: {},
-  shareWeight: 1,
-  monotonyStreak: 3,
-  monotonyPenalty: 0.1,
-  neglectShare: 0.05,
-  neglectWindowMs: 7 * DAY,
-  neglectMinSessions: 20,
-  neglectBonus: 0.1,
-  ...over,
-});
 const planSettings = (over: Partial<PlanSettings> = {}): PlanSettings => ({ fairness: fairnessSettings(), signalWeight: 0.1, gate: DEFAULT_GATE, allowlist: [], ...over });
 
 /** A lane slot: "code" is slot 1 of lane code, "code.2" its slot 2. */

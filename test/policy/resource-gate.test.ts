@@ -1,5 +1,5 @@
+import { laneConfig as lane } from '../helpers/settings.js';
 import { describe, expect, test } from 'vitest';
-import type { LaneConfig } from '../../src/config/types.js';
 import { emptyFairness } from '../../src/policy/fairness.js';
 import { emptyLearning } from '../../src/policy/learning.js';
 import { planTick, type LaneView, type TickInputs } from '../../src/policy/plan-tick.js';
@@ -9,22 +9,6 @@ import { defaultSelection } from '../../src/runtime/selection.js';
 const reading = (over: Partial<ResourceReading> = {}): ResourceReading => ({ load1: 0.1, cores: 1, memAvailable: 0.5, ...over });
 const gate = (over: Partial<ResourceReading>, width = 4) => resourceGate(reading(over), DEFAULT_GATE, width);
 
-const lane = (name: string, over: Partial<LaneConfig> = {}): LaneConfig => ({
-  name,
-  enabled: true,
-  concurrency: 1,
-  cooldownMs: 1000,
-  respawnThreshold: 0.65,
-  chainLimit: 1,
-  timeoutMs: 60_000,
-  targetShare: null,
-  parallel: true,
-  arms: ['sim:a'],
-  prompt: '',
-  cwd: null,
-  lockFile: null,
-  ...over,
-});
 const slot = (laneId: string, state = 'idle', over: Partial<LaneView> = {}): LaneView => ({ laneId, lane: laneId.split('.')[0]!, state, enabled: true, parallel: true, ...over });
 
 function plan(view: LaneView[], width: number, inputs: TickInputs) {
