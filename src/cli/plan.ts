@@ -42,8 +42,8 @@ export async function planCommand(opts: PlanOptions): Promise<void> {
     const sameModel = memory?.learning.model === selection.model;
     const learning = memory && sameModel ? { ...memory.learning, forgetting: selection.forgetting } : emptyLearning(selection.model, selection.forgetting);
     const tasks = config.tasks ? await readTasks(config.tasks.dir, config.lanes.map((l) => l.name)) : null;
-    const violations: string[] = [];
-    const inputs = await gatherTickInputs({ config, store, onViolation: (reason) => violations.push(reason) });
+    // A contract violation shows in the decision's fallbacks; plan journals nothing.
+    const inputs = await gatherTickInputs({ config, store });
     const seed = opts.seed ?? randomBytes(4).readUInt32LE(0);
     const decision = planTick({ view, width: config.width, seed, now: Date.now(), learning, fairness: memory?.fairness ?? emptyFairness(), settings: selection.plan, tasks: tasks?.tasks ?? null, inputs });
     const notes = [

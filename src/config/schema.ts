@@ -53,6 +53,13 @@ const templated = z.string().superRefine((text, ctx) => {
   }
 });
 
+/** Text with only the placeholders known before any session exists: {node}, {state}. */
+const runtimeTemplated = z.string().superRefine((text, ctx) => {
+  for (const m of text.matchAll(PLACEHOLDER)) {
+    if (m[1] !== 'node' && m[1] !== 'state') ctx.addIssue({ code: 'custom', message: `placeholder {${m[1]}} is not known here (known: {node}, {state})` });
+  }
+});
+
 const share = z.number().min(0).max(1);
 
 export const laneSchema = z.strictObject({
@@ -155,7 +162,7 @@ export const configSchema = z.strictObject({
       signals: z
         .strictObject({ file: z.string().min(1), weight: z.number().min(0).max(10).optional().default(0.1) })
         .optional(),
-      command: z.array(templated).min(1).optional(),
+      command: z.array(runtimeTemplated).min(1).optional(),
       timeout: duration(30_000, 100),
       allowlist: z.array(z.string()).optional().default([]),
     })

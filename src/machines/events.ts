@@ -73,8 +73,11 @@ export interface SessionGradedEvent {
 /** A grade file that could not be used; the session stays ungraded and the reason is kept. */
 export interface GradeRejectedEvent { type: 'GRADE_REJECTED'; laneId: string; sessionId: string; reason: string }
 
-/** What the selector had learned before this start (from the store), so the journal holds it. */
-export interface SelectorRestoredEvent { type: 'SELECTOR_RESTORED'; learning: Learning; fairness: Fairness }
+/**
+ * What the selector had learned before this start (from the store), so the journal holds it.
+ * `discarded` says why the stored evidence was not used (it was kept with another model).
+ */
+export interface SelectorRestoredEvent { type: 'SELECTOR_RESTORED'; learning: Learning; fairness: Fairness; discarded?: string }
 /** The task directory changed: the whole valid task list, and the files that could not be used. */
 export interface TasksChangedEvent { type: 'TASKS_CHANGED'; tasks: Task[]; problems: { file: string; message: string }[] }
 /** The external selector broke its contract; the built-in selector decides the tick that follows. */

@@ -81,7 +81,8 @@ export const fleetMachine = setup({
       const e = event as TickEvent & StampedEvent;
       return { type: 'SELECT' as const, seq: e.seq, now: e.now, seed: seedOf(e), inputs: e.inputs ?? {} };
     }),
-    toSelector: sendTo('selector', ({ event }) => event as StampedEvent & { type: 'SESSION_GRADED' }),
+    // Session starts and grades, task lists, restored learning: the selector takes them as they are.
+    toSelector: sendTo('selector', ({ event }) => event as Extract<StampedEvent, { type: 'SESSION_STARTED' | 'SESSION_GRADED' | 'TASKS_CHANGED' | 'SELECTOR_RESTORED' }>),
   },
 }).createMachine({
   id: 'fleet',

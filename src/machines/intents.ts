@@ -1,7 +1,5 @@
 // The side effects a machine may ask for. Machines only name them (with data); the running
 // service binds each to an adapter, and replay binds them to a recorder and compares.
-import type { Fairness } from '../policy/fairness.js';
-import type { Learning } from '../policy/learning.js';
 import type { Decision, SlotTask } from '../policy/plan-tick.js';
 import type { Dispatch } from './events.js';
 
@@ -24,8 +22,9 @@ export interface StartSessionIntent {
   parent: string | null;
   chain: number;
   claim: { key: string; token: number };
-  /** The task the session works on (its claim is held too), or null for lane-level work. */
+  /** The task the session works on, or null for lane-level work; and the task claim it holds. */
   task: SlotTask | null;
+  taskClaim: { key: string; token: number } | null;
   timeoutMs: number;
 }
 /** Stop a running session early (its lane slot was lost): SIGTERM, then SIGKILL after the grace. */
@@ -33,10 +32,14 @@ export interface StopSessionIntent { type: 'stopSession'; laneId: string; sessio
 /** A tick's decision (plan-tick.ts), or a pivot within a tick after a denied claim. */
 export type RecordDecisionIntent = { type: 'recordDecision'; seq: number; seed: number | null } & (
   | ({ kind: 'tick' } & Omit<Decision, 'spare'>)
-  | { kind: 'pivot'; tickSeq: number; denied: { laneId: string; key: string }; chosen: { laneId: string; lane: string; task: SlotTask | null }[]; reason: string }
+  | { kind: 'pivot'; tickSeq: number | null; denied: { laneId: string; key: string }; chosen: { laneId: string; lane: string; task: SlotTask | null }[]; reason: string }
 );
-/** The selector's learning changed (a grade, a session start): keep it in the store. */
-export interface SaveLearningIntent { type: 'saveLearning'; learning: Learning; fairness: Fairness }
+/**
+ * The selector's learning changed (a grade, a session start): the shell keeps the selector's
+ * current learning in the store. The intent names only the cause, so the journal of effects stays
+ * small; the state itself is rebuilt by replay and read from the actor by the shell.
+ */
+export interface SaveLearningIntent { type: 'saveLearning'; cause: 'grade' | 'start'; lane: string }
 export interface LaneNoteIntent {
   type: 'laneNote';
   laneId: string;

@@ -308,6 +308,7 @@ export const laneMachine = setup({
           chain: context.chain,
           claim: context.claim!,
           task: context.task,
+          taskClaim: context.taskClaim,
           timeoutMs: context.timeoutMs,
         }),
       },

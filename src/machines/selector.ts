@@ -81,9 +81,9 @@ function laneViews(lanes: readonly LaneSpec[], system: { get: (id: string) => An
 
 const laneOf = (context: SelectorContext, laneId: string) => context.lanes.find((l) => l.laneId === laneId)?.lane;
 const enabledLanes = (context: SelectorContext) => [...new Set(context.lanes.filter((l) => l.enabled).map((l) => l.lane))];
-const save = (learning: Learning, fairness: Fairness): { type: 'saveLearning'; params: SaveLearningIntent } => ({
+const save = (cause: SaveLearningIntent['cause'], lane: string): { type: 'saveLearning'; params: SaveLearningIntent } => ({
   type: 'saveLearning',
-  params: { type: 'saveLearning', learning, fairness },
+  params: { type: 'saveLearning', cause, lane },
 });
 
 export const selectorMachine = setup({
@@ -133,43 +133,63 @@ export const selectorMachine = setup({
             }
           }),
         },
-        PIVOT: {
-          guard: ({ context, event }) => context.tick !== null && event.tickSeq === context.tick.seq,
-          actions: enqueueActions(({ context, event, system, enqueue }) => {
-            const tick = context.tick!;
-            const lane = laneOf(context, event.laneId)!;
-            const denials = { ...tick.denials, [lane]: (tick.denials[lane] ?? 0) + 1 };
-            // A lane leaves the tick when its slot was denied, or at its second task denial.
-            const denied = !event.task || denials[lane]! >= 2 ? [...tick.denied, lane] : tick.denied;
-            const spare = { ...tick.spare, [lane]: (tick.spare[lane] ?? []).filter((t) => t.key !== event.key) };
-            const next = pivotTarget(laneViews(context.lanes, system), tick.order, denied, { lane, laneId: event.laneId, taskDenied: event.task, denials: denials[lane]! }, spare);
-            if (next?.task) spare[next.lane] = spare[next.lane]!.filter((t) => t.key !== next.task!.key);
-            enqueue.assign({ tick: { ...tick, denied, denials, spare } });
-            enqueue({
-              type: 'recordDecision',
-              params: {
+        PIVOT: [
+          {
+            guard: ({ context, event }) => context.tick !== null && event.tickSeq === context.tick.seq,
+            actions: enqueueActions(({ context, event, system, enqueue }) => {
+              const tick = context.tick!;
+              const lane = laneOf(context, event.laneId)!;
+              const denials = { ...tick.denials, [lane]: (tick.denials[lane] ?? 0) + 1 };
+              // A lane leaves the tick when its slot was denied, or at its second task denial.
+              const denied = !event.task || denials[lane]! >= 2 ? [...tick.denied, lane] : tick.denied;
+              const spare = { ...tick.spare, [lane]: (tick.spare[lane] ?? []).filter((t) => t.key !== event.key) };
+              const next = pivotTarget(laneViews(context.lanes, system), tick.order, denied, { lane, laneId: event.laneId, taskDenied: event.task, denials: denials[lane]! }, spare);
+              if (next?.task) spare[next.lane] = spare[next.lane]!.filter((t) => t.key !== next.task!.key);
+              enqueue.assign({ tick: { ...tick, denied, denials, spare } });
+              enqueue({
                 type: 'recordDecision',
-                kind: 'pivot',
-                seq: event.seq,
-                seed: null,
-                tickSeq: tick.seq,
-                denied: { laneId: event.laneId, key: event.key },
-                chosen: next ? [{ laneId: next.laneId, lane: next.lane, task: next.task }] : [],
-                reason: next ? next.reason : 'no idle lane left in this tick',
-              },
-            });
-            if (next) {
-              const dispatch: DispatchEvent = { type: 'DISPATCH', seq: event.seq, now: event.now, dispatch: 'tick', tickSeq: tick.seq, task: next.task };
-              enqueue.sendTo(system.get(next.laneId)!, dispatch);
-            }
-          }),
-        },
+                params: {
+                  type: 'recordDecision',
+                  kind: 'pivot',
+                  seq: event.seq,
+                  seed: null,
+                  tickSeq: tick.seq,
+                  denied: { laneId: event.laneId, key: event.key },
+                  chosen: next ? [{ laneId: next.laneId, lane: next.lane, task: next.task }] : [],
+                  reason: next ? next.reason : 'no idle lane left in this tick',
+                },
+              });
+              if (next) {
+                const dispatch: DispatchEvent = { type: 'DISPATCH', seq: event.seq, now: event.now, dispatch: 'tick', tickSeq: tick.seq, task: next.task };
+                enqueue.sendTo(system.get(next.laneId)!, dispatch);
+              }
+            }),
+          },
+          {
+            // A respawn's denial, or one from an older tick: nothing to pivot within, but say so.
+            actions: enqueueActions(({ context, event, enqueue }) =>
+              enqueue({
+                type: 'recordDecision',
+                params: {
+                  type: 'recordDecision',
+                  kind: 'pivot',
+                  seq: event.seq,
+                  seed: null,
+                  tickSeq: event.tickSeq,
+                  denied: { laneId: event.laneId, key: event.key },
+                  chosen: [],
+                  reason: event.tickSeq === null ? 'not dispatched by a tick (a respawn): the slot waits for the next tick' : `tick ${event.tickSeq} is over (tick ${context.tick?.seq ?? 'none'} is current): the slot waits for the next tick`,
+                },
+              }),
+            ),
+          },
+        ],
         SESSION_GRADED: {
           guard: ({ context, event }) => event.grade !== null && !context.graded.includes(event.sessionId) && laneOf(context, event.laneId) !== undefined,
           actions: enqueueActions(({ context, event, enqueue }) => {
             const learning = learn(context.learning, laneOf(context, event.laneId)!, event.grade!);
             enqueue.assign({ learning, graded: [...context.graded, event.sessionId].slice(-GRADED_MEMORY) });
-            enqueue(save(learning, context.fairness));
+            enqueue(save('grade', laneOf(context, event.laneId)!));
           }),
         },
         SESSION_STARTED: {
@@ -177,7 +197,7 @@ export const selectorMachine = setup({
           actions: enqueueActions(({ context, event, enqueue }) => {
             const fairness = noteStart(context.fairness, laneOf(context, event.laneId)!, event.now, context.selection.plan.fairness, enabledLanes(context));
             enqueue.assign({ fairness });
-            enqueue(save(context.learning, fairness));
+            enqueue(save('start', laneOf(context, event.laneId)!));
           }),
         },
         TASKS_CHANGED: {

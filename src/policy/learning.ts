@@ -71,8 +71,8 @@ function graded(l: Learning, b: Belief, grade: number): Belief {
   let up = 0;
   let down = 0;
   if (f.detector) {
-    const stale = isStale(l.clock - b.since, f.staleAfter);
-    const d = detectChange(posterior, { up: b.up ?? 0, down: b.down ?? 0 }, grade, stale, f.detector);
+    const lead = isStale(l.clock - b.since, f.staleAfter) ? f.detector.staleStart : 0;
+    const d = detectChange(posterior, { up: b.up ?? 0, down: b.down ?? 0 }, grade, lead, f.detector);
     ({ up, down } = d.change);
     const w = weight(posterior);
     if (d.alarm && w > f.detector.keep) posterior = decay(posterior, f.detector.keep / w);

@@ -12,9 +12,9 @@
 //  4. Order: with task files, lanes with active tasks come first, then lanes with ready tasks by
 //     priority, then lane-level work (the CASCADE tiers); the score orders lanes within a tier.
 //     An external selector's valid payload replaces this order, step by recorded step.
-//  5. Fill: one slot per lane first (the top N distinct lanes), then further idle slots of the
-//     chosen lanes while width is left, under the parallel rules. Each task-backed slot gets the
-//     next task of its lane.
+//  5. Fill: one slot per lane first (the top N distinct lanes with a positive score), then further
+//     idle slots of the chosen lanes while width is left, under the parallel rules. Each
+//     task-backed slot gets the next task of its lane.
 import { draw, summary, type Learning } from './learning.js';
 import { deriveSeed, rngFromSeed } from './prng.js';
 import { fairnessComponents, type Fairness, type FairnessSettings } from './fairness.js';
@@ -83,6 +83,8 @@ export interface Components {
   signal: number;
   tier: number;
   priority: number | null;
+  /** The lane's tasks passed over because their claim is held or completed (claim_blocked). */
+  claimBlocked: string[];
 }
 
 export interface LaneScore {
@@ -187,6 +189,7 @@ export function planTick(p: PlanInput): Decision {
       signal: round(signal),
       tier: w ? w.tier : 3,
       priority: w && w.tier === 2 ? w.candidates[0]!.task.priority : null,
+      claimBlocked: (w?.blocked ?? []).map((b) => b.task.id),
     };
     scores.set(lane, { lane, score: round(sample + f.deficit + f.monotony + f.neglect + signal), tiebreak: rng(), components });
   }
@@ -229,7 +232,9 @@ export function planTick(p: PlanInput): Decision {
     const [first, ...rest] = idleSlots.get(s.lane)!;
     const why = alone
       ? 'a lane that runs alone was chosen'
-      : chosen.length >= gate.width
+      : source === 'builtin' && s.score <= 0
+        ? `score ${s.score} ≤ 0 (only lanes worth running are taken)`
+        : chosen.length >= gate.width
         ? 'width reached'
         : exclusiveRunning
           ? 'a lane that runs alone is running'
@@ -319,7 +324,15 @@ export function pivotTarget(
     const slot = byLane.get(lane)?.find((v) => v.state === 'idle' && v.enabled);
     if (!slot) continue;
     if (!slot.parallel && active.length > 0) continue;
-    return { laneId: slot.laneId, lane, task: spare[lane]?.[0] ?? null, reason: deniedLane.taskDenied ? 'second task denial in the lane: next lane' : 'lane slot denied: next lane' };
+    const reason =
+      lane === deniedLane.lane
+        ? 'task claim denied and no other task: lane-level work in the same lane'
+        : !deniedLane.taskDenied
+          ? 'lane slot denied: next lane'
+          : deniedLane.denials >= 2
+            ? 'second task denial in the lane: next lane'
+            : 'task claim denied and no other task here: next lane';
+    return { laneId: slot.laneId, lane, task: spare[lane]?.[0] ?? null, reason };
   }
   return null;
 }

@@ -62,10 +62,10 @@ export interface Forgetting {
   detector?: Detector | null;
 }
 
-export const DEFAULT_DETECTOR: Detector = { slack: 0.5, threshold: 8, staleStart: 6, suspectAt: 7, keep: 1, minWeight: 5 };
+export const DEFAULT_DETECTOR: Detector = { slack: 0.5, threshold: 8, staleStart: 5, suspectAt: 6, keep: 1, minWeight: 5 };
 
 /** Tuned with `lanekeeper simulate` (bench/simulate.mjs, bench/results/selector.md). */
-export const DEFAULT_FORGETTING: Forgetting = { pullDecay: 1, idleDecay: 1, staleAfter: 175, detector: DEFAULT_DETECTOR };
+export const DEFAULT_FORGETTING: Forgetting = { pullDecay: 1, idleDecay: 1, staleAfter: 140, detector: DEFAULT_DETECTOR };
 
 /** No forgetting at all: the static baselines of the simulator. */
 export const NO_FORGETTING: Forgetting = { pullDecay: 1, idleDecay: 1, staleAfter: null, detector: null };
@@ -150,15 +150,16 @@ export interface Change {
 const MIN_SPREAD = 0.05;
 
 /**
- * One step of the change detector for a grade about to be added to `p`. `stale`: the lane was left
- * alone long enough that its first grade alone may show a change. Returns the new statistics and
- * whether they alarmed (then they are back to 0 and the caller cuts the evidence).
+ * One step of the change detector for a grade about to be added to `p`. `lead`: where the upward
+ * statistic starts at the least (the detector's `staleStart` for a stale lane, else 0). Returns
+ * the new statistics and whether they alarmed (then they are back to 0 and the caller cuts the
+ * evidence).
  */
-export function detectChange(p: Posterior, c: Change, grade: number, stale: boolean, d: Detector): { change: Change; alarm: boolean } {
+export function detectChange(p: Posterior, c: Change, grade: number, lead: number, d: Detector): { change: Change; alarm: boolean } {
   const stats = weight(p) >= d.minWeight ? gradeStats(p) : null;
   if (!stats) return { change: { up: 0, down: 0 }, alarm: false };
   const r = (Math.min(1, Math.max(0, grade)) - stats.mean) / Math.max(MIN_SPREAD, stats.sd);
-  const up = Math.max(0, (stale ? Math.max(c.up, d.staleStart) : c.up) + r - d.slack);
+  const up = Math.max(0, Math.max(c.up, lead) + r - d.slack);
   const down = Math.max(0, c.down - r - d.slack);
   if (up > d.threshold || down > d.threshold) return { change: { up: 0, down: 0 }, alarm: true };
   return { change: { up, down }, alarm: false };

@@ -1,7 +1,7 @@
 // Executes the intents the machines produce, through the adapters, and reports results back to
 // the bus as events. Every promise is tracked so shutdown can wait for the last write.
 import type { Logger } from 'pino';
-import type { Store } from '../adapters/store/ports.js';
+import type { SelectorMemory, Store } from '../adapters/store/ports.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { BusEvent, StampedEvent } from '../machines/events.js';
 import type { Intent, RequestClaimIntent } from '../machines/intents.js';
@@ -18,6 +18,8 @@ export interface EffectDeps {
   log: Logger;
   supervisor: SessionSupervisor;
   push: (event: BusEvent) => void;
+  /** The selector's learning as of the event being handled (read when a saveLearning runs). */
+  memory: () => SelectorMemory;
 }
 
 export class EffectRunner {
@@ -61,7 +63,7 @@ export class EffectRunner {
         else log.info(decisionLine(intent));
         break;
       case 'saveLearning':
-        this.track(store.learning.save({ learning: intent.learning, fairness: intent.fairness }, cause.now));
+        this.track(store.learning.save(this.deps.memory(), cause.now));
         break;
       case 'laneNote': {
         const lane = log.child({ lane: intent.laneId });

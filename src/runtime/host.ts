@@ -7,7 +7,9 @@ import type { StampedEvent } from '../machines/events.js';
 import { fleetMachine, slotsOf } from '../machines/fleet.js';
 import type { Intent } from '../machines/intents.js';
 import { laneMachine, type LaneContext } from '../machines/lane.js';
-import { selectorMachine, topState, type SelectionSettings } from '../machines/selector.js';
+import { selectorMachine, topState, type SelectionSettings, type SelectorContext } from '../machines/selector.js';
+import type { Fairness } from '../policy/fairness.js';
+import type { Learning } from '../policy/learning.js';
 import { defaultSelection } from './selection.js';
 
 export interface LaneStatus {
@@ -66,6 +68,13 @@ export class FleetHost {
         context: snap.context,
       };
     });
+  }
+
+  /** What the selector has learned so far (posteriors, share deficits, recent starts). */
+  selectorMemory(): { learning: Learning; fairness: Fairness } {
+    const selector = (this.actor.getSnapshot().children as Record<string, { getSnapshot(): { context: SelectorContext } } | undefined>).selector!;
+    const { learning, fairness } = selector.getSnapshot().context;
+    return { learning, fairness };
   }
 
   /** The earliest deadline any lane waits for, or null. */

@@ -16,6 +16,7 @@ import { wakeups } from '../streams/wakeups.js';
 import { formatDuration } from '../config/duration.js';
 import { EffectRunner } from './effects.js';
 import { FleetHost, type LaneStatus } from './host.js';
+import { emptyLearning } from '../policy/learning.js';
 import { selectionFromConfig } from './selection.js';
 import { SessionSupervisor } from './sessions.js';
 import { gatherTickInputs } from './tick-inputs.js';
@@ -52,7 +53,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const startup: BusEvent[] = [];
   const memory = await store.learning.load();
   if (memory && memory.learning.model === config.selector.model) startup.push({ type: 'SELECTOR_RESTORED', ...memory });
-  else if (memory) log.warn(`the evidence in the store was kept with the ${memory.learning.model} model; this run uses ${config.selector.model}, so learning starts fresh`);
+  else if (memory) {
+    // Shares and recent starts do not depend on the model; the evidence does.
+    const discarded = `the evidence in the store was kept with the ${memory.learning.model} model; this run uses ${config.selector.model}, so learning starts fresh`;
+    startup.push({ type: 'SELECTOR_RESTORED', learning: emptyLearning(config.selector.model), fairness: memory.fairness, discarded });
+  }
   // Every task snapshot is whole, so only the latest one matters: a ReplaySubject(1) keeps it
   // for the bus even if it arrives before the bus is listening.
   const taskSnapshots$ = new ReplaySubject<BusEvent>(1);
@@ -87,7 +92,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     until: closed$,
   });
   const supervisor = new SessionSupervisor({ config, store, log, baseEnv: opts.baseEnv, emit: bus.push, clock });
-  const effects = new EffectRunner({ config, store, log, supervisor, push: bus.push });
+  const effects = new EffectRunner({ config, store, log, supervisor, push: bus.push, memory: () => host.selectorMemory() });
 
   // Claims whose holders died (a crashed agent, a runtime killed earlier) free themselves.
   // The WAL is checkpointed here too, off the claims' hot path.
@@ -224,7 +229,8 @@ function logEvent(log: Logger, e: StampedEvent): void {
       for (const p of e.problems) log.warn(`task file ${p.file}: ${p.message}`);
       break;
     case 'SELECTOR_RESTORED':
-      log.info(`restored what was learned from ${e.learning.clock} graded session${e.learning.clock === 1 ? '' : 's'}`);
+      if (e.discarded) log.warn(e.discarded);
+      else log.info(`restored what was learned from ${e.learning.clock} graded session${e.learning.clock === 1 ? '' : 's'}`);
       break;
     case 'CLAIM_LOST':
       log.child({ lane: e.laneId }).warn(`${e.sessionId} lost its claim on ${e.key}: ${e.reason}`);

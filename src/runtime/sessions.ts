@@ -132,6 +132,12 @@ export class SessionSupervisor {
         entry.handle?.stop('supervision failed');
         await entry.handle?.gone;
         const reason = `supervision failed: ${(err as Error).message}`;
+        // The task claim and the agent's own claims go too, or they would block their work for a TTL.
+        if (!sent.exited) {
+          await store.claims
+            .releaseHolder(intent.sessionId, { except: [intent.claim.key] })
+            .catch((e: unknown) => log.warn({ err: e }, `could not release the claims of ${intent.sessionId}; they expire with their TTL`));
+        }
         if (!sent.exited) emit({ type: 'SESSION_EXITED', laneId: intent.laneId, sessionId: intent.sessionId, exitCode: null, signal: null, outcome: 'unknown', durationMs: 0, reason });
         if (!sent.graded) emit({ type: 'SESSION_GRADED', laneId: intent.laneId, sessionId: intent.sessionId, grade: null, source: 'none', dimensions: null });
       })
@@ -206,6 +212,7 @@ export class SessionSupervisor {
     if (intent.task) {
       env.LANEKEEPER_TASK_ID = intent.task.id;
       env.LANEKEEPER_TASK_CLAIM = intent.task.key;
+      if (intent.taskClaim) env.LANEKEEPER_TASK_CLAIM_TOKEN = String(intent.taskClaim.token);
       if (intent.task.path) env.LANEKEEPER_TASK_FILE = intent.task.path;
     }
     return env;

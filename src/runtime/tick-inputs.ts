@@ -76,12 +76,16 @@ export async function readSignals(file: string, lanes: readonly string[]): Promi
   return { values: parsed.data };
 }
 
-/** Keys claimed by anyone (tasks, issues, …), and lane keys whose every slot is held. */
+/**
+ * Keys claimed by anyone (tasks, issues, …) or already completed, and lane keys whose every slot is
+ * held. A completed key stays denied until reopened, so offering its task again would only buy a
+ * denial on every tick.
+ */
 async function heldKeys(store: Store, config: ResolvedConfig): Promise<string[]> {
-  const claims = await store.claims.list();
+  const [live, all] = await Promise.all([store.claims.list(), store.claims.list({ all: true })]);
   const held = new Map<string, number>();
-  for (const c of claims) held.set(c.key, (held.get(c.key) ?? 0) + 1);
-  const out: string[] = [];
+  for (const c of live) held.set(c.key, (held.get(c.key) ?? 0) + 1);
+  const out: string[] = all.filter((c) => c.state === 'completed').map((c) => c.key);
   for (const [key, n] of held) {
     if (!key.startsWith('lane:')) out.push(key);
     else {
@@ -89,7 +93,7 @@ async function heldKeys(store: Store, config: ResolvedConfig): Promise<string[]>
       if (lane && n >= lane.concurrency) out.push(key);
     }
   }
-  return out.sort();
+  return [...new Set(out)].sort();
 }
 
 async function externalVerdict(deps: GatherDeps): Promise<NonNullable<TickInputs['external']>> {

@@ -122,6 +122,25 @@ backends:
     ]);
   });
 
+  test('selection settings: allowlist lanes, rising load thresholds, placeholders a selector can get', () => {
+    const rest = `lanes: [{ name: code }]
+backends: [{ name: x, command: [x], models: [{ name: m }] }]
+`;
+    expect(problems(`selector: { command: [cascade, "{lane}", "{state}/x"] }\n${rest}`)).toEqual([
+      'line 1: selector.command[1]: placeholder {lane} is not known here (known: {node}, {state})',
+    ]);
+    const text = `
+selector:
+  allowlist: [code, code, nope]
+resources: { width2_load: 0.8, width1_load: 0.7 }
+${rest}`;
+    expect(problems(text)).toEqual([
+      'line 3: selector.allowlist[1]: "code" is listed twice',
+      'line 3: selector.allowlist[2]: unknown lane "nope" (known: code)',
+      'line 4: resources: load thresholds must rise: width2_load (0.8) ≤ width1_load (0.7) ≤ skip_load (0.9)',
+    ]);
+  });
+
   test('missing sections and invalid YAML', () => {
     expect(problems('width: 2\n')).toEqual(['line 1: lanes: required a list is missing', 'line 1: backends: required a list is missing']);
     expect(problems('lanes: [\n')[0]).toMatch(/^line \d+, column \d+: invalid YAML: /);

@@ -66,6 +66,16 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.8' })}
     // The task claims were released with the sessions; the foreign one is still held.
     const { claims } = JSON.parse((await cli(['claims', '--json', '--state', state])).stdout) as { claims: { key: string }[] };
     expect(claims.map((c) => c.key)).toEqual(['task:held-elsewhere']);
+    // Once the active task is completed, plan passes it over and says so; code does lane-level work.
+    const token = (await cli(['claim', 'task:fix-login', '--holder', 'me', '--state', state])).stdout.trim();
+    expect((await cli(['complete', 'task:fix-login', '--token', token, '--holder', 'me', '--state', state])).code).toBe(0);
+    const plan = JSON.parse((await cli(['plan', '--json', '--config', file, '--state', state, '--seed', '1'])).stdout) as {
+      chosen: { lane: string; task?: string }[];
+      ranked: { lane: string; components: { claimBlocked: string[]; tier: number } }[];
+    };
+    expect(plan.ranked.find((r) => r.lane === 'code')!.components).toMatchObject({ claimBlocked: ['fix-login'], tier: 3 });
+    expect(plan.chosen.find((c) => c.lane === 'docs')).toMatchObject({ task: 'write-guide' });
+    expect(plan.chosen.some((c) => c.task === 'fix-login' || c.task === 'held-elsewhere')).toBe(false);
     // stats reports the supply per lane.
     const stats = JSON.parse((await cli(['stats', '--json', '--config', file, '--state', state])).stdout) as { supply: Record<string, unknown> };
     expect(stats.supply).toEqual({
@@ -158,7 +168,7 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.9' })}
     const before = await plan();
     expect(before).toMatchObject({ width: 2, source: 'builtin', fallbacks: [] });
     expect(before.chosen).toHaveLength(2);
-    for (const c of before.chosen) expect(Object.keys(c.components).sort()).toEqual(['deficit', 'evidence', 'mean', 'monotony', 'neglect', 'plateau', 'priority', 'sample', 'signal', 'streak', 'tier', 'windowShare']);
+    for (const c of before.chosen) expect(Object.keys(c.components).sort()).toEqual(['claimBlocked', 'deficit', 'evidence', 'mean', 'monotony', 'neglect', 'plateau', 'priority', 'sample', 'signal', 'streak', 'tier', 'windowShare']);
     // The same seed gives the same plan; plan starts nothing.
     expect(await plan()).toEqual(before);
     expect((await cli(['status', '--json', '--state', state])).code).not.toBe(0);

@@ -52,9 +52,9 @@ describe('learning through the machines', () => {
     const tick = f.send({ type: 'TICK', reason: 'start', seed: 3 });
     const [claim] = claimsOf(tick);
     const graded = runSession(f, claim!, 0.8);
-    const saves = savesOf(graded);
-    expect(saves).toHaveLength(1);
-    const { learning } = saves[0]!;
+    // The intent names the cause; the shell reads the learning itself from the actor.
+    expect(savesOf(graded).filter((s) => s.cause === 'grade')).toEqual([{ type: 'saveLearning', cause: 'grade', lane: claim!.lane }]);
+    const { learning } = f.host.selectorMemory();
     expect(learning.clock).toBe(1);
     expect(Object.keys(learning.beliefs)).toEqual([claim!.lane]);
     const belief = learning.beliefs[claim!.lane]!;
@@ -67,6 +67,7 @@ describe('learning through the machines', () => {
     // The same grade again for the same session is not learned a second time.
     expect(savesOf(gradeAgain(f, claim!, 0.8))).toEqual([]);
     expect(savesOf(gradeAgain(f, claim!, 0.1))).toEqual([]);
+    expect(f.host.selectorMemory().learning).toEqual(learning);
   });
 
   test('a null grade is not learned', () => {
@@ -86,8 +87,10 @@ describe('learning through the machines', () => {
     const f = fleet([lane('code', { concurrency: 2 })], 2);
     const claims = claimsOf(f.send({ type: 'TICK', reason: 'start', seed: 1 }));
     expect(claims.map((c) => c.laneId).sort()).toEqual(['code', 'code.2']);
-    const first = savesOf(runSession(f, claims[0]!, 0.5, 1)).at(-1)!.learning;
-    const second = savesOf(runSession(f, claims[1]!, 0.5, 2)).at(-1)!.learning;
+    runSession(f, claims[0]!, 0.5, 1);
+    const first = f.host.selectorMemory().learning;
+    runSession(f, claims[1]!, 0.5, 2);
+    const second = f.host.selectorMemory().learning;
     expect(Object.keys(first.beliefs)).toEqual(['code']);
     expect(Object.keys(second.beliefs)).toEqual(['code']);
     expect(second.clock).toBe(2);
@@ -104,7 +107,8 @@ describe('learning through the machines', () => {
     for (let round = 0; round < 15; round++) {
       const claims = claimsOf(f.send({ type: 'TICK', reason: 'timer', seed: round }));
       expect(claims.map((c) => c.lane).sort()).toEqual(['bad', 'good']);
-      for (const c of claims) learned = savesOf(runSession(f, c, c.lane === 'good' ? 0.9 : 0.1)).at(-1)!;
+      for (const c of claims) runSession(f, c, c.lane === 'good' ? 0.9 : 0.1);
+      learned = f.host.selectorMemory();
     }
     expect(learned!.learning.clock).toBe(30);
 
@@ -205,7 +209,7 @@ describe('pivot after a denial', () => {
     expect(claimsOf(out)).toEqual([]);
   });
 
-  test('a denial belonging to an older tick is not pivoted', () => {
+  test('a denial belonging to an older tick is not pivoted, and the decision says why', () => {
     const f = fleet(['a', 'b', 'c'].map((n) => lane(n)), 1);
     const tick1 = f.send({ type: 'TICK', reason: 'start', seed: 2 });
     const [old] = claimsOf(tick1);
@@ -215,7 +219,7 @@ describe('pivot after a denial', () => {
 
     const late = deny(f, old!);
     expect(late).toContainEqual(expect.objectContaining({ type: 'laneNote', laneId: old!.laneId, note: 'denied' }));
-    expect(pivotOf(late)).toBeUndefined();
+    expect(pivotOf(late)).toMatchObject({ chosen: [], reason: "tick 1 is over (tick 2 is current): the slot waits for the next tick" });
     expect(claimsOf(late)).toEqual([]);
     expect(f.states()[old!.laneId]).toBe('idle');
 

@@ -18,7 +18,7 @@ export interface SelectorCommandOptions {
   env?: Record<string, string>;
 }
 
-/** What a selector is told about the tick: the configured lanes and how many slots are free. */
+/** What a selector is told about the tick: the configured lanes, and the configured width (sessions per tick at most). */
 export function selectorEnv(lanes: readonly string[], width: number): Record<string, string> {
   return { LANEKEEPER_LANES: lanes.join(','), LANEKEEPER_WIDTH: String(width) };
 }
