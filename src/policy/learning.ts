@@ -11,10 +11,13 @@
 //  - the loosening of a stale lane (posterior.ts) applies to draws only: it makes a lane left alone
 //    for about `staleAfter` sessions likely to be tried, and is dropped once the lane is graded;
 //  - the change detector's statistics (`up`, `down`) move only when the lane is graded. A stale
-//    lane's first grade is tested on its own; an alarm cuts the lane's evidence to `keep` sessions;
-//    a suspect lane (a high but not yet alarming `up`) is drawn loosely until its next grade.
+//    lane's first grade starts `up` at `staleStart`; an alarm cuts the lane's evidence to `keep`
+//    sessions; a suspect lane (`up` above `suspectAt`, not yet alarming) is drawn with at most
+//    `keep` sessions of evidence, so it is graded again soon and the suspicion settled.
+// Draws take no extra randomness for any of this, so the same state and seed give the same draw.
 // Everything here is plain JSON, so it can be journaled, checkpointed and stored. Beliefs and
-// settings written before the detector existed read as "no detector state" and "off".
+// settings written before staleness and the detector existed read as "no detector state" and
+// "off", and replay exactly as they did.
 import {
   DEFAULT_FORGETTING,
   decay,

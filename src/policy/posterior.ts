@@ -7,26 +7,33 @@
 // its mean and bounds memory to 11 numbers per lane. A sample is a Dirichlet-weighted mean of the
 // grid, with one extra pseudo-observation at 1 so that little evidence means optimism, not neglect.
 // The fractional Beta model (α += g, β += 1 − g) is kept as an alternative and a baseline. A finer
-// grid was measured and does not pay: 21 or 41 points move stationary regret by less than the noise
-// (the split adds at most h²/4 to a grade's variance, under 5% of the spread of real grades).
+// grid does not pay: with 21 or 41 points stationary regret moved by under 2% (the split adds at
+// most h²/4 to a grade's variance, a few per cent of the spread of real grades).
 //
-// Forgetting. A constant discount is the wrong tool here: in `lanekeeper simulate` the old default
-// (0.98 per pull, 0.999 per update) cost 3.7× the regret of no forgetting when nothing changes,
-// because it caps the evidence of every lane, and it was still slow to notice a neglected lane that
-// improved. So forgetting is now mostly driven by evidence of change, with four parts, each
-// configurable and each off when absent (so states journaled before they existed replay as before):
-//  - `pullDecay`: the per-pull discount of the lane being graded (kept; default 1, i.e. none).
-//  - `idleDecay`: the slow all-lanes discount per graded session anywhere (kept; default 1).
-//  - `staleAfter`: a lane left alone loosens. After about `staleAfter` graded sessions elsewhere its
-//    evidence is scaled down *for drawing only* (`loosening`), so it is tried again about once per
-//    `staleAfter` sessions; if that grade agrees with what was known, nothing was lost. This is what
-//    finds a neglected lane that got better, at the price of one pull per neglected lane per period.
-//  - `detector`: a two-sided CUSUM on each graded lane's grades, in units of the lane's own grade
-//    spread (Page 1954). On an alarm the lane's evidence is cut to `keep` sessions, so a favourite
-//    that got worse (or better) is relearned from its new grades. The first grade after a lane went
-//    stale starts the upward statistic at `staleStart`, so one clearly better grade is enough; a grade
-//    that leaves the statistic above `suspectAt` makes the lane "suspect": it is drawn loosely until
-//    its next grade confirms or clears the suspicion. State: two numbers per lane.
+// Forgetting. A constant discount is the wrong tool: the old default (0.98 per pull, 0.999 per
+// update) cost 3.6× the regret of no forgetting when nothing changed, because it caps the evidence
+// of every lane, and it still took ~226 decisions to notice a neglected lane that got better.
+// Forgetting is now driven by evidence that a lane changed. Four parts, each configurable, each off
+// when absent (so states journaled before they existed replay as before):
+//  - `pullDecay`: per-pull discount of the lane being graded. Kept, default 1 (none): with the
+//    detector it bought nothing measurable and 0.999 cost ~1.5% when nothing changes.
+//  - `idleDecay`: slow all-lanes discount per graded session anywhere. Kept, default 1 (none):
+//    0.9999 cost ~7% when nothing changes, for nothing the staleness below does not do better.
+//  - `staleAfter`: a lane left alone loosens. From about `staleAfter` graded sessions elsewhere its
+//    evidence is scaled down steeply *for drawing only* (`loosening`), so each neglected lane is
+//    tried again about once per period whatever its mean; a grade that agrees with what was known
+//    loses nothing. This is the only way to see that a neglected lane got better, and its price is
+//    one pull of each neglected lane per period, linear in time (the stationary ratio to no
+//    forgetting grows from 1.5× at 3,000 sessions to 2.4× at 10,000).
+//  - `detector`: a two-sided CUSUM (Page 1954) on each graded lane, in units of the lane's own
+//    grade spread; on an alarm the lane's evidence is cut to `keep` sessions, so a favourite that
+//    got worse is relearned from its new grades within a few of them. The first grade after a lane
+//    went stale starts the upward statistic at `staleStart`: a clearly better grade (1.5 spreads
+//    above the old mean) makes the lane suspect, drawn loosely until its next grade, and a second
+//    one confirms. This two-step test is what lets the period be long: one grade alone is too noisy
+//    (a one-grade test either misses a real change or relearns healthy lanes too often).
+//    State: two numbers per lane.
+// Tuned with `lanekeeper simulate` (bench/simulate.mjs; figures in bench/results/selector.md).
 import { gamma } from './random.js';
 import type { Rng } from './prng.js';
 
@@ -64,7 +71,7 @@ export interface Forgetting {
 
 export const DEFAULT_DETECTOR: Detector = { slack: 0.5, threshold: 8, staleStart: 5, suspectAt: 6, keep: 1, minWeight: 5 };
 
-/** Tuned with `lanekeeper simulate` (bench/simulate.mjs, bench/results/selector.md). */
+/** The tuned defaults (bench/results/selector.md). */
 export const DEFAULT_FORGETTING: Forgetting = { pullDecay: 1, idleDecay: 1, staleAfter: 140, detector: DEFAULT_DETECTOR };
 
 /** No forgetting at all: the static baselines of the simulator. */

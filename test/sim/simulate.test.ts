@@ -17,6 +17,16 @@ describe('simulate', () => {
     expect(simulate(env, ['lanekeeper'], 1000, 5)).toEqual([by.lanekeeper]);
   });
 
+  test('lanekeeper forgets on evidence of change: cheaper than the constant two-rate discount when nothing changes, and it finds a neglected lane that improved', () => {
+    const by = (env: string) => Object.fromEntries(simulate(builtinEnvironment(env, 2000)!, ['lanekeeper', 'npts-static', 'npts-two-rate'], 2000, 6).map((x) => [x.policy, x]));
+    const stationary = by('stationary');
+    expect(stationary.lanekeeper!.regret).toBeLessThan(stationary['npts-two-rate']!.regret);
+    const improve = by('improve');
+    expect(improve.lanekeeper!.t50_reached).toBe(1);
+    expect(improve.lanekeeper!.t50).toBeLessThan(150);
+    expect(improve.lanekeeper!.regret_after_change!).toBeLessThan(0.25 * improve['npts-static']!.regret_after_change!);
+  });
+
   test('--json prints the documented shape for every environment and policy asked for', async () => {
     const r = await cli(['simulate', '--policy', 'lanekeeper,ts-beta', '--sessions', '400', '--seeds', '3', '--json']);
     expect(r.code, r.stderr).toBe(0);
