@@ -49,7 +49,8 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): Problem[] {
         out.push({ path, message: `${issue.message}, got ${describeValue(input)}` });
         break;
       case 'invalid_union':
-        out.push({ path, message: `unexpected value ${describeValue(input)}` });
+        // A union given its own message (what it expects) says it; others only what they got.
+        out.push({ path, message: issue.message && issue.message !== 'Invalid input' ? `${issue.message}, got ${describeValue(input)}` : `unexpected value ${describeValue(input)}` });
         break;
       default:
         out.push({ path, message: issue.message });

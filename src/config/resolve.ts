@@ -64,6 +64,8 @@ export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResul
       forgetting: {
         ...(raw.selector.forgetting.per_pull === undefined ? {} : { pullDecay: raw.selector.forgetting.per_pull }),
         ...(raw.selector.forgetting.idle === undefined ? {} : { idleDecay: raw.selector.forgetting.idle }),
+        ...(raw.selector.forgetting.stale_after === undefined ? {} : { staleAfter: raw.selector.forgetting.stale_after === 'never' ? null : raw.selector.forgetting.stale_after }),
+        ...(raw.selector.forgetting.detector === undefined ? {} : { detector: raw.selector.forgetting.detector }),
       },
       shareWeight: raw.selector.share_weight,
       monotony: raw.selector.monotony,

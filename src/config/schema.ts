@@ -142,6 +142,8 @@ export const configSchema = z.strictObject({
         .strictObject({
           per_pull: z.number().gt(0).max(1).optional(),
           idle: z.number().gt(0).max(1).optional(),
+          stale_after: z.union([z.number().int().min(1), z.literal('never')], { error: 'expected a whole number of graded sessions (at least 1), or never' }).optional(),
+          detector: z.union([z.boolean(), z.strictObject({ threshold: z.number().gt(0).max(100) })], { error: 'expected true, false, or { threshold: N }' }).optional(),
         })
         .optional()
         .default({}),

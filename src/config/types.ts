@@ -56,8 +56,15 @@ export interface ResolvedConfig {
 
 export interface SelectorConfig {
   readonly model: 'npts' | 'beta';
-  /** Overrides of the default forgetting rates; absent keys keep the defaults. */
-  readonly forgetting: { readonly pullDecay?: number; readonly idleDecay?: number };
+  /** Overrides of the default forgetting; absent keys keep the defaults. */
+  readonly forgetting: {
+    readonly pullDecay?: number;
+    readonly idleDecay?: number;
+    /** Graded sessions after which a lane left alone is tried again; null: never. */
+    readonly staleAfter?: number | null;
+    /** false: no change detector; a number: its alarm threshold. */
+    readonly detector?: boolean | { readonly threshold: number };
+  };
   readonly shareWeight: number;
   readonly monotony: { readonly streak: number; readonly penalty: number };
   readonly neglect: { readonly share: number; readonly windowMs: number; readonly minSessions: number; readonly bonus: number };

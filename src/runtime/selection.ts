@@ -1,8 +1,8 @@
 // The selector's settings, from the resolved configuration: what the config file says about
 // learning, shares, plateau, signals and the resource gate, in the shape the machines take.
-import type { LaneConfig, ResolvedConfig } from '../config/types.js';
+import type { LaneConfig, ResolvedConfig, SelectorConfig } from '../config/types.js';
 import type { SelectionSettings } from '../machines/selector.js';
-import { DEFAULT_FORGETTING } from '../policy/posterior.js';
+import { DEFAULT_DETECTOR, DEFAULT_FORGETTING, type Forgetting } from '../policy/posterior.js';
 import { DEFAULT_GATE } from '../policy/resource-gate.js';
 
 const DAY = 24 * 3_600_000;
@@ -11,7 +11,7 @@ export function selectionFromConfig(config: Pick<ResolvedConfig, 'selector' | 'r
   const s = config.selector;
   return {
     model: s.model,
-    forgetting: { ...DEFAULT_FORGETTING, ...s.forgetting },
+    forgetting: forgettingOf(s.forgetting),
     plan: {
       fairness: {
         targets: targetsOf(config.lanes),
@@ -29,6 +29,15 @@ export function selectionFromConfig(config: Pick<ResolvedConfig, 'selector' | 'r
     },
     tasks: config.tasks !== null,
   };
+}
+
+/** The configured forgetting over the tuned defaults (policy/posterior.ts). */
+function forgettingOf(f: SelectorConfig['forgetting']): Forgetting {
+  const { detector, ...rates } = f;
+  const base = { ...DEFAULT_FORGETTING, ...rates };
+  if (detector === undefined || detector === true) return base;
+  if (detector === false) return { ...base, detector: null };
+  return { ...base, detector: { ...DEFAULT_DETECTOR, threshold: detector.threshold } };
 }
 
 /** The defaults, for hosts built without a config file (tests, benchmarks). */

@@ -5,6 +5,8 @@ import { demoConfigYaml } from '../../src/config/demo.js';
 import { loadConfig, parseConfigText } from '../../src/config/load.js';
 import { STARTER_CONFIG } from '../../src/config/starter.js';
 import { ConfigError } from '../../src/errors.js';
+import { DEFAULT_DETECTOR, DEFAULT_FORGETTING } from '../../src/policy/posterior.js';
+import { selectionFromConfig } from '../../src/runtime/selection.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const env = { HOME: '/home/u' };
@@ -138,6 +140,23 @@ ${rest}`;
       'line 3: selector.allowlist[1]: "code" is listed twice',
       'line 3: selector.allowlist[2]: unknown lane "nope" (known: code)',
       'line 4: resources: load thresholds must rise: width2_load (0.8) ≤ width1_load (0.7) ≤ skip_load (0.9)',
+    ]);
+  });
+
+  test('forgetting: the tuned defaults, each part switchable', () => {
+    const rest = 'lanes: [{ name: code }]\nbackends: [{ name: x, command: [x], models: [{ name: m }] }]\n';
+    const forgetting = (yaml: string) => selectionFromConfig(parse(`${yaml}\n${rest}`)).forgetting;
+    expect(forgetting('')).toEqual(DEFAULT_FORGETTING);
+    expect(forgetting('selector: { forgetting: { per_pull: 0.98, idle: 0.999, stale_after: never, detector: false } }')).toEqual({
+      pullDecay: 0.98,
+      idleDecay: 0.999,
+      staleAfter: null,
+      detector: null,
+    });
+    expect(forgetting('selector: { forgetting: { stale_after: 300, detector: { threshold: 12 } } }')).toMatchObject({ staleAfter: 300, detector: { ...DEFAULT_DETECTOR, threshold: 12 } });
+    expect(problems(`selector: { forgetting: { per_pull: 1.5, stale_after: sometimes } }\n${rest}`)).toEqual([
+      'line 1: selector.forgetting.per_pull: expected at most 1, got 1.5',
+      'line 1: selector.forgetting.stale_after: expected a whole number of graded sessions (at least 1), or never, got "sometimes"',
     ]);
   });
 
