@@ -39,7 +39,8 @@ export interface FairnessSettings {
   neglectBonus: number;
 }
 
-export const HISTORY_MAX = 5000;
+/** Seven days at about 285 sessions a day; a busier fleet's shares cover its last 2,000 sessions. */
+export const HISTORY_MAX = 2000;
 /** A lane that has been blocked for a long time should not return with an unbounded lead. */
 export const DEFICIT_CAP = 5;
 /**
@@ -81,18 +82,24 @@ export interface FairnessComponents {
 }
 
 export function fairnessComponents(f: Fairness, lanes: readonly string[], now: number, s: FairnessSettings): Record<string, FairnessComponents> {
-  const window = f.history.filter((m) => m.at >= now - s.neglectWindowMs);
+  // One pass, no copies: this runs on every tick over up to HISTORY_MAX starts.
+  const cutoff = now - s.neglectWindowMs;
   const counts = new Map<string, number>();
-  for (const m of window) counts.set(m.lane, (counts.get(m.lane) ?? 0) + 1);
+  let inWindow = 0;
+  for (const m of f.history) {
+    if (m.at < cutoff) continue;
+    inWindow++;
+    counts.set(m.lane, (counts.get(m.lane) ?? 0) + 1);
+  }
   const last = f.history.at(-1)?.lane;
   let streak = 0;
   for (let i = f.history.length - 1; i >= 0 && f.history[i]!.lane === last; i--) streak++;
   const out: Record<string, FairnessComponents> = {};
   for (const lane of lanes) {
-    const share = window.length ? (counts.get(lane) ?? 0) / window.length : 0;
+    const share = inWindow ? (counts.get(lane) ?? 0) / inWindow : 0;
     const laneStreak = lane === last ? streak : 0;
     const monotonous = laneStreak >= s.monotonyStreak;
-    const neglected = window.length >= s.neglectMinSessions && share < s.neglectShare;
+    const neglected = inWindow >= s.neglectMinSessions && share < s.neglectShare;
     out[lane] = {
       deficit: round(s.shareWeight * Math.max(0, (f.deficits[lane] ?? 0) - DEFICIT_SLACK)),
       monotony: monotonous ? -s.monotonyPenalty : 0,
