@@ -211,7 +211,7 @@ export function planTick(p: PlanInput): Decision {
     source = 'external';
     order = externalOrder(external, scores, available, p.settings.allowlist, fallbacks);
     const t = external.task;
-    if (t && blocked.has(t.claim)) fallbacks.push({ step: 'selected', reason: `claim_blocked: ${t.claim} is held elsewhere; the lane works without it` });
+    if (t && blocked.has(t.claim)) fallbacks.push({ step: 'selected', reason: `claim_blocked: ${t.claim} is held elsewhere; the lane takes its next task or lane-level work` });
     else if (t && scores.has(t.lane)) {
       spare[t.lane] = [{ id: t.id, key: t.claim, path: p.tasks?.find((x) => x.id === t.id)?.path ?? null, tier: null }, ...spare[t.lane]!.filter((s) => s.key !== t.claim)];
     }
@@ -235,12 +235,12 @@ export function planTick(p: PlanInput): Decision {
       : source === 'builtin' && s.score <= 0
         ? `score ${s.score} ≤ 0 (only lanes worth running are taken)`
         : chosen.length >= gate.width
-        ? 'width reached'
-        : exclusiveRunning
-          ? 'a lane that runs alone is running'
-          : !first!.parallel && othersActive
-            ? 'runs alone; others are running'
-            : null;
+          ? 'width reached'
+          : exclusiveRunning
+            ? 'a lane that runs alone is running'
+            : !first!.parallel && othersActive
+              ? 'runs alone; others are running'
+              : null;
     if (why) {
       for (const v of idleSlots.get(s.lane)!) skipped.push({ laneId: v.laneId, reason: why });
       continue;

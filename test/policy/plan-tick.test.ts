@@ -364,7 +364,7 @@ describe('external verdict in the planner', () => {
   test("a verdict's task whose claim is held elsewhere is not assigned; the lane works without it", () => {
     const tasks = [task('fix'), task('next', { priority: 1 })];
     const d = plan({ view: idle('code'), tasks, inputs: { ...ok([['code']], { task: { id: 'fix', lane: 'code', claim: 'task:fix' } }), blocked: ['task:fix'] } });
-    expect(d.fallbacks).toEqual([{ step: 'selected', reason: 'claim_blocked: task:fix is held elsewhere; the lane works without it' }]);
+    expect(d.fallbacks).toEqual([{ step: 'selected', reason: 'claim_blocked: task:fix is held elsewhere; the lane takes its next task or lane-level work' }]);
     expect(d.chosen).toEqual([expect.objectContaining({ laneId: 'code', task: expect.objectContaining({ id: 'next' }) })]);
     expect(JSON.stringify(d.chosen)).not.toContain('task:fix');
   });
