@@ -41,6 +41,7 @@ program
   .option('--demo', 'run the embedded demo: six lanes, two simulated backends, a simulated agent')
   .option('--for <duration>', 'stop (drain) after this long, e.g. 90s', durationArg)
   .option('--tick <duration>', 'override the tick interval (and drop the jitter), e.g. 5s', durationArg)
+  .option('--once', 'one tick, then exit when its sessions end: 0, or 75 (all busy), 76 (no backend)')
   .action(async (opts) => (await import('./run.js')).runCommand(opts));
 
 program

@@ -1,4 +1,6 @@
-// lanekeeper run [--config F] [--demo] [--state DIR] [--for DURATION] [--tick DURATION]
+// lanekeeper run [--config F] [--demo] [--state DIR] [--for DURATION] [--tick DURATION] [--once]
+// --once: one tick; exit 0 when it started sessions (after they end), 75 when every lane it could
+// pick was busy (or the tick was skipped), 76 when no backend could run the lanes it picked.
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,9 +10,10 @@ import { formatDuration } from '../config/duration.js';
 import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { UsageError } from '../errors.js';
-import { startRuntime } from '../runtime/run.js';
+import { startRuntime, type OnceResult } from '../runtime/run.js';
 import { formatSummary } from '../runtime/summary.js';
-import { out } from './io.js';
+import type { Logger } from 'pino';
+import { EXIT, out } from './io.js';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -20,6 +23,7 @@ export interface RunOptions {
   demo?: boolean;
   for?: number;
   tick?: number;
+  once?: boolean;
 }
 
 export async function runCommand(opts: RunOptions): Promise<void> {
@@ -39,7 +43,7 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     `lanekeeper: ${config.lanes.length} lanes, ${arms} arm${arms === 1 ? '' : 's'}, width ${config.width}, a tick every ${formatDuration(config.schedule.intervalMs)}` +
       `${opts.for ? `, for ${formatDuration(opts.for)}` : ''}; state in ${config.stateDir}`,
   );
-  const runtime = await startRuntime({ config, store, log, baseEnv: process.env });
+  const runtime = await startRuntime({ config, store, log, baseEnv: process.env, once: opts.once });
   const onSignal = (signal: NodeJS.Signals) => runtime.stop(signal);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -48,10 +52,22 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     const summary = await runtime.finished;
     if (tty) out(`\n${formatSummary(summary)}\nstate: ${config.stateDir}  (lanekeeper status --state ${config.stateDir})`);
     else log.info({ summary, state: config.stateDir }, 'summary');
+    if (opts.once) process.exitCode = onceExit(runtime.once(), log);
   } finally {
     clearTimeout(timer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await store.close();
   }
+}
+
+/** The exit code of a --once run, with the line that explains it. */
+function onceExit(r: OnceResult, log: Logger): number {
+  if (r.sessions > 0) return EXIT.ok;
+  if (r.noArm > 0) {
+    log.warn(`--once: no backend could run the chosen lane${r.noArm === 1 ? '' : 's'}; exit ${EXIT.exhausted}`);
+    return EXIT.exhausted;
+  }
+  log.warn(`--once: nothing started (${r.reason ?? 'no decision'}); exit ${EXIT.busy}`);
+  return EXIT.busy;
 }

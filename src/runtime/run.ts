@@ -3,19 +3,21 @@
 // one event at a time. Stopping drains: no new sessions, running ones get the drain grace, then
 // their process groups are killed; every exit and grade is journaled before the store closes.
 import { randomBytes } from 'node:crypto';
-import { concatMap, from, ReplaySubject, Subject, takeUntil } from 'rxjs';
+import { concatMap, from, of, ReplaySubject, Subject, takeUntil, type Observable } from 'rxjs';
 import type { Logger } from 'pino';
 import type { Store } from '../adapters/store/ports.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { prepareDemoRepos } from '../demo/prepare.js';
 import { watchTasks, type TaskWatch } from '../adapters/tasks/watch.js';
-import type { BusEvent, StampedEvent } from '../machines/events.js';
+import type { BusEvent, StampedEvent, TickEvent } from '../machines/events.js';
+import { decisionLine } from '../format/decision.js';
 import { createBus } from '../streams/bus.js';
 import { ticks } from '../streams/ticks.js';
 import { wakeups } from '../streams/wakeups.js';
 import { formatDuration } from '../config/duration.js';
 import { EffectRunner } from './effects.js';
 import { FleetHost, type LaneStatus } from './host.js';
+import type { Intent } from '../machines/intents.js';
 import { emptyLearning } from '../policy/learning.js';
 import { selectionFromConfig } from './selection.js';
 import { SessionSupervisor } from './sessions.js';
@@ -28,6 +30,21 @@ export interface RuntimeOptions {
   log: Logger;
   baseEnv: Readonly<Record<string, string | undefined>>;
   clock?: () => number;
+  /**
+   * One tick, then stop once the sessions it started have ended (for a systemd timer). Lanes do
+   * not respawn: each run is one tick's worth of work.
+   */
+  once?: boolean;
+}
+
+/** What a `once` run did, for its exit code. */
+export interface OnceResult {
+  /** Sessions the tick (and its pivots) began, whether or not their agent could start. */
+  sessions: number;
+  /** Lane slots that had no eligible arm (no backend could run them). */
+  noArm: number;
+  /** Why nothing started, when nothing did: the tick's decision in a line. */
+  reason: string | null;
 }
 
 export interface Runtime {
@@ -35,12 +52,15 @@ export interface Runtime {
   stop(reason: string): void;
   /** Resolves after the drain with the summary of the sessions this run started. */
   readonly finished: Promise<LaneSummary[]>;
+  /** For a `once` run: what its tick did (read after `finished`). */
+  once(): OnceResult;
 }
 
 const randomSeed = () => randomBytes(4).readUInt32LE(0);
 
 export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
-  const { config, store, log } = opts;
+  const { store, log } = opts;
+  const config: ResolvedConfig = opts.once ? { ...opts.config, lanes: opts.config.lanes.map((l) => ({ ...l, chainLimit: 0 })) } : opts.config;
   const clock = opts.clock ?? Date.now;
   const startedAt = clock();
   if (config.demo) await prepareDemoRepos(config);
@@ -79,7 +99,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     log.warn(`selector.contract_violation: ${reason}; the built-in selector decides this tick`);
     bus.push({ type: 'SELECTOR_CONTRACT_VIOLATION', reason, durationMs });
   };
-  const ticks$ = ticks(config.schedule).pipe(
+  const schedule$: Observable<TickEvent> = opts.once ? of({ type: 'TICK', reason: 'manual' }) : ticks(config.schedule);
+  const ticks$ = schedule$.pipe(
     concatMap(async (tick) => ({ ...tick, inputs: await gatherTickInputs({ config, store, onViolation }) })),
     takeUntil(stopTicks$),
   );
@@ -132,6 +153,20 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     }
     const deadline = host.nextDeadline(lanes);
     if (deadline !== scheduled || event.type === 'WAKE') wake.setDeadline((scheduled = deadline));
+    if (opts.once) watchOnce(event, intents, lanes);
+  };
+
+  // A once run: count what its tick began, and drain when none of it is still going.
+  const onceResult: OnceResult = { sessions: 0, noArm: 0, reason: null };
+  let ticked = false;
+  const watchOnce = (event: StampedEvent, intents: Intent[], lanes: LaneStatus[]) => {
+    if (event.type === 'TICK') ticked = true;
+    if (event.type === 'SESSION_EXITED') onceResult.sessions++;
+    for (const i of intents) {
+      if (i.type === 'laneNote' && i.note === 'no_arm') onceResult.noArm++;
+      if (i.type === 'recordDecision' && (i.kind === 'tick' || i.chosen.length === 0)) onceResult.reason = decisionLine(i);
+    }
+    if (ticked && !lanes.some((l) => l.state === 'claiming' || l.state === 'running' || l.state === 'respawn')) drain('--once: the tick is done');
   };
 
   let beginDrain!: () => void;
@@ -201,6 +236,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   return {
     stop: (reason) => (draining ? terminate(reason) : drain(reason)),
     finished,
+    once: () => onceResult,
   };
 }
 

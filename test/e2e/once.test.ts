@@ -1,0 +1,52 @@
+// `lanekeeper run --once`, for users who keep their own systemd timer: one tick, wait for the
+// sessions it started, and say with the exit code whether anything could start.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { openSqliteStore } from '../../src/adapters/store/sqlite/index.js';
+import { cli, fixtureBackend, tmpDir } from '../helpers/tmp.js';
+
+function setup(lanes: string) {
+  const dir = tmpDir();
+  const file = path.join(dir, 'lk.yaml');
+  writeFileSync(
+    file,
+    `
+width: 2
+schedule: { interval: 1s, jitter: 0s }
+resources: { enabled: false }
+lanes:
+${lanes}
+backends:
+${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.9', AGENT_SLEEP_MS: '300' })}
+`,
+  );
+  return { file, state: path.join(dir, 'state') };
+}
+
+describe('run --once', () => {
+  test('one tick: its sessions run to the end, nothing respawns, no second tick, exit 0', async () => {
+    const { file, state } = setup('  - { name: a, cooldown: 0s }\n  - { name: b, cooldown: 0s }\n  - { name: c, cooldown: 0s }');
+    const run = await cli(['run', '--once', '--config', file, '--state', state]);
+    expect(run.code, run.stderr).toBe(0);
+    const st = JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as {
+      sessions: { dispatch: string; outcome: string | null; grade: number | null }[];
+      decisions: { kind: string }[];
+    };
+    // Width 2, graded 0.9 with no cooldown: a normal run would respawn at once; --once does not.
+    expect(st.sessions).toHaveLength(2);
+    expect(st.sessions.every((s) => s.dispatch === 'tick' && s.outcome !== null && s.grade === 0.9)).toBe(true);
+    expect(st.decisions.filter((d) => d.kind === 'tick')).toHaveLength(1);
+  });
+
+  test('every lane it could pick is busy: exit 75 with the reason', async () => {
+    const { file, state } = setup('  - { name: a }');
+    await openSqliteStore(state).close();
+    expect((await cli(['claim', 'lane:a', '--holder', 'another-host', '--state', state])).code).toBe(0);
+    const run = await cli(['run', '--once', '--config', file, '--state', state]);
+    expect(run.code).toBe(75);
+    expect(run.stdout + run.stderr).toMatch(/--once: nothing started \(tick \d+: no lane dispatched; skipped a \(claim_blocked: lane:a is held elsewhere\)\); exit 75/);
+    const st = JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as { sessions: unknown[] };
+    expect(st.sessions).toEqual([]);
+  });
+});
