@@ -42,6 +42,8 @@ program
   .option('--for <duration>', 'stop (drain) after this long, e.g. 90s', durationArg)
   .option('--tick <duration>', 'override the tick interval (and drop the jitter), e.g. 5s', durationArg)
   .option('--once', 'one tick, then exit when its sessions end: 0, or 75 (all busy), 76 (no backend)')
+  .option('--operator', 'dispatch back to back (a decision as soon as a session is graded) until --sessions have run')
+  .option('--sessions <n>', 'with --operator: how many sessions to run, then exit', positiveIntArg)
   .action(async (opts) => (await import('./run.js')).runCommand(opts));
 
 program

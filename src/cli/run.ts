@@ -1,4 +1,4 @@
-// lanekeeper run [--config F] [--demo] [--state DIR] [--for DURATION] [--tick DURATION] [--once]
+// lanekeeper run [--config F] [--demo] [--state DIR] [--for DURATION] [--tick DURATION] [--once | --operator --sessions N]
 // --once: one tick; exit 0 when it started sessions (after they end), 75 when every lane it could
 // pick was busy (or the tick was skipped), 76 when no backend could run the lanes it picked.
 import { mkdtempSync } from 'node:fs';
@@ -24,9 +24,14 @@ export interface RunOptions {
   for?: number;
   tick?: number;
   once?: boolean;
+  operator?: boolean;
+  sessions?: number;
 }
 
 export async function runCommand(opts: RunOptions): Promise<void> {
+  if (opts.operator && opts.sessions === undefined) throw new UsageError('--operator needs --sessions N: how many sessions to run before it exits');
+  if (opts.sessions !== undefined && !opts.operator) throw new UsageError('--sessions goes with --operator');
+  if (opts.operator && opts.once) throw new UsageError('--once and --operator are two different ways to run; pick one');
   if (opts.demo && opts.config) throw new UsageError('--demo runs the embedded demo configuration; drop --config, or run the file with --config alone');
   let stateDir = opts.state;
   if (opts.demo && !stateDir && !process.env.LANEKEEPER_STATE) stateDir = mkdtempSync(path.join(os.tmpdir(), 'lanekeeper-demo-'));
@@ -43,7 +48,7 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     `lanekeeper: ${config.lanes.length} lanes, ${arms} arm${arms === 1 ? '' : 's'}, width ${config.width}, a tick every ${formatDuration(config.schedule.intervalMs)}` +
       `${opts.for ? `, for ${formatDuration(opts.for)}` : ''}; state in ${config.stateDir}`,
   );
-  const runtime = await startRuntime({ config, store, log, baseEnv: process.env, once: opts.once });
+  const runtime = await startRuntime({ config, store, log, baseEnv: process.env, once: opts.once, operator: opts.operator ? { sessions: opts.sessions! } : undefined });
   const onSignal = (signal: NodeJS.Signals) => runtime.stop(signal);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

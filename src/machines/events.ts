@@ -22,7 +22,7 @@ export type Dispatch = 'tick' | 'respawn' | 'manual' | 'operator';
  * A scheduled wake-up asking the selector for work. `inputs` holds what the shell gathered for
  * the decision (load and memory, signals, claims held elsewhere, the external selector's verdict).
  */
-export interface TickEvent { type: 'TICK'; reason: 'start' | 'timer' | 'manual'; inputs?: TickInputs }
+export interface TickEvent { type: 'TICK'; reason: 'start' | 'timer' | 'manual' | 'operator'; inputs?: TickInputs }
 /** A deadline (cooldown end, retry) passed. */
 export interface WakeEvent { type: 'WAKE' }
 /** Stop dispatching; let running sessions finish. */

@@ -79,7 +79,8 @@ export const fleetMachine = setup({
     }),
     select: sendTo('selector', ({ event }) => {
       const e = event as TickEvent & StampedEvent;
-      return { type: 'SELECT' as const, seq: e.seq, now: e.now, seed: seedOf(e), inputs: e.inputs ?? {} };
+      // An operator's tick dispatches back to back; every other tick is a tick.
+      return { type: 'SELECT' as const, seq: e.seq, now: e.now, seed: seedOf(e), inputs: e.inputs ?? {}, dispatch: e.reason === 'operator' ? ('operator' as const) : ('tick' as const) };
     }),
     // Session starts and grades, task lists, restored learning: the selector takes them as they are.
     toSelector: sendTo('selector', ({ event }) => event as Extract<StampedEvent, { type: 'SESSION_STARTED' | 'SESSION_GRADED' | 'TASKS_CHANGED' | 'SELECTOR_RESTORED' }>),

@@ -22,7 +22,7 @@ import { emptyLearning, learn, type Learning } from '../policy/learning.js';
 import { pivotTarget, planTick, type LaneView, type PlanSettings, type SlotTask, type TickInputs } from '../policy/plan-tick.js';
 import type { Forgetting, Model } from '../policy/posterior.js';
 import type { Task } from '../policy/task.js';
-import type { SelectorRestoredEvent, SessionGradedEvent, SessionStartedEvent, Stamp, TasksChangedEvent } from './events.js';
+import type { Dispatch, SelectorRestoredEvent, SessionGradedEvent, SessionStartedEvent, Stamp, TasksChangedEvent } from './events.js';
 import type { RecordDecisionIntent, SaveLearningIntent } from './intents.js';
 import type { DispatchEvent } from './lane.js';
 
@@ -60,7 +60,7 @@ export interface SelectorContext extends SelectorInput {
 }
 
 export type SelectorEvent =
-  | { type: 'SELECT'; seq: number; now: number; seed: number; inputs: TickInputs }
+  | { type: 'SELECT'; seq: number; now: number; seed: number; inputs: TickInputs; dispatch: Dispatch }
   | { type: 'PIVOT'; seq: number; now: number; tickSeq: number | null; laneId: string; key: string; task: boolean }
   | ((SessionGradedEvent | SessionStartedEvent | TasksChangedEvent | SelectorRestoredEvent) & Stamp);
 
@@ -128,7 +128,7 @@ export const selectorMachine = setup({
             enqueue.assign({ tick: { seq: event.seq, order: decision.ranked.map((r) => r.lane), denied: [], denials: {}, spare } });
             enqueue({ type: 'recordDecision', params: { type: 'recordDecision', kind: 'tick', seq: event.seq, seed: event.seed, ...recorded } });
             for (const c of decision.chosen) {
-              const dispatch: DispatchEvent = { type: 'DISPATCH', seq: event.seq, now: event.now, dispatch: 'tick', tickSeq: event.seq, task: c.task };
+              const dispatch: DispatchEvent = { type: 'DISPATCH', seq: event.seq, now: event.now, dispatch: event.dispatch, tickSeq: event.seq, task: c.task };
               enqueue.sendTo(system.get(c.laneId)!, dispatch);
             }
           }),

@@ -51,6 +51,8 @@ export interface TickInputs {
   /** Claim keys held elsewhere at the tick (lane slots all taken, tasks claimed). */
   blocked?: string[];
   external?: ExternalVerdict | null;
+  /** At most this many slots this tick (operator mode: the sessions it has left to start). */
+  maxWidth?: number;
 }
 
 export interface PlanSettings {
@@ -137,7 +139,7 @@ const laneKeyOf = (lane: string) => `lane:${lane}`;
 
 export function planTick(p: PlanInput): Decision {
   const inputs = p.inputs;
-  const gate = resourceGate(inputs.resources ?? null, p.settings.gate, p.width);
+  const gate = resourceGate(inputs.resources ?? null, p.settings.gate, Math.min(p.width, inputs.maxWidth ?? p.width));
   const fallbacks: Decision['fallbacks'] = [];
   const skipped: Decision['skipped'] = [];
   const blocked = new Set(inputs.blocked ?? []);

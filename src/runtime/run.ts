@@ -3,7 +3,7 @@
 // one event at a time. Stopping drains: no new sessions, running ones get the drain grace, then
 // their process groups are killed; every exit and grade is journaled before the store closes.
 import { randomBytes } from 'node:crypto';
-import { concatMap, from, of, ReplaySubject, Subject, takeUntil, type Observable } from 'rxjs';
+import { concat, concatMap, from, of, ReplaySubject, Subject, takeUntil, type Observable } from 'rxjs';
 import type { Logger } from 'pino';
 import type { Store } from '../adapters/store/ports.js';
 import type { ResolvedConfig } from '../config/types.js';
@@ -35,6 +35,12 @@ export interface RuntimeOptions {
    * not respawn: each run is one tick's worth of work.
    */
   once?: boolean;
+  /**
+   * Operator mode: dispatch back to back. As soon as a session is graded (or a lane frees up),
+   * the next decision is made, with no timer gap, until `sessions` sessions have begun; then no
+   * more are dispatched and the run ends when they have. The timer stays as a safety net.
+   */
+  operator?: { sessions: number };
 }
 
 /** What a `once` run did, for its exit code. */
@@ -99,9 +105,16 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     log.warn(`selector.contract_violation: ${reason}; the built-in selector decides this tick`);
     bus.push({ type: 'SELECTOR_CONTRACT_VIOLATION', reason, durationMs });
   };
-  const schedule$: Observable<TickEvent> = opts.once ? of({ type: 'TICK', reason: 'manual' }) : ticks(config.schedule);
+  const schedule$: Observable<TickEvent> = opts.once
+    ? of({ type: 'TICK', reason: 'manual' })
+    : opts.operator
+      ? concat(of<TickEvent>({ type: 'TICK', reason: 'operator' }), ticks({ ...config.schedule, tickOnStart: false }))
+      : ticks(config.schedule);
   const ticks$ = schedule$.pipe(
-    concatMap(async (tick) => ({ ...tick, inputs: await gatherTickInputs({ config, store, onViolation }) })),
+    concatMap(async (tick) => {
+      const inputs = await gatherTickInputs({ config, store, onViolation });
+      return { ...tick, inputs: operator ? { ...inputs, maxWidth: Math.max(0, operatorRoom(host.lanes())) } : inputs };
+    }),
     takeUntil(stopTicks$),
   );
   const bus = createBus({
@@ -145,8 +158,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     logEvent(log, event);
     for (const intent of intents) effects.run(intent, event);
     const lanes = host.lanes();
+    let becameIdle = false;
     for (const l of lanes) {
       if (previous.get(l.laneId) === l.path) continue;
+      if (l.path === 'idle') becameIdle = true;
       log.debug({ lane: l.laneId }, `${previous.get(l.laneId)} → ${l.path}`);
       previous.set(l.laneId, l.path);
       await saveLane(l, l.state, event.now);
@@ -154,6 +169,39 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const deadline = host.nextDeadline(lanes);
     if (deadline !== scheduled || event.type === 'WAKE') wake.setDeadline((scheduled = deadline));
     if (opts.once) watchOnce(event, intents, lanes);
+    if (operator) watchOperator(event, intents, lanes, becameIdle);
+  };
+
+  /** Sessions an operator run may still begin: its target less those begun and being claimed. */
+  const operatorRoom = (lanes: LaneStatus[]) => operator!.target - operator!.begun - lanes.filter((l) => l.state === 'claiming').length;
+  // Operator mode: a decision whenever capacity frees up, until the sessions are all begun.
+  const operator = opts.operator ? { target: opts.operator.sessions, begun: 0, tickPending: false, closing: false } : null;
+  const watchOperator = (event: StampedEvent, intents: Intent[], lanes: LaneStatus[], becameIdle: boolean) => {
+    const op = operator!;
+    if (event.type === 'TICK') op.tickPending = false;
+    op.begun += intents.filter((i) => i.type === 'startSession').length;
+    const active = lanes.filter((l) => l.state === 'claiming' || l.state === 'running' || l.state === 'respawn').length;
+    if (!op.closing && op.begun >= op.target) {
+      // No more dispatches or respawns, but the sessions that run finish in their own time.
+      op.closing = true;
+      log.info(`--operator: ${op.begun} session${op.begun === 1 ? '' : 's'} begun; waiting for the running ones to end`);
+      stopTicks$.next();
+      bus.push({ type: 'DRAIN', reason: `--operator: ${op.target} sessions begun` });
+    }
+    if (op.closing) {
+      if (active === 0) drain(`--operator: ${op.target} sessions done`);
+      return;
+    }
+    if (op.tickPending || draining || !(event.type === 'SESSION_GRADED' || becameIdle)) return;
+    const room = Math.min(config.width - active, operatorRoom(lanes));
+    if (room <= 0 || !lanes.some((l) => l.state === 'idle' && config.lanes.find((c) => c.name === l.lane)?.enabled)) return;
+    op.tickPending = true;
+    void gatherTickInputs({ config, store, onViolation })
+      .then((inputs) => bus.push({ type: 'TICK', reason: 'operator', inputs: { ...inputs, maxWidth: room } }))
+      .catch((err: unknown) => {
+        op.tickPending = false;
+        log.error({ err }, '--operator: could not gather the next tick; the timer will tick');
+      });
   };
 
   // A once run: count what its tick began, and drain when none of it is still going.

@@ -50,3 +50,29 @@ describe('run --once', () => {
     expect(st.sessions).toEqual([]);
   });
 });
+
+describe('run --operator', () => {
+  test('runs exactly N sessions back to back, with no timer between them, then exits 0', async () => {
+    // A tick every hour: without operator mode only the first tick's session would run.
+    const { file, state } = setup('  - { name: a, cooldown: 0s, respawn: { chain_limit: 0 } }\n  - { name: b, cooldown: 0s, respawn: { chain_limit: 0 } }');
+    const yaml = (await import('node:fs')).readFileSync(file, 'utf8').replace('width: 2', 'width: 1').replace('interval: 1s', 'interval: 1h');
+    writeFileSync(file, yaml);
+    const run = await cli(['run', '--operator', '--sessions', '4', '--config', file, '--state', state]);
+    expect(run.code, run.stderr).toBe(0);
+    const st = JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as {
+      sessions: { dispatch: string; started_at: string; ended_at: string | null; grade: number | null }[];
+    };
+    expect(st.sessions).toHaveLength(4);
+    expect(st.sessions.every((s) => s.dispatch === 'operator' && s.ended_at !== null && s.grade === 0.9)).toBe(true);
+    // Width 1: each starts after the one before it ended.
+    const spans = st.sessions.map((s) => [Date.parse(s.started_at), Date.parse(s.ended_at!)] as const).sort((x, y) => x[0] - y[0]);
+    for (let i = 1; i < spans.length; i++) expect(spans[i]![0]).toBeGreaterThanOrEqual(spans[i - 1]![1]);
+  });
+
+  test('--operator needs --sessions, and not --once', async () => {
+    const { file, state } = setup('  - { name: a }');
+    const missing = await cli(['run', '--operator', '--config', file, '--state', state]);
+    expect([missing.code, missing.stderr.trim()]).toEqual([2, 'lanekeeper: --operator needs --sessions N: how many sessions to run before it exits']);
+    expect((await cli(['run', '--operator', '--once', '--sessions', '2', '--config', file, '--state', state])).code).toBe(2);
+  });
+});
