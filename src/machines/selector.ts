@@ -56,7 +56,7 @@ export interface SelectorContext extends SelectorInput {
   tasks: Task[] | null;
   graded: string[];
   /** The current tick's order and spare tasks, kept so a denied slot can pivot. */
-  tick: { seq: number; order: string[]; denied: string[]; denials: Record<string, number>; spare: Record<string, SlotTask[]> } | null;
+  tick: { seq: number; dispatch: Dispatch; order: string[]; denied: string[]; denials: Record<string, number>; spare: Record<string, SlotTask[]> } | null;
 }
 
 export type SelectorEvent =
@@ -125,7 +125,7 @@ export const selectorMachine = setup({
               inputs: event.inputs,
             });
             const { spare, ...recorded } = decision;
-            enqueue.assign({ tick: { seq: event.seq, order: decision.ranked.map((r) => r.lane), denied: [], denials: {}, spare } });
+            enqueue.assign({ tick: { seq: event.seq, dispatch: event.dispatch, order: decision.ranked.map((r) => r.lane), denied: [], denials: {}, spare } });
             enqueue({ type: 'recordDecision', params: { type: 'recordDecision', kind: 'tick', seq: event.seq, seed: event.seed, ...recorded } });
             for (const c of decision.chosen) {
               const dispatch: DispatchEvent = { type: 'DISPATCH', seq: event.seq, now: event.now, dispatch: event.dispatch, tickSeq: event.seq, task: c.task };
@@ -160,7 +160,7 @@ export const selectorMachine = setup({
                 },
               });
               if (next) {
-                const dispatch: DispatchEvent = { type: 'DISPATCH', seq: event.seq, now: event.now, dispatch: 'tick', tickSeq: tick.seq, task: next.task };
+                const dispatch: DispatchEvent = { type: 'DISPATCH', seq: event.seq, now: event.now, dispatch: tick.dispatch, tickSeq: tick.seq, task: next.task };
                 enqueue.sendTo(system.get(next.laneId)!, dispatch);
               }
             }),
