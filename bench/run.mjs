@@ -14,7 +14,7 @@ const results = [];
 const quantile = (xs, q) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))];
 
 function lane(name) {
-  return { name, enabled: true, concurrency: 1, cooldownMs: 1000, respawnThreshold: 0.65, chainLimit: 1, timeoutMs: 60000, targetShare: null, parallel: true, arms: ['a:x', 'b:y'], prompt: '', cwd: null, lockFile: null };
+  return { name, enabled: true, concurrency: 1, cooldownMs: 1000, respawnThreshold: 0.65, chainLimit: 1, timeoutMs: 60000, targetShare: null, parallel: true, arms: ['a:x', 'b:y'], prompt: '', cwd: null, lockFile: null, minTier: null, maxTier: null, prefer: null };
 }
 
 // 1. A tick decision for 15 lanes with 30 arms through the real machines, on one long-lived host

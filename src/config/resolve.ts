@@ -46,6 +46,9 @@ export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResul
     targetShare: l.target_share ?? null,
     parallel: l.parallel,
     arms: l.arms ?? arms.map((a) => a.id),
+    minTier: l.min_tier ?? null,
+    maxTier: l.max_tier ?? null,
+    prefer: l.prefer ?? null,
     prompt: l.prompt ?? DEFAULT_PROMPT,
     cwd: l.cwd ? expandHome(l.cwd, opts.env) : null,
     lockFile: l.lock_file ? expandHome(l.lock_file, opts.env) : null,
@@ -117,6 +120,9 @@ function crossCheck(raw: RawConfig): Problem[] {
     }),
   );
   raw.lanes.forEach((l, i) => {
+    if (l.min_tier !== undefined && l.max_tier !== undefined && l.min_tier > l.max_tier) {
+      problems.push({ path: ['lanes', i, 'min_tier'], message: `min_tier ${l.min_tier} is above max_tier ${l.max_tier}: no arm could run this lane` });
+    }
     // flock is exclusive: a second slot could never take the file the first one holds.
     if (l.lock_file && l.concurrency > 1) problems.push({ path: ['lanes', i, 'lock_file'], message: `a lock_file allows one session at a time; this lane has concurrency ${l.concurrency}` });
   });

@@ -12,6 +12,11 @@ export interface LaneConfig {
   readonly parallel: boolean;
   /** Arm ids (`backend:model`) this lane may run on. */
   readonly arms: readonly string[];
+  /** Arms outside these tiers are not eligible for the lane. */
+  readonly minTier: number | null;
+  readonly maxTier: number | null;
+  /** Restricts the arm choice to the highest tier or the cheapest arms among the eligible ones. */
+  readonly prefer: 'top-tier' | 'cheapest' | null;
   readonly prompt: string;
   readonly cwd: string | null;
   /** A file also taken with flock(2), non-blocking, so legacy `flock` scripts and lanekeeper never run this lane at once. */

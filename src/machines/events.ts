@@ -36,6 +36,11 @@ export interface ClaimGrantedEvent {
   slot: number;
   token: number;
   expiresAt: number;
+  /**
+   * Arms (or backends) that cannot run now, with the reason (quota, crash loop, …), as the shell
+   * knew them when the claim was granted; the lane chooses among the rest.
+   */
+  blockedArms?: Record<string, string>;
 }
 export interface ClaimDeniedEvent {
   type: 'CLAIM_DENIED';
@@ -69,6 +74,10 @@ export interface SessionGradedEvent {
   grade: number | null;
   source: 'session' | 'default' | 'none';
   dimensions: Record<string, number> | null;
+  /** The arm that ran the session (the one credited). */
+  arm?: string;
+  /** Set when the grade must not be learned: the agent never started (infrastructure, not quality). */
+  censored?: string;
 }
 /** A grade file that could not be used; the session stays ungraded and the reason is kept. */
 export interface GradeRejectedEvent { type: 'GRADE_REJECTED'; laneId: string; sessionId: string; reason: string }
@@ -77,7 +86,7 @@ export interface GradeRejectedEvent { type: 'GRADE_REJECTED'; laneId: string; se
  * What the selector had learned before this start (from the store), so the journal holds it.
  * `discarded` says why the stored evidence was not used (it was kept with another model).
  */
-export interface SelectorRestoredEvent { type: 'SELECTOR_RESTORED'; learning: Learning; fairness: Fairness; discarded?: string }
+export interface SelectorRestoredEvent { type: 'SELECTOR_RESTORED'; learning: Learning; fairness: Fairness; arms?: Learning; discarded?: string }
 /** The task directory changed: the whole valid task list, and the files that could not be used. */
 export interface TasksChangedEvent { type: 'TASKS_CHANGED'; tasks: Task[]; problems: { file: string; message: string }[] }
 /** The external selector broke its contract; the built-in selector decides the tick that follows. */

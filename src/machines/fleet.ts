@@ -14,7 +14,7 @@
  * Events for a lane id that is not configured are ignored here; the shell records them.
  */
 import { enqueueActions, sendTo, setup } from 'xstate';
-import type { LaneConfig } from '../config/types.js';
+import type { ArmConfig, LaneConfig } from '../config/types.js';
 import { seedOf, type StampedEvent, type TickEvent } from './events.js';
 import { laneMachine, type LaneDeniedEvent, type LaneInput } from './lane.js';
 import { selectorMachine, type LaneSpec, type SelectionSettings } from './selector.js';
@@ -23,6 +23,8 @@ export interface FleetInput {
   width: number;
   lanes: readonly LaneConfig[];
   selection: SelectionSettings;
+  /** The configured arms (tier, cost); arms a lane names but this omits count as tier 1, cost 0. */
+  arms?: readonly ArmConfig[];
 }
 
 export interface FleetContext {
@@ -38,7 +40,11 @@ export function laneIds(lane: LaneConfig): string[] {
   return Array.from({ length: lane.concurrency }, (_, i) => (i === 0 ? lane.name : `${lane.name}.${i + 1}`));
 }
 
-export function slotsOf(lanes: readonly LaneConfig[]): FleetContext['slots'] {
+export function slotsOf(lanes: readonly LaneConfig[], arms: readonly ArmConfig[] = []): FleetContext['slots'] {
+  const info = (id: string) => {
+    const a = arms.find((x) => x.id === id);
+    return a ? { id, backend: a.backend, model: a.model, tier: a.tier, cost: a.cost } : { id, backend: id.split(':')[0]!, model: id.split(':')[1] ?? id, tier: 1, cost: 0 };
+  };
   return lanes.flatMap((l) =>
     laneIds(l).map((laneId, i) => ({
       laneId,
@@ -55,6 +61,9 @@ export function slotsOf(lanes: readonly LaneConfig[]): FleetContext['slots'] {
         chainLimit: l.chainLimit,
         timeoutMs: l.timeoutMs,
         arms: l.arms,
+        armInfo: l.arms.map(info),
+        bounds: { ...(l.minTier === null ? {} : { minTier: l.minTier }), ...(l.maxTier === null ? {} : { maxTier: l.maxTier }) },
+        prefer: l.prefer,
       },
     })),
   );
@@ -87,7 +96,7 @@ export const fleetMachine = setup({
   },
 }).createMachine({
   id: 'fleet',
-  context: ({ input }) => ({ width: input.width, selection: input.selection, slots: slotsOf(input.lanes) }),
+  context: ({ input }) => ({ width: input.width, selection: input.selection, slots: slotsOf(input.lanes, input.arms) }),
   entry: enqueueActions(({ context, enqueue }) => {
     enqueue.spawnChild('selector', {
       id: 'selector',

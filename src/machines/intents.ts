@@ -43,7 +43,7 @@ export interface SaveLearningIntent { type: 'saveLearning'; cause: 'grade' | 'st
 export interface LaneNoteIntent {
   type: 'laneNote';
   laneId: string;
-  note: 'cooldown' | 'respawn' | 'denied' | 'no_arm' | 'drained';
+  note: 'cooldown' | 'respawn' | 'denied' | 'no_arm' | 'arm' | 'drained';
   detail: Record<string, unknown>;
 }
 

@@ -2,10 +2,12 @@
  * Lane machine: one actor per lane slot (a lane with concurrency 2 has two).
  *
  *   idle      --DISPATCH-->        claiming   (a new session id, maybe a task; ask for the lane slot)
- *   claiming  .slot --CLAIM_GRANTED-->   .task      (a task-backed session: now claim task:<id>)
- *             .slot --CLAIM_GRANTED-->   running    (the arm is chosen here, from the event's seed)
- *             .slot --CLAIM_GRANTED-->   waiting    (no arm is eligible: the slot is given back, retry later)
- *             .task --CLAIM_GRANTED-->   running    (the arm is chosen here)
+ *   claiming  .slot --CLAIM_GRANTED-->   .arm       (the arm is chosen: eligibility, then a seeded
+ *                                                   Thompson draw; the choice is raised as ARM_CHOSEN)
+ *             .arm  --ARM_CHOSEN-->      .task      (a task-backed session: now claim task:<id>)
+ *             .arm  --ARM_CHOSEN-->      running
+ *             .arm  --ARM_CHOSEN (none)--> waiting  (no arm is eligible: the slot is given back, retry later)
+ *             .task --CLAIM_GRANTED-->   running
  *             --CLAIM_DENIED-->    idle       (anything held is given back; the parent is told, so
  *                                              the selector can pivot: a denial routes, it is no failure)
  *   running   .session --SESSION_EXITED--> .grading (the slot is released at once; the task claim
@@ -23,8 +25,8 @@
  * the shell schedules a WAKE at the earliest deadline. Side effects are named intents.
  * While draining, a lane starts nothing: a late grant is given back and no respawn follows.
  */
-import { and, assign, not, sendParent, setup } from 'xstate';
-import { deriveSeed, pickOne, rngFromSeed } from '../policy/prng.js';
+import { and, assign, enqueueActions, not, sendParent, setup } from 'xstate';
+import { emptyLearning } from '../policy/learning.js';
 import { seedOf } from './events.js';
 import type {
   ClaimDeniedEvent,
@@ -40,7 +42,10 @@ import type {
   GradeRejectedEvent,
   SessionStartedEvent,
 } from './events.js';
+import type { ArmInfo, ArmPreference, TierBounds } from '../policy/arms.js';
 import type { SlotTask } from '../policy/plan-tick.js';
+import { decideArm, type ArmDecision } from './lane-arms.js';
+import type { SelectorContext } from './selector.js';
 import type { LaneNoteIntent, ReleaseClaimIntent, RequestClaimIntent, StartSessionIntent, StopSessionIntent } from './intents.js';
 
 /** How long a lane with no eligible arm waits before it may be dispatched again. */
@@ -56,6 +61,10 @@ export interface LaneInput {
   chainLimit: number;
   timeoutMs: number;
   arms: readonly string[];
+  /** Tier and cost of each of the lane's arms, its tier bounds and preference (arm choice). */
+  armInfo: readonly ArmInfo[];
+  bounds: TierBounds;
+  prefer: ArmPreference;
 }
 
 export interface LaneContext extends LaneInput {
@@ -84,8 +93,16 @@ export interface DispatchEvent extends Stamp {
   task?: SlotTask | null;
 }
 
+/** Raised by the lane itself when its slot is granted: the arm it will run on, or none. */
+export interface ArmChosenEvent extends Stamp {
+  type: 'ARM_CHOSEN';
+  sessionId: string;
+  decision: ArmDecision;
+}
+
 export type LaneEvent =
   | DispatchEvent
+  | ArmChosenEvent
   | ((
       | TickEvent
       | WakeEvent
@@ -157,8 +174,13 @@ const noteDenied = {
   },
 };
 
-const pickArm = (context: LaneContext, event: ClaimGrantedEvent & Stamp) =>
-  pickOne(context.arms, rngFromSeed(deriveSeed(seedOf(event), `arm:${context.laneId}`)))!;
+const noteArm = {
+  type: 'laneNote' as const,
+  params: ({ context, event }: { context: LaneContext; event: LaneEvent }): LaneNoteIntent => {
+    const d = (event as ArmChosenEvent).decision;
+    return { type: 'laneNote', laneId: context.laneId, note: 'arm', detail: { sessionId: context.sessionId, arm: d.arm, sample: d.sample, source: d.source, excluded: d.excluded } };
+  },
+};
 
 export const laneMachine = setup({
   types: {
@@ -172,6 +194,13 @@ export const laneMachine = setup({
     startSession: (_, _params: StartSessionIntent) => {},
     stopSession: (_, _params: StopSessionIntent) => {},
     laneNote: (_, _params: LaneNoteIntent) => {},
+    // Chooses the arm on a grant and raises the choice, so the next transition can depend on it.
+    chooseArmOnGrant: enqueueActions(({ context, event, system, enqueue }) => {
+      const e = event as ClaimGrantedEvent & Stamp;
+      const selector = system.get('selector')?.getSnapshot() as { context: SelectorContext } | undefined;
+      const decision = decideArm(context, selector?.context.arms ?? emptyLearning(), e.blockedArms ?? {}, seedOf(e));
+      enqueue.raise({ type: 'ARM_CHOSEN', sessionId: context.sessionId!, decision, seq: e.seq, now: e.now });
+    }),
     tellParentDenied: sendParent(({ context, event }): LaneDeniedEvent => {
       const key = (event as ClaimDeniedEvent).key;
       return { type: 'LANE_DENIED', laneId: context.laneId, tickSeq: context.tickSeq, seq: event.seq, now: event.now, key, task: key === context.task?.key };
@@ -179,7 +208,7 @@ export const laneMachine = setup({
   },
   guards: {
     forThisSession: ({ context, event }) => 'sessionId' in event && event.sessionId === context.sessionId,
-    hasArms: ({ context }) => context.arms.length > 0,
+    armChosen: ({ context, event }) => event.type === 'ARM_CHOSEN' && event.sessionId === context.sessionId && event.decision.arm !== null,
     taskBacked: ({ context }) => context.task !== null,
     draining: ({ context }) => context.draining,
     deadlinePassed: ({ context, event }) => context.deadline !== null && event.now >= context.deadline,
@@ -238,28 +267,43 @@ export const laneMachine = setup({
                 actions: [assign(({ event }) => ({ claim: { key: event.key, token: event.token } })), { type: 'releaseClaim', params: releaseSlot }, noteDrained],
               },
               {
+                guard: 'forThisSession',
+                target: 'arm',
+                actions: [assign(({ event }) => ({ claim: { key: event.key, token: event.token } })), 'chooseArmOnGrant'],
+              },
+            ],
+          },
+        },
+        arm: {
+          on: {
+            ARM_CHOSEN: [
+              {
+                guard: and(['armChosen', 'taskBacked']),
+                target: 'task',
+                actions: [assign(({ event }) => ({ arm: (event as ArmChosenEvent).decision.arm })), noteArm],
+              },
+              {
+                guard: 'armChosen',
+                target: '#lane.running',
+                actions: [assign(({ event }) => ({ arm: (event as ArmChosenEvent).decision.arm })), noteArm],
+              },
+              {
                 // No arm can run this lane now: give the slot back and retry later.
-                guard: and(['forThisSession', not('hasArms')]),
+                guard: 'forThisSession',
                 target: '#lane.waiting',
                 actions: [
-                  assign(({ event }) => ({ claim: { key: event.key, token: event.token } })),
                   { type: 'releaseClaim', params: releaseSlot },
                   assign(({ event }) => ({ deadline: event.now + NO_ARM_RETRY_MS })),
                   {
                     type: 'laneNote',
-                    params: ({ context }) => ({ type: 'laneNote' as const, laneId: context.laneId, note: 'no_arm' as const, detail: { until: context.deadline } }),
+                    params: ({ context, event }) => ({
+                      type: 'laneNote' as const,
+                      laneId: context.laneId,
+                      note: 'no_arm' as const,
+                      detail: { until: context.deadline, excluded: (event as ArmChosenEvent).decision.excluded },
+                    }),
                   },
                 ],
-              },
-              {
-                guard: and(['forThisSession', 'taskBacked']),
-                target: 'task',
-                actions: assign(({ event }) => ({ claim: { key: event.key, token: event.token } })),
-              },
-              {
-                guard: 'forThisSession',
-                target: '#lane.running',
-                actions: assign(({ context, event }) => ({ claim: { key: event.key, token: event.token }, arm: pickArm(context, event) })),
               },
             ],
           },
@@ -281,7 +325,7 @@ export const laneMachine = setup({
               {
                 guard: 'forThisSession',
                 target: '#lane.running',
-                actions: assign(({ context, event }) => ({ taskClaim: { key: event.key, token: event.token }, arm: pickArm(context, event) })),
+                actions: assign(({ event }) => ({ taskClaim: { key: event.key, token: event.token } })),
               },
             ],
             // The task is someone else's: give the slot back too.

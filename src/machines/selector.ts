@@ -18,6 +18,7 @@
  */
 import { enqueueActions, setup, type AnyActorRef } from 'xstate';
 import { emptyFairness, noteStart, type Fairness } from '../policy/fairness.js';
+import { learnArm } from '../policy/arms.js';
 import { emptyLearning, learn, type Learning } from '../policy/learning.js';
 import { pivotTarget, planTick, type LaneView, type PlanSettings, type SlotTask, type TickInputs } from '../policy/plan-tick.js';
 import type { Forgetting, Model } from '../policy/posterior.js';
@@ -52,6 +53,8 @@ const GRADED_MEMORY = 256;
 
 export interface SelectorContext extends SelectorInput {
   learning: Learning;
+  /** What was learned about arms: keys `lane|arm` and `*|arm` (policy/arms.ts). */
+  arms: Learning;
   fairness: Fairness;
   tasks: Task[] | null;
   graded: string[];
@@ -79,6 +82,12 @@ function laneViews(lanes: readonly LaneSpec[], system: { get: (id: string) => An
   }));
 }
 
+/**
+ * Arms forget like lanes, without the change detector: an arm's global belief mixes lanes that
+ * grade it differently, and the detector would read that mix as a change and reset it.
+ */
+const armForgetting = (f: Forgetting): Forgetting => ({ ...f, detector: null });
+
 const laneOf = (context: SelectorContext, laneId: string) => context.lanes.find((l) => l.laneId === laneId)?.lane;
 const enabledLanes = (context: SelectorContext) => [...new Set(context.lanes.filter((l) => l.enabled).map((l) => l.lane))];
 const save = (cause: SaveLearningIntent['cause'], lane: string): { type: 'saveLearning'; params: SaveLearningIntent } => ({
@@ -101,6 +110,7 @@ export const selectorMachine = setup({
   context: ({ input }) => ({
     ...input,
     learning: emptyLearning(input.selection.model, input.selection.forgetting),
+    arms: emptyLearning(input.selection.model, armForgetting(input.selection.forgetting)),
     fairness: emptyFairness(),
     tasks: input.selection.tasks ? [] : null,
     graded: [],
@@ -185,10 +195,13 @@ export const selectorMachine = setup({
           },
         ],
         SESSION_GRADED: {
-          guard: ({ context, event }) => event.grade !== null && !context.graded.includes(event.sessionId) && laneOf(context, event.laneId) !== undefined,
+          // A censored grade (the agent never started) teaches nothing about the lane or the arm.
+          guard: ({ context, event }) => event.grade !== null && !event.censored && !context.graded.includes(event.sessionId) && laneOf(context, event.laneId) !== undefined,
           actions: enqueueActions(({ context, event, enqueue }) => {
-            const learning = learn(context.learning, laneOf(context, event.laneId)!, event.grade!);
-            enqueue.assign({ learning, graded: [...context.graded, event.sessionId].slice(-GRADED_MEMORY) });
+            const lane = laneOf(context, event.laneId)!;
+            const learning = learn(context.learning, lane, event.grade!);
+            const arms = event.arm ? learnArm(context.arms, lane, event.arm, event.grade!) : context.arms;
+            enqueue.assign({ learning, arms, graded: [...context.graded, event.sessionId].slice(-GRADED_MEMORY) });
             enqueue(save('grade', laneOf(context, event.laneId)!));
           }),
         },
@@ -207,7 +220,11 @@ export const selectorMachine = setup({
         SELECTOR_RESTORED: {
           // The settings of this run (model, forgetting) win over those the evidence was kept with.
           actions: enqueueActions(({ context, event, enqueue }) =>
-            enqueue.assign({ learning: { ...event.learning, model: context.learning.model, forgetting: context.learning.forgetting }, fairness: event.fairness }),
+            enqueue.assign({
+              learning: { ...event.learning, model: context.learning.model, forgetting: context.learning.forgetting },
+              arms: event.arms ? { ...event.arms, model: context.arms.model, forgetting: context.arms.forgetting } : context.arms,
+              fairness: event.fairness,
+            }),
           ),
         },
       },

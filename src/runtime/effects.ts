@@ -20,6 +20,8 @@ export interface EffectDeps {
   push: (event: BusEvent) => void;
   /** The selector's learning as of the event being handled (read when a saveLearning runs). */
   memory: () => SelectorMemory;
+  /** Arms that may not run now (crash loops, …), passed to the lane with its slot. */
+  blockedArms?: () => Record<string, string>;
 }
 
 export class EffectRunner {
@@ -76,7 +78,10 @@ export class EffectRunner {
         } else if (intent.note === 'denied') {
           lane.info(`slot denied: ${String(d.reason)}`);
         } else if (intent.note === 'no_arm') {
-          lane.warn(`no eligible arm; waiting until ${new Date(d.until as number).toISOString()}`);
+          lane.warn(`no eligible arm (${excludedText(d.excluded)}); waiting until ${new Date(d.until as number).toISOString()}`);
+        } else if (intent.note === 'arm') {
+          const excluded = Object.keys((d.excluded as Record<string, string>) ?? {}).length ? `; left out: ${excludedText(d.excluded)}` : '';
+          lane.debug(`${String(d.sessionId)} runs on ${String(d.arm)} (draw ${Number(d.sample).toFixed(2)} from its ${String(d.source)} posterior${excluded})`);
         } else {
           lane.info(`slot given back: draining`);
         }
@@ -104,7 +109,17 @@ export class EffectRunner {
       }
       this.flocks.set(intent.sessionId, hold.release);
     }
-    push({ type: 'CLAIM_GRANTED', laneId: intent.laneId, sessionId: intent.sessionId, key: r.key, slot: r.slot, token: r.token, expiresAt: r.expiresAt });
+    const blocked = intent.key.startsWith('lane:') ? (this.deps.blockedArms?.() ?? {}) : {};
+    push({
+      type: 'CLAIM_GRANTED',
+      laneId: intent.laneId,
+      sessionId: intent.sessionId,
+      key: r.key,
+      slot: r.slot,
+      token: r.token,
+      expiresAt: r.expiresAt,
+      ...(Object.keys(blocked).length ? { blockedArms: blocked } : {}),
+    });
   }
 
   private inLane(laneId: string, run: () => Promise<unknown>): void {
@@ -128,4 +143,10 @@ export class EffectRunner {
 
 function denied(intent: RequestClaimIntent, holder: string | null, expiresAt: number | null, reason: string): BusEvent {
   return { type: 'CLAIM_DENIED', laneId: intent.laneId, sessionId: intent.sessionId, key: intent.key, holder, expiresAt, reason };
+}
+
+/** Arms left out of a choice, with why: "a:x (tier 3 above max_tier 2), b:y (…)". */
+function excludedText(excluded: unknown): string {
+  const entries = Object.entries((excluded as Record<string, string> | undefined) ?? {});
+  return entries.length ? entries.map(([arm, why]) => `${arm}: ${why}`).join('; ') : 'the lane names none';
 }

@@ -2,7 +2,7 @@
 // events one at a time and hands back the intents each produced. The running service executes
 // those intents through adapters; replay only compares them. Nothing here does I/O.
 import { createActor, type Actor } from 'xstate';
-import type { LaneConfig } from '../config/types.js';
+import type { ArmConfig, LaneConfig } from '../config/types.js';
 import type { StampedEvent } from '../machines/events.js';
 import { fleetMachine, slotsOf } from '../machines/fleet.js';
 import type { Intent } from '../machines/intents.js';
@@ -29,7 +29,7 @@ export class FleetHost {
   private failure: unknown = null;
   readonly laneIds: string[];
 
-  constructor(opts: { width: number; lanes: readonly LaneConfig[]; selection?: SelectionSettings }) {
+  constructor(opts: { width: number; lanes: readonly LaneConfig[]; selection?: SelectionSettings; arms?: readonly ArmConfig[] }) {
     const sink = (_: unknown, intent: Intent) => {
       this.pending.push(intent);
     };
@@ -40,7 +40,7 @@ export class FleetHost {
       },
     });
     this.laneIds = slotsOf(opts.lanes).map((s) => s.laneId);
-    this.actor = createActor(machine, { input: { width: opts.width, lanes: opts.lanes, selection: opts.selection ?? defaultSelection(opts.lanes) } });
+    this.actor = createActor(machine, { input: { width: opts.width, lanes: opts.lanes, arms: opts.arms, selection: opts.selection ?? defaultSelection(opts.lanes) } });
     this.actor.subscribe({ error: (err) => (this.failure = err) });
     this.actor.start();
     this.pending = [];
@@ -71,10 +71,10 @@ export class FleetHost {
   }
 
   /** What the selector has learned so far (posteriors, share deficits, recent starts). */
-  selectorMemory(): { learning: Learning; fairness: Fairness } {
+  selectorMemory(): { learning: Learning; fairness: Fairness; arms: Learning } {
     const selector = (this.actor.getSnapshot().children as Record<string, { getSnapshot(): { context: SelectorContext } } | undefined>).selector!;
-    const { learning, fairness } = selector.getSnapshot().context;
-    return { learning, fairness };
+    const { learning, fairness, arms } = selector.getSnapshot().context;
+    return { learning, fairness, arms };
   }
 
   /** The earliest deadline any lane waits for, or null. */

@@ -19,6 +19,7 @@ import { EffectRunner } from './effects.js';
 import { FleetHost, type LaneStatus } from './host.js';
 import type { Intent } from '../machines/intents.js';
 import { emptyLearning } from '../policy/learning.js';
+import { ArmHealth } from './arm-health.js';
 import { selectionFromConfig } from './selection.js';
 import { SessionSupervisor } from './sessions.js';
 import { gatherTickInputs } from './tick-inputs.js';
@@ -73,7 +74,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const swept = await store.claims.sweep();
   if (swept) log.info(`released ${swept} expired claim${swept === 1 ? '' : 's'} left by an earlier run`);
 
-  const host = new FleetHost({ width: config.width, lanes: config.lanes, selection: selectionFromConfig(config) });
+  const host = new FleetHost({ width: config.width, lanes: config.lanes, arms: config.arms, selection: selectionFromConfig(config) });
   await store.lanes.retain(host.laneIds);
   // What goes into the journal before the first tick: what was learned before, the task list.
   const startup: BusEvent[] = [];
@@ -82,7 +83,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   else if (memory) {
     // Shares and recent starts do not depend on the model; the evidence does.
     const discarded = `the evidence in the store was kept with the ${memory.learning.model} model; this run uses ${config.selector.model}, so learning starts fresh`;
-    startup.push({ type: 'SELECTOR_RESTORED', learning: emptyLearning(config.selector.model), fairness: memory.fairness, discarded });
+    startup.push({ type: 'SELECTOR_RESTORED', learning: emptyLearning(config.selector.model), fairness: memory.fairness, arms: emptyLearning(config.selector.model), discarded });
   }
   // Every task snapshot is whole, so only the latest one matters: a ReplaySubject(1) keeps it
   // for the bus even if it arrives before the bus is listening.
@@ -126,7 +127,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     until: closed$,
   });
   const supervisor = new SessionSupervisor({ config, store, log, baseEnv: opts.baseEnv, emit: bus.push, clock });
-  const effects = new EffectRunner({ config, store, log, supervisor, push: bus.push, memory: () => host.selectorMemory() });
+  const armHealth = new ArmHealth(config.arms);
+  const effects = new EffectRunner({ config, store, log, supervisor, push: bus.push, memory: () => host.selectorMemory(), blockedArms: () => armHealth.blocked(clock()) });
 
   // Claims whose holders died (a crashed agent, a runtime killed earlier) free themselves.
   // The WAL is checkpointed here too, off the claims' hot path.
@@ -154,6 +156,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
   const handle = async (event: StampedEvent) => {
     const intents = host.deliver(event);
+    armHealth.observe(event, intents);
     await store.journal.recordEffects(event.seq, intents);
     logEvent(log, event);
     for (const intent of intents) effects.run(intent, event);

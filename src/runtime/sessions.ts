@@ -120,7 +120,8 @@ export class SessionSupervisor {
         reason,
         ...(released.length ? { releasedClaims: released } : {}),
       });
-      await this.grade(intent, gradePath, outcome, log);
+      // An agent that never started says nothing about its lane or its arm.
+      await this.grade(intent, gradePath, outcome, log, result.spawnError ? `the agent did not start: ${result.spawnError}` : undefined);
       sent.graded = true;
       await handle.gone;
     })()
@@ -139,7 +140,7 @@ export class SessionSupervisor {
             .catch((e: unknown) => log.warn({ err: e }, `could not release the claims of ${intent.sessionId}; they expire with their TTL`));
         }
         if (!sent.exited) emit({ type: 'SESSION_EXITED', laneId: intent.laneId, sessionId: intent.sessionId, exitCode: null, signal: null, outcome: 'unknown', durationMs: 0, reason });
-        if (!sent.graded) emit({ type: 'SESSION_GRADED', laneId: intent.laneId, sessionId: intent.sessionId, grade: null, source: 'none', dimensions: null });
+        if (!sent.graded) emit({ type: 'SESSION_GRADED', laneId: intent.laneId, sessionId: intent.sessionId, grade: null, source: 'none', dimensions: null, arm: intent.arm });
       })
       .finally(() => {
         clearInterval(renew);
@@ -147,7 +148,7 @@ export class SessionSupervisor {
       });
   }
 
-  private async grade(intent: StartSessionIntent, gradePath: string, outcome: ReturnType<typeof classifyExit>, log: Logger): Promise<void> {
+  private async grade(intent: StartSessionIntent, gradePath: string, outcome: ReturnType<typeof classifyExit>, log: Logger, censored?: string): Promise<void> {
     const { store, emit } = this.deps;
     const read = await readGradeFile(gradePath);
     let grade: number | null;
@@ -167,7 +168,7 @@ export class SessionSupervisor {
       source = 'none';
     }
     await store.sessions.update(intent.sessionId, { grade, grade_source: source, dimensions });
-    emit({ type: 'SESSION_GRADED', laneId: intent.laneId, sessionId: intent.sessionId, grade, source, dimensions });
+    emit({ type: 'SESSION_GRADED', laneId: intent.laneId, sessionId: intent.sessionId, grade, source, dimensions, arm: intent.arm, ...(censored ? { censored } : {}) });
   }
 
   private async renewClaims(intent: StartSessionIntent): Promise<void> {

@@ -20,6 +20,9 @@ export const laneConfig = (name: string, over: Partial<LaneConfig> = {}): LaneCo
   prompt: '',
   cwd: null,
   lockFile: null,
+  minTier: null,
+  maxTier: null,
+  prefer: null,
   ...over,
 });
 

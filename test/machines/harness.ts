@@ -4,18 +4,24 @@ import type { Intent } from '../../src/machines/intents.js';
 import type { Outcome } from '../../src/policy/outcome.js';
 import { laneMachine, type LaneEvent, type LaneInput } from '../../src/machines/lane.js';
 
-export const laneInput = (over: Partial<LaneInput> = {}): LaneInput => ({
-  laneId: 'code',
-  lane: 'code',
-  slot: 1,
-  concurrency: 1,
-  cooldownMs: 1000,
-  respawnThreshold: 0.65,
-  chainLimit: 1,
-  timeoutMs: 60_000,
-  arms: ['sim:a', 'sim:b'],
-  ...over,
-});
+export const laneInput = (over: Partial<LaneInput> = {}): LaneInput => {
+  const arms = over.arms ?? ['sim:a', 'sim:b'];
+  return {
+    laneId: 'code',
+    lane: 'code',
+    slot: 1,
+    concurrency: 1,
+    cooldownMs: 1000,
+    respawnThreshold: 0.65,
+    chainLimit: 1,
+    timeoutMs: 60_000,
+    arms,
+    armInfo: arms.map((id) => ({ id, backend: id.split(':')[0]!, model: id.split(':')[1]!, tier: 1, cost: 0 })),
+    bounds: {},
+    prefer: null,
+    ...over,
+  };
+};
 
 export function recordingLane() {
   const intents: (Intent | { type: 'tellParentDenied' })[] = [];

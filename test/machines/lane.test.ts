@@ -14,7 +14,9 @@ describe('lane machine', () => {
 
     l.grant(7, 123);
     expect(l.value()).toEqual({ running: 'session' });
-    const [start] = l.take();
+    // The arm choice is noted (with its draw and what was left out), then the session starts.
+    const [note, start] = l.take();
+    expect(note).toMatchObject({ type: 'laneNote', note: 'arm', detail: { sessionId: first, source: 'global', excluded: {} } });
     expect(start).toMatchObject({ type: 'startSession', sessionId: first, dispatch: 'tick', parent: null, chain: 0, claim: { key: 'lane:code', token: 7 } });
     expect(['sim:a', 'sim:b']).toContain((start as { arm: string }).arm);
 
@@ -93,7 +95,7 @@ describe('lane machine', () => {
     expect(l.take()).toEqual([{ type: 'requestClaim', laneId: 'code', lane: 'code', sessionId: id, key: 'lane:code', slots: 1 }]);
     l.grant(3, 1);
     expect(l.value()).toEqual({ claiming: 'task' });
-    expect(l.take()).toEqual([{ type: 'requestClaim', laneId: 'code', lane: 'code', sessionId: id, key: 'task:fix-login', slots: 1 }]);
+    expect(l.take()).toEqual([expect.objectContaining({ note: 'arm' }), { type: 'requestClaim', laneId: 'code', lane: 'code', sessionId: id, key: 'task:fix-login', slots: 1 }]);
     l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: id, key: 'task:fix-login', slot: 0, token: 4, expiresAt: 0, seed: 1 });
     expect(l.value()).toEqual({ running: 'session' });
     expect(l.take()).toEqual([expect.objectContaining({ type: 'startSession', sessionId: id, task, claim: { key: 'lane:code', token: 3 } })]);
@@ -136,6 +138,24 @@ describe('lane machine', () => {
     expect(l.value()).toEqual({ claiming: 'slot' });
   });
 
+  test('eligibility comes before the draw: an out-of-tier or blocked arm is never chosen, and with none left the lane waits', () => {
+    for (let seed = 0; seed < 60; seed++) {
+      const arms = ['a:cheap', 'b:mid', 'c:top'];
+      const armInfo = arms.map((id, i) => ({ id, backend: id.split(':')[0]!, model: id.split(':')[1]!, tier: i + 1, cost: 0 }));
+      const l = startLane({ arms, armInfo, bounds: { maxTier: 2 } });
+      l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
+      l.take();
+      l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: l.ctx().sessionId!, key: 'lane:code', slot: 0, token: 1, expiresAt: 0, seed, blockedArms: { a: 'quota window "5h" at 95%' } });
+      expect(l.ctx().arm).toBe('b:mid');
+    }
+    const none = startLane({ arms: ['a:x'] });
+    none.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
+    none.take();
+    none.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: none.ctx().sessionId!, key: 'lane:code', slot: 0, token: 1, expiresAt: 0, seed: 1, blockedArms: { 'a:x': '3 failed starts in a row' } });
+    expect(none.value()).toBe('waiting');
+    expect(none.take().find((i) => i.type === 'laneNote')).toMatchObject({ note: 'no_arm', detail: { excluded: { 'a:x': 'arm blocked: 3 failed starts in a row' } } });
+  });
+
   test('a lane with no eligible arm gives its slot back and waits before it may run again', () => {
     const l = startLane({ arms: [] });
     l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
@@ -145,7 +165,7 @@ describe('lane machine', () => {
     expect(l.value()).toBe('waiting');
     expect(l.take()).toEqual([
       { type: 'releaseClaim', laneId: 'code', sessionId: id, key: 'lane:code', token: 3 },
-      { type: 'laneNote', laneId: 'code', note: 'no_arm', detail: { until: l.ctx().deadline } },
+      { type: 'laneNote', laneId: 'code', note: 'no_arm', detail: { until: l.ctx().deadline, excluded: {} } },
     ]);
     l.send({ type: 'WAKE', now: l.ctx().deadline! - 1 });
     expect(l.value()).toBe('waiting');

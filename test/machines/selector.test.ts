@@ -70,6 +70,25 @@ describe('learning through the machines', () => {
     expect(f.host.selectorMemory().learning).toEqual(learning);
   });
 
+  test('the arm that ran is credited, in its lane and globally; a censored grade teaches nothing', () => {
+    const f = fleet([lane('a', { arms: ['sim:a', 'sim:b'], chainLimit: 0 })], 1);
+    const [claim] = claimsOf(f.send({ type: 'TICK', reason: 'start', seed: 1 }));
+    const started = grant(f, claim!, 1).find((i) => i.type === 'startSession') as { arm: string };
+    f.send({ type: 'SESSION_EXITED', laneId: 'a', sessionId: claim!.sessionId, exitCode: 0, signal: null, outcome: 'productive', durationMs: 5, reason: null });
+    f.send({ type: 'SESSION_GRADED', laneId: 'a', sessionId: claim!.sessionId, grade: 0.8, source: 'session', dimensions: null, arm: started.arm });
+    const { arms, learning } = f.host.selectorMemory();
+    expect(Object.keys(arms.beliefs).sort()).toEqual([`*|${started.arm}`, `a|${started.arm}`]);
+    expect(learning.clock).toBe(1);
+
+    // The next session's agent could not start: its default grade is kept off both posteriors.
+    f.send({ type: 'WAKE', now: 10_000_000 });
+    const [next] = claimsOf(f.send({ type: 'TICK', reason: 'timer', seed: 2, now: 10_000_001 }));
+    grant(f, next!, 2);
+    f.send({ type: 'SESSION_EXITED', laneId: 'a', sessionId: next!.sessionId, exitCode: null, signal: null, outcome: 'failed', durationMs: 0, reason: 'command not found: x' });
+    f.send({ type: 'SESSION_GRADED', laneId: 'a', sessionId: next!.sessionId, grade: 0.05, source: 'default', dimensions: null, arm: 'sim:b', censored: 'the agent did not start' });
+    expect(f.host.selectorMemory()).toMatchObject({ arms, learning });
+  });
+
   test('a null grade is not learned', () => {
     const f = fleet([lane('a')], 1);
     const [claim] = claimsOf(f.send({ type: 'TICK', reason: 'start', seed: 1 }));

@@ -79,6 +79,8 @@ export interface DecisionsPort {
 export interface SelectorMemory {
   learning: Learning;
   fairness: Fairness;
+  /** Arm posteriors (`lane|arm`, `*|arm`); absent in stores written before arms were learned. */
+  arms?: Learning;
 }
 
 export interface LearningPort {

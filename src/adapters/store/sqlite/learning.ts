@@ -1,6 +1,7 @@
 // What the selector has learned, kept across restarts in the `posteriors` table: one row per lane
 // belief (scope "lane") so a reader can see each lane's evidence, and one row for the rest of the
-// state (the learning clock, model, forgetting, share deficits and recent session starts).
+// state (the learning clock, model, forgetting, share deficits and recent session starts), and one
+// for the arms (`lane|arm` and `*|arm` beliefs together).
 import type Database from 'better-sqlite3';
 import type { Fairness } from '../../../policy/fairness.js';
 import type { Belief, Learning } from '../../../policy/learning.js';
@@ -24,6 +25,7 @@ export function sqliteLearning(db: Database.Database): LearningPort {
     const { learning, fairness } = memory;
     const meta: Meta = { model: learning.model, forgetting: learning.forgetting, clock: learning.clock, fairness };
     upsert.run('selector', 'state', JSON.stringify(meta), at);
+    if (memory.arms) upsert.run('selector', 'arms', JSON.stringify(memory.arms), at);
     for (const [lane, belief] of Object.entries(learning.beliefs)) upsert.run('lane', lane, JSON.stringify(belief), at);
   });
   return {
@@ -37,7 +39,12 @@ export function sqliteLearning(db: Database.Database): LearningPort {
       const meta = JSON.parse(metaRow.data) as Meta;
       const beliefs: Record<string, Belief> = {};
       for (const r of all) if (r.scope === 'lane') beliefs[r.arm] = JSON.parse(r.data) as Belief;
-      return { learning: { model: meta.model, forgetting: meta.forgetting, clock: meta.clock, beliefs }, fairness: meta.fairness };
+      const armsRow = all.find((r) => r.scope === 'selector' && r.arm === 'arms');
+      return {
+        learning: { model: meta.model, forgetting: meta.forgetting, clock: meta.clock, beliefs },
+        fairness: meta.fairness,
+        ...(armsRow ? { arms: JSON.parse(armsRow.data) as Learning } : {}),
+      };
     },
   };
 }
