@@ -85,6 +85,7 @@ export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResul
       width2Load: raw.resources.width2_load,
       minMemory: raw.resources.min_memory,
     },
+    grading: { command: raw.grading.command ?? null, timeoutMs: raw.grading.timeout, weights: raw.grading.weights ?? null },
     tasks: raw.tasks ? { dir: besideConfig(raw.tasks.dir, opts) } : null,
     lanes,
     arms,
@@ -136,6 +137,10 @@ function crossCheck(raw: RawConfig): Problem[] {
     if (!laneNames.includes(a)) problems.push({ path: ['selector', 'allowlist', i], message: `unknown lane "${a}" (known: ${laneNames.join(', ')})` });
     else if (raw.selector.allowlist.indexOf(a) !== i) problems.push({ path: ['selector', 'allowlist', i], message: `"${a}" is listed twice` });
   });
+  const weights = raw.grading.weights;
+  if (weights && Object.keys(weights).length > 0 && !Object.values(weights).some((w) => w > 0)) {
+    problems.push({ path: ['grading', 'weights'], message: 'every weight is 0: at least one dimension must count' });
+  }
   const r = raw.resources;
   if (!(r.width2_load <= r.width1_load && r.width1_load <= r.skip_load)) {
     problems.push({ path: ['resources'], message: `load thresholds must rise: width2_load (${r.width2_load}) ≤ width1_load (${r.width1_load}) ≤ skip_load (${r.skip_load})` });

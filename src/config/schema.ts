@@ -183,6 +183,14 @@ export const configSchema = z.strictObject({
     })
     .optional()
     .default({ enabled: true, skip_load: 0.9, width1_load: 0.75, width2_load: 0.6, min_memory: 0.2 }),
+  grading: z
+    .strictObject({
+      command: z.array(runtimeTemplated).min(1).optional(),
+      timeout: duration(2 * 60_000, 100),
+      weights: z.record(z.string().min(1), z.number().min(0).max(1000)).optional(),
+    })
+    .optional()
+    .default({ timeout: 2 * 60_000 }),
   tasks: z.strictObject({ dir: z.string().min(1) }).optional(),
   lanes: z.array(laneSchema).min(1),
   backends: z.array(backendSchema).min(1),

@@ -53,6 +53,7 @@ export interface ResolvedConfig {
   };
   readonly selector: SelectorConfig;
   readonly resources: ResourceGateConfig;
+  readonly grading: GradingConfig;
   /** Markdown task files (YAML front matter) that back sessions with tasks; null when not used. */
   readonly tasks: { readonly dir: string } | null;
   readonly lanes: readonly LaneConfig[];
@@ -78,6 +79,14 @@ export interface SelectorConfig {
   readonly command: readonly string[] | null;
   readonly timeoutMs: number;
   readonly allowlist: readonly string[];
+}
+
+export interface GradingConfig {
+  /** A grader program (argv) that reads a session record on stdin and prints its grade; null for none. */
+  readonly command: readonly string[] | null;
+  readonly timeoutMs: number;
+  /** Weights of grade dimensions; a grade with dimensions becomes their weighted mean. null: grades stand as reported. */
+  readonly weights: Readonly<Record<string, number>> | null;
 }
 
 export interface ResourceGateConfig {

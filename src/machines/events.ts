@@ -72,7 +72,7 @@ export interface SessionGradedEvent {
   laneId: string;
   sessionId: string;
   grade: number | null;
-  source: 'session' | 'default' | 'none';
+  source: 'session' | 'grader' | 'default' | 'none';
   dimensions: Record<string, number> | null;
   /** The arm that ran the session (the one credited). */
   arm?: string;

@@ -69,7 +69,7 @@ export function slotsOf(lanes: readonly LaneConfig[], arms: readonly ArmConfig[]
   );
 }
 
-const LANE_EVENTS = ['CLAIM_GRANTED', 'CLAIM_DENIED', 'CLAIM_LOST', 'SESSION_EXITED', 'GRADE_REJECTED'] as const;
+const LANE_EVENTS = ['CLAIM_GRANTED', 'CLAIM_DENIED', 'CLAIM_LOST', 'GRADE_REJECTED'] as const;
 
 export const fleetMachine = setup({
   types: {
@@ -92,7 +92,7 @@ export const fleetMachine = setup({
       return { type: 'SELECT' as const, seq: e.seq, now: e.now, seed: seedOf(e), inputs: e.inputs ?? {}, dispatch: e.reason === 'operator' ? ('operator' as const) : ('tick' as const) };
     }),
     // Session starts and grades, task lists, restored learning: the selector takes them as they are.
-    toSelector: sendTo('selector', ({ event }) => event as Extract<StampedEvent, { type: 'SESSION_STARTED' | 'SESSION_GRADED' | 'TASKS_CHANGED' | 'SELECTOR_RESTORED' }>),
+    toSelector: sendTo('selector', ({ event }) => event as Extract<StampedEvent, { type: 'SESSION_STARTED' | 'SESSION_EXITED' | 'SESSION_GRADED' | 'TASKS_CHANGED' | 'SELECTOR_RESTORED' }>),
   },
 }).createMachine({
   id: 'fleet',
@@ -110,6 +110,7 @@ export const fleetMachine = setup({
     WAKE: { actions: 'toAllLanes' },
     ...Object.fromEntries(LANE_EVENTS.map((t) => [t, { actions: 'toNamedLane' }])),
     SESSION_STARTED: { actions: ['toNamedLane', 'toSelector'] },
+    SESSION_EXITED: { actions: ['toNamedLane', 'toSelector'] },
     SESSION_GRADED: { actions: ['toNamedLane', 'toSelector'] },
     TASKS_CHANGED: { actions: 'toSelector' },
     SELECTOR_RESTORED: { actions: 'toSelector' },

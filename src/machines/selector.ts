@@ -19,11 +19,12 @@
 import { enqueueActions, setup, type AnyActorRef } from 'xstate';
 import { emptyFairness, noteStart, type Fairness } from '../policy/fairness.js';
 import { learnArm } from '../policy/arms.js';
+import { noteOutcome } from '../policy/noop-backoff.js';
 import { emptyLearning, learn, type Learning } from '../policy/learning.js';
 import { pivotTarget, planTick, type LaneView, type PlanSettings, type SlotTask, type TickInputs } from '../policy/plan-tick.js';
 import type { Forgetting, Model } from '../policy/posterior.js';
 import type { Task } from '../policy/task.js';
-import type { Dispatch, SelectorRestoredEvent, SessionGradedEvent, SessionStartedEvent, Stamp, TasksChangedEvent } from './events.js';
+import type { Dispatch, SelectorRestoredEvent, SessionExitedEvent, SessionGradedEvent, SessionStartedEvent, Stamp, TasksChangedEvent } from './events.js';
 import type { RecordDecisionIntent, SaveLearningIntent } from './intents.js';
 import type { DispatchEvent } from './lane.js';
 
@@ -65,7 +66,7 @@ export interface SelectorContext extends SelectorInput {
 export type SelectorEvent =
   | { type: 'SELECT'; seq: number; now: number; seed: number; inputs: TickInputs; dispatch: Dispatch }
   | { type: 'PIVOT'; seq: number; now: number; tickSeq: number | null; laneId: string; key: string; task: boolean }
-  | ((SessionGradedEvent | SessionStartedEvent | TasksChangedEvent | SelectorRestoredEvent) & Stamp);
+  | ((SessionGradedEvent | SessionStartedEvent | SessionExitedEvent | TasksChangedEvent | SelectorRestoredEvent) & Stamp);
 
 /** The top-level state name of a lane snapshot: running.grading → running. */
 export function topState(value: unknown): string {
@@ -203,6 +204,15 @@ export const selectorMachine = setup({
             const arms = event.arm ? learnArm(context.arms, lane, event.arm, event.grade!) : context.arms;
             enqueue.assign({ learning, arms, graded: [...context.graded, event.sessionId].slice(-GRADED_MEMORY) });
             enqueue(save('grade', laneOf(context, event.laneId)!));
+          }),
+        },
+        SESSION_EXITED: {
+          // Consecutive noops per lane, for the no-op backoff; a productive session resets them.
+          guard: ({ context, event }) => laneOf(context, event.laneId) !== undefined,
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const lane = laneOf(context, event.laneId)!;
+            const noops = { ...(context.fairness.noops ?? {}), [lane]: noteOutcome(context.fairness.noops?.[lane] ?? 0, event.outcome) };
+            enqueue.assign({ fairness: { ...context.fairness, noops } });
           }),
         },
         SESSION_STARTED: {

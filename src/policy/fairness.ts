@@ -23,6 +23,8 @@ export interface Fairness {
   deficits: Record<string, number>;
   /** Session starts, oldest first. */
   history: SessionMark[];
+  /** Consecutive noop sessions per lane (no-op backoff); absent in older stores. */
+  noops?: Record<string, number>;
 }
 
 export interface FairnessSettings {
@@ -64,7 +66,7 @@ export function noteStart(f: Fairness, lane: string, at: number, s: FairnessSett
   }
   const cutoff = at - s.neglectWindowMs;
   const history = [...f.history.filter((m) => m.at >= cutoff), { lane, at }].slice(-HISTORY_MAX);
-  return { deficits, history };
+  return { ...f, deficits, history };
 }
 
 export interface FairnessComponents {

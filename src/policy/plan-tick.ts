@@ -4,8 +4,9 @@
 //
 // Steps, in order:
 //  1. The resource gate may skip the tick or narrow its width.
-//  2. Masking: slots that cannot run (disabled, busy, lane slot held elsewhere) are skipped with
-//     their reason before anything is drawn, and a masked lane's posterior is not touched.
+//  2. Masking: slots that cannot run (disabled, busy, lane slot held elsewhere, or sitting out a
+//     tick of no-op backoff) are skipped with their reason before anything is drawn, and a masked
+//     lane's posterior is not touched.
 //  3. Scores: one Thompson draw per available lane (from a stream derived from the tick seed and
 //     the lane name, so masking one lane never changes another's draw), plus the deficit of its
 //     target share, the plateau components and the external signal.
@@ -18,6 +19,7 @@
 import { draw, summary, type Learning } from './learning.js';
 import { deriveSeed, rngFromSeed } from './prng.js';
 import { fairnessComponents, type Fairness, type FairnessSettings } from './fairness.js';
+import { skipDispatch } from './noop-backoff.js';
 import { resourceGate, type GateResult, type GateThresholds, type ResourceReading } from './resource-gate.js';
 import { laneWork, taskKey } from './task-tiers.js';
 import type { Task } from './task.js';
@@ -150,12 +152,22 @@ export function planTick(p: PlanInput): Decision {
     return empty();
   }
 
-  // 2. Masking.
+  // 2. Masking. A lane whose last sessions were noops sits out a seeded share of its ticks.
+  const backoffs = new Map<string, string | null>();
+  const backoff = (lane: string): string | null => {
+    if (!backoffs.has(lane)) {
+      const n = p.fairness.noops?.[lane] ?? 0;
+      const d = skipDispatch(n, p.seed, lane);
+      backoffs.set(lane, d.skip ? `noop backoff: ${n} noop sessions in a row, ${d.rate * 100}% of its ticks skipped` : null);
+    }
+    return backoffs.get(lane)!;
+  };
   const idleSlots = new Map<string, LaneView[]>();
   for (const v of p.view) {
     if (!v.enabled) skipped.push({ laneId: v.laneId, reason: 'disabled' });
     else if (v.state !== 'idle') skipped.push({ laneId: v.laneId, reason: v.state });
     else if (blocked.has(laneKeyOf(v.lane))) skipped.push({ laneId: v.laneId, reason: `claim_blocked: ${laneKeyOf(v.lane)} is held elsewhere` });
+    else if (backoff(v.lane)) skipped.push({ laneId: v.laneId, reason: backoff(v.lane)! });
     else idleSlots.set(v.lane, [...(idleSlots.get(v.lane) ?? []), v]);
   }
   const available = [...idleSlots.keys()].sort();

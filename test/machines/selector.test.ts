@@ -89,6 +89,20 @@ describe('learning through the machines', () => {
     expect(f.host.selectorMemory()).toMatchObject({ arms, learning });
   });
 
+  test('noop sessions in a row are counted per lane for the backoff; a productive one resets the count', () => {
+    const f = fleet([lane('a')], 1);
+    const exit = (outcome: 'noop' | 'productive' | 'failed') =>
+      f.send({ type: 'SESSION_EXITED', laneId: 'a', sessionId: `a-${outcome}`, exitCode: 0, signal: null, outcome, durationMs: 1, reason: null });
+    const noops = () => f.host.selectorMemory().fairness.noops?.a;
+    exit('noop');
+    exit('noop');
+    exit('failed');
+    exit('noop');
+    expect(noops()).toBe(3);
+    exit('productive');
+    expect(noops()).toBe(0);
+  });
+
   test('a null grade is not learned', () => {
     const f = fleet([lane('a')], 1);
     const [claim] = claimsOf(f.send({ type: 'TICK', reason: 'start', seed: 1 }));

@@ -436,3 +436,26 @@ describe('pivotTarget', () => {
     expect(pivotTarget(idle('a'), ['a'], ['a'], { lane: 'a', laneId: 'a', taskDenied: false, denials: 1 }, {})).toBeNull();
   });
 });
+
+describe('no-op backoff', () => {
+  test('a lane with 3, 6 or 10 noops in a row sits out about half, three quarters or 87.5% of its ticks, with the reason', () => {
+    const view = idle('a', 'b');
+    const skippedShare = (n: number) => {
+      let skipped = 0;
+      for (let seed = 0; seed < 2000; seed++) {
+        const d = plan({ view, width: 2, seed, fairness: { deficits: {}, history: [], noops: { a: n } } });
+        const s = d.skipped.find((x) => x.laneId === 'a');
+        if (s) {
+          skipped++;
+          expect(s.reason).toBe(`noop backoff: ${n} noop sessions in a row, ${n >= 10 ? 87.5 : n >= 6 ? 75 : 50}% of its ticks skipped`);
+          expect(d.ranked.map((r) => r.lane)).toEqual(['b']);
+        }
+      }
+      return skipped / 2000;
+    };
+    expect(skippedShare(2)).toBe(0);
+    expect(skippedShare(3)).toBeCloseTo(0.5, 1);
+    expect(skippedShare(6)).toBeCloseTo(0.75, 1);
+    expect(skippedShare(10)).toBeCloseTo(0.875, 1);
+  });
+});
