@@ -33,6 +33,7 @@ export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResul
       cwd: b.cwd ? expandHome(b.cwd, opts.env) : null,
       tier: m.tier ?? b.tier,
       cost: m.cost ?? b.cost,
+      quota: b.quota ? { command: b.quota.command, everyMs: b.quota.every, timeoutMs: b.quota.timeout, shortTimeoutMs: b.quota.short_timeout } : null,
     })),
   );
   const lanes: LaneConfig[] = raw.lanes.map((l) => ({

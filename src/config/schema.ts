@@ -102,6 +102,14 @@ export const backendSchema = z.strictObject({
   tier: z.number().int().min(0).max(9).optional().default(1),
   cost: z.number().min(0).optional().default(0),
   models: z.array(modelSchema).min(1),
+  quota: z
+    .strictObject({
+      command: z.array(runtimeTemplated).min(1),
+      every: duration(10 * 60_000, 10_000),
+      timeout: duration(30_000, 100),
+      short_timeout: duration(20 * 60_000, 1000),
+    })
+    .optional(),
 });
 
 export const configSchema = z.strictObject({

@@ -3,6 +3,7 @@
 // through the machines reproduces every decision.
 import type { Fairness } from '../policy/fairness.js';
 import type { Learning } from '../policy/learning.js';
+import type { QuotaReport } from '../policy/availability.js';
 import type { Outcome } from '../policy/outcome.js';
 import type { TickInputs } from '../policy/plan-tick.js';
 import type { Task } from '../policy/task.js';
@@ -92,8 +93,12 @@ export interface TasksChangedEvent { type: 'TASKS_CHANGED'; tasks: Task[]; probl
 /** The external selector broke its contract; the built-in selector decides the tick that follows. */
 export interface SelectorContractViolationEvent { type: 'SELECTOR_CONTRACT_VIOLATION'; reason: string; durationMs: number }
 
+/** A backend's quota probe ran: its report, or why there is none (journaled; no machine reads it). */
+export interface QuotaObservedEvent { type: 'QUOTA_OBSERVED'; backend: string; report: QuotaReport | null; reason: string | null }
+
 export type BusEvent =
   | TickEvent
+  | QuotaObservedEvent
   | SelectorRestoredEvent
   | TasksChangedEvent
   | SelectorContractViolationEvent

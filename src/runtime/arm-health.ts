@@ -1,48 +1,77 @@
-// Which arms may not run now, as the shell sees it from the sessions it supervised: an arm whose
-// agent failed to start 3 times in a row rests for 60 minutes (a crash loop), and that rest is
-// passed to the lanes with each lane-slot grant, so the choice stays replayable from the journal.
-// Quota probes and the no-probe failure rule (policy/availability.ts) plug in here next.
+// Which arms may not run now, as the shell sees it, passed to the lanes with each lane-slot grant
+// so the choice stays replayable from the journal:
+// - quota: a backend with a probe is asked at most every `quota.every` (10 min); a window at 90%
+//   blocks it until that window resets, 70% shortens its sessions' time limit;
+// - a backend without a probe (or whose probe failed) is blocked for 30 min after a failed session;
+// - an arm whose agent failed to start 3 times in a row rests for 60 min (a crash loop).
+// The rules are pure (policy/availability.ts); this keeps the facts they need.
+import { runQuotaProbe } from '../adapters/quota/probe.js';
+import { expandTemplate } from '../config/template.js';
 import type { ArmConfig } from '../config/types.js';
-import type { StampedEvent } from '../machines/events.js';
+import type { BusEvent, StampedEvent } from '../machines/events.js';
 import type { Intent } from '../machines/intents.js';
-import { armBlocks, type StartAttempt } from '../policy/availability.js';
+import { armBlocks, isFresh, type QuotaReport, type SessionEnd, type StartAttempt } from '../policy/availability.js';
 
-/** Start attempts kept per arm: enough to see a loop of 3. */
-const KEEP = 10;
+/** Start attempts and session ends kept per arm or backend: enough for the rules' windows. */
+const KEEP = 20;
 
 export class ArmHealth {
   private readonly armOf = new Map<string, string>();
   private readonly started = new Set<string>();
   private readonly starts: Record<string, StartAttempt[]> = {};
+  private readonly ends: Record<string, SessionEnd[]> = {};
+  private readonly reports: Record<string, { report: QuotaReport | null; observedAt: number }> = {};
 
-  constructor(private readonly arms: readonly ArmConfig[]) {}
+  constructor(
+    private readonly arms: readonly ArmConfig[],
+    private readonly stateDir: string,
+  ) {}
 
   /** Follows each session from its start intent to its exit. */
   observe(event: StampedEvent, intents: readonly Intent[]): void {
     for (const i of intents) if (i.type === 'startSession') this.armOf.set(i.sessionId, i.arm);
     if (event.type === 'SESSION_STARTED') {
       this.started.add(event.sessionId);
-      this.note(this.armOf.get(event.sessionId) ?? event.arm, { at: event.now, failedToStart: false });
+      push(this.starts, this.armOf.get(event.sessionId) ?? event.arm, { at: event.now, failedToStart: false });
     } else if (event.type === 'SESSION_EXITED') {
       const arm = this.armOf.get(event.sessionId);
+      const backend = this.arms.find((a) => a.id === arm)?.backend;
       // Stopped before it began (a drain) is no failure of the arm.
-      if (arm && !this.started.has(event.sessionId) && event.outcome === 'failed') this.note(arm, { at: event.now, failedToStart: true });
+      if (arm && !this.started.has(event.sessionId) && event.outcome === 'failed') push(this.starts, arm, { at: event.now, failedToStart: true });
+      if (backend) push(this.ends, backend, { at: event.now, outcome: event.outcome });
       this.armOf.delete(event.sessionId);
       this.started.delete(event.sessionId);
     }
   }
 
-  /** Arms that may not run at `now`, with the reason. */
-  blocked(now: number): Record<string, string> {
-    return armBlocks(
-      this.arms.map((a) => ({ id: a.id, backend: a.backend })),
-      // No quota reports yet, and no sessions for the no-probe rule: only crash loops block.
-      { backends: Object.fromEntries(this.arms.map((a) => [a.backend, { report: null, sessions: [] }])), starts: this.starts },
-      now,
-    ).blocked;
+  /** Asks the backends whose quota report is stale; each probe is reported as an event. */
+  async refresh(now: number, report: (event: BusEvent) => void): Promise<void> {
+    const backends = new Map(this.arms.filter((a) => a.quota).map((a) => [a.backend, a.quota!]));
+    await Promise.all(
+      [...backends].map(async ([backend, quota]) => {
+        const seen = this.reports[backend];
+        if (seen && isFresh(seen.observedAt, now, quota.everyMs)) return;
+        const argv = quota.command.map((part) => expandTemplate(part, { node: process.execPath, state: this.stateDir }));
+        const r = await runQuotaProbe(argv, { timeoutMs: quota.timeoutMs });
+        // A probe that fails says nothing: the backend falls back to the no-probe rule, said so.
+        this.reports[backend] = { report: r.ok ? r.report : null, observedAt: now };
+        report({ type: 'QUOTA_OBSERVED', backend, report: r.ok ? r.report : null, reason: r.ok ? null : `quota probe failed: ${r.reason}` });
+      }),
+    );
   }
 
-  private note(arm: string, attempt: StartAttempt): void {
-    this.starts[arm] = [...(this.starts[arm] ?? []), attempt].slice(-KEEP);
+  /** Arms that may not run at `now`, with the reason, and arms whose sessions get the short limit. */
+  verdict(now: number): { blocked: Record<string, string>; shortened: string[] } {
+    const backends = Object.fromEntries(this.arms.map((a) => [a.backend, { report: this.reports[a.backend]?.report ?? null, sessions: this.ends[a.backend] ?? [] }]));
+    const v = armBlocks(
+      this.arms.map((a) => ({ id: a.id, backend: a.backend })),
+      { backends, starts: this.starts },
+      now,
+    );
+    return { blocked: v.blocked, shortened: v.shortened };
   }
+}
+
+function push<T>(into: Record<string, T[]>, key: string, item: T): void {
+  into[key] = [...(into[key] ?? []), item].slice(-KEEP);
 }

@@ -99,6 +99,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     // The first tick must see the tasks.
     await tasks.ready;
   }
+  const armHealth = new ArmHealth(config.arms, config.stateDir);
   const wake = wakeups(clock);
   const stopTicks$ = new Subject<void>();
   const closed$ = new Subject<void>();
@@ -113,6 +114,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       : ticks(config.schedule);
   const ticks$ = schedule$.pipe(
     concatMap(async (tick) => {
+      await armHealth.refresh(clock(), (e) => bus.push(e));
       const inputs = await gatherTickInputs({ config, store, onViolation });
       return { ...tick, inputs: operator ? { ...inputs, maxWidth: Math.max(0, operatorRoom(host.lanes())) } : inputs };
     }),
@@ -126,9 +128,20 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     sources: [from(startup), taskSnapshots$, ticks$, wake.events$],
     until: closed$,
   });
-  const supervisor = new SessionSupervisor({ config, store, log, baseEnv: opts.baseEnv, emit: bus.push, clock });
-  const armHealth = new ArmHealth(config.arms);
-  const effects = new EffectRunner({ config, store, log, supervisor, push: bus.push, memory: () => host.selectorMemory(), blockedArms: () => armHealth.blocked(clock()) });
+  const supervisor = new SessionSupervisor({
+    config,
+    store,
+    log,
+    baseEnv: opts.baseEnv,
+    emit: bus.push,
+    clock,
+    // A backend whose quota is past 70% gets its sessions' shorter limit.
+    timeoutFor: (arm, laneTimeoutMs) => {
+      const quota = config.arms.find((a) => a.id === arm)?.quota;
+      return quota && armHealth.verdict(clock()).shortened.includes(arm) ? Math.min(laneTimeoutMs, quota.shortTimeoutMs) : laneTimeoutMs;
+    },
+  });
+  const effects = new EffectRunner({ config, store, log, supervisor, push: bus.push, memory: () => host.selectorMemory(), blockedArms: () => armHealth.verdict(clock()).blocked });
 
   // Claims whose holders died (a crashed agent, a runtime killed earlier) free themselves.
   // The WAL is checkpointed here too, off the claims' hot path.
@@ -310,6 +323,10 @@ function logEvent(log: Logger, e: StampedEvent): void {
       break;
     case 'GRADE_REJECTED':
       log.child({ lane: e.laneId }).warn(`${e.sessionId}: grade rejected: ${e.reason}`);
+      break;
+    case 'QUOTA_OBSERVED':
+      if (e.reason) log.warn(`${e.backend}: ${e.reason}; without a report, a failed session blocks it for 30 min`);
+      else log.info(`${e.backend}: quota ${e.report!.available ? 'available' : 'not available'}${e.report!.windows.map((w) => `, ${w.name} ${Math.round(w.utilization * 100)}%`).join('')}`);
       break;
     case 'TASKS_CHANGED':
       log.info(`task files: ${e.tasks.length} task${e.tasks.length === 1 ? '' : 's'}${e.problems.length ? `, ${e.problems.length} file(s) skipped` : ''}`);

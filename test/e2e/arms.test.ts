@@ -1,5 +1,6 @@
 // Arms end to end: an arm whose agent cannot start rests after 3 failed starts in a row, its
-// failures never count against its reward, and the lane goes on with the arms that work.
+// failures never count against its reward, and the lane goes on with the arms that work; a
+// backend whose quota probe says it is spent is not used, and without another the lane waits.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from 'vitest';
@@ -22,6 +23,9 @@ backends:
     command: ["lanekeeper-test-no-such-agent"]
     cwd: ${JSON.stringify(dir)}
     models: [{ name: x }]
+    # With a quota probe, a failed session does not block the backend for 30 min (the no-probe
+    # rule); only the crash loop can stop it.
+    quota: { command: ["{node}", ${JSON.stringify(path.resolve(import.meta.dirname, '../fixtures/quota/good.mjs'))}] }
   - name: good
     command: ["{node}", ${JSON.stringify(path.join(AGENTS, 'ok.mjs'))}]
     cwd: ${JSON.stringify(dir)}
@@ -42,4 +46,34 @@ backends:
   // Failed starts taught nothing: only the good arm has evidence.
   const plan = JSON.parse((await cli(['plan', '--json', '--config', file, '--state', state, '--seed', '1'])).stdout) as { ranked: { components: { evidence: number } }[] };
   expect(plan.ranked[0]!.components.evidence).toBeCloseTo(12 - 3, 0);
+});
+
+test('a backend whose quota probe says it is exhausted is not used; with no other, run --once exits 76', async () => {
+  const dir = tmpDir();
+  const quota = path.resolve(import.meta.dirname, '../fixtures/quota');
+  const backend = (name: string, probe: string) => `
+  - name: ${name}
+    command: ["{node}", ${JSON.stringify(path.join(AGENTS, 'ok.mjs'))}]
+    cwd: ${JSON.stringify(dir)}
+    env: { AGENT_GRADE: "0.6" }
+    models: [{ name: m }]
+    quota: { command: ["{node}", ${JSON.stringify(path.join(quota, probe))}] }`;
+  const config = (name: string, backends: string) => {
+    const file = path.join(dir, `${name}.yaml`);
+    writeFileSync(file, `width: 2\nschedule: { interval: 1h, jitter: 0s }\nresources: { enabled: false }\nlanes:\n  - { name: code }\n  - { name: docs }\nbackends:${backends}\n`);
+    return file;
+  };
+  // One exhausted backend beside a healthy one: every session runs on the healthy one.
+  const mixed = path.join(dir, 'mixed');
+  expect((await cli(['run', '--once', '--config', config('mixed', backend('spent', 'exhausted.mjs') + backend('fresh', 'good.mjs')), '--state', mixed])).code).toBe(0);
+  const st = JSON.parse((await cli(['status', '--json', '--state', mixed])).stdout) as { sessions: { arm: string }[] };
+  expect(st.sessions.map((s) => s.arm)).toEqual(['fresh:m', 'fresh:m']);
+
+  // Only the exhausted backend: nothing can run, the lanes wait, and --once says so with 76.
+  const spent = path.join(dir, 'spent');
+  const run = await cli(['run', '--once', '--config', config('spent', backend('spent', 'exhausted.mjs')), '--state', spent]);
+  expect(run.code).toBe(76);
+  expect(run.stdout + run.stderr).toContain('no eligible arm (spent:m: arm blocked: quota exhausted: probe reports unavailable');
+  const lanes = JSON.parse((await cli(['status', '--json', '--state', spent])).stdout) as { lanes: { state: string }[]; sessions: unknown[] };
+  expect(lanes.sessions).toEqual([]);
 });
