@@ -33,6 +33,7 @@ export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResul
       cwd: b.cwd ? expandHome(b.cwd, opts.env) : null,
       tier: m.tier ?? b.tier,
       cost: m.cost ?? b.cost,
+      replaces: m.replaces ? `${b.name}:${m.replaces}` : null,
       quota: b.quota ? { command: b.quota.command, everyMs: b.quota.every, timeoutMs: b.quota.timeout, shortTimeoutMs: b.quota.short_timeout } : null,
     })),
   );
@@ -109,6 +110,7 @@ function crossCheck(raw: RawConfig): Problem[] {
     else backends.set(b.name, i);
     const models = new Set<string>();
     b.models.forEach((m, j) => {
+      if (m.replaces === m.name) problems.push({ path: ['backends', i, 'models', j, 'replaces'], message: `a model cannot replace itself ("${m.name}")` });
       if (models.has(m.name)) problems.push({ path: ['backends', i, 'models', j, 'name'], message: `duplicate model "${m.name}" in backend "${b.name}"` });
       models.add(m.name);
     });

@@ -92,6 +92,8 @@ const modelSchema = z.strictObject({
   }),
   tier: z.number().int().min(0).max(9).optional(),
   cost: z.number().min(0).optional(),
+  /** A model version bump: the older model of the same backend whose evidence this one starts from. */
+  replaces: z.string().min(1).optional(),
 });
 
 export const backendSchema = z.strictObject({

@@ -33,6 +33,8 @@ export interface ArmConfig {
   readonly cwd: string | null;
   readonly tier: number;
   readonly cost: number;
+  /** The arm (`backend:old-model`) whose evidence this one starts from, at a reduced weight. */
+  readonly replaces: string | null;
   /** The backend's quota probe (JSON on stdout), or null: then failed sessions block it a while. */
   readonly quota: { readonly command: readonly string[]; readonly everyMs: number; readonly timeoutMs: number; readonly shortTimeoutMs: number } | null;
 }

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { concat, concatMap, from, of, ReplaySubject, Subject, takeUntil, type Observable } from 'rxjs';
 import type { Logger } from 'pino';
-import type { Store } from '../adapters/store/ports.js';
+import type { SelectorMemory, Store } from '../adapters/store/ports.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { prepareDemoRepos } from '../demo/prepare.js';
 import { watchTasks, type TaskWatch } from '../adapters/tasks/watch.js';
@@ -18,6 +18,7 @@ import { formatDuration } from '../config/duration.js';
 import { EffectRunner } from './effects.js';
 import { FleetHost, type LaneStatus } from './host.js';
 import type { Intent } from '../machines/intents.js';
+import { warmStart } from '../policy/arms.js';
 import { emptyLearning } from '../policy/learning.js';
 import { ArmHealth } from './arm-health.js';
 import { selectionFromConfig } from './selection.js';
@@ -79,7 +80,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   // What goes into the journal before the first tick: what was learned before, the task list.
   const startup: BusEvent[] = [];
   const memory = await store.learning.load();
-  if (memory && memory.learning.model === config.selector.model) startup.push({ type: 'SELECTOR_RESTORED', ...memory });
+  if (memory && memory.learning.model === config.selector.model) startup.push({ type: 'SELECTOR_RESTORED', ...withModelBumps(memory, config, log) });
   else if (memory) {
     // Shares and recent starts do not depend on the model; the evidence does.
     const discarded = `the evidence in the store was kept with the ${memory.learning.model} model; this run uses ${config.selector.model}, so learning starts fresh`;
@@ -342,4 +343,20 @@ function logEvent(log: Logger, e: StampedEvent): void {
     default:
       log.debug({ event: e }, e.type);
   }
+}
+
+/**
+ * A model version bump (`replaces` in the config) is a new arm: when it has no evidence yet, it
+ * starts from the old arm's, cut to 5 sessions' worth, so it is neither trusted blindly nor
+ * explored from nothing. Done before the restored state is journaled, so a replay sees the result.
+ */
+export function withModelBumps(memory: SelectorMemory, config: ResolvedConfig, log: Logger): SelectorMemory {
+  let arms = memory.arms;
+  if (!arms) return memory;
+  for (const a of config.arms) {
+    if (!a.replaces || arms.beliefs[`*|${a.id}`] || !arms.beliefs[`*|${a.replaces}`]) continue;
+    arms = warmStart(arms, a.replaces, a.id);
+    log.info(`${a.id} replaces ${a.replaces}: it starts from the older model's evidence, cut to 5 sessions' worth`);
+  }
+  return { ...memory, arms };
 }
