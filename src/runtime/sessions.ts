@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { runGrader } from '../adapters/grader/command.js';
 import { gitHead, workEvidence } from '../adapters/process/git.js';
 import { readGradeFile } from '../adapters/process/grade-file.js';
 import { checkCwd, runSession, unstartedHandle, type RunHandle } from '../adapters/process/runner.js';
@@ -12,7 +13,8 @@ import { expandTemplate, type TemplateVars } from '../config/template.js';
 import type { ArmConfig, ResolvedConfig } from '../config/types.js';
 import type { BusEvent } from '../machines/events.js';
 import type { StartSessionIntent } from '../machines/intents.js';
-import { classifyExit, DEFAULT_GRADES } from '../policy/outcome.js';
+import { applyComposite } from '../policy/grade-composite.js';
+import { classifyExit, DEFAULT_GRADES, type Outcome } from '../policy/outcome.js';
 import { runBeforeSession } from './hooks.js';
 
 export interface SupervisorDeps {
@@ -23,6 +25,27 @@ export interface SupervisorDeps {
   baseEnv: Readonly<Record<string, string | undefined>>;
   emit: (event: BusEvent) => void;
   clock?: () => number;
+  /** The time limit for a session on `arm` (shorter when its backend's quota runs low). */
+  timeoutFor?: (arm: string, laneTimeoutMs: number) => number;
+}
+
+/** What a grader command gets on stdin: the session as it ended (JSON; unknowns are null). */
+export interface GraderRecord {
+  id: string;
+  lane: string;
+  arm: string;
+  dispatch: string;
+  task: string | null;
+  outcome: Outcome;
+  exit_code: number | null;
+  signal: string | null;
+  duration_ms: number;
+  reason: string | null;
+  log_path: string;
+  cwd: string;
+  /** HEAD of the working directory before and after: null outside a git repository, '' before the first commit. */
+  head_before: string | null;
+  head_after: string | null;
 }
 
 interface Live {
@@ -88,7 +111,7 @@ export class SessionSupervisor {
         : hook && !hook.ok
           ? unstartedHandle({ spawnError: hook.reason }, this.clock(), this.clock)
           : runSession(
-              { argv: arm.command.map((part) => expandTemplate(part, vars)), cwd, env, logPath, timeoutMs: intent.timeoutMs, killGraceMs: config.sessions.killGraceMs },
+              { argv: arm.command.map((part) => expandTemplate(part, vars)), cwd, env, logPath, timeoutMs: this.deps.timeoutFor?.(intent.arm, intent.timeoutMs) ?? intent.timeoutMs, killGraceMs: config.sessions.killGraceMs },
               this.clock,
             );
       entry.handle = handle;
@@ -121,7 +144,23 @@ export class SessionSupervisor {
         ...(released.length ? { releasedClaims: released } : {}),
       });
       // An agent that never started says nothing about its lane or its arm.
-      await this.grade(intent, gradePath, outcome, log, result.spawnError ? `the agent did not start: ${result.spawnError}` : undefined);
+      const record: GraderRecord = {
+        id: intent.sessionId,
+        lane: intent.lane,
+        arm: intent.arm,
+        dispatch: intent.dispatch,
+        task: intent.task?.id ?? null,
+        outcome,
+        exit_code: result.exitCode,
+        signal: result.signal,
+        duration_ms: result.endedAt - result.startedAt,
+        reason,
+        log_path: logPath,
+        cwd,
+        head_before: before,
+        head_after: after,
+      };
+      await this.grade(intent, gradePath, record, log, result.spawnError ? `the agent did not start: ${result.spawnError}` : undefined);
       sent.graded = true;
       await handle.gone;
     })()
@@ -148,22 +187,47 @@ export class SessionSupervisor {
       });
   }
 
-  private async grade(intent: StartSessionIntent, gradePath: string, outcome: ReturnType<typeof classifyExit>, log: Logger, censored?: string): Promise<void> {
-    const { store, emit } = this.deps;
+  /**
+   * Grades a finished session. Sources, in order: (a) the grade file the session wrote, if valid;
+   * (b) the grader command, if configured (not for a censored session: an agent that never
+   * started has nothing to judge); (c) the default for the outcome. A rejected grade file or
+   * grader output is journaled (GRADE_REJECTED) with its reason. A rejected grade file that no
+   * grader replaces leaves the session ungraded, as before: the session tried to grade itself and
+   * a guess from its outcome would hide that. With `grading.weights`, a grade that comes with
+   * dimensions becomes their weighted mean (policy/grade-composite.ts).
+   */
+  private async grade(intent: StartSessionIntent, gradePath: string, record: GraderRecord, log: Logger, censored?: string): Promise<void> {
+    const { config, store, emit } = this.deps;
+    const reject = (reason: string, what: string) => {
+      log.warn({ reason }, what);
+      emit({ type: 'GRADE_REJECTED', laneId: intent.laneId, sessionId: intent.sessionId, reason });
+    };
+    let found: { grade: number; dimensions: Record<string, number> | null; source: 'session' | 'grader' } | null = null;
     const read = await readGradeFile(gradePath);
+    if (read.ok === true) found = { grade: read.grade, dimensions: read.dimensions, source: 'session' };
+    else if (read.ok === false) reject(read.reason, 'grade file rejected');
+    if (!found && config.grading.command && !censored) {
+      const vars = { node: process.execPath, state: config.stateDir };
+      const argv = config.grading.command.map((part) => expandTemplate(part, vars));
+      const graded = await runGrader(argv, record, {
+        timeoutMs: config.grading.timeoutMs,
+        cwd: record.cwd,
+        env: { LANEKEEPER_SESSION_ID: intent.sessionId, LANEKEEPER_LANE: intent.lane, LANEKEEPER_STATE: config.stateDir },
+      });
+      if (graded.ok) found = { grade: graded.grade, dimensions: graded.dimensions, source: 'grader' };
+      else reject(`grader: ${graded.reason}`, 'grader output rejected; falling back');
+    }
     let grade: number | null;
-    let source: 'session' | 'default' | 'none';
+    let source: 'session' | 'grader' | 'default' | 'none';
     let dimensions: Record<string, number> | null = null;
-    if (read.ok === true) {
-      grade = read.grade;
-      dimensions = read.dimensions;
-      source = 'session';
+    if (found) {
+      grade = applyComposite(found.grade, found.dimensions, config.grading.weights);
+      dimensions = found.dimensions;
+      source = found.source;
     } else if (read.ok === 'missing') {
-      grade = DEFAULT_GRADES[outcome];
+      grade = DEFAULT_GRADES[record.outcome];
       source = grade === null ? 'none' : 'default';
     } else {
-      log.warn({ reason: read.reason }, 'grade file rejected; the session stays ungraded');
-      emit({ type: 'GRADE_REJECTED', laneId: intent.laneId, sessionId: intent.sessionId, reason: read.reason });
       grade = null;
       source = 'none';
     }

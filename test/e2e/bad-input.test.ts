@@ -62,7 +62,7 @@ describe('bad input', () => {
     expect(s.stderr).toContain('no lanekeeper database at');
   });
 
-  test('a missing agent command and an invalid grade file are recorded; the lanes go on', async () => {
+  test('a missing agent command and an invalid grade file are recorded; the lanes go on, a failed backend rests', async () => {
     const dir = tmpDir();
     const state = path.join(dir, 'state');
     const file = path.join(dir, 'lk.yaml');
@@ -93,9 +93,11 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '{not json', AGENT_GRADE_RAW: '1'
     const st = JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as { sessions: { lane: string; outcome: string; grade: number | null; reason: string | null }[] };
     const broken = st.sessions.filter((s) => s.lane === 'broken');
     const bad = st.sessions.filter((s) => s.lane === 'badgrade');
-    // Each lane kept being dispatched after its failures.
-    expect(broken.length).toBeGreaterThanOrEqual(2);
+    // The lane with the bad grade kept being dispatched. The lane whose only backend failed (and
+    // has no quota probe) ran once: then that backend rests for 30 minutes and the lane waits.
     expect(bad.length).toBeGreaterThanOrEqual(2);
+    expect(broken.length).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/no eligible arm \(ghost:m: [^)]*no quota report; last session failed at [^)]*, blocked until /);
     for (const s of broken) expect(s).toMatchObject({ outcome: 'failed', reason: 'command not found: lanekeeper-no-such-agent-binary', grade: 0.05 });
     // Not a git repository: no evidence of work, so the outcome is unknown, and the bad grade leaves it ungraded.
     for (const s of bad) expect(s).toMatchObject({ outcome: 'unknown', grade: null });
