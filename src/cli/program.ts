@@ -79,6 +79,14 @@ program
   .action(async (opts) => (await import('./stats.js')).statsCommand(opts));
 
 program
+  .command('grade <session> <score>')
+  .description('grade an ended session after the fact (0 to 1); it replaces its earlier grade in what was learned')
+  .addOption(configOption())
+  .addOption(stateOption())
+  .option('--dimensions <json>', 'per-dimension grades, e.g. \'{"quality": 0.9}\'')
+  .action(async (session: string, score: string, opts) => (await import('./grade.js')).gradeCommand(session, score, opts));
+
+program
   .command('plan')
   .description('what a tick would do now and why (scores, skips, fallbacks), starting nothing')
   .addOption(configOption())

@@ -80,6 +80,18 @@ export interface SessionGradedEvent {
   /** Set when the grade must not be learned: the agent never started (infrastructure, not quality). */
   censored?: string;
 }
+/**
+ * A grade given after the fact (`lanekeeper grade`). It replaces the session's earlier grade in
+ * what was learned; a session is never learned twice.
+ */
+export interface SessionRegradedEvent {
+  type: 'SESSION_REGRADED';
+  laneId: string;
+  sessionId: string;
+  grade: number;
+  dimensions: Record<string, number> | null;
+  arm: string | null;
+}
 /** A grade file that could not be used; the session stays ungraded and the reason is kept. */
 export interface GradeRejectedEvent { type: 'GRADE_REJECTED'; laneId: string; sessionId: string; reason: string }
 
@@ -87,7 +99,15 @@ export interface GradeRejectedEvent { type: 'GRADE_REJECTED'; laneId: string; se
  * What the selector had learned before this start (from the store), so the journal holds it.
  * `discarded` says why the stored evidence was not used (it was kept with another model).
  */
-export interface SelectorRestoredEvent { type: 'SELECTOR_RESTORED'; learning: Learning; fairness: Fairness; arms?: Learning; discarded?: string }
+export interface SelectorRestoredEvent {
+  type: 'SELECTOR_RESTORED';
+  learning: Learning;
+  fairness: Fairness;
+  arms?: Learning;
+  /** Recently learned sessions and their grades, so a late grade replaces rather than adds. */
+  graded?: [string, number][];
+  discarded?: string;
+}
 /** The task directory changed: the whole valid task list, and the files that could not be used. */
 export interface TasksChangedEvent { type: 'TASKS_CHANGED'; tasks: Task[]; problems: { file: string; message: string }[] }
 /** The external selector broke its contract; the built-in selector decides the tick that follows. */
@@ -110,6 +130,7 @@ export type BusEvent =
   | SessionStartedEvent
   | SessionExitedEvent
   | SessionGradedEvent
+  | SessionRegradedEvent
   | GradeRejectedEvent;
 
 export type StampedEvent = BusEvent & Stamp;

@@ -92,7 +92,7 @@ export const fleetMachine = setup({
       return { type: 'SELECT' as const, seq: e.seq, now: e.now, seed: seedOf(e), inputs: e.inputs ?? {}, dispatch: e.reason === 'operator' ? ('operator' as const) : ('tick' as const) };
     }),
     // Session starts and grades, task lists, restored learning: the selector takes them as they are.
-    toSelector: sendTo('selector', ({ event }) => event as Extract<StampedEvent, { type: 'SESSION_STARTED' | 'SESSION_EXITED' | 'SESSION_GRADED' | 'TASKS_CHANGED' | 'SELECTOR_RESTORED' }>),
+    toSelector: sendTo('selector', ({ event }) => event as Extract<StampedEvent, { type: 'SESSION_STARTED' | 'SESSION_EXITED' | 'SESSION_GRADED' | 'SESSION_REGRADED' | 'TASKS_CHANGED' | 'SELECTOR_RESTORED' }>),
   },
 }).createMachine({
   id: 'fleet',
@@ -112,6 +112,7 @@ export const fleetMachine = setup({
     SESSION_STARTED: { actions: ['toNamedLane', 'toSelector'] },
     SESSION_EXITED: { actions: ['toNamedLane', 'toSelector'] },
     SESSION_GRADED: { actions: ['toNamedLane', 'toSelector'] },
+    SESSION_REGRADED: { actions: 'toSelector' },
     TASKS_CHANGED: { actions: 'toSelector' },
     SELECTOR_RESTORED: { actions: 'toSelector' },
   },

@@ -18,13 +18,13 @@
  */
 import { enqueueActions, setup, type AnyActorRef } from 'xstate';
 import { emptyFairness, noteStart, type Fairness } from '../policy/fairness.js';
-import { learnArm } from '../policy/arms.js';
+import { learnArm, relearnArm } from '../policy/arms.js';
 import { noteOutcome } from '../policy/noop-backoff.js';
-import { emptyLearning, learn, type Learning } from '../policy/learning.js';
+import { emptyLearning, learn, relearn, type Learning } from '../policy/learning.js';
 import { pivotTarget, planTick, type LaneView, type PlanSettings, type SlotTask, type TickInputs } from '../policy/plan-tick.js';
 import type { Forgetting, Model } from '../policy/posterior.js';
 import type { Task } from '../policy/task.js';
-import type { Dispatch, SelectorRestoredEvent, SessionExitedEvent, SessionGradedEvent, SessionStartedEvent, Stamp, TasksChangedEvent } from './events.js';
+import type { Dispatch, SelectorRestoredEvent, SessionExitedEvent, SessionGradedEvent, SessionRegradedEvent, SessionStartedEvent, Stamp, TasksChangedEvent } from './events.js';
 import type { RecordDecisionIntent, SaveLearningIntent } from './intents.js';
 import type { DispatchEvent } from './lane.js';
 
@@ -49,8 +49,11 @@ export interface SelectorInput {
   selection: SelectionSettings;
 }
 
-/** How many recently graded session ids are remembered, so a repeated grade is never learned twice. */
-const GRADED_MEMORY = 256;
+/**
+ * How many recently learned sessions are remembered with their grade, so a repeated grade is never
+ * learned twice and a late grade replaces the one learned (kept across restarts).
+ */
+const GRADED_MEMORY = 1000;
 
 export interface SelectorContext extends SelectorInput {
   learning: Learning;
@@ -58,7 +61,7 @@ export interface SelectorContext extends SelectorInput {
   arms: Learning;
   fairness: Fairness;
   tasks: Task[] | null;
-  graded: string[];
+  graded: [string, number][];
   /** The current tick's order and spare tasks, kept so a denied slot can pivot. */
   tick: { seq: number; dispatch: Dispatch; order: string[]; denied: string[]; denials: Record<string, number>; spare: Record<string, SlotTask[]> } | null;
 }
@@ -66,7 +69,7 @@ export interface SelectorContext extends SelectorInput {
 export type SelectorEvent =
   | { type: 'SELECT'; seq: number; now: number; seed: number; inputs: TickInputs; dispatch: Dispatch }
   | { type: 'PIVOT'; seq: number; now: number; tickSeq: number | null; laneId: string; key: string; task: boolean }
-  | ((SessionGradedEvent | SessionStartedEvent | SessionExitedEvent | TasksChangedEvent | SelectorRestoredEvent) & Stamp);
+  | ((SessionGradedEvent | SessionRegradedEvent | SessionStartedEvent | SessionExitedEvent | TasksChangedEvent | SelectorRestoredEvent) & Stamp);
 
 /** The top-level state name of a lane snapshot: running.grading → running. */
 export function topState(value: unknown): string {
@@ -197,12 +200,12 @@ export const selectorMachine = setup({
         ],
         SESSION_GRADED: {
           // A censored grade (the agent never started) teaches nothing about the lane or the arm.
-          guard: ({ context, event }) => event.grade !== null && !event.censored && !context.graded.includes(event.sessionId) && laneOf(context, event.laneId) !== undefined,
+          guard: ({ context, event }) => event.grade !== null && !event.censored && !context.graded.some(([id]) => id === event.sessionId) && laneOf(context, event.laneId) !== undefined,
           actions: enqueueActions(({ context, event, enqueue }) => {
             const lane = laneOf(context, event.laneId)!;
             const learning = learn(context.learning, lane, event.grade!);
             const arms = event.arm ? learnArm(context.arms, lane, event.arm, event.grade!) : context.arms;
-            enqueue.assign({ learning, arms, graded: [...context.graded, event.sessionId].slice(-GRADED_MEMORY) });
+            enqueue.assign({ learning, arms, graded: [...context.graded, [event.sessionId, event.grade!] as [string, number]].slice(-GRADED_MEMORY) });
             enqueue(save('grade', laneOf(context, event.laneId)!));
           }),
         },
@@ -213,6 +216,19 @@ export const selectorMachine = setup({
             const lane = laneOf(context, event.laneId)!;
             const noops = { ...(context.fairness.noops ?? {}), [lane]: noteOutcome(context.fairness.noops?.[lane] ?? 0, event.outcome) };
             enqueue.assign({ fairness: { ...context.fairness, noops } });
+          }),
+        },
+        SESSION_REGRADED: {
+          // A late grade: the one learned before (if any) is taken out, the new one learned.
+          guard: ({ context, event }) => laneOf(context, event.laneId) !== undefined,
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const lane = laneOf(context, event.laneId)!;
+            const previous = context.graded.find(([id]) => id === event.sessionId)?.[1];
+            const learning = previous === undefined ? learn(context.learning, lane, event.grade) : relearn(context.learning, lane, previous, event.grade);
+            const arms = !event.arm ? context.arms : previous === undefined ? learnArm(context.arms, lane, event.arm, event.grade) : relearnArm(context.arms, lane, event.arm, previous, event.grade);
+            const graded = [...context.graded.filter(([id]) => id !== event.sessionId), [event.sessionId, event.grade] as [string, number]].slice(-GRADED_MEMORY);
+            enqueue.assign({ learning, arms, graded });
+            enqueue(save('grade', lane));
           }),
         },
         SESSION_STARTED: {
@@ -234,6 +250,7 @@ export const selectorMachine = setup({
               learning: { ...event.learning, model: context.learning.model, forgetting: context.learning.forgetting },
               arms: event.arms ? { ...event.arms, model: context.arms.model, forgetting: context.arms.forgetting } : context.arms,
               fairness: event.fairness,
+              graded: event.graded ?? context.graded,
             }),
           ),
         },

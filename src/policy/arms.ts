@@ -22,7 +22,7 @@
 // 4. A model version bump is a new arm. `warmStart` gives it the old arm's beliefs with the evidence
 //    cut to at most `n0` sessions, so it starts near the old arm's grades but is quickly relearned.
 import { draw, learn, summary, type Belief, type Learning } from './learning.js';
-import { decay, weight } from './posterior.js';
+import { decay, unobserve, weight } from './posterior.js';
 import { deriveSeed, rngFromSeed } from './prng.js';
 
 export interface ArmInfo {
@@ -185,6 +185,15 @@ export function learnArm(learning: Learning, lane: string, arm: string, grade: n
  * changes nothing. The detector's statistics start afresh and the beliefs count as fresh (not
  * stale). The clock does not move; `fromArm`'s beliefs are untouched.
  */
+/** Replaces a grade learned earlier for `arm` in `lane` with another (a late grade); both keys. */
+export function relearnArm(learning: Learning, lane: string, arm: string, previous: number, grade: number): Learning {
+  const taken = [laneArmKey(lane, arm), globalArmKey(arm)].reduce(
+    (l, key) => (l.beliefs[key] ? { ...l, beliefs: { ...l.beliefs, [key]: { ...l.beliefs[key]!, posterior: unobserve(l.beliefs[key]!.posterior, previous) } } } : l),
+    learning,
+  );
+  return learnArm(taken, lane, arm, grade);
+}
+
 export function warmStart(learning: Learning, fromArm: string, toArm: string, n0 = 5): Learning {
   if (!(n0 >= 0) || !Number.isFinite(n0)) throw new RangeError(`warmStart: n0 must be a finite number ≥ 0, got ${n0}`);
   if (fromArm === toArm) return learning;

@@ -32,6 +32,7 @@ import {
   type Forgetting,
   type Model,
   type Posterior,
+  unobserve,
 } from './posterior.js';
 import type { Rng } from './prng.js';
 
@@ -87,6 +88,17 @@ function graded(l: Learning, b: Belief, grade: number): Belief {
 export function learn(l: Learning, key: string, grade: number): Learning {
   const belief = graded(l, beliefOf(l, key), grade);
   return { ...l, clock: l.clock + 1, beliefs: { ...l.beliefs, [key]: belief } };
+}
+
+/**
+ * Replaces a grade learned earlier for `key` with another: the old one is taken out, the new one
+ * learned. The clock moves once (for the new grade), so one session never counts twice.
+ */
+export function relearn(l: Learning, key: string, previous: number, grade: number): Learning {
+  const b = l.beliefs[key];
+  if (!b) return learn(l, key, grade);
+  const taken = { ...l, beliefs: { ...l.beliefs, [key]: { ...b, posterior: unobserve(b.posterior, previous) } } };
+  return learn(taken, key, grade);
 }
 
 /** In-place variant for the simulator's hot loop (same result as `learn`). */

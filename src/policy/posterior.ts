@@ -102,6 +102,23 @@ export function observe(p: Posterior, grade: number, pullDecay = 1): Posterior {
   return { model: 'npts', counts };
 }
 
+/**
+ * Takes one grade back out (a late grade replaces an earlier one). Exact while the evidence has
+ * not been faded since; after a fade, what is left of the grade is at most what was added, so the
+ * counts are clamped at the prior rather than going below it.
+ */
+export function unobserve(p: Posterior, grade: number): Posterior {
+  const g = Math.min(1, Math.max(0, grade));
+  if (p.model === 'beta') return { model: 'beta', alpha: Math.max(1, p.alpha - g), beta: Math.max(1, p.beta - (1 - g)) };
+  const counts = p.counts.slice();
+  const x = g * 10;
+  const lo = Math.floor(x);
+  const frac = x - lo;
+  counts[lo] = Math.max(0, counts[lo]! - (1 - frac));
+  if (frac > 0) counts[lo + 1] = Math.max(0, counts[lo + 1]! - frac);
+  return { model: 'npts', counts };
+}
+
 /** The amount of evidence (effective number of graded sessions). */
 export function weight(p: Posterior): number {
   return p.model === 'npts' ? p.counts.reduce((a, b) => a + b, 0) : p.alpha + p.beta - 2;

@@ -71,10 +71,10 @@ export class FleetHost {
   }
 
   /** What the selector has learned so far (posteriors, share deficits, recent starts). */
-  selectorMemory(): { learning: Learning; fairness: Fairness; arms: Learning } {
+  selectorMemory(): { learning: Learning; fairness: Fairness; arms: Learning; graded: [string, number][] } {
     const selector = (this.actor.getSnapshot().children as Record<string, { getSnapshot(): { context: SelectorContext } } | undefined>).selector!;
-    const { learning, fairness, arms } = selector.getSnapshot().context;
-    return { learning, fairness, arms };
+    const { learning, fairness, arms, graded } = selector.getSnapshot().context;
+    return { learning, fairness, arms, graded };
   }
 
   /** The earliest deadline any lane waits for, or null. */

@@ -86,6 +86,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const discarded = `the evidence in the store was kept with the ${memory.learning.model} model; this run uses ${config.selector.model}, so learning starts fresh`;
     startup.push({ type: 'SELECTOR_RESTORED', learning: emptyLearning(config.selector.model), fairness: memory.fairness, arms: emptyLearning(config.selector.model), discarded });
   }
+  // Late grades given while lanekeeper was down are learned first.
+  startup.push(...(await lateGradeEvents(store, log)));
   // Every task snapshot is whole, so only the latest one matters: a ReplaySubject(1) keeps it
   // for the bus even if it arrives before the bus is listening.
   const taskSnapshots$ = new ReplaySubject<BusEvent>(1);
@@ -143,6 +145,13 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     },
   });
   const effects = new EffectRunner({ config, store, log, supervisor, push: bus.push, memory: () => host.selectorMemory(), blockedArms: () => armHealth.verdict(clock()).blocked });
+
+  // Late grades (`lanekeeper grade`) are looked for every second: a cheap read of a small table.
+  const lateGrades = setInterval(() => {
+    void lateGradeEvents(store, log)
+      .then((events) => events.forEach((e) => bus.push(e)))
+      .catch((err: unknown) => log.error({ err }, 'could not read late grades'));
+  }, 1000);
 
   // Claims whose holders died (a crashed agent, a runtime killed earlier) free themselves.
   // The WAL is checkpointed here too, off the claims' hot path.
@@ -281,6 +290,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     await supervisor.settled();
     clearTimeout(graceTimer);
     clearInterval(sweeper);
+    clearInterval(lateGrades);
     await effects.settled();
     closed$.next();
     wake.close();
@@ -325,6 +335,9 @@ function logEvent(log: Logger, e: StampedEvent): void {
     case 'GRADE_REJECTED':
       log.child({ lane: e.laneId }).warn(`${e.sessionId}: grade rejected: ${e.reason}`);
       break;
+    case 'SESSION_REGRADED':
+      log.child({ lane: e.laneId }).info(`${e.sessionId} graded late: ${e.grade.toFixed(2)} (replaces its earlier grade in what was learned)`);
+      break;
     case 'QUOTA_OBSERVED':
       if (e.reason) log.warn(`${e.backend}: ${e.reason}; without a report, a failed session blocks it for 30 min`);
       else log.info(`${e.backend}: quota ${e.report!.available ? 'available' : 'not available'}${e.report!.windows.map((w) => `, ${w.name} ${Math.round(w.utilization * 100)}%`).join('')}`);
@@ -359,4 +372,19 @@ export function withModelBumps(memory: SelectorMemory, config: ResolvedConfig, l
     log.info(`${a.id} replaces ${a.replaces}: it starts from the older model's evidence, cut to 5 sessions' worth`);
   }
   return { ...memory, arms };
+}
+
+/**
+ * Pending late grades as events, each marked applied once taken. A grade for a session this store
+ * does not know is dropped with a warning (nothing could learn it).
+ */
+async function lateGradeEvents(store: Store, log: Logger): Promise<BusEvent[]> {
+  const events: BusEvent[] = [];
+  for (const row of await store.lateGrades.pending()) {
+    const s = await store.sessions.get(row.session);
+    if (s) events.push({ type: 'SESSION_REGRADED', laneId: s.lane_id, sessionId: s.id, grade: row.grade, dimensions: row.dimensions, arm: s.arm });
+    else log.warn(`late grade for unknown session ${row.session} dropped`);
+    await store.lateGrades.applied(row.id);
+  }
+  return events;
 }

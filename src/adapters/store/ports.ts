@@ -81,6 +81,24 @@ export interface SelectorMemory {
   fairness: Fairness;
   /** Arm posteriors (`lane|arm`, `*|arm`); absent in stores written before arms were learned. */
   arms?: Learning;
+  /** Recently learned sessions with their grade (a late grade replaces, never adds). */
+  graded?: [string, number][];
+}
+
+/** A grade given after the fact (`lanekeeper grade`), waiting for the runtime to learn it. */
+export interface LateGradeRow {
+  id: number;
+  session: string;
+  grade: number;
+  dimensions: Record<string, number> | null;
+  at: number;
+}
+
+export interface LateGradesPort {
+  add(row: Omit<LateGradeRow, 'id'>): Promise<void>;
+  /** Not yet applied, oldest first. */
+  pending(): Promise<LateGradeRow[]>;
+  applied(id: number): Promise<void>;
 }
 
 export interface LearningPort {
@@ -169,6 +187,7 @@ export interface Store {
   readonly lanes: LanesPort;
   readonly decisions: DecisionsPort;
   readonly learning: LearningPort;
+  readonly lateGrades: LateGradesPort;
   readonly claims: ClaimsPort;
   /** Housekeeping off the hot path (SQLite: a passive WAL checkpoint). */
   checkpoint(): Promise<void>;

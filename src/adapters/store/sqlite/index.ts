@@ -4,6 +4,7 @@ import { openDatabase } from './open.js';
 import { sqliteClaims, type Clock } from './claims.js';
 import { sqliteDecisions } from './decisions.js';
 import { sqliteJournal } from './journal.js';
+import { sqliteLateGrades } from './late-grades.js';
 import { sqliteLearning } from './learning.js';
 import { sqliteLanes } from './lanes.js';
 import { sqliteSessions } from './sessions.js';
@@ -28,6 +29,7 @@ export function openSqliteStore(stateDir: string, opts: SqliteStoreOptions = {})
   const lanes = lazy(() => sqliteLanes(db));
   const decisions = lazy(() => sqliteDecisions(db));
   const learning = lazy(() => sqliteLearning(db));
+  const lateGrades = lazy(() => sqliteLateGrades(db));
   const claims = lazy(() => sqliteClaims(db, opts.clock ?? Date.now));
   return {
     location: db.name,
@@ -45,6 +47,9 @@ export function openSqliteStore(stateDir: string, opts: SqliteStoreOptions = {})
     },
     get learning() {
       return learning();
+    },
+    get lateGrades() {
+      return lateGrades();
     },
     get claims() {
       return claims();

@@ -13,6 +13,7 @@ interface Meta {
   forgetting: Learning['forgetting'];
   clock: number;
   fairness: Fairness;
+  graded?: [string, number][];
 }
 
 export function sqliteLearning(db: Database.Database): LearningPort {
@@ -23,7 +24,7 @@ export function sqliteLearning(db: Database.Database): LearningPort {
   const rows = db.prepare(`SELECT scope, arm, data FROM posteriors WHERE scope IN ('lane', 'selector')`);
   const save = writer(db, (memory: SelectorMemory, at: number) => {
     const { learning, fairness } = memory;
-    const meta: Meta = { model: learning.model, forgetting: learning.forgetting, clock: learning.clock, fairness };
+    const meta: Meta = { model: learning.model, forgetting: learning.forgetting, clock: learning.clock, fairness, ...(memory.graded ? { graded: memory.graded } : {}) };
     upsert.run('selector', 'state', JSON.stringify(meta), at);
     if (memory.arms) upsert.run('selector', 'arms', JSON.stringify(memory.arms), at);
     for (const [lane, belief] of Object.entries(learning.beliefs)) upsert.run('lane', lane, JSON.stringify(belief), at);
@@ -43,6 +44,7 @@ export function sqliteLearning(db: Database.Database): LearningPort {
       return {
         learning: { model: meta.model, forgetting: meta.forgetting, clock: meta.clock, beliefs },
         fairness: meta.fairness,
+        ...(meta.graded ? { graded: meta.graded } : {}),
         ...(armsRow ? { arms: JSON.parse(armsRow.data) as Learning } : {}),
       };
     },

@@ -144,6 +144,17 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE sessions ADD COLUMN task TEXT;
   `,
+  // 5: grades given after the fact, until the runtime has learned them
+  `
+  CREATE TABLE late_grades (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    session    TEXT    NOT NULL,
+    grade      REAL    NOT NULL,
+    dimensions TEXT,
+    at         INTEGER NOT NULL,
+    applied    INTEGER NOT NULL DEFAULT 0
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
