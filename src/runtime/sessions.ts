@@ -123,9 +123,12 @@ export class SessionSupervisor {
       clearInterval(renew);
       // Claims the agent took are released now, unless it asked to keep them (claim --keep);
       // the lane slot is released by the lane machine.
-      const released = await store.claims.releaseHolder(intent.sessionId, { except: [intent.claim.key] });
+      // Both at once: the next session waits on this (operator mode measures the gap).
+      const [released, after] = await Promise.all([
+        store.claims.releaseHolder(intent.sessionId, { except: [intent.claim.key] }),
+        result.spawnError ? Promise.resolve(null) : gitHead(cwd).catch(() => null),
+      ]);
       if (released.length) log.info(`released ${released.join(', ')} at the end of ${intent.sessionId}`);
-      const after = result.spawnError ? null : await gitHead(cwd).catch(() => null);
       const outcome = classifyExit({ ...result, work: workEvidence(before, after) });
       const killedHow = result.killed ? ' (ignored SIGTERM; SIGKILL)' : '';
       const reason =
