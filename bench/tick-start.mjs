@@ -1,0 +1,48 @@
+// From a tick to its 6th session started: six idle lanes, width 6, a trivial agent, `run --once`
+// repeated; measured in the journal (the TICK's time to the last SESSION_STARTED's time). Prints
+// p50 and max and one JSON line. Always exits 0.
+//
+//   node bench/tick-start.mjs [--runs 20]
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+const i = process.argv.indexOf('--runs');
+const runs = i > 0 ? Number(process.argv[i + 1]) : 20;
+const dir = mkdtempSync(path.join(os.tmpdir(), 'lk-tick-start-'));
+const agent = path.join(dir, 'agent.mjs');
+writeFileSync(agent, 'process.exit(0);\n');
+const file = path.join(dir, 'lk.yaml');
+const lanes = ['a', 'b', 'c', 'd', 'e', 'f'].map((n) => `  - { name: ${n}, respawn: { chain_limit: 0 } }`).join('\n');
+writeFileSync(
+  file,
+  `width: 6
+schedule: { interval: 1h, jitter: 0s }
+resources: { enabled: false }
+lanes:
+${lanes}
+backends:
+  - name: trivial
+    command: ["{node}", ${JSON.stringify(agent)}]
+    cwd: ${JSON.stringify(dir)}
+    models: [{ name: m }]
+    quota: { command: ["{node}", "-e", "console.log(JSON.stringify({available: true, windows: []}))"] }
+`,
+);
+const spans = [];
+for (let r = 0; r < runs; r++) {
+  const state = path.join(dir, `state-${r}`);
+  execFileSync(process.execPath, ['dist/cli/main.js', 'run', '--once', '--config', file, '--state', state], { stdio: 'ignore', env: { ...process.env, LANEKEEPER_LOG_LEVEL: 'warn' } });
+  const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
+  const tick = db.prepare("SELECT at FROM journal WHERE type = 'TICK' ORDER BY seq LIMIT 1").pluck().get();
+  const starts = db.prepare("SELECT at FROM journal WHERE type = 'SESSION_STARTED' ORDER BY seq").pluck().all();
+  db.close();
+  if (starts.length === 6) spans.push(Math.max(...starts) - tick);
+}
+rmSync(dir, { recursive: true, force: true });
+spans.sort((a, b) => a - b);
+const out = { runs: spans.length, p50_ms: spans[Math.floor(spans.length / 2)], max_ms: spans.at(-1) };
+console.log(`tick to 6 sessions started over ${out.runs} runs: p50 ${out.p50_ms} ms, max ${out.max_ms} ms (target < 50 ms)`);
+console.log(JSON.stringify(out));
