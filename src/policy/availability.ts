@@ -203,7 +203,7 @@ export interface AvailabilityOptions {
 
 export const DEFAULT_AVAILABILITY: Readonly<AvailabilityOptions> = { quota: DEFAULT_QUOTA_THRESHOLDS, noProbe: DEFAULT_NO_PROBE, crashLoop: DEFAULT_CRASH_LOOP };
 
-export interface ArmAvailability {
+export interface ArmBlocks {
   /** Arm ids that may run, in input order. */
   eligible: string[];
   /** Eligible arms whose sessions get the shorter timeout, in input order. */
@@ -218,8 +218,8 @@ export interface ArmAvailability {
   quota: Record<string, string>;
 }
 
-export function armBlocks(arms: readonly ArmRef[], facts: AvailabilityFacts, now: number, opts: AvailabilityOptions = DEFAULT_AVAILABILITY): ArmAvailability {
-  const out: ArmAvailability = { eligible: [], shortened: [], blocked: {}, blockedUntil: {}, until: null, quota: {} };
+export function armBlocks(arms: readonly ArmRef[], facts: AvailabilityFacts, now: number, opts: AvailabilityOptions = DEFAULT_AVAILABILITY): ArmBlocks {
+  const out: ArmBlocks = { eligible: [], shortened: [], blocked: {}, blockedUntil: {}, until: null, quota: {} };
   for (const arm of arms) {
     const backend = facts.backends[arm.backend] ?? { report: null, sessions: [] };
     const reasons: string[] = [];
