@@ -91,6 +91,8 @@ export interface SessionRegradedEvent {
   grade: number;
   dimensions: Record<string, number> | null;
   arm: string | null;
+  /** The stored late grade this came from; marked applied once this event is handled. */
+  lateGradeId?: number;
 }
 /** A grade file that could not be used; the session stays ungraded and the reason is kept. */
 export interface GradeRejectedEvent { type: 'GRADE_REJECTED'; laneId: string; sessionId: string; reason: string }

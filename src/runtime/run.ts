@@ -87,7 +87,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     startup.push({ type: 'SELECTOR_RESTORED', learning: emptyLearning(config.selector.model), fairness: memory.fairness, arms: emptyLearning(config.selector.model), discarded });
   }
   // Late grades given while lanekeeper was down are learned first.
-  startup.push(...(await lateGradeEvents(store, log)));
+  const lateInFlight = new Set<number>();
+  startup.push(...(await lateGradeEvents(store, log, lateInFlight)));
   // Every task snapshot is whole, so only the latest one matters: a ReplaySubject(1) keeps it
   // for the bus even if it arrives before the bus is listening.
   const taskSnapshots$ = new ReplaySubject<BusEvent>(1);
@@ -148,7 +149,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
   // Late grades (`lanekeeper grade`) are looked for every second: a cheap read of a small table.
   const lateGrades = setInterval(() => {
-    void lateGradeEvents(store, log)
+    void lateGradeEvents(store, log, lateInFlight)
       .then((events) => events.forEach((e) => bus.push(e)))
       .catch((err: unknown) => log.error({ err }, 'could not read late grades'));
   }, 1000);
@@ -181,6 +182,10 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const intents = host.deliver(event);
     armHealth.observe(event, intents);
     await store.journal.recordEffects(event.seq, intents);
+    if (event.type === 'SESSION_REGRADED' && event.lateGradeId !== undefined) {
+      await store.lateGrades.applied(event.lateGradeId);
+      lateInFlight.delete(event.lateGradeId);
+    }
     logEvent(log, event);
     for (const intent of intents) effects.run(intent, event);
     const lanes = host.lanes();
@@ -375,16 +380,23 @@ export function withModelBumps(memory: SelectorMemory, config: ResolvedConfig, l
 }
 
 /**
- * Pending late grades as events, each marked applied once taken. A grade for a session this store
+ * Pending late grades as events, skipping those already on their way (`inFlight`). Each is marked
+ * applied when its event has been journaled and handled, so a crash in between only means it is
+ * learned again at the next start, which replaces it with itself. A grade for a session this store
  * does not know is dropped with a warning (nothing could learn it).
  */
-async function lateGradeEvents(store: Store, log: Logger): Promise<BusEvent[]> {
+async function lateGradeEvents(store: Store, log: Logger, inFlight: Set<number>): Promise<BusEvent[]> {
   const events: BusEvent[] = [];
   for (const row of await store.lateGrades.pending()) {
+    if (inFlight.has(row.id)) continue;
     const s = await store.sessions.get(row.session);
-    if (s) events.push({ type: 'SESSION_REGRADED', laneId: s.lane_id, sessionId: s.id, grade: row.grade, dimensions: row.dimensions, arm: s.arm });
-    else log.warn(`late grade for unknown session ${row.session} dropped`);
-    await store.lateGrades.applied(row.id);
+    if (!s) {
+      log.warn(`late grade for unknown session ${row.session} dropped`);
+      await store.lateGrades.applied(row.id);
+      continue;
+    }
+    inFlight.add(row.id);
+    events.push({ type: 'SESSION_REGRADED', laneId: s.lane_id, sessionId: s.id, grade: row.grade, dimensions: row.dimensions, arm: s.arm, lateGradeId: row.id });
   }
   return events;
 }
