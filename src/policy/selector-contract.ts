@@ -11,18 +11,11 @@
 // the caller journals it and lets the built-in selector decide that tick. Pure: the run comes in.
 import { z } from 'zod';
 import { claimKeyProblem } from './claim-key.js';
-import { describeValue, formatIssues, formatPath } from '../config/problems.js';
+import { jsonObject, runProblem, type ProgramRun } from './program-run.js';
+import { formatIssues, formatPath } from '../config/problems.js';
 
-export interface SelectorRun {
-  exitCode: number | null;
-  signal: string | null;
-  timedOut: boolean;
-  stdout: string;
-  stderr: string;
-  durationMs: number;
-  /** Why the run gave no usable output although it was not a plain exit: could not start, output over the cap. */
-  error?: string;
-}
+/** What became of one run of the selector program. */
+export type SelectorRun = ProgramRun;
 
 export type OrderStepKind = 'selected' | 'diversity_alternatives' | 'alternatives' | 'all_scores' | 'allowlist';
 
@@ -83,24 +76,13 @@ type Tiered = z.infer<typeof tieredPayload>;
 type Steps = Pick<Partial<Tiered>, 'tier' | 'selected' | 'diversity_alternatives' | 'alternatives' | 'all_scores'>;
 
 const TIERED_KEYS = ['tier', 'selected', 'diversity_alternatives', 'alternatives'];
-const STDERR_CHARS = 200;
 
 export function interpretSelectorRun(run: SelectorRun, lanes: readonly string[], allowlist: readonly string[]): SelectorVerdict {
   const failed = runProblem(run);
   if (failed) return { ok: false, reason: failed };
-
-  const text = run.stdout.trim();
-  if (text === '') return { ok: false, reason: 'printed nothing on stdout (expected a JSON object)' };
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, reason: `stdout is not valid JSON (${(err as Error).message})` };
-  }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    return { ok: false, reason: `stdout JSON is ${describeValue(data)}, expected an object with "all_scores" or "tier"` };
-  }
-  const record = data as Record<string, unknown>;
+  const json = jsonObject(run.stdout, 'with "all_scores" or "tier"');
+  if (!json.ok) return json;
+  const record = json.data;
 
   // JSON can spell Infinity (1e999); zod would call it "not a number", which reads as a lie.
   const scoresProblem = nonFiniteScore(record['all_scores']);
@@ -122,25 +104,6 @@ export function interpretSelectorRun(run: SelectorRun, lanes: readonly string[],
   }
   if (aimed.length) return planOrder('tiered', parsed.data as Tiered, lanes, allowlist);
   return planOrder('scores', { all_scores: (parsed.data as z.infer<typeof scoresPayload>).all_scores }, lanes, allowlist);
-}
-
-function runProblem(run: SelectorRun): string | null {
-  if (run.error) return run.error;
-  if (run.timedOut) return `timed out after ${Math.round(run.durationMs)} ms`;
-  if (run.signal) return `killed by ${run.signal}${stderrNote(run.stderr)}`;
-  if (run.exitCode === null) return 'ended without an exit code';
-  if (run.exitCode !== 0) return `exited with code ${run.exitCode}${stderrNote(run.stderr)}`;
-  return null;
-}
-
-/** ": <first stderr line>", cut to STDERR_CHARS, or " (stderr empty)". */
-function stderrNote(stderr: string): string {
-  const line = stderr
-    .split('\n')
-    .map((l) => l.trim())
-    .find((l) => l !== '');
-  if (line === undefined) return ' (stderr empty)';
-  return `: ${line.length > STDERR_CHARS ? `${line.slice(0, STDERR_CHARS)}…` : line}`;
 }
 
 function nonFiniteScore(scores: unknown): string | null {

@@ -1,8 +1,7 @@
 // Runs a backend's quota probe (a program printing one JSON object) and reads its report, never
 // throwing: a probe that cannot start, fails, hangs, floods or prints nonsense is `ok: false` with
-// the reason, which the caller caches and journals like a report. Like the selector command
-// (adapters/selector/command.ts), the argv runs without a shell in its own process group, and at
-// the time limit the whole group is killed, so a wrapper's leftovers cannot hold the pipe open.
+// the reason, which the caller caches and journals like a report. The run itself is
+// adapters/process/program.ts (no shell, its own process group, a time limit, an output cap).
 //
 // The report:
 //   {"available": true, "windows": [{"name": "5h", "utilization": 0.93, "resets_at": "2026-08-08T17:00:00Z"}]}
@@ -14,10 +13,11 @@
 // - `resets_at` is an ISO-8601 time (a time without an offset is read as UTC), or an epoch
 //   number: below 1e12 it is seconds, else milliseconds (1e12 s is the year 33658, 1e12 ms is
 //   2001, so no plausible time is ambiguous). Null or left out: unknown.
-import { execa } from 'execa';
 import { z } from 'zod';
 import { describeValue, formatIssues, formatPath } from '../../config/problems.js';
 import type { QuotaReport } from '../../policy/availability.js';
+import { jsonObject, runProblem } from '../../policy/program-run.js';
+import { runProgram } from '../process/program.js';
 
 export type { QuotaReport, QuotaWindow } from '../../policy/availability.js';
 
@@ -36,7 +36,6 @@ export interface QuotaProbeOptions {
   env?: Record<string, string>;
 }
 
-const STDERR_CHARS = 200;
 const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
 const resetsAt = z
@@ -93,18 +92,9 @@ export function resetsAtMs(v: string | number): number | null {
 
 /** Reads a probe's stdout. Pure. */
 export function parseQuotaReport(stdout: string): { ok: true; report: QuotaReport } | { ok: false; reason: string } {
-  const text = stdout.trim();
-  if (text === '') return { ok: false, reason: 'printed nothing on stdout (expected a JSON object)' };
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, reason: `stdout is not valid JSON (${(err as Error).message})` };
-  }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    return { ok: false, reason: `stdout JSON is ${describeValue(data)}, expected an object with "available" and "windows"` };
-  }
-  const parsed = reportSchema.safeParse(data, { reportInput: true });
+  const json = jsonObject(stdout, 'with "available" and "windows"');
+  if (!json.ok) return json;
+  const parsed = reportSchema.safeParse(json.data, { reportInput: true });
   if (!parsed.success) {
     // JSON can spell Infinity (1e999); zod calls it "not a number", and describeValue says null.
     const issues = parsed.error.issues.map((i) =>
@@ -121,69 +111,9 @@ export function parseQuotaReport(stdout: string): { ok: true; report: QuotaRepor
 }
 
 export async function runQuotaProbe(argv: readonly string[], opts: QuotaProbeOptions): Promise<QuotaProbeResult> {
-  const startedAt = Date.now();
-  const fail = (reason: string): QuotaProbeResult => ({ ok: false, reason, durationMs: Date.now() - startedAt });
-  const [file, ...args] = argv;
-  if (file === undefined || file === '') return fail('could not start: the quota probe command is empty');
-
-  try {
-    const child = execa(file, args, {
-      env: opts.env,
-      extendEnv: true,
-      detached: true,
-      reject: false,
-      stdin: 'ignore',
-      encoding: 'utf8',
-      maxBuffer: QUOTA_PROBE_OUTPUT_CAP,
-      forceKillAfterDelay: false,
-    });
-    const pid = child.pid;
-    let timedOut = false;
-    const limit = setTimeout(() => {
-      timedOut = true;
-      if (pid !== undefined) killGroup(pid);
-    }, opts.timeoutMs);
-    const r = await child;
-    clearTimeout(limit);
-    const stdout = typeof r.stdout === 'string' ? r.stdout : '';
-    const stderr = typeof r.stderr === 'string' ? r.stderr : '';
-    if (r.isMaxBuffer) {
-      if (pid !== undefined) killGroup(pid);
-      const which = stdout.length >= QUOTA_PROBE_OUTPUT_CAP ? 'stdout' : 'stderr';
-      return fail(`${which} went over the ${QUOTA_PROBE_OUTPUT_CAP}-character cap`);
-    }
-    if (timedOut) return fail(`timed out after ${opts.timeoutMs} ms`);
-    if (r.failed && r.exitCode === undefined && !r.signal) return fail(`could not start: ${startFailure(r, file)}`);
-    if (r.signal) return fail(`killed by ${r.signal}${stderrNote(stderr)}`);
-    if (r.exitCode !== 0) return fail(`exited with code ${r.exitCode ?? 'unknown'}${stderrNote(stderr)}`);
-    const parsed = parseQuotaReport(stdout);
-    return parsed.ok ? { ok: true, report: parsed.report, durationMs: Date.now() - startedAt } : fail(parsed.reason);
-  } catch (err) {
-    // execa reports failures in its result with reject: false; this is for the unforeseen.
-    return fail(`could not start: ${String((err as Error)?.message ?? err).split('\n')[0]}`);
-  }
-}
-
-function startFailure(r: { code?: string; message?: string; shortMessage?: string }, file: string): string {
-  if (r.code === 'ENOENT') return `command not found: ${file}`;
-  if (r.code === 'EACCES') return `command not executable: ${file}`;
-  return (r.shortMessage ?? r.message ?? 'unknown error').split('\n')[0]!;
-}
-
-/** ": <first stderr line>", cut to STDERR_CHARS, or " (stderr empty)". */
-function stderrNote(stderr: string): string {
-  const line = stderr
-    .split('\n')
-    .map((l) => l.trim())
-    .find((l) => l !== '');
-  if (line === undefined) return ' (stderr empty)';
-  return `: ${line.length > STDERR_CHARS ? `${line.slice(0, STDERR_CHARS)}…` : line}`;
-}
-
-function killGroup(pgid: number): void {
-  try {
-    process.kill(-pgid, 'SIGKILL');
-  } catch {
-    // Already gone.
-  }
+  const run = await runProgram(argv, { ...opts, outputCap: QUOTA_PROBE_OUTPUT_CAP, emptyCommand: 'the quota probe command is empty' });
+  const failed = runProblem(run, { timeoutMs: opts.timeoutMs });
+  if (failed) return { ok: false, reason: failed, durationMs: run.durationMs };
+  const parsed = parseQuotaReport(run.stdout);
+  return parsed.ok ? { ok: true, report: parsed.report, durationMs: run.durationMs } : { ok: false, reason: parsed.reason, durationMs: run.durationMs };
 }
