@@ -2,22 +2,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runGrader } from '../../src/adapters/grader/command.js';
-import { pidAlive, tmpDir } from '../helpers/tmp.js';
+import { running, tmpDir } from '../helpers/tmp.js';
 
 const GRADERS = path.resolve(import.meta.dirname, '../fixtures/graders');
 const node = (fixture: string) => [process.execPath, path.join(GRADERS, fixture)];
 const RECORD = { id: 'code-1', lane: 'code', arm: 'fixture:ok', outcome: 'noop', exit_code: 0, head_before: null };
 const run = (fixture: string, timeoutMs = 10_000, record: object = RECORD) => runGrader(node(fixture), record, { timeoutMs });
-
-/** Running, not a zombie: an orphan here may wait for a PID 1 that never reaps it. */
-function running(pid: number): boolean {
-  if (!pidAlive(pid)) return false;
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
 
 describe('grader command', () => {
   test('a good grader reads the record on stdin; its grade and dimensions come back, unknown fields ignored', async () => {

@@ -3,21 +3,11 @@ import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parseQuotaReport, QUOTA_PROBE_OUTPUT_CAP, resetsAtMs, runQuotaProbe } from '../../src/adapters/quota/probe.js';
 import { quotaVerdict } from '../../src/policy/availability.js';
-import { pidAlive, tmpDir } from '../helpers/tmp.js';
+import { running, tmpDir } from '../helpers/tmp.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/quota');
 const node = (fixture: string) => [process.execPath, path.join(FIXTURES, fixture)];
 const probe = (fixture: string, timeoutMs = 10_000) => runQuotaProbe(node(fixture), { timeoutMs, env: { QUOTA_NOTE: 'from env' } });
-
-/** Running, not a zombie. */
-function running(pid: number): boolean {
-  if (!pidAlive(pid)) return false;
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true;
-  }
-}
 
 describe('quota probe (real programs)', () => {
   test('a good report: extra fields ignored, ISO and epoch-second resets, 1.02 clamped to 1', async () => {

@@ -1,19 +1,8 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runSelectorCommand, selectorEnv, SELECTOR_OUTPUT_CAP } from '../../src/adapters/selector/command.js';
 import { interpretSelectorRun } from '../../src/policy/selector-contract.js';
-import { pidAlive } from '../helpers/tmp.js';
-
-/** Running, not a zombie: an orphan here may wait for a PID 1 that never reaps it. */
-function running(pid: number): boolean {
-  if (!pidAlive(pid)) return false;
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return true; // no /proc: trust the signal check
-  }
-}
+import { running } from '../helpers/tmp.js';
 
 const SELECTORS = path.resolve(import.meta.dirname, '../fixtures/selectors');
 const LANES = ['code', 'triage', 'content'];
