@@ -92,6 +92,13 @@ function laneViews(lanes: readonly LaneSpec[], system: { get: (id: string) => An
  */
 const armForgetting = (f: Forgetting): Forgetting => ({ ...f, detector: null });
 
+type PivotEvent = Extract<SelectorEvent, { type: 'PIVOT' }>;
+/** The decision recorded for a denied slot: where it went, or why nowhere. */
+const pivotRecord = (event: PivotEvent, tickSeq: number | null, chosen: { laneId: string; lane: string; task: SlotTask | null }[], reason: string) => ({
+  type: 'recordDecision' as const,
+  params: { type: 'recordDecision' as const, kind: 'pivot' as const, seq: event.seq, seed: null, tickSeq, denied: { laneId: event.laneId, key: event.key }, chosen, reason },
+});
+
 const laneOf = (context: SelectorContext, laneId: string) => context.lanes.find((l) => l.laneId === laneId)?.lane;
 const enabledLanes = (context: SelectorContext) => [...new Set(context.lanes.filter((l) => l.enabled).map((l) => l.lane))];
 const save = (cause: SaveLearningIntent['cause'], lane: string): { type: 'saveLearning'; params: SaveLearningIntent } => ({
@@ -160,19 +167,9 @@ export const selectorMachine = setup({
               const next = pivotTarget(laneViews(context.lanes, system), tick.order, denied, { lane, laneId: event.laneId, taskDenied: event.task, denials: denials[lane]! }, spare);
               if (next?.task) spare[next.lane] = spare[next.lane]!.filter((t) => t.key !== next.task!.key);
               enqueue.assign({ tick: { ...tick, denied, denials, spare } });
-              enqueue({
-                type: 'recordDecision',
-                params: {
-                  type: 'recordDecision',
-                  kind: 'pivot',
-                  seq: event.seq,
-                  seed: null,
-                  tickSeq: tick.seq,
-                  denied: { laneId: event.laneId, key: event.key },
-                  chosen: next ? [{ laneId: next.laneId, lane: next.lane, task: next.task }] : [],
-                  reason: next ? next.reason : 'no idle lane left in this tick',
-                },
-              });
+              enqueue(
+                pivotRecord(event, tick.seq, next ? [{ laneId: next.laneId, lane: next.lane, task: next.task }] : [], next ? next.reason : 'no idle lane left in this tick'),
+              );
               if (next) {
                 const dispatch: DispatchEvent = { type: 'DISPATCH', seq: event.seq, now: event.now, dispatch: tick.dispatch, tickSeq: tick.seq, task: next.task };
                 enqueue.sendTo(system.get(next.laneId)!, dispatch);
@@ -182,19 +179,16 @@ export const selectorMachine = setup({
           {
             // A respawn's denial, or one from an older tick: nothing to pivot within, but say so.
             actions: enqueueActions(({ context, event, enqueue }) =>
-              enqueue({
-                type: 'recordDecision',
-                params: {
-                  type: 'recordDecision',
-                  kind: 'pivot',
-                  seq: event.seq,
-                  seed: null,
-                  tickSeq: event.tickSeq,
-                  denied: { laneId: event.laneId, key: event.key },
-                  chosen: [],
-                  reason: event.tickSeq === null ? 'not dispatched by a tick (a respawn): the slot waits for the next tick' : `tick ${event.tickSeq} is over (tick ${context.tick?.seq ?? 'none'} is current): the slot waits for the next tick`,
-                },
-              }),
+              enqueue(
+                pivotRecord(
+                  event,
+                  event.tickSeq,
+                  [],
+                  event.tickSeq === null
+                    ? 'not dispatched by a tick (a respawn): the slot waits for the next tick'
+                    : `tick ${event.tickSeq} is over (tick ${context.tick?.seq ?? 'none'} is current): the slot waits for the next tick`,
+                ),
+              ),
             ),
           },
         ],
