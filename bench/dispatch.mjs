@@ -5,32 +5,14 @@
 //
 //   node bench/dispatch.mjs [--sessions 1000]
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { openSqliteStore } from '../dist/adapters/store/sqlite/index.js';
+import { trivialFleet } from './trivial-fleet.mjs';
 
 const i = process.argv.indexOf('--sessions');
 const sessions = i > 0 ? Number(process.argv[i + 1]) : 1000;
-const dir = mkdtempSync(path.join(os.tmpdir(), 'lk-dispatch-'));
-const agent = path.join(dir, 'agent.mjs');
-writeFileSync(agent, 'process.exit(0);\n');
-const file = path.join(dir, 'lk.yaml');
-writeFileSync(
-  file,
-  `width: 1
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-lanes:
-  - { name: code, cooldown: 0s, respawn: { chain_limit: 0 } }
-backends:
-  - name: trivial
-    command: ["{node}", ${JSON.stringify(agent)}]
-    cwd: ${JSON.stringify(dir)}
-    models: [{ name: m }]
-    quota: { command: ["{node}", "-e", "console.log(JSON.stringify({available: true, windows: []}))"] }
-`,
-);
+const { dir, file } = trivialFleet({ prefix: 'lk-dispatch-', width: 1, lanes: ['code'] });
 const state = path.join(dir, 'state');
 const t = Date.now();
 execFileSync(process.execPath, ['dist/cli/main.js', 'run', '--operator', '--sessions', String(sessions), '--config', file, '--state', state], { stdio: 'ignore', env: { ...process.env, LANEKEEPER_LOG_LEVEL: 'warn' } });

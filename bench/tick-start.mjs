@@ -4,33 +4,14 @@
 //
 //   node bench/tick-start.mjs [--runs 20]
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { trivialFleet } from './trivial-fleet.mjs';
 
 const i = process.argv.indexOf('--runs');
 const runs = i > 0 ? Number(process.argv[i + 1]) : 20;
-const dir = mkdtempSync(path.join(os.tmpdir(), 'lk-tick-start-'));
-const agent = path.join(dir, 'agent.mjs');
-writeFileSync(agent, 'process.exit(0);\n');
-const file = path.join(dir, 'lk.yaml');
-const lanes = ['a', 'b', 'c', 'd', 'e', 'f'].map((n) => `  - { name: ${n}, respawn: { chain_limit: 0 } }`).join('\n');
-writeFileSync(
-  file,
-  `width: 6
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-lanes:
-${lanes}
-backends:
-  - name: trivial
-    command: ["{node}", ${JSON.stringify(agent)}]
-    cwd: ${JSON.stringify(dir)}
-    models: [{ name: m }]
-    quota: { command: ["{node}", "-e", "console.log(JSON.stringify({available: true, windows: []}))"] }
-`,
-);
+const { dir, file } = trivialFleet({ prefix: 'lk-tick-start-', width: 6, lanes: ['a', 'b', 'c', 'd', 'e', 'f'] });
 const spans = [];
 for (let r = 0; r < runs; r++) {
   const state = path.join(dir, `state-${r}`);
