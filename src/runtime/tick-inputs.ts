@@ -82,10 +82,10 @@ export async function readSignals(file: string, lanes: readonly string[]): Promi
  * denial on every tick.
  */
 async function heldKeys(store: Store, config: ResolvedConfig): Promise<string[]> {
-  const [live, all] = await Promise.all([store.claims.list(), store.claims.list({ all: true })]);
+  const rows = await store.claims.list({ completed: true });
   const held = new Map<string, number>();
-  for (const c of live) held.set(c.key, (held.get(c.key) ?? 0) + 1);
-  const out: string[] = all.filter((c) => c.state === 'completed').map((c) => c.key);
+  for (const c of rows) if (c.state === 'claimed') held.set(c.key, (held.get(c.key) ?? 0) + 1);
+  const out: string[] = rows.filter((c) => c.state === 'completed').map((c) => c.key);
   for (const [key, n] of held) {
     if (!key.startsWith('lane:')) out.push(key);
     else {

@@ -173,7 +173,8 @@ export interface ClaimsPort {
   renewHolder(holder: string): Promise<{ renewed: number; lost: string[] }>;
   /** Release a holder's claims at the end of its session, except those it asked to keep and `except`. */
   releaseHolder(holder: string, opts?: { except?: readonly string[] }): Promise<string[]>;
-  list(opts?: { all?: boolean; holder?: string }): Promise<ClaimRow[]>;
+  /** Live claims; `all`: every row; `completed`: live claims and completed keys (what blocks work). */
+  list(opts?: { all?: boolean; completed?: boolean; holder?: string }): Promise<ClaimRow[]>;
   /** Mark claims past their expiry released; returns how many. */
   sweep(): Promise<number>;
   lockRecords(opts?: { since?: number }): Promise<LockRecord[]>;

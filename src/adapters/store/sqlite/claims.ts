@@ -46,6 +46,7 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
   const markExpired = db.prepare(`UPDATE claims SET state = 'released', result = 'expired' WHERE key = ? AND slot = ? AND epoch = ?`);
   const listAll = db.prepare('SELECT * FROM claims ORDER BY key, slot');
   const listHeld = db.prepare(`SELECT * FROM claims WHERE state = 'claimed' AND expires_at >= ? ORDER BY key, slot`);
+  const listBlocking = db.prepare(`SELECT * FROM claims WHERE (state = 'claimed' AND expires_at >= ?) OR state = 'completed' ORDER BY key, slot`);
   const lockEvent = db.prepare('INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const orphan = db.prepare('INSERT INTO orphans (at, op, key, holder, token, result, reason) VALUES (?, ?, ?, ?, ?, ?, ?)');
   const records = db.prepare('SELECT at, key, slot, slots, holder, epoch, event FROM lock_events WHERE at >= ? ORDER BY id');
@@ -184,7 +185,7 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
       return releaseHolder(holder, opts.except ?? []);
     },
     async list(opts = {}) {
-      const rows = retryBusy(() => (opts.all ? listAll.all() : listHeld.all(clock())) as ClaimRow[]);
+      const rows = retryBusy(() => (opts.all ? listAll.all() : opts.completed ? listBlocking.all(clock()) : listHeld.all(clock())) as ClaimRow[]);
       return opts.holder ? rows.filter((r) => r.holder === opts.holder) : rows;
     },
     async sweep() {
