@@ -2,7 +2,7 @@
 // duplicate names, shares that add up to more than 1), fills defaults and freezes the result.
 import path from 'node:path';
 import { configSchema, type RawConfig } from './schema.js';
-import type { ArmConfig, ConfigEnv, LaneConfig, ResolvedConfig } from './types.js';
+import type { ArmConfig, ConfigEnv, LaneConfig, ResolvedConfig, ResourceGateConfig, SelectorConfig } from './types.js';
 import { formatIssues, type Problem } from './problems.js';
 
 export const DEFAULT_PROMPT = 'You are an autonomous agent working on the {lane} lane. Pick the most valuable next step, do it, and commit your work.';
@@ -64,35 +64,37 @@ export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResul
     sessions: { killGraceMs: raw.sessions.kill_grace, drainGraceMs: raw.sessions.drain_grace },
     claims: { laneTtlMs: raw.claims.lane_ttl, sweepEveryMs: raw.claims.sweep_every },
     hooks: { beforeSession: raw.hooks.before_session ?? null, timeoutMs: raw.hooks.timeout, waitMs: raw.hooks.wait },
-    selector: {
-      model: raw.selector.model,
-      forgetting: {
-        ...(raw.selector.forgetting.per_pull === undefined ? {} : { pullDecay: raw.selector.forgetting.per_pull }),
-        ...(raw.selector.forgetting.idle === undefined ? {} : { idleDecay: raw.selector.forgetting.idle }),
-        ...(raw.selector.forgetting.stale_after === undefined ? {} : { staleAfter: raw.selector.forgetting.stale_after === 'never' ? null : raw.selector.forgetting.stale_after }),
-        ...(raw.selector.forgetting.detector === undefined ? {} : { detector: raw.selector.forgetting.detector }),
-      },
-      shareWeight: raw.selector.share_weight,
-      monotony: raw.selector.monotony,
-      neglect: { share: raw.selector.neglect.share, windowMs: raw.selector.neglect.window, minSessions: raw.selector.neglect.min_sessions, bonus: raw.selector.neglect.bonus },
-      signals: raw.selector.signals ? { file: besideConfig(raw.selector.signals.file, opts), weight: raw.selector.signals.weight } : null,
-      command: raw.selector.command ?? null,
-      timeoutMs: raw.selector.timeout,
-      allowlist: raw.selector.allowlist,
-    },
-    resources: {
-      enabled: raw.resources.enabled,
-      skipLoad: raw.resources.skip_load,
-      width1Load: raw.resources.width1_load,
-      width2Load: raw.resources.width2_load,
-      minMemory: raw.resources.min_memory,
-    },
+    selector: resolveSelector(raw.selector, opts),
+    resources: resolveResources(raw.resources),
     grading: { command: raw.grading.command ?? null, timeoutMs: raw.grading.timeout, weights: raw.grading.weights ?? null },
     tasks: raw.tasks ? { dir: besideConfig(raw.tasks.dir, opts) } : null,
     lanes,
     arms,
   };
   return { ok: true, config: deepFreeze(config) };
+}
+
+export function resolveSelector(s: RawConfig['selector'], opts: Pick<ResolveOptions, 'source' | 'env'>): SelectorConfig {
+  return {
+    model: s.model,
+    forgetting: {
+      ...(s.forgetting.per_pull === undefined ? {} : { pullDecay: s.forgetting.per_pull }),
+      ...(s.forgetting.idle === undefined ? {} : { idleDecay: s.forgetting.idle }),
+      ...(s.forgetting.stale_after === undefined ? {} : { staleAfter: s.forgetting.stale_after === 'never' ? null : s.forgetting.stale_after }),
+      ...(s.forgetting.detector === undefined ? {} : { detector: s.forgetting.detector }),
+    },
+    shareWeight: s.share_weight,
+    monotony: s.monotony,
+    neglect: { share: s.neglect.share, windowMs: s.neglect.window, minSessions: s.neglect.min_sessions, bonus: s.neglect.bonus },
+    signals: s.signals ? { file: besideConfig(s.signals.file, opts), weight: s.signals.weight } : null,
+    command: s.command ?? null,
+    timeoutMs: s.timeout,
+    allowlist: s.allowlist,
+  };
+}
+
+export function resolveResources(r: RawConfig['resources']): ResourceGateConfig {
+  return { enabled: r.enabled, skipLoad: r.skip_load, width1Load: r.width1_load, width2Load: r.width2_load, minMemory: r.min_memory };
 }
 
 function crossCheck(raw: RawConfig): Problem[] {
@@ -152,7 +154,7 @@ function crossCheck(raw: RawConfig): Problem[] {
 }
 
 /** A path from the file, relative to the file's own directory (the working directory for the demo). */
-function besideConfig(p: string, opts: ResolveOptions): string {
+function besideConfig(p: string, opts: Pick<ResolveOptions, 'source' | 'env'>): string {
   const expanded = expandHome(p, opts.env);
   return opts.source.startsWith('<') ? path.resolve(expanded) : path.resolve(path.dirname(path.resolve(opts.source)), expanded);
 }

@@ -1,6 +1,7 @@
 // The shape of lanekeeper.yaml, checked with zod. Every key is known: an unknown key is an error,
-// so a typo never silently falls back to a default. Durations are parsed to milliseconds here;
-// defaults that depend on other keys are filled in by resolve.ts.
+// so a typo never silently falls back to a default. A section left out is parsed as `{}`
+// (`prefault`), so each default is written once, on its own key. Durations are parsed to
+// milliseconds here; defaults that depend on other keys are filled in by resolve.ts.
 import { z } from 'zod';
 import { durationProblem, formatDuration, parseDuration } from './duration.js';
 
@@ -72,8 +73,7 @@ export const laneSchema = z.strictObject({
       threshold: share.optional().default(0.65),
       chain_limit: z.number().int().min(0).max(100).optional().default(1),
     })
-    .optional()
-    .default({ threshold: 0.65, chain_limit: 1 }),
+    .prefault({}),
   timeout: duration(65 * 60_000, 1000),
   target_share: share.optional(),
   parallel: z.boolean().optional().default(true),
@@ -124,30 +124,26 @@ export const configSchema = z.strictObject({
       jitter: duration(120_000),
       tick_on_start: z.boolean().optional().default(true),
     })
-    .optional()
-    .default({ interval: 30 * 60_000, jitter: 120_000, tick_on_start: true }),
+    .prefault({}),
   sessions: z
     .strictObject({
       kill_grace: duration(30_000),
       drain_grace: duration(5 * 60_000),
     })
-    .optional()
-    .default({ kill_grace: 30_000, drain_grace: 5 * 60_000 }),
+    .prefault({}),
   claims: z
     .strictObject({
       lane_ttl: duration(120_000, 3000),
       sweep_every: duration(30_000, 100),
     })
-    .optional()
-    .default({ lane_ttl: 120_000, sweep_every: 30_000 }),
+    .prefault({}),
   hooks: z
     .strictObject({
       before_session: z.array(templated).min(1).optional(),
       timeout: duration(5 * 60_000, 1000),
       wait: duration(10 * 60_000),
     })
-    .optional()
-    .default({ timeout: 5 * 60_000, wait: 10 * 60_000 }),
+    .prefault({}),
   selector: z
     .strictObject({
       model: z.enum(['npts', 'beta']).optional().default('npts'),
@@ -163,8 +159,7 @@ export const configSchema = z.strictObject({
       share_weight: z.number().min(0).max(100).optional().default(1),
       monotony: z
         .strictObject({ streak: z.number().int().min(2).optional().default(3), penalty: z.number().min(0).max(10).optional().default(0) })
-        .optional()
-        .default({ streak: 3, penalty: 0 }),
+        .prefault({}),
       neglect: z
         .strictObject({
           share: share.optional().default(0.05),
@@ -172,8 +167,7 @@ export const configSchema = z.strictObject({
           min_sessions: z.number().int().min(1).optional().default(20),
           bonus: z.number().min(0).max(10).optional().default(0),
         })
-        .optional()
-        .default({ share: 0.05, window: 7 * 24 * 3_600_000, min_sessions: 20, bonus: 0 }),
+        .prefault({}),
       signals: z
         .strictObject({ file: z.string().min(1), weight: z.number().min(0).max(10).optional().default(0.1) })
         .optional(),
@@ -181,8 +175,7 @@ export const configSchema = z.strictObject({
       timeout: duration(30_000, 100),
       allowlist: z.array(z.string()).optional().default([]),
     })
-    .optional()
-    .default({ model: 'npts', forgetting: {}, share_weight: 1, monotony: { streak: 3, penalty: 0 }, neglect: { share: 0.05, window: 7 * 24 * 3_600_000, min_sessions: 20, bonus: 0 }, timeout: 30_000, allowlist: [] }),
+    .prefault({}),
   resources: z
     .strictObject({
       enabled: z.boolean().optional().default(true),
@@ -191,16 +184,14 @@ export const configSchema = z.strictObject({
       width2_load: z.number().min(0).optional().default(0.6),
       min_memory: share.optional().default(0.2),
     })
-    .optional()
-    .default({ enabled: true, skip_load: 0.9, width1_load: 0.75, width2_load: 0.6, min_memory: 0.2 }),
+    .prefault({}),
   grading: z
     .strictObject({
       command: z.array(runtimeTemplated).min(1).optional(),
       timeout: duration(2 * 60_000, 100),
       weights: z.record(z.string().min(1), z.number().min(0).max(1000)).optional(),
     })
-    .optional()
-    .default({ timeout: 2 * 60_000 }),
+    .prefault({}),
   tasks: z.strictObject({ dir: z.string().min(1) }).optional(),
   lanes: z.array(laneSchema).min(1),
   backends: z.array(backendSchema).min(1),

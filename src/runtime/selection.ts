@@ -2,10 +2,9 @@
 // learning, shares, plateau, signals and the resource gate, in the shape the machines take.
 import type { LaneConfig, ResolvedConfig, SelectorConfig } from '../config/types.js';
 import type { SelectionSettings } from '../machines/selector.js';
+import { resolveResources, resolveSelector } from '../config/resolve.js';
+import { configSchema } from '../config/schema.js';
 import { DEFAULT_DETECTOR, DEFAULT_FORGETTING, type Forgetting } from '../policy/posterior.js';
-import { DEFAULT_GATE } from '../policy/resource-gate.js';
-
-const DAY = 24 * 3_600_000;
 
 export function selectionFromConfig(config: Pick<ResolvedConfig, 'selector' | 'resources' | 'tasks' | 'lanes'>): SelectionSettings {
   const s = config.selector;
@@ -40,28 +39,14 @@ function forgettingOf(f: SelectorConfig['forgetting']): Forgetting {
   return { ...base, detector: { ...DEFAULT_DETECTOR, threshold: detector.threshold } };
 }
 
-/** The defaults, for hosts built without a config file (tests, benchmarks). */
+/**
+ * The defaults, for hosts built without a config file (tests, benchmarks): the configuration's own
+ * defaults (config/schema.ts), so there is one place that says what they are.
+ */
 export function defaultSelection(lanes: readonly LaneConfig[]): SelectionSettings {
-  return {
-    model: 'npts',
-    forgetting: DEFAULT_FORGETTING,
-    plan: {
-      fairness: {
-        targets: targetsOf(lanes),
-        shareWeight: 1,
-        monotonyStreak: 3,
-        monotonyPenalty: 0,
-        neglectShare: 0.05,
-        neglectWindowMs: 7 * DAY,
-        neglectMinSessions: 20,
-        neglectBonus: 0,
-      },
-      signalWeight: 0.1,
-      gate: DEFAULT_GATE,
-      allowlist: [],
-    },
-    tasks: false,
-  };
+  const selector = resolveSelector(configSchema.shape.selector.parse(undefined), { source: '<defaults>', env: {} });
+  const resources = resolveResources(configSchema.shape.resources.parse(undefined));
+  return selectionFromConfig({ lanes, selector, resources, tasks: null });
 }
 
 function targetsOf(lanes: readonly LaneConfig[]): Record<string, number> {
