@@ -136,6 +136,8 @@ export interface PlanInput {
 }
 
 const ACTIVE = new Set(['claiming', 'running', 'respawn']);
+/** A lane slot that holds (or is getting) a session: it takes up width. */
+export const isActive = (state: string): boolean => ACTIVE.has(state);
 const round = (x: number) => Number(x.toFixed(6));
 const laneKeyOf = (lane: string) => `lane:${lane}`;
 
@@ -233,7 +235,7 @@ export function planTick(p: PlanInput): Decision {
 
   // 5. Fill.
   const chosen: ChosenSlot[] = [];
-  const active = p.view.filter((v) => ACTIVE.has(v.state));
+  const active = p.view.filter((v) => isActive(v.state));
   const exclusiveRunning = active.some((v) => !v.parallel);
   let othersActive = active.length > 0;
   let alone = false;
@@ -326,7 +328,7 @@ export function pivotTarget(
 ): { laneId: string; lane: string; task: SlotTask | null; reason: string } | null {
   const byLane = new Map<string, LaneView[]>();
   for (const v of view) byLane.set(v.lane, [...(byLane.get(v.lane) ?? []), v]);
-  const active = view.filter((v) => ACTIVE.has(v.state));
+  const active = view.filter((v) => isActive(v.state));
   if (active.some((v) => !v.parallel)) return null;
   if (deniedLane.taskDenied && deniedLane.denials < 2) {
     const next = spare[deniedLane.lane]?.[0];

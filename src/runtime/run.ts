@@ -20,6 +20,7 @@ import { FleetHost, type LaneStatus } from './host.js';
 import type { Intent } from '../machines/intents.js';
 import { warmStart } from '../policy/arms.js';
 import { emptyLearning } from '../policy/learning.js';
+import { isActive } from '../policy/plan-tick.js';
 import { ArmHealth } from './arm-health.js';
 import { selectionFromConfig } from './selection.js';
 import { SessionSupervisor } from './sessions.js';
@@ -211,7 +212,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     const op = operator!;
     if (event.type === 'TICK') op.tickPending = false;
     op.begun += intents.filter((i) => i.type === 'startSession').length;
-    const active = lanes.filter((l) => l.state === 'claiming' || l.state === 'running' || l.state === 'respawn').length;
+    const active = lanes.filter((l) => isActive(l.state)).length;
     if (!op.closing && op.begun >= op.target) {
       // No more dispatches or respawns, but the sessions that run finish in their own time.
       op.closing = true;
@@ -245,7 +246,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       if (i.type === 'laneNote' && i.note === 'no_arm') onceResult.noArm++;
       if (i.type === 'recordDecision' && (i.kind === 'tick' || i.chosen.length === 0)) onceResult.reason = decisionLine(i);
     }
-    if (ticked && !lanes.some((l) => l.state === 'claiming' || l.state === 'running' || l.state === 'respawn')) drain('--once: the tick is done');
+    if (ticked && !lanes.some((l) => isActive(l.state))) drain('--once: the tick is done');
   };
 
   let beginDrain!: () => void;
