@@ -45,6 +45,7 @@ import type {
 import type { ArmInfo, ArmPreference, TierBounds } from '../policy/arms.js';
 import type { SlotTask } from '../policy/plan-tick.js';
 import { decideArm, type ArmDecision } from './lane-arms.js';
+import { claimRequest, noteArm, noteDenied, noteDrained, releaseOf } from './lane-intents.js';
 import type { SelectorContext } from './selector.js';
 import type { LaneNoteIntent, ReleaseClaimIntent, RequestClaimIntent, StartSessionIntent, StopSessionIntent } from './intents.js';
 
@@ -129,58 +130,10 @@ export interface LaneDeniedEvent extends Stamp {
 
 export const laneKey = (lane: string) => `lane:${lane}`;
 
-/** The release of the lane slot the context holds. */
-const releaseSlot = ({ context }: { context: LaneContext }): ReleaseClaimIntent => ({
-  type: 'releaseClaim',
-  laneId: context.laneId,
-  sessionId: context.sessionId!,
-  key: context.claim!.key,
-  token: context.claim!.token,
-});
-
-/** A claim on `key` for the current session. */
-const claimRequest = (context: LaneContext, key: string, slots: number): RequestClaimIntent => ({
-  type: 'requestClaim',
-  laneId: context.laneId,
-  lane: context.lane,
-  sessionId: context.sessionId!,
-  key,
-  slots,
-});
-
-/** The release of the task claim the context holds. */
-const releaseTask = ({ context }: { context: LaneContext }): ReleaseClaimIntent => ({
-  type: 'releaseClaim',
-  laneId: context.laneId,
-  sessionId: context.sessionId!,
-  key: context.taskClaim!.key,
-  token: context.taskClaim!.token,
-});
-
 /** Fields of a fresh session, from the event that starts it. */
 function newSession(laneId: string, seq: number) {
   return { sessionId: `${laneId}-${seq}`, claim: null, taskClaim: null, arm: null, grade: null, deadline: null };
 }
-
-const noteDrained = {
-  type: 'laneNote' as const,
-  params: ({ context }: { context: LaneContext }): LaneNoteIntent => ({ type: 'laneNote', laneId: context.laneId, note: 'drained', detail: { sessionId: context.sessionId } }),
-};
-const noteDenied = {
-  type: 'laneNote' as const,
-  params: ({ context, event }: { context: LaneContext; event: LaneEvent }): LaneNoteIntent => {
-    const e = event as ClaimDeniedEvent;
-    return { type: 'laneNote', laneId: context.laneId, note: 'denied', detail: { sessionId: context.sessionId, key: e.key, holder: e.holder, reason: e.reason } };
-  },
-};
-
-const noteArm = {
-  type: 'laneNote' as const,
-  params: ({ context, event }: { context: LaneContext; event: LaneEvent }): LaneNoteIntent => {
-    const d = (event as ArmChosenEvent).decision;
-    return { type: 'laneNote', laneId: context.laneId, note: 'arm', detail: { sessionId: context.sessionId, arm: d.arm, sample: d.sample, source: d.source, excluded: d.excluded } };
-  },
-};
 
 export const laneMachine = setup({
   types: {
@@ -264,7 +217,7 @@ export const laneMachine = setup({
                 // Granted after the drain began: give the slot straight back.
                 guard: and(['forThisSession', 'draining']),
                 target: '#lane.idle',
-                actions: [assign(({ event }) => ({ claim: { key: event.key, token: event.token } })), { type: 'releaseClaim', params: releaseSlot }, noteDrained],
+                actions: [assign(({ event }) => ({ claim: { key: event.key, token: event.token } })), { type: 'releaseClaim', params: releaseOf('claim') }, noteDrained],
               },
               {
                 guard: 'forThisSession',
@@ -292,7 +245,7 @@ export const laneMachine = setup({
                 guard: 'forThisSession',
                 target: '#lane.waiting',
                 actions: [
-                  { type: 'releaseClaim', params: releaseSlot },
+                  { type: 'releaseClaim', params: releaseOf('claim') },
                   assign(({ event }) => ({ deadline: event.now + NO_ARM_RETRY_MS })),
                   {
                     type: 'laneNote',
@@ -317,8 +270,8 @@ export const laneMachine = setup({
                 target: '#lane.idle',
                 actions: [
                   assign(({ event }) => ({ taskClaim: { key: event.key, token: event.token } })),
-                  { type: 'releaseClaim', params: releaseTask },
-                  { type: 'releaseClaim', params: releaseSlot },
+                  { type: 'releaseClaim', params: releaseOf('taskClaim') },
+                  { type: 'releaseClaim', params: releaseOf('claim') },
                   noteDrained,
                 ],
               },
@@ -329,7 +282,7 @@ export const laneMachine = setup({
               },
             ],
             // The task is someone else's: give the slot back too.
-            CLAIM_DENIED: { guard: 'forThisSession', target: '#lane.idle', actions: [{ type: 'releaseClaim', params: releaseSlot }, noteDenied, 'tellParentDenied'] },
+            CLAIM_DENIED: { guard: 'forThisSession', target: '#lane.idle', actions: [{ type: 'releaseClaim', params: releaseOf('claim') }, noteDenied, 'tellParentDenied'] },
           },
         },
       },
@@ -362,7 +315,7 @@ export const laneMachine = setup({
             SESSION_EXITED: {
               guard: 'forThisSession',
               target: 'grading',
-              actions: { type: 'releaseClaim', params: releaseSlot },
+              actions: { type: 'releaseClaim', params: releaseOf('claim') },
             },
             CLAIM_LOST: {
               guard: ({ context, event }) => event.sessionId === context.sessionId && (event.key === context.claim?.key || event.key === context.taskClaim?.key),

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { concat, concatMap, from, of, ReplaySubject, Subject, takeUntil, type Observable } from 'rxjs';
 import type { Logger } from 'pino';
-import type { SelectorMemory, Store } from '../adapters/store/ports.js';
+import type { Store } from '../adapters/store/ports.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { prepareDemoRepos } from '../demo/prepare.js';
 import { watchTasks, type TaskWatch } from '../adapters/tasks/watch.js';
@@ -18,10 +18,12 @@ import { formatDuration } from '../config/duration.js';
 import { EffectRunner } from './effects.js';
 import { FleetHost, type LaneStatus } from './host.js';
 import type { Intent } from '../machines/intents.js';
-import { warmStart } from '../policy/arms.js';
 import { emptyLearning } from '../policy/learning.js';
 import { isActive } from '../policy/plan-tick.js';
 import { ArmHealth } from './arm-health.js';
+import { logEvent } from './event-log.js';
+import { lateGradeEvents } from './late-grades.js';
+import { withModelBumps } from './model-bumps.js';
 import { selectionFromConfig } from './selection.js';
 import { SessionSupervisor } from './sessions.js';
 import { gatherTickInputs } from './tick-inputs.js';
@@ -323,81 +325,4 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
 function activeSession(l: LaneStatus): string | null {
   return l.state === 'claiming' || l.state === 'running' ? l.context.sessionId : null;
-}
-
-function logEvent(log: Logger, e: StampedEvent): void {
-  switch (e.type) {
-    case 'SESSION_STARTED':
-      log.child({ lane: e.laneId }).info(`${e.sessionId} started on ${e.arm} (pid ${e.pid})`);
-      break;
-    case 'SESSION_EXITED': {
-      const how = e.exitCode !== null ? `exit ${e.exitCode}` : e.signal ? `signal ${e.signal}` : 'did not run';
-      log.child({ lane: e.laneId }).info(`${e.sessionId} ended after ${formatDuration(e.durationMs)}: ${how} → ${e.outcome}${e.reason ? ` (${e.reason})` : ''}`);
-      break;
-    }
-    case 'SESSION_GRADED':
-      log.child({ lane: e.laneId }).info(`${e.sessionId} graded ${e.grade === null ? 'none' : e.grade.toFixed(2)} (${e.source})`);
-      break;
-    case 'GRADE_REJECTED':
-      log.child({ lane: e.laneId }).warn(`${e.sessionId}: grade rejected: ${e.reason}`);
-      break;
-    case 'SESSION_REGRADED':
-      log.child({ lane: e.laneId }).info(`${e.sessionId} graded late: ${e.grade.toFixed(2)} (replaces its earlier grade in what was learned)`);
-      break;
-    case 'QUOTA_OBSERVED':
-      if (e.reason) log.warn(`${e.backend}: ${e.reason}; without a report, a failed session blocks it for 30 min`);
-      else log.info(`${e.backend}: quota ${e.report!.available ? 'available' : 'not available'}${e.report!.windows.map((w) => `, ${w.name} ${Math.round(w.utilization * 100)}%`).join('')}`);
-      break;
-    case 'TASKS_CHANGED':
-      log.info(`task files: ${e.tasks.length} task${e.tasks.length === 1 ? '' : 's'}${e.problems.length ? `, ${e.problems.length} file(s) skipped` : ''}`);
-      for (const p of e.problems) log.warn(`task file ${p.file}: ${p.message}`);
-      break;
-    case 'SELECTOR_RESTORED':
-      if (e.discarded) log.warn(e.discarded);
-      else log.info(`restored what was learned from ${e.learning.clock} graded session${e.learning.clock === 1 ? '' : 's'}`);
-      break;
-    case 'CLAIM_LOST':
-      log.child({ lane: e.laneId }).warn(`${e.sessionId} lost its claim on ${e.key}: ${e.reason}`);
-      break;
-    default:
-      log.debug({ event: e }, e.type);
-  }
-}
-
-/**
- * A model version bump (`replaces` in the config) is a new arm: when it has no evidence yet, it
- * starts from the old arm's, cut to 5 sessions' worth, so it is neither trusted blindly nor
- * explored from nothing. Done before the restored state is journaled, so a replay sees the result.
- */
-export function withModelBumps(memory: SelectorMemory, config: ResolvedConfig, log: Logger): SelectorMemory {
-  let arms = memory.arms;
-  if (!arms) return memory;
-  for (const a of config.arms) {
-    if (!a.replaces || arms.beliefs[`*|${a.id}`] || !arms.beliefs[`*|${a.replaces}`]) continue;
-    arms = warmStart(arms, a.replaces, a.id);
-    log.info(`${a.id} replaces ${a.replaces}: it starts from the older model's evidence, cut to 5 sessions' worth`);
-  }
-  return { ...memory, arms };
-}
-
-/**
- * Pending late grades as events, skipping those already on their way (`inFlight`). Each is marked
- * applied when its event has been journaled and handled, so a crash in between only means it is
- * learned again at the next start, which replaces it with itself. A grade for a session this store
- * does not know is dropped with a warning (nothing could learn it).
- */
-async function lateGradeEvents(store: Store, log: Logger, inFlight: Set<number>): Promise<BusEvent[]> {
-  const events: BusEvent[] = [];
-  for (const row of await store.lateGrades.pending()) {
-    if (inFlight.has(row.id)) continue;
-    const s = await store.sessions.get(row.session);
-    if (!s) {
-      log.warn(`late grade for unknown session ${row.session} dropped`);
-      await store.lateGrades.applied(row.id);
-      continue;
-    }
-    inFlight.add(row.id);
-    events.push({ type: 'SESSION_REGRADED', laneId: s.lane_id, sessionId: s.id, grade: row.grade, dimensions: row.dimensions, arm: s.arm, lateGradeId: row.id });
-  }
-  return events;
 }

@@ -5,7 +5,7 @@ import { parseConfigText } from '../../src/config/load.js';
 import { emptyFairness } from '../../src/policy/fairness.js';
 import { learnArm } from '../../src/policy/arms.js';
 import { emptyLearning, summary } from '../../src/policy/learning.js';
-import { withModelBumps } from '../../src/runtime/run.js';
+import { withModelBumps } from '../../src/runtime/model-bumps.js';
 
 test('a model that replaces another starts from its evidence at a reduced weight, once', () => {
   const config = parseConfigText(

@@ -1,0 +1,44 @@
+// One log line per event worth a line (session starts, ends and grades, claims lost, task files,
+// quota reports, restored learning); the rest at debug level.
+import type { Logger } from 'pino';
+import { formatDuration } from '../config/duration.js';
+import type { StampedEvent } from '../machines/events.js';
+
+export function logEvent(log: Logger, e: StampedEvent): void {
+  switch (e.type) {
+    case 'SESSION_STARTED':
+      log.child({ lane: e.laneId }).info(`${e.sessionId} started on ${e.arm} (pid ${e.pid})`);
+      break;
+    case 'SESSION_EXITED': {
+      const how = e.exitCode !== null ? `exit ${e.exitCode}` : e.signal ? `signal ${e.signal}` : 'did not run';
+      log.child({ lane: e.laneId }).info(`${e.sessionId} ended after ${formatDuration(e.durationMs)}: ${how} → ${e.outcome}${e.reason ? ` (${e.reason})` : ''}`);
+      break;
+    }
+    case 'SESSION_GRADED':
+      log.child({ lane: e.laneId }).info(`${e.sessionId} graded ${e.grade === null ? 'none' : e.grade.toFixed(2)} (${e.source})`);
+      break;
+    case 'GRADE_REJECTED':
+      log.child({ lane: e.laneId }).warn(`${e.sessionId}: grade rejected: ${e.reason}`);
+      break;
+    case 'SESSION_REGRADED':
+      log.child({ lane: e.laneId }).info(`${e.sessionId} graded late: ${e.grade.toFixed(2)} (replaces its earlier grade in what was learned)`);
+      break;
+    case 'QUOTA_OBSERVED':
+      if (e.reason) log.warn(`${e.backend}: ${e.reason}; without a report, a failed session blocks it for 30 min`);
+      else log.info(`${e.backend}: quota ${e.report!.available ? 'available' : 'not available'}${e.report!.windows.map((w) => `, ${w.name} ${Math.round(w.utilization * 100)}%`).join('')}`);
+      break;
+    case 'TASKS_CHANGED':
+      log.info(`task files: ${e.tasks.length} task${e.tasks.length === 1 ? '' : 's'}${e.problems.length ? `, ${e.problems.length} file(s) skipped` : ''}`);
+      for (const p of e.problems) log.warn(`task file ${p.file}: ${p.message}`);
+      break;
+    case 'SELECTOR_RESTORED':
+      if (e.discarded) log.warn(e.discarded);
+      else log.info(`restored what was learned from ${e.learning.clock} graded session${e.learning.clock === 1 ? '' : 's'}`);
+      break;
+    case 'CLAIM_LOST':
+      log.child({ lane: e.laneId }).warn(`${e.sessionId} lost its claim on ${e.key}: ${e.reason}`);
+      break;
+    default:
+      log.debug({ event: e }, e.type);
+  }
+}
