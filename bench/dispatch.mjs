@@ -1,28 +1,75 @@
-// Dispatch gap in operator mode: from a session's exit to the next session's start, over many
-// sessions of a trivial agent (width 1, one lane, no cooldown, no respawn), measured from the
-// store's session records (ended_at of one, started_at of the next; started_at is taken just
-// before the process is spawned). Prints p50 and p99 and one JSON line. Always exits 0.
+// Dispatch gap: from a session's exit to the next session's start, over many sessions of a
+// trivial agent, measured from the store's session records (ended_at of one, started_at of the
+// next; started_at is taken just before the process is spawned). Two ways to follow a session:
+//   operator: `run --operator --sessions N`, width 1, one lane, no cooldown, no respawn;
+//   respawn:  `run`, one lane with cooldown 0 whose every session earns a respawn (chains of 100,
+//             the most a lane allows; a tick every second starts the next chain). Only respawns
+//             count: the gap from a session's exit to its child's start.
+// Prints p50 and p99 for each and one JSON line. Always exits 0.
 //
-//   node bench/dispatch.mjs [--sessions 1000]
-import { execFileSync } from 'node:child_process';
+//   node bench/dispatch.mjs [--sessions 1000] [--mode operator|respawn|both] [--agent node|shell]
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { openSqliteStore } from '../dist/adapters/store/sqlite/index.js';
+import Database from 'better-sqlite3';
 import { trivialFleet } from './trivial-fleet.mjs';
 
-const i = process.argv.indexOf('--sessions');
-const sessions = i > 0 ? Number(process.argv[i + 1]) : 1000;
-const { dir, file } = trivialFleet({ prefix: 'lk-dispatch-', width: 1, lanes: ['code'] });
-const state = path.join(dir, 'state');
-const t = Date.now();
-execFileSync(process.execPath, ['dist/cli/main.js', 'run', '--operator', '--sessions', String(sessions), '--config', file, '--state', state], { stdio: 'ignore', env: { ...process.env, LANEKEEPER_LOG_LEVEL: 'warn' } });
-const wall = (Date.now() - t) / 1000;
-const store = openSqliteStore(state, { mustExist: true });
-const rows = (await store.sessions.list()).sort((a, b) => a.started_at - b.started_at);
-await store.close();
-rmSync(dir, { recursive: true, force: true });
-const gaps = rows.slice(1).map((r, k) => r.started_at - rows[k].ended_at).sort((a, b) => a - b);
-const q = (p) => gaps[Math.min(gaps.length - 1, Math.floor(p * gaps.length))];
-const out = { sessions: rows.length, wall_s: wall, gap_p50_ms: q(0.5), gap_p99_ms: q(0.99), gap_max_ms: gaps.at(-1) };
-console.log(`operator dispatch gap over ${rows.length} sessions: p50 ${out.gap_p50_ms} ms, p99 ${out.gap_p99_ms} ms, max ${out.gap_max_ms} ms (target p99 < 20 ms); ${wall.toFixed(1)} s wall`);
+const arg = (name, def) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : def;
+};
+const sessions = Number(arg('sessions', 1000));
+const mode = arg('mode', 'both');
+const agent = arg('agent', 'node');
+const env = { ...process.env, LANEKEEPER_LOG_LEVEL: 'warn' };
+const q = (xs, p) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+
+function gapsOf(state, where) {
+  const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
+  const rows = db.prepare('SELECT id, parent, dispatch, started_at, ended_at FROM sessions ORDER BY started_at').all();
+  db.close();
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return where(rows, byId).sort((a, b) => a - b);
+}
+
+const out = { agent };
+if (mode === 'operator' || mode === 'both') {
+  const { dir, file } = trivialFleet({ prefix: 'lk-dispatch-', width: 1, lanes: ['code'], agent });
+  const state = path.join(dir, 'state');
+  const t = Date.now();
+  execFileSync(process.execPath, ['dist/cli/main.js', 'run', '--operator', '--sessions', String(sessions), '--config', file, '--state', state], { stdio: 'ignore', env });
+  const wall = (Date.now() - t) / 1000;
+  const gaps = gapsOf(state, (rows) => rows.slice(1).map((r, k) => r.started_at - rows[k].ended_at));
+  rmSync(dir, { recursive: true, force: true });
+  out.operator = { sessions: gaps.length + 1, wall_s: wall, gap_p50_ms: q(gaps, 0.5), gap_p99_ms: q(gaps, 0.99), gap_max_ms: gaps.at(-1) };
+  console.log(`operator dispatch gap over ${gaps.length + 1} sessions (${agent} agent): p50 ${q(gaps, 0.5)} ms, p99 ${q(gaps, 0.99)} ms, max ${gaps.at(-1)} ms (target p99 < 20 ms); ${wall.toFixed(1)} s wall`);
+}
+if (mode === 'respawn' || mode === 'both') {
+  const { dir, file } = trivialFleet({ prefix: 'lk-respawn-', width: 1, lanes: ['code'], agent, lane: 'cooldown: 0s, respawn: { threshold: 0, chain_limit: 100 }' });
+  const yaml = (await import('node:fs')).readFileSync(file, 'utf8').replace('interval: 1h', 'interval: 1s');
+  (await import('node:fs')).writeFileSync(file, yaml);
+  const state = path.join(dir, 'state');
+  const t = Date.now();
+  const child = spawn(process.execPath, ['dist/cli/main.js', 'run', '--config', file, '--state', state], { stdio: 'ignore', env });
+  // Poll the store until enough respawns ran, then drain.
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 500));
+    try {
+      const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true, timeout: 1000 });
+      const n = db.prepare("SELECT COUNT(*) FROM sessions WHERE dispatch = 'respawn' AND ended_at IS NOT NULL").pluck().get();
+      db.close();
+      if (n >= sessions) break;
+    } catch {
+      // not created yet
+    }
+  }
+  child.kill('SIGTERM');
+  await once(child, 'exit');
+  const wall = (Date.now() - t) / 1000;
+  const gaps = gapsOf(state, (rows, byId) => rows.filter((r) => r.dispatch === 'respawn' && byId.get(r.parent)?.ended_at != null).map((r) => r.started_at - byId.get(r.parent).ended_at));
+  rmSync(dir, { recursive: true, force: true });
+  out.respawn = { respawns: gaps.length, wall_s: wall, gap_p50_ms: q(gaps, 0.5), gap_p99_ms: q(gaps, 0.99), gap_max_ms: gaps.at(-1) };
+  console.log(`respawn gap (cooldown 0) over ${gaps.length} respawns (${agent} agent): p50 ${q(gaps, 0.5)} ms, p99 ${q(gaps, 0.99)} ms, max ${gaps.at(-1)} ms (target p99 < 20 ms); ${wall.toFixed(1)} s wall`);
+}
 console.log(JSON.stringify(out));

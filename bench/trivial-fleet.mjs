@@ -5,10 +5,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-export function trivialFleet({ prefix, width, lanes }) {
+// `agent`: 'node' (a Node.js script that exits at once, like the CLI agents, which are Node
+// programs too) or 'shell' (/bin/true: the scheduler's own cost, without an agent's start-up).
+// `lane`: extra YAML for each lane (respawn, cooldown).
+export function trivialFleet({ prefix, width, lanes, agent = 'node', lane = 'cooldown: 0s, respawn: { chain_limit: 0 }' }) {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  const agent = path.join(dir, 'agent.mjs');
-  writeFileSync(agent, 'process.exit(0);\n');
+  const script = path.join(dir, 'agent.mjs');
+  writeFileSync(script, 'process.exit(0);\n');
+  const command = agent === 'shell' ? '["/bin/true"]' : `["{node}", ${JSON.stringify(script)}]`;
   const file = path.join(dir, 'lk.yaml');
   writeFileSync(
     file,
@@ -16,10 +20,10 @@ export function trivialFleet({ prefix, width, lanes }) {
 schedule: { interval: 1h, jitter: 0s }
 resources: { enabled: false }
 lanes:
-${lanes.map((n) => `  - { name: ${n}, cooldown: 0s, respawn: { chain_limit: 0 } }`).join('\n')}
+${lanes.map((n) => `  - { name: ${n}, ${lane} }`).join('\n')}
 backends:
   - name: trivial
-    command: ["{node}", ${JSON.stringify(agent)}]
+    command: ${command}
     cwd: ${JSON.stringify(dir)}
     models: [{ name: m }]
     quota: { command: ["{node}", "-e", "console.log(JSON.stringify({available: true, windows: []}))"] }

@@ -27,7 +27,19 @@ export class StateDirError extends Error {
   }
 }
 
+/** A journal file (an export) that is not one, or is damaged. The CLI names the file and line and exits 2. */
+export class JournalFileError extends Error {
+  override name = 'JournalFileError';
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    problem: string,
+  ) {
+    super(`${file}${line ? `, line ${line}` : ''}: ${problem}`);
+  }
+}
+
 /** Messages of errors a user caused; anything else is a bug and keeps its stack trace. */
-export function isUserError(err: unknown): err is ConfigError | UsageError | StateDirError {
-  return err instanceof ConfigError || err instanceof UsageError || err instanceof StateDirError;
+export function isUserError(err: unknown): err is ConfigError | UsageError | StateDirError | JournalFileError {
+  return err instanceof ConfigError || err instanceof UsageError || err instanceof StateDirError || err instanceof JournalFileError;
 }

@@ -1,6 +1,7 @@
 // lanekeeper's command line (all but the claim commands; see main.ts). Thin: parse, call, print.
 // Each command's module is imported only when that command runs.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_INSPECT_HOST, DEFAULT_INSPECT_PORT } from '../adapters/inspect/defaults.js';
 import { durationProblem, parseDuration } from '../config/duration.js';
 import { isUserError, ConfigError } from '../errors.js';
 import { err, EXIT } from './io.js';
@@ -15,6 +16,12 @@ function durationArg(value: string): number {
 function positiveIntArg(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number of at least 1, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+function portArg(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError(`expected a port from 0 to 65535 (0 picks a free one), got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -44,6 +51,10 @@ program
   .option('--once', 'one tick, then exit when its sessions end: 0, or 75 (all busy), 76 (no backend)')
   .option('--operator', 'dispatch back to back (a decision as soon as a session is graded) until --sessions have run')
   .option('--sessions <n>', 'with --operator: how many sessions to run, then exit', positiveIntArg)
+  .option('--metrics-port <port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (0: any free port)', portArg)
+  .option('--metrics-host <host>', 'with --metrics-port: the address to listen on (default: 127.0.0.1)')
+  .option('--inspect [port]', `send XState inspection events (Stately inspector format) on ws://HOST:PORT (port ${DEFAULT_INSPECT_PORT} unless given; 0: any free port)`, portArg)
+  .option('--inspect-host <host>', `with --inspect: the address to listen on (default: ${DEFAULT_INSPECT_HOST})`)
   .action(async (opts) => (await import('./run.js')).runCommand(opts));
 
 program
@@ -62,11 +73,13 @@ program
 
 program
   .command('status')
-  .description('lanes, their states, and recent sessions')
+  .description('lanes, their states, the next tick, claims held, and recent sessions')
   .addOption(configOption())
   .addOption(stateOption())
   .option('--json', 'print JSON')
-  .option('--limit <n>', 'sessions to show (JSON: 200, text: 12)', positiveIntArg)
+  .option('--limit <n>', 'sessions to show (JSON: 200, text: 8)', positiveIntArg)
+  .option('--watch', 'redraw every --interval until Ctrl-C')
+  .option('--interval <duration>', 'with --watch: time between redraws (default 2s)', durationArg)
   .action(async (opts) => (await import('./status.js')).statusCommand(opts));
 
 program
@@ -94,6 +107,37 @@ program
   .option('--seed <n>', 'the tick seed (default: random), to reproduce a plan', seedArg)
   .option('--json', 'print JSON')
   .action(async (opts) => (await import('./plan.js')).planCommand(opts));
+
+program
+  .command('inspect')
+  .description('serve the local view in a browser: lane state charts lit live, events, sessions, decisions, posteriors, claims; step through a journal')
+  .addOption(configOption())
+  .addOption(stateOption())
+  .option('--journal <file>', "step through this exported journal instead of the state directory's own")
+  .option('--port <port>', 'the port to listen on (0: any free port)', portArg, 4180)
+  .option('--host <host>', 'the address to listen on', '127.0.0.1')
+  .action(async (opts) => (await import('./inspect.js')).inspectCommand(opts));
+
+program
+  .command('replay')
+  .description('fold the journal through the machines as they are now; exit 1 at the first divergence from what was recorded')
+  .addOption(configOption())
+  .addOption(stateOption())
+  .option('--journal <file>', 'replay an exported journal file instead of a state directory')
+  .option('--until <seq>', 'stop after this seq and show the state there', positiveIntArg)
+  .option('--from-start', 'begin at the first event, not at the nearest checkpoint')
+  .option('--json', 'print JSON')
+  .action(async (opts) => (await import('./replay.js')).replayCommand(opts));
+
+const journal = program.command('journal').description('the event journal');
+journal
+  .command('export')
+  .description('write a self-contained journal file to attach to a bug report (replay it with replay --journal)')
+  .addOption(configOption())
+  .addOption(stateOption())
+  .option('--since <seq|duration>', 'from this seq, or this long ago (e.g. 2h); the file begins at that run\'s start or a later checkpoint')
+  .requiredOption('--out <file>', 'the file to write')
+  .action(async (opts) => (await import('./journal.js')).journalExportCommand(opts));
 
 program
   .command('simulate')

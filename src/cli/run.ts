@@ -1,6 +1,8 @@
 // lanekeeper run [--config F] [--demo] [--state DIR] [--for DURATION] [--tick DURATION] [--once | --operator --sessions N]
 // --once: one tick; exit 0 when it started sessions (after they end), 75 when every lane it could
 // pick was busy (or the tick was skipped), 76 when no backend could run the lanes it picked.
+// --metrics-port P [--metrics-host H]: Prometheus metrics at http://H:P/metrics while it runs.
+// --inspect [PORT] [--inspect-host H]: XState inspection events on ws://H:PORT while it runs.
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +16,8 @@ import { startRuntime, type OnceResult } from '../runtime/run.js';
 import { formatSummary } from '../runtime/summary.js';
 import type { Logger } from 'pino';
 import { EXIT, out } from './io.js';
+import { serveRunMetrics, type RunMetrics } from './run-metrics.js';
+import { serveInspectFeed } from './run-inspect.js';
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -26,12 +30,19 @@ export interface RunOptions {
   once?: boolean;
   operator?: boolean;
   sessions?: number;
+  metricsPort?: number;
+  metricsHost?: string;
+  /** The inspector feed's port; true for a bare --inspect (the default port). */
+  inspect?: number | true;
+  inspectHost?: string;
 }
 
 export async function runCommand(opts: RunOptions): Promise<void> {
   if (opts.operator && opts.sessions === undefined) throw new UsageError('--operator needs --sessions N: how many sessions to run before it exits');
   if (opts.sessions !== undefined && !opts.operator) throw new UsageError('--sessions goes with --operator');
   if (opts.operator && opts.once) throw new UsageError('--once and --operator are two different ways to run; pick one');
+  if (opts.metricsHost !== undefined && opts.metricsPort === undefined) throw new UsageError('--metrics-host goes with --metrics-port');
+  if (opts.inspectHost !== undefined && opts.inspect === undefined) throw new UsageError('--inspect-host goes with --inspect');
   if (opts.demo && opts.config) throw new UsageError('--demo runs the embedded demo configuration; drop --config, or run the file with --config alone');
   let stateDir = opts.state;
   if (opts.demo && !stateDir && !process.env.LANEKEEPER_STATE) stateDir = mkdtempSync(path.join(os.tmpdir(), 'lanekeeper-demo-'));
@@ -48,7 +59,29 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     `lanekeeper: ${config.lanes.length} lanes, ${arms} arm${arms === 1 ? '' : 's'}, width ${config.width}, a tick every ${formatDuration(config.schedule.intervalMs)}` +
       `${opts.for ? `, for ${formatDuration(opts.for)}` : ''}; state in ${config.stateDir}`,
   );
-  const runtime = await startRuntime({ config, store, log, baseEnv: process.env, once: opts.once, operator: opts.operator ? { sessions: opts.sessions! } : undefined });
+  const feed =
+    opts.inspect === undefined
+      ? null
+      : await serveInspectFeed({ port: opts.inspect, host: opts.inspectHost }, log).catch(async (e: unknown) => {
+          await store.close();
+          throw e;
+        });
+  let metrics: RunMetrics | null = null;
+  try {
+    if (opts.metricsPort !== undefined) metrics = await serveRunMetrics({ port: opts.metricsPort, host: opts.metricsHost }, store, config.stateDir, log);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const observers = metrics ? [metrics.observer] : [];
+  const runtime = await startRuntime({ config, store, log, baseEnv: process.env, once: opts.once, operator: opts.operator ? { sessions: opts.sessions! } : undefined, observers, inspect: feed?.inspect }).catch(
+    async (e: unknown) => {
+      // A listening server would keep the process alive after the error.
+      await metrics?.close();
+      await feed?.close();
+      throw e;
+    },
+  );
   const onSignal = (signal: NodeJS.Signals) => runtime.stop(signal);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -62,6 +95,10 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     clearTimeout(timer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    // The scrapes read the store: stop serving them before it closes.
+    await metrics?.close();
+    // After the fleet stopped: its last snapshots go out, then clients are told the run is over.
+    await feed?.close();
     await store.close();
   }
 }

@@ -1,45 +1,101 @@
-// lanekeeper status [--state DIR] [--json] [--limit N]
+// lanekeeper status [--state DIR] [--json] [--limit N] [--watch [--interval 2s]]
+// Reads the store a running (or stopped) lanekeeper writes and prints one view of it: the text
+// view (src/format/status-view.ts) or JSON. --watch redraws it every interval until Ctrl-C.
 import { openSqliteStore } from '../adapters/store/sqlite/index.js';
-import type { LaneStateRow, SessionRow } from '../adapters/store/ports.js';
-import { formatDuration } from '../config/duration.js';
-import { decisionLine } from '../format/decision.js';
-import { renderTable } from '../format/table.js';
+import type { ClaimRow, SessionRow, Store } from '../adapters/store/ports.js';
+import { isStopped, renderStatusView } from '../format/status-view.js';
 import type { RecordDecisionIntent } from '../machines/intents.js';
+import { UsageError } from '../errors.js';
 import { iso, out } from './io.js';
 import { stateDirForReaders } from './state-dir.js';
+import { watch } from './watch.js';
 
 export interface StatusOptions {
   state?: string;
   config?: string;
   json?: boolean;
   limit?: number;
+  watch?: boolean;
+  /** Milliseconds between frames with --watch. */
+  interval?: number;
 }
 
+export const DEFAULT_WATCH_INTERVAL_MS = 2000;
+/** Sessions read for the text view's per-lane outcomes (a lane quiet for longer shows none). */
+const HISTORY = 300;
+/** The text view fits this many columns when stdout is not a terminal. */
+const PLAIN_WIDTH = 100;
+
 export async function statusCommand(opts: StatusOptions): Promise<void> {
+  if (opts.interval !== undefined && !opts.watch) throw new UsageError('--interval goes with --watch (how often to redraw)');
+  if (opts.interval !== undefined && opts.interval <= 0) throw new UsageError('--interval: expected a duration of more than 0, e.g. "2s"');
   const dir = await stateDirForReaders(opts, process.env);
   const store = openSqliteStore(dir, { mustExist: true });
   try {
-    const lanes = await store.lanes.list();
-    const sessions = await store.sessions.list({ limit: opts.limit ?? (opts.json ? 200 : 12) });
-    // Decisions recorded by an older lanekeeper have another shape; they are left out.
-    const decisions = (await store.decisions.list({ limit: opts.json ? 20 : 3 }))
-      .map((d) => d.detail as RecordDecisionIntent)
-      .filter((d) => (d.kind === 'tick' && 'gate' in d) || (d.kind === 'pivot' && 'denied' in d));
-    if (opts.json) {
-      out(
-        JSON.stringify({
-          state_dir: dir,
-          lanes: lanes.map((l) => ({ name: l.lane, slot: l.slot, lane_id: l.lane_id, state: l.state, since: iso(l.since), session: l.session })),
-          sessions: sessions.map(sessionJson),
-          decisions: decisions.map(decisionJson),
-        }),
-      );
+    const frame = () => (opts.json ? statusJson(store, dir, opts) : statusText(store, dir, opts));
+    if (!opts.watch) {
+      out(await frame());
       return;
     }
-    out(renderStatus(dir, lanes, sessions, decisions, Date.now()));
+    // JSON frames are one line each (one document per line); text frames get a rule between them.
+    await watch(frame, { intervalMs: opts.interval ?? DEFAULT_WATCH_INTERVAL_MS, separator: opts.json ? null : '─'.repeat(PLAIN_WIDTH) });
   } finally {
     await store.close();
   }
+}
+
+async function statusJson(store: Store, dir: string, opts: StatusOptions): Promise<string> {
+  const lanes = await store.lanes.list();
+  const sessions = await store.sessions.list({ limit: opts.limit ?? 200 });
+  const decisions = await recentDecisions(store, 20);
+  const claims = await store.claims.list();
+  const nextTick = isStopped(lanes) ? null : await nextTickOf(store);
+  return JSON.stringify({
+    state_dir: dir,
+    lanes: lanes.map((l) => ({ name: l.lane, slot: l.slot, lane_id: l.lane_id, state: l.state, since: iso(l.since), session: l.session })),
+    sessions: sessions.map(sessionJson),
+    decisions: decisions.map(decisionJson),
+    next_tick: iso(nextTick),
+    claims: claims.map(claimJson),
+  });
+}
+
+async function statusText(store: Store, dir: string, opts: StatusOptions): Promise<string> {
+  const limit = opts.limit ?? 8;
+  const lanes = await store.lanes.list();
+  const history = await store.sessions.list({ limit: Math.max(limit, HISTORY) });
+  // A running session older than the history (a very long one) is looked up by its id.
+  const known = new Set(history.map((s) => s.id));
+  for (const l of lanes) {
+    if (l.session === null || known.has(l.session)) continue;
+    const s = await store.sessions.get(l.session);
+    if (s) history.push(s);
+  }
+  const tty = process.stdout.isTTY === true && process.stdout.columns > 0;
+  return renderStatusView({
+    dir,
+    now: Date.now(),
+    width: tty ? process.stdout.columns : PLAIN_WIDTH,
+    lanes,
+    sessions: history.slice(0, limit),
+    history,
+    claims: await store.claims.list(),
+    decisions: await recentDecisions(store, 3),
+    nextTick: isStopped(lanes) ? null : await nextTickOf(store),
+  });
+}
+
+/** Decisions recorded by an older lanekeeper have another shape; they are left out. */
+async function recentDecisions(store: Store, limit: number): Promise<RecordDecisionIntent[]> {
+  return (await store.decisions.list({ limit }))
+    .map((d) => d.detail as RecordDecisionIntent)
+    .filter((d) => (d.kind === 'tick' && 'gate' in d) || (d.kind === 'pivot' && 'denied' in d));
+}
+
+async function nextTickOf(store: Store): Promise<number | null> {
+  const value = await store.runtimeInfo.get('next_tick');
+  const at = value === null ? NaN : Number(value);
+  return Number.isFinite(at) ? at : null;
 }
 
 function sessionJson(s: SessionRow) {
@@ -60,29 +116,13 @@ function sessionJson(s: SessionRow) {
   };
 }
 
+function claimJson(c: ClaimRow) {
+  return { key: c.key, slot: c.slot, holder: c.holder, token: c.epoch, acquired_at: iso(c.acquired_at), expires_at: iso(c.expires_at) };
+}
+
 /** A decision as `status --json` shows it: the chosen slots with score components, skips, fallbacks. */
 function decisionJson(d: RecordDecisionIntent) {
   const chosen = d.chosen.map((c) => ({ lane: c.lane, lane_id: c.laneId, task: c.task?.id ?? null, ...('score' in c ? { score: c.score, components: c.components } : {}) }));
   if (d.kind === 'pivot') return { seq: d.seq, kind: d.kind, tick: d.tickSeq, denied: d.denied, chosen, reason: d.reason };
   return { seq: d.seq, kind: d.kind, seed: d.seed, width: d.width, source: d.source, gate: d.gate, chosen, skipped: d.skipped, fallbacks: d.fallbacks };
-}
-
-function renderStatus(dir: string, lanes: LaneStateRow[], sessions: SessionRow[], decisions: RecordDecisionIntent[], now: number): string {
-  const laneRows = [['LANE', 'STATE', 'FOR', 'SESSION'], ...lanes.map((l) => [l.lane_id, l.state, formatDuration(Math.max(0, now - l.since)), l.session ?? ''])];
-  const sessionRows = [
-    ['SESSION', 'ARM', 'DISPATCH', 'STARTED', 'TOOK', 'OUTCOME', 'GRADE'],
-    ...sessions.map((s) => [
-      s.id,
-      s.arm,
-      s.dispatch,
-      new Date(s.started_at).toISOString().slice(11, 19),
-      s.ended_at === null ? `running ${formatDuration(now - s.started_at)}` : formatDuration(s.ended_at - s.started_at),
-      s.outcome ?? '',
-      s.grade === null ? '' : s.grade.toFixed(2),
-    ]),
-  ];
-  const stopped = lanes.length > 0 && lanes.every((l) => l.state === 'stopped');
-  const header = `state: ${dir}${stopped ? `\nlanekeeper is not running (stopped ${new Date(Math.max(...lanes.map((l) => l.since))).toISOString()})` : ''}`;
-  const recent = decisions.length ? `recent decisions (newest first):\n${decisions.map((d) => `  ${decisionLine(d)}`).join('\n')}` : 'no decisions yet';
-  return `${header}\n\n${lanes.length ? renderTable(laneRows) : 'no lanes recorded yet'}\n\n${sessions.length ? renderTable(sessionRows) : 'no sessions yet'}\n\n${recent}`;
 }

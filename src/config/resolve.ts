@@ -35,6 +35,7 @@ export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResul
       cost: m.cost ?? b.cost,
       replaces: m.replaces ? `${b.name}:${m.replaces}` : null,
       quota: b.quota ? { command: b.quota.command, everyMs: b.quota.every, timeoutMs: b.quota.timeout, shortTimeoutMs: b.quota.short_timeout } : null,
+      restAfterFailureMs: b.rest_after_failure,
     })),
   );
   const lanes: LaneConfig[] = raw.lanes.map((l) => ({
@@ -60,6 +61,7 @@ export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResul
     demo: raw.demo,
     stateDir: resolveStateDir(raw.state_dir, opts),
     width: raw.width,
+    checkpointEvery: raw.checkpoint_every,
     schedule: { intervalMs: raw.schedule.interval, jitterMs: raw.schedule.jitter, tickOnStart: raw.schedule.tick_on_start },
     sessions: { killGraceMs: raw.sessions.kill_grace, drainGraceMs: raw.sessions.drain_grace },
     claims: { laneTtlMs: raw.claims.lane_ttl, sweepEveryMs: raw.claims.sweep_every },

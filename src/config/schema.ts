@@ -3,6 +3,7 @@
 // (`prefault`), so each default is written once, on its own key. Durations are parsed to
 // milliseconds here; defaults that depend on other keys are filled in by resolve.ts.
 import { z } from 'zod';
+import { DEFAULT_NO_PROBE } from '../policy/availability.js';
 import { durationProblem, formatDuration, parseDuration } from './duration.js';
 
 /** Timers cannot wait longer than this (about 24.8 days); a longer one would fire at once. */
@@ -10,9 +11,10 @@ const MAX_MS = 2 ** 31 - 1;
 
 /**
  * A duration string ("180s", "65m", "2h") parsed to ms; `fallback` when the key is absent.
- * `minMs` keeps intervals and leases that must not be zero from being zero.
+ * `minMs` keeps intervals and leases that must not be zero from being zero; `maxMs` caps one
+ * that only makes sense within a window.
  */
-function duration(fallback: number, minMs = 0) {
+function duration(fallback: number, minMs = 0, maxMs = MAX_MS) {
   return z
     .unknown()
     .optional()
@@ -24,8 +26,8 @@ function duration(fallback: number, minMs = 0) {
           ? durationProblem(value)
           : ms < minMs
             ? `expected at least ${formatDuration(minMs)}, got ${JSON.stringify(value)}`
-            : ms > MAX_MS
-              ? `expected at most 24 days, got ${JSON.stringify(value)}`
+            : ms > maxMs
+              ? `expected at most ${maxMs === MAX_MS ? '24 days' : formatDuration(maxMs)}, got ${JSON.stringify(value)}`
               : null;
       if (problem) {
         ctx.addIssue({ code: 'custom', message: problem, input: value });
@@ -112,12 +114,19 @@ export const backendSchema = z.strictObject({
       short_timeout: duration(20 * 60_000, 1000),
     })
     .optional(),
+  /**
+   * Without a usable quota report, how long a failed session blocks the backend; 0s: never. At most
+   * the 6 h lookback of that rule (policy/availability.ts): an older failure no longer counts.
+   */
+  rest_after_failure: duration(DEFAULT_NO_PROBE.blockMs, 0, DEFAULT_NO_PROBE.lookbackMs),
 });
 
 export const configSchema = z.strictObject({
   demo: z.boolean().optional().default(false),
   state_dir: z.string().min(1).optional(),
   width: z.number().int().min(1).max(256).optional().default(3),
+  /** Events between checkpoints of the actors (replay and restarts begin at the latest one). */
+  checkpoint_every: z.number().int().min(10).max(1_000_000).optional().default(1000),
   schedule: z
     .strictObject({
       interval: duration(30 * 60_000, 1000),

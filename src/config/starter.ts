@@ -50,6 +50,8 @@ backends:
     command: [claude, -p, "{prompt}", --model, "{model}", --dangerously-skip-permissions]
     cwd: ~/src/project
     env: {}
+    # quota: { command: [check-quota, --json] }   # a probe printing {"available", "windows": […]}
+    # rest_after_failure: 30m   # without a quota report, a failed session blocks the backend this long (0s: never; at most 6h)
     models:
       - name: sonnet
         tier: 2

@@ -37,6 +37,8 @@ export interface ArmConfig {
   readonly replaces: string | null;
   /** The backend's quota probe (JSON on stdout), or null: then failed sessions block it a while. */
   readonly quota: { readonly command: readonly string[]; readonly everyMs: number; readonly timeoutMs: number; readonly shortTimeoutMs: number } | null;
+  /** Without a usable quota report, how long a failed session blocks the backend (0: never). */
+  readonly restAfterFailureMs: number;
 }
 
 export interface ResolvedConfig {
@@ -45,6 +47,8 @@ export interface ResolvedConfig {
   readonly demo: boolean;
   readonly stateDir: string;
   readonly width: number;
+  /** Events between checkpoints of the actor system. */
+  readonly checkpointEvery: number;
   readonly schedule: { readonly intervalMs: number; readonly jitterMs: number; readonly tickOnStart: boolean };
   readonly sessions: { readonly killGraceMs: number; readonly drainGraceMs: number };
   readonly claims: { readonly laneTtlMs: number; readonly sweepEveryMs: number };

@@ -1,6 +1,7 @@
 // Every event that enters the runtime. Each one is stamped on the bus (seq, now, and a seed where
 // a decision needs randomness) and journaled before any actor sees it, so a replay of the journal
 // through the machines reproduces every decision.
+import type { FleetInput } from './fleet.js';
 import type { Fairness } from '../policy/fairness.js';
 import type { Learning } from '../policy/learning.js';
 import type { QuotaReport } from '../policy/availability.js';
@@ -118,7 +119,20 @@ export interface SelectorContractViolationEvent { type: 'SELECTOR_CONTRACT_VIOLA
 /** A backend's quota probe ran: its report, or why there is none (journaled; no machine reads it). */
 export interface QuotaObservedEvent { type: 'QUOTA_OBSERVED'; backend: string; report: QuotaReport | null; reason: string | null }
 
+/**
+ * A runtime started: the fleet it hosts as the machines see it (no prompts, commands or paths),
+ * and the version of the machines, so replay can rebuild the same actors from the journal alone.
+ * The fleet actor does not take it; the shell builds a fresh host for it.
+ */
+export interface RuntimeStartedEvent {
+  type: 'RUNTIME_STARTED';
+  fleet: FleetInput;
+  machines: string;
+  mode: 'service' | 'once' | 'operator';
+}
+
 export type BusEvent =
+  | RuntimeStartedEvent
   | TickEvent
   | QuotaObservedEvent
   | SelectorRestoredEvent

@@ -19,12 +19,20 @@ import { seedOf, type StampedEvent, type TickEvent } from './events.js';
 import { laneMachine, type LaneDeniedEvent, type LaneInput } from './lane.js';
 import { selectorMachine, type LaneSpec, type SelectionSettings } from './selector.js';
 
+/** What the machines read of a lane's configuration (no prompts, paths or commands). */
+export type FleetLane = Pick<
+  LaneConfig,
+  'name' | 'enabled' | 'concurrency' | 'cooldownMs' | 'respawnThreshold' | 'chainLimit' | 'timeoutMs' | 'targetShare' | 'parallel' | 'arms' | 'minTier' | 'maxTier' | 'prefer'
+>;
+/** What the machines read of an arm (no commands, environment or working directories). */
+export type FleetArm = Pick<ArmConfig, 'id' | 'backend' | 'model' | 'tier' | 'cost'>;
+
 export interface FleetInput {
   width: number;
-  lanes: readonly LaneConfig[];
+  lanes: readonly FleetLane[];
   selection: SelectionSettings;
   /** The configured arms (tier, cost); arms a lane names but this omits count as tier 1, cost 0. */
-  arms?: readonly ArmConfig[];
+  arms?: readonly FleetArm[];
 }
 
 export interface FleetContext {
@@ -36,11 +44,11 @@ export interface FleetContext {
 export type FleetEvent = StampedEvent | LaneDeniedEvent;
 
 /** Lane ids of a lane's slots: "code" for one slot; "code", "code.2", … for more. */
-export function laneIds(lane: LaneConfig): string[] {
+export function laneIds(lane: Pick<LaneConfig, 'name' | 'concurrency'>): string[] {
   return Array.from({ length: lane.concurrency }, (_, i) => (i === 0 ? lane.name : `${lane.name}.${i + 1}`));
 }
 
-export function slotsOf(lanes: readonly LaneConfig[], arms: readonly ArmConfig[] = []): FleetContext['slots'] {
+export function slotsOf(lanes: readonly FleetLane[], arms: readonly FleetArm[] = []): FleetContext['slots'] {
   const info = (id: string) => {
     const a = arms.find((x) => x.id === id);
     return a ? { id, backend: a.backend, model: a.model, tier: a.tier, cost: a.cost } : { id, backend: id.split(':')[0]!, model: id.split(':')[1] ?? id, tier: 1, cost: 0 };

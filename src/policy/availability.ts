@@ -13,9 +13,10 @@
 //   A counted window at ≥ shortenAt (0.7) leaves it eligible with a shorter session timeout.
 // - No usable report (the backend names no probe, or its probe failed or has not run yet): the
 //   backend's latest ended session decides. If it failed, the backend is blocked until
-//   failure + blockMs (30 min), provided the failure is within lookbackMs (6 h) — the lookback caps
-//   the block, so with the defaults only the 30 min matter. A later session that did not fail
-//   clears it. So a broken probe never blocks a fleet on its own, but it loses its shield too.
+//   failure + blockMs (the backend's `rest_after_failure`, 30 min by default; 0 turns the rule
+//   off), provided the failure is within lookbackMs (6 h) — the lookback caps the block, so with
+//   the defaults only the 30 min matter. A later session that did not fail clears it. So a broken
+//   probe never blocks a fleet on its own, but it loses its shield too.
 // - Crash loop. When the arm's last `failures` (3) start attempts all failed to start, the arm
 //   cools down until the newest of them + cooldownMs (60 min). A successful start resets the
 //   count; a fourth failed start right after a cooldown starts another one.
@@ -136,7 +137,7 @@ export const DEFAULT_NO_PROBE: Readonly<NoProbeOptions> = { lookbackMs: 6 * HOUR
 /**
  * The rule for a backend without a quota report. `sessions` are its ended sessions in any order
  * (any outcome; the latest by `at` decides, ties going to the later entry). Blocked iff that
- * session failed and now < at + min(blockMs, lookbackMs).
+ * session failed and now < at + min(blockMs, lookbackMs). blockMs 0: never blocked.
  */
 export function noProbeBlock(sessions: readonly SessionEnd[], now: number, opts: Partial<NoProbeOptions> = {}): Block {
   const o = { ...DEFAULT_NO_PROBE, ...opts };
@@ -144,6 +145,7 @@ export function noProbeBlock(sessions: readonly SessionEnd[], now: number, opts:
   for (const s of sessions) if (last === null || s.at >= last.at) last = s;
   if (last === null) return { blocked: false, until: null, reason: 'no sessions on record' };
   if (!o.failedOutcomes.includes(last.outcome)) return { blocked: false, until: null, reason: `last session ${last.outcome} at ${isoTime(last.at)}` };
+  if (o.blockMs <= 0) return { blocked: false, until: null, reason: `last session failed at ${isoTime(last.at)}; no rest after a failure` };
   const until = last.at + Math.min(o.blockMs, o.lookbackMs);
   if (now >= until) return { blocked: false, until: null, reason: `last session failed at ${isoTime(last.at)}; its block ended at ${isoTime(until)}` };
   return { blocked: true, until, reason: `no quota report; last session failed at ${isoTime(last.at)}, blocked until ${isoTime(until)}` };
@@ -186,6 +188,8 @@ export interface BackendFacts {
   report: QuotaReport | null;
   /** Its ended sessions, for the rule without a report. */
   sessions: readonly SessionEnd[];
+  /** Its own rest after a failed session (config `rest_after_failure`), instead of noProbe.blockMs. */
+  restAfterFailureMs?: number;
 }
 
 export interface AvailabilityFacts {
@@ -235,7 +239,8 @@ export function armBlocks(arms: readonly ArmRef[], facts: AvailabilityFacts, now
         out.quota[arm.id] = v.reason;
       }
     } else {
-      const b = noProbeBlock(backend.sessions, now, opts.noProbe);
+      const noProbe = backend.restAfterFailureMs === undefined ? opts.noProbe : { ...opts.noProbe, blockMs: backend.restAfterFailureMs };
+      const b = noProbeBlock(backend.sessions, now, noProbe);
       if (b.blocked) {
         reasons.push(b.reason);
         untils.push(b.until);

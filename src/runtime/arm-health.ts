@@ -2,7 +2,8 @@
 // so the choice stays replayable from the journal:
 // - quota: a backend with a probe is asked at most every `quota.every` (10 min); a window at 90%
 //   blocks it until that window resets, 70% shortens its sessions' time limit;
-// - a backend without a probe (or whose probe failed) is blocked for 30 min after a failed session;
+// - a backend without a probe (or whose probe failed) is blocked after a failed session for its
+//   `rest_after_failure` (30 min by default; 0s: not at all);
 // - an arm whose agent failed to start 3 times in a row rests for 60 min (a crash loop).
 // The rules are pure (policy/availability.ts); this keeps the facts they need.
 import { runQuotaProbe } from '../adapters/quota/probe.js';
@@ -62,7 +63,9 @@ export class ArmHealth {
 
   /** Arms that may not run at `now`, with the reason, and arms whose sessions get the short limit. */
   verdict(now: number): { blocked: Record<string, string>; shortened: string[] } {
-    const backends = Object.fromEntries(this.arms.map((a) => [a.backend, { report: this.reports[a.backend]?.report ?? null, sessions: this.ends[a.backend] ?? [] }]));
+    const backends = Object.fromEntries(
+      this.arms.map((a) => [a.backend, { report: this.reports[a.backend]?.report ?? null, sessions: this.ends[a.backend] ?? [], restAfterFailureMs: a.restAfterFailureMs }]),
+    );
     const v = armBlocks(
       this.arms.map((a) => ({ id: a.id, backend: a.backend })),
       { backends, starts: this.starts },

@@ -2,9 +2,12 @@
 // quota reports, restored learning); the rest at debug level.
 import type { Logger } from 'pino';
 import { formatDuration } from '../config/duration.js';
+import type { ArmConfig } from '../config/types.js';
 import type { StampedEvent } from '../machines/events.js';
+import { DEFAULT_NO_PROBE } from '../policy/availability.js';
 
-export function logEvent(log: Logger, e: StampedEvent): void {
+/** `arms` (the configured arms) name each backend's rest after a failure in the quota lines. */
+export function logEvent(log: Logger, e: StampedEvent, arms: readonly Pick<ArmConfig, 'backend' | 'restAfterFailureMs'>[] = []): void {
   switch (e.type) {
     case 'SESSION_STARTED':
       log.child({ lane: e.laneId }).info(`${e.sessionId} started on ${e.arm} (pid ${e.pid})`);
@@ -24,7 +27,7 @@ export function logEvent(log: Logger, e: StampedEvent): void {
       log.child({ lane: e.laneId }).info(`${e.sessionId} graded late: ${e.grade.toFixed(2)} (replaces its earlier grade in what was learned)`);
       break;
     case 'QUOTA_OBSERVED':
-      if (e.reason) log.warn(`${e.backend}: ${e.reason}; without a report, a failed session blocks it for 30 min`);
+      if (e.reason) log.warn(`${e.backend}: ${e.reason}; without a report, ${restNote(arms.find((a) => a.backend === e.backend)?.restAfterFailureMs ?? DEFAULT_NO_PROBE.blockMs)}`);
       else log.info(`${e.backend}: quota ${e.report!.available ? 'available' : 'not available'}${e.report!.windows.map((w) => `, ${w.name} ${Math.round(w.utilization * 100)}%`).join('')}`);
       break;
     case 'TASKS_CHANGED':
@@ -41,4 +44,8 @@ export function logEvent(log: Logger, e: StampedEvent): void {
     default:
       log.debug({ event: e }, e.type);
   }
+}
+
+function restNote(restMs: number): string {
+  return restMs > 0 ? `a failed session blocks it for ${formatDuration(restMs)}` : 'a failed session does not block it (rest_after_failure: 0s)';
 }

@@ -1,10 +1,10 @@
 // Hosts the fleet actor: binds the machines' named actions to one intent sink, delivers stamped
 // events one at a time and hands back the intents each produced. The running service executes
 // those intents through adapters; replay only compares them. Nothing here does I/O.
-import { createActor, type Actor } from 'xstate';
-import type { ArmConfig, LaneConfig } from '../config/types.js';
+import { createHash } from 'node:crypto';
+import { createActor, type Actor, type InspectionEvent, type Snapshot } from 'xstate';
 import type { StampedEvent } from '../machines/events.js';
-import { fleetMachine, slotsOf } from '../machines/fleet.js';
+import { fleetMachine, slotsOf, type FleetArm, type FleetLane } from '../machines/fleet.js';
 import type { Intent } from '../machines/intents.js';
 import { laneMachine, type LaneContext } from '../machines/lane.js';
 import { selectorMachine, topState, type SelectionSettings, type SelectorContext } from '../machines/selector.js';
@@ -23,27 +23,59 @@ export interface LaneStatus {
   context: LaneContext;
 }
 
+export interface HostOptions {
+  width: number;
+  lanes: readonly FleetLane[];
+  selection?: SelectionSettings;
+  arms?: readonly FleetArm[];
+  /** XState inspection events of every actor (the inspector feed). */
+  inspect?: (event: InspectionEvent) => void;
+  /** A checkpoint (`persist()`) to resume from instead of fresh idle lanes. */
+  snapshot?: unknown;
+  /** Another lane machine (tests: an altered machine must diverge in replay). */
+  laneMachine?: typeof laneMachine;
+}
+
+/**
+ * The machines' version: a digest of their definitions (states, transitions, named guards and
+ * actions). A checkpoint is only resumed by the machines that wrote it.
+ */
+export const MACHINES_VERSION = createHash('sha256')
+  .update(JSON.stringify([fleetMachine.definition, laneMachine.definition, selectorMachine.definition]))
+  .digest('hex')
+  .slice(0, 12);
+
 export class FleetHost {
   private readonly actor: Actor<typeof fleetMachine>;
   private pending: Intent[] = [];
   private failure: unknown = null;
   readonly laneIds: string[];
 
-  constructor(opts: { width: number; lanes: readonly LaneConfig[]; selection?: SelectionSettings; arms?: readonly ArmConfig[] }) {
+  constructor(opts: HostOptions) {
     const sink = (_: unknown, intent: Intent) => {
       this.pending.push(intent);
     };
     const machine = fleetMachine.provide({
       actors: {
-        lane: laneMachine.provide({ actions: { requestClaim: sink, releaseClaim: sink, startSession: sink, stopSession: sink, laneNote: sink } }),
+        lane: (opts.laneMachine ?? laneMachine).provide({ actions: { requestClaim: sink, releaseClaim: sink, startSession: sink, stopSession: sink, laneNote: sink } }),
         selector: selectorMachine.provide({ actions: { recordDecision: sink, saveLearning: sink } }),
       },
     });
     this.laneIds = slotsOf(opts.lanes).map((s) => s.laneId);
-    this.actor = createActor(machine, { input: { width: opts.width, lanes: opts.lanes, arms: opts.arms, selection: opts.selection ?? defaultSelection(opts.lanes) } });
+    this.actor = createActor(machine, {
+      input: { width: opts.width, lanes: opts.lanes, arms: opts.arms, selection: opts.selection ?? defaultSelection(opts.lanes) },
+      ...(opts.snapshot ? { snapshot: opts.snapshot as Snapshot<unknown> } : {}),
+      ...(opts.inspect ? { inspect: opts.inspect } : {}),
+    });
     this.actor.subscribe({ error: (err) => (this.failure = err) });
     this.actor.start();
+    // Entry actions of a fresh fleet name no intents worth running; a restored one runs none.
     this.pending = [];
+  }
+
+  /** The whole actor system as plain JSON, for a checkpoint (restore with `snapshot`). */
+  persist(): unknown {
+    return this.actor.getPersistedSnapshot();
   }
 
   /** Delivers one event; returns the intents it produced, in order. */

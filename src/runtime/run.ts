@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { concat, concatMap, from, of, ReplaySubject, Subject, takeUntil, type Observable } from 'rxjs';
 import type { Logger } from 'pino';
+import type { InspectionEvent } from 'xstate';
 import type { Store } from '../adapters/store/ports.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { prepareDemoRepos } from '../demo/prepare.js';
@@ -16,7 +17,7 @@ import { ticks } from '../streams/ticks.js';
 import { wakeups } from '../streams/wakeups.js';
 import { formatDuration } from '../config/duration.js';
 import { EffectRunner } from './effects.js';
-import { FleetHost, type LaneStatus } from './host.js';
+import { FleetHost, MACHINES_VERSION, type LaneStatus } from './host.js';
 import type { Intent } from '../machines/intents.js';
 import { emptyLearning } from '../policy/learning.js';
 import { isActive } from '../policy/plan-tick.js';
@@ -24,7 +25,7 @@ import { ArmHealth } from './arm-health.js';
 import { logEvent } from './event-log.js';
 import { lateGradeEvents } from './late-grades.js';
 import { withModelBumps } from './model-bumps.js';
-import { selectionFromConfig } from './selection.js';
+import { fleetSpec } from './selection.js';
 import { SessionSupervisor } from './sessions.js';
 import { gatherTickInputs } from './tick-inputs.js';
 import { summarize, type LaneSummary } from './summary.js';
@@ -46,6 +47,15 @@ export interface RuntimeOptions {
    * more are dispatched and the run ends when they have. The timer stays as a safety net.
    */
   operator?: { sessions: number };
+  /** Told of every event after the fleet took it (metrics, live views); they must not throw. */
+  observers?: readonly RuntimeObserver[];
+  /** XState inspection events of the fleet's actors (the inspector feed). */
+  inspect?: (event: InspectionEvent) => void;
+}
+
+/** Sees each journaled event with the intents it produced and the lanes after it. */
+export interface RuntimeObserver {
+  event(event: StampedEvent, intents: readonly Intent[], lanes: readonly LaneStatus[]): void;
 }
 
 /** What a `once` run did, for its exit code. */
@@ -78,10 +88,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const swept = await store.claims.sweep();
   if (swept) log.info(`released ${swept} expired claim${swept === 1 ? '' : 's'} left by an earlier run`);
 
-  const host = new FleetHost({ width: config.width, lanes: config.lanes, arms: config.arms, selection: selectionFromConfig(config) });
+  // The fleet as the machines see it: journaled first, so replay rebuilds the same actors.
+  const fleet = fleetSpec(config);
+  const host = new FleetHost({ ...fleet, inspect: opts.inspect });
   await store.lanes.retain(host.laneIds);
-  // What goes into the journal before the first tick: what was learned before, the task list.
-  const startup: BusEvent[] = [];
+  // What goes into the journal before the first tick: the fleet, what was learned before, the task list.
+  const startup: BusEvent[] = [{ type: 'RUNTIME_STARTED', fleet, machines: MACHINES_VERSION, mode: opts.once ? 'once' : opts.operator ? 'operator' : 'service' }];
   const memory = await store.learning.load();
   if (memory && memory.learning.model === config.selector.model) startup.push({ type: 'SELECTOR_RESTORED', ...withModelBumps(memory, config, log) });
   else if (memory) {
@@ -114,11 +126,14 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     log.warn(`selector.contract_violation: ${reason}; the built-in selector decides this tick`);
     bus.push({ type: 'SELECTOR_CONTRACT_VIOLATION', reason, durationMs });
   };
+  // `status` shows when the next timer tick is due; a --once run plans none (forget a crashed run's).
+  const nextTick = (at: number | null) => void store.runtimeInfo.set('next_tick', at === null ? null : String(at)).catch((err: unknown) => log.warn({ err }, 'could not record the next tick'));
+  if (opts.once) nextTick(null);
   const schedule$: Observable<TickEvent> = opts.once
     ? of({ type: 'TICK', reason: 'manual' })
     : opts.operator
-      ? concat(of<TickEvent>({ type: 'TICK', reason: 'operator' }), ticks({ ...config.schedule, tickOnStart: false }))
-      : ticks(config.schedule);
+      ? concat(of<TickEvent>({ type: 'TICK', reason: 'operator' }), ticks({ ...config.schedule, tickOnStart: false }, { now: clock, onScheduled: nextTick }))
+      : ticks(config.schedule, { now: clock, onScheduled: nextTick });
   const ticks$ = schedule$.pipe(
     concatMap(async (tick) => {
       await armHealth.refresh(clock(), (e) => bus.push(e));
@@ -183,25 +198,35 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
   const handle = async (event: StampedEvent) => {
     const intents = host.deliver(event);
+    const lanes = host.lanes();
+    const changed: Record<string, string> = {};
+    for (const l of lanes) if (previous.get(l.laneId) !== l.path) changed[l.laneId] = l.path;
+    await store.journal.recordEffects(event.seq, intents, changed);
     armHealth.observe(event, intents);
-    await store.journal.recordEffects(event.seq, intents);
     if (event.type === 'SESSION_REGRADED' && event.lateGradeId !== undefined) {
       await store.lateGrades.applied(event.lateGradeId);
       lateInFlight.delete(event.lateGradeId);
     }
-    logEvent(log, event);
+    logEvent(log, event, config.arms);
     for (const intent of intents) effects.run(intent, event);
-    const lanes = host.lanes();
     let becameIdle = false;
     for (const l of lanes) {
-      if (previous.get(l.laneId) === l.path) continue;
+      if (!(l.laneId in changed)) continue;
       if (l.path === 'idle') becameIdle = true;
       log.debug({ lane: l.laneId }, `${previous.get(l.laneId)} → ${l.path}`);
       previous.set(l.laneId, l.path);
       await saveLane(l, l.state, event.now);
     }
+    if (event.seq % config.checkpointEvery === 0) await store.journal.saveCheckpoint({ seq: event.seq, version: MACHINES_VERSION, state: { fleet, actors: host.persist() } });
     const deadline = host.nextDeadline(lanes);
     if (deadline !== scheduled || event.type === 'WAKE') wake.setDeadline((scheduled = deadline));
+    for (const o of opts.observers ?? []) {
+      try {
+        o.event(event, intents, lanes);
+      } catch (err) {
+        log.warn({ err }, `an observer failed on ${event.type} #${event.seq}; the runtime goes on`);
+      }
+    }
     if (opts.once) watchOnce(event, intents, lanes);
     if (operator) watchOperator(event, intents, lanes, becameIdle);
   };

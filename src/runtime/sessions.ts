@@ -1,21 +1,21 @@
 // The session supervisor: turns a startSession intent into a real process and its results into
 // bus events (SESSION_STARTED, SESSION_EXITED, then GRADE_REJECTED? and SESSION_GRADED). It keeps
-// the session's lane claim alive while the process runs and records the session in the store.
+// the session's lane claim alive while the process runs, watches its grade file (a rejected write
+// is journaled as it lands), and records the session in the store. Grading: session-grade.ts.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { runGrader } from '../adapters/grader/command.js';
 import { gitHead, workEvidence } from '../adapters/process/git.js';
-import { readGradeFile } from '../adapters/process/grade-file.js';
 import { checkCwd, runSession, unstartedHandle, type RunHandle } from '../adapters/process/runner.js';
 import type { Store } from '../adapters/store/ports.js';
+import { watchGradeFile, type GradeWatch } from '../adapters/watch/grade-watch.js';
 import { expandTemplate, type TemplateVars } from '../config/template.js';
 import type { ArmConfig, ResolvedConfig } from '../config/types.js';
 import type { BusEvent } from '../machines/events.js';
 import type { StartSessionIntent } from '../machines/intents.js';
-import { applyComposite } from '../policy/grade-composite.js';
-import { classifyExit, DEFAULT_GRADES, type Outcome } from '../policy/outcome.js';
+import { classifyExit } from '../policy/outcome.js';
 import { runBeforeSession } from './hooks.js';
+import { gradeSession, rejectGrade, type GraderRecord } from './session-grade.js';
 
 export interface SupervisorDeps {
   config: ResolvedConfig;
@@ -27,25 +27,6 @@ export interface SupervisorDeps {
   clock?: () => number;
   /** The time limit for a session on `arm` (shorter when its backend's quota runs low). */
   timeoutFor?: (arm: string, laneTimeoutMs: number) => number;
-}
-
-/** What a grader command gets on stdin: the session as it ended (JSON; unknowns are null). */
-export interface GraderRecord {
-  id: string;
-  lane: string;
-  arm: string;
-  dispatch: string;
-  task: string | null;
-  outcome: Outcome;
-  exit_code: number | null;
-  signal: string | null;
-  duration_ms: number;
-  reason: string | null;
-  log_path: string;
-  cwd: string;
-  /** HEAD of the working directory before and after: null outside a git repository, '' before the first commit. */
-  head_before: string | null;
-  head_after: string | null;
 }
 
 interface Live {
@@ -83,8 +64,15 @@ export class SessionSupervisor {
     // What has been reported, so a failure halfway never reports an exit or a grade twice.
     const sent = { exited: false, graded: false };
     let renew: NodeJS.Timeout | undefined;
+    let gradeWatch: GradeWatch | undefined;
     entry.done = (async () => {
       mkdirSync(dir, { recursive: true });
+      // Watched from before the agent starts: a grade written mid-session is judged as it lands.
+      gradeWatch = watchGradeFile(gradePath, {
+        onGrade: (g) => log.debug(`${intent.sessionId} wrote its grade: ${g.grade}`),
+        onRejected: (reason) => rejectGrade({ emit }, intent, log, reason, 'grade file rejected'),
+        onError: (err) => log.warn({ err }, `watching the grade file of ${intent.sessionId}`),
+      });
       await store.sessions.insert({
         id: intent.sessionId,
         lane: intent.lane,
@@ -124,9 +112,11 @@ export class SessionSupervisor {
       // Claims the agent took are released now, unless it asked to keep them (claim --keep);
       // the lane slot is released by the lane machine.
       // Both at once: the next session waits on this (operator mode measures the gap).
-      const [released, after] = await Promise.all([
+      // The grade file is read one last time: a write just before the exit counts.
+      const [released, after, gradeFile] = await Promise.all([
         store.claims.releaseHolder(intent.sessionId, { except: [intent.claim.key] }),
         result.spawnError ? Promise.resolve(null) : gitHead(cwd).catch(() => null),
+        gradeWatch.finish(),
       ]);
       if (released.length) log.info(`released ${released.join(', ')} at the end of ${intent.sessionId}`);
       const outcome = classifyExit({ ...result, work: workEvidence(before, after) });
@@ -163,7 +153,7 @@ export class SessionSupervisor {
         head_before: before,
         head_after: after,
       };
-      await this.grade(intent, gradePath, record, log, result.spawnError ? `the agent did not start: ${result.spawnError}` : undefined);
+      await gradeSession(this.deps, intent, gradeFile, record, log, result.spawnError ? `the agent did not start: ${result.spawnError}` : undefined);
       sent.graded = true;
       await handle.gone;
     })()
@@ -171,6 +161,7 @@ export class SessionSupervisor {
         // A store or file-system failure around one session must not take the runtime down:
         // the session is closed with the reason, so its lane moves on.
         log.error({ err }, 'session supervision failed');
+        await gradeWatch?.close();
         // Never report an exit while the agent may still run: its lane would start another.
         entry.handle?.stop('supervision failed');
         await entry.handle?.gone;
@@ -184,58 +175,12 @@ export class SessionSupervisor {
         if (!sent.exited) emit({ type: 'SESSION_EXITED', laneId: intent.laneId, sessionId: intent.sessionId, exitCode: null, signal: null, outcome: 'unknown', durationMs: 0, reason });
         if (!sent.graded) emit({ type: 'SESSION_GRADED', laneId: intent.laneId, sessionId: intent.sessionId, grade: null, source: 'none', dimensions: null, arm: intent.arm });
       })
-      .finally(() => {
+      .finally(async () => {
         clearInterval(renew);
+        // No watcher outlives its session (idempotent after finish()).
+        await gradeWatch?.close();
         this.live.delete(intent.sessionId);
       });
-  }
-
-  /**
-   * Grades a finished session. Sources, in order: (a) the grade file the session wrote, if valid;
-   * (b) the grader command, if configured (not for a censored session: an agent that never
-   * started has nothing to judge); (c) the default for the outcome. A rejected grade file or
-   * grader output is journaled (GRADE_REJECTED) with its reason. A rejected grade file that no
-   * grader replaces leaves the session ungraded, as before: the session tried to grade itself and
-   * a guess from its outcome would hide that. With `grading.weights`, a grade that comes with
-   * dimensions becomes their weighted mean (policy/grade-composite.ts).
-   */
-  private async grade(intent: StartSessionIntent, gradePath: string, record: GraderRecord, log: Logger, censored?: string): Promise<void> {
-    const { config, store, emit } = this.deps;
-    const reject = (reason: string, what: string) => {
-      log.warn({ reason }, what);
-      emit({ type: 'GRADE_REJECTED', laneId: intent.laneId, sessionId: intent.sessionId, reason });
-    };
-    let found: { grade: number; dimensions: Record<string, number> | null; source: 'session' | 'grader' } | null = null;
-    const read = await readGradeFile(gradePath);
-    if (read.ok === true) found = { grade: read.grade, dimensions: read.dimensions, source: 'session' };
-    else if (read.ok === false) reject(read.reason, 'grade file rejected');
-    if (!found && config.grading.command && !censored) {
-      const vars = { node: process.execPath, state: config.stateDir };
-      const argv = config.grading.command.map((part) => expandTemplate(part, vars));
-      const graded = await runGrader(argv, record, {
-        timeoutMs: config.grading.timeoutMs,
-        cwd: record.cwd,
-        env: { LANEKEEPER_SESSION_ID: intent.sessionId, LANEKEEPER_LANE: intent.lane, LANEKEEPER_STATE: config.stateDir },
-      });
-      if (graded.ok) found = { grade: graded.grade, dimensions: graded.dimensions, source: 'grader' };
-      else reject(`grader: ${graded.reason}`, 'grader output rejected; falling back');
-    }
-    let grade: number | null;
-    let source: 'session' | 'grader' | 'default' | 'none';
-    let dimensions: Record<string, number> | null = null;
-    if (found) {
-      grade = applyComposite(found.grade, found.dimensions, config.grading.weights);
-      dimensions = found.dimensions;
-      source = found.source;
-    } else if (read.ok === 'missing') {
-      grade = DEFAULT_GRADES[record.outcome];
-      source = grade === null ? 'none' : 'default';
-    } else {
-      grade = null;
-      source = 'none';
-    }
-    await store.sessions.update(intent.sessionId, { grade, grade_source: source, dimensions });
-    emit({ type: 'SESSION_GRADED', laneId: intent.laneId, sessionId: intent.sessionId, grade, source, dimensions, arm: intent.arm, ...(censored ? { censored } : {}) });
   }
 
   private async renewClaims(intent: StartSessionIntent): Promise<void> {

@@ -1,5 +1,8 @@
 // The tick schedule: a TICK at start (if configured) and then every interval plus a random jitter.
-import { defer, EMPTY, of, repeat, timer, concat, map, type Observable } from 'rxjs';
+// Whoever wants to know when the next timer tick is due (the runtime, for `status`) passes
+// `onScheduled`: it hears the planned time each time a timer is set, and null once the schedule is
+// unsubscribed (a drain), when no further tick will come.
+import { defer, EMPTY, finalize, of, repeat, timer, concat, map, type Observable } from 'rxjs';
 import type { TickEvent } from '../machines/events.js';
 
 export interface TickSchedule {
@@ -8,11 +11,24 @@ export interface TickSchedule {
   tickOnStart: boolean;
 }
 
-export function ticks(schedule: TickSchedule, random: () => number = Math.random): Observable<TickEvent> {
+export interface TickOptions {
+  random?: () => number;
+  /** The clock `onScheduled` times are read from (default: the host clock). */
+  now?: () => number;
+  /** Told the time of each planned timer tick as it is set, and null when the schedule stops. */
+  onScheduled?: (at: number | null) => void;
+}
+
+export function ticks(schedule: TickSchedule, opts: TickOptions = {}): Observable<TickEvent> {
+  const { random = Math.random, now = Date.now, onScheduled } = opts;
   const first: Observable<TickEvent> = schedule.tickOnStart ? of({ type: 'TICK', reason: 'start' }) : EMPTY;
-  const periodic = defer(() => timer(schedule.intervalMs + Math.round(random() * schedule.jitterMs))).pipe(
+  const periodic = defer(() => {
+    const delay = schedule.intervalMs + Math.round(random() * schedule.jitterMs);
+    onScheduled?.(now() + delay);
+    return timer(delay);
+  }).pipe(
     map((): TickEvent => ({ type: 'TICK', reason: 'timer' })),
     repeat(),
   );
-  return concat(first, periodic);
+  return onScheduled ? concat(first, periodic).pipe(finalize(() => onScheduled(null))) : concat(first, periodic);
 }

@@ -37,7 +37,7 @@ describe('configuration', () => {
     expect(c.width).toBe(3);
     expect(c.schedule).toEqual({ intervalMs: 30 * 60_000, jitterMs: 120_000, tickOnStart: true });
     expect(c.lanes[0]).toMatchObject({ name: 'code', enabled: true, concurrency: 1, cooldownMs: 180_000, respawnThreshold: 0.65, chainLimit: 1, timeoutMs: 65 * 60_000, parallel: true, targetShare: null, arms: ['claude-code:sonnet'] });
-    expect(c.arms).toEqual([{ id: 'claude-code:sonnet', backend: 'claude-code', model: 'sonnet', command: ['claude', '-p', '{prompt}'], env: {}, cwd: null, tier: 1, cost: 0, replaces: null, quota: null }]);
+    expect(c.arms).toEqual([{ id: 'claude-code:sonnet', backend: 'claude-code', model: 'sonnet', command: ['claude', '-p', '{prompt}'], env: {}, cwd: null, tier: 1, cost: 0, replaces: null, quota: null, restAfterFailureMs: 30 * 60_000 }]);
     expect(c.stateDir).toBe('/home/u/.local/state/lanekeeper');
     expect(Object.isFrozen(c.lanes[0])).toBe(true);
   });

@@ -60,7 +60,7 @@ describe('SQLite store: journal and sessions', () => {
     const { s } = store();
     await s.journal.append({ type: 'TICK', reason: 'start', seq: 1, now: 10, seed: 5 });
     await s.journal.append({ type: 'WAKE', seq: 2, now: 20 });
-    await s.journal.recordEffects(1, [{ type: 'laneNote', laneId: 'a', note: 'drained', detail: {} }]);
+    await s.journal.recordEffects(1, [{ type: 'laneNote', laneId: 'a', note: 'drained', detail: {} }], { a: 'idle' });
     expect(await s.journal.lastSeq()).toBe(2);
     expect(await s.journal.read()).toEqual([
       { type: 'TICK', reason: 'start', seq: 1, now: 10, seed: 5 },
@@ -68,6 +68,25 @@ describe('SQLite store: journal and sessions', () => {
     ]);
     expect(await s.journal.effects(1)).toEqual([{ type: 'laneNote', laneId: 'a', note: 'drained', detail: {} }]);
     await expect(s.journal.append({ type: 'WAKE', seq: 2, now: 30 })).rejects.toThrow(/UNIQUE/);
+    // Replay reads events with what was recorded of them; seq 2 was journaled but never taken.
+    expect(await s.journal.entries(1, 10)).toEqual([
+      { event: { type: 'TICK', reason: 'start', seq: 1, now: 10, seed: 5 }, effects: ['{"type":"laneNote","laneId":"a","note":"drained","detail":{}}'], changed: { a: 'idle' } },
+      { event: { type: 'WAKE', seq: 2, now: 20 }, effects: [], changed: null },
+    ]);
+    expect(await s.journal.firstSeqSince(15)).toBe(2);
+  });
+
+  test('checkpoints: the latest at or before a seq; runs begin at RUNTIME_STARTED', async () => {
+    const { s } = store();
+    const fleet = { width: 1, lanes: [], arms: [], selection: {} as never };
+    await s.journal.append({ type: 'RUNTIME_STARTED', fleet, machines: 'v1', mode: 'service', seq: 1, now: 1 });
+    await s.journal.append({ type: 'WAKE', seq: 2, now: 2 });
+    await s.journal.append({ type: 'RUNTIME_STARTED', fleet, machines: 'v1', mode: 'once', seq: 3, now: 3 });
+    await s.journal.saveCheckpoint({ seq: 2, version: 'v1', state: { fleet, actors: { value: 'x' } } });
+    expect(await s.journal.runStart(2)).toBe(1);
+    expect(await s.journal.runStart(9)).toBe(3);
+    expect(await s.journal.checkpoint(1)).toBeNull();
+    expect(await s.journal.checkpoint(5)).toEqual({ seq: 2, version: 'v1', state: { fleet, actors: { value: 'x' } } });
   });
 
   test('a session row is written at start and completed at exit and grade', async () => {

@@ -4,15 +4,46 @@ import type { Fairness } from '../../policy/fairness.js';
 import type { Learning } from '../../policy/learning.js';
 import type { StampedEvent } from '../../machines/events.js';
 import type { Intent } from '../../machines/intents.js';
+import type { FleetInput } from '../../machines/fleet.js';
 import type { Outcome } from '../../policy/outcome.js';
 
 export interface JournalPort {
   append(event: StampedEvent): Promise<void>;
-  /** The intents the machines produced for one event, in order: what replay compares against. */
-  recordEffects(seq: number, intents: readonly Intent[]): Promise<void>;
+  /**
+   * The machines took an event: the intents they produced, in order, and the lane state paths
+   * that changed (laneId → path). What replay compares against; also the mark that the event was taken.
+   */
+  recordEffects(seq: number, intents: readonly Intent[], changed: Readonly<Record<string, string>>): Promise<void>;
   lastSeq(): Promise<number>;
   read(opts?: { fromSeq?: number; limit?: number }): Promise<StampedEvent[]>;
   effects(seq: number): Promise<Intent[]>;
+  /** Events from `fromSeq` on, with what was recorded of each (for replay and export). */
+  entries(fromSeq: number, limit: number): Promise<JournalEntry[]>;
+  /** The seq of the last RUNTIME_STARTED at or before `seq`, or null. */
+  runStart(seq: number): Promise<number | null>;
+  /** A checkpoint of the actor system after event `seq`. */
+  saveCheckpoint(checkpoint: Checkpoint): Promise<void>;
+  /** The latest checkpoint at or before `seq`, or null. */
+  checkpoint(seq: number): Promise<Checkpoint | null>;
+  /** The first seq journaled at or after `since` (ms since the epoch), or null. */
+  firstSeqSince(since: number): Promise<number | null>;
+}
+
+/** One journaled event and what the runtime recorded when it took it. */
+export interface JournalEntry {
+  event: StampedEvent;
+  /** Each intent as JSON, in order. */
+  effects: string[];
+  /** Lane state paths that changed; null when the event was journaled but never taken. */
+  changed: Record<string, string> | null;
+}
+
+/** The actor system after event `seq`, as the machines of `version` persisted it. */
+export interface Checkpoint {
+  seq: number;
+  version: string;
+  /** The fleet the actors were built for (RUNTIME_STARTED's) and their persisted snapshot. */
+  state: { fleet: FleetInput; actors: unknown };
 }
 
 export interface SessionRow {
@@ -181,6 +212,17 @@ export interface ClaimsPort {
   orphans(opts?: { since?: number }): Promise<OrphanRow[]>;
 }
 
+/** What the running lanekeeper publishes about itself for readers such as `status`. */
+export type RuntimeInfoKey = 'next_tick';
+
+/** A small key/value table the runtime writes and readers read; values are text. */
+export interface RuntimeInfoPort {
+  /** Sets a value, or with null removes it. */
+  set(key: RuntimeInfoKey, value: string | null): Promise<void>;
+  /** The value, or null when none is set. */
+  get(key: RuntimeInfoKey): Promise<string | null>;
+}
+
 export interface Store {
   readonly location: string;
   readonly journal: JournalPort;
@@ -190,6 +232,7 @@ export interface Store {
   readonly learning: LearningPort;
   readonly lateGrades: LateGradesPort;
   readonly claims: ClaimsPort;
+  readonly runtimeInfo: RuntimeInfoPort;
   /** Housekeeping off the hot path (SQLite: a passive WAL checkpoint). */
   checkpoint(): Promise<void>;
   close(): Promise<void>;

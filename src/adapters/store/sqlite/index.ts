@@ -7,6 +7,7 @@ import { sqliteJournal } from './journal.js';
 import { sqliteLateGrades } from './late-grades.js';
 import { sqliteLearning } from './learning.js';
 import { sqliteLanes } from './lanes.js';
+import { sqliteRuntimeInfo } from './runtime-info.js';
 import { sqliteSessions } from './sessions.js';
 import type { Store } from '../ports.js';
 
@@ -31,6 +32,7 @@ export function openSqliteStore(stateDir: string, opts: SqliteStoreOptions = {})
   const learning = lazy(() => sqliteLearning(db));
   const lateGrades = lazy(() => sqliteLateGrades(db));
   const claims = lazy(() => sqliteClaims(db, opts.clock ?? Date.now));
+  const runtimeInfo = lazy(() => sqliteRuntimeInfo(db));
   return {
     location: db.name,
     get journal() {
@@ -53,6 +55,9 @@ export function openSqliteStore(stateDir: string, opts: SqliteStoreOptions = {})
     },
     get claims() {
       return claims();
+    },
+    get runtimeInfo() {
+      return runtimeInfo();
     },
     async checkpoint() {
       retryBusy(() => db.pragma('wal_checkpoint(PASSIVE)'));

@@ -1,11 +1,12 @@
-// The append-only journal of every event, and the intents each event produced.
+// The append-only journal of every event; what the machines made of each (intents, lane states
+// that changed); and checkpoints of the actor system, so replay and restarts need not begin at seq 1.
 import type Database from 'better-sqlite3';
 import { retryBusy, writer } from './busy.js';
 import type { StampedEvent } from '../../../machines/events.js';
 import type { Intent } from '../../../machines/intents.js';
-import type { JournalPort } from '../ports.js';
+import type { Checkpoint, JournalEntry, JournalPort } from '../ports.js';
 
-interface JournalRecord {
+interface JournalRow {
   seq: number;
   at: number;
   type: string;
@@ -16,11 +17,19 @@ interface JournalRecord {
 export function sqliteJournal(db: Database.Database): JournalPort {
   const insert = db.prepare('INSERT INTO journal (seq, at, type, seed, payload) VALUES (?, ?, ?, ?, ?)');
   const insertEffect = db.prepare('INSERT INTO effects (seq, idx, intent) VALUES (?, ?, ?)');
+  const insertTransition = db.prepare('INSERT OR REPLACE INTO transitions (seq, lanes) VALUES (?, ?)');
   const last = db.prepare('SELECT COALESCE(MAX(seq), 0) AS seq FROM journal').pluck();
   const read = db.prepare('SELECT seq, at, type, seed, payload FROM journal WHERE seq >= ? ORDER BY seq LIMIT ?');
   const effects = db.prepare('SELECT intent FROM effects WHERE seq = ? ORDER BY idx').pluck();
-  const appendEffects = writer(db, (seq: number, intents: readonly Intent[]) => {
+  const effectRange = db.prepare('SELECT seq, intent FROM effects WHERE seq >= ? AND seq <= ? ORDER BY seq, idx');
+  const transitionRange = db.prepare('SELECT seq, lanes FROM transitions WHERE seq >= ? AND seq <= ?');
+  const runStart = db.prepare("SELECT MAX(seq) FROM journal WHERE type = 'RUNTIME_STARTED' AND seq <= ?").pluck();
+  const insertCheckpoint = db.prepare('INSERT OR REPLACE INTO checkpoints (seq, version, snapshot) VALUES (?, ?, ?)');
+  const checkpoint = db.prepare('SELECT seq, version, snapshot FROM checkpoints WHERE seq <= ? ORDER BY seq DESC LIMIT 1');
+  const since = db.prepare('SELECT MIN(seq) FROM journal WHERE at >= ?').pluck();
+  const recordTaken = writer(db, (seq: number, intents: readonly Intent[], changed: Readonly<Record<string, string>>) => {
     intents.forEach((intent, i) => insertEffect.run(seq, i, JSON.stringify(intent)));
+    insertTransition.run(seq, JSON.stringify(changed));
   });
 
   return {
@@ -28,23 +37,54 @@ export function sqliteJournal(db: Database.Database): JournalPort {
       const { seq, now, seed, type, ...payload } = event;
       retryBusy(() => insert.run(seq, now, type, seed ?? null, JSON.stringify(payload)));
     },
-    async recordEffects(seq, intents) {
-      if (intents.length) appendEffects(seq, intents);
+    async recordEffects(seq, intents, changed) {
+      recordTaken(seq, intents, changed);
     },
     async lastSeq() {
       return retryBusy(() => last.get() as number);
     },
     async read(opts = {}) {
-      const rows = retryBusy(() => read.all(opts.fromSeq ?? 1, opts.limit ?? -1) as JournalRecord[]);
+      const rows = retryBusy(() => read.all(opts.fromSeq ?? 1, opts.limit ?? -1) as JournalRow[]);
       return rows.map(toEvent);
     },
     async effects(seq) {
       return retryBusy(() => effects.all(seq) as string[]).map((s) => JSON.parse(s) as Intent);
     },
+    async entries(fromSeq, limit) {
+      const rows = retryBusy(() => read.all(fromSeq, limit) as JournalRow[]);
+      if (!rows.length) return [];
+      const lo = rows[0]!.seq;
+      const hi = rows.at(-1)!.seq;
+      const fx = new Map<number, string[]>();
+      for (const r of retryBusy(() => effectRange.all(lo, hi) as { seq: number; intent: string }[])) {
+        const list = fx.get(r.seq);
+        if (list) list.push(r.intent);
+        else fx.set(r.seq, [r.intent]);
+      }
+      const taken = new Map<number, string>();
+      for (const r of retryBusy(() => transitionRange.all(lo, hi) as { seq: number; lanes: string }[])) taken.set(r.seq, r.lanes);
+      return rows.map((r): JournalEntry => {
+        const lanes = taken.get(r.seq);
+        return { event: toEvent(r), effects: fx.get(r.seq) ?? [], changed: lanes === undefined ? null : (JSON.parse(lanes) as Record<string, string>) };
+      });
+    },
+    async runStart(seq) {
+      return retryBusy(() => runStart.get(seq) as number | null);
+    },
+    async saveCheckpoint(c) {
+      retryBusy(() => insertCheckpoint.run(c.seq, c.version, JSON.stringify(c.state)));
+    },
+    async checkpoint(seq) {
+      const row = retryBusy(() => checkpoint.get(seq) as { seq: number; version: string; snapshot: string } | undefined);
+      return row ? { seq: row.seq, version: row.version, state: JSON.parse(row.snapshot) as Checkpoint['state'] } : null;
+    },
+    async firstSeqSince(at) {
+      return retryBusy(() => since.get(at) as number | null);
+    },
   };
 }
 
-function toEvent(r: JournalRecord): StampedEvent {
+function toEvent(r: JournalRow): StampedEvent {
   const payload = JSON.parse(r.payload) as object;
   return { ...payload, type: r.type, seq: r.seq, now: r.at, ...(r.seed === null ? {} : { seed: r.seed }) } as StampedEvent;
 }

@@ -155,6 +155,21 @@ const MIGRATIONS: readonly string[] = [
     applied    INTEGER NOT NULL DEFAULT 0
   );
   `,
+  // 6: what the running lanekeeper publishes for readers (the next tick's time, for status)
+  `
+  CREATE TABLE runtime_info (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
+  // 7: each event the runtime took, with the lane states it changed: replay compares against it,
+  // and an event without a row was journaled but never taken (the runtime stopped in between)
+  `
+  CREATE TABLE transitions (
+    seq   INTEGER PRIMARY KEY,
+    lanes TEXT    NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,101 @@
+// Records the golden journals under test/fixtures/journals: each scenario is a short real run of
+// the built CLI with the fake agents, exported with `lanekeeper journal export`. Run it on purpose,
+// after a machine change that is meant to alter recorded behaviour:
+//
+//   npm run build && node scripts/record-journals.mjs [name …]
+//
+// then look at the diff and commit the new journals with the change.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const cli = path.join(root, 'dist/cli/main.js');
+const fixtures = path.join(root, 'test/fixtures');
+const out = path.join(fixtures, 'journals');
+const node = JSON.stringify(process.execPath);
+
+const backend = (agent, env = {}, extra = '') => `
+backends:
+  - name: fixture
+    command: [${node}, ${JSON.stringify(path.join(fixtures, 'agents', agent))}]
+    env: ${JSON.stringify(env)}
+    models: [{ name: ok }]${extra}
+`;
+
+const scenarios = {
+  // The demo as `npm run demo` runs it, shortened: six lanes, two simulated backends, respawns.
+  demo: { args: ['--demo', '--for', '25s', '--tick', '4s'] },
+  // A productive lane followed back to back twice (chain limit 2), with no cooldown.
+  'respawn-chain': {
+    yaml: `width: 1
+schedule: { interval: 1h, jitter: 0s }
+resources: { enabled: false }
+lanes:
+  - { name: code, cooldown: 0s, respawn: { threshold: 0.65, chain_limit: 2 } }
+${backend('ok.mjs', { AGENT_GRADE: '0.9', AGENT_SLEEP_MS: '200' })}`,
+    args: ['--for', '6s'],
+  },
+  // Lane code's lock file is held by a legacy flock script: the claim is denied at claiming and
+  // the slot pivots to the next lane, docs.
+  'claim-denied-pivot': {
+    yaml: (dir) => `width: 1
+schedule: { interval: 1h, jitter: 0s }
+resources: { enabled: false }
+lanes:
+  - { name: code, target_share: 0.9, lock_file: ${JSON.stringify(path.join(dir, 'code.lock'))} }
+  - { name: docs }
+${backend('ok.mjs', { AGENT_GRADE: '0.5', AGENT_SLEEP_MS: '200' })}`,
+    lock: 'code.lock',
+    args: ['--once'],
+  },
+  // The only backend's quota probe says it is exhausted: no arm can run any lane (exit 76).
+  'backends-exhausted': {
+    yaml: `width: 2
+schedule: { interval: 1h, jitter: 0s }
+resources: { enabled: false }
+lanes:
+  - { name: code }
+  - { name: docs }
+${backend('ok.mjs', {}, `\n    quota: { command: [${node}, ${JSON.stringify(path.join(fixtures, 'quota/exhausted.mjs'))}] }`)}`,
+    args: ['--once'],
+  },
+  // The external selector exits 3: the violation is journaled and the built-in selector decides.
+  'selector-violation': {
+    yaml: `width: 1
+schedule: { interval: 1h, jitter: 0s }
+resources: { enabled: false }
+selector: { command: [${node}, ${JSON.stringify(path.join(fixtures, 'selectors/crash.mjs'))}] }
+lanes:
+  - { name: code }
+${backend('ok.mjs', { AGENT_GRADE: '0.8', AGENT_SLEEP_MS: '100' })}`,
+    args: ['--once'],
+  },
+};
+
+const wanted = process.argv.slice(2);
+for (const name of wanted.length ? wanted : Object.keys(scenarios)) {
+  const s = scenarios[name];
+  if (!s) throw new Error(`no scenario ${name}; known: ${Object.keys(scenarios).join(', ')}`);
+  const dir = mkdtempSync(path.join(os.tmpdir(), `lk-journal-${name}-`));
+  const state = path.join(dir, 'state');
+  const args = ['run', ...s.args, '--state', state];
+  if (s.yaml) {
+    writeFileSync(path.join(dir, 'lk.yaml'), typeof s.yaml === 'function' ? s.yaml(dir) : s.yaml);
+    args.push('--config', path.join(dir, 'lk.yaml'));
+  }
+  const holder = s.lock ? spawn('flock', [path.join(dir, s.lock), 'sleep', '60'], { stdio: 'ignore' }) : null;
+  if (holder) execFileSync('sleep', ['0.3']);
+  try {
+    execFileSync(process.execPath, [cli, ...args], { cwd: dir, stdio: 'ignore', env: { ...process.env, LANEKEEPER_LOG_LEVEL: 'warn', LANEKEEPER_STATE: '' } });
+  } catch (err) {
+    // --once exits 75 or 76 in some scenarios on purpose.
+    if (![75, 76].includes(err.status)) throw err;
+  } finally {
+    holder?.kill();
+  }
+  const file = path.join(out, `${name}.jsonl`);
+  execFileSync(process.execPath, [cli, 'journal', 'export', '--state', state, '--out', file], { stdio: 'inherit' });
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,77 @@
+// lanekeeper inspect [--state DIR] [--journal FILE] [--port 4180] [--host 127.0.0.1]
+// Serves the local view (adapters/view) until Ctrl-C: each lane's state chart with its current
+// state lit, the event timeline, running sessions, decisions, posteriors and claims, read live from
+// the state directory; and a stepper through a journal (the state directory's own, or an exported
+// file) that lights each lane's state at each event.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { laneChartDot, renderSvg } from '../adapters/view/chart.js';
+import { openViewData, type ViewData } from '../adapters/view/data.js';
+import { startViewServer, type ViewServer } from '../adapters/view/server.js';
+import { journalSteps } from '../adapters/view/steps.js';
+import { openJournalFile } from '../adapters/journal-file/read.js';
+import { openSqliteStore } from '../adapters/store/sqlite/index.js';
+import { DB_FILE } from '../adapters/store/sqlite/open.js';
+import { UsageError } from '../errors.js';
+import { storeJournalSource } from '../streams/journal-source.js';
+import { err, out } from './io.js';
+import { stateDirForReaders } from './state-dir.js';
+
+export interface InspectOptions {
+  state?: string;
+  config?: string;
+  journal?: string;
+  port: number;
+  host: string;
+}
+
+export async function inspectCommand(opts: InspectOptions): Promise<void> {
+  const dir = await stateDirForReaders(opts, process.env);
+  const journalFile = opts.journal ? path.resolve(opts.journal) : null;
+  // A journal file can be viewed on its own (a bug report's attachment, no state directory here);
+  // a state directory asked for by name must exist.
+  const named = opts.state !== undefined || process.env.LANEKEEPER_STATE !== undefined;
+  const withState = !journalFile || named || existsSync(path.join(dir, DB_FILE));
+  let data: ViewData | null = null;
+  let server: ViewServer | null = null;
+  try {
+    data = withState ? openViewData(dir) : null;
+    if (journalFile) await (await openJournalFile(journalFile)).close(); // checks the whole file now: a damaged one is named at once
+    const journal = journalSteps(async () => {
+      if (journalFile) return openJournalFile(journalFile);
+      const store = openSqliteStore(dir, { mustExist: true });
+      return storeJournalSource(store.journal, dir, () => store.close());
+    });
+    const chartSvg = await renderSvg(laneChartDot());
+    server = await startViewServer({
+      host: opts.host,
+      port: opts.port,
+      data,
+      journal,
+      journalName: journalFile ?? dir,
+      chartSvg,
+      onError: (e) => err(`lanekeeper inspect: ${e instanceof Error ? e.message : String(e)}`),
+    }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'EADDRINUSE') throw new UsageError(`--port ${opts.port}: ${opts.host}:${opts.port} is in use (pick another port, or 0 for any free one)`);
+      if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') throw new UsageError(`--host ${opts.host}: cannot listen there (${e.code})`);
+      if (e.code === 'EACCES') throw new UsageError(`--port ${opts.port}: not allowed to listen on it (ports below 1024 need privileges)`);
+      throw e;
+    });
+    out(`lanekeeper inspect: ${server.url}`);
+    out(`  ${data ? `state: ${dir}` : 'no state directory: journal only'}; journal: ${journalFile ?? 'the state directory’s own'}`);
+    if (!/^(127\.|localhost$|::1$)/.test(opts.host)) err(`lanekeeper inspect: listening on ${opts.host}: anyone who can reach it sees lanes, sessions, decisions and claims`);
+    out('  Ctrl-C stops it');
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+  } finally {
+    await server?.close();
+    await data?.close();
+  }
+}

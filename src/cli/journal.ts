@@ -1,0 +1,41 @@
+// lanekeeper journal export [--state DIR] [--since SEQ|DURATION] --out FILE
+// Writes a self-contained journal file (adapters/journal-file/format.ts) that `replay --journal`
+// reads: from the start of the run (or a later checkpoint) that holds the first wanted event.
+import { exportJournal } from '../adapters/journal-file/write.js';
+import { openSqliteStore } from '../adapters/store/sqlite/index.js';
+import { parseDuration } from '../config/duration.js';
+import { UsageError } from '../errors.js';
+import { MACHINES_VERSION } from '../runtime/host.js';
+import { out } from './io.js';
+import { stateDirForReaders } from './state-dir.js';
+
+export interface ExportOptions {
+  state?: string;
+  config?: string;
+  since?: string;
+  out: string;
+}
+
+export async function journalExportCommand(opts: ExportOptions): Promise<void> {
+  const dir = await stateDirForReaders(opts, process.env);
+  const store = openSqliteStore(dir, { mustExist: true });
+  try {
+    const last = await store.journal.lastSeq();
+    if (last === 0) throw new UsageError(`the journal in ${dir} is empty: nothing to export`);
+    let fromSeq = 1;
+    if (opts.since !== undefined) {
+      if (/^\d+$/.test(opts.since)) fromSeq = Number(opts.since);
+      else {
+        const ms = parseDuration(opts.since);
+        if (ms === null) throw new UsageError(`--since: expected a seq (e.g. 1200) or a duration (e.g. 2h), got ${JSON.stringify(opts.since)}`);
+        fromSeq = (await store.journal.firstSeqSince(Date.now() - ms)) ?? last;
+      }
+      if (fromSeq > last) throw new UsageError(`--since ${opts.since}: the journal ends at seq ${last}`);
+    }
+    const r = await exportJournal(store.journal, { fromSeq, out: opts.out, machines: MACHINES_VERSION, now: new Date() });
+    const begins = r.begins === 'checkpoint' ? 'a checkpoint' : r.begins === 'run' ? "the run's start" : 'the first event';
+    out(`wrote ${r.events} event${r.events === 1 ? '' : 's'} (seq ${r.first}–${r.last}, from ${begins}) to ${opts.out}; replay it with: lanekeeper replay --journal ${opts.out}`);
+  } finally {
+    await store.close();
+  }
+}

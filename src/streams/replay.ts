@@ -1,0 +1,141 @@
+// Replay: folds a journal through fresh machines in virtual time (each event's own `now` and
+// seed), binds no side effects, and compares what the machines produce now with what was recorded
+// when the event was first taken: the intents, in order, and the lane states that changed.
+//
+// Where it begins: at the latest checkpoint at or before the end (if the same machines wrote it),
+// else at the start of the run that holds the end, else at the first event; `fromStart` begins at
+// the first event. Each RUNTIME_STARTED begins a fresh fleet from the fleet it journaled. Events
+// before any RUNTIME_STARTED (journals of an older lanekeeper) cannot be replayed and are counted.
+import { JournalFileError } from '../errors.js';
+import type { StampedEvent } from '../machines/events.js';
+import type { FleetInput } from '../machines/fleet.js';
+import type { Intent } from '../machines/intents.js';
+import { FleetHost, MACHINES_VERSION, type HostOptions, type LaneStatus } from '../runtime/host.js';
+import type { JournalSource } from './journal-source.js';
+
+export type { JournalSource } from './journal-source.js';
+
+export interface ReplayStep {
+  seq: number;
+  event: StampedEvent;
+  lanes: { laneId: string; lane: string; path: string }[];
+  intents: Intent[];
+}
+
+export interface Divergence {
+  seq: number;
+  event: string;
+  /** What differs: the intents, the lane states, or the machines threw. */
+  what: 'intents' | 'states' | 'error';
+  expected: unknown;
+  got: unknown;
+}
+
+export interface ReplayResult {
+  /** Events folded through the machines. */
+  events: number;
+  divergences: number;
+  firstDivergence: Divergence | null;
+  /** Every lane (slot) after the last replayed event. */
+  lanes: { name: string; lane: string; state: string; path: string }[];
+  /** The seq replay began at, and why there. */
+  begin: { seq: number; at: 'checkpoint' | 'run' | 'first' };
+  /** The last seq replayed. */
+  end: number;
+  /** Events journaled but never taken (the runtime stopped in between): replayed, not compared. */
+  untaken: number;
+  /** Events before any RUNTIME_STARTED: an older journal; not replayed. */
+  skipped: number;
+  /** Why replay began where it did, when that was not the obvious place. */
+  notes: string[];
+}
+
+export interface ReplayOptions {
+  /** Stop after this seq (and report the state there). */
+  until?: number;
+  /** Begin at the first event, not the nearest checkpoint. */
+  fromStart?: boolean;
+  /** Called after each replayed event. */
+  onStep?: (step: ReplayStep) => void;
+  /** Builds each fleet (tests pass altered machines). */
+  host?: (opts: HostOptions) => FleetHost;
+}
+
+export async function replayJournal(source: JournalSource, opts: ReplayOptions = {}): Promise<ReplayResult> {
+  const build = opts.host ?? ((o: HostOptions) => new FleetHost(o));
+  const bounds = await source.bounds();
+  const until = opts.until ?? bounds.last;
+  if (opts.until !== undefined && (opts.until < bounds.first || opts.until > bounds.last)) {
+    throw new JournalFileError(source.name, 0, `--until ${opts.until} is outside the journal (seq ${bounds.first}–${bounds.last})`);
+  }
+  const notes: string[] = [];
+  let host: FleetHost | null = null;
+  let begin: ReplayResult['begin'] = { seq: bounds.first, at: 'first' };
+  if (!opts.fromStart) {
+    const run = await source.runStart(until);
+    const cp = await source.checkpoint(until);
+    if (cp && (run === null || cp.seq >= run)) {
+      if (cp.version === MACHINES_VERSION) {
+        host = build({ ...cp.state.fleet, snapshot: cp.state.actors });
+        begin = { seq: cp.seq + 1, at: 'checkpoint' };
+      } else notes.push(`the checkpoint at seq ${cp.seq} was written by other machines (${cp.version}; these are ${MACHINES_VERSION}), so replay begins at the run's start`);
+    }
+    if (!host && run !== null) begin = { seq: run, at: 'run' };
+  }
+
+  const result = { events: 0, divergences: 0, firstDivergence: null as Divergence | null, untaken: 0, skipped: 0 };
+  const diverge = (d: Divergence) => {
+    result.divergences++;
+    result.firstDivergence ??= d;
+  };
+  let previous = new Map<string, string>(host ? host.lanes().map((l) => [l.laneId, l.path]) : []);
+  let end = begin.seq - 1;
+  try {
+    for await (const entry of source.entries(begin.seq)) {
+      const event = entry.event;
+      if (event.seq > until) break;
+      end = event.seq;
+      let intents: Intent[] = [];
+      if (event.type === 'RUNTIME_STARTED') {
+        host?.stop();
+        host = build(event.fleet as FleetInput);
+        if (event.machines !== MACHINES_VERSION) notes.push(`the run at seq ${event.seq} was recorded by other machines (${event.machines}; these are ${MACHINES_VERSION})`);
+        previous = new Map(host.lanes().map((l) => [l.laneId, l.path]));
+      } else if (!host) {
+        result.skipped++;
+        continue;
+      } else {
+        try {
+          intents = host.deliver(event);
+        } catch (err) {
+          diverge({ seq: event.seq, event: event.type, what: 'error', expected: 'the event taken', got: (err as Error).message });
+          break;
+        }
+      }
+      result.events++;
+      const lanes = host.lanes();
+      const changed: Record<string, string> = {};
+      for (const l of lanes) if (previous.get(l.laneId) !== l.path) changed[l.laneId] = l.path;
+      for (const l of lanes) previous.set(l.laneId, l.path);
+      if (entry.changed === null) result.untaken++;
+      else {
+        const got = intents.map((i) => JSON.stringify(i));
+        if (got.length !== entry.effects.length || got.some((g, i) => g !== entry.effects[i])) {
+          diverge({ seq: event.seq, event: event.type, what: 'intents', expected: entry.effects.map(parse), got: intents });
+        } else if (JSON.stringify(changed) !== JSON.stringify(entry.changed)) {
+          diverge({ seq: event.seq, event: event.type, what: 'states', expected: entry.changed, got: changed });
+        }
+      }
+      opts.onStep?.({ seq: event.seq, event, lanes: lanes.map(stepLane), intents });
+    }
+  } finally {
+    await source.close();
+  }
+  const lanes = host ? host.lanes().map((l) => ({ name: l.laneId, lane: l.lane, state: l.state, path: l.path })) : [];
+  host?.stop();
+  if (result.skipped) notes.push(`${result.skipped} event(s) before the first RUNTIME_STARTED were recorded by an older lanekeeper and not replayed`);
+  return { ...result, lanes, begin, end, notes };
+}
+
+const stepLane = (l: LaneStatus) => ({ laneId: l.laneId, lane: l.lane, path: l.path });
+const parse = (s: string): unknown => JSON.parse(s);

@@ -1,0 +1,59 @@
+// The session's own grade file, end to end: it is watched while the session runs, so a grade
+// written mid-session and rewritten later ends as the later one, a bad write in between is
+// journaled with its reason while the session still runs (and does not cost the later grade), and
+// a grade file written in place in two halves is never read half-way.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { expect, test } from 'vitest';
+import { AGENTS, cli, tmpDir } from '../helpers/tmp.js';
+
+interface Row {
+  seq: number;
+  type: string;
+  payload: string;
+}
+
+test('a grade rewritten mid-session: the last valid one is used, a bad write is journaled as it lands, halves are never read', async () => {
+  const dir = tmpDir();
+  const state = path.join(dir, 'state');
+  const file = path.join(dir, 'lk.yaml');
+  const backend = (name: string, env: Record<string, string>) => `
+  - name: ${name}
+    command: ["{node}", ${JSON.stringify(path.join(AGENTS, 'grade-rewrite.mjs'))}]
+    cwd: ${JSON.stringify(dir)}
+    env: ${JSON.stringify(env)}
+    models: [{ name: m }]`;
+  writeFileSync(
+    file,
+    `width: 2
+schedule: { interval: 1h, jitter: 0s }
+resources: { enabled: false }
+lanes:
+  - { name: rewrite, arms: [rewrite:m] }
+  - { name: halves, arms: [halves:m] }
+backends:${backend('rewrite', { AGENT_GRADES: JSON.stringify(['{"grade": 0.2}', '{"grade": "great"}', '{"grade": 0.9, "dimensions": {"tests": 1}}']), AGENT_GAP_MS: '1200' })}${backend('halves', { AGENT_GRADES: JSON.stringify(['{"grade": 0.35}', '{"grade": 0.75}']), AGENT_GAP_MS: '1200', AGENT_HALVES: '1' })}
+`,
+  );
+  const run = await cli(['run', '--once', '--config', file, '--state', state], { env: { LANEKEEPER_LOG_LEVEL: 'debug' } });
+  expect(run.code, run.stderr).toBe(0);
+
+  const st = JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as { sessions: { id: string; lane: string; grade: number | null; grade_source: string | null }[] };
+  const rewrite = st.sessions.find((s) => s.lane === 'rewrite')!;
+  const halves = st.sessions.find((s) => s.lane === 'halves')!;
+  expect(rewrite).toMatchObject({ grade: 0.9, grade_source: 'session' });
+  expect(halves).toMatchObject({ grade: 0.75, grade_source: 'session' });
+  // The first grade was seen while the session ran (debug log), not only at its exit.
+  expect(run.stdout).toContain(`${rewrite.id} wrote its grade: 0.2`);
+
+  const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
+  const rows = db.prepare("SELECT seq, type, payload FROM journal WHERE type IN ('GRADE_REJECTED', 'SESSION_EXITED', 'SESSION_GRADED') ORDER BY seq").all() as Row[];
+  db.close();
+  const of = (id: string) => rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as Record<string, unknown> })).filter((r) => r.payload.sessionId === id);
+  // The bad write: journaled once, with the reason naming the file, before the session exited.
+  expect(of(rewrite.id).map((r) => r.type)).toEqual(['GRADE_REJECTED', 'SESSION_EXITED', 'SESSION_GRADED']);
+  expect(of(rewrite.id)[0]!.payload.reason).toBe(`${path.join(state, 'sessions', rewrite.id, 'grade.json')}: "grade" must be a number in [0, 1], got "great"`);
+  expect(of(rewrite.id)[2]!.payload).toMatchObject({ grade: 0.9, source: 'session', dimensions: { tests: 1 } });
+  // Written in halves, never read half-way: nothing rejected.
+  expect(of(halves.id).map((r) => r.type)).toEqual(['SESSION_EXITED', 'SESSION_GRADED']);
+});
