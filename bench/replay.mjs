@@ -6,7 +6,7 @@
 // second and the child's peak memory (max RSS). Targets: ≥ 100,000 events/s; < 300 MB at 1M.
 //
 //   node bench/replay.mjs [--events 1000000]
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -87,12 +87,15 @@ db.close();
 const buildS = (performance.now() - t0) / 1000;
 
 const t1 = performance.now();
-const out = execFileSync(
+// The replay runs in its own process, so its peak memory is its own (maxRSS, KiB, on stderr).
+const child = spawnSync(
   process.execPath,
-  ['-e', `process.argv.splice(1, 0, 'lanekeeper'); const { main } = await import(${JSON.stringify(path.resolve('dist/cli/program.js'))}); const code = await main(['node', 'lanekeeper', 'replay', '--from-start', '--json', '--state', ${JSON.stringify(dir)}]); process.stderr.write(JSON.stringify({ maxRSS: process.resourceUsage().maxRSS }) + '\\n'); process.exitCode = code;`],
-  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26, input: undefined },
+  ['--input-type=module', '-e', `const { main } = await import(${JSON.stringify(path.resolve('dist/cli/program.js'))}); process.exitCode = await main(['node', 'lanekeeper', 'replay', '--from-start', '--json', '--state', ${JSON.stringify(dir)}]); process.stderr.write(JSON.stringify({ maxRSS: process.resourceUsage().maxRSS }) + '\\n');`],
+  { encoding: 'utf8', maxBuffer: 1 << 26 },
 );
+const out = child.stdout;
+const peakMb = Math.round(JSON.parse(child.stderr.trim().split('\n').pop()).maxRSS / 1024);
 const wall = (performance.now() - t1) / 1000;
 if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true }); else console.log(dir);
 const result = JSON.parse(out.trim().split('\n').pop());
-console.log(JSON.stringify({ events: result.events, divergences: result.divergences, built_s: Number(buildS.toFixed(1)), replay_s: Number(wall.toFixed(2)), events_per_s: Math.round(result.events / wall) }));
+console.log(JSON.stringify({ events: result.events, divergences: result.divergences, built_s: Number(buildS.toFixed(1)), replay_s: Number(wall.toFixed(2)), events_per_s: Math.round(result.events / wall), peak_mb: peakMb }));

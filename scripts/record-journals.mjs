@@ -2,7 +2,7 @@
 // the built CLI with the fake agents, exported with `lanekeeper journal export`. Run it on purpose,
 // after a machine change that is meant to alter recorded behaviour:
 //
-//   npm run build && node scripts/record-journals.mjs [name …]
+//   npm run journals:record          (all; or: node scripts/record-journals.mjs NAME … after a build)
 //
 // then look at the diff and commit the new journals with the change.
 import { execFileSync, spawn } from 'node:child_process';

@@ -57,10 +57,15 @@ export async function inspectCommand(opts: InspectOptions): Promise<void> {
       if (e.code === 'EACCES') throw new UsageError(`--port ${opts.port}: not allowed to listen on it (ports below 1024 need privileges)`);
       throw e;
     });
-    out(`lanekeeper inspect: ${server.url}`);
-    out(`  ${data ? `state: ${dir}` : 'no state directory: journal only'}; journal: ${journalFile ?? 'the state directory’s own'}`);
     if (!/^(127\.|localhost$|::1$)/.test(opts.host)) err(`lanekeeper inspect: listening on ${opts.host}: anyone who can reach it sees lanes, sessions, decisions and claims`);
-    out('  Ctrl-C stops it');
+    // One write, so a reader of the first line has the rest too.
+    out(
+      [
+        `lanekeeper inspect: ${server.url}`,
+        `  ${data ? `state: ${dir}` : 'no state directory: journal only'}; journal: ${journalFile ?? 'the state directory’s own'}`,
+        '  Ctrl-C stops it',
+      ].join('\n'),
+    );
     await new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGINT', stop);

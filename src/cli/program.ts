@@ -149,6 +149,23 @@ program
   .option('--json', 'print JSON')
   .action(async (opts) => (await import('./simulate.js')).simulateCommand(opts));
 
+const systemd = program.command('systemd').description('systemd user units: a long-running service, or a timer-driven tick');
+systemd
+  .command('print')
+  .description("print the units with this installation's paths (node, the package, the config, the state directory)")
+  .addOption(configOption())
+  .addOption(stateOption())
+  .option('--out <dir>', 'write one file per unit into this directory instead')
+  .action(async (opts) => (await import('./systemd.js')).systemdPrintCommand(opts));
+systemd
+  .command('install')
+  .description('write the units to $XDG_CONFIG_HOME/systemd/user (~/.config/systemd/user) and print the systemctl commands to run next')
+  .addOption(configOption())
+  .addOption(stateOption())
+  .option('--user', 'install for the user manager (the default and the only kind)')
+  .option('--force', 'overwrite units that differ from what would be written')
+  .action(async (opts) => (await import('./systemd.js')).systemdInstallCommand(opts));
+
 // The claim commands run through claims.ts (main.ts routes them there first); they are listed
 // here so that --help shows them.
 for (const [usage, description] of [

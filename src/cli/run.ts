@@ -6,6 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { lockInstance } from '../adapters/instance/lock.js';
 import { createLogger } from '../adapters/log/logger.js';
 import { openSqliteStore } from '../adapters/store/sqlite/index.js';
 import { formatDuration } from '../config/duration.js';
@@ -16,6 +17,7 @@ import { startRuntime, type OnceResult } from '../runtime/run.js';
 import { formatSummary } from '../runtime/summary.js';
 import type { Logger } from 'pino';
 import { EXIT, out } from './io.js';
+import { recordRunStart } from './liveness.js';
 import { serveRunMetrics, type RunMetrics } from './run-metrics.js';
 import { serveInspectFeed } from './run-inspect.js';
 
@@ -54,6 +56,12 @@ export async function runCommand(opts: RunOptions): Promise<void> {
   if (!LEVELS.includes(level)) throw new UsageError(`LANEKEEPER_LOG_LEVEL: expected one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
   const log = createLogger({ pretty: tty, level });
   const store = openSqliteStore(config.stateDir);
+  // One lanekeeper per state directory; the lock dies with this process, however it ends.
+  const instance = await lockInstance(config.stateDir, (why) => log.warn(why)).catch(async (e: unknown) => {
+    await store.close();
+    throw e;
+  });
+  await recordRunStart(store, config, opts.once ? 'once' : opts.operator ? 'operator' : 'service');
   const arms = config.arms.length;
   log.info(
     `lanekeeper: ${config.lanes.length} lanes, ${arms} arm${arms === 1 ? '' : 's'}, width ${config.width}, a tick every ${formatDuration(config.schedule.intervalMs)}` +
@@ -100,6 +108,7 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     // After the fleet stopped: its last snapshots go out, then clients are told the run is over.
     await feed?.close();
     await store.close();
+    await instance.release();
   }
 }
 

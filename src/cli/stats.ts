@@ -8,6 +8,7 @@ import { formatDuration } from '../config/duration.js';
 import { fleetStats } from '../policy/fleet-stats.js';
 import { lockStats } from '../policy/lock-stats.js';
 import { iso, out } from './io.js';
+import { livenessJson, readLiveness } from './liveness.js';
 import { stateDirForReaders } from './state-dir.js';
 
 /** Holds older than this before the window are not looked for (agent claims last an hour by default). */
@@ -27,6 +28,7 @@ export async function statsCommand(opts: { state?: string; config?: string; sinc
     const fleet = fleetStats({ sessions, decisions, lanes: await store.lanes.list(), recentGrades: recent });
     const orphans = (await store.claims.orphans({ since })).length;
     const supply = await readSupply(opts);
+    const live = await readLiveness(store, now);
     const report = {
       since: iso(since),
       peak_concurrency: locks.peak_concurrency,
@@ -36,6 +38,7 @@ export async function statsCommand(opts: { state?: string; config?: string; sinc
       orphaned_results: orphans,
       ...(supply ? { supply } : {}),
       ...(locks.violations.length ? { violations: locks.violations } : {}),
+      liveness: livenessJson(live),
     };
     if (opts.json) {
       out(JSON.stringify(report));
@@ -44,6 +47,7 @@ export async function statsCommand(opts: { state?: string; config?: string; sinc
     const pct = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)}%`);
     const lines = [
       `since ${report.since} (${formatDuration(opts.since)})`,
+      ...(live.stalled ? live.reasons.map((r) => `STALLED: ${r}`) : [`liveness: ok; last session started ${ago(live.lastStart, now)}, last non-failed ${ago(live.lastOk, now)}`]),
       `sessions ${sessions.length}; peak concurrency ${locks.peak_concurrency}; lock acquisitions ${locks.total_acquisitions}; same-lock violations ${locks.same_lock_violations}`,
       `ticks ${fleet.ticks.count}: spawned ${fleet.ticks.spawned}, lane slots skipped ${fleet.ticks.skipped}, ticks skipped by the resource gate ${fleet.ticks.gated}`,
       `outcomes: ${Object.entries(fleet.outcomes).filter(([, n]) => n).map(([o, n]) => `${o} ${n}`).join(', ') || 'none'}; noop rate ${pct(fleet.noop_rate)}`,
@@ -57,6 +61,13 @@ export async function statsCommand(opts: { state?: string; config?: string; sinc
   } finally {
     await store.close();
   }
+}
+
+/** "12m ago", "under a minute ago", or "never" (within the sessions read). */
+function ago(at: number | null, now: number): string {
+  if (at === null) return 'never';
+  const minutes = Math.floor((now - at) / 60_000);
+  return minutes < 1 ? 'under a minute ago' : `${formatDuration(minutes * 60_000)} ago`;
 }
 
 /** Tasks per lane and state, when the configuration (given, or ./lanekeeper.yaml) has a task directory. */

@@ -7,6 +7,7 @@ import { isStopped, renderStatusView } from '../format/status-view.js';
 import type { RecordDecisionIntent } from '../machines/intents.js';
 import { UsageError } from '../errors.js';
 import { iso, out } from './io.js';
+import { livenessJson, readLiveness } from './liveness.js';
 import { stateDirForReaders } from './state-dir.js';
 import { watch } from './watch.js';
 
@@ -57,6 +58,7 @@ async function statusJson(store: Store, dir: string, opts: StatusOptions): Promi
     decisions: decisions.map(decisionJson),
     next_tick: iso(nextTick),
     claims: claims.map(claimJson),
+    liveness: livenessJson(await readLiveness(store, Date.now())),
   });
 }
 
@@ -72,9 +74,10 @@ async function statusText(store: Store, dir: string, opts: StatusOptions): Promi
     if (s) history.push(s);
   }
   const tty = process.stdout.isTTY === true && process.stdout.columns > 0;
+  const now = Date.now();
   return renderStatusView({
     dir,
-    now: Date.now(),
+    now,
     width: tty ? process.stdout.columns : PLAIN_WIDTH,
     lanes,
     sessions: history.slice(0, limit),
@@ -82,6 +85,7 @@ async function statusText(store: Store, dir: string, opts: StatusOptions): Promi
     claims: await store.claims.list(),
     decisions: await recentDecisions(store, 3),
     nextTick: isStopped(lanes) ? null : await nextTickOf(store),
+    liveness: await readLiveness(store, now),
   });
 }
 

@@ -1,12 +1,14 @@
 // The text view of `lanekeeper status`, one screen: when the next tick is due (or that lanekeeper
 // is not running), one row per lane slot (its state and for how long, the session it runs with
 // the time it has run, its last outcomes and grades), the claims held, the recent sessions and
-// the last decisions. Pure: the data, the time and the width to fit all come in. Tables are cut
-// to the width (a cell that does not fit ends in "…"); decision lines are wrapped, not cut, so
-// no reason is lost.
+// the last decisions; under the first lines, a STALLED line for each liveness rule that fired
+// (policy/liveness.ts). Pure: the data, the time and the width to fit all come in. Tables are cut
+// to the width (a cell that does not fit ends in "…"); decision and STALLED lines are wrapped,
+// not cut, so no reason is lost.
 import type { ClaimRow, LaneStateRow, SessionRow } from '../adapters/store/ports.js';
 import { formatDuration } from '../config/duration.js';
 import type { RecordDecisionIntent } from '../machines/intents.js';
+import type { Liveness } from '../policy/liveness.js';
 import { decisionLine } from './decision.js';
 import { renderTable } from './table.js';
 
@@ -25,6 +27,8 @@ export interface StatusViewData {
   decisions: readonly RecordDecisionIntent[];
   /** The next timer tick the runtime planned, or null. Ignored when lanekeeper is not running. */
   nextTick: number | null;
+  /** Whether the fleet is stalled; absent: not judged. */
+  liveness?: Liveness;
 }
 
 /** Outcomes shown per lane, newest first. */
@@ -41,7 +45,11 @@ export function isStopped(lanes: readonly LaneStateRow[]): boolean {
 
 export function renderStatusView(v: StatusViewData): string {
   const blocks = [
-    [`lanekeeper at ${clockTime(v.now, v.now)} · state: ${v.dir}`, runtimeLine(v)].map((l) => cut(l, v.width)).join('\n'),
+    [
+      ...[`lanekeeper at ${clockTime(v.now, v.now)} · state: ${v.dir}`, runtimeLine(v)].map((l) => cut(l, v.width)),
+      // Wrapped, not cut: the lanes named at the end are the point.
+      ...(v.liveness?.reasons ?? []).map((r) => wrap(`STALLED: ${r}`, v.width, '', '  ')),
+    ].join('\n'),
     v.lanes.length ? laneTable(v) : 'no lanes recorded yet',
     claimsBlock(v),
     v.sessions.length ? sessionsTable(v) : 'no sessions yet',

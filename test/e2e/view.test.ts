@@ -6,6 +6,7 @@
 // `running` and back.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, expect, test } from 'vitest';
@@ -139,6 +140,18 @@ backends:
   await expect.poll(() => page.locator('#decisions').innerText(), WAIT).toMatch(/tick \d+: → (alpha|beta) 1\.00, (alpha|beta) 1\.00/);
   await expect.poll(() => page.locator('#events tbody').innerText(), WAIT).toContain('SESSION_STARTED');
 
+  // With the server's Content-Security-Policy in force, as in a user's browser, the page works and
+  // breaks none of it (a violation would be a console error).
+  const strict = await browser.newPage();
+  const violations: string[] = [];
+  strict.on('console', (m) => {
+    if (m.type() === 'error') violations.push(m.text());
+  });
+  await strict.goto(url);
+  await expect.poll(() => lit(strict, 'beta'), WAIT).toBe('running');
+  await strict.close();
+  expect(violations).toEqual([]);
+
   // alpha's agent finishes: the light follows it to cooldown; beta stays running.
   writeFileSync(path.join(gates, 'alpha'), '');
   await expect.poll(() => lit(page, 'alpha'), WAIT).toBe('cooldown');
@@ -176,6 +189,14 @@ backends:
   await expect.poll(() => page.locator('#step-position').innerText(), WAIT).toMatch(new RegExp(`^event ${total} of ${total}`));
   expect([await lit(page, 'alpha'), await lit(page, 'beta')]).toEqual(['cooldown', 'cooldown']);
 
+  // A page elsewhere that rebinds its own name to 127.0.0.1 cannot read the view: wrong Host, 403.
+  const rebound = await new Promise<number>((resolve, reject) => {
+    http.get(`${url}api/live`, { headers: { Host: 'rebound.example:80' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on('error', reject);
+  });
+  expect(rebound).toBe(403);
   await page.close();
   inspect.child.kill('SIGINT');
   expect(await inspect.exited).toBe(0);

@@ -5,11 +5,20 @@
 // lock is freed — no lock outlives its holder.
 import { execa } from 'execa';
 
-export type FlockHold = { ok: true; release(): Promise<void> } | { ok: false; reason: string };
+/** `busy`: another process holds the lock (as opposed to flock failing or missing). */
+export type FlockHold = { ok: true; release(): Promise<void> } | { ok: false; reason: string; busy?: boolean };
+
+export interface FlockOptions {
+  /**
+   * The hold does not keep Node's event loop alive: for a lock held as long as the process lives
+   * (the instance lock), so a process that ends on an error path is not kept waiting by it.
+   */
+  unref?: boolean;
+}
 
 const CONFLICT = 75;
 
-export async function holdFlock(file: string, timeoutMs = 5000): Promise<FlockHold> {
+export async function holdFlock(file: string, timeoutMs = 5000, opts: FlockOptions = {}): Promise<FlockHold> {
   const child = execa('flock', ['--verbose', '--nonblock', '--conflict-exit-code', String(CONFLICT), file, 'cat'], {
     stdin: 'pipe',
     stdout: 'ignore',
@@ -29,9 +38,16 @@ export async function holdFlock(file: string, timeoutMs = 5000): Promise<FlockHo
   const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), timeoutMs).unref());
   const got = await Promise.race([acquired, timer]);
   if (got === true) {
+    if (opts.unref) {
+      child.unref();
+      (child.stdin as { unref?: () => void } | null)?.unref?.();
+      (child.stderr as { unref?: () => void } | null)?.unref?.();
+    }
     return {
       ok: true,
       release: async () => {
+        // Waiting for flock to exit must keep the process alive (an unsettled top-level await would end it).
+        if (opts.unref) child.ref();
         child.stdin?.end();
         await child;
       },
@@ -40,7 +56,7 @@ export async function holdFlock(file: string, timeoutMs = 5000): Promise<FlockHo
   child.kill('SIGKILL');
   const r = await child;
   if (got === 'timeout') return { ok: false, reason: `flock on ${file} did not answer within ${timeoutMs} ms` };
-  if (r.exitCode === CONFLICT) return { ok: false, reason: `lock_file ${file} is held by another process (flock)` };
+  if (r.exitCode === CONFLICT) return { ok: false, reason: `lock_file ${file} is held by another process (flock)`, busy: true };
   if ((r as { code?: string }).code === 'ENOENT') return { ok: false, reason: 'the flock command (util-linux) is not installed; lock_file needs it' };
   return { ok: false, reason: `flock on ${file} failed (exit ${r.exitCode}): ${text.trim().split('\n').pop() ?? ''}` };
 }

@@ -2,7 +2,8 @@
 //   line 1    {"lanekeeper_journal": 1, "exported_at", "first_seq", "last_seq", "machines"}
 //   line 2    {"checkpoint": {...}}   only when the export begins at a checkpoint, not at a run's start
 //   then      {"event": {...}, "effects": [intent, …], "changed": {laneId: path} | null}  per event
-// It holds no prompts, commands or environment: the journal never had them.
+// It holds no prompts, commands or environment (the journal never had them); task titles, file
+// names and failure reasons are in it.
 import type { Checkpoint } from '../store/ports.js';
 
 export const JOURNAL_FILE_VERSION = 1;

@@ -212,8 +212,11 @@ export interface ClaimsPort {
   orphans(opts?: { since?: number }): Promise<OrphanRow[]>;
 }
 
-/** What the running lanekeeper publishes about itself for readers such as `status`. */
-export type RuntimeInfoKey = 'next_tick';
+/**
+ * What the running lanekeeper publishes about itself for readers such as `status`: next_tick (ms);
+ * started_at (ms), run_mode and enabled_lanes (a JSON list of names) of the last run, for liveness.
+ */
+export type RuntimeInfoKey = 'next_tick' | 'started_at' | 'run_mode' | 'enabled_lanes';
 
 /** A small key/value table the runtime writes and readers read; values are text. */
 export interface RuntimeInfoPort {
