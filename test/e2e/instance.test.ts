@@ -79,6 +79,8 @@ ${fixtureBackend('hang.mjs', dir, {}, 'hang')}
   // Readers do not take the lock.
   const status = await cli(['status', '--json', '--state', state]);
   expect(status.code, status.stderr).toBe(0);
+  // The refused runs did not overwrite what the holder recorded: a freshly started run, live.
+  expect((JSON.parse(status.stdout) as { liveness: unknown }).liveness).toMatchObject({ stalled: false, reasons: [], last_start: expect.any(String) });
   expect((await cli(['stats', '--json', '--state', state])).code).toBe(0);
 
   first.kill('SIGKILL');

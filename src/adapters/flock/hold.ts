@@ -1,6 +1,8 @@
 // Holds a file with flock(2), non-blocking, the way legacy shell loops do (`flock -n FILE …`), so
 // such a loop and lanekeeper never run the same lane at once. Node has no flock, so the util-linux
-// `flock` command holds it: `flock --nonblock FILE cat`, with cat reading a pipe from this process.
+// `flock` command holds it: `flock --nonblock FILE sh -c 'echo locked; exec cat'`, with cat reading
+// a pipe from this process. The command runs only once flock holds the lock, so its "locked" line
+// is the sign (flock's own --verbose lines go to its buffered stdout and show only at exit).
 // Releasing closes the pipe; if lanekeeper dies, even by SIGKILL, the pipe closes with it and the
 // lock is freed — no lock outlives its holder.
 import { execa } from 'execa';
@@ -19,19 +21,20 @@ export interface FlockOptions {
 const CONFLICT = 75;
 
 export async function holdFlock(file: string, timeoutMs = 5000, opts: FlockOptions = {}): Promise<FlockHold> {
-  const child = execa('flock', ['--verbose', '--nonblock', '--conflict-exit-code', String(CONFLICT), file, 'cat'], {
+  const child = execa('flock', ['--nonblock', '--conflict-exit-code', String(CONFLICT), file, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
     stdin: 'pipe',
-    stdout: 'ignore',
+    stdout: 'pipe',
     stderr: 'pipe',
     reject: false,
     buffer: false,
   });
+  let said = '';
   let text = '';
+  child.stderr?.on('data', (d: Buffer) => (text += d.toString()));
   const acquired = new Promise<boolean>((resolve) => {
-    child.stderr?.on('data', (d: Buffer) => {
-      text += d.toString();
-      // flock --verbose says "executing cat" once it holds the lock.
-      if (text.includes('executing')) resolve(true);
+    child.stdout?.on('data', (d: Buffer) => {
+      said += d.toString();
+      if (said.includes('locked')) resolve(true);
     });
     void child.then(() => resolve(false));
   });
@@ -40,8 +43,7 @@ export async function holdFlock(file: string, timeoutMs = 5000, opts: FlockOptio
   if (got === true) {
     if (opts.unref) {
       child.unref();
-      (child.stdin as { unref?: () => void } | null)?.unref?.();
-      (child.stderr as { unref?: () => void } | null)?.unref?.();
+      for (const pipe of [child.stdin, child.stdout, child.stderr]) (pipe as { unref?: () => void } | null)?.unref?.();
     }
     return {
       ok: true,
