@@ -13,7 +13,7 @@ import { formatDuration } from '../config/duration.js';
 import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { UsageError } from '../errors.js';
-import { startRuntime, type OnceResult } from '../runtime/run.js';
+import { startRuntime, type OnceResult, type Runtime } from '../runtime/run.js';
 import { formatSummary } from '../runtime/summary.js';
 import type { Logger } from 'pino';
 import { EXIT, out } from './io.js';
@@ -56,45 +56,33 @@ export async function runCommand(opts: RunOptions): Promise<void> {
   if (!LEVELS.includes(level)) throw new UsageError(`LANEKEEPER_LOG_LEVEL: expected one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
   const log = createLogger({ pretty: tty, level });
   const store = openSqliteStore(config.stateDir);
-  // One lanekeeper per state directory; the lock dies with this process, however it ends.
-  const instance = await lockInstance(config.stateDir, (why) => log.warn(why)).catch(async (e: unknown) => {
-    await store.close();
-    throw e;
-  });
-  await recordRunStart(store, config, opts.once ? 'once' : opts.operator ? 'operator' : 'service');
-  const arms = config.arms.length;
-  log.info(
-    `lanekeeper: ${config.lanes.length} lanes, ${arms} arm${arms === 1 ? '' : 's'}, width ${config.width}, a tick every ${formatDuration(config.schedule.intervalMs)}` +
-      `${opts.for ? `, for ${formatDuration(opts.for)}` : ''}; state in ${config.stateDir}`,
-  );
-  const feed =
-    opts.inspect === undefined
-      ? null
-      : await serveInspectFeed({ port: opts.inspect, host: opts.inspectHost }, log).catch(async (e: unknown) => {
-          await store.close();
-          throw e;
-        });
-  let metrics: RunMetrics | null = null;
+  // What this run opened, closed in reverse on the way out, however it ends (a listening server
+  // or a held lock would keep the process alive after an error).
+  const opened: (() => Promise<void>)[] = [() => store.close()];
+  let timer: NodeJS.Timeout | undefined;
+  const onSignal = (signal: NodeJS.Signals) => runtime?.stop(signal);
+  let runtime: Runtime | null = null;
   try {
-    if (opts.metricsPort !== undefined) metrics = await serveRunMetrics({ port: opts.metricsPort, host: opts.metricsHost }, store, config.stateDir, log);
-  } catch (e) {
-    await store.close();
-    throw e;
-  }
-  const observers = metrics ? [metrics.observer] : [];
-  const runtime = await startRuntime({ config, store, log, baseEnv: process.env, once: opts.once, operator: opts.operator ? { sessions: opts.sessions! } : undefined, observers, inspect: feed?.inspect }).catch(
-    async (e: unknown) => {
-      // A listening server would keep the process alive after the error.
-      await metrics?.close();
-      await feed?.close();
-      throw e;
-    },
-  );
-  const onSignal = (signal: NodeJS.Signals) => runtime.stop(signal);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const timer = opts.for ? setTimeout(() => runtime.stop(`--for ${formatDuration(opts.for!)} elapsed`), opts.for) : undefined;
-  try {
+    // One lanekeeper per state directory; the lock dies with this process, however it ends.
+    const instance = await lockInstance(config.stateDir, (why) => log.warn(why));
+    opened.push(() => instance.release());
+    await recordRunStart(store, config, opts.once ? 'once' : opts.operator ? 'operator' : 'service');
+    const arms = config.arms.length;
+    log.info(
+      `lanekeeper: ${config.lanes.length} lanes, ${arms} arm${arms === 1 ? '' : 's'}, width ${config.width}, a tick every ${formatDuration(config.schedule.intervalMs)}` +
+        `${opts.for ? `, for ${formatDuration(opts.for)}` : ''}; state in ${config.stateDir}`,
+    );
+    // After the fleet stopped, the feed sends its last snapshots, then tells clients the run is over.
+    const feed = opts.inspect === undefined ? null : await serveInspectFeed({ port: opts.inspect, host: opts.inspectHost }, log);
+    if (feed) opened.push(() => feed.close());
+    // The scrapes read the store: they stop before it closes.
+    const metrics: RunMetrics | null = opts.metricsPort === undefined ? null : await serveRunMetrics({ port: opts.metricsPort, host: opts.metricsHost }, store, config.stateDir, log);
+    if (metrics) opened.push(() => metrics.close());
+    const observers = metrics ? [metrics.observer] : [];
+    runtime = await startRuntime({ config, store, log, baseEnv: process.env, once: opts.once, operator: opts.operator ? { sessions: opts.sessions! } : undefined, observers, inspect: feed?.inspect });
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    timer = opts.for ? setTimeout(() => runtime!.stop(`--for ${formatDuration(opts.for!)} elapsed`), opts.for) : undefined;
     const summary = await runtime.finished;
     if (tty) out(`\n${formatSummary(summary)}\nstate: ${config.stateDir}  (lanekeeper status --state ${config.stateDir})`);
     else log.info({ summary, state: config.stateDir }, 'summary');
@@ -103,12 +91,7 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     clearTimeout(timer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    // The scrapes read the store: stop serving them before it closes.
-    await metrics?.close();
-    // After the fleet stopped: its last snapshots go out, then clients are told the run is over.
-    await feed?.close();
-    await store.close();
-    await instance.release();
+    for (const close of opened.reverse()) await close();
   }
 }
 
