@@ -80,13 +80,20 @@ async function statusText(store: Store, dir: string, opts: StatusOptions): Promi
     now,
     width: tty ? process.stdout.columns : PLAIN_WIDTH,
     lanes,
-    sessions: history.slice(0, limit),
+    sessions: recentWithRunning(history, limit),
     history,
     claims: await store.claims.list(),
     decisions: await recentDecisions(store, 3),
     nextTick: isStopped(lanes) ? null : await nextTickOf(store),
     liveness: await readLiveness(store, now),
   });
+}
+
+/** The newest `limit` sessions, and every running one even when newer ones pushed it out. */
+function recentWithRunning(history: readonly SessionRow[], limit: number): SessionRow[] {
+  const recent = history.slice(0, limit);
+  const older = history.slice(limit).filter((s) => s.ended_at === null);
+  return [...recent, ...older].sort((a, b) => b.started_at - a.started_at);
 }
 
 /** Decisions recorded by an older lanekeeper have another shape; they are left out. */

@@ -138,8 +138,12 @@ ${fixtureBackend('claimer.mjs', dir, { LANEKEEPER_CLI: CLI, CLAIM_TTL: '3s', AGE
     expect((await cli(['run', '--config', file, '--state', state, '--for', '1s'])).code).toBe(0);
     const all = JSON.parse((await cli(['claims', '--all', '--json', '--state', state])).stdout) as { claims: { key: string; holder: string; state: string; result: string | null }[] };
     const byKey = new Map(all.claims.map((c) => [c.key, c]));
-    expect(byKey.get('task:code')).toMatchObject({ holder: 'code-1', state: 'released', result: 'session ended' });
-    expect(byKey.get('task:code-kept')).toMatchObject({ holder: 'code-1', state: 'claimed' });
+    // The agent took both claims as its session (the holder is the session id it was given).
+    const st = JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as { sessions: { id: string }[] };
+    expect(st.sessions).toHaveLength(1);
+    const session = st.sessions[0]!.id;
+    expect(byKey.get('task:code')).toMatchObject({ holder: session, state: 'released', result: 'session ended' });
+    expect(byKey.get('task:code-kept')).toMatchObject({ holder: session, state: 'claimed' });
     expect(byKey.get('lane:code')).toMatchObject({ state: 'released' });
     const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
     const renewals = db.prepare("SELECT COUNT(*) FROM lock_events WHERE key = 'task:code' AND event = 'renewed'").pluck().get() as number;
