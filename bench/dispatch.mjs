@@ -46,7 +46,7 @@ if (mode === 'operator' || mode === 'both') {
   console.log(`operator dispatch gap over ${gaps.length + 1} sessions (${agent} agent): p50 ${q(gaps, 0.5)} ms, p99 ${q(gaps, 0.99)} ms, max ${gaps.at(-1)} ms (target p99 < 20 ms); ${wall.toFixed(1)} s wall`);
 }
 if (mode === 'respawn' || mode === 'both') {
-  const { dir, file } = trivialFleet({ prefix: 'lk-respawn-', width: 1, lanes: ['code'], agent, lane: 'cooldown: 0s, respawn: { threshold: 0, chain_limit: 100 }' });
+  const { dir, file } = trivialFleet({ prefix: 'lk-respawn-', width: 1, lanes: ['code'], agent, lane: 'cooldown: 0s, respawn: { threshold: 0.5, chain_limit: 100 }', graded: true });
   const yaml = (await import('node:fs')).readFileSync(file, 'utf8').replace('interval: 1h', 'interval: 1s');
   (await import('node:fs')).writeFileSync(file, yaml);
   const state = path.join(dir, 'state');
