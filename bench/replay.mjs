@@ -42,18 +42,15 @@ let seq = 0;
 let now = Date.UTC(2026, 0, 1);
 let rand = 12345;
 const rnd = () => ((rand = (Math.imul(rand, 1103515245) + 12345) >>> 0) / 2 ** 32);
-let previous = new Map(host.lanes().map((l) => [l.laneId, l.path]));
 const pending = [];
 const record = (e) => {
   const event = { ...e, seq: ++seq, now };
-  const intents = e.type === 'RUNTIME_STARTED' ? [] : host.deliver(event);
+  const { intents, changed } = host.step(event);
   const { type, seed, ...rest } = event;
   delete rest.seq;
   delete rest.now;
   ins.event.run(seq, now, type, seed ?? null, JSON.stringify(rest));
   intents.forEach((x, k) => ins.effect.run(seq, k, JSON.stringify(x)));
-  const changed = {};
-  for (const l of host.lanes()) if (previous.get(l.laneId) !== l.path) { changed[l.laneId] = l.path; previous.set(l.laneId, l.path); }
   ins.changed.run(seq, JSON.stringify(changed));
   if (seq % 1000 === 0) ins.checkpoint.run(seq, MACHINES_VERSION, JSON.stringify({ fleet, actors: host.persist() }));
   // The simulated shell answers the intents as the adapters would.

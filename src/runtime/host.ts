@@ -49,6 +49,8 @@ export class FleetHost {
   private readonly actor: Actor<typeof fleetMachine>;
   private pending: Intent[] = [];
   private failure: unknown = null;
+  /** Each lane's state path after the last step, to tell which lanes an event changed. */
+  private readonly paths = new Map<string, string>();
   readonly laneIds: string[];
 
   constructor(opts: HostOptions) {
@@ -71,6 +73,26 @@ export class FleetHost {
     this.actor.start();
     // Entry actions of a fresh fleet name no intents worth running; a restored one runs none.
     this.pending = [];
+    for (const l of this.lanes()) this.paths.set(l.laneId, l.path);
+  }
+
+  /**
+   * Delivers one event: its intents, the lanes after it, and the lane state paths it changed
+   * (laneId → path, with `from` the path before), which the journal records and replay compares.
+   */
+  step(event: StampedEvent): { intents: Intent[]; lanes: LaneStatus[]; changed: Record<string, string>; from: Map<string, string> } {
+    const intents = this.deliver(event);
+    const lanes = this.lanes();
+    const changed: Record<string, string> = {};
+    const from = new Map<string, string>();
+    for (const l of lanes) {
+      const before = this.paths.get(l.laneId)!;
+      if (before === l.path) continue;
+      changed[l.laneId] = l.path;
+      from.set(l.laneId, before);
+      this.paths.set(l.laneId, l.path);
+    }
+    return { intents, lanes, changed, from };
   }
 
   /** The whole actor system as plain JSON, for a checkpoint (restore with `snapshot`). */

@@ -184,23 +184,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       .catch((err: unknown) => log.error({ err }, 'claim sweep failed'));
   }, config.claims.sweepEveryMs);
 
-  /** Each lane's state path after the last event, to see which lanes changed. */
-  const previous = new Map<string, string>();
   const targets = new Map(config.lanes.map((l) => [l.name, l.targetShare]));
   /** The lanes table `status` and `stats` read. */
   const saveLane = (l: LaneStatus, state: string, since: number) =>
     store.lanes.set({ lane_id: l.laneId, lane: l.lane, slot: l.slot, state, since, session: state === 'stopped' ? null : activeSession(l), target_share: targets.get(l.lane) ?? null });
-  for (const l of host.lanes()) {
-    previous.set(l.laneId, l.path);
-    await saveLane(l, l.state, startedAt);
-  }
+  for (const l of host.lanes()) await saveLane(l, l.state, startedAt);
   let scheduled: number | null = null;
 
   const handle = async (event: StampedEvent) => {
-    const intents = host.deliver(event);
-    const lanes = host.lanes();
-    const changed: Record<string, string> = {};
-    for (const l of lanes) if (previous.get(l.laneId) !== l.path) changed[l.laneId] = l.path;
+    const { intents, lanes, changed, from } = host.step(event);
     await store.journal.recordEffects(event.seq, intents, changed);
     armHealth.observe(event, intents);
     if (event.type === 'SESSION_REGRADED' && event.lateGradeId !== undefined) {
@@ -213,8 +205,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     for (const l of lanes) {
       if (!(l.laneId in changed)) continue;
       if (l.path === 'idle') becameIdle = true;
-      log.debug({ lane: l.laneId }, `${previous.get(l.laneId)} → ${l.path}`);
-      previous.set(l.laneId, l.path);
+      log.debug({ lane: l.laneId }, `${from.get(l.laneId)} → ${l.path}`);
       await saveLane(l, l.state, event.now);
     }
     if (event.seq % config.checkpointEvery === 0) await store.journal.saveCheckpoint({ seq: event.seq, version: MACHINES_VERSION, state: { fleet, actors: host.persist() } });

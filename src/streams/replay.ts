@@ -88,35 +88,32 @@ export async function replayJournal(source: JournalSource, opts: ReplayOptions =
     result.divergences++;
     result.firstDivergence ??= d;
   };
-  let previous = new Map<string, string>(host ? host.lanes().map((l) => [l.laneId, l.path]) : []);
   let end = begin.seq - 1;
   try {
     for await (const entry of source.entries(begin.seq)) {
       const event = entry.event;
       if (event.seq > until) break;
       end = event.seq;
-      let intents: Intent[] = [];
+      let step: { intents: Intent[]; lanes: LaneStatus[]; changed: Record<string, string> };
       if (event.type === 'RUNTIME_STARTED') {
         host?.stop();
         host = build(event.fleet as FleetInput);
         if (event.machines !== MACHINES_VERSION) notes.push(`the run at seq ${event.seq} was recorded by other machines (${event.machines}; these are ${MACHINES_VERSION})`);
-        previous = new Map(host.lanes().map((l) => [l.laneId, l.path]));
+        // The runtime does not deliver it: a fresh fleet, nothing changed.
+        step = { intents: [], lanes: host.lanes(), changed: {} };
       } else if (!host) {
         result.skipped++;
         continue;
       } else {
         try {
-          intents = host.deliver(event);
+          step = host.step(event);
         } catch (err) {
           diverge({ seq: event.seq, event: event.type, what: 'error', expected: 'the event taken', got: (err as Error).message });
           break;
         }
       }
       result.events++;
-      const lanes = host.lanes();
-      const changed: Record<string, string> = {};
-      for (const l of lanes) if (previous.get(l.laneId) !== l.path) changed[l.laneId] = l.path;
-      for (const l of lanes) previous.set(l.laneId, l.path);
+      const { intents, lanes, changed } = step;
       if (entry.changed === null) result.untaken++;
       else {
         const got = intents.map((i) => JSON.stringify(i));
