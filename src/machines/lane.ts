@@ -26,6 +26,8 @@
  * While draining, a lane starts nothing: a late grant is given back and no respawn follows.
  */
 import { and, assign, enqueueActions, not, sendParent, setup } from 'xstate';
+import { NO_ARM_RETRY_MS } from '../policy/availability.js';
+import { laneKey } from '../policy/task-tiers.js';
 import { emptyLearning } from '../policy/learning.js';
 import { seedOf } from './events.js';
 import type {
@@ -49,8 +51,6 @@ import { claimRequest, noteArm, noteDenied, noteDrained, releaseOf } from './lan
 import type { SelectorContext } from './selector.js';
 import type { LaneNoteIntent, ReleaseClaimIntent, RequestClaimIntent, StartSessionIntent, StopSessionIntent } from './intents.js';
 
-/** How long a lane with no eligible arm waits before it may be dispatched again. */
-export const NO_ARM_RETRY_MS = 10 * 60_000;
 
 export interface LaneInput {
   laneId: string;
@@ -128,7 +128,6 @@ export interface LaneDeniedEvent extends Stamp {
   task: boolean;
 }
 
-export const laneKey = (lane: string) => `lane:${lane}`;
 
 /** Fields of a fresh session, from the event that starts it. */
 function newSession(laneId: string, seq: number) {

@@ -21,7 +21,7 @@ import { deriveSeed, rngFromSeed } from './prng.js';
 import { fairnessComponents, type Fairness, type FairnessSettings } from './fairness.js';
 import { skipDispatch } from './noop-backoff.js';
 import { resourceGate, type GateResult, type GateThresholds, type ResourceReading } from './resource-gate.js';
-import { laneWork, taskKey } from './task-tiers.js';
+import { laneKey, laneWork, taskKey } from './task-tiers.js';
 import type { Task } from './task.js';
 
 export interface LaneView {
@@ -139,7 +139,6 @@ const ACTIVE = new Set(['claiming', 'running', 'respawn']);
 /** A lane slot that holds (or is getting) a session: it takes up width. */
 export const isActive = (state: string): boolean => ACTIVE.has(state);
 const round = (x: number) => Number(x.toFixed(6));
-const laneKeyOf = (lane: string) => `lane:${lane}`;
 
 export function planTick(p: PlanInput): Decision {
   const inputs = p.inputs;
@@ -168,7 +167,7 @@ export function planTick(p: PlanInput): Decision {
   for (const v of p.view) {
     if (!v.enabled) skipped.push({ laneId: v.laneId, reason: 'disabled' });
     else if (v.state !== 'idle') skipped.push({ laneId: v.laneId, reason: v.state });
-    else if (blocked.has(laneKeyOf(v.lane))) skipped.push({ laneId: v.laneId, reason: `claim_blocked: ${laneKeyOf(v.lane)} is held elsewhere` });
+    else if (blocked.has(laneKey(v.lane))) skipped.push({ laneId: v.laneId, reason: `claim_blocked: ${laneKey(v.lane)} is held elsewhere` });
     else if (backoff(v.lane)) skipped.push({ laneId: v.laneId, reason: backoff(v.lane)! });
     else idleSlots.set(v.lane, [...(idleSlots.get(v.lane) ?? []), v]);
   }

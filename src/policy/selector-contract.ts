@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { claimKeyProblem } from './claim-key.js';
 import { jsonObject, runProblem, type ProgramRun } from './program-run.js';
 import { formatIssues, formatPath } from '../config/problems.js';
+import { taskKey } from './task-tiers.js';
 
 /** What became of one run of the selector program. */
 export type SelectorRun = ProgramRun;
@@ -196,5 +197,5 @@ function planOrder(shape: 'scores' | 'tiered', p: Steps, lanes: readonly string[
  * key agents use for issues.
  */
 export function defaultClaim(id: string): string {
-  return /^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+#\d+$/.test(id) ? `github:${id}` : `task:${id}`;
+  return /^[A-Za-z0-9][A-Za-z0-9-]*\/[A-Za-z0-9._-]+#\d+$/.test(id) ? `github:${id}` : taskKey(id);
 }

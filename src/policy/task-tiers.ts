@@ -24,6 +24,12 @@ export interface LaneSupply {
   backlog: number;
 }
 
+/** The claim key of a lane's slots. */
+export const laneKey = (lane: string): string => `lane:${lane}`;
+
+/** Whether a claim key is a lane slot (not a task or an agent's own key). */
+export const isLaneKey = (key: string): boolean => key.startsWith('lane:');
+
 /** The claim key a task-backed session takes before it starts. */
 export function taskKey(id: string): string {
   return `task:${id}`;

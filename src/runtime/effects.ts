@@ -11,6 +11,7 @@ import { expandTemplate } from '../config/template.js';
 import { formatDuration } from '../config/duration.js';
 import { decisionLine } from '../format/decision.js';
 import type { SessionSupervisor } from './sessions.js';
+import { isLaneKey } from '../policy/task-tiers.js';
 
 export interface EffectDeps {
   config: ResolvedConfig;
@@ -44,7 +45,7 @@ export class EffectRunner {
         break;
       case 'releaseClaim':
         this.inLane(intent.laneId, async () => {
-          if (intent.key.startsWith('lane:')) {
+          if (isLaneKey(intent.key)) {
             await this.flocks.get(intent.sessionId)?.();
             this.flocks.delete(intent.sessionId);
           }
@@ -98,7 +99,7 @@ export class EffectRunner {
       push(denied(intent, r.holder, r.expiresAt, r.state === 'completed' ? `${r.key} already completed by ${r.holder}` : `${r.key} held by ${r.holder}`));
       return;
     }
-    const lockFile = intent.key.startsWith('lane:') ? config.lanes.find((l) => l.name === intent.lane)?.lockFile : null;
+    const lockFile = isLaneKey(intent.key) ? config.lanes.find((l) => l.name === intent.lane)?.lockFile : null;
     if (lockFile) {
       const file = path.resolve(config.stateDir, expandTemplate(lockFile, { lane: intent.lane, state: config.stateDir }));
       const hold = await holdFlock(file).catch((err: Error) => ({ ok: false as const, reason: `flock on ${file} failed: ${err.message}` }));
@@ -109,7 +110,7 @@ export class EffectRunner {
       }
       this.flocks.set(intent.sessionId, hold.release);
     }
-    const blocked = intent.key.startsWith('lane:') ? (this.deps.blockedArms?.() ?? {}) : {};
+    const blocked = isLaneKey(intent.key) ? (this.deps.blockedArms?.() ?? {}) : {};
     push({
       type: 'CLAIM_GRANTED',
       laneId: intent.laneId,

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { createActor, type Actor, type InspectionEvent, type Snapshot } from 'xstate';
 import type { StampedEvent } from '../machines/events.js';
-import { fleetMachine, slotsOf, type FleetArm, type FleetLane } from '../machines/fleet.js';
+import { fleetMachine, laneIds, type FleetArm, type FleetLane } from '../machines/fleet.js';
 import type { Intent } from '../machines/intents.js';
 import { laneMachine, type LaneContext } from '../machines/lane.js';
 import { selectorMachine, topState, type SelectionSettings, type SelectorContext } from '../machines/selector.js';
@@ -63,7 +63,7 @@ export class FleetHost {
         selector: selectorMachine.provide({ actions: { recordDecision: sink, saveLearning: sink } }),
       },
     });
-    this.laneIds = slotsOf(opts.lanes).map((s) => s.laneId);
+    this.laneIds = opts.lanes.flatMap(laneIds);
     this.actor = createActor(machine, {
       input: { width: opts.width, lanes: opts.lanes, arms: opts.arms, selection: opts.selection ?? defaultSelection(opts.lanes) },
       ...(opts.snapshot ? { snapshot: opts.snapshot as Snapshot<unknown> } : {}),

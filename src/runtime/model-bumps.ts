@@ -2,7 +2,7 @@
 import type { Logger } from 'pino';
 import type { SelectorMemory } from '../adapters/store/ports.js';
 import type { ResolvedConfig } from '../config/types.js';
-import { warmStart } from '../policy/arms.js';
+import { globalArmKey, warmStart } from '../policy/arms.js';
 
 /**
  * A model version bump (`replaces` in the config) is a new arm: when it has no evidence yet, it
@@ -13,7 +13,7 @@ export function withModelBumps(memory: SelectorMemory, config: ResolvedConfig, l
   let arms = memory.arms;
   if (!arms) return memory;
   for (const a of config.arms) {
-    if (!a.replaces || arms.beliefs[`*|${a.id}`] || !arms.beliefs[`*|${a.replaces}`]) continue;
+    if (!a.replaces || arms.beliefs[globalArmKey(a.id)] || !arms.beliefs[globalArmKey(a.replaces)]) continue;
     arms = warmStart(arms, a.replaces, a.id);
     log.info(`${a.id} replaces ${a.replaces}: it starts from the older model's evidence, cut to 5 sessions' worth`);
   }

@@ -13,6 +13,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import type { TickInputs } from '../policy/plan-tick.js';
 import type { ResourceReading } from '../policy/resource-gate.js';
 import { interpretSelectorRun } from '../policy/selector-contract.js';
+import { isLaneKey, laneKey } from '../policy/task-tiers.js';
 
 export interface GatherDeps {
   config: ResolvedConfig;
@@ -87,9 +88,9 @@ async function heldKeys(store: Store, config: ResolvedConfig): Promise<string[]>
   for (const c of rows) if (c.state === 'claimed') held.set(c.key, (held.get(c.key) ?? 0) + 1);
   const out: string[] = rows.filter((c) => c.state === 'completed').map((c) => c.key);
   for (const [key, n] of held) {
-    if (!key.startsWith('lane:')) out.push(key);
+    if (!isLaneKey(key)) out.push(key);
     else {
-      const lane = config.lanes.find((l) => `lane:${l.name}` === key);
+      const lane = config.lanes.find((l) => laneKey(l.name) === key);
       if (lane && n >= lane.concurrency) out.push(key);
     }
   }
