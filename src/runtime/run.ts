@@ -3,7 +3,7 @@
 // one event at a time. Stopping drains: no new sessions, running ones get the drain grace, then
 // their process groups are killed; every exit and grade is journaled before the store closes.
 import { randomBytes } from 'node:crypto';
-import { concat, concatMap, from, of, ReplaySubject, Subject, takeUntil, type Observable } from 'rxjs';
+import { concat, concatMap, from, merge, of, ReplaySubject, Subject, takeUntil, type Observable } from 'rxjs';
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
 import type { Store } from '../adapters/store/ports.js';
@@ -129,10 +129,12 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   // `status` shows when the next timer tick is due; a --once run plans none (forget a crashed run's).
   const nextTick = (at: number | null) => void store.runtimeInfo.set('next_tick', at === null ? null : String(at)).catch((err: unknown) => log.warn({ err }, 'could not record the next tick'));
   if (opts.once) nextTick(null);
+  // Operator mode asks for its back-to-back ticks here, so they are gathered like every other.
+  const operatorTicks$ = new Subject<TickEvent>();
   const schedule$: Observable<TickEvent> = opts.once
     ? of({ type: 'TICK', reason: 'manual' })
     : opts.operator
-      ? concat(of<TickEvent>({ type: 'TICK', reason: 'operator' }), ticks({ ...config.schedule, tickOnStart: false }, { now: clock, onScheduled: nextTick }))
+      ? merge(concat(of<TickEvent>({ type: 'TICK', reason: 'operator' }), ticks({ ...config.schedule, tickOnStart: false }, { now: clock, onScheduled: nextTick })), operatorTicks$)
       : ticks(config.schedule, { now: clock, onScheduled: nextTick });
   const ticks$ = schedule$.pipe(
     concatMap(async (tick) => {
@@ -243,15 +245,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       return;
     }
     if (op.tickPending || draining || !(event.type === 'SESSION_GRADED' || becameIdle)) return;
-    const room = Math.min(config.width - active, operatorRoom(lanes));
-    if (room <= 0 || !lanes.some((l) => l.state === 'idle' && config.lanes.find((c) => c.name === l.lane)?.enabled)) return;
+    if (active >= config.width || operatorRoom(lanes) <= 0 || !lanes.some((l) => l.state === 'idle' && config.lanes.find((c) => c.name === l.lane)?.enabled)) return;
     op.tickPending = true;
-    void gatherTickInputs({ config, store, onViolation })
-      .then((inputs) => bus.push({ type: 'TICK', reason: 'operator', inputs: { ...inputs, maxWidth: room } }))
-      .catch((err: unknown) => {
-        op.tickPending = false;
-        log.error({ err }, '--operator: could not gather the next tick; the timer will tick');
-      });
+    operatorTicks$.next({ type: 'TICK', reason: 'operator' });
   };
 
   // A once run: count what its tick began, and drain when none of it is still going.
