@@ -17,6 +17,7 @@ import { durationProblem, parseDuration } from '../config/duration.js';
 import { ConfigError, isUserError } from '../errors.js';
 import { claimKeyProblem } from '../policy/claim-key.js';
 import { renderTable } from '../format/table.js';
+import { isoSeconds } from '../format/time.js';
 import { err, EXIT, out } from './io.js';
 
 /** Claims agents take default to an hour; the runtime renews them while their session lives. */
@@ -171,9 +172,6 @@ function fenced(r: FencedResult, json: boolean, key: string, ok: (r: FencedResul
 }
 
 /** ISO-8601 to the second, as the denial text shows it. */
-function isoSeconds(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 function claimJson(c: ClaimRow) {
   return { key: c.key, slot: c.slot, holder: c.holder, token: c.epoch, state: c.state, acquired_at: isoSeconds(c.acquired_at), expires_at: isoSeconds(c.expires_at), attempt: c.attempt, result: c.result };

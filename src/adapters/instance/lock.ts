@@ -7,6 +7,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { holdFlock } from '../flock/hold.js';
+import { pidAlive } from '../process/runner.js';
+import { isoSeconds } from '../../format/time.js';
 import { UsageError } from '../../errors.js';
 
 export const LOCK_FILE = 'lanekeeper.lock';
@@ -52,7 +54,7 @@ export async function lockInstance(stateDir: string, onUnavailable: (reason: str
 async function describeHolder(file: string): Promise<string> {
   for (let i = 0; i < 20; i++) {
     const h = readHolder(file);
-    if (h && alive(h.pid)) return `pid ${h.pid}, started ${h.started_at}`;
+    if (h && pidAlive(h.pid)) return `pid ${h.pid}, started ${h.started_at}`;
     await new Promise((r) => setTimeout(r, 50));
   }
   return 'pid unknown';
@@ -67,16 +69,3 @@ function readHolder(file: string): Holder | null {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists, it is just not ours to signal.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function isoSeconds(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}

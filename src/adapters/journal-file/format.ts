@@ -4,7 +4,6 @@
 //   then      {"event": {...}, "effects": [intent, …], "changed": {laneId: path} | null}  per event
 // It holds no prompts, commands or environment (the journal never had them); task titles, file
 // names and failure reasons are in it.
-import type { Checkpoint } from '../store/ports.js';
 
 export const JOURNAL_FILE_VERSION = 1;
 
@@ -16,5 +15,3 @@ export interface JournalFileHeader {
   /** The machines' version of the lanekeeper that exported it. */
   machines: string;
 }
-
-export type JournalFileLine = JournalFileHeader | { checkpoint: Checkpoint } | { event: { seq: number; type: string }; effects: unknown[]; changed: Record<string, string> | null };

@@ -6,7 +6,7 @@
 // descendants; the group is signalled here, as in runner.ts.)
 import { execa } from 'execa';
 import type { ProgramRun } from '../../policy/program-run.js';
-import { checkCwd } from './runner.js';
+import { checkCwd, signalGroup, spawnFailure } from './runner.js';
 
 export interface ProgramOptions {
   timeoutMs: number;
@@ -49,7 +49,7 @@ export async function runProgram(argv: readonly string[], opts: ProgramOptions):
     // program itself exited: at the deadline the group goes, whoever is in it.
     const limit = setTimeout(() => {
       timedOut = true;
-      if (pid !== undefined) killGroup(pid);
+      if (pid !== undefined) signalGroup(pid, 'SIGKILL');
     }, opts.timeoutMs);
     const r = await child;
     clearTimeout(limit);
@@ -58,10 +58,10 @@ export async function runProgram(argv: readonly string[], opts: ProgramOptions):
     const run: ProgramRun = { exitCode: r.exitCode ?? null, signal: r.signal ?? null, timedOut, stdout, stderr, durationMs: Date.now() - startedAt };
     if (r.isMaxBuffer) {
       // execa stopped it; anything it left in the group goes too.
-      if (pid !== undefined) killGroup(pid);
+      if (pid !== undefined) signalGroup(pid, 'SIGKILL');
       run.error = `${stdout.length >= opts.outputCap ? 'stdout' : 'stderr'} went over the ${opts.outputCap}-character cap`;
     } else if (r.failed && r.exitCode === undefined && !r.signal && !timedOut) {
-      run.error = `could not start: ${startFailure(r, file)}`;
+      run.error = `could not start: ${spawnFailure(r, file)}`;
     }
     return run;
   } catch (err) {
@@ -70,16 +70,3 @@ export async function runProgram(argv: readonly string[], opts: ProgramOptions):
   }
 }
 
-function startFailure(r: { code?: string; message?: string; shortMessage?: string }, file: string): string {
-  if (r.code === 'ENOENT') return `command not found: ${file}`;
-  if (r.code === 'EACCES') return `command not executable: ${file}`;
-  return (r.shortMessage ?? r.message ?? 'unknown error').split('\n')[0]!;
-}
-
-function killGroup(pgid: number): void {
-  try {
-    process.kill(-pgid, 'SIGKILL');
-  } catch {
-    // Already gone.
-  }
-}

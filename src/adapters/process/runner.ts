@@ -137,22 +137,26 @@ export function checkCwd(cwd: string): string | null {
   return null;
 }
 
-function spawnFailure(r: { code?: string; message?: string; shortMessage?: string }, file: string): string {
+/** Why a command could not start, in a line: not found, not executable, or the system's reason. */
+export function spawnFailure(r: { code?: string; message?: string; shortMessage?: string }, file: string): string {
   if (r.code === 'ENOENT') return `command not found: ${file}`;
   if (r.code === 'EACCES') return `command not executable: ${file}`;
   return (r.shortMessage ?? r.message ?? 'could not start').split('\n')[0]!;
 }
 
-export function groupAlive(pgid: number): boolean {
+/** Whether a process exists (EPERM: it does, it is just not ours to signal). */
+export function pidAlive(pid: number): boolean {
   try {
-    process.kill(-pgid, 0);
+    process.kill(pid, 0);
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+export const groupAlive = (pgid: number): boolean => pidAlive(-pgid);
+
+export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pgid, signal);
   } catch {
