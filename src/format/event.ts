@@ -7,6 +7,16 @@ import type { Intent } from '../machines/intents.js';
 const grade = (g: number | null) => (g === null ? 'none' : g.toFixed(2));
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+type Of<T extends StampedEvent['type']> = Extract<StampedEvent, { type: T }>;
+
+/** A session's start and end, as the log and the timelines both say them (without the lane). */
+export const startedText = (e: Of<'SESSION_STARTED'>): string => `${e.sessionId} started on ${e.arm} (pid ${e.pid})`;
+export function exitedText(e: Of<'SESSION_EXITED'>): string {
+  const how = e.exitCode !== null ? `exit ${e.exitCode}` : e.signal ? `signal ${e.signal}` : 'did not run';
+  return `${e.sessionId} ended after ${formatDuration(e.durationMs)}: ${how} → ${e.outcome}${e.reason ? ` (${e.reason})` : ''}`;
+}
+export const restoredText = (e: Of<'SELECTOR_RESTORED'>): string => e.discarded ?? `restored what was learned from ${plural(e.learning.clock, 'graded session')}`;
+
 export function eventSummary(e: StampedEvent): string {
   switch (e.type) {
     case 'TICK':
@@ -22,11 +32,9 @@ export function eventSummary(e: StampedEvent): string {
     case 'CLAIM_LOST':
       return `${e.laneId}: ${e.sessionId} lost ${e.key}: ${e.reason}`;
     case 'SESSION_STARTED':
-      return `${e.laneId}: ${e.sessionId} started on ${e.arm} (pid ${e.pid})`;
-    case 'SESSION_EXITED': {
-      const how = e.exitCode !== null ? `exit ${e.exitCode}` : e.signal ? `signal ${e.signal}` : 'did not run';
-      return `${e.laneId}: ${e.sessionId} ended after ${formatDuration(e.durationMs)}: ${how} → ${e.outcome}${e.reason ? ` (${e.reason})` : ''}`;
-    }
+      return `${e.laneId}: ${startedText(e)}`;
+    case 'SESSION_EXITED':
+      return `${e.laneId}: ${exitedText(e)}`;
     case 'SESSION_GRADED':
       return `${e.laneId}: ${e.sessionId} graded ${grade(e.grade)} (${e.source})${e.censored ? `, not learned: ${e.censored}` : ''}`;
     case 'SESSION_REGRADED':
@@ -34,7 +42,7 @@ export function eventSummary(e: StampedEvent): string {
     case 'GRADE_REJECTED':
       return `${e.laneId}: ${e.sessionId} grade rejected: ${e.reason}`;
     case 'SELECTOR_RESTORED':
-      return e.discarded ?? `restored what was learned from ${plural(e.learning.clock, 'graded session')}`;
+      return restoredText(e);
     case 'TASKS_CHANGED':
       return `task files: ${plural(e.tasks.length, 'task')}${e.problems.length ? `, ${plural(e.problems.length, 'file')} skipped` : ''}`;
     case 'SELECTOR_CONTRACT_VIOLATION':

@@ -5,18 +5,17 @@ import { formatDuration } from '../config/duration.js';
 import type { ArmConfig } from '../config/types.js';
 import type { StampedEvent } from '../machines/events.js';
 import { DEFAULT_NO_PROBE } from '../policy/availability.js';
+import { exitedText, restoredText, startedText } from '../format/event.js';
 
 /** `arms` (the configured arms) name each backend's rest after a failure in the quota lines. */
 export function logEvent(log: Logger, e: StampedEvent, arms: readonly Pick<ArmConfig, 'backend' | 'restAfterFailureMs'>[] = []): void {
   switch (e.type) {
     case 'SESSION_STARTED':
-      log.child({ lane: e.laneId }).info(`${e.sessionId} started on ${e.arm} (pid ${e.pid})`);
+      log.child({ lane: e.laneId }).info(startedText(e));
       break;
-    case 'SESSION_EXITED': {
-      const how = e.exitCode !== null ? `exit ${e.exitCode}` : e.signal ? `signal ${e.signal}` : 'did not run';
-      log.child({ lane: e.laneId }).info(`${e.sessionId} ended after ${formatDuration(e.durationMs)}: ${how} → ${e.outcome}${e.reason ? ` (${e.reason})` : ''}`);
+    case 'SESSION_EXITED':
+      log.child({ lane: e.laneId }).info(exitedText(e));
       break;
-    }
     case 'SESSION_GRADED':
       log.child({ lane: e.laneId }).info(`${e.sessionId} graded ${e.grade === null ? 'none' : e.grade.toFixed(2)} (${e.source})`);
       break;
@@ -36,7 +35,7 @@ export function logEvent(log: Logger, e: StampedEvent, arms: readonly Pick<ArmCo
       break;
     case 'SELECTOR_RESTORED':
       if (e.discarded) log.warn(e.discarded);
-      else log.info(`restored what was learned from ${e.learning.clock} graded session${e.learning.clock === 1 ? '' : 's'}`);
+      else log.info(restoredText(e));
       break;
     case 'CLAIM_LOST':
       log.child({ lane: e.laneId }).warn(`${e.sessionId} lost its claim on ${e.key}: ${e.reason}`);
