@@ -2,7 +2,7 @@
 // (its start time, mode and enabled lanes, in the store's runtime_info), and the reading of it
 // with the lane rows and the recent sessions that policy/liveness.ts judges.
 import type { Store } from '../adapters/store/ports.js';
-import type { ResolvedConfig } from '../config/types.js';
+import type { LaneConfig } from '../config/types.js';
 import { isStopped } from '../format/status-view.js';
 import { liveness, type Liveness, type RunMode } from '../policy/liveness.js';
 import { iso } from './io.js';
@@ -12,7 +12,7 @@ const HISTORY = 300;
 const MODES: readonly RunMode[] = ['service', 'once', 'operator'];
 
 /** Called by `lanekeeper run` once it holds the state directory, before the runtime starts. */
-export async function recordRunStart(store: Store, config: ResolvedConfig, mode: RunMode, now = Date.now()): Promise<void> {
+export async function recordRunStart(store: Store, config: { lanes: readonly Pick<LaneConfig, 'name' | 'enabled'>[] }, mode: RunMode, now = Date.now()): Promise<void> {
   await store.runtimeInfo.set('started_at', String(now));
   await store.runtimeInfo.set('run_mode', mode);
   await store.runtimeInfo.set('enabled_lanes', JSON.stringify(config.lanes.filter((l) => l.enabled).map((l) => l.name)));

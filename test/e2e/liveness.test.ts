@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/index.js';
+import { recordRunStart } from '../../src/cli/liveness.js';
 import type { Outcome } from '../../src/policy/outcome.js';
 import { cli, tmpDir } from '../helpers/tmp.js';
 
@@ -29,9 +30,8 @@ async function fill(f: Fill): Promise<{ state: string; now: number }> {
   const state = path.join(tmpDir(), 'state');
   const now = Date.now();
   const store = openSqliteStore(state);
-  await store.runtimeInfo.set('started_at', String(now - f.run.startedMinAgo * MIN));
-  await store.runtimeInfo.set('run_mode', f.run.mode);
-  await store.runtimeInfo.set('enabled_lanes', JSON.stringify(f.enabled));
+  // What `lanekeeper run` records when it starts, through the same function.
+  await recordRunStart(store, { lanes: f.enabled.map((name) => ({ name, enabled: true })) }, f.run.mode, now - f.run.startedMinAgo * MIN);
   for (const l of f.lanes) await store.lanes.set({ lane_id: l.lane, lane: l.lane, slot: 1, state: l.state, since: now - l.sinceMinAgo * MIN, session: null });
   let n = 0;
   for (const s of f.sessions) {

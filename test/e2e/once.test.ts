@@ -6,14 +6,14 @@ import { describe, expect, test } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/index.js';
 import { cli, fixtureBackend, tmpDir } from '../helpers/tmp.js';
 
-function setup(lanes: string) {
+function setup(lanes: string, { width = 2, interval = '1s' } = {}) {
   const dir = tmpDir();
   const file = path.join(dir, 'lk.yaml');
   writeFileSync(
     file,
     `
-width: 2
-schedule: { interval: 1s, jitter: 0s }
+width: ${width}
+schedule: { interval: ${interval}, jitter: 0s }
 resources: { enabled: false }
 lanes:
 ${lanes}
@@ -54,9 +54,7 @@ describe('run --once', () => {
 describe('run --operator', () => {
   test('runs exactly N sessions back to back, with no timer between them, then exits 0', async () => {
     // A tick every hour: without operator mode only the first tick's session would run.
-    const { file, state } = setup('  - { name: a, cooldown: 0s, respawn: { chain_limit: 0 } }\n  - { name: b, cooldown: 0s, respawn: { chain_limit: 0 } }');
-    const yaml = (await import('node:fs')).readFileSync(file, 'utf8').replace('width: 2', 'width: 1').replace('interval: 1s', 'interval: 1h');
-    writeFileSync(file, yaml);
+    const { file, state } = setup('  - { name: a, cooldown: 0s, respawn: { chain_limit: 0 } }\n  - { name: b, cooldown: 0s, respawn: { chain_limit: 0 } }', { width: 1, interval: '1h' });
     const run = await cli(['run', '--operator', '--sessions', '4', '--config', file, '--state', state]);
     expect(run.code, run.stderr).toBe(0);
     const st = JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as {

@@ -171,7 +171,9 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.9' })}
     for (const c of before.chosen) expect(Object.keys(c.components).sort()).toEqual(['claimBlocked', 'deficit', 'evidence', 'mean', 'monotony', 'neglect', 'plateau', 'priority', 'sample', 'signal', 'streak', 'tier', 'windowShare']);
     // The same seed gives the same plan; plan starts nothing.
     expect(await plan()).toEqual(before);
-    expect((await cli(['status', '--json', '--state', state])).code).not.toBe(0);
+    const none = await cli(['status', '--json', '--state', state]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/no lanekeeper database at/);
 
     expect((await cli(['run', '--config', file, '--state', state, '--for', '3s'])).code).toBe(0);
     const learned = await plan();

@@ -23,6 +23,10 @@ test('each lane and arm gets the mean and evidence the selector uses, inside a b
     expect(b.high).toBeGreaterThan(b.mean);
   }
   const [code, docs] = view.lanes;
+  // Pinned, not only compared with summary() (which the view is built from): NPTS's mean of
+  // 0.8, 0.7, 0.9, 0.8 and its optimistic pseudo-observation at 1 is (3.2 + 1) / 5.
+  expect([code!.mean, code!.evidence]).toEqual([expect.closeTo(0.84, 4), expect.closeTo(4, 4)]);
+  expect([docs!.mean, docs!.evidence]).toEqual([expect.closeTo(0.8154, 4), expect.closeTo(12, 4)]);
   // The same grades three times over: a narrower band.
   expect(docs!.high - docs!.low).toBeLessThan(code!.high - code!.low);
   expect(view.arms.map((a) => [a.lane, a.arm])).toEqual([
