@@ -46,26 +46,27 @@ if (mode === 'operator' || mode === 'both') {
   console.log(`operator dispatch gap over ${gaps.length + 1} sessions (${agent} agent): p50 ${q(gaps, 0.5)} ms, p99 ${q(gaps, 0.99)} ms, max ${gaps.at(-1)} ms (target p99 < 20 ms); ${wall.toFixed(1)} s wall`);
 }
 if (mode === 'respawn' || mode === 'both') {
-  const { dir, file } = trivialFleet({ prefix: 'lk-respawn-', width: 1, lanes: ['code'], agent, lane: 'cooldown: 0s, respawn: { threshold: 0.5, chain_limit: 100 }', graded: true });
-  const yaml = (await import('node:fs')).readFileSync(file, 'utf8').replace('interval: 1h', 'interval: 1s');
-  (await import('node:fs')).writeFileSync(file, yaml);
+  const { dir, file } = trivialFleet({ prefix: 'lk-respawn-', width: 1, lanes: ['code'], agent, lane: 'cooldown: 0s, respawn: { threshold: 0.5, chain_limit: 100 }', graded: true, interval: '1s' });
   const state = path.join(dir, 'state');
   const t = Date.now();
   const child = spawn(process.execPath, ['dist/cli/main.js', 'run', '--config', file, '--state', state], { stdio: 'ignore', env });
   // Poll the store until enough respawns ran, then drain.
   for (;;) {
     await new Promise((r) => setTimeout(r, 500));
+    if (child.exitCode !== null) throw new Error(`lanekeeper run exited early (${child.exitCode}); state in ${state}`);
     try {
       const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true, timeout: 1000 });
       const n = db.prepare("SELECT COUNT(*) FROM sessions WHERE dispatch = 'respawn' AND ended_at IS NOT NULL").pluck().get();
       db.close();
       if (n >= sessions) break;
-    } catch {
-      // not created yet
+    } catch (err) {
+      // The database may not exist yet; anything else is a failure.
+      if (!/unable to open|no such table|directory does not exist/.test(String(err))) throw err;
     }
   }
+  const exited = once(child, 'exit');
   child.kill('SIGTERM');
-  await once(child, 'exit');
+  await exited;
   const wall = (Date.now() - t) / 1000;
   const gaps = gapsOf(state, (rows, byId) => rows.filter((r) => r.dispatch === 'respawn' && byId.get(r.parent)?.ended_at != null).map((r) => r.started_at - byId.get(r.parent).ended_at));
   rmSync(dir, { recursive: true, force: true });

@@ -7,9 +7,9 @@ import path from 'node:path';
 
 // `agent`: 'node' (a Node.js script that exits at once, like the CLI agents, which are Node
 // programs too) or 'shell' (/bin/true: the scheduler's own cost, without an agent's start-up).
-// `lane`: YAML for each lane (respawn, cooldown). `graded`: the agent grades itself 1 (its working
+// `lane`: YAML for each lane (respawn, cooldown); `interval`: the tick interval. `graded`: the agent grades itself 1 (its working
 // directory is no git repository, so without a grade file its outcome is unknown).
-export function trivialFleet({ prefix, width, lanes, agent = 'node', lane = 'cooldown: 0s, respawn: { chain_limit: 0 }', graded = false }) {
+export function trivialFleet({ prefix, width, lanes, agent = 'node', lane = 'cooldown: 0s, respawn: { chain_limit: 0 }', graded = false, interval = '1h' }) {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   const script = path.join(dir, 'agent.mjs');
   writeFileSync(script, graded ? `import { writeFileSync } from 'node:fs';\nwriteFileSync(process.env.LANEKEEPER_GRADE_FILE, '{"grade": 1}');\n` : 'process.exit(0);\n');
@@ -19,7 +19,7 @@ export function trivialFleet({ prefix, width, lanes, agent = 'node', lane = 'coo
   writeFileSync(
     file,
     `width: ${width}
-schedule: { interval: 1h, jitter: 0s }
+schedule: { interval: ${interval}, jitter: 0s }
 resources: { enabled: false }
 lanes:
 ${lanes.map((n) => `  - { name: ${n}, ${lane} }`).join('\n')}

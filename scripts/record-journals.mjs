@@ -5,10 +5,11 @@
 //   npm run journals:record          (all; or: node scripts/record-journals.mjs NAME … after a build)
 //
 // then look at the diff and commit the new journals with the change.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { holdFlock } from '../dist/adapters/flock/hold.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const cli = path.join(root, 'dist/cli/main.js');
@@ -85,15 +86,16 @@ for (const name of wanted.length ? wanted : Object.keys(scenarios)) {
     writeFileSync(path.join(dir, 'lk.yaml'), typeof s.yaml === 'function' ? s.yaml(dir) : s.yaml);
     args.push('--config', path.join(dir, 'lk.yaml'));
   }
-  const holder = s.lock ? spawn('flock', [path.join(dir, s.lock), 'sleep', '60'], { stdio: 'ignore' }) : null;
-  if (holder) execFileSync('sleep', ['0.3']);
+  // A legacy flock script holding the lane's lock file, held (not merely started) before the run.
+  const holder = s.lock ? await holdFlock(path.join(dir, s.lock)) : null;
+  if (holder && !holder.ok) throw new Error(`could not hold ${s.lock}: ${holder.reason}`);
   try {
     execFileSync(process.execPath, [cli, ...args], { cwd: dir, stdio: 'ignore', env: { ...process.env, LANEKEEPER_LOG_LEVEL: 'warn', LANEKEEPER_STATE: '' } });
   } catch (err) {
     // --once exits 75 or 76 in some scenarios on purpose.
     if (![75, 76].includes(err.status)) throw err;
   } finally {
-    holder?.kill();
+    await holder?.release();
   }
   const file = path.join(out, `${name}.jsonl`);
   execFileSync(process.execPath, [cli, 'journal', 'export', '--state', state, '--out', file], { stdio: 'inherit' });
