@@ -1,14 +1,14 @@
 // Liveness for `status` and `stats`: what `lanekeeper run` records about itself when it starts
 // (its start time, mode and enabled lanes, in the store's runtime_info), and the reading of it
 // with the lane rows and the recent sessions that policy/liveness.ts judges.
-import type { Store } from '../adapters/store/ports.js';
+import type { LaneStateRow, SessionRow, Store } from '../adapters/store/ports.js';
 import type { LaneConfig } from '../config/types.js';
 import { isStopped } from '../format/status-view.js';
 import { liveness, type Liveness, type RunMode } from '../policy/liveness.js';
 import { iso } from './io.js';
 
 /** Sessions read to find the last start and the last non-failed one. */
-const HISTORY = 300;
+export const HISTORY = 300;
 const MODES: readonly RunMode[] = ['service', 'once', 'operator'];
 
 /** Called by `lanekeeper run` once it holds the state directory, before the runtime starts. */
@@ -18,8 +18,12 @@ export async function recordRunStart(store: Store, config: { lanes: readonly Pic
   await store.runtimeInfo.set('enabled_lanes', JSON.stringify(config.lanes.filter((l) => l.enabled).map((l) => l.name)));
 }
 
-export async function readLiveness(store: Store, now: number): Promise<Liveness> {
-  const lanes = await store.lanes.list();
+/**
+ * `read`: rows the caller has already read (the lane rows; the newest sessions, at least HISTORY
+ * of them when there are that many), so a status frame reads each once.
+ */
+export async function readLiveness(store: Store, now: number, read: { lanes?: LaneStateRow[]; sessions?: SessionRow[] } = {}): Promise<Liveness> {
+  const lanes = read.lanes ?? (await store.lanes.list());
   const startedAt = Number((await store.runtimeInfo.get('started_at')) ?? NaN);
   const mode = (await store.runtimeInfo.get('run_mode')) as RunMode | null;
   return liveness({
@@ -28,7 +32,7 @@ export async function readLiveness(store: Store, now: number): Promise<Liveness>
     enabledLanes: parseLanes(await store.runtimeInfo.get('enabled_lanes')) ?? [...new Set(lanes.map((l) => l.lane))],
     run: Number.isFinite(startedAt) ? { startedAt, mode: mode && MODES.includes(mode) ? mode : 'service' } : null,
     stoppedAt: isStopped(lanes) ? Math.max(...lanes.map((l) => l.since)) : null,
-    sessions: await store.sessions.list({ limit: HISTORY }),
+    sessions: read.sessions?.slice(0, HISTORY) ?? (await store.sessions.list({ limit: HISTORY })),
   });
 }
 

@@ -25,10 +25,11 @@ export async function statsCommand(opts: { state?: string; config?: string; sinc
     const sessions = await store.sessions.list({ since });
     const recent = (await store.sessions.list({ limit: 200 })).map((s) => s.grade).filter((g): g is number => g !== null);
     const decisions = await store.decisions.list({ since, limit: -1 });
-    const fleet = fleetStats({ sessions, decisions, lanes: await store.lanes.list(), recentGrades: recent });
+    const lanes = await store.lanes.list();
+    const fleet = fleetStats({ sessions, decisions, lanes, recentGrades: recent });
     const orphans = (await store.claims.orphans({ since })).length;
     const supply = await readSupply(opts);
-    const live = await readLiveness(store, now);
+    const live = await readLiveness(store, now, { lanes });
     const report = {
       since: iso(since),
       peak_concurrency: locks.peak_concurrency,

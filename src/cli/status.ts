@@ -7,7 +7,9 @@ import { isStopped, renderStatusView } from '../format/status-view.js';
 import type { RecordDecisionIntent } from '../machines/intents.js';
 import { UsageError } from '../errors.js';
 import { iso, out } from './io.js';
-import { livenessJson, readLiveness } from './liveness.js';
+// HISTORY: the sessions read for liveness, and for the text view's per-lane outcomes (a lane
+// quiet for longer shows none).
+import { HISTORY, livenessJson, readLiveness } from './liveness.js';
 import { stateDirForReaders } from './state-dir.js';
 import { watch } from './watch.js';
 
@@ -22,8 +24,6 @@ export interface StatusOptions {
 }
 
 export const DEFAULT_WATCH_INTERVAL_MS = 2000;
-/** Sessions read for the text view's per-lane outcomes (a lane quiet for longer shows none). */
-const HISTORY = 300;
 /** The text view fits this many columns when stdout is not a terminal. */
 const PLAIN_WIDTH = 100;
 
@@ -58,7 +58,7 @@ async function statusJson(store: Store, dir: string, opts: StatusOptions): Promi
     decisions: decisions.map(decisionJson),
     next_tick: iso(nextTick),
     claims: claims.map(claimJson),
-    liveness: livenessJson(await readLiveness(store, Date.now())),
+    liveness: livenessJson(await readLiveness(store, Date.now(), { lanes })),
   });
 }
 
@@ -66,6 +66,8 @@ async function statusText(store: Store, dir: string, opts: StatusOptions): Promi
   const limit = opts.limit ?? 8;
   const lanes = await store.lanes.list();
   const history = await store.sessions.list({ limit: Math.max(limit, HISTORY) });
+  // The newest sessions as read, before running ones older than them are added below.
+  const newest = history.slice();
   // A running session older than the history (a very long one) is looked up by its id.
   const known = new Set(history.map((s) => s.id));
   for (const l of lanes) {
@@ -85,7 +87,7 @@ async function statusText(store: Store, dir: string, opts: StatusOptions): Promi
     claims: await store.claims.list(),
     decisions: await recentDecisions(store, 3),
     nextTick: isStopped(lanes) ? null : await nextTickOf(store),
-    liveness: await readLiveness(store, now),
+    liveness: await readLiveness(store, now, { lanes, sessions: newest }),
   });
 }
 

@@ -3,7 +3,8 @@
 // (`prefault`), so each default is written once, on its own key. Durations are parsed to
 // milliseconds here; defaults that depend on other keys are filled in by resolve.ts.
 import { z } from 'zod';
-import { DEFAULT_NO_PROBE } from '../policy/availability.js';
+import { DEFAULT_NO_PROBE, QUOTA_CACHE_TTL_MS } from '../policy/availability.js';
+import { PLACEHOLDERS } from './template.js';
 import { durationProblem, formatDuration, parseDuration } from './duration.js';
 
 /** Timers cannot wait longer than this (about 24.8 days); a longer one would fire at once. */
@@ -41,7 +42,6 @@ const NAME = /^[a-z0-9][a-z0-9_-]*$/;
 const name = (what: string) =>
   z.string().regex(NAME, { message: `${what} must be lowercase letters, digits, "-" or "_", starting with a letter or digit` });
 
-export const PLACEHOLDERS = ['prompt', 'lane', 'session_id', 'model', 'backend', 'arm', 'node', 'state', 'task_id', 'task_file'] as const;
 const PLACEHOLDER = /\{([a-z_]+)\}/g;
 
 /** Text that may hold {placeholders}: only the known ones are allowed. */
@@ -109,7 +109,7 @@ export const backendSchema = z.strictObject({
   quota: z
     .strictObject({
       command: z.array(runtimeTemplated).min(1),
-      every: duration(10 * 60_000, 10_000),
+      every: duration(QUOTA_CACHE_TTL_MS, 10_000),
       timeout: duration(30_000, 100),
       short_timeout: duration(20 * 60_000, 1000),
     })
