@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { laneChartDot, renderSvg } from '../adapters/view/chart.js';
 import { openViewData, type ViewData } from '../adapters/view/data.js';
-import { startViewServer, type ViewServer } from '../adapters/view/server.js';
+import { isLoopback, startViewServer, type ViewServer } from '../adapters/view/server.js';
 import { journalSteps } from '../adapters/view/steps.js';
 import { openJournalFile } from '../adapters/journal-file/read.js';
 import { openSqliteStore } from '../adapters/store/sqlite/index.js';
@@ -57,7 +57,7 @@ export async function inspectCommand(opts: InspectOptions): Promise<void> {
       if (e.code === 'EACCES') throw new UsageError(`--port ${opts.port}: not allowed to listen on it (ports below 1024 need privileges)`);
       throw e;
     });
-    if (!/^(127\.|localhost$|::1$)/.test(opts.host)) err(`lanekeeper inspect: listening on ${opts.host}: anyone who can reach it sees lanes, sessions, decisions and claims`);
+    if (!isLoopback(opts.host)) err(`lanekeeper inspect: listening on ${opts.host}: anyone who can reach it sees lanes, sessions, decisions and claims`);
     // One write, so a reader of the first line has the rest too.
     out(
       [

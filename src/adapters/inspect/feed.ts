@@ -21,6 +21,7 @@ import type { AddressInfo } from 'node:net';
 import { createInspector, type StatelyActorEvent, type StatelyInspectionEvent } from '@statelyai/inspect';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { InspectionEvent } from 'xstate';
+import { listen } from '../http/listen.js';
 import { bridgePage } from './bridge-page.js';
 import { redact, redactingReplacer } from './sanitize.js';
 
@@ -67,7 +68,9 @@ export async function startInspectFeed(opts: InspectFeedOptions): Promise<Inspec
   let listening = false;
   wss.on('error', (err) => listening && onError(err));
   try {
-    await listen(server, opts.port, opts.host);
+    await listen(server, opts.port, opts.host).catch((err: NodeJS.ErrnoException) => {
+      throw new InspectListenError(listenProblem(err, opts.port, opts.host));
+    });
     listening = true;
   } catch (err) {
     wss.close();
@@ -146,21 +149,6 @@ export async function startInspectFeed(opts: InspectFeedOptions): Promise<Inspec
   };
 }
 
-function listen(server: http.Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onListenError = (err: NodeJS.ErrnoException) => {
-      server.off('listening', onListening);
-      reject(new InspectListenError(listenProblem(err, port, host)));
-    };
-    const onListening = () => {
-      server.off('error', onListenError);
-      resolve();
-    };
-    server.once('error', onListenError);
-    server.once('listening', onListening);
-    server.listen(port, host);
-  });
-}
 
 function listenProblem(err: NodeJS.ErrnoException, port: number, host: string): string {
   const where = `${host}:${port}`;

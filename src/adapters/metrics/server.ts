@@ -3,8 +3,8 @@
 // to loopback unless told otherwise, since the metrics name lanes, arms and outcomes. A failure to
 // listen (port in use, no such address, a privileged port) becomes one MetricsServerError whose
 // message says which address and why.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import { closeServer, listen, urlHost } from '../http/listen.js';
 import type { Registry } from 'prom-client';
 
 /** The metrics endpoint could not be served; the CLI prints the message and exits 2. */
@@ -28,7 +28,6 @@ export interface MetricsServerOptions {
   onError?: (err: unknown) => void;
 }
 
-const hostForUrl = (host: string) => (host.includes(':') ? `[${host}]` : host);
 
 function whyNot(err: NodeJS.ErrnoException): string {
   switch (err.code) {
@@ -48,7 +47,7 @@ function whyNot(err: NodeJS.ErrnoException): string {
 
 export async function startMetricsServer(opts: MetricsServerOptions): Promise<MetricsServer> {
   const host = opts.host ?? '127.0.0.1';
-  const where = `${hostForUrl(host)}:${opts.port}`;
+  const where = `${urlHost(host)}:${opts.port}`;
   if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new MetricsServerError(`cannot serve metrics on ${where}: the port must be a whole number from 0 to 65535`);
   const server = createServer((req, res) => {
     const pathname = new URL(req.url ?? '/', 'http://metrics').pathname;
@@ -68,31 +67,14 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
       },
     );
   });
-  await listen(server, host, opts.port).catch((err: NodeJS.ErrnoException) => {
+  const port = await listen(server, opts.port, host).catch((err: NodeJS.ErrnoException) => {
     throw new MetricsServerError(`cannot serve metrics on ${where}: ${whyNot(err)}`);
   });
   // Once listening, a server error (e.g. out of file descriptors) is reported, never thrown.
   server.on('error', (err) => opts.onError?.(err));
-  const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${hostForUrl(host)}:${port}/metrics`,
+    url: `http://${urlHost(host)}:${port}/metrics`,
     port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // A scraper's keep-alive connection would otherwise hold the close open.
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
-}
-
-function listen(server: Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    server.once('error', onError);
-    server.listen(port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
 }

@@ -14,7 +14,7 @@
 // rebinding.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listen, urlHost } from '../http/listen.js';
 import type { ViewData } from './data.js';
 import type { JournalSteps } from './steps.js';
 
@@ -47,7 +47,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'";
 const MAX_STEPS_PAGE = 1000;
 
-const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+export const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 
 /** The hostname of a Host header (`127.0.0.1:4180`, `[::1]:4180`, `localhost`). */
 function hostnameOf(header: string | undefined): string {
@@ -56,7 +56,7 @@ function hostnameOf(header: string | undefined): string {
   return header.split(':')[0]!;
 }
 
-export function startViewServer(opts: ViewServerOptions): Promise<ViewServer> {
+export async function startViewServer(opts: ViewServerOptions): Promise<ViewServer> {
   const assets = new Map(Object.entries(ASSETS).map(([route, a]) => [route, { body: readFileSync(new URL(a.file, PAGE_DIR)), type: a.type }]));
   const checkHost = isLoopback(opts.host);
 
@@ -107,22 +107,8 @@ export function startViewServer(opts: ViewServerOptions): Promise<ViewServer> {
     );
   });
 
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      const { port } = server.address() as AddressInfo;
-      const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-      resolve({
-        url: `http://${host}:${port}/`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            server.closeAllConnections();
-          }),
-      });
-    });
-  });
+  const port = await listen(server, opts.port, opts.host);
+  return { url: `http://${urlHost(opts.host)}:${port}/`, close: () => closeServer(server) };
 }
 
 function wholeParam(url: URL, name: string, fallback: number): number | null {
