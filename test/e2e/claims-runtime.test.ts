@@ -110,9 +110,17 @@ backends:
 ${fixtureBackend('ok.mjs', dir, { AGENT_SLEEP_MS: '2500' })}
 `,
     );
-    const run = spawn(process.execPath, [CLI, 'run', '--config', file, '--state', path.join(dir, 'state'), '--for', '1s'], { stdio: 'ignore' });
+    const run = spawn(process.execPath, [CLI, 'run', '--config', file, '--state', path.join(dir, 'state'), '--for', '2s'], { stdio: ['ignore', 'pipe', 'inherit'] });
     const exited = new Promise((r) => run.on('exit', r));
-    await new Promise((r) => setTimeout(r, 1500));
+    // The lock file is taken with the lane slot, before the session starts: wait for the start.
+    let log = '';
+    await new Promise<void>((resolve, reject) => {
+      run.stdout!.on('data', (chunk: Buffer) => {
+        log += chunk.toString();
+        if (/started on fixture:ok/.test(log)) resolve();
+      });
+      run.on('exit', () => reject(new Error(`lanekeeper exited before the session started:\n${log}`)));
+    });
     const during = spawn('flock', ['--nonblock', lock, 'true']);
     expect(await new Promise((r) => during.on('exit', r))).toBe(1);
     await exited;
