@@ -4,6 +4,7 @@ import path from 'node:path';
 import { configSchema, type RawConfig } from './schema.js';
 import type { ArmConfig, ConfigEnv, LaneConfig, ResolvedConfig, ResourceGateConfig, SelectorConfig } from './types.js';
 import { formatIssues, type Problem } from './problems.js';
+import { resolveStoreUrl } from './store-url.js';
 
 export const DEFAULT_PROMPT = 'You are an autonomous agent working on the {lane} lane. Pick the most valuable next step, do it, and commit your work.';
 
@@ -21,6 +22,8 @@ export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResul
   if (!parsed.success) return { ok: false, problems: formatIssues(parsed.error.issues) };
   const raw = parsed.data;
   const problems = crossCheck(raw);
+  const store = resolveStoreUrl(raw.store, opts.env);
+  if ('problem' in store) problems.push({ path: ['store'], message: store.problem });
   if (problems.length) return { ok: false, problems };
 
   const arms: ArmConfig[] = raw.backends.flatMap((b) =>
@@ -60,10 +63,11 @@ export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResul
     source: opts.source,
     demo: raw.demo,
     stateDir: resolveStateDir(raw.state_dir, opts),
+    store: 'url' in store ? store.url : null,
     width: raw.width,
     checkpointEvery: raw.checkpoint_every,
     schedule: { intervalMs: raw.schedule.interval, jitterMs: raw.schedule.jitter, tickOnStart: raw.schedule.tick_on_start },
-    sessions: { killGraceMs: raw.sessions.kill_grace, drainGraceMs: raw.sessions.drain_grace },
+    sessions: { killGraceMs: raw.sessions.kill_grace, drainGraceMs: raw.sessions.drain_grace, onRestart: raw.sessions.on_restart },
     claims: { laneTtlMs: raw.claims.lane_ttl, sweepEveryMs: raw.claims.sweep_every },
     hooks: { beforeSession: raw.hooks.before_session ?? null, timeoutMs: raw.hooks.timeout, waitMs: raw.hooks.wait },
     selector: resolveSelector(raw.selector, opts),

@@ -124,6 +124,8 @@ export const backendSchema = z.strictObject({
 export const configSchema = z.strictObject({
   demo: z.boolean().optional().default(false),
   state_dir: z.string().min(1).optional(),
+  /** A PostgreSQL URL to keep the store in instead of the state directory's SQLite file (resolve.ts checks it). */
+  store: z.string().min(1).optional(),
   width: z.number().int().min(1).max(256).optional().default(3),
   /** Events between checkpoints of the actors (replay and restarts begin at the latest one). */
   checkpoint_every: z.number().int().min(10).max(1_000_000).optional().default(1000),
@@ -138,6 +140,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       kill_grace: duration(30_000),
       drain_grace: duration(5 * 60_000),
+      // After a crash: watch a session the dead runtime left running to its end, or stop it.
+      on_restart: z.enum(['adopt', 'kill']).default('adopt'),
     })
     .prefault({}),
   claims: z

@@ -14,6 +14,7 @@ schedule:
 sessions:
   kill_grace: 30s        # SIGTERM at the time limit, SIGKILL this much later
   drain_grace: 5m        # on shutdown, running sessions get this long to finish
+  on_restart: adopt      # after a crash: adopt sessions still running (watch them to their end), or kill
 
 claims:
   lane_ttl: 2m           # lane slots are leases, renewed while their session runs

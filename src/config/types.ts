@@ -46,11 +46,18 @@ export interface ResolvedConfig {
   readonly source: string;
   readonly demo: boolean;
   readonly stateDir: string;
+  /** A PostgreSQL URL (the `store:` key, overridden by LANEKEEPER_STORE), or null for the SQLite file in stateDir. */
+  readonly store: string | null;
   readonly width: number;
   /** Events between checkpoints of the actor system. */
   readonly checkpointEvery: number;
   readonly schedule: { readonly intervalMs: number; readonly jitterMs: number; readonly tickOnStart: boolean };
-  readonly sessions: { readonly killGraceMs: number; readonly drainGraceMs: number };
+  readonly sessions: {
+    readonly killGraceMs: number;
+    readonly drainGraceMs: number;
+    /** After a crash, a session the dead runtime left running is adopted (watched to its end) or killed. */
+    readonly onRestart: 'adopt' | 'kill';
+  };
   readonly claims: { readonly laneTtlMs: number; readonly sweepEveryMs: number };
   readonly hooks: {
     /** argv run before each session under a mutex per repository, e.g. git pull --rebase --autostash. */
@@ -108,6 +115,7 @@ export interface ResourceGateConfig {
 /** The facts from the environment that configuration may depend on; passed in, never read here. */
 export interface ConfigEnv {
   readonly LANEKEEPER_STATE?: string | undefined;
+  readonly LANEKEEPER_STORE?: string | undefined;
   readonly XDG_STATE_HOME?: string | undefined;
   readonly HOME?: string | undefined;
 }

@@ -12,9 +12,11 @@ type Of<T extends StampedEvent['type']> = Extract<StampedEvent, { type: T }>;
 /** A session's start and end, as the log and the timelines both say them (without the lane). */
 export const startedText = (e: Of<'SESSION_STARTED'>): string => `${e.sessionId} started on ${e.arm} (pid ${e.pid})`;
 export function exitedText(e: Of<'SESSION_EXITED'>): string {
-  const how = e.exitCode !== null ? `exit ${e.exitCode}` : e.signal ? `signal ${e.signal}` : 'did not run';
+  // An agent adopted after a crash ran, but its exit code is nobody's to know.
+  const how = e.exitCode !== null ? `exit ${e.exitCode}` : e.signal ? `signal ${e.signal}` : e.outcome === 'unknown' && e.durationMs > 0 ? 'exit not known' : 'did not run';
   return `${e.sessionId} ended after ${formatDuration(e.durationMs)}: ${how} → ${e.outcome}${e.reason ? ` (${e.reason})` : ''}`;
 }
+export const adoptedText = (e: Of<'SESSION_ADOPTED'>): string => `${e.sessionId} (pid ${e.pid}) still runs after the crash: adopted, watched to its end`;
 export const restoredText = (e: Of<'SELECTOR_RESTORED'>): string => e.discarded ?? `restored what was learned from ${plural(e.learning.clock, 'graded session')}`;
 
 export function eventSummary(e: StampedEvent): string {
@@ -47,6 +49,10 @@ export function eventSummary(e: StampedEvent): string {
       return `task files: ${plural(e.tasks.length, 'task')}${e.problems.length ? `, ${plural(e.problems.length, 'file')} skipped` : ''}`;
     case 'SELECTOR_CONTRACT_VIOLATION':
       return `external selector broke its contract: ${e.reason}`;
+    case 'RUNTIME_RECOVERED':
+      return `recovered after a crash: the actors go on from seq ${e.after}`;
+    case 'SESSION_ADOPTED':
+      return `${e.laneId}: ${adoptedText(e)}`;
     case 'QUOTA_OBSERVED':
       return e.report ? `${e.backend}: quota ${e.report.available ? 'available' : 'not available'}` : `${e.backend}: no quota report (${e.reason})`;
     default:

@@ -131,8 +131,29 @@ export interface RuntimeStartedEvent {
   mode: 'service' | 'once' | 'operator';
 }
 
+/**
+ * A runtime started after the one before it died without a drain (kill -9, a crash, power loss).
+ * The actors go on from where the journal left them (the last checkpoint and every event after it,
+ * those never taken too); what they were waiting for when it died is asked for again: a lane that
+ * was claiming claims again (the same holder, so a claim already granted is granted again), and a
+ * drain the dead runtime had begun is over. `after` is the last seq of the run that died.
+ */
+export interface RuntimeRecoveredEvent {
+  type: 'RUNTIME_RECOVERED';
+  after: number;
+  machines: string;
+  mode: 'service' | 'once' | 'operator';
+}
+/**
+ * A session a dead runtime left running was found alive (its pid and start time match) and is
+ * watched to its end by this one. Its lane stays running; its exit code will not be known.
+ */
+export interface SessionAdoptedEvent { type: 'SESSION_ADOPTED'; laneId: string; sessionId: string; pid: number }
+
 export type BusEvent =
   | RuntimeStartedEvent
+  | RuntimeRecoveredEvent
+  | SessionAdoptedEvent
   | TickEvent
   | QuotaObservedEvent
   | SelectorRestoredEvent

@@ -10,6 +10,8 @@
  *            --LANE_DENIED (from a lane)--> the selector pivots within the tick
  *            --DRAIN-->  draining: lanes stop starting sessions; ticks plan nothing
  *   draining --(same routing; no SELECT)
+ *   either   --RUNTIME_RECOVERED--> active: a runtime took over after a crash; every lane is told
+ *                        (a lane that was claiming claims again, a drain of the dead runtime ends)
  *
  * Events for a lane id that is not configured are ignored here; the shell records them.
  */
@@ -123,6 +125,7 @@ export const fleetMachine = setup({
     SESSION_REGRADED: { actions: 'toSelector' },
     TASKS_CHANGED: { actions: 'toSelector' },
     SELECTOR_RESTORED: { actions: 'toSelector' },
+    RUNTIME_RECOVERED: { target: '.active', actions: 'toAllLanes' },
   },
   states: {
     active: {

@@ -1,7 +1,7 @@
 // The intents the lane machine names, built from its context and the event at hand: claim
 // requests and releases, and the notes the shell logs. No I/O; the machine only names them.
 import type { ClaimDeniedEvent } from './events.js';
-import type { LaneNoteIntent, ReleaseClaimIntent, RequestClaimIntent } from './intents.js';
+import type { LaneNoteIntent, ReleaseClaimIntent, RequestClaimIntent, StartSessionIntent } from './intents.js';
 import type { ArmChosenEvent, LaneContext, LaneEvent } from './lane.js';
 
 /** The release of a claim the context holds: the lane slot (`claim`) or the task's. */
@@ -14,6 +14,22 @@ export const releaseOf =
     key: context[which]!.key,
     token: context[which]!.token,
   });
+
+/** The start of the session a running lane holds (also what crash recovery adopts or closes). */
+export const startIntent = (context: LaneContext): StartSessionIntent => ({
+  type: 'startSession',
+  laneId: context.laneId,
+  lane: context.lane,
+  sessionId: context.sessionId!,
+  arm: context.arm!,
+  dispatch: context.dispatch,
+  parent: context.parent,
+  chain: context.chain,
+  claim: context.claim!,
+  task: context.task,
+  taskClaim: context.taskClaim,
+  timeoutMs: context.timeoutMs,
+});
 
 /** A claim on `key` for the current session. */
 export const claimRequest = (context: LaneContext, key: string, slots: number): RequestClaimIntent => ({

@@ -20,6 +20,11 @@
  *   respawn   --(at once)-->       claiming  (dispatch "respawn", parent = the session before)
  *   waiting   --deadline passed--> idle
  *
+ * After a crash (RUNTIME_RECOVERED) a lane restored from the journal goes on where it was: a drain
+ * the dead runtime began is over, and a lane that was claiming asks for its claim again (the
+ * dead runtime may have asked, been granted, or neither). A running lane waits for the shell to
+ * report its session (adopted alive, or exited).
+ *
  * Rules: no clock, no randomness but the stamped seed, no I/O. Deadlines live in context and are
  * checked against the `now` of whatever event arrives (TICK, WAKE, or the event that set them);
  * the shell schedules a WAKE at the earliest deadline. Side effects are named intents.
@@ -35,6 +40,7 @@ import type {
   ClaimGrantedEvent,
   Dispatch,
   DrainEvent,
+  RuntimeRecoveredEvent,
   SessionExitedEvent,
   SessionGradedEvent,
   Stamp,
@@ -47,7 +53,7 @@ import type {
 import type { ArmInfo, ArmPreference, TierBounds } from '../policy/arms.js';
 import type { SlotTask } from '../policy/plan-tick.js';
 import { decideArm, type ArmDecision } from './lane-arms.js';
-import { claimRequest, noteArm, noteDenied, noteDrained, releaseOf } from './lane-intents.js';
+import { claimRequest, noteArm, noteDenied, noteDrained, releaseOf, startIntent } from './lane-intents.js';
 import type { SelectorContext } from './selector.js';
 import type { LaneNoteIntent, ReleaseClaimIntent, RequestClaimIntent, StartSessionIntent, StopSessionIntent } from './intents.js';
 
@@ -108,6 +114,7 @@ export type LaneEvent =
       | TickEvent
       | WakeEvent
       | DrainEvent
+      | RuntimeRecoveredEvent
       | ClaimGrantedEvent
       | ClaimDeniedEvent
       | ClaimLostEvent
@@ -187,6 +194,7 @@ export const laneMachine = setup({
   initial: 'idle',
   on: {
     DRAIN: { actions: assign({ draining: true }) },
+    RUNTIME_RECOVERED: { actions: assign({ draining: false }) },
   },
   states: {
     idle: {
@@ -211,6 +219,7 @@ export const laneMachine = setup({
         slot: {
           entry: { type: 'requestClaim', params: ({ context }) => claimRequest(context, laneKey(context.lane), context.concurrency) },
           on: {
+            RUNTIME_RECOVERED: { target: 'slot', reenter: true, actions: assign({ draining: false }) },
             CLAIM_GRANTED: [
               {
                 // Granted after the drain began: give the slot straight back.
@@ -263,6 +272,7 @@ export const laneMachine = setup({
         task: {
           entry: { type: 'requestClaim', params: ({ context }) => claimRequest(context, context.task!.key, 1) },
           on: {
+            RUNTIME_RECOVERED: { target: 'task', reenter: true, actions: assign({ draining: false }) },
             CLAIM_GRANTED: [
               {
                 guard: and(['forThisSession', 'draining']),
@@ -291,23 +301,7 @@ export const laneMachine = setup({
     },
     running: {
       initial: 'session',
-      entry: {
-        type: 'startSession',
-        params: ({ context }) => ({
-          type: 'startSession' as const,
-          laneId: context.laneId,
-          lane: context.lane,
-          sessionId: context.sessionId!,
-          arm: context.arm!,
-          dispatch: context.dispatch,
-          parent: context.parent,
-          chain: context.chain,
-          claim: context.claim!,
-          task: context.task,
-          taskClaim: context.taskClaim,
-          timeoutMs: context.timeoutMs,
-        }),
-      },
+      entry: { type: 'startSession', params: ({ context }) => startIntent(context) },
       states: {
         session: {
           on: {

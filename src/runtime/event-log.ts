@@ -5,13 +5,16 @@ import { formatDuration } from '../config/duration.js';
 import type { ArmConfig } from '../config/types.js';
 import type { StampedEvent } from '../machines/events.js';
 import { DEFAULT_NO_PROBE } from '../policy/availability.js';
-import { exitedText, restoredText, startedText } from '../format/event.js';
+import { adoptedText, exitedText, restoredText, startedText } from '../format/event.js';
 
 /** `arms` (the configured arms) name each backend's rest after a failure in the quota lines. */
 export function logEvent(log: Logger, e: StampedEvent, arms: readonly Pick<ArmConfig, 'backend' | 'restAfterFailureMs'>[] = []): void {
   switch (e.type) {
     case 'SESSION_STARTED':
       log.child({ lane: e.laneId }).info(startedText(e));
+      break;
+    case 'SESSION_ADOPTED':
+      log.child({ lane: e.laneId }).warn(adoptedText(e));
       break;
     case 'SESSION_EXITED':
       log.child({ lane: e.laneId }).info(exitedText(e));

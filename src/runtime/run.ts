@@ -27,6 +27,8 @@ import { lateGradeEvents } from './late-grades.js';
 import { withModelBumps } from './model-bumps.js';
 import { fleetSpec } from './selection.js';
 import { SessionSupervisor } from './sessions.js';
+import { reconcileSessions, restoreFleet, type Restored } from './recover.js';
+import type { FleetInput } from '../machines/fleet.js';
 import { gatherTickInputs } from './tick-inputs.js';
 import { summarize, type LaneSummary } from './summary.js';
 
@@ -90,16 +92,27 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
   // The fleet as the machines see it: journaled first, so replay rebuilds the same actors.
   const fleet = fleetSpec(config);
-  const host = new FleetHost({ ...fleet, inspect: opts.inspect });
+  const mode = opts.once ? 'once' : opts.operator ? 'operator' : 'service';
+  // A run that never drained (kill -9, a crash) is gone on from: its actors from the journal.
+  const crashed = (await store.runtimeInfo.get('run_state')) === 'running';
+  const restored = crashed ? await restoreIfSameFleet(store, fleet, log, opts.inspect) : null;
+  await store.runtimeInfo.set('run_state', 'running');
+  const host = restored?.host ?? new FleetHost({ ...fleet, inspect: opts.inspect });
   await store.lanes.retain(host.laneIds);
   // What goes into the journal before the first tick: the fleet, what was learned before, the task list.
-  const startup: BusEvent[] = [{ type: 'RUNTIME_STARTED', fleet, machines: MACHINES_VERSION, mode: opts.once ? 'once' : opts.operator ? 'operator' : 'service' }];
-  const memory = await store.learning.load();
-  if (memory && memory.learning.model === config.selector.model) startup.push({ type: 'SELECTOR_RESTORED', ...withModelBumps(memory, config, log) });
-  else if (memory) {
-    // Shares and recent starts do not depend on the model; the evidence does.
-    const discarded = `the evidence in the store was kept with the ${memory.learning.model} model; this run uses ${config.selector.model}, so learning starts fresh`;
-    startup.push({ type: 'SELECTOR_RESTORED', learning: emptyLearning(config.selector.model), fairness: memory.fairness, arms: emptyLearning(config.selector.model), discarded });
+  const startup: BusEvent[] = [];
+  if (restored) {
+    // The selector's learning came back with the actors: every grade journaled, each once.
+    startup.push({ type: 'RUNTIME_RECOVERED', after: restored.after, machines: MACHINES_VERSION, mode });
+  } else {
+    startup.push({ type: 'RUNTIME_STARTED', fleet, machines: MACHINES_VERSION, mode });
+    const memory = await store.learning.load();
+    if (memory && memory.learning.model === config.selector.model) startup.push({ type: 'SELECTOR_RESTORED', ...withModelBumps(memory, config, log) });
+    else if (memory) {
+      // Shares and recent starts do not depend on the model; the evidence does.
+      const discarded = `the evidence in the store was kept with the ${memory.learning.model} model; this run uses ${config.selector.model}, so learning starts fresh`;
+      startup.push({ type: 'SELECTOR_RESTORED', learning: emptyLearning(config.selector.model), fairness: memory.fairness, arms: emptyLearning(config.selector.model), discarded });
+    }
   }
   // Late grades given while lanekeeper was down are learned first.
   const lateInFlight = new Set<number>();
@@ -165,6 +178,9 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       return quota && armHealth.verdict(clock()).shortened.includes(arm) ? Math.min(laneTimeoutMs, quota.shortTimeoutMs) : laneTimeoutMs;
     },
   });
+  // What the dead run left: decided now, before any tick (a lane whose agent still runs keeps its
+  // slot), acted on once the bus runs.
+  const reconciled = crashed ? await reconcileSessions({ config, store, supervisor, log, clock }, restored ? host.lanes() : []) : null;
   const effects = new EffectRunner({ config, store, log, supervisor, push: bus.push, memory: () => host.selectorMemory(), blockedArms: () => armHealth.verdict(clock()).blocked });
 
   // Late grades (`lanekeeper grade`) are looked for every second: a cheap read of a small table.
@@ -301,6 +317,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     });
   });
 
+  if (reconciled) {
+    reconciled.apply();
+    const { adopted, closed, released } = reconciled;
+    log.warn(
+      `the last run ended without a drain: ${restored ? `lanes restored from the journal (${restored.folded} events from seq ${restored.from.seq}, after its ${restored.from.at === 'checkpoint' ? 'last checkpoint' : 'start'})` : 'the fleet starts fresh'}; ` +
+        `${adopted.length} session(s) still running adopted${adopted.length ? ` (${adopted.join(', ')})` : ''}, ${closed.length} closed${closed.length ? ` (${closed.join(', ')})` : ''}, ${released.length} leftover claim(s) released`,
+    );
+  }
+
   const finished = (async () => {
     await drainStarted;
     const graceTimer = setTimeout(() => {
@@ -324,6 +349,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     // Nothing runs any more: say so, rather than leave the last states looking live.
     const end = clock();
     for (const l of lanes) await saveLane(l, 'stopped', end);
+    // Drained: the next start begins a fresh fleet (a run that dies before this is recovered).
+    if (!failure) await store.runtimeInfo.set('run_state', 'stopped');
     if (failure) throw failure;
     return summarize(await store.sessions.list({ since: startedAt }));
   })();
@@ -333,6 +360,21 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     finished,
     once: () => onceResult,
   };
+}
+
+/** The actors of the run that died, if the fleet is still the one configured. */
+async function restoreIfSameFleet(store: Store, fleet: FleetInput, log: Logger, inspect?: (e: InspectionEvent) => void): Promise<Restored | null> {
+  const r = await restoreFleet(store, { inspect });
+  if ('reason' in r) {
+    log.warn(`the last run ended without a drain, and ${r.reason}: the fleet starts fresh`);
+    return null;
+  }
+  if (JSON.stringify(r.fleet) !== JSON.stringify(fleet)) {
+    r.host.stop();
+    log.warn('the last run ended without a drain, and the fleet was configured differently since: the fleet starts fresh');
+    return null;
+  }
+  return r;
 }
 
 function activeSession(l: LaneStatus): string | null {

@@ -8,12 +8,15 @@ import type { Logger } from 'pino';
 import { gitHead, workEvidence } from '../adapters/process/git.js';
 import { checkCwd, runSession, unstartedHandle, type RunHandle } from '../adapters/process/runner.js';
 import type { Store } from '../adapters/store/ports.js';
-import { watchGradeFile, type GradeWatch } from '../adapters/watch/grade-watch.js';
+import { readGradeFile } from '../adapters/process/grade-file.js';
+import { watchGradeFile, type GradeWatch, type WatchedGrade } from '../adapters/watch/grade-watch.js';
 import { expandTemplate, type TemplateVars } from '../config/template.js';
-import type { ArmConfig, ResolvedConfig } from '../config/types.js';
-import type { BusEvent } from '../machines/events.js';
+import type { ArmConfig, LaneConfig, ResolvedConfig } from '../config/types.js';
+import type { BusEvent, SessionGradedEvent } from '../machines/events.js';
 import type { StartSessionIntent } from '../machines/intents.js';
-import { classifyExit } from '../policy/outcome.js';
+import { classifyExit, type Outcome } from '../policy/outcome.js';
+import { adoptedHandle } from '../adapters/process/adopt.js';
+import { procInfo } from '../adapters/process/proc.js';
 import { runBeforeSession } from './hooks.js';
 import { gradeSession, rejectGrade, type GraderRecord } from './session-grade.js';
 
@@ -51,12 +54,123 @@ export class SessionSupervisor {
     const { config, store, emit } = this.deps;
     const lane = config.lanes.find((l) => l.name === intent.lane)!;
     const arm = config.arms.find((a) => a.id === intent.arm)!;
-    const dir = path.join(config.stateDir, 'sessions', intent.sessionId);
-    const logPath = path.join(dir, 'output.log');
-    const gradePath = path.join(dir, 'grade.json');
     const vars = templateVars(config, arm, intent);
     vars.prompt = expandTemplate(lane.prompt, vars);
-    const cwd = path.resolve(config.stateDir, expandTemplate(lane.cwd ?? arm.cwd ?? config.stateDir, vars));
+    const cwd = laneCwd(config, lane, arm, vars);
+    this.supervise(intent, cwd, async ({ paths, entry }) => {
+      await store.sessions.insert({
+        id: intent.sessionId,
+        lane: intent.lane,
+        lane_id: intent.laneId,
+        arm: intent.arm,
+        dispatch: intent.dispatch,
+        parent: intent.parent,
+        started_at: this.clock(),
+        log_path: paths.log,
+        task: intent.task?.id ?? null,
+      });
+      const env = this.sessionEnv(arm, intent, vars, paths.grade);
+      const cwdProblem = checkCwd(cwd);
+      const hook = cwdProblem ? { ok: false as const, reason: cwdProblem } : config.hooks.beforeSession && !this.stopping ? await this.beforeSession(intent, vars, cwd, env, paths.log) : null;
+      // HEAD is read after the hook: a pull that moves it is not the session's work.
+      const before = await gitHead(cwd).catch(() => null);
+      const handle = this.stopping
+        ? unstartedHandle({ stopped: `${this.stopping} (before it started)` }, this.clock(), this.clock)
+        : hook && !hook.ok
+          ? unstartedHandle({ spawnError: hook.reason }, this.clock(), this.clock)
+          : runSession(
+              { argv: arm.command.map((part) => expandTemplate(part, vars)), cwd, env, logPath: paths.log, timeoutMs: this.deps.timeoutFor?.(intent.arm, intent.timeoutMs) ?? intent.timeoutMs, killGraceMs: config.sessions.killGraceMs },
+              this.clock,
+            );
+      entry.handle = handle;
+      if (handle.pid !== null) {
+        // The start time tells this agent from a later process given the same pid (crash recovery).
+        await store.sessions.update(intent.sessionId, { pid: handle.pid, pid_start: procInfo(handle.pid)?.startTime ?? null });
+        emit({ type: 'SESSION_STARTED', laneId: intent.laneId, sessionId: intent.sessionId, pid: handle.pid, arm: intent.arm });
+      }
+      return { handle, before };
+    });
+  }
+
+  /**
+   * Watch a session a dead runtime left running (found alive by pid and start time) to its end, as
+   * if it were our own: its claims renewed, its grade file watched, its exit recorded and graded.
+   * `kill`: stop it at once instead (sessions.on_restart: kill).
+   */
+  adopt(intent: StartSessionIntent, found: { pid: number; startTime: string | null; pgrp: number; startedAt: number; cwd: string }, kill?: string): void {
+    this.supervise(intent, found.cwd, async ({ entry }) => {
+      const handle = adoptedHandle({ ...found, killGraceMs: this.deps.config.sessions.killGraceMs }, this.clock);
+      entry.handle = handle;
+      this.deps.emit({ type: 'SESSION_ADOPTED', laneId: intent.laneId, sessionId: intent.sessionId, pid: found.pid });
+      if (kill ?? this.stopping) handle.stop(kill ?? this.stopping!);
+      return { handle, before: null, adopted: true };
+    });
+  }
+
+  /**
+   * Close a session whose agent is gone (it ended while no runtime watched, or never started). Its
+   * exit: `exited` when the dead runtime recorded it (and `journaled` when it journaled it too),
+   * else outcome unknown with `reason`. It is graded from its grade file unless `graded` holds the
+   * grade already recorded. Its claims but the lane slot (its lane gives that back) are released.
+   */
+  close(intent: StartSessionIntent, how: { reason: string; cwd: string; startedAt: number; exited?: ExitRecord; journaled?: boolean; graded?: GradedRecord }): void {
+    const { store, emit } = this.deps;
+    const entry: Live = { handle: null, done: Promise.resolve() };
+    this.live.set(intent.sessionId, entry);
+    const log = this.deps.log.child({ lane: intent.lane, session: intent.sessionId });
+    const paths = sessionPaths(this.deps.config, intent);
+    entry.done = (async () => {
+      const row = await store.sessions.get(intent.sessionId);
+      if (!row) await store.sessions.insert({ id: intent.sessionId, lane: intent.lane, lane_id: intent.laneId, arm: intent.arm, dispatch: intent.dispatch, parent: intent.parent, started_at: how.startedAt, log_path: paths.log, task: intent.task?.id ?? null });
+      const released = await store.claims.releaseHolder(intent.sessionId, { except: [intent.claim.key] });
+      const exit = how.exited ?? { exitCode: null, signal: null, outcome: 'unknown' as const, reason: how.reason, endedAt: this.clock() };
+      if (!how.exited) {
+        await store.sessions.update(intent.sessionId, { ended_at: exit.endedAt, exit_code: null, signal: null, outcome: 'unknown', reason: how.reason });
+        log.warn(`${intent.sessionId}: ${how.reason}`);
+      }
+      if (!how.journaled) {
+        emit({
+          type: 'SESSION_EXITED',
+          laneId: intent.laneId,
+          sessionId: intent.sessionId,
+          exitCode: exit.exitCode,
+          signal: exit.signal,
+          outcome: exit.outcome,
+          durationMs: Math.max(0, exit.endedAt - how.startedAt),
+          reason: exit.reason,
+          ...(released.length ? { releasedClaims: released } : {}),
+        });
+      }
+      if (how.graded) {
+        emit({ type: 'SESSION_GRADED', laneId: intent.laneId, sessionId: intent.sessionId, ...how.graded, arm: intent.arm });
+        return;
+      }
+      // Read once: nobody watched it while the runtime was down.
+      const read = await readGradeFile(paths.grade);
+      if (read.ok === false) rejectGrade({ emit }, intent, log, read.reason, 'grade file rejected');
+      const gradeFile: WatchedGrade = read.ok === true ? { ok: true, grade: read.grade, dimensions: read.dimensions } : read.ok === false ? { ok: false, reason: read.reason } : { ok: 'missing' };
+      const record = graderRecord(intent, exit, how.startedAt, paths.log, how.cwd, null, null);
+      await gradeSession(this.deps, intent, gradeFile, record, log);
+    })()
+      .catch((err: unknown) => {
+        log.error({ err }, 'closing a session left by the runtime before failed');
+        emit({ type: 'SESSION_GRADED', laneId: intent.laneId, sessionId: intent.sessionId, grade: null, source: 'none', dimensions: null, arm: intent.arm });
+      })
+      .finally(() => this.live.delete(intent.sessionId));
+  }
+
+  /**
+   * One session from its start to its grade: `launch` starts (or adopts) the agent and says where
+   * it runs; then its claims are kept alive, its grade file watched, and its exit recorded and
+   * graded, each reported once however it ends.
+   */
+  private supervise(
+    intent: StartSessionIntent,
+    cwd: string,
+    launch: (ctx: { paths: SessionPaths; entry: Live }) => Promise<{ handle: RunHandle; before: string | null; adopted?: boolean }>,
+  ): void {
+    const { config, store, emit } = this.deps;
+    const paths = sessionPaths(config, intent);
     const log = this.deps.log.child({ lane: intent.lane, session: intent.sessionId });
 
     const entry: Live = { handle: null, done: Promise.resolve() };
@@ -66,47 +180,19 @@ export class SessionSupervisor {
     let renew: NodeJS.Timeout | undefined;
     let gradeWatch: GradeWatch | undefined;
     entry.done = (async () => {
-      mkdirSync(dir, { recursive: true });
+      mkdirSync(paths.dir, { recursive: true });
       // Watched from before the agent starts: a grade written mid-session is judged as it lands.
-      gradeWatch = watchGradeFile(gradePath, {
+      gradeWatch = watchGradeFile(paths.grade, {
         onGrade: (g) => log.debug(`${intent.sessionId} wrote its grade: ${g.grade}`),
         onRejected: (reason) => rejectGrade({ emit }, intent, log, reason, 'grade file rejected'),
         onError: (err) => log.warn({ err }, `watching the grade file of ${intent.sessionId}`),
-      });
-      await store.sessions.insert({
-        id: intent.sessionId,
-        lane: intent.lane,
-        lane_id: intent.laneId,
-        arm: intent.arm,
-        dispatch: intent.dispatch,
-        parent: intent.parent,
-        started_at: this.clock(),
-        log_path: logPath,
-        task: intent.task?.id ?? null,
       });
       // The lane slot, and every claim the agent takes itself, stay alive while the session runs
       // (and while it waits for the before_session hook).
       renew = setInterval(() => {
         this.renewClaims(intent).catch((err: unknown) => log.warn({ err }, `could not renew the claims of ${intent.sessionId}`));
       }, renewEvery(config.claims.laneTtlMs));
-      const env = this.sessionEnv(arm, intent, vars, gradePath);
-      const cwdProblem = checkCwd(cwd);
-      const hook = cwdProblem ? { ok: false as const, reason: cwdProblem } : config.hooks.beforeSession && !this.stopping ? await this.beforeSession(intent, vars, cwd, env, logPath) : null;
-      // HEAD is read after the hook: a pull that moves it is not the session's work.
-      const before = await gitHead(cwd).catch(() => null);
-      const handle = this.stopping
-        ? unstartedHandle({ stopped: `${this.stopping} (before it started)` }, this.clock(), this.clock)
-        : hook && !hook.ok
-          ? unstartedHandle({ spawnError: hook.reason }, this.clock(), this.clock)
-          : runSession(
-              { argv: arm.command.map((part) => expandTemplate(part, vars)), cwd, env, logPath, timeoutMs: this.deps.timeoutFor?.(intent.arm, intent.timeoutMs) ?? intent.timeoutMs, killGraceMs: config.sessions.killGraceMs },
-              this.clock,
-            );
-      entry.handle = handle;
-      if (handle.pid !== null) {
-        await store.sessions.update(intent.sessionId, { pid: handle.pid });
-        emit({ type: 'SESSION_STARTED', laneId: intent.laneId, sessionId: intent.sessionId, pid: handle.pid, arm: intent.arm });
-      }
+      const { handle, before, adopted } = await launch({ paths, entry });
       const result = await handle.exited;
       clearInterval(renew);
       // Claims the agent took are released now, unless it asked to keep them (claim --keep);
@@ -119,10 +205,18 @@ export class SessionSupervisor {
         gradeWatch.finish(),
       ]);
       if (released.length) log.info(`released ${released.join(', ')} at the end of ${intent.sessionId}`);
-      const outcome = classifyExit({ ...result, work: workEvidence(before, after) });
+      // An adopted agent's exit code is not known: no verdict on how it went.
+      const outcome = adopted ? 'unknown' : classifyExit({ ...result, work: workEvidence(before, after) });
       const killedHow = result.killed ? ' (ignored SIGTERM; SIGKILL)' : '';
       const reason =
-        result.spawnError ?? (result.timedOut ? `killed at its time limit${killedHow}` : result.stopped ? `stopped: ${result.stopped}${killedHow}` : null);
+        result.spawnError ??
+        (result.timedOut
+          ? `killed at its time limit${killedHow}`
+          : result.stopped
+            ? `stopped: ${result.stopped}${killedHow}`
+            : adopted
+              ? 'adopted after a restart: its exit code is not known'
+              : null);
       await store.sessions.update(intent.sessionId, { ended_at: result.endedAt, exit_code: result.exitCode, signal: result.signal, outcome, reason });
       sent.exited = true;
       emit({
@@ -137,22 +231,7 @@ export class SessionSupervisor {
         ...(released.length ? { releasedClaims: released } : {}),
       });
       // An agent that never started says nothing about its lane or its arm.
-      const record: GraderRecord = {
-        id: intent.sessionId,
-        lane: intent.lane,
-        arm: intent.arm,
-        dispatch: intent.dispatch,
-        task: intent.task?.id ?? null,
-        outcome,
-        exit_code: result.exitCode,
-        signal: result.signal,
-        duration_ms: result.endedAt - result.startedAt,
-        reason,
-        log_path: logPath,
-        cwd,
-        head_before: before,
-        head_after: after,
-      };
+      const record = graderRecord(intent, { ...result, outcome, reason }, result.startedAt, paths.log, cwd, before, after);
       await gradeSession(this.deps, intent, gradeFile, record, log, result.spawnError ? `the agent did not start: ${result.spawnError}` : undefined);
       sent.graded = true;
       await handle.gone;
@@ -254,6 +333,64 @@ export class SessionSupervisor {
  */
 export function renewEvery(laneTtlMs: number): number {
   return Math.max(250, Math.min(Math.floor(laneTtlMs / 3), 1000));
+}
+
+interface SessionPaths {
+  dir: string;
+  log: string;
+  grade: string;
+}
+
+/** Where a session keeps its output and its grade file: sessions/<id>/ in the state directory. */
+export function sessionPaths(config: Pick<ResolvedConfig, 'stateDir'>, intent: Pick<StartSessionIntent, 'sessionId'>): SessionPaths {
+  const dir = path.join(config.stateDir, 'sessions', intent.sessionId);
+  return { dir, log: path.join(dir, 'output.log'), grade: path.join(dir, 'grade.json') };
+}
+
+/** How a session ended, as recorded. */
+export interface ExitRecord {
+  exitCode: number | null;
+  signal: string | null;
+  outcome: Outcome;
+  reason: string | null;
+  endedAt: number;
+}
+
+/** A grade already recorded in the store, to be journaled as it is. */
+export type GradedRecord = Pick<SessionGradedEvent, 'grade' | 'source' | 'dimensions'>;
+
+function graderRecord(intent: StartSessionIntent, exit: ExitRecord, startedAt: number, logPath: string, cwd: string, before: string | null, after: string | null): GraderRecord {
+  return {
+    id: intent.sessionId,
+    lane: intent.lane,
+    arm: intent.arm,
+    dispatch: intent.dispatch,
+    task: intent.task?.id ?? null,
+    outcome: exit.outcome,
+    exit_code: exit.exitCode,
+    signal: exit.signal,
+    duration_ms: exit.endedAt - startedAt,
+    reason: exit.reason,
+    log_path: logPath,
+    cwd,
+    head_before: before,
+    head_after: after,
+  };
+}
+
+/** Where a session of this lane on this arm runs. */
+function laneCwd(config: ResolvedConfig, lane: LaneConfig, arm: ArmConfig, vars: TemplateVars): string {
+  return path.resolve(config.stateDir, expandTemplate(lane.cwd ?? arm.cwd ?? config.stateDir, vars));
+}
+
+/** Where a session ran, for one started by an earlier runtime (the state directory if its lane or arm is gone). */
+export function sessionCwd(config: ResolvedConfig, intent: StartSessionIntent): string {
+  const lane = config.lanes.find((l) => l.name === intent.lane);
+  const arm = config.arms.find((a) => a.id === intent.arm);
+  if (!lane || !arm) return config.stateDir;
+  const vars = templateVars(config, arm, intent);
+  vars.prompt = expandTemplate(lane.prompt, vars);
+  return laneCwd(config, lane, arm, vars);
 }
 
 function templateVars(config: ResolvedConfig, arm: ArmConfig, intent: StartSessionIntent): TemplateVars {

@@ -54,6 +54,8 @@ export interface SessionRow {
   dispatch: string;
   parent: string | null;
   pid: number | null;
+  /** The agent's start time as /proc gives it (clock ticks since boot), to recognise it after a crash. */
+  pid_start: string | null;
   started_at: number;
   ended_at: number | null;
   exit_code: number | null;
@@ -73,6 +75,8 @@ export interface SessionsPort {
   update(id: string, patch: Partial<Omit<SessionRow, 'id'>>): Promise<void>;
   list(opts?: { since?: number; limit?: number }): Promise<SessionRow[]>;
   get(id: string): Promise<SessionRow | null>;
+  /** Sessions with no recorded end, oldest first (what a crashed runtime left behind). */
+  open(): Promise<SessionRow[]>;
 }
 
 export interface LaneStateRow {
@@ -214,9 +218,11 @@ export interface ClaimsPort {
 
 /**
  * What the running lanekeeper publishes about itself for readers such as `status`: next_tick (ms);
- * started_at (ms), run_mode and enabled_lanes (a JSON list of names) of the last run, for liveness.
+ * started_at (ms), run_mode and enabled_lanes (a JSON list of names) of the last run, for liveness;
+ * run_state: 'running' while a run is up, 'stopped' once it drained (a 'running' found at start
+ * means the last run died without a drain, and is recovered).
  */
-export type RuntimeInfoKey = 'next_tick' | 'started_at' | 'run_mode' | 'enabled_lanes';
+export type RuntimeInfoKey = 'next_tick' | 'started_at' | 'run_mode' | 'enabled_lanes' | 'run_state';
 
 /** A small key/value table the runtime writes and readers read; values are text. */
 export interface RuntimeInfoPort {

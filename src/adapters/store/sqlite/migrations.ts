@@ -170,6 +170,12 @@ const MIGRATIONS: readonly string[] = [
     lanes TEXT    NOT NULL
   );
   `,
+  // 8: the agent's start time as /proc gives it, so crash recovery tells our agent from another
+  // process that was given the same pid later
+  `
+  ALTER TABLE sessions ADD COLUMN pid_start TEXT;
+  CREATE INDEX sessions_open ON sessions (ended_at) WHERE ended_at IS NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import { retryBusy } from './busy.js';
 import type { SessionRow, SessionsPort } from '../ports.js';
 
-const COLUMNS = ['lane', 'lane_id', 'arm', 'dispatch', 'parent', 'pid', 'started_at', 'ended_at', 'exit_code', 'signal', 'outcome', 'reason', 'grade', 'grade_source', 'dimensions', 'log_path', 'task'] as const;
+const COLUMNS = ['lane', 'lane_id', 'arm', 'dispatch', 'parent', 'pid', 'pid_start', 'started_at', 'ended_at', 'exit_code', 'signal', 'outcome', 'reason', 'grade', 'grade_source', 'dimensions', 'log_path', 'task'] as const;
 
 type DbRow = Omit<SessionRow, 'dimensions'> & { dimensions: string | null };
 
@@ -13,6 +13,7 @@ export function sqliteSessions(db: Database.Database): SessionsPort {
   );
   const get = db.prepare('SELECT * FROM sessions WHERE id = ?');
   const list = db.prepare('SELECT * FROM sessions WHERE started_at >= ? ORDER BY started_at DESC, id DESC LIMIT ?');
+  const open = db.prepare('SELECT * FROM sessions WHERE ended_at IS NULL ORDER BY started_at, id');
   const updates = new Map<string, Database.Statement>();
 
   return {
@@ -31,6 +32,9 @@ export function sqliteSessions(db: Database.Database): SessionsPort {
     },
     async list(opts = {}) {
       return retryBusy(() => list.all(opts.since ?? 0, opts.limit ?? -1) as DbRow[]).map(fromDb);
+    },
+    async open() {
+      return retryBusy(() => open.all() as DbRow[]).map(fromDb);
     },
     async get(id) {
       const row = retryBusy(() => get.get(id) as DbRow | undefined);
