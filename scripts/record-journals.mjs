@@ -5,8 +5,8 @@
 //   npm run journals:record          (all; or: node scripts/record-journals.mjs NAME … after a build)
 //
 // then look at the diff and commit the new journals with the change.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { holdFlock } from '../dist/adapters/flock/hold.js';
@@ -24,6 +24,23 @@ backends:
     env: ${JSON.stringify(env)}
     models: [{ name: ok }]${extra}
 `;
+
+/** A run of the CLI whose output a scenario's steps can wait for. */
+function start(args) {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LANEKEEPER_STATE: '' } });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const waitFor = async (pattern, count) => {
+    const until = Date.now() + 30_000;
+    while ((out.match(new RegExp(pattern.source, 'g')) ?? []).length < count) {
+      if (Date.now() > until || child.exitCode !== null) throw new Error(`no ${pattern} (${count}×) from lanekeeper ${args.join(' ')}:\n${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { child, exited, waitFor };
+}
 
 const scenarios = {
   // The demo as `npm run demo` runs it, shortened: six lanes, two simulated backends, respawns.
@@ -50,6 +67,8 @@ lanes:
 ${backend('ok.mjs', { AGENT_GRADE: '0.5', AGENT_SLEEP_MS: '200' })}`,
     lock: 'code.lock',
     args: ['--once'],
+    // The tick's draw may rank docs first, and then nothing is denied: record again until code is.
+    shows: /"type":"CLAIM_DENIED"/,
   },
   // The only backend's quota probe says it is exhausted: no arm can run any lane (exit 76).
   'backends-exhausted': {
@@ -61,6 +80,47 @@ lanes:
   - { name: docs }
 ${backend('ok.mjs', {}, `\n    quota: { command: [${node}, ${JSON.stringify(path.join(fixtures, 'quota/exhausted.mjs'))}] }`)}`,
     args: ['--once'],
+  },
+  // lanekeeper killed with SIGKILL while two sessions run; the next start restores the lanes from
+  // the journal (RUNTIME_RECOVERED) and adopts both agents, still alive (SESSION_ADOPTED).
+  'crash-recovery': {
+    yaml: `width: 2
+schedule: { interval: 1h, jitter: 0s }
+resources: { enabled: false }
+lanes:
+  - { name: a, cooldown: 1h }
+  - { name: b, cooldown: 1h }
+${backend('ok.mjs', { AGENT_GRADE: '0.8', AGENT_SLEEP_MS: '2500' })}`,
+    args: [],
+    steps: async ({ args }) => {
+      const first = start(args);
+      await first.waitFor(/ started on fixture:ok/, 2);
+      first.child.kill('SIGKILL');
+      await first.exited;
+      const again = start([...args, '--for', '5s']);
+      await again.exited;
+    },
+  },
+  // The configuration file is edited while sessions run: lane b is removed (its session ends
+  // untouched, then it starts no more) and lane c added (CONFIG_RELOADED), then a drain.
+  'config-reload': {
+    yaml: (dir, lanes = ['a', 'b']) => `width: 2
+schedule: { interval: 1h, jitter: 0s }
+resources: { enabled: false }
+lanes:
+${lanes.map((l) => `  - { name: ${l}, cooldown: 1h }`).join('\n')}
+${backend('ok.mjs', { AGENT_GRADE: '0.8', AGENT_SLEEP_MS: '1500' })}`,
+    args: ['--tick', '1s'],
+    steps: async ({ args, dir, file, yaml }) => {
+      const run = start(args);
+      await run.waitFor(/ started on fixture:ok/, 2);
+      writeFileSync(`${file}.tmp`, yaml(dir, ['a', 'c']));
+      renameSync(`${file}.tmp`, file);
+      await run.waitFor(/config reloaded \(file changed\)/, 1);
+      await run.waitFor(/c-\d+ started on fixture:ok/, 1);
+      run.child.kill('SIGTERM');
+      await run.exited;
+    },
   },
   // The external selector exits 3: the violation is journaled and the built-in selector decides.
   'selector-violation': {
@@ -79,6 +139,15 @@ const wanted = process.argv.slice(2);
 for (const name of wanted.length ? wanted : Object.keys(scenarios)) {
   const s = scenarios[name];
   if (!s) throw new Error(`no scenario ${name}; known: ${Object.keys(scenarios).join(', ')}`);
+  for (let attempt = 1; ; attempt++) {
+    const file = await record(name, s);
+    if (!s.shows || s.shows.test(readFileSync(file, 'utf8'))) break;
+    if (attempt === 10) throw new Error(`${name}: 10 recordings, none shows ${s.shows}`);
+  }
+}
+
+/** One run of a scenario, exported to test/fixtures/journals/<name>.jsonl. */
+async function record(name, s) {
   const dir = mkdtempSync(path.join(os.tmpdir(), `lk-journal-${name}-`));
   const state = path.join(dir, 'state');
   const args = ['run', ...s.args, '--state', state];
@@ -90,7 +159,8 @@ for (const name of wanted.length ? wanted : Object.keys(scenarios)) {
   const holder = s.lock ? await holdFlock(path.join(dir, s.lock)) : null;
   if (holder && !holder.ok) throw new Error(`could not hold ${s.lock}: ${holder.reason}`);
   try {
-    execFileSync(process.execPath, [cli, ...args], { cwd: dir, stdio: 'ignore', env: { ...process.env, LANEKEEPER_LOG_LEVEL: 'warn', LANEKEEPER_STATE: '' } });
+    if (s.steps) await s.steps({ args, dir, file: path.join(dir, 'lk.yaml'), yaml: s.yaml });
+    else execFileSync(process.execPath, [cli, ...args], { cwd: dir, stdio: 'ignore', env: { ...process.env, LANEKEEPER_LOG_LEVEL: 'warn', LANEKEEPER_STATE: '' } });
   } catch (err) {
     // --once exits 75 or 76 in some scenarios on purpose.
     if (![75, 76].includes(err.status)) throw err;
@@ -100,4 +170,5 @@ for (const name of wanted.length ? wanted : Object.keys(scenarios)) {
   const file = path.join(out, `${name}.jsonl`);
   execFileSync(process.execPath, [cli, 'journal', 'export', '--state', state, '--out', file], { stdio: 'inherit' });
   rmSync(dir, { recursive: true, force: true });
+  return file;
 }

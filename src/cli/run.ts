@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { lockInstance } from '../adapters/instance/lock.js';
+import { watchConfigFile } from '../adapters/watch/config-watch.js';
 import { createLogger } from '../adapters/log/logger.js';
 import { openSqliteStore } from '../adapters/store/sqlite/index.js';
 import { formatDuration } from '../config/duration.js';
@@ -48,8 +49,12 @@ export async function runCommand(opts: RunOptions): Promise<void> {
   if (opts.demo && opts.config) throw new UsageError('--demo runs the embedded demo configuration; drop --config, or run the file with --config alone');
   let stateDir = opts.state;
   if (opts.demo && !stateDir && !process.env.LANEKEEPER_STATE) stateDir = mkdtempSync(path.join(os.tmpdir(), 'lanekeeper-demo-'));
-  let config: ResolvedConfig = loadConfig({ file: opts.config, demo: opts.demo, stateDir, env: process.env });
-  if (opts.tick !== undefined) config = { ...config, schedule: { ...config.schedule, intervalMs: opts.tick, jitterMs: 0 } };
+  // Read at the start and again on every reload, with the same command-line overrides.
+  const readConfig = (): ResolvedConfig => {
+    const c = loadConfig({ file: opts.config, demo: opts.demo, stateDir, env: process.env });
+    return opts.tick === undefined ? c : { ...c, schedule: { ...c.schedule, intervalMs: opts.tick, jitterMs: 0 } };
+  };
+  const config = readConfig();
 
   const tty = process.stdout.isTTY === true;
   const level = process.env.LANEKEEPER_LOG_LEVEL ?? 'info';
@@ -61,6 +66,12 @@ export async function runCommand(opts: RunOptions): Promise<void> {
   const opened: (() => Promise<void>)[] = [() => store.close()];
   let timer: NodeJS.Timeout | undefined;
   const onSignal = (signal: NodeJS.Signals) => runtime?.stop(signal);
+  // A reload asked for while starting waits for the runtime (the file may have changed after it was read).
+  let pendingReload: string | null = null;
+  const requestReload = (source: string) => (runtime ? runtime.reload(source) : (pendingReload = source));
+  // Taken from the start: SIGHUP's default would end the process.
+  const onHangup = () => requestReload('SIGHUP');
+  process.on('SIGHUP', onHangup);
   let runtime: Runtime | null = null;
   try {
     // One lanekeeper per state directory; the lock dies with this process, however it ends.
@@ -79,9 +90,16 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     const metrics: RunMetrics | null = opts.metricsPort === undefined ? null : await serveRunMetrics({ port: opts.metricsPort, host: opts.metricsHost }, store, config.stateDir, log);
     if (metrics) opened.push(() => metrics.close());
     const observers = metrics ? [metrics.observer] : [];
-    runtime = await startRuntime({ config, store, log, baseEnv: process.env, once: opts.once, operator: opts.operator ? { sessions: opts.sessions! } : undefined, observers, inspect: feed?.inspect });
+    // An edit of the file reloads it like SIGHUP does.
+    if (opts.config) {
+      const watch = watchConfigFile(opts.config, () => requestReload('file changed'), { onError: (err) => log.warn({ err }, `watching ${opts.config}`) });
+      opened.push(() => watch.close());
+      await watch.ready;
+    }
+    runtime = await startRuntime({ config, store, log, baseEnv: process.env, once: opts.once, operator: opts.operator ? { sessions: opts.sessions! } : undefined, observers, inspect: feed?.inspect, reload: readConfig });
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    if (pendingReload) runtime.reload(pendingReload);
     timer = opts.for ? setTimeout(() => runtime!.stop(`--for ${formatDuration(opts.for!)} elapsed`), opts.for) : undefined;
     const summary = await runtime.finished;
     if (tty) out(`\n${formatSummary(summary)}\nstate: ${config.stateDir}  (lanekeeper status --state ${config.stateDir})`);
@@ -91,6 +109,7 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     clearTimeout(timer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onHangup);
     for (const close of opened.reverse()) await close();
   }
 }

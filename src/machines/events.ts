@@ -150,8 +150,26 @@ export interface RuntimeRecoveredEvent {
  */
 export interface SessionAdoptedEvent { type: 'SESSION_ADOPTED'; laneId: string; sessionId: string; pid: number }
 
+/**
+ * The configuration was reloaded (SIGHUP, an edit of the file, or a restart after a crash with a
+ * changed file): the fleet as the machines now see it. Lanes that stay take their new settings for
+ * what they start next (a running session keeps its own); new lanes (or slots) are added; removed
+ * ones are retired: they start nothing more and leave once their session is over.
+ */
+export interface ConfigReloadedEvent {
+  type: 'CONFIG_RELOADED';
+  fleet: FleetInput;
+  source: string;
+  /** The configuration's top-level sections that changed, for people. */
+  changes: string[];
+}
+/** A reload was refused: the configuration is invalid or changes what needs a restart. Journaled only. */
+export interface ConfigRejectedEvent { type: 'CONFIG_REJECTED'; source: string; reason: string }
+
 export type BusEvent =
   | RuntimeStartedEvent
+  | ConfigReloadedEvent
+  | ConfigRejectedEvent
   | RuntimeRecoveredEvent
   | SessionAdoptedEvent
   | TickEvent

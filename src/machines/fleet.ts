@@ -10,6 +10,10 @@
  *            --LANE_DENIED (from a lane)--> the selector pivots within the tick
  *            --DRAIN-->  draining: lanes stop starting sessions; ticks plan nothing
  *   draining --(same routing; no SELECT)
+ *   active   --CONFIG_RELOADED--> active: the new width and selection settings; each lane slot still
+ *                        configured gets its new settings (CONFIGURE), a new one is spawned, one no
+ *                        longer configured is retired (RETIRE: it starts nothing more; it still gets
+ *                        its session's events and the WAKEs until it is idle)
  *   either   --RUNTIME_RECOVERED--> active: a runtime took over after a crash; every lane is told
  *                        (a lane that was claiming claims again, a drain of the dead runtime ends)
  *
@@ -17,9 +21,9 @@
  */
 import { enqueueActions, sendTo, setup } from 'xstate';
 import type { ArmConfig, LaneConfig } from '../config/types.js';
-import { seedOf, type StampedEvent, type TickEvent } from './events.js';
-import { laneMachine, type LaneDeniedEvent, type LaneInput } from './lane.js';
-import { selectorMachine, type LaneSpec, type SelectionSettings } from './selector.js';
+import { seedOf, type ConfigReloadedEvent, type StampedEvent, type TickEvent } from './events.js';
+import { laneMachine, type ConfigureEvent, type LaneDeniedEvent, type LaneInput, type RetireEvent } from './lane.js';
+import { selectorMachine, type LaneSpec, type SelectionSettings, type SelectorEvent } from './selector.js';
 
 /** What the machines read of a lane's configuration (no prompts, paths or commands). */
 export type FleetLane = Pick<
@@ -41,6 +45,8 @@ export interface FleetContext {
   width: number;
   selection: SelectionSettings;
   slots: readonly (LaneSpec & { input: LaneInput })[];
+  /** Lane slots a reload removed; their actors live on, retired (absent in older checkpoints). */
+  retired?: readonly string[];
 }
 
 export type FleetEvent = StampedEvent | LaneDeniedEvent;
@@ -91,6 +97,27 @@ export const fleetMachine = setup({
   actions: {
     toAllLanes: enqueueActions(({ context, event, system, enqueue }) => {
       for (const s of context.slots) enqueue.sendTo(system.get(s.laneId), event);
+      for (const id of context.retired ?? []) enqueue.sendTo(system.get(id), event);
+    }),
+    reconfigure: enqueueActions(({ context, event, system, enqueue }) => {
+      const e = event as ConfigReloadedEvent & StampedEvent;
+      const slots = slotsOf(e.fleet.lanes, e.fleet.arms);
+      const kept = new Set(slots.map((s) => s.laneId));
+      const before = [...context.slots.map((s) => s.laneId), ...(context.retired ?? [])];
+      const retired = [...new Set(before)].filter((id) => !kept.has(id));
+      enqueue.assign({ width: e.fleet.width, selection: e.fleet.selection, slots, retired });
+      for (const s of slots) {
+        // A slot retired by an earlier reload and configured again comes back as it is.
+        const actor = system.get(s.laneId);
+        const configure: ConfigureEvent = { type: 'CONFIGURE', input: s.input, seq: e.seq, now: e.now };
+        if (actor) enqueue.sendTo(actor, configure);
+        else enqueue.spawnChild('lane', { id: s.laneId, systemId: s.laneId, input: s.input });
+      }
+      const retire: RetireEvent = { type: 'RETIRE', seq: e.seq, now: e.now };
+      for (const id of retired) if (!(context.retired ?? []).includes(id)) enqueue.sendTo(system.get(id), retire);
+      const lanes: LaneSpec[] = slots.map(({ input: _input, ...spec }) => spec);
+      const selector: SelectorEvent = { type: 'CONFIGURE', seq: e.seq, now: e.now, width: e.fleet.width, selection: e.fleet.selection, lanes };
+      enqueue.sendTo(system.get('selector'), selector);
     }),
     toNamedLane: enqueueActions(({ event, system, enqueue }) => {
       const target = 'laneId' in event ? system.get(event.laneId) : undefined;
@@ -106,7 +133,7 @@ export const fleetMachine = setup({
   },
 }).createMachine({
   id: 'fleet',
-  context: ({ input }) => ({ width: input.width, selection: input.selection, slots: slotsOf(input.lanes, input.arms) }),
+  context: ({ input }) => ({ width: input.width, selection: input.selection, slots: slotsOf(input.lanes, input.arms), retired: [] }),
   entry: enqueueActions(({ context, enqueue }) => {
     enqueue.spawnChild('selector', {
       id: 'selector',
@@ -138,6 +165,7 @@ export const fleetMachine = setup({
           }),
         },
         DRAIN: { target: 'draining', actions: 'toAllLanes' },
+        CONFIG_RELOADED: { actions: 'reconfigure' },
       },
     },
     draining: {

@@ -20,6 +20,9 @@
  *   respawn   --(at once)-->       claiming  (dispatch "respawn", parent = the session before)
  *   waiting   --deadline passed--> idle
  *
+ * A reload sends CONFIGURE (the lane's new settings, for what it starts next; a running session
+ * keeps its own) or RETIRE (the lane was removed: like a drain, for this lane only).
+ *
  * After a crash (RUNTIME_RECOVERED) a lane restored from the journal goes on where it was: a drain
  * the dead runtime began is over, and a lane that was claiming asks for its claim again (the
  * dead runtime may have asked, been granted, or neither). A running lane waits for the shell to
@@ -89,6 +92,18 @@ export interface LaneContext extends LaneInput {
   grade: number | null;
   deadline: number | null;
   draining: boolean;
+  /** Removed by a reload: starts nothing more (absent in older checkpoints). */
+  retired?: boolean;
+}
+
+/** Sent by the fleet on a reload: the lane's new settings (its id, name and slot stay). */
+export interface ConfigureEvent extends Stamp {
+  type: 'CONFIGURE';
+  input: LaneInput;
+}
+/** Sent by the fleet on a reload that removed the lane (or this slot of it). */
+export interface RetireEvent extends Stamp {
+  type: 'RETIRE';
 }
 
 /** Sent by the selector to an idle lane. */
@@ -109,6 +124,8 @@ export interface ArmChosenEvent extends Stamp {
 
 export type LaneEvent =
   | DispatchEvent
+  | ConfigureEvent
+  | RetireEvent
   | ArmChosenEvent
   | ((
       | TickEvent
@@ -169,10 +186,11 @@ export const laneMachine = setup({
     forThisSession: ({ context, event }) => 'sessionId' in event && event.sessionId === context.sessionId,
     armChosen: ({ context, event }) => event.type === 'ARM_CHOSEN' && event.sessionId === context.sessionId && event.decision.arm !== null,
     taskBacked: ({ context }) => context.task !== null,
-    draining: ({ context }) => context.draining,
+    // The fleet drains, or this lane was removed by a reload: start nothing, respawn nothing.
+    draining: ({ context }) => context.draining || context.retired === true,
     deadlinePassed: ({ context, event }) => context.deadline !== null && event.now >= context.deadline,
     earnsRespawn: ({ context }) =>
-      !context.draining && context.grade !== null && context.grade >= context.respawnThreshold && context.chain < context.chainLimit,
+      !context.draining && !context.retired && context.grade !== null && context.grade >= context.respawnThreshold && context.chain < context.chainLimit,
   },
 }).createMachine({
   id: 'lane',
@@ -190,11 +208,19 @@ export const laneMachine = setup({
     grade: null,
     deadline: null,
     draining: false,
+    retired: false,
   }),
   initial: 'idle',
   on: {
     DRAIN: { actions: assign({ draining: true }) },
     RUNTIME_RECOVERED: { actions: assign({ draining: false }) },
+    CONFIGURE: {
+      actions: assign(({ event }) => {
+        const { laneId: _id, lane: _lane, slot: _slot, ...settings } = event.input;
+        return { ...settings, retired: false };
+      }),
+    },
+    RETIRE: { actions: assign({ retired: true }) },
   },
   states: {
     idle: {
@@ -348,6 +374,8 @@ export const laneMachine = setup({
       // Checked after every event the lane sees (a WAKE, a TICK, or the grade itself when the
       // cooldown is zero), against that event's `now`.
       always: [
+        // A lane a reload removed has nothing to cool down for.
+        { guard: ({ context }) => context.retired === true, target: 'idle', actions: assign({ deadline: null }) },
         { guard: and(['deadlinePassed', 'earnsRespawn']), target: 'respawn' },
         { guard: 'deadlinePassed', target: 'idle', actions: assign({ deadline: null }) },
       ],

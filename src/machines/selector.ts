@@ -10,6 +10,8 @@
  *         --SESSION_STARTED-->   ready  count the start for target shares and plateau
  *         --TASKS_CHANGED-->     ready  the new task list
  *         --SELECTOR_RESTORED--> ready  what an earlier run had learned
+ *         --CONFIGURE-->         ready  a reload: the width, lanes and selection settings; what
+ *                                       was learned stays (it starts afresh only if the model changed)
  *
  * Learning is keyed by lane name, not slot: two slots of one lane share one posterior. It reads
  * the lane actors' snapshots through the system registry when an event arrives, so the view is
@@ -69,6 +71,7 @@ export interface SelectorContext extends SelectorInput {
 export type SelectorEvent =
   | { type: 'SELECT'; seq: number; now: number; seed: number; inputs: TickInputs; dispatch: Dispatch }
   | { type: 'PIVOT'; seq: number; now: number; tickSeq: number | null; laneId: string; key: string; task: boolean }
+  | { type: 'CONFIGURE'; seq: number; now: number; width: number; lanes: readonly LaneSpec[]; selection: SelectionSettings }
   | ((SessionGradedEvent | SessionRegradedEvent | SessionStartedEvent | SessionExitedEvent | TasksChangedEvent | SelectorRestoredEvent) & Stamp);
 
 /** The top-level state name of a lane snapshot: running.grading → running. */
@@ -236,6 +239,20 @@ export const selectorMachine = setup({
         TASKS_CHANGED: {
           guard: ({ context }) => context.tasks !== null,
           actions: enqueueActions(({ event, enqueue }) => enqueue.assign({ tasks: event.tasks })),
+        },
+        CONFIGURE: {
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const { selection } = event;
+            // Evidence kept under one model means nothing to another.
+            const fresh = selection.model !== context.selection.model;
+            enqueue.assign({
+              width: event.width,
+              lanes: event.lanes,
+              selection,
+              learning: fresh ? emptyLearning(selection.model, selection.forgetting) : { ...context.learning, forgetting: selection.forgetting },
+              arms: fresh ? emptyLearning(selection.model, armForgetting(selection.forgetting)) : { ...context.arms, forgetting: armForgetting(selection.forgetting) },
+            });
+          }),
         },
         SELECTOR_RESTORED: {
           // The settings of this run (model, forgetting) win over those the evidence was kept with.

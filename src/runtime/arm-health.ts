@@ -24,9 +24,14 @@ export class ArmHealth {
   private readonly reports: Record<string, { report: QuotaReport | null; observedAt: number }> = {};
 
   constructor(
-    private readonly arms: readonly ArmConfig[],
+    private arms: readonly ArmConfig[],
     private readonly stateDir: string,
   ) {}
+
+  /** A reload: the arms configured now. What was seen of each arm and backend is kept. */
+  reconfigure(arms: readonly ArmConfig[]): void {
+    this.arms = arms;
+  }
 
   /** Follows each session from its start intent to its exit. */
   observe(event: StampedEvent, intents: readonly Intent[]): void {

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { createActor, type Actor, type InspectionEvent, type Snapshot } from 'xstate';
 import type { StampedEvent } from '../machines/events.js';
-import { fleetMachine, laneIds, type FleetArm, type FleetLane } from '../machines/fleet.js';
+import { fleetMachine, type FleetArm, type FleetLane } from '../machines/fleet.js';
 import type { Intent } from '../machines/intents.js';
 import { laneMachine, type LaneContext } from '../machines/lane.js';
 import { selectorMachine, topState, type SelectionSettings, type SelectorContext } from '../machines/selector.js';
@@ -51,7 +51,6 @@ export class FleetHost {
   private failure: unknown = null;
   /** Each lane's state path after the last step, to tell which lanes an event changed. */
   private readonly paths = new Map<string, string>();
-  readonly laneIds: string[];
 
   constructor(opts: HostOptions) {
     const sink = (_: unknown, intent: Intent) => {
@@ -63,7 +62,6 @@ export class FleetHost {
         selector: selectorMachine.provide({ actions: { recordDecision: sink, saveLearning: sink } }),
       },
     });
-    this.laneIds = opts.lanes.flatMap(laneIds);
     this.actor = createActor(machine, {
       input: { width: opts.width, lanes: opts.lanes, arms: opts.arms, selection: opts.selection ?? defaultSelection(opts.lanes) },
       ...(opts.snapshot ? { snapshot: opts.snapshot as Snapshot<unknown> } : {}),
@@ -86,7 +84,8 @@ export class FleetHost {
     const changed: Record<string, string> = {};
     const from = new Map<string, string>();
     for (const l of lanes) {
-      const before = this.paths.get(l.laneId)!;
+      // A lane slot a reload added has no path before: it changed from nothing.
+      const before = this.paths.get(l.laneId) ?? 'none';
       if (before === l.path) continue;
       changed[l.laneId] = l.path;
       from.set(l.laneId, before);
@@ -107,6 +106,17 @@ export class FleetHost {
     const out = this.pending;
     this.pending = [];
     return out;
+  }
+
+  /**
+   * The lane slots: those configured, then those a reload removed that still have a session going
+   * (once idle, a retired slot is gone from view).
+   */
+  get laneIds(): string[] {
+    const snap = this.actor.getSnapshot();
+    const children = snap.children as Record<string, { getSnapshot(): { value: unknown } } | undefined>;
+    const retired = (snap.context.retired ?? []).filter((id) => topState(children[id]?.getSnapshot().value) !== 'idle');
+    return [...snap.context.slots.map((s) => s.laneId), ...retired];
   }
 
   lanes(): LaneStatus[] {

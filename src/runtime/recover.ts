@@ -30,7 +30,7 @@ import { sessionCwd, type ExitRecord, type SessionSupervisor } from './sessions.
 
 export interface Restored {
   host: FleetHost;
-  /** The fleet the restored actors were built for. */
+  /** The fleet the restored actors are configured for (their start's, or the last reload's). */
   fleet: FleetInput;
   /** The last seq of the run that died. */
   after: number;
@@ -69,6 +69,8 @@ export async function restoreFleet(store: Store, opts: { inspect?: (e: Inspectio
       for (const { event } of page) {
         if (event.seq > after) break;
         host.step(event);
+        // The fleet the actors are configured for now.
+        if (event.type === 'CONFIG_RELOADED') fleet = event.fleet;
         folded++;
       }
       seq = page.at(-1)!.event.seq + 1;

@@ -3,7 +3,7 @@
 // one event at a time. Stopping drains: no new sessions, running ones get the drain grace, then
 // their process groups are killed; every exit and grade is journaled before the store closes.
 import { randomBytes } from 'node:crypto';
-import { concat, concatMap, from, merge, of, ReplaySubject, Subject, takeUntil, type Observable } from 'rxjs';
+import { BehaviorSubject, concat, concatMap, distinctUntilChanged, from, merge, of, ReplaySubject, Subject, switchMap, takeUntil, type Observable } from 'rxjs';
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
 import type { Store } from '../adapters/store/ports.js';
@@ -16,7 +16,7 @@ import { createBus } from '../streams/bus.js';
 import { ticks } from '../streams/ticks.js';
 import { wakeups } from '../streams/wakeups.js';
 import { formatDuration } from '../config/duration.js';
-import { EffectRunner } from './effects.js';
+import { EffectRunner, type EffectDeps } from './effects.js';
 import { FleetHost, MACHINES_VERSION, type LaneStatus } from './host.js';
 import type { Intent } from '../machines/intents.js';
 import { emptyLearning } from '../policy/learning.js';
@@ -26,9 +26,9 @@ import { logEvent } from './event-log.js';
 import { lateGradeEvents } from './late-grades.js';
 import { withModelBumps } from './model-bumps.js';
 import { fleetSpec } from './selection.js';
-import { SessionSupervisor } from './sessions.js';
+import { SessionSupervisor, type SupervisorDeps } from './sessions.js';
+import { readReload } from './reload.js';
 import { reconcileSessions, restoreFleet, type Restored } from './recover.js';
-import type { FleetInput } from '../machines/fleet.js';
 import { gatherTickInputs } from './tick-inputs.js';
 import { summarize, type LaneSummary } from './summary.js';
 
@@ -53,6 +53,8 @@ export interface RuntimeOptions {
   observers?: readonly RuntimeObserver[];
   /** XState inspection events of the fleet's actors (the inspector feed). */
   inspect?: (event: InspectionEvent) => void;
+  /** Reads the configuration again for a reload (throws ConfigError when it is invalid). */
+  reload?: () => ResolvedConfig;
 }
 
 /** Sees each journaled event with the intents it produced and the lanes after it. */
@@ -73,6 +75,8 @@ export interface OnceResult {
 export interface Runtime {
   /** Begin the drain; safe to call more than once (a second call stops sessions at once). */
   stop(reason: string): void;
+  /** Read the configuration again (SIGHUP, an edit): apply it if valid, else keep the last good one and say why. */
+  reload(source: string): void;
   /** Resolves after the drain with the summary of the sessions this run started. */
   readonly finished: Promise<LaneSummary[]>;
   /** For a `once` run: what its tick did (read after `finished`). */
@@ -81,9 +85,12 @@ export interface Runtime {
 
 const randomSeed = () => randomBytes(4).readUInt32LE(0);
 
-export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  let opts = options;
   const { store, log } = opts;
-  const config: ResolvedConfig = opts.once ? { ...opts.config, lanes: opts.config.lanes.map((l) => ({ ...l, chainLimit: 0 })) } : opts.config;
+  // A once run's lanes never respawn: each run is one tick's worth of work.
+  const forMode = (c: ResolvedConfig): ResolvedConfig => (opts.once ? { ...c, lanes: c.lanes.map((l) => ({ ...l, chainLimit: 0 })) } : c);
+  let config = forMode(opts.config);
   const clock = opts.clock ?? Date.now;
   const startedAt = clock();
   if (config.demo) await prepareDemoRepos(config);
@@ -91,11 +98,11 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   if (swept) log.info(`released ${swept} expired claim${swept === 1 ? '' : 's'} left by an earlier run`);
 
   // The fleet as the machines see it: journaled first, so replay rebuilds the same actors.
-  const fleet = fleetSpec(config);
+  let fleet = fleetSpec(config);
   const mode = opts.once ? 'once' : opts.operator ? 'operator' : 'service';
   // A run that never drained (kill -9, a crash) is gone on from: its actors from the journal.
   const crashed = (await store.runtimeInfo.get('run_state')) === 'running';
-  const restored = crashed ? await restoreIfSameFleet(store, fleet, log, opts.inspect) : null;
+  const restored = crashed ? await restore(store, log, opts.inspect) : null;
   await store.runtimeInfo.set('run_state', 'running');
   const host = restored?.host ?? new FleetHost({ ...fleet, inspect: opts.inspect });
   await store.lanes.retain(host.laneIds);
@@ -104,6 +111,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   if (restored) {
     // The selector's learning came back with the actors: every grade journaled, each once.
     startup.push({ type: 'RUNTIME_RECOVERED', after: restored.after, machines: MACHINES_VERSION, mode });
+    // The file changed while no lanekeeper ran: applied like a reload.
+    if (JSON.stringify(restored.fleet) !== JSON.stringify(fleet)) startup.push({ type: 'CONFIG_RELOADED', fleet, source: 'restart', changes: ['fleet'] });
   } else {
     startup.push({ type: 'RUNTIME_STARTED', fleet, machines: MACHINES_VERSION, mode });
     const memory = await store.learning.load();
@@ -144,11 +153,19 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   if (opts.once) nextTick(null);
   // Operator mode asks for its back-to-back ticks here, so they are gathered like every other.
   const operatorTicks$ = new Subject<TickEvent>();
+  // The timer follows the schedule of the configuration in force: a reload that changes it
+  // restarts the timer (without a tick on the spot).
+  const scheduleConfig$ = new BehaviorSubject(config.schedule);
+  const timer$ = (first: boolean) =>
+    scheduleConfig$.pipe(
+      distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)),
+      switchMap((s, i) => ticks({ ...s, tickOnStart: first && i === 0 && s.tickOnStart }, { now: clock, onScheduled: nextTick })),
+    );
   const schedule$: Observable<TickEvent> = opts.once
     ? of({ type: 'TICK', reason: 'manual' })
     : opts.operator
-      ? merge(concat(of<TickEvent>({ type: 'TICK', reason: 'operator' }), ticks({ ...config.schedule, tickOnStart: false }, { now: clock, onScheduled: nextTick })), operatorTicks$)
-      : ticks(config.schedule, { now: clock, onScheduled: nextTick });
+      ? merge(concat(of<TickEvent>({ type: 'TICK', reason: 'operator' }), timer$(false)), operatorTicks$)
+      : timer$(true);
   const ticks$ = schedule$.pipe(
     concatMap(async (tick) => {
       await armHealth.refresh(clock(), (e) => bus.push(e));
@@ -165,7 +182,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     sources: [from(startup), taskSnapshots$, ticks$, wake.events$],
     until: closed$,
   });
-  const supervisor = new SessionSupervisor({
+  const supervisorDeps: SupervisorDeps = {
     config,
     store,
     log,
@@ -177,11 +194,13 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       const quota = config.arms.find((a) => a.id === arm)?.quota;
       return quota && armHealth.verdict(clock()).shortened.includes(arm) ? Math.min(laneTimeoutMs, quota.shortTimeoutMs) : laneTimeoutMs;
     },
-  });
+  };
+  const supervisor = new SessionSupervisor(supervisorDeps);
   // What the dead run left: decided now, before any tick (a lane whose agent still runs keeps its
   // slot), acted on once the bus runs.
   const reconciled = crashed ? await reconcileSessions({ config, store, supervisor, log, clock }, restored ? host.lanes() : []) : null;
-  const effects = new EffectRunner({ config, store, log, supervisor, push: bus.push, memory: () => host.selectorMemory(), blockedArms: () => armHealth.verdict(clock()).blocked });
+  const effectDeps: EffectDeps = { config, store, log, supervisor, push: bus.push, memory: () => host.selectorMemory(), blockedArms: () => armHealth.verdict(clock()).blocked };
+  const effects = new EffectRunner(effectDeps);
 
   // Late grades (`lanekeeper grade`) are looked for every second: a cheap read of a small table.
   const lateGrades = setInterval(() => {
@@ -192,7 +211,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
   // Claims whose holders died (a crashed agent, a runtime killed earlier) free themselves.
   // The WAL is checkpointed here too, off the claims' hot path.
-  const sweeper = setInterval(() => {
+  const sweep = () =>
     void store.claims
       .sweep()
       .then((n) => {
@@ -200,14 +219,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
         return store.checkpoint();
       })
       .catch((err: unknown) => log.error({ err }, 'claim sweep failed'));
-  }, config.claims.sweepEveryMs);
+  let sweeper = setInterval(sweep, config.claims.sweepEveryMs);
 
-  const targets = new Map(config.lanes.map((l) => [l.name, l.targetShare]));
+  let targets = new Map(config.lanes.map((l) => [l.name, l.targetShare]));
   /** The lanes table `status` and `stats` read. */
   const saveLane = (l: LaneStatus, state: string, since: number) =>
     store.lanes.set({ lane_id: l.laneId, lane: l.lane, slot: l.slot, state, since, session: state === 'stopped' ? null : activeSession(l), target_share: targets.get(l.lane) ?? null });
   for (const l of host.lanes()) await saveLane(l, l.state, startedAt);
   let scheduled: number | null = null;
+  let shownLanes = host.laneIds.join(',');
 
   const handle = async (event: StampedEvent) => {
     const { intents, lanes, changed, from } = host.step(event);
@@ -235,6 +255,13 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       } catch (err) {
         log.warn({ err }, `an observer failed on ${event.type} #${event.seq}; the runtime goes on`);
       }
+    }
+    // A reload adds lanes at once; the lanes it removed leave the table once their session is over.
+    const ids = lanes.map((l) => l.laneId).join(',');
+    if (ids !== shownLanes) {
+      shownLanes = ids;
+      await store.lanes.retain(host.laneIds);
+      for (const l of lanes) await saveLane(l, l.state, event.now);
     }
     if (opts.once) watchOnce(event, intents, lanes);
     if (operator) watchOperator(event, intents, lanes, becameIdle);
@@ -301,6 +328,40 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     supervisor.stopAll(reason);
   };
 
+  /** A reload: the configuration read again; applied when valid, else the last good one stays. */
+  const reload = (source: string) => {
+    if (draining) {
+      log.info(`config reload (${source}) ignored: lanekeeper is stopping`);
+      return;
+    }
+    if (!opts.reload) return;
+    const verdict = readReload(opts.reload, opts.config);
+    if ('reason' in verdict) {
+      log.warn(`config reload (${source}) rejected, the last good configuration stays: ${verdict.reason}`);
+      bus.push({ type: 'CONFIG_REJECTED', source, reason: verdict.reason });
+      return;
+    }
+    opts = { ...opts, config: verdict.config };
+    if (!verdict.changes.length) {
+      log.info(`config reload (${source}): nothing changed`);
+      return;
+    }
+    config = forMode(verdict.config);
+    fleet = fleetSpec(config);
+    supervisorDeps.config = config;
+    effectDeps.config = config;
+    armHealth.reconfigure(config.arms);
+    targets = new Map(config.lanes.map((l) => [l.name, l.targetShare]));
+    clearInterval(sweeper);
+    sweeper = setInterval(sweep, config.claims.sweepEveryMs);
+    scheduleConfig$.next(config.schedule);
+    void store.runtimeInfo
+      .set('enabled_lanes', JSON.stringify(config.lanes.filter((l) => l.enabled).map((l) => l.name)))
+      .catch((err: unknown) => log.warn({ err }, 'could not record the enabled lanes'));
+    log.info(`config reloaded (${source}): ${verdict.changes.join(', ')} changed; running sessions keep what they started with`);
+    bus.push({ type: 'CONFIG_RELOADED', fleet, source, changes: verdict.changes });
+  };
+
   let failure: unknown = null;
   const pipelineDone = new Promise<void>((resolve) => {
     bus.events$.pipe(concatMap(handle)).subscribe({
@@ -357,24 +418,18 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
 
   return {
     stop: (reason) => (draining ? terminate(reason) : drain(reason)),
+    reload,
     finished,
     once: () => onceResult,
   };
 }
 
-/** The actors of the run that died, if the fleet is still the one configured. */
-async function restoreIfSameFleet(store: Store, fleet: FleetInput, log: Logger, inspect?: (e: InspectionEvent) => void): Promise<Restored | null> {
+/** The actors of the run that died, or null (the fleet starts fresh, and the log says why). */
+async function restore(store: Store, log: Logger, inspect?: (e: InspectionEvent) => void): Promise<Restored | null> {
   const r = await restoreFleet(store, { inspect });
-  if ('reason' in r) {
-    log.warn(`the last run ended without a drain, and ${r.reason}: the fleet starts fresh`);
-    return null;
-  }
-  if (JSON.stringify(r.fleet) !== JSON.stringify(fleet)) {
-    r.host.stop();
-    log.warn('the last run ended without a drain, and the fleet was configured differently since: the fleet starts fresh');
-    return null;
-  }
-  return r;
+  if (!('reason' in r)) return r;
+  log.warn(`the last run ended without a drain, and ${r.reason}: the fleet starts fresh`);
+  return null;
 }
 
 function activeSession(l: LaneStatus): string | null {

@@ -39,7 +39,7 @@ describe('the committed unit files', () => {
   test("the defaults' graces are the schema's and the starter configuration's", () => {
     const minimal = parseConfigText('lanes: [{ name: code }]\nbackends: [{ name: b, command: ["true"], models: [{ name: m }] }]\n', 'x.yaml', { env: {} });
     const starter = parseConfigText(STARTER_CONFIG, 'lanekeeper.yaml', { env: {} });
-    for (const c of [minimal, starter]) expect(c.sessions).toEqual({ drainGraceMs: DEFAULT_UNIT_OPTIONS.drainGraceMs, killGraceMs: DEFAULT_UNIT_OPTIONS.killGraceMs });
+    for (const c of [minimal, starter]) expect(c.sessions).toEqual({ onRestart: 'adopt', drainGraceMs: DEFAULT_UNIT_OPTIONS.drainGraceMs, killGraceMs: DEFAULT_UNIT_OPTIONS.killGraceMs });
   });
 });
 

@@ -6,6 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect, test } from 'vitest';
 import { CLI, pidAlive, tmpDir, fixtureBackend } from '../helpers/tmp.js';
+import { leftovers, startCli } from '../helpers/run-process.js';
 
 test('SIGTERM while sessions run: they are stopped after the drain grace and recorded; nothing is left behind', async () => {
   const dir = tmpDir();
@@ -59,4 +60,38 @@ ${fixtureBackend('ignore-sigterm.mjs', dir, {}, 'stubborn')}
   expect(types.slice(types.indexOf('DRAIN')).filter((t) => t === 'SESSION_STARTED')).toHaveLength(0);
   expect(held).toBe(0);
   expect(stdout).toMatch(/stopping \(SIGTERM\): no new sessions; 3 running session\(s\) get up to 1s/);
+});
+
+test('SIGTERM with agents that forked children which ignore SIGTERM: nothing of any session is left running', async () => {
+  const dir = tmpDir();
+  const state = path.join(dir, 'state');
+  const file = path.join(dir, 'lk.yaml');
+  writeFileSync(
+    file,
+    `
+width: 2
+schedule: { interval: 1h, jitter: 0s }
+resources: { enabled: false }
+sessions: { kill_grace: 1s, drain_grace: 1s }
+lanes:
+  - { name: a, timeout: 10m }
+  - { name: b, timeout: 10m }
+backends:
+${fixtureBackend('hang.mjs', dir, { AGENT_FORK: '1' })}
+`,
+  );
+  const run = startCli(['run', '--config', file, '--state', state]);
+  await run.waitFor(/ started on fixture:ok/, { count: 2 });
+  // The grandchildren are there before the drain.
+  await new Promise((r) => setTimeout(r, 500));
+  expect(leftovers(state).length).toBeGreaterThanOrEqual(4);
+  run.child.kill('SIGTERM');
+  expect(await run.exited).toBe(0);
+  expect(leftovers(state)).toEqual([]);
+  const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
+  const open = db.prepare('SELECT COUNT(*) FROM sessions WHERE ended_at IS NULL').pluck().get();
+  const held = db.prepare("SELECT COUNT(*) FROM claims WHERE state = 'claimed'").pluck().get();
+  db.close();
+  expect(open).toBe(0);
+  expect(held).toBe(0);
 });

@@ -14,12 +14,26 @@ import { cli, fixtureBackend, tmpDir } from '../helpers/tmp.js';
 const JOURNALS = path.resolve(import.meta.dirname, '../fixtures/journals');
 
 /** What each golden journal is there to show, so a re-recording that lost it fails too. */
-const SIGNATURES: Record<string, (lines: { event: { type: string }; effects: { type: string; kind?: string; note?: string; dispatch?: string }[] }[]) => boolean> = {
+type Line = { event: { type: string; laneId?: string; sessionId?: string }; effects: { type: string; kind?: string; note?: string; dispatch?: string; laneId?: string }[]; changed: Record<string, string> | null };
+const types = (ls: Line[]) => ls.map((l) => l.event.type);
+const SIGNATURES: Record<string, (lines: Line[]) => boolean> = {
   demo: (ls) => new Set(ls.flatMap((l) => l.effects.filter((i) => i.type === 'startSession').map((i) => JSON.stringify(i).match(/"lane":"(\w+)"/)![1]))).size >= 3,
   'respawn-chain': (ls) => ls.flatMap((l) => l.effects).filter((i) => i.type === 'startSession' && i.dispatch === 'respawn').length === 2,
   'claim-denied-pivot': (ls) => ls.some((l) => l.event.type === 'CLAIM_DENIED') && ls.flatMap((l) => l.effects).some((i) => i.type === 'recordDecision' && i.kind === 'pivot'),
   'backends-exhausted': (ls) => ls.flatMap((l) => l.effects).filter((i) => i.type === 'laneNote' && i.note === 'no_arm').length === 2,
   'selector-violation': (ls) => ls.some((l) => l.event.type === 'SELECTOR_CONTRACT_VIOLATION'),
+  // Both agents of the killed run adopted after RUNTIME_RECOVERED, each exiting once.
+  'crash-recovery': (ls) => {
+    const t = types(ls);
+    const recovered = t.indexOf('RUNTIME_RECOVERED');
+    return recovered > 0 && t.slice(recovered).filter((x) => x === 'SESSION_ADOPTED').length === 2 && t.filter((x) => x === 'SESSION_EXITED').length === 2;
+  },
+  // After CONFIG_RELOADED, lane c starts a session and lane b starts none.
+  'config-reload': (ls) => {
+    const at = types(ls).indexOf('CONFIG_RELOADED');
+    const after = ls.slice(at + 1).flatMap((l) => l.effects.filter((i) => i.type === 'startSession').map((i) => i.laneId));
+    return at > 0 && after.includes('c') && !after.includes('b');
+  },
 };
 
 describe('golden journals (test/fixtures/journals; re-record with scripts/record-journals.mjs)', () => {
@@ -33,7 +47,7 @@ describe('golden journals (test/fixtures/journals; re-record with scripts/record
     const result = await replayJournal(await openJournalFile(path.join(JOURNALS, file)), { fromStart: true });
     expect(result.firstDivergence).toBeNull();
     expect(result.divergences).toBe(0);
-    const lines = readFileSync(path.join(JOURNALS, file), 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l));
+    const lines = readFileSync(path.join(JOURNALS, file), 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l) as Line);
     expect(result.events).toBe(lines.length);
     expect(SIGNATURES[file.replace('.jsonl', '')]!(lines)).toBe(true);
   });

@@ -94,6 +94,9 @@ Description=lanekeeper: scheduler for autonomous agent sessions
 [Service]
 Type=exec
 ExecStart=${execLine(o, ['run', '--config', o.config])}
+# systemctl --user reload lanekeeper: the config is read again (an edit of the file does the same);
+# a valid one applies without touching running sessions, an invalid one is refused with the reason.
+ExecReload=/bin/kill -HUP $MAINPID
 ${stateEnvironment(o)}
 # Agents' commands are looked up on the user manager's PATH; widen it if they live elsewhere.
 # Environment=PATH=%h/.local/bin:/usr/local/bin:/usr/bin:/bin
