@@ -20,9 +20,9 @@
  */
 import { enqueueActions, setup, type AnyActorRef } from 'xstate';
 import { emptyFairness, noteStart, type Fairness } from '../policy/fairness.js';
-import { learnArm, relearnArm } from '../policy/arms.js';
+import { applyGrade } from '../policy/graded.js';
 import { noteOutcome } from '../policy/noop-backoff.js';
-import { emptyLearning, learn, relearn, type Learning } from '../policy/learning.js';
+import { emptyLearning, type Learning } from '../policy/learning.js';
 import { pivotTarget, planTick, type LaneView, type PlanSettings, type SlotTask, type TickInputs } from '../policy/plan-tick.js';
 import type { Forgetting, Model } from '../policy/posterior.js';
 import type { Task } from '../policy/task.js';
@@ -51,11 +51,6 @@ export interface SelectorInput {
   selection: SelectionSettings;
 }
 
-/**
- * How many recently learned sessions are remembered with their grade, so a repeated grade is never
- * learned twice and a late grade replaces the one learned (kept across restarts).
- */
-const GRADED_MEMORY = 1000;
 
 export interface SelectorContext extends SelectorInput {
   learning: Learning;
@@ -200,10 +195,8 @@ export const selectorMachine = setup({
           guard: ({ context, event }) => event.grade !== null && !event.censored && !context.graded.some(([id]) => id === event.sessionId) && laneOf(context, event.laneId) !== undefined,
           actions: enqueueActions(({ context, event, enqueue }) => {
             const lane = laneOf(context, event.laneId)!;
-            const learning = learn(context.learning, lane, event.grade!);
-            const arms = event.arm ? learnArm(context.arms, lane, event.arm, event.grade!) : context.arms;
-            enqueue.assign({ learning, arms, graded: [...context.graded, [event.sessionId, event.grade!] as [string, number]].slice(-GRADED_MEMORY) });
-            enqueue(save('grade', laneOf(context, event.laneId)!));
+            enqueue.assign(applyGrade(context, { session: event.sessionId, lane, arm: event.arm ?? null, grade: event.grade! }));
+            enqueue(save('grade', lane));
           }),
         },
         SESSION_EXITED: {
@@ -220,11 +213,7 @@ export const selectorMachine = setup({
           guard: ({ context, event }) => laneOf(context, event.laneId) !== undefined,
           actions: enqueueActions(({ context, event, enqueue }) => {
             const lane = laneOf(context, event.laneId)!;
-            const previous = context.graded.find(([id]) => id === event.sessionId)?.[1];
-            const learning = previous === undefined ? learn(context.learning, lane, event.grade) : relearn(context.learning, lane, previous, event.grade);
-            const arms = !event.arm ? context.arms : previous === undefined ? learnArm(context.arms, lane, event.arm, event.grade) : relearnArm(context.arms, lane, event.arm, previous, event.grade);
-            const graded = [...context.graded.filter(([id]) => id !== event.sessionId), [event.sessionId, event.grade] as [string, number]].slice(-GRADED_MEMORY);
-            enqueue.assign({ learning, arms, graded });
+            enqueue.assign(applyGrade(context, { session: event.sessionId, lane, arm: event.arm, grade: event.grade, regrade: true }));
             enqueue(save('grade', lane));
           }),
         },
