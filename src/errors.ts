@@ -27,6 +27,22 @@ export class StateDirError extends Error {
   }
 }
 
+/**
+ * The configured store cannot be used: a store URL that is not a PostgreSQL URL, a PostgreSQL
+ * server that cannot be reached or refuses the login, or (for readers) a database lanekeeper has
+ * not set up yet. The CLI prints where (host and port, never the password) and why, and exits 2.
+ */
+export class StoreError extends Error {
+  override name = 'StoreError';
+  constructor(
+    message: string,
+    /** missing: reachable, but no lanekeeper schema there yet (readers treat it like an absent SQLite file). */
+    readonly kind: 'url' | 'unreachable' | 'missing' = 'unreachable',
+  ) {
+    super(message);
+  }
+}
+
 /** A journal file (an export) that is not one, or is damaged. The CLI names the file and line and exits 2. */
 export class JournalFileError extends Error {
   override name = 'JournalFileError';
@@ -40,6 +56,6 @@ export class JournalFileError extends Error {
 }
 
 /** Messages of errors a user caused; anything else is a bug and keeps its stack trace. */
-export function isUserError(err: unknown): err is ConfigError | UsageError | StateDirError | JournalFileError {
-  return err instanceof ConfigError || err instanceof UsageError || err instanceof StateDirError || err instanceof JournalFileError;
+export function isUserError(err: unknown): err is ConfigError | UsageError | StateDirError | JournalFileError | StoreError {
+  return err instanceof ConfigError || err instanceof UsageError || err instanceof StateDirError || err instanceof JournalFileError || err instanceof StoreError;
 }

@@ -9,11 +9,13 @@
 //   reopen KEY
 //   claims [--all]
 // All take --state DIR and --json. Inside a session --holder defaults to $LANEKEEPER_SESSION_ID.
+// With LANEKEEPER_STORE set (a postgres:// URL) the claims are those of that PostgreSQL store.
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { ClaimRow, FencedResult } from '../adapters/store/ports.js';
-import { openClaimsStore } from '../adapters/store/sqlite/claims-store.js';
+import { openClaimsOnly } from '../adapters/store/open-store.js';
 import { durationProblem, parseDuration } from '../config/duration.js';
+import { envStoreUrl, storeUrlProblem } from '../config/store-url.js';
 import { ConfigError, isUserError } from '../errors.js';
 import { claimKeyProblem } from '../policy/claim-key.js';
 import { renderTable } from '../format/table.js';
@@ -110,8 +112,12 @@ async function execute(name: Name, key: string, v: Values, env: NodeJS.ProcessEn
     token: name === 'renew' || name === 'release' || name === 'complete' ? token() : 0,
     ttlMs: name === 'claim' ? ttl(DEFAULT_AGENT_TTL_MS)! : name === 'renew' ? ttl(undefined) : undefined,
   };
-  const stateDir = await claimsStateDir(v.state as string | undefined, env);
-  const store = openClaimsStore(stateDir);
+  const url = envStoreUrl(env);
+  const urlProblem = url === null ? null : storeUrlProblem(url);
+  if (urlProblem) throw new Usage(`LANEKEEPER_STORE: ${urlProblem}`);
+  // A PostgreSQL store needs no state directory (and finding one may load the configuration).
+  const stateDir = url ? '' : await claimsStateDir(v.state as string | undefined, env);
+  const store = await openClaimsOnly({ stateDir, url });
   const json = v.json === true;
   try {
     switch (name) {

@@ -1,11 +1,10 @@
 // lanekeeper grade SESSION_ID SCORE [--dimensions JSON] [--state DIR]: a grade given after the
 // fact. The session's record shows it at once; the runtime learns it within a second when it is
 // running, or at its next start, and it replaces the session's earlier grade in what was learned.
-import { openSqliteStore } from '../adapters/store/sqlite/index.js';
 import { UsageError } from '../errors.js';
 import { parseGradeText } from '../policy/grade-contract.js';
 import { out } from './io.js';
-import { stateDirForReaders } from './state-dir.js';
+import { openReaderStore } from './reader-store.js';
 
 export interface GradeOptions {
   state?: string;
@@ -29,11 +28,10 @@ export async function gradeCommand(sessionId: string, score: string, opts: Grade
     if (!checked.ok) throw new UsageError(`--dimensions: ${checked.reason}`);
     dimensions = checked.dimensions;
   }
-  const dir = await stateDirForReaders(opts, process.env);
-  const store = openSqliteStore(dir, { mustExist: true });
+  const { store, dir, url } = await openReaderStore(opts, process.env);
   try {
     const session = await store.sessions.get(sessionId);
-    if (!session) throw new UsageError(`no session "${sessionId}" in ${dir} (lanekeeper status lists them)`);
+    if (!session) throw new UsageError(`no session "${sessionId}" in ${url ? store.location : dir} (lanekeeper status lists them)`);
     if (session.ended_at === null) throw new UsageError(`session ${sessionId} is still running; grade it when it has ended, or let it write $LANEKEEPER_GRADE_FILE`);
     await store.sessions.update(sessionId, { grade, grade_source: 'late', dimensions });
     await store.lateGrades.add({ session: sessionId, grade, dimensions, at: Date.now() });

@@ -10,12 +10,12 @@ import { openViewData, type ViewData } from '../adapters/view/data.js';
 import { isLoopback, startViewServer, type ViewServer } from '../adapters/view/server.js';
 import { journalSteps } from '../adapters/view/steps.js';
 import { openJournalFile } from '../adapters/journal-file/read.js';
-import { openSqliteStore } from '../adapters/store/sqlite/index.js';
+import { openStore } from '../adapters/store/open-store.js';
 import { DB_FILE } from '../adapters/store/sqlite/open.js';
 import { UsageError } from '../errors.js';
 import { storeJournalSource } from '../streams/journal-source.js';
 import { err, out } from './io.js';
-import { stateDirForReaders } from './state-dir.js';
+import { storeForReaders } from './reader-store.js';
 
 export interface InspectOptions {
   state?: string;
@@ -26,21 +26,21 @@ export interface InspectOptions {
 }
 
 export async function inspectCommand(opts: InspectOptions): Promise<void> {
-  const dir = await stateDirForReaders(opts, process.env);
+  const { stateDir: dir, url } = await storeForReaders(opts, process.env);
   const journalFile = opts.journal ? path.resolve(opts.journal) : null;
   // A journal file can be viewed on its own (a bug report's attachment, no state directory here);
   // a state directory asked for by name must exist.
   const named = opts.state !== undefined || process.env.LANEKEEPER_STATE !== undefined;
-  const withState = !journalFile || named || existsSync(path.join(dir, DB_FILE));
+  const withState = !journalFile || named || url !== null || existsSync(path.join(dir, DB_FILE));
   let data: ViewData | null = null;
   let server: ViewServer | null = null;
   try {
-    data = withState ? openViewData(dir) : null;
+    data = withState ? await openViewData(dir, url) : null;
     if (journalFile) await (await openJournalFile(journalFile)).close(); // checks the whole file now: a damaged one is named at once
     const journal = journalSteps(async () => {
       if (journalFile) return openJournalFile(journalFile);
-      const store = openSqliteStore(dir, { mustExist: true });
-      return storeJournalSource(store.journal, dir, () => store.close());
+      const store = await openStore({ stateDir: dir, url, mustExist: true });
+      return storeJournalSource(store.journal, url ? store.location : dir, () => store.close());
     });
     const chartSvg = await renderSvg(laneChartDot());
     server = await startViewServer({

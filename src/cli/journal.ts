@@ -2,12 +2,11 @@
 // Writes a self-contained journal file (adapters/journal-file/format.ts) that `replay --journal`
 // reads: from the start of the run (or a later checkpoint) that holds the first wanted event.
 import { exportJournal } from '../adapters/journal-file/write.js';
-import { openSqliteStore } from '../adapters/store/sqlite/index.js';
 import { parseDuration } from '../config/duration.js';
 import { UsageError } from '../errors.js';
 import { MACHINES_VERSION } from '../runtime/host.js';
 import { out } from './io.js';
-import { stateDirForReaders } from './state-dir.js';
+import { openReaderStore } from './reader-store.js';
 
 export interface ExportOptions {
   state?: string;
@@ -17,11 +16,10 @@ export interface ExportOptions {
 }
 
 export async function journalExportCommand(opts: ExportOptions): Promise<void> {
-  const dir = await stateDirForReaders(opts, process.env);
-  const store = openSqliteStore(dir, { mustExist: true });
+  const { store, dir, url } = await openReaderStore(opts, process.env);
   try {
     const last = await store.journal.lastSeq();
-    if (last === 0) throw new UsageError(`the journal in ${dir} is empty: nothing to export`);
+    if (last === 0) throw new UsageError(`the journal in ${url ? store.location : dir} is empty: nothing to export`);
     let fromSeq = 1;
     if (opts.since !== undefined) {
       if (/^\d+$/.test(opts.since)) fromSeq = Number(opts.since);

@@ -5,10 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { openSqliteStore } from '../adapters/store/sqlite/index.js';
+import { openStore } from '../adapters/store/open-store.js';
+import type { Store } from '../adapters/store/ports.js';
 import { DB_FILE } from '../adapters/store/sqlite/open.js';
 import { readTasks } from '../adapters/tasks/read.js';
 import { loadConfig } from '../config/load.js';
+import type { ResolvedConfig } from '../config/types.js';
+import { StoreError } from '../errors.js';
 import { laneIds } from '../machines/fleet.js';
 import { emptyFairness } from '../policy/fairness.js';
 import { emptyLearning } from '../policy/learning.js';
@@ -27,8 +30,8 @@ export interface PlanOptions {
 
 export async function planCommand(opts: PlanOptions): Promise<void> {
   const config = loadConfig({ file: opts.config, stateDir: opts.state, env: process.env });
-  const hasStore = existsSync(path.join(config.stateDir, DB_FILE));
-  const store = hasStore ? openSqliteStore(config.stateDir, { mustExist: true }) : null;
+  const store = await existingStore(config);
+  const hasStore = store !== null;
   try {
     const rows = store ? await store.lanes.list() : [];
     // A lane slot the store has no live state for (never run, or lanekeeper stopped) is idle.
@@ -47,7 +50,7 @@ export async function planCommand(opts: PlanOptions): Promise<void> {
     const seed = opts.seed ?? randomBytes(4).readUInt32LE(0);
     const decision = planTick({ view, width: config.width, seed, now: Date.now(), learning, fairness: memory?.fairness ?? emptyFairness(), settings: selection.plan, tasks: tasks?.tasks ?? null, inputs });
     const notes = [
-      ...(hasStore ? [] : [`no store at ${config.stateDir} yet: planned from a fresh start`]),
+      ...(hasStore ? [] : [`no store at ${config.store ? 'the configured PostgreSQL store' : config.stateDir} yet: planned from a fresh start`]),
       ...(memory && !sameModel ? [`the evidence in the store was kept with the ${memory.learning.model} model; this config uses ${selection.model}`] : []),
       ...(tasks?.problems ?? []).map((p) => `task file ${p.file}: ${p.message}`),
     ];
@@ -55,6 +58,17 @@ export async function planCommand(opts: PlanOptions): Promise<void> {
     else out(renderPlan(decision, seed, notes));
   } finally {
     await store?.close();
+  }
+}
+
+/** The store the running lanekeeper writes, or null when it has not made one yet (plan creates nothing). */
+async function existingStore(config: ResolvedConfig): Promise<Store | null> {
+  if (!config.store) return existsSync(path.join(config.stateDir, DB_FILE)) ? openStore({ stateDir: config.stateDir, mustExist: true }) : null;
+  try {
+    return await openStore({ stateDir: config.stateDir, url: config.store, mustExist: true });
+  } catch (err) {
+    if (err instanceof StoreError && err.kind === 'missing') return null;
+    throw err;
   }
 }
 

@@ -1,14 +1,13 @@
 // lanekeeper replay [--state DIR | --journal FILE] [--until SEQ] [--from-start] [--json]
 // Folds the journal through the machines as they are now and reports the first divergence from
 // what was recorded; exit 1 when there is one.
-import { openSqliteStore } from '../adapters/store/sqlite/index.js';
 import { openJournalFile } from '../adapters/journal-file/read.js';
 import { UsageError } from '../errors.js';
 import { storeJournalSource } from '../streams/journal-source.js';
 import { replayJournal, type Divergence, type ReplayResult } from '../streams/replay.js';
 import { renderTable } from '../format/table.js';
 import { EXIT, out } from './io.js';
-import { stateDirForReaders } from './state-dir.js';
+import { openReaderStore } from './reader-store.js';
 
 export interface ReplayOptions {
   state?: string;
@@ -24,9 +23,8 @@ export async function replayCommand(opts: ReplayOptions): Promise<void> {
   let source;
   if (opts.journal) source = await openJournalFile(opts.journal);
   else {
-    const dir = await stateDirForReaders(opts, process.env);
-    const store = openSqliteStore(dir, { mustExist: true });
-    source = storeJournalSource(store.journal, dir, () => store.close());
+    const { store, dir, url } = await openReaderStore(opts, process.env);
+    source = storeJournalSource(store.journal, url ? store.location : dir, () => store.close());
   }
   const result = await replayJournal(source, { until: opts.until, fromStart: opts.fromStart });
   if (opts.json) {

@@ -1,6 +1,5 @@
 // lanekeeper stats [--since 24h] [--state DIR] [--json]
 import { existsSync } from 'node:fs';
-import { openSqliteStore } from '../adapters/store/sqlite/index.js';
 import { readTasks } from '../adapters/tasks/read.js';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.js';
 import { supply as taskSupply, type LaneSupply } from '../policy/task-tiers.js';
@@ -9,14 +8,13 @@ import { fleetStats } from '../policy/fleet-stats.js';
 import { lockStats } from '../policy/lock-stats.js';
 import { iso, out } from './io.js';
 import { livenessJson, readLiveness } from './liveness.js';
-import { stateDirForReaders } from './state-dir.js';
+import { openReaderStore } from './reader-store.js';
 
 /** Holds older than this before the window are not looked for (agent claims last an hour by default). */
 const LOOKBACK_MS = 6 * 3_600_000;
 
 export async function statsCommand(opts: { state?: string; config?: string; since: number; json?: boolean }): Promise<void> {
-  const dir = await stateDirForReaders(opts, process.env);
-  const store = openSqliteStore(dir, { mustExist: true });
+  const { store } = await openReaderStore(opts, process.env);
   try {
     const now = Date.now();
     const since = now - opts.since;

@@ -1,7 +1,6 @@
 // lanekeeper status [--state DIR] [--json] [--limit N] [--watch [--interval 2s]]
 // Reads the store a running (or stopped) lanekeeper writes and prints one view of it: the text
 // view (src/format/status-view.ts) or JSON. --watch redraws it every interval until Ctrl-C.
-import { openSqliteStore } from '../adapters/store/sqlite/index.js';
 import type { ClaimRow, SessionRow, Store } from '../adapters/store/ports.js';
 import { isStopped, renderStatusView } from '../format/status-view.js';
 import type { RecordDecisionIntent } from '../machines/intents.js';
@@ -10,7 +9,7 @@ import { iso, out } from './io.js';
 // HISTORY: the sessions read for liveness, and for the text view's per-lane outcomes (a lane
 // quiet for longer shows none).
 import { HISTORY, livenessJson, readLiveness } from './liveness.js';
-import { stateDirForReaders } from './state-dir.js';
+import { openReaderStore } from './reader-store.js';
 import { watch } from './watch.js';
 
 export interface StatusOptions {
@@ -30,8 +29,7 @@ const PLAIN_WIDTH = 100;
 export async function statusCommand(opts: StatusOptions): Promise<void> {
   if (opts.interval !== undefined && !opts.watch) throw new UsageError('--interval goes with --watch (how often to redraw)');
   if (opts.interval !== undefined && opts.interval <= 0) throw new UsageError('--interval: expected a duration of more than 0, e.g. "2s"');
-  const dir = await stateDirForReaders(opts, process.env);
-  const store = openSqliteStore(dir, { mustExist: true });
+  const { store, dir } = await openReaderStore(opts, process.env);
   try {
     const frame = () => (opts.json ? statusJson(store, dir, opts) : statusText(store, dir, opts));
     if (!opts.watch) {

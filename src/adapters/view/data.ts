@@ -1,9 +1,9 @@
-// What the local view shows live, read from a state directory's store: lanes and their states,
+// What the local view shows live, read from the store (a state directory's, or PostgreSQL): lanes and their states,
 // running sessions, the latest journal events, recent decisions with their score components, what
 // the selector learned, and the claims held. Read-only use: the store is opened with `mustExist`
 // (no new database is made), and nothing here writes. One snapshot is a handful of indexed reads,
 // cheap enough for a page that polls every second.
-import { openSqliteStore } from '../store/sqlite/index.js';
+import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/ports.js';
 import { decisionLine } from '../../format/decision.js';
 import { eventSummary } from '../../format/event.js';
@@ -38,8 +38,9 @@ export interface ViewData {
   close(): Promise<void>;
 }
 
-export function openViewData(stateDir: string): ViewData {
-  const store = openSqliteStore(stateDir, { mustExist: true });
+/** `url`: the PostgreSQL store, or null for the SQLite file in stateDir. */
+export async function openViewData(stateDir: string, url: string | null = null): Promise<ViewData> {
+  const store = await openStore({ stateDir, url, mustExist: true });
   return {
     stateDir,
     live: (opts = {}) => readLive(store, stateDir, opts.events ?? 60, opts.decisions ?? 8),

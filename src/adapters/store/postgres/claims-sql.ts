@@ -1,0 +1,217 @@
+// The claim statements of the PostgreSQL store. Each operation is ONE statement (CTEs chained
+// together), so it is atomic without a client-side transaction and costs one round trip; times
+// come from the database's clock (NOW_MS), tokens from the `claim_fence` sequence.
+//
+// Acquire first decides on a plain read: when that says "denied" (the rules of claim-rules.ts),
+// the answer is true at that instant and nothing is locked or written. Otherwise it locks the
+// key's existing rows (FOR UPDATE, in slot order so two acquirers never deadlock) and decides
+// again on their latest committed versions: the holder's own live slot is extended with its
+// token; a completed key is denied; a free slot (absent, released or expired) is granted with a
+// new token; else the soonest-expiring holder is named. Locking every slot of the key, not SKIP
+// LOCKED on one, is deliberate: the decision depends on all of them (is one mine? is one
+// completed?). A slot row that another acquirer inserted after this statement's snapshot is not
+// among the locked rows; the INSERT's ON CONFLICT meets it instead and takes it only if it is
+// free (released or expired), so no slot is ever granted twice. When that race leaves nothing to
+// report, the caller runs the statement again.
+//
+// Every statement that changes a row locks it first (FOR UPDATE, or ON CONFLICT's own lock) and
+// reads the clock only then, so an event is never dated before an earlier event on the same row
+// that it waited for: the lock records' times agree with their order.
+//
+// Parameters are cast where first used ($1::text …): PostgreSQL must deduce one type for each.
+import { NOW_MS } from './db.js';
+
+/** $1 key, $2 holder, $3 ttl ms, $4 slots, $5 keep (0/1). */
+export const ACQUIRE = `
+WITH snap AS MATERIALIZED (SELECT slot, holder, state, expires_at FROM claims WHERE key = $1::text),
+clock0 AS MATERIALIZED (SELECT ${NOW_MS} AS now),
+snap_live AS (SELECT s.slot, s.holder, s.expires_at FROM snap s, clock0 k WHERE s.state = 'claimed' AND s.expires_at >= k.now),
+-- First decided on a plain read: a denial that is true at this instant takes no lock and writes
+-- nothing, so losers neither queue behind the holder's commit nor cost a commit of their own.
+busy AS MATERIALIZED (
+  SELECT NOT EXISTS (SELECT 1 FROM snap_live WHERE holder = $2::text)
+    AND (EXISTS (SELECT 1 FROM snap WHERE state = 'completed') OR (SELECT count(*) FROM snap_live) >= $4::int) AS denied
+),
+-- Otherwise the key's rows are locked and the decision made again on their latest versions.
+held AS MATERIALIZED (
+  SELECT slot, holder, epoch, state, expires_at FROM claims WHERE key = $1::text AND NOT (SELECT denied FROM busy) ORDER BY slot FOR UPDATE
+),
+-- Read after the locks are held (it depends on held), so a grant is never dated before the
+-- release it waited for.
+clock AS MATERIALIZED (SELECT ${NOW_MS} AS now FROM (SELECT count(*) FROM held) AS after_locks),
+live AS (SELECT h.slot, h.holder, h.epoch, h.expires_at FROM held h, clock k WHERE h.state = 'claimed' AND h.expires_at >= k.now),
+mine AS (SELECT slot, epoch FROM live WHERE holder = $2::text ORDER BY slot LIMIT 1),
+done AS (SELECT holder FROM held WHERE state = 'completed' ORDER BY slot LIMIT 1),
+pick AS (
+  SELECT slot, epoch, true AS renewed FROM mine
+  UNION ALL
+  (SELECT s, NULL::bigint, false FROM generate_series(0, $4::int - 1) AS s
+   WHERE NOT (SELECT denied FROM busy) AND NOT EXISTS (SELECT 1 FROM mine) AND NOT EXISTS (SELECT 1 FROM done)
+     AND (SELECT count(*) FROM live) < $4::int AND s NOT IN (SELECT slot FROM live)
+   ORDER BY s LIMIT 1)
+),
+up AS (
+  INSERT INTO claims AS c (key, slot, holder, epoch, state, acquired_at, renewed_at, expires_at, ttl_ms, keep, attempt, result)
+  -- COALESCE evaluates nextval only for a new grant: an extension keeps its token.
+  SELECT $1::text, p.slot, $2::text, COALESCE(p.epoch, nextval('claim_fence')), 'claimed', k.now, k.now, k.now + $3::bigint, $3::bigint, $5::int, 1, NULL
+  FROM pick p, clock k
+  -- The conflicting row is locked (perhaps after waiting for its holder's commit) before the WHERE
+  -- and the SET are evaluated: the clock read here is never earlier than what it waited for.
+  ON CONFLICT (key, slot) DO UPDATE SET
+    (holder, epoch, state, acquired_at, renewed_at, expires_at, ttl_ms, keep, attempt, result) = (
+      SELECT excluded.holder, excluded.epoch, 'claimed',
+        CASE WHEN c.epoch = excluded.epoch THEN c.acquired_at ELSE t.now END,
+        t.now, t.now + excluded.ttl_ms, excluded.ttl_ms,
+        CASE WHEN c.epoch = excluded.epoch THEN c.keep ELSE excluded.keep END,
+        CASE WHEN c.epoch = excluded.epoch THEN c.attempt ELSE c.attempt + 1 END,
+        CASE WHEN c.epoch = excluded.epoch THEN c.result ELSE NULL END
+      FROM (SELECT ${NOW_MS} AS now) AS t)
+  WHERE c.epoch = excluded.epoch OR c.state = 'released' OR (c.state = 'claimed' AND c.expires_at < ${NOW_MS})
+  RETURNING slot, epoch, expires_at, renewed_at AS at
+),
+ev AS (
+  INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event)
+  SELECT e.at, $1::text, e.slot, $4::int, e.holder, e.epoch, e.event FROM (
+    -- The previous holder of a re-granted slot had let it expire: say so first.
+    SELECT 0 AS ord, u.at, h.slot, h.holder, h.epoch, 'expired' AS event FROM held h JOIN up u ON u.slot = h.slot WHERE h.state = 'claimed' AND h.epoch <> u.epoch
+    UNION ALL
+    SELECT 1, u.at, u.slot, $2::text, u.epoch, CASE WHEN p.renewed THEN 'renewed' ELSE 'acquired' END FROM up u JOIN pick p ON p.slot = u.slot
+  ) AS e ORDER BY e.ord
+)
+SELECT u.slot, u.epoch AS token, u.expires_at, p.renewed,
+  CASE WHEN b.denied THEN (SELECT holder FROM snap WHERE state = 'completed' ORDER BY slot LIMIT 1) ELSE (SELECT holder FROM done) END AS done_by,
+  l.holder AS held_by, l.expires_at AS held_until
+FROM busy b
+LEFT JOIN up u ON true
+LEFT JOIN pick p ON p.slot = u.slot
+LEFT JOIN LATERAL (
+  SELECT holder, expires_at, slot FROM snap_live WHERE b.denied
+  UNION ALL
+  SELECT holder, expires_at, slot FROM live WHERE NOT b.denied
+  ORDER BY expires_at, slot LIMIT 1
+) AS l ON true`;
+
+/**
+ * Why a token was refused, in the SQLite store's words. Needs CTEs `clock` (now) and `tok` (the
+ * key's row with that token, if any); $1 key, $2 holder, $3 token.
+ */
+const STALE_REASON = `
+CASE
+  WHEN t.holder IS NULL THEN format('token %s is not current for %s (re-granted since, or never granted)', $3::bigint, $1::text)
+  WHEN t.holder <> $2::text THEN format('%s with token %s is held by %s, not %s', $1::text, $3::bigint, t.holder, $2::text)
+  WHEN t.state <> 'claimed' THEN format('%s with token %s is already %s', $1::text, $3::bigint, t.state)
+  WHEN t.expires_at < k.now THEN format('%s with token %s has expired', $1::text, $3::bigint)
+  ELSE format('%s with token %s was not changed', $1::text, $3::bigint)
+END`;
+
+/** $1 key, $2 holder, $3 token, $4 ttl ms or null (the claim's own TTL). */
+export const RENEW = `
+WITH mine AS MATERIALIZED (
+  SELECT slot FROM claims WHERE key = $1::text AND holder = $2::text AND epoch = $3::bigint AND state = 'claimed' FOR UPDATE
+),
+clock AS MATERIALIZED (SELECT ${NOW_MS} AS now FROM (SELECT count(*) FROM mine) AS after_locks),
+r AS (
+  UPDATE claims c SET renewed_at = k.now, expires_at = k.now + COALESCE($4::bigint, c.ttl_ms) FROM mine m, clock k
+  WHERE c.key = $1::text AND c.slot = m.slot AND c.expires_at >= k.now
+  RETURNING c.slot, c.expires_at, k.now AS at
+),
+ev AS (INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event) SELECT at, $1::text, slot, NULL, $2::text, $3::bigint, 'renewed' FROM r),
+tok AS (SELECT holder, state, expires_at FROM claims WHERE key = $1::text AND epoch = $3::bigint)
+SELECT (SELECT expires_at FROM r) AS expires_at,
+  (SELECT ${STALE_REASON} FROM clock k LEFT JOIN tok t ON true WHERE NOT EXISTS (SELECT 1 FROM r)) AS reason`;
+
+/**
+ * Release or complete: $1 key, $2 holder, $3 token, $4 result, $5 'released' | 'completed' (the
+ * new state, also the lock record's event), $6 'release' | 'complete' (the orphan's op).
+ * A stale token changes nothing and leaves an orphan with the reason.
+ */
+export const FINISH = `
+WITH mine AS MATERIALIZED (
+  SELECT slot FROM claims WHERE key = $1::text AND holder = $2::text AND epoch = $3::bigint AND state = 'claimed' FOR UPDATE
+),
+clock AS MATERIALIZED (SELECT ${NOW_MS} AS now FROM (SELECT count(*) FROM mine) AS after_locks),
+fin AS (
+  UPDATE claims c SET state = $5::text, result = $4::text, renewed_at = k.now FROM mine m, clock k
+  WHERE c.key = $1::text AND c.slot = m.slot
+  RETURNING c.slot, k.now AS at
+),
+ev AS (INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event) SELECT at, $1::text, slot, NULL, $2::text, $3::bigint, $5::text FROM fin),
+tok AS (SELECT holder, state, expires_at FROM claims WHERE key = $1::text AND epoch = $3::bigint),
+why AS MATERIALIZED (SELECT k.now, ${STALE_REASON} AS reason FROM clock k LEFT JOIN tok t ON true WHERE NOT EXISTS (SELECT 1 FROM fin)),
+orphan AS (INSERT INTO orphans (at, op, key, holder, token, result, reason) SELECT now, $6::text, $1::text, $2::text, $3::bigint, $4::text, reason FROM why)
+SELECT (SELECT count(*) FROM fin) AS finished, (SELECT reason FROM why) AS reason`;
+
+/** $1 key: completed → released, with a 'released' record per slot. */
+export const REOPEN = `
+WITH done AS MATERIALIZED (SELECT slot FROM claims WHERE key = $1::text AND state = 'completed' ORDER BY slot FOR UPDATE),
+clock AS MATERIALIZED (SELECT ${NOW_MS} AS now FROM (SELECT count(*) FROM done) AS after_locks),
+r AS (UPDATE claims c SET state = 'released', result = NULL FROM done d WHERE c.key = $1::text AND c.slot = d.slot RETURNING c.slot, c.holder, c.epoch),
+ev AS (INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event) SELECT k.now, $1::text, r.slot, NULL, r.holder, r.epoch, 'released' FROM r, clock k ORDER BY r.slot)
+SELECT (SELECT count(*) FROM r) AS reopened, (SELECT state FROM claims WHERE key = $1::text ORDER BY slot LIMIT 1) AS state`;
+
+/**
+ * $1 holder: its expired claims are released now (and reported lost); live ones that have used a
+ * third of their TTL are renewed by their own TTL. Rows are locked in (key, slot) order.
+ */
+export const RENEW_HOLDER = `
+WITH mine AS MATERIALIZED (
+  SELECT key, slot, epoch, expires_at, ttl_ms FROM claims WHERE holder = $1::text AND state = 'claimed' ORDER BY key, slot FOR UPDATE
+),
+clock AS MATERIALIZED (SELECT ${NOW_MS} AS now FROM (SELECT count(*) FROM mine) AS after_locks),
+lost AS (
+  UPDATE claims c SET state = 'released', result = 'expired' FROM mine m, clock k
+  WHERE c.key = m.key AND c.slot = m.slot AND c.epoch = m.epoch AND m.expires_at < k.now
+  RETURNING c.key, c.slot, c.epoch
+),
+renewed AS (
+  UPDATE claims c SET renewed_at = k.now, expires_at = k.now + c.ttl_ms FROM mine m, clock k
+  WHERE c.key = m.key AND c.slot = m.slot AND c.epoch = m.epoch AND m.expires_at >= k.now
+    AND (m.expires_at - k.now) * 3 <= m.ttl_ms * 2
+  RETURNING c.key, c.slot, c.epoch
+),
+ev AS (
+  INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event)
+  SELECT k.now, e.key, e.slot, NULL, $1::text, e.epoch, e.event FROM clock k, (
+    SELECT key, slot, epoch, 'expired' AS event FROM lost UNION ALL SELECT key, slot, epoch, 'renewed' FROM renewed
+  ) AS e ORDER BY e.key, e.slot
+)
+SELECT (SELECT count(*) FROM renewed) AS renewed, ARRAY(SELECT key FROM lost ORDER BY key, slot) AS lost`;
+
+/** $1 holder, $2 keys to leave held: the session's end releases the rest, except those it keeps. */
+export const RELEASE_HOLDER = `
+WITH mine AS MATERIALIZED (
+  SELECT key, slot, epoch FROM claims
+  WHERE holder = $1::text AND state = 'claimed' AND keep = 0 AND NOT (key = ANY($2::text[]))
+  ORDER BY key, slot FOR UPDATE
+),
+clock AS MATERIALIZED (SELECT ${NOW_MS} AS now FROM (SELECT count(*) FROM mine) AS after_locks),
+fin AS (
+  UPDATE claims c SET state = 'released', result = 'session ended', renewed_at = k.now FROM mine m, clock k
+  WHERE c.key = m.key AND c.slot = m.slot AND c.epoch = m.epoch
+  RETURNING c.key, c.slot, c.epoch
+),
+ev AS (INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event) SELECT k.now, f.key, f.slot, NULL, $1::text, f.epoch, 'released' FROM fin f, clock k ORDER BY f.key, f.slot)
+SELECT key FROM fin ORDER BY key, slot`;
+
+/** Claims past their expiry are released. SKIP LOCKED: a row someone is working on is theirs to settle. */
+export const SWEEP = `
+WITH clock AS MATERIALIZED (SELECT ${NOW_MS} AS now),
+gone AS MATERIALIZED (
+  SELECT c.key, c.slot, c.holder, c.epoch FROM claims c
+  WHERE c.state = 'claimed' AND c.expires_at < (SELECT now FROM clock)
+  ORDER BY c.key, c.slot FOR UPDATE SKIP LOCKED
+),
+swept AS (
+  UPDATE claims c SET state = 'released', result = 'expired' FROM gone g
+  WHERE c.key = g.key AND c.slot = g.slot AND c.epoch = g.epoch
+  RETURNING c.key, c.slot, c.holder, c.epoch
+),
+ev AS (INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event) SELECT k.now, s.key, s.slot, NULL, s.holder, s.epoch, 'expired' FROM swept s, clock k ORDER BY s.key, s.slot)
+SELECT count(*) AS swept FROM swept`;
+
+const COLUMNS = 'key, slot, holder, epoch, state, acquired_at, renewed_at, expires_at, ttl_ms, keep, attempt, result';
+export const LIST_ALL = `SELECT ${COLUMNS} FROM claims ORDER BY key, slot`;
+export const LIST_HELD = `SELECT ${COLUMNS} FROM claims WHERE state = 'claimed' AND expires_at >= ${NOW_MS} ORDER BY key, slot`;
+export const LIST_BLOCKING = `SELECT ${COLUMNS} FROM claims WHERE (state = 'claimed' AND expires_at >= ${NOW_MS}) OR state = 'completed' ORDER BY key, slot`;
+export const LOCK_RECORDS = 'SELECT at, key, slot, slots, holder, epoch, event FROM lock_events WHERE at >= $1::bigint ORDER BY id';
+export const ORPHANS = 'SELECT at, op, key, holder, token, result, reason FROM orphans WHERE at >= $1::bigint ORDER BY id';

@@ -1,0 +1,27 @@
+// Tick decisions on PostgreSQL (chosen lanes, ranking, skipped lanes with reasons), for status and
+// debugging (as sqlite/decisions.ts). Newest first: by seq, then by the order they were recorded.
+import type { DecisionsPort } from '../ports.js';
+import type { Db } from './db.js';
+
+export function postgresDecisions(db: Db): DecisionsPort {
+  return {
+    async record(row) {
+      await db.rows('lk_decisions_record', 'INSERT INTO decisions (seq, at, kind, chosen, detail) VALUES ($1, $2, $3, $4, $5)', [
+        row.seq,
+        row.at,
+        row.kind,
+        JSON.stringify(row.chosen),
+        JSON.stringify(row.detail),
+      ]);
+    },
+    async list(opts = {}) {
+      const limit = opts.limit === undefined ? 20 : opts.limit < 0 ? null : opts.limit;
+      const rows = await db.rows<{ seq: number; at: number; kind: string; chosen: string; detail: string }>(
+        'lk_decisions_list',
+        'SELECT seq, at, kind, chosen, detail FROM decisions WHERE at >= $1 ORDER BY seq DESC, id DESC LIMIT $2',
+        [opts.since ?? 0, limit],
+      );
+      return rows.map((r) => ({ ...r, chosen: JSON.parse(r.chosen) as string[], detail: JSON.parse(r.detail) as unknown }));
+    },
+  };
+}

@@ -1,0 +1,59 @@
+// The shared store: the same ports as the SQLite store, on a PostgreSQL database that several
+// lanekeeper hosts (and their agents' `lanekeeper claim`) can use at once. Opening connects once
+// (an unreachable server is a StoreError naming host and port) and brings the schema up to date.
+import os from 'node:os';
+import { StoreError } from '../../../errors.js';
+import type { Store } from '../ports.js';
+import { postgresClaims } from './claims.js';
+import { database } from './db.js';
+import { postgresDecisions } from './decisions.js';
+import { postgresJournal } from './journal.js';
+import { postgresLanes } from './lanes.js';
+import { postgresLateGrades } from './late-grades.js';
+import { postgresLearning } from './learning.js';
+import { migrate } from './migrations.js';
+import { describeUrl, openPool, redactUrl, type PoolOptions } from './open.js';
+import { postgresRuntimeInfo } from './runtime-info.js';
+import { postgresSessions } from './sessions.js';
+
+export interface PostgresStoreOptions extends PoolOptions {
+  /** For readers such as `status`: fail rather than set up lanekeeper's tables in an empty database. */
+  mustExist?: boolean;
+  /** Recorded with each journal event this store appends; the machine's host name by default. */
+  host?: string;
+}
+
+export async function openPostgresStore(url: string, opts: PostgresStoreOptions = {}): Promise<Store> {
+  const where = describeUrl(url).where;
+  const pool = await openPool(url, opts);
+  try {
+    await migrate(pool, { mustExist: opts.mustExist, where: opts.schema ? `${where} (schema ${opts.schema})` : where });
+  } catch (err) {
+    await pool.end().catch(() => {});
+    // A server error while setting up (no right to create tables, no such schema): the user's to fix.
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) throw new StoreError(`cannot set up lanekeeper's tables in the PostgreSQL store at ${where}: ${(err as Error).message}`);
+    throw err;
+  }
+  const db = database(pool);
+  const host = opts.host ?? os.hostname();
+  let closed = false;
+  return {
+    location: redactUrl(url, opts.schema),
+    journal: postgresJournal(db, host),
+    sessions: postgresSessions(db),
+    lanes: postgresLanes(db),
+    decisions: postgresDecisions(db),
+    learning: postgresLearning(db),
+    lateGrades: postgresLateGrades(db),
+    claims: postgresClaims(db),
+    runtimeInfo: postgresRuntimeInfo(db),
+    // Nothing to do off the hot path: autovacuum keeps the tables.
+    async checkpoint() {},
+    async close() {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,107 @@
+// The journal on PostgreSQL: events, what the machines made of each (intents, lane states that
+// changed) and checkpoints, as in the SQLite store (sqlite/journal.ts). The runtime still stamps
+// each event's seq (lastSeq + 1) and the primary key on seq refuses a second event with the same
+// seq, so two writers can never interleave silently: the loser's append fails. Each row also
+// records the host that appended it, for when several hosts share one journal.
+import type { StampedEvent } from '../../../machines/events.js';
+import type { Intent } from '../../../machines/intents.js';
+import type { Checkpoint, JournalEntry, JournalPort } from '../ports.js';
+import type { Db } from './db.js';
+
+interface JournalRow {
+  seq: number;
+  at: number;
+  type: string;
+  seed: number | null;
+  payload: string;
+}
+
+const READ = 'SELECT seq, at, type, seed, payload FROM journal WHERE seq >= $1::bigint ORDER BY seq LIMIT $2::bigint';
+
+// Effects and the transition of one event in one statement, so they are recorded together or not at all.
+const RECORD_TAKEN = `
+WITH fx AS (
+  INSERT INTO effects (seq, idx, intent)
+  SELECT $1::bigint, i - 1, intent FROM unnest($2::text[]) WITH ORDINALITY AS t(intent, i)
+)
+INSERT INTO transitions (seq, lanes) VALUES ($1::bigint, $3::text)
+ON CONFLICT (seq) DO UPDATE SET lanes = excluded.lanes`;
+
+export function postgresJournal(db: Db, host: string | null): JournalPort {
+  /** -1 or undefined: no limit (LIMIT NULL is LIMIT ALL). */
+  const limitOf = (n: number | undefined) => (n === undefined || n < 0 ? null : n);
+  return {
+    async append(event) {
+      const { seq, now, seed, type, ...payload } = event;
+      await db.rows('lk_journal_append', 'INSERT INTO journal (seq, at, type, seed, payload, host) VALUES ($1, $2, $3, $4, $5, $6)', [
+        seq,
+        now,
+        type,
+        seed ?? null,
+        JSON.stringify(payload),
+        host,
+      ]);
+    },
+    async recordEffects(seq, intents, changed) {
+      await db.rows('lk_journal_record_taken', RECORD_TAKEN, [seq, intents.map((i) => JSON.stringify(i)), JSON.stringify(changed)]);
+    },
+    async lastSeq() {
+      return (await db.row<{ seq: number }>('lk_journal_last', 'SELECT COALESCE(MAX(seq), 0)::bigint AS seq FROM journal'))!.seq;
+    },
+    async read(opts = {}) {
+      return (await db.rows<JournalRow>('lk_journal_read', READ, [opts.fromSeq ?? 1, limitOf(opts.limit)])).map(toEvent);
+    },
+    async effects(seq) {
+      const rows = await db.rows<{ intent: string }>('lk_journal_effects', 'SELECT intent FROM effects WHERE seq = $1 ORDER BY idx', [seq]);
+      return rows.map((r) => JSON.parse(r.intent) as Intent);
+    },
+    async entries(fromSeq, limit) {
+      const rows = await db.rows<JournalRow>('lk_journal_read', READ, [fromSeq, limitOf(limit)]);
+      if (!rows.length) return [];
+      const lo = rows[0]!.seq;
+      const hi = rows.at(-1)!.seq;
+      const fx = new Map<number, string[]>();
+      const effectRows = await db.rows<{ seq: number; intent: string }>('lk_journal_effect_range', 'SELECT seq, intent FROM effects WHERE seq >= $1 AND seq <= $2 ORDER BY seq, idx', [lo, hi]);
+      for (const r of effectRows) {
+        const list = fx.get(r.seq);
+        if (list) list.push(r.intent);
+        else fx.set(r.seq, [r.intent]);
+      }
+      const taken = new Map<number, string>();
+      const transitionRows = await db.rows<{ seq: number; lanes: string }>('lk_journal_transition_range', 'SELECT seq, lanes FROM transitions WHERE seq >= $1 AND seq <= $2', [lo, hi]);
+      for (const r of transitionRows) taken.set(r.seq, r.lanes);
+      return rows.map((r): JournalEntry => {
+        const lanes = taken.get(r.seq);
+        return { event: toEvent(r), effects: fx.get(r.seq) ?? [], changed: lanes === undefined ? null : (JSON.parse(lanes) as Record<string, string>) };
+      });
+    },
+    async runStart(seq) {
+      const r = await db.row<{ seq: number | null }>('lk_journal_run_start', `SELECT MAX(seq) AS seq FROM journal WHERE type = 'RUNTIME_STARTED' AND seq <= $1`, [seq]);
+      return r?.seq ?? null;
+    },
+    async saveCheckpoint(c) {
+      await db.rows(
+        'lk_journal_save_checkpoint',
+        'INSERT INTO checkpoints (seq, version, snapshot) VALUES ($1, $2, $3) ON CONFLICT (seq) DO UPDATE SET version = excluded.version, snapshot = excluded.snapshot',
+        [c.seq, c.version, JSON.stringify(c.state)],
+      );
+    },
+    async checkpoint(seq) {
+      const row = await db.row<{ seq: number; version: string; snapshot: string }>(
+        'lk_journal_checkpoint',
+        'SELECT seq, version, snapshot FROM checkpoints WHERE seq <= $1 ORDER BY seq DESC LIMIT 1',
+        [seq],
+      );
+      return row ? { seq: row.seq, version: row.version, state: JSON.parse(row.snapshot) as Checkpoint['state'] } : null;
+    },
+    async firstSeqSince(at) {
+      const r = await db.row<{ seq: number | null }>('lk_journal_since', 'SELECT MIN(seq) AS seq FROM journal WHERE at >= $1', [at]);
+      return r?.seq ?? null;
+    },
+  };
+}
+
+function toEvent(r: JournalRow): StampedEvent {
+  const payload = JSON.parse(r.payload) as object;
+  return { ...payload, type: r.type, seq: r.seq, now: r.at, ...(r.seed === null ? {} : { seed: r.seed }) } as StampedEvent;
+}

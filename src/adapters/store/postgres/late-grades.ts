@@ -1,0 +1,27 @@
+// Grades given after the fact (`lanekeeper grade`) on PostgreSQL: the CLI adds them, the runtime
+// learns them and marks them applied (as sqlite/late-grades.ts).
+import type { LateGradeRow, LateGradesPort } from '../ports.js';
+import type { Db } from './db.js';
+
+export function postgresLateGrades(db: Db): LateGradesPort {
+  return {
+    async add(row) {
+      await db.rows('lk_late_grades_add', 'INSERT INTO late_grades (session, grade, dimensions, at) VALUES ($1, $2, $3, $4)', [
+        row.session,
+        row.grade,
+        row.dimensions ? JSON.stringify(row.dimensions) : null,
+        row.at,
+      ]);
+    },
+    async pending() {
+      const rows = await db.rows<Omit<LateGradeRow, 'dimensions'> & { dimensions: string | null }>(
+        'lk_late_grades_pending',
+        'SELECT id, session, grade, dimensions, at FROM late_grades WHERE NOT applied ORDER BY id',
+      );
+      return rows.map((r) => ({ ...r, dimensions: r.dimensions ? (JSON.parse(r.dimensions) as Record<string, number>) : null }));
+    },
+    async applied(id) {
+      await db.rows('lk_late_grades_applied', 'UPDATE late_grades SET applied = true WHERE id = $1', [id]);
+    },
+  };
+}

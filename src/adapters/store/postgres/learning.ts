@@ -1,0 +1,61 @@
+// What the selector has learned, on PostgreSQL, in the same `posteriors` rows as the SQLite store
+// (sqlite/learning.ts): one row per lane belief, one for the rest of the state, one for the arms.
+//
+// A save is ONE multi-row UPSERT, with its rows in a fixed (scope, arm) order. So it lands whole
+// or not at all, and when two processes save at once their statements take the row locks in the
+// same order: the second waits for the first and then writes all of its rows, never a mix of the
+// two for the rows both wrote (and never a deadlock). Rows a save does not write (a lane only the
+// other process knows) are kept, as in SQLite. The last save wins for the rows both wrote: what
+// is saved is a whole snapshot of the selector's memory, folded from the journal, not a delta, and
+// one runtime at a time owns it (the dispatch leader, once several hosts share a store).
+import type { Fairness } from '../../../policy/fairness.js';
+import type { Belief, Learning } from '../../../policy/learning.js';
+import type { LearningPort } from '../ports.js';
+import type { Db } from './db.js';
+
+interface Meta {
+  model: Learning['model'];
+  forgetting: Learning['forgetting'];
+  clock: number;
+  fairness: Fairness;
+  graded?: [string, number][];
+}
+
+const SAVE = `
+INSERT INTO posteriors (scope, arm, data, updated_at)
+SELECT scope, arm, data, $4::bigint FROM unnest($1::text[], $2::text[], $3::text[]) AS t(scope, arm, data)
+ORDER BY scope COLLATE "C", arm COLLATE "C"
+ON CONFLICT (scope, arm) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`;
+
+export function postgresLearning(db: Db): LearningPort {
+  return {
+    async save(memory, at) {
+      const { learning, fairness } = memory;
+      const meta: Meta = { model: learning.model, forgetting: learning.forgetting, clock: learning.clock, fairness, ...(memory.graded ? { graded: memory.graded } : {}) };
+      const rows: [string, string, string][] = [['selector', 'state', JSON.stringify(meta)]];
+      if (memory.arms) rows.push(['selector', 'arms', JSON.stringify(memory.arms)]);
+      for (const [lane, belief] of Object.entries(learning.beliefs)) rows.push(['lane', lane, JSON.stringify(belief)]);
+      await db.rows('lk_learning_save', SAVE, [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), at]);
+    },
+    async load() {
+      // One statement: one snapshot, so a concurrent save is seen whole or not at all. In key
+      // order, as SQLite reads them, so the beliefs come back in the same order.
+      const all = await db.rows<{ scope: string; arm: string; data: string }>(
+        'lk_learning_load',
+        `SELECT scope, arm, data FROM posteriors WHERE scope IN ('lane', 'selector') ORDER BY scope, arm`,
+      );
+      const metaRow = all.find((r) => r.scope === 'selector' && r.arm === 'state');
+      if (!metaRow) return null;
+      const meta = JSON.parse(metaRow.data) as Meta;
+      const beliefs: Record<string, Belief> = {};
+      for (const r of all) if (r.scope === 'lane') beliefs[r.arm] = JSON.parse(r.data) as Belief;
+      const armsRow = all.find((r) => r.scope === 'selector' && r.arm === 'arms');
+      return {
+        learning: { model: meta.model, forgetting: meta.forgetting, clock: meta.clock, beliefs },
+        fairness: meta.fairness,
+        ...(meta.graded ? { graded: meta.graded } : {}),
+        ...(armsRow ? { arms: JSON.parse(armsRow.data) as Learning } : {}),
+      };
+    },
+  };
+}

@@ -1,0 +1,117 @@
+// The stores the contract suite runs against. Each test gets a fresh, empty store of its own: a
+// temporary directory for SQLite; for PostgreSQL a uniquely named schema in the database of
+// LANEKEEPER_TEST_PG_URL (dropped when the file is done), so runs never see each other's data.
+// `another()` opens a second client on the same store (its own connection or file handle), as a
+// second process would.
+//
+// Without LANEKEEPER_TEST_PG_URL, or when that server does not answer, the PostgreSQL half is
+// skipped with the reason in its name and a warning; LANEKEEPER_REQUIRE_PG=1 (CI) makes that a
+// failure instead.
+import pg from 'pg';
+import { afterAll } from 'vitest';
+import type { Store } from '../../../src/adapters/store/ports.js';
+import { openPostgresStore } from '../../../src/adapters/store/postgres/index.js';
+import { openSqliteStore } from '../../../src/adapters/store/sqlite/index.js';
+import { tmpDir } from '../../helpers/tmp.js';
+
+export interface Fresh {
+  store: Store;
+  another(): Promise<Store>;
+  /** Opens the store as a reader (mustExist): the fresh store's location, not created by this. */
+  reader(): Promise<Store>;
+}
+
+export interface Backend {
+  name: 'sqlite' | 'postgres';
+  /** A new, empty store. */
+  fresh(): Promise<Fresh>;
+  /** A location where nobody has created a store yet, opened as a reader (mustExist). */
+  openMissing(): Promise<Store>;
+  /** `n` clients opening one new location at once (they race to set the store up). */
+  openManyNew(n: number): Promise<Store[]>;
+}
+
+const opened: Store[] = [];
+const track = (s: Store) => (opened.push(s), s);
+afterAll(async () => {
+  for (const s of opened.splice(0)) await s.close().catch(() => {});
+});
+
+export const sqlite: Backend = {
+  name: 'sqlite',
+  async fresh() {
+    const dir = tmpDir('lk-contract-');
+    return {
+      store: track(openSqliteStore(dir)),
+      another: async () => track(openSqliteStore(dir)),
+      reader: async () => track(openSqliteStore(dir, { mustExist: true })),
+    };
+  },
+  async openMissing() {
+    return track(openSqliteStore(`${tmpDir('lk-contract-')}/never-made`, { mustExist: true }));
+  },
+  async openManyNew(n) {
+    const dir = `${tmpDir('lk-contract-')}/new`;
+    return Promise.all(Array.from({ length: n }, async () => track(openSqliteStore(dir))));
+  },
+};
+
+/** Whether the test database answers, and why not. */
+export async function probePostgres(url: string | undefined): Promise<{ ok: true; url: string } | { ok: false; why: string }> {
+  if (!url) return { ok: false, why: 'LANEKEEPER_TEST_PG_URL is not set' };
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return { ok: true, url };
+  } catch (err) {
+    const u = new URL(url);
+    return { ok: false, why: `PostgreSQL at ${u.hostname}:${u.port || 5432} does not answer (${(err as Error).message})` };
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export function postgres(url: string): Backend {
+  const schemas: string[] = [];
+  let admin: pg.Client | null = null;
+  const adminClient = async () => {
+    if (!admin) {
+      admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+    }
+    return admin;
+  };
+  const newSchema = async () => {
+    const name = `lk_contract_${process.pid}_${Date.now().toString(36)}_${schemas.length}`;
+    await (await adminClient()).query(`CREATE SCHEMA ${name}`);
+    schemas.push(name);
+    return name;
+  };
+  afterAll(async () => {
+    // The stores close first (registered earlier); then their schemas go.
+    for (const s of opened.splice(0)) await s.close().catch(() => {});
+    if (admin) {
+      for (const name of schemas.splice(0)) await admin.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+      await admin.end();
+    }
+  });
+  return {
+    name: 'postgres',
+    async fresh() {
+      const schema = await newSchema();
+      return {
+        store: track(await openPostgresStore(url, { schema })),
+        another: async () => track(await openPostgresStore(url, { schema })),
+        reader: async () => track(await openPostgresStore(url, { schema, mustExist: true })),
+      };
+    },
+    async openMissing() {
+      return track(await openPostgresStore(url, { schema: await newSchema(), mustExist: true }));
+    },
+    async openManyNew(n) {
+      const schema = await newSchema();
+      return Promise.all(Array.from({ length: n }, async () => track(await openPostgresStore(url, { schema }))));
+    },
+  };
+}
