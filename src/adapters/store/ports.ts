@@ -88,6 +88,8 @@ export interface LaneStateRow {
   session: string | null;
   /** The lane's configured target share, for stats. */
   target_share?: number | null;
+  /** The host whose runtime runs this lane slot (a store shared by several hosts). */
+  host?: string;
 }
 
 export interface LanesPort {

@@ -27,9 +27,12 @@ function doubleGrants(records: readonly LockRecord[]): string[] {
   for (const r of records) {
     const held = open.get(r.key) ?? new Set<number>();
     open.set(r.key, held);
-    const before = last.get(r.key);
+    // Time order holds per slot: two slots of one key are different rows, so their records may
+    // commit in either order around the clock reads.
+    const slot = `${r.key}#${r.slot}`;
+    const before = last.get(slot);
     if (before && r.at < before.at) found.push(`${r.key}: ${r.event} of token ${r.epoch} at ${r.at}, after ${before.event} of token ${before.epoch} at ${before.at}`);
-    last.set(r.key, r);
+    last.set(slot, r);
     if (r.event === 'acquired') {
       if (held.size >= (r.slots ?? 1)) found.push(`${r.key}: token ${r.epoch} granted to ${r.holder} while ${[...held].join(', ')} held it`);
       held.add(r.epoch!);

@@ -19,7 +19,10 @@ import { postgresSessions } from './sessions.js';
 export interface PostgresStoreOptions extends PoolOptions {
   /** For readers such as `status`: fail rather than set up lanekeeper's tables in an empty database. */
   mustExist?: boolean;
-  /** Recorded with each journal event this store appends; the machine's host name by default. */
+  /**
+   * The host this store reads and writes for: its journal, lane rows, runtime info and open
+   * sessions (several hosts share one database); the machine's host name by default.
+   */
   host?: string;
 }
 
@@ -41,13 +44,13 @@ export async function openPostgresStore(url: string, opts: PostgresStoreOptions 
   return {
     location: redactUrl(url, opts.schema),
     journal: postgresJournal(db, host),
-    sessions: postgresSessions(db),
-    lanes: postgresLanes(db),
+    sessions: postgresSessions(db, host),
+    lanes: postgresLanes(db, host),
     decisions: postgresDecisions(db),
     learning: postgresLearning(db),
     lateGrades: postgresLateGrades(db),
     claims: postgresClaims(db),
-    runtimeInfo: postgresRuntimeInfo(db),
+    runtimeInfo: postgresRuntimeInfo(db, host),
     // Nothing to do off the hot path: autovacuum keeps the tables.
     async checkpoint() {},
     async close() {

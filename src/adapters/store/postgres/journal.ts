@@ -16,18 +16,19 @@ interface JournalRow {
   payload: string;
 }
 
-const READ = 'SELECT seq, at, type, seed, payload FROM journal WHERE seq >= $1::bigint ORDER BY seq LIMIT $2::bigint';
+const READ = 'SELECT seq, at, type, seed, payload FROM journal WHERE host = $3 AND seq >= $1::bigint ORDER BY seq LIMIT $2::bigint';
 
 // Effects and the transition of one event in one statement, so they are recorded together or not at all.
 const RECORD_TAKEN = `
 WITH fx AS (
-  INSERT INTO effects (seq, idx, intent)
-  SELECT $1::bigint, i - 1, intent FROM unnest($2::text[]) WITH ORDINALITY AS t(intent, i)
+  INSERT INTO effects (host, seq, idx, intent)
+  SELECT $4, $1::bigint, i - 1, intent FROM unnest($2::text[]) WITH ORDINALITY AS t(intent, i)
 )
-INSERT INTO transitions (seq, lanes) VALUES ($1::bigint, $3::text)
-ON CONFLICT (seq) DO UPDATE SET lanes = excluded.lanes`;
+INSERT INTO transitions (host, seq, lanes) VALUES ($4, $1::bigint, $3::text)
+ON CONFLICT (host, seq) DO UPDATE SET lanes = excluded.lanes`;
 
-export function postgresJournal(db: Db, host: string | null): JournalPort {
+/** The journal of one host: every read and write is of that host's events (its seq is its own). */
+export function postgresJournal(db: Db, host: string): JournalPort {
   /** -1 or undefined: no limit (LIMIT NULL is LIMIT ALL). */
   const limitOf = (n: number | undefined) => (n === undefined || n < 0 ? null : n);
   return {
@@ -43,32 +44,32 @@ export function postgresJournal(db: Db, host: string | null): JournalPort {
       ]);
     },
     async recordEffects(seq, intents, changed) {
-      await db.rows('lk_journal_record_taken', RECORD_TAKEN, [seq, intents.map((i) => JSON.stringify(i)), JSON.stringify(changed)]);
+      await db.rows('lk_journal_record_taken', RECORD_TAKEN, [seq, intents.map((i) => JSON.stringify(i)), JSON.stringify(changed), host]);
     },
     async lastSeq() {
-      return (await db.row<{ seq: number }>('lk_journal_last', 'SELECT COALESCE(MAX(seq), 0)::bigint AS seq FROM journal'))!.seq;
+      return (await db.row<{ seq: number }>('lk_journal_last', 'SELECT COALESCE(MAX(seq), 0)::bigint AS seq FROM journal WHERE host = $1', [host]))!.seq;
     },
     async read(opts = {}) {
-      return (await db.rows<JournalRow>('lk_journal_read', READ, [opts.fromSeq ?? 1, limitOf(opts.limit)])).map(toEvent);
+      return (await db.rows<JournalRow>('lk_journal_read', READ, [opts.fromSeq ?? 1, limitOf(opts.limit), host])).map(toEvent);
     },
     async effects(seq) {
-      const rows = await db.rows<{ intent: string }>('lk_journal_effects', 'SELECT intent FROM effects WHERE seq = $1 ORDER BY idx', [seq]);
+      const rows = await db.rows<{ intent: string }>('lk_journal_effects', 'SELECT intent FROM effects WHERE host = $2 AND seq = $1 ORDER BY idx', [seq, host]);
       return rows.map((r) => JSON.parse(r.intent) as Intent);
     },
     async entries(fromSeq, limit) {
-      const rows = await db.rows<JournalRow>('lk_journal_read', READ, [fromSeq, limitOf(limit)]);
+      const rows = await db.rows<JournalRow>('lk_journal_read', READ, [fromSeq, limitOf(limit), host]);
       if (!rows.length) return [];
       const lo = rows[0]!.seq;
       const hi = rows.at(-1)!.seq;
       const fx = new Map<number, string[]>();
-      const effectRows = await db.rows<{ seq: number; intent: string }>('lk_journal_effect_range', 'SELECT seq, intent FROM effects WHERE seq >= $1 AND seq <= $2 ORDER BY seq, idx', [lo, hi]);
+      const effectRows = await db.rows<{ seq: number; intent: string }>('lk_journal_effect_range', 'SELECT seq, intent FROM effects WHERE host = $3 AND seq >= $1 AND seq <= $2 ORDER BY seq, idx', [lo, hi, host]);
       for (const r of effectRows) {
         const list = fx.get(r.seq);
         if (list) list.push(r.intent);
         else fx.set(r.seq, [r.intent]);
       }
       const taken = new Map<number, string>();
-      const transitionRows = await db.rows<{ seq: number; lanes: string }>('lk_journal_transition_range', 'SELECT seq, lanes FROM transitions WHERE seq >= $1 AND seq <= $2', [lo, hi]);
+      const transitionRows = await db.rows<{ seq: number; lanes: string }>('lk_journal_transition_range', 'SELECT seq, lanes FROM transitions WHERE host = $3 AND seq >= $1 AND seq <= $2', [lo, hi, host]);
       for (const r of transitionRows) taken.set(r.seq, r.lanes);
       return rows.map((r): JournalEntry => {
         const lanes = taken.get(r.seq);
@@ -76,26 +77,26 @@ export function postgresJournal(db: Db, host: string | null): JournalPort {
       });
     },
     async runStart(seq) {
-      const r = await db.row<{ seq: number | null }>('lk_journal_run_start', `SELECT MAX(seq) AS seq FROM journal WHERE type = 'RUNTIME_STARTED' AND seq <= $1`, [seq]);
+      const r = await db.row<{ seq: number | null }>('lk_journal_run_start', `SELECT MAX(seq) AS seq FROM journal WHERE host = $2 AND type = 'RUNTIME_STARTED' AND seq <= $1`, [seq, host]);
       return r?.seq ?? null;
     },
     async saveCheckpoint(c) {
       await db.rows(
         'lk_journal_save_checkpoint',
-        'INSERT INTO checkpoints (seq, version, snapshot) VALUES ($1, $2, $3) ON CONFLICT (seq) DO UPDATE SET version = excluded.version, snapshot = excluded.snapshot',
-        [c.seq, c.version, JSON.stringify(c.state)],
+        'INSERT INTO checkpoints (host, seq, version, snapshot) VALUES ($4, $1, $2, $3) ON CONFLICT (host, seq) DO UPDATE SET version = excluded.version, snapshot = excluded.snapshot',
+        [c.seq, c.version, JSON.stringify(c.state), host],
       );
     },
     async checkpoint(seq) {
       const row = await db.row<{ seq: number; version: string; snapshot: string }>(
         'lk_journal_checkpoint',
-        'SELECT seq, version, snapshot FROM checkpoints WHERE seq <= $1 ORDER BY seq DESC LIMIT 1',
-        [seq],
+        'SELECT seq, version, snapshot FROM checkpoints WHERE host = $2 AND seq <= $1 ORDER BY seq DESC LIMIT 1',
+        [seq, host],
       );
       return row ? { seq: row.seq, version: row.version, state: JSON.parse(row.snapshot) as Checkpoint['state'] } : null;
     },
     async firstSeqSince(at) {
-      const r = await db.row<{ seq: number | null }>('lk_journal_since', 'SELECT MIN(seq) AS seq FROM journal WHERE at >= $1', [at]);
+      const r = await db.row<{ seq: number | null }>('lk_journal_since', 'SELECT MIN(seq) AS seq FROM journal WHERE host = $2 AND at >= $1', [at, host]);
       return r?.seq ?? null;
     },
   };

@@ -4,20 +4,21 @@ import type { LaneStateRow, LanesPort } from '../ports.js';
 import type { Db } from './db.js';
 
 const UPSERT = `
-INSERT INTO lanes (lane_id, lane, slot, state, since, session, target_share) VALUES ($1, $2, $3, $4, $5, $6, $7)
-ON CONFLICT (lane_id) DO UPDATE SET lane = excluded.lane, slot = excluded.slot, state = excluded.state,
+INSERT INTO lanes (lane_id, lane, slot, state, since, session, target_share, host) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (host, lane_id) DO UPDATE SET lane = excluded.lane, slot = excluded.slot, state = excluded.state,
   since = excluded.since, session = excluded.session, target_share = excluded.target_share`;
 
-export function postgresLanes(db: Db): LanesPort {
+/** Each host writes its own lane rows; readers see every host's (status aggregates them). */
+export function postgresLanes(db: Db, host: string): LanesPort {
   return {
     async set(row) {
-      await db.rows('lk_lanes_set', UPSERT, [row.lane_id, row.lane, row.slot, row.state, row.since, row.session, row.target_share ?? null]);
+      await db.rows('lk_lanes_set', UPSERT, [row.lane_id, row.lane, row.slot, row.state, row.since, row.session, row.target_share ?? null, host]);
     },
     async list() {
-      return db.rows<LaneStateRow>('lk_lanes_list', 'SELECT lane_id, lane, slot, state, since, session, target_share FROM lanes ORDER BY lane, slot');
+      return db.rows<LaneStateRow>('lk_lanes_list', 'SELECT lane_id, lane, slot, state, since, session, target_share, host FROM lanes ORDER BY lane, slot, host');
     },
     async retain(laneIds) {
-      await db.rows('lk_lanes_retain', 'DELETE FROM lanes WHERE NOT (lane_id = ANY($1::text[]))', [[...laneIds]]);
+      await db.rows('lk_lanes_retain', 'DELETE FROM lanes WHERE host = $2 AND NOT (lane_id = ANY($1::text[]))', [[...laneIds], host]);
     },
   };
 }

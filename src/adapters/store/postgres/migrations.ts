@@ -10,35 +10,43 @@ import type pg from 'pg';
 import { StoreError } from '../../../errors.js';
 
 const MIGRATIONS: readonly string[] = [
-  // 1: everything the SQLite store has, plus the host that appended each journal event (several
-  // hosts share one journal once the runtime dispatches from more than one).
+  // 1: everything the SQLite store has, for several hosts: each host has its own journal (seq
+  // counts per host, so each replays on its own), lane rows, runtime info and open sessions.
   `
   CREATE TABLE journal (
-    seq     bigint PRIMARY KEY,
+    host    text   NOT NULL,
+    seq     bigint NOT NULL,
     at      bigint NOT NULL,
     type    text   NOT NULL,
     seed    bigint,
     payload text   NOT NULL,
-    host    text
+    PRIMARY KEY (host, seq)
   );
-  CREATE INDEX journal_at ON journal (at);
+  CREATE INDEX journal_at ON journal (host, at);
   CREATE TABLE effects (
+    host   text    NOT NULL,
     seq    bigint  NOT NULL,
     idx    integer NOT NULL,
     intent text    NOT NULL,
-    PRIMARY KEY (seq, idx)
+    PRIMARY KEY (host, seq, idx)
   );
   CREATE TABLE transitions (
-    seq   bigint PRIMARY KEY,
-    lanes text   NOT NULL
+    host  text   NOT NULL,
+    seq   bigint NOT NULL,
+    lanes text   NOT NULL,
+    PRIMARY KEY (host, seq)
   );
   CREATE TABLE checkpoints (
-    seq      bigint PRIMARY KEY,
+    host     text   NOT NULL,
+    seq      bigint NOT NULL,
     version  text   NOT NULL,
-    snapshot text   NOT NULL
+    snapshot text   NOT NULL,
+    PRIMARY KEY (host, seq)
   );
   CREATE TABLE sessions (
     id           text COLLATE "C" PRIMARY KEY,
+    -- the host whose runtime runs it (only that host may adopt or close it after a crash)
+    host         text    NOT NULL DEFAULT '',
     lane         text    NOT NULL,
     lane_id      text    NOT NULL,
     arm          text    NOT NULL,
@@ -60,15 +68,17 @@ const MIGRATIONS: readonly string[] = [
     task         text
   );
   CREATE INDEX sessions_started ON sessions (started_at);
-  CREATE INDEX sessions_open ON sessions (ended_at) WHERE ended_at IS NULL;
+  CREATE INDEX sessions_open ON sessions (host) WHERE ended_at IS NULL;
   CREATE TABLE lanes (
-    lane_id      text COLLATE "C" PRIMARY KEY,
+    host         text COLLATE "C" NOT NULL DEFAULT '',
+    lane_id      text COLLATE "C" NOT NULL,
     lane         text COLLATE "C" NOT NULL,
     slot         integer NOT NULL,
     state        text    NOT NULL,
     since        bigint  NOT NULL,
     session      text,
-    target_share double precision
+    target_share double precision,
+    PRIMARY KEY (host, lane_id)
   );
   CREATE TABLE decisions (
     id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -136,8 +146,10 @@ const MIGRATIONS: readonly string[] = [
     applied    boolean NOT NULL DEFAULT false
   );
   CREATE TABLE runtime_info (
-    key   text PRIMARY KEY,
-    value text NOT NULL
+    host  text NOT NULL DEFAULT '',
+    key   text NOT NULL,
+    value text NOT NULL,
+    PRIMARY KEY (host, key)
   );
   `,
 ];

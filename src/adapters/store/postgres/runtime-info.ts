@@ -3,14 +3,15 @@
 import type { RuntimeInfoPort } from '../ports.js';
 import type { Db } from './db.js';
 
-export function postgresRuntimeInfo(db: Db): RuntimeInfoPort {
+/** Per host: each runtime publishes about itself. */
+export function postgresRuntimeInfo(db: Db, host: string): RuntimeInfoPort {
   return {
     async set(key, value) {
-      if (value === null) await db.rows('lk_runtime_info_remove', 'DELETE FROM runtime_info WHERE key = $1', [key]);
-      else await db.rows('lk_runtime_info_set', 'INSERT INTO runtime_info (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+      if (value === null) await db.rows('lk_runtime_info_remove', 'DELETE FROM runtime_info WHERE host = $2 AND key = $1', [key, host]);
+      else await db.rows('lk_runtime_info_set', 'INSERT INTO runtime_info (host, key, value) VALUES ($3, $1, $2) ON CONFLICT (host, key) DO UPDATE SET value = excluded.value', [key, value, host]);
     },
     async get(key) {
-      return (await db.row<{ value: string }>('lk_runtime_info_get', 'SELECT value FROM runtime_info WHERE key = $1', [key]))?.value ?? null;
+      return (await db.row<{ value: string }>('lk_runtime_info_get', 'SELECT value FROM runtime_info WHERE host = $2 AND key = $1', [key, host]))?.value ?? null;
     },
   };
 }

@@ -8,13 +8,14 @@ const SELECT = `SELECT id, ${COLUMNS.join(', ')} FROM sessions`;
 
 type DbRow = Omit<SessionRow, 'dimensions'> & { dimensions: string | null };
 
-export function postgresSessions(db: Db): SessionsPort {
+/** Sessions of every host; `host` is the one this store writes for (its open sessions are its own). */
+export function postgresSessions(db: Db, host: string): SessionsPort {
   return {
     async insert(row) {
       await db.rows(
         'lk_sessions_insert',
-        'INSERT INTO sessions (id, lane, lane_id, arm, dispatch, parent, started_at, log_path, task) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)',
-        [row.id, row.lane, row.lane_id, row.arm, row.dispatch, row.parent, row.started_at, row.log_path, row.task ?? null],
+        'INSERT INTO sessions (id, lane, lane_id, arm, dispatch, parent, started_at, log_path, task, host) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
+        [row.id, row.lane, row.lane_id, row.arm, row.dispatch, row.parent, row.started_at, row.log_path, row.task ?? null, host],
       );
     },
     async update(id, patch) {
@@ -33,7 +34,7 @@ export function postgresSessions(db: Db): SessionsPort {
       return rows.map(fromDb);
     },
     async open() {
-      return (await db.rows<DbRow>('lk_sessions_open', `${SELECT} WHERE ended_at IS NULL ORDER BY started_at, id`)).map(fromDb);
+      return (await db.rows<DbRow>('lk_sessions_open', `${SELECT} WHERE host = $1 AND ended_at IS NULL ORDER BY started_at, id`, [host])).map(fromDb);
     },
     async get(id) {
       const row = await db.row<DbRow>('lk_sessions_get', `${SELECT} WHERE id = $1`, [id]);
