@@ -16,24 +16,24 @@ export interface ReaderStoreOptions {
 }
 
 /** The state directory and the store URL (null: SQLite in the state directory) a reader uses. */
-export async function storeForReaders(opts: ReaderStoreOptions, env: ConfigEnv): Promise<{ stateDir: string; url: string | null }> {
+export async function storeForReaders(opts: ReaderStoreOptions, env: ConfigEnv): Promise<{ stateDir: string; url: string | null; host?: string }> {
   const named = opts.state !== undefined || env.LANEKEEPER_STATE !== undefined;
   if (opts.config || !named) {
     const { DEFAULT_CONFIG_FILE, loadConfig } = await import('../config/load.js');
     if (opts.config || existsSync(DEFAULT_CONFIG_FILE)) {
       const config = loadConfig({ file: opts.config, stateDir: opts.state, env });
-      return { stateDir: config.stateDir, url: config.store };
+      return { stateDir: config.stateDir, url: config.store, host: config.host };
     }
   }
   const url = envStoreUrl(env);
   const problem = url === null ? null : storeUrlProblem(url);
   if (problem) throw new UsageError(`LANEKEEPER_STORE: ${problem}`);
-  return { stateDir: await stateDirForReaders(opts, env), url };
+  return { stateDir: await stateDirForReaders(opts, env), url, ...(env.LANEKEEPER_HOST ? { host: env.LANEKEEPER_HOST } : {}) };
 }
 
 /** Opens the readers' store; it must exist (a reader never creates one). */
 export async function openReaderStore(opts: ReaderStoreOptions, env: ConfigEnv): Promise<{ store: Store; dir: string; url: string | null }> {
-  const { stateDir, url } = await storeForReaders(opts, env);
+  const { stateDir, url, host } = await storeForReaders(opts, env);
   const { openStore } = await import('../adapters/store/open-store.js');
-  return { store: await openStore({ stateDir, url, mustExist: true }), dir: stateDir, url };
+  return { store: await openStore({ stateDir, url, host, mustExist: true }), dir: stateDir, url };
 }

@@ -1,5 +1,6 @@
 // Turns parsed YAML into a ResolvedConfig: checks what zod cannot see alone (cross references,
 // duplicate names, shares that add up to more than 1), fills defaults and freezes the result.
+import os from 'node:os';
 import path from 'node:path';
 import { configSchema, type RawConfig } from './schema.js';
 import type { ArmConfig, ConfigEnv, LaneConfig, ResolvedConfig, ResourceGateConfig, SelectorConfig } from './types.js';
@@ -24,6 +25,8 @@ export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResul
   const problems = crossCheck(raw);
   const store = resolveStoreUrl(raw.store, opts.env);
   if ('problem' in store) problems.push({ path: ['store'], message: store.problem });
+  const host = opts.env.LANEKEEPER_HOST || raw.host || os.hostname();
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(host)) problems.push({ path: ['host'], message: `${opts.env.LANEKEEPER_HOST ? 'LANEKEEPER_HOST (which overrides host)' : 'the host id'} ${JSON.stringify(host)}: letters, digits, '.', '_' and '-' only` });
   if (problems.length) return { ok: false, problems };
 
   const arms: ArmConfig[] = raw.backends.flatMap((b) =>
@@ -64,6 +67,7 @@ export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResul
     demo: raw.demo,
     stateDir: resolveStateDir(raw.state_dir, opts),
     store: 'url' in store ? store.url : null,
+    host,
     width: raw.width,
     checkpointEvery: raw.checkpoint_every,
     schedule: { intervalMs: raw.schedule.interval, jitterMs: raw.schedule.jitter, tickOnStart: raw.schedule.tick_on_start },

@@ -126,6 +126,8 @@ export const configSchema = z.strictObject({
   state_dir: z.string().min(1).optional(),
   /** A PostgreSQL URL to keep the store in instead of the state directory's SQLite file (resolve.ts checks it). */
   store: z.string().min(1).optional(),
+  /** This host's name in a fleet that shares a PostgreSQL store (LANEKEEPER_HOST overrides; default: the machine's host name). */
+  host: z.string().min(1).optional(),
   width: z.number().int().min(1).max(256).optional().default(3),
   /** Events between checkpoints of the actors (replay and restarts begin at the latest one). */
   checkpoint_every: z.number().int().min(10).max(1_000_000).optional().default(1000),

@@ -48,6 +48,11 @@ export interface ResolvedConfig {
   readonly stateDir: string;
   /** A PostgreSQL URL (the `store:` key, overridden by LANEKEEPER_STORE), or null for the SQLite file in stateDir. */
   readonly store: string | null;
+  /**
+   * This host in a fleet sharing one PostgreSQL store: its journal, lanes and sessions are its own
+   * (LANEKEEPER_HOST, the `host:` key, else the machine's host name).
+   */
+  readonly host: string;
   readonly width: number;
   /** Events between checkpoints of the actor system. */
   readonly checkpointEvery: number;
@@ -116,6 +121,7 @@ export interface ResourceGateConfig {
 export interface ConfigEnv {
   readonly LANEKEEPER_STATE?: string | undefined;
   readonly LANEKEEPER_STORE?: string | undefined;
+  readonly LANEKEEPER_HOST?: string | undefined;
   readonly XDG_STATE_HOME?: string | undefined;
   readonly HOME?: string | undefined;
 }

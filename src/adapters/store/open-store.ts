@@ -12,6 +12,8 @@ export interface OpenStoreOptions {
   url?: string | null;
   /** For readers: fail rather than create an empty store. */
   mustExist?: boolean;
+  /** The host this store reads and writes for (PostgreSQL; the machine's host name by default). */
+  host?: string;
 }
 
 function checkedUrl(url: string): string {
@@ -27,7 +29,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   }
   const url = checkedUrl(opts.url);
   const { openPostgresStore } = await import('./postgres/index.js');
-  return openPostgresStore(url, { mustExist: opts.mustExist });
+  return openPostgresStore(url, { mustExist: opts.mustExist, host: opts.host });
 }
 
 /** Only the claims, for the claim commands agents run often; the store must exist already. */

@@ -2,6 +2,7 @@
 // so the PostgreSQL store can implement the same interface. Times are integer milliseconds.
 import type { Fairness } from '../../policy/fairness.js';
 import type { Learning } from '../../policy/learning.js';
+import type { GradeUpdate } from '../../policy/graded.js';
 import type { StampedEvent } from '../../machines/events.js';
 import type { Intent } from '../../machines/intents.js';
 import type { FleetInput } from '../../machines/fleet.js';
@@ -140,6 +141,12 @@ export interface LateGradesPort {
 
 export interface LearningPort {
   save(memory: SelectorMemory, at: number): Promise<void>;
+  /**
+   * Folds one grade into the stored posteriors in one transaction (read, apply, write), so hosts
+   * sharing the store never lose each other's grades; a grade of a session already learned changes
+   * nothing (a regrade replaces it). `fresh`: what to begin from when nothing was learned yet.
+   */
+  applyGrade(update: GradeUpdate, fresh: SelectorMemory, at: number): Promise<void>;
   /** null when nothing has been learned yet. */
   load(): Promise<SelectorMemory | null>;
 }
@@ -236,6 +243,11 @@ export interface RuntimeInfoPort {
 
 export interface Store {
   readonly location: string;
+  /**
+   * Several hosts may share it (PostgreSQL): what was learned is folded into it grade by grade
+   * (LearningPort.applyGrade) rather than saved whole by one runtime.
+   */
+  readonly shared: boolean;
   readonly journal: JournalPort;
   readonly sessions: SessionsPort;
   readonly lanes: LanesPort;

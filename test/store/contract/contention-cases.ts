@@ -6,6 +6,8 @@
 import { expect, test } from 'vitest';
 import type { LockRecord, Store } from '../../../src/adapters/store/ports.js';
 import type { Backend } from './backends.js';
+import { emptyFairness } from '../../../src/policy/fairness.js';
+import { emptyLearning, learn } from '../../../src/policy/learning.js';
 
 const KEYS = [
   { key: 'task:hot-1', slots: 1 },
@@ -94,6 +96,33 @@ export function contentionCases(b: Backend): void {
     expect(doubleGrants([rec(1, 'a', 'acquired'), rec(1, 'a', 'released'), rec(2, 'b', 'acquired')])).toEqual([]);
     expect(doubleGrants([rec(1, 'a', 'acquired'), rec(2, 'b', 'acquired')])).toHaveLength(1);
     expect(doubleGrants([rec(5, 'a', 'acquired'), { ...rec(5, 'a', 'released'), at: 7 }, { ...rec(6, 'b', 'acquired'), at: 6 }])).toHaveLength(1);
+  });
+
+  test('grades applied by several clients at once: none lost, none counted twice, a regrade replaces', async () => {
+    const f = await b.fresh();
+    const clients: Store[] = [f.store];
+    for (let i = 1; i < 4; i++) clients.push(await f.another());
+    const fresh = { learning: emptyLearning(), arms: emptyLearning(), fairness: emptyFairness(), graded: [] };
+    const grade = (c: number, i: number) => ((c * 7 + i * 3) % 10) / 10;
+    await Promise.all(
+      clients.map(async (s, c) => {
+        for (let i = 0; i < 15; i++) await s.claims.list().then(() => s.learning.applyGrade({ session: `s-${c}-${i}`, lane: `lane${c % 2}`, arm: 'x:y', grade: grade(c, i) }, fresh, i));
+        // The same grade again (a retry after a lost answer) changes nothing.
+        await s.learning.applyGrade({ session: `s-${c}-0`, lane: `lane${c % 2}`, arm: 'x:y', grade: 0.99 }, fresh, 99);
+      }),
+    );
+    const memory = (await f.store.learning.load())!;
+    expect(memory.learning.clock).toBe(60);
+    expect(memory.graded).toHaveLength(60);
+    expect(new Set(memory.graded!.map(([id]) => id)).size).toBe(60);
+    // What was stored is exactly the fold of the grades in the order they were applied.
+    let expected = emptyLearning();
+    for (const [id, g] of memory.graded!) expected = learn(expected, `lane${Number(id.split('-')[1]) % 2}`, g);
+    expect(memory.learning).toEqual(expected);
+    await f.store.learning.applyGrade({ session: 's-0-1', lane: 'lane0', arm: 'x:y', grade: 0.5, regrade: true }, fresh, 100);
+    const after = (await f.store.learning.load())!;
+    expect(after.graded).toHaveLength(60);
+    expect(after.graded!.find(([id]) => id === 's-0-1')).toEqual(['s-0-1', 0.5]);
   });
 
   test('several clients setting up a new store at once all get the same working store', async () => {

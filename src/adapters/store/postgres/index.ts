@@ -43,6 +43,7 @@ export async function openPostgresStore(url: string, opts: PostgresStoreOptions 
   let closed = false;
   return {
     location: redactUrl(url, opts.schema),
+    shared: true,
     journal: postgresJournal(db, host),
     sessions: postgresSessions(db, host),
     lanes: postgresLanes(db, host),

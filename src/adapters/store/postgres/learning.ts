@@ -10,7 +10,8 @@
 // one runtime at a time owns it (the dispatch leader, once several hosts share a store).
 import type { Fairness } from '../../../policy/fairness.js';
 import type { Belief, Learning } from '../../../policy/learning.js';
-import type { LearningPort } from '../ports.js';
+import type { LearningPort, SelectorMemory } from '../ports.js';
+import { foldGrade } from '../fold-grade.js';
 import type { Db } from './db.js';
 
 interface Meta {
@@ -27,35 +28,61 @@ SELECT scope, arm, data, $4::bigint FROM unnest($1::text[], $2::text[], $3::text
 ORDER BY scope COLLATE "C", arm COLLATE "C"
 ON CONFLICT (scope, arm) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`;
 
+const LOAD = `SELECT scope, arm, data FROM posteriors WHERE scope IN ('lane', 'selector') ORDER BY scope, arm`;
+
+type Row = { scope: string; arm: string; data: string };
+
+function saveValues(memory: SelectorMemory, at: number): unknown[] {
+  const { learning, fairness } = memory;
+  const meta: Meta = { model: learning.model, forgetting: learning.forgetting, clock: learning.clock, fairness, ...(memory.graded ? { graded: memory.graded } : {}) };
+  const rows: [string, string, string][] = [['selector', 'state', JSON.stringify(meta)]];
+  if (memory.arms) rows.push(['selector', 'arms', JSON.stringify(memory.arms)]);
+  for (const [lane, belief] of Object.entries(learning.beliefs)) rows.push(['lane', lane, JSON.stringify(belief)]);
+  return [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), at];
+}
+
+function fromRows(all: Row[]): SelectorMemory | null {
+  const metaRow = all.find((r) => r.scope === 'selector' && r.arm === 'state');
+  if (!metaRow) return null;
+  const meta = JSON.parse(metaRow.data) as Meta;
+  const beliefs: Record<string, Belief> = {};
+  for (const r of all) if (r.scope === 'lane') beliefs[r.arm] = JSON.parse(r.data) as Belief;
+  const armsRow = all.find((r) => r.scope === 'selector' && r.arm === 'arms');
+  return {
+    learning: { model: meta.model, forgetting: meta.forgetting, clock: meta.clock, beliefs },
+    fairness: meta.fairness,
+    ...(meta.graded ? { graded: meta.graded } : {}),
+    ...(armsRow ? { arms: JSON.parse(armsRow.data) as Learning } : {}),
+  };
+}
+
 export function postgresLearning(db: Db): LearningPort {
   return {
     async save(memory, at) {
-      const { learning, fairness } = memory;
-      const meta: Meta = { model: learning.model, forgetting: learning.forgetting, clock: learning.clock, fairness, ...(memory.graded ? { graded: memory.graded } : {}) };
-      const rows: [string, string, string][] = [['selector', 'state', JSON.stringify(meta)]];
-      if (memory.arms) rows.push(['selector', 'arms', JSON.stringify(memory.arms)]);
-      for (const [lane, belief] of Object.entries(learning.beliefs)) rows.push(['lane', lane, JSON.stringify(belief)]);
-      await db.rows('lk_learning_save', SAVE, [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), at]);
+      await db.rows('lk_learning_save', SAVE, saveValues(memory, at));
+    },
+    async applyGrade(update, fresh, at) {
+      // Read, fold, write under one lock for the whole learning state: two hosts grading at once
+      // take turns, and each folds its grade into what the other wrote (no lost update).
+      const client = await db.pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(`SELECT pg_advisory_xact_lock(hashtext('lanekeeper learning ' || coalesce(current_schema(), '')))`);
+        const memory = fromRows((await client.query<Row>(LOAD)).rows) ?? fresh;
+        const next = foldGrade(memory, fresh, update);
+        if (next) await client.query(SAVE, saveValues(next, at));
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
     },
     async load() {
       // One statement: one snapshot, so a concurrent save is seen whole or not at all. In key
       // order, as SQLite reads them, so the beliefs come back in the same order.
-      const all = await db.rows<{ scope: string; arm: string; data: string }>(
-        'lk_learning_load',
-        `SELECT scope, arm, data FROM posteriors WHERE scope IN ('lane', 'selector') ORDER BY scope, arm`,
-      );
-      const metaRow = all.find((r) => r.scope === 'selector' && r.arm === 'state');
-      if (!metaRow) return null;
-      const meta = JSON.parse(metaRow.data) as Meta;
-      const beliefs: Record<string, Belief> = {};
-      for (const r of all) if (r.scope === 'lane') beliefs[r.arm] = JSON.parse(r.data) as Belief;
-      const armsRow = all.find((r) => r.scope === 'selector' && r.arm === 'arms');
-      return {
-        learning: { model: meta.model, forgetting: meta.forgetting, clock: meta.clock, beliefs },
-        fairness: meta.fairness,
-        ...(meta.graded ? { graded: meta.graded } : {}),
-        ...(armsRow ? { arms: JSON.parse(armsRow.data) as Learning } : {}),
-      };
+      return fromRows(await db.rows<Row>('lk_learning_load', LOAD));
     },
   };
 }

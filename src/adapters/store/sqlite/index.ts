@@ -35,6 +35,7 @@ export function openSqliteStore(stateDir: string, opts: SqliteStoreOptions = {})
   const runtimeInfo = lazy(() => sqliteRuntimeInfo(db));
   return {
     location: db.name,
+    shared: false,
     get journal() {
       return journal();
     },
