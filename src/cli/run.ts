@@ -3,13 +3,13 @@
 // pick was busy (or the tick was skipped), 76 when no backend could run the lanes it picked.
 // --metrics-port P [--metrics-host H]: Prometheus metrics at http://H:P/metrics while it runs.
 // --inspect [PORT] [--inspect-host H]: XState inspection events on ws://H:PORT while it runs.
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { lockInstance } from '../adapters/instance/lock.js';
 import { watchConfigFile } from '../adapters/watch/config-watch.js';
 import { createLogger } from '../adapters/log/logger.js';
-import { openSqliteStore } from '../adapters/store/sqlite/index.js';
+import { openStore } from '../adapters/store/open-store.js';
 import { formatDuration } from '../config/duration.js';
 import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
@@ -60,7 +60,9 @@ export async function runCommand(opts: RunOptions): Promise<void> {
   const level = process.env.LANEKEEPER_LOG_LEVEL ?? 'info';
   if (!LEVELS.includes(level)) throw new UsageError(`LANEKEEPER_LOG_LEVEL: expected one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
   const log = createLogger({ pretty: tty, level });
-  const store = openSqliteStore(config.stateDir);
+  // Sessions keep their logs and grade files here, whichever store holds the rest.
+  mkdirSync(config.stateDir, { recursive: true });
+  const store = await openStore({ stateDir: config.stateDir, url: config.store, host: config.host });
   // What this run opened, closed in reverse on the way out, however it ends (a listening server
   // or a held lock would keep the process alive after an error).
   const opened: (() => Promise<void>)[] = [() => store.close()];

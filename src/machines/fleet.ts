@@ -39,6 +39,8 @@ export interface FleetInput {
   selection: SelectionSettings;
   /** The configured arms (tier, cost); arms a lane names but this omits count as tier 1, cost 0. */
   arms?: readonly FleetArm[];
+  /** This host, when several hosts share one store (session ids carry it). */
+  host?: string;
 }
 
 export interface FleetContext {
@@ -56,7 +58,7 @@ export function laneIds(lane: Pick<LaneConfig, 'name' | 'concurrency'>): string[
   return Array.from({ length: lane.concurrency }, (_, i) => (i === 0 ? lane.name : `${lane.name}.${i + 1}`));
 }
 
-export function slotsOf(lanes: readonly FleetLane[], arms: readonly FleetArm[] = []): FleetContext['slots'] {
+export function slotsOf(lanes: readonly FleetLane[], arms: readonly FleetArm[] = [], host?: string): FleetContext['slots'] {
   const info = (id: string) => {
     const a = arms.find((x) => x.id === id);
     return a ? { id, backend: a.backend, model: a.model, tier: a.tier, cost: a.cost } : { id, backend: id.split(':')[0]!, model: id.split(':')[1] ?? id, tier: 1, cost: 0 };
@@ -80,6 +82,7 @@ export function slotsOf(lanes: readonly FleetLane[], arms: readonly FleetArm[] =
         armInfo: l.arms.map(info),
         bounds: { ...(l.minTier === null ? {} : { minTier: l.minTier }), ...(l.maxTier === null ? {} : { maxTier: l.maxTier }) },
         prefer: l.prefer,
+        ...(host ? { host } : {}),
       },
     })),
   );
@@ -101,7 +104,7 @@ export const fleetMachine = setup({
     }),
     reconfigure: enqueueActions(({ context, event, system, enqueue }) => {
       const e = event as ConfigReloadedEvent & StampedEvent;
-      const slots = slotsOf(e.fleet.lanes, e.fleet.arms);
+      const slots = slotsOf(e.fleet.lanes, e.fleet.arms, e.fleet.host);
       const kept = new Set(slots.map((s) => s.laneId));
       const before = [...context.slots.map((s) => s.laneId), ...(context.retired ?? [])];
       const retired = [...new Set(before)].filter((id) => !kept.has(id));
@@ -133,7 +136,7 @@ export const fleetMachine = setup({
   },
 }).createMachine({
   id: 'fleet',
-  context: ({ input }) => ({ width: input.width, selection: input.selection, slots: slotsOf(input.lanes, input.arms), retired: [] }),
+  context: ({ input }) => ({ width: input.width, selection: input.selection, slots: slotsOf(input.lanes, input.arms, input.host), retired: [] }),
   entry: enqueueActions(({ context, enqueue }) => {
     enqueue.spawnChild('selector', {
       id: 'selector',

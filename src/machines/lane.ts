@@ -75,6 +75,8 @@ export interface LaneInput {
   armInfo: readonly ArmInfo[];
   bounds: TierBounds;
   prefer: ArmPreference;
+  /** The host, when several share one store: it is part of every session id. */
+  host?: string;
 }
 
 export interface LaneContext extends LaneInput {
@@ -153,9 +155,12 @@ export interface LaneDeniedEvent extends Stamp {
 }
 
 
-/** Fields of a fresh session, from the event that starts it. */
-function newSession(laneId: string, seq: number) {
-  return { sessionId: `${laneId}-${seq}`, claim: null, taskClaim: null, arm: null, grade: null, deadline: null };
+/**
+ * Fields of a fresh session, from the event that starts it. Its id is the lane slot and the seq
+ * of that event, and the host when several hosts share one store (each counts its own seq).
+ */
+function newSession(context: Pick<LaneContext, 'laneId' | 'host'>, seq: number) {
+  return { sessionId: `${context.laneId}-${seq}${context.host ? `@${context.host}` : ''}`, claim: null, taskClaim: null, arm: null, grade: null, deadline: null };
 }
 
 export const laneMachine = setup({
@@ -229,7 +234,7 @@ export const laneMachine = setup({
           guard: not('draining'),
           target: 'claiming',
           actions: assign(({ context, event }) => ({
-            ...newSession(context.laneId, event.seq),
+            ...newSession(context, event.seq),
             dispatch: event.dispatch,
             tickSeq: event.tickSeq,
             task: event.task ?? null,
@@ -383,7 +388,7 @@ export const laneMachine = setup({
     respawn: {
       entry: [
         assign(({ context, event }) => ({
-          ...newSession(context.laneId, event.seq),
+          ...newSession(context, event.seq),
           dispatch: 'respawn' as const,
           parent: context.sessionId,
           chain: context.chain + 1,

@@ -12,6 +12,7 @@ import { formatDuration } from '../config/duration.js';
 import { decisionLine } from '../format/decision.js';
 import type { SessionSupervisor } from './sessions.js';
 import { isLaneKey } from '../policy/task-tiers.js';
+import { emptyLearning } from '../policy/learning.js';
 
 export interface EffectDeps {
   config: ResolvedConfig;
@@ -34,6 +35,8 @@ export class EffectRunner {
    * race the release of the slot (and lock file) of the session before it.
    */
   private readonly laneChains = new Map<string, Promise<unknown>>();
+  /** Grades folded into a shared store, one after another (a tick waits for them first). */
+  private learningChain: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: EffectDeps) {}
 
@@ -66,7 +69,16 @@ export class EffectRunner {
         else log.info(decisionLine(intent));
         break;
       case 'saveLearning':
-        this.track(store.learning.save(this.deps.memory(), cause.now));
+        if (!store.shared) this.track(store.learning.save(this.deps.memory(), cause.now));
+        else if (cause.type === 'SESSION_GRADED' || cause.type === 'SESSION_REGRADED') {
+          // Hosts share the posteriors: this grade is folded into them, atomically, in order.
+          const update = { session: cause.sessionId, lane: intent.lane, arm: cause.arm ?? null, grade: cause.grade!, regrade: cause.type === 'SESSION_REGRADED' };
+          // Nothing stored yet: begin from nothing learned, with this selector's settings.
+          const m = this.deps.memory();
+          const fresh = { learning: emptyLearning(m.learning.model, m.learning.forgetting), arms: emptyLearning(m.learning.model, m.arms?.forgetting ?? m.learning.forgetting), fairness: m.fairness, graded: [] };
+          this.learningChain = this.learningChain.catch(() => {}).then(() => store.learning.applyGrade(update, fresh, cause.now));
+          this.track(this.learningChain);
+        }
         break;
       case 'laneNote': {
         const lane = log.child({ lane: intent.laneId });
@@ -133,6 +145,11 @@ export class EffectRunner {
   private track(p: Promise<unknown>): void {
     const tracked = p.catch((err: unknown) => this.deps.log.error({ err }, 'effect failed')).finally(() => this.inflight.delete(tracked));
     this.inflight.add(tracked);
+  }
+
+  /** Resolves once every grade handed over so far is in the shared store. */
+  async learningSettled(): Promise<void> {
+    await this.learningChain.catch(() => {});
   }
 
   async settled(): Promise<void> {

@@ -28,6 +28,8 @@ export interface HostOptions {
   lanes: readonly FleetLane[];
   selection?: SelectionSettings;
   arms?: readonly FleetArm[];
+  /** This host, when several share one store (session ids carry it). */
+  host?: string;
   /** XState inspection events of every actor (the inspector feed). */
   inspect?: (event: InspectionEvent) => void;
   /** A checkpoint (`persist()`) to resume from instead of fresh idle lanes. */
@@ -63,7 +65,7 @@ export class FleetHost {
       },
     });
     this.actor = createActor(machine, {
-      input: { width: opts.width, lanes: opts.lanes, arms: opts.arms, selection: opts.selection ?? defaultSelection(opts.lanes) },
+      input: { width: opts.width, lanes: opts.lanes, arms: opts.arms, selection: opts.selection ?? defaultSelection(opts.lanes), ...(opts.host ? { host: opts.host } : {}) },
       ...(opts.snapshot ? { snapshot: opts.snapshot as Snapshot<unknown> } : {}),
       ...(opts.inspect ? { inspect: opts.inspect } : {}),
     });

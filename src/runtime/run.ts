@@ -29,6 +29,7 @@ import { fleetSpec } from './selection.js';
 import { SessionSupervisor, type SupervisorDeps } from './sessions.js';
 import { readReload } from './reload.js';
 import { reconcileSessions, restoreFleet, type Restored } from './recover.js';
+import { claimTickWidth, fleetLearning, releaseUnused, type TickWidth } from './fleet-share.js';
 import { gatherTickInputs } from './tick-inputs.js';
 import { summarize, type LaneSummary } from './summary.js';
 
@@ -169,8 +170,19 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const ticks$ = schedule$.pipe(
     concatMap(async (tick) => {
       await armHealth.refresh(clock(), (e) => bus.push(e));
+      if (store.shared) {
+        // The fleet's posteriors (every host's grades, this host's own all in) before deciding.
+        await effects.learningSettled();
+        const learned = await fleetLearning(store, host.selectorMemory());
+        if (learned) bus.push(learned);
+      }
       const inputs = await gatherTickInputs({ config, store, onViolation });
-      return { ...tick, inputs: operator ? { ...inputs, maxWidth: Math.max(0, operatorRoom(host.lanes())) } : inputs };
+      if (operator) return { ...tick, inputs: { ...inputs, maxWidth: Math.max(0, operatorRoom(host.lanes())) } };
+      if (!store.shared) return { ...tick, inputs };
+      // Several hosts: this tick's share of the fleet's width.
+      const width = await claimTickWidth(store, config.host, ++tickCount, config.width, Math.max(1000, Math.floor(config.schedule.intervalMs * 0.9)));
+      tickWidths.push(width);
+      return { ...tick, inputs: { ...inputs, maxWidth: Math.min(inputs.maxWidth ?? config.width, width.granted) } };
     }),
     takeUntil(stopTicks$),
   );
@@ -227,6 +239,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     store.lanes.set({ lane_id: l.laneId, lane: l.lane, slot: l.slot, state, since, session: state === 'stopped' ? null : activeSession(l), target_share: targets.get(l.lane) ?? null });
   for (const l of host.lanes()) await saveLane(l, l.state, startedAt);
   let scheduled: number | null = null;
+  /** Several hosts: the width each pending tick claimed, oldest first, and how many ticks there were. */
+  const tickWidths: TickWidth[] = [];
+  let tickCount = 0;
   let shownLanes = host.laneIds.join(',');
 
   const handle = async (event: StampedEvent) => {
@@ -238,6 +253,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       lateInFlight.delete(event.lateGradeId);
     }
     logEvent(log, event, config.arms);
+    if (event.type === 'TICK' && store.shared && event.reason !== 'operator') {
+      const width = tickWidths.shift();
+      const decision = intents.find((i) => i.type === 'recordDecision');
+      if (width) void releaseUnused(store, width, decision?.chosen.length ?? 0).catch((err: unknown) => log.warn({ err }, 'could not give back the unused width'));
+    }
     for (const intent of intents) effects.run(intent, event);
     let becameIdle = false;
     for (const l of lanes) {

@@ -77,5 +77,7 @@ export function fleetSpec(config: ResolvedConfig): FleetInput {
     })),
     arms: config.arms.map((a) => ({ id: a.id, backend: a.backend, model: a.model, tier: a.tier, cost: a.cost })),
     selection: selectionFromConfig(config),
+    // Only with a shared store: a single host's session ids stay as they always were.
+    ...(config.store ? { host: config.host } : {}),
   };
 }

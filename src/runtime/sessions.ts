@@ -300,6 +300,8 @@ export class SessionSupervisor {
       LANEKEEPER_CLAIM_TOKEN: String(intent.claim.token),
       LANEKEEPER_STATE: this.deps.config.stateDir,
     });
+    // `lanekeeper claim` inside the session must reach the same store, as the same host.
+    if (this.deps.config.store) Object.assign(env, { LANEKEEPER_STORE: this.deps.config.store, LANEKEEPER_HOST: this.deps.config.host });
     if (intent.parent) env.LANEKEEPER_PARENT_SESSION = intent.parent;
     if (intent.task) {
       env.LANEKEEPER_TASK_ID = intent.task.id;
