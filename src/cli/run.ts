@@ -13,7 +13,7 @@ import { openStore } from '../adapters/store/open-store.js';
 import { formatDuration } from '../config/duration.js';
 import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
-import { UsageError } from '../errors.js';
+import { StateDirError, UsageError } from '../errors.js';
 import { startRuntime, type OnceResult, type Runtime } from '../runtime/run.js';
 import { formatSummary } from '../runtime/summary.js';
 import type { Logger } from 'pino';
@@ -60,9 +60,22 @@ export async function runCommand(opts: RunOptions): Promise<void> {
   const level = process.env.LANEKEEPER_LOG_LEVEL ?? 'info';
   if (!LEVELS.includes(level)) throw new UsageError(`LANEKEEPER_LOG_LEVEL: expected one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
   const log = createLogger({ pretty: tty, level });
-  // Sessions keep their logs and grade files here, whichever store holds the rest.
-  mkdirSync(config.stateDir, { recursive: true });
-  const store = await openStore({ stateDir: config.stateDir, url: config.store, host: config.host });
+  // Sessions keep their logs and grade files here, whichever store holds the rest (the SQLite
+  // store makes it, and says what is wrong with it, itself).
+  if (config.store) {
+    try {
+      mkdirSync(config.stateDir, { recursive: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new StateDirError(config.stateDir, code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way where the directory should be' : (err as Error).message);
+    }
+  }
+  // One line when the database stops answering and one when it is back, not one per retry.
+  const onAvailability = (up: boolean, detail: string) =>
+    up
+      ? log.info(`the store answers again (${detail}): the journal goes on and dispatch resumes`)
+      : log.warn(`the store does not answer (${detail}): running sessions go on; nothing new is dispatched until it is back`);
+  const store = await openStore({ stateDir: config.stateDir, url: config.store, host: config.host, onAvailability });
   // What this run opened, closed in reverse on the way out, however it ends (a listening server
   // or a held lock would keep the process alive after an error).
   const opened: (() => Promise<void>)[] = [() => store.close()];
@@ -79,6 +92,11 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     // One lanekeeper per state directory; the lock dies with this process, however it ends.
     const instance = await lockInstance(config.stateDir, (why) => log.warn(why));
     opened.push(() => instance.release());
+    // On a store shared by several hosts, one runtime per host id.
+    if (store.lockHost) {
+      const hold = await store.lockHost();
+      opened.push(() => hold.release());
+    }
     await recordRunStart(store, config, opts.once ? 'once' : opts.operator ? 'operator' : 'service');
     const arms = config.arms.length;
     log.info(

@@ -215,22 +215,35 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const effects = new EffectRunner(effectDeps);
 
   // Late grades (`lanekeeper grade`) are looked for every second: a cheap read of a small table.
-  const lateGrades = setInterval(() => {
-    void lateGradeEvents(store, log, lateInFlight)
-      .then((events) => events.forEach((e) => bus.push(e)))
-      .catch((err: unknown) => log.error({ err }, 'could not read late grades'));
-  }, 1000);
+  // Housekeeping runs one at a time: while a shared store does not answer, calls wait rather than pile up.
+  const oneAtATime = (work: () => Promise<unknown>) => {
+    let busy = false;
+    return () => {
+      if (busy) return;
+      busy = true;
+      void work().finally(() => (busy = false));
+    };
+  };
+  const lateGrades = setInterval(
+    oneAtATime(() =>
+      lateGradeEvents(store, log, lateInFlight)
+        .then((events) => events.forEach((e) => bus.push(e)))
+        .catch((err: unknown) => log.error({ err }, 'could not read late grades')),
+    ),
+    1000,
+  );
 
   // Claims whose holders died (a crashed agent, a runtime killed earlier) free themselves.
   // The WAL is checkpointed here too, off the claims' hot path.
-  const sweep = () =>
-    void store.claims
+  const sweep = oneAtATime(() =>
+    store.claims
       .sweep()
       .then((n) => {
         if (n) log.info(`released ${n} expired claim${n === 1 ? '' : 's'}`);
         return store.checkpoint();
       })
-      .catch((err: unknown) => log.error({ err }, 'claim sweep failed'));
+      .catch((err: unknown) => log.error({ err }, 'claim sweep failed')),
+  );
   let sweeper = setInterval(sweep, config.claims.sweepEveryMs);
 
   let targets = new Map(config.lanes.map((l) => [l.name, l.targetShare]));

@@ -189,8 +189,14 @@ export class SessionSupervisor {
       });
       // The lane slot, and every claim the agent takes itself, stay alive while the session runs
       // (and while it waits for the before_session hook).
+      // One renewal at a time: while the store does not answer, they wait rather than pile up.
+      let renewing = false;
       renew = setInterval(() => {
-        this.renewClaims(intent).catch((err: unknown) => log.warn({ err }, `could not renew the claims of ${intent.sessionId}`));
+        if (renewing) return;
+        renewing = true;
+        this.renewClaims(intent)
+          .catch((err: unknown) => log.warn({ err }, `could not renew the claims of ${intent.sessionId}`))
+          .finally(() => (renewing = false));
       }, renewEvery(config.claims.laneTtlMs));
       const { handle, before, adopted } = await launch({ paths, entry });
       const result = await handle.exited;

@@ -25,7 +25,8 @@ function counts(state: string) {
   try {
     return {
       sessions: db.prepare('SELECT id, pid FROM sessions').all() as { id: string; pid: number | null }[],
-      runs: db.prepare("SELECT COUNT(*) FROM journal WHERE type = 'RUNTIME_STARTED'").pluck().get() as number,
+      // A run after a kill -9 goes on from the journal (RUNTIME_RECOVERED): a run all the same.
+      runs: db.prepare("SELECT COUNT(*) FROM journal WHERE type IN ('RUNTIME_STARTED', 'RUNTIME_RECOVERED')").pluck().get() as number,
     };
   } finally {
     db.close();

@@ -14,6 +14,8 @@ export interface OpenStoreOptions {
   mustExist?: boolean;
   /** The host this store reads and writes for (PostgreSQL; the machine's host name by default). */
   host?: string;
+  /** PostgreSQL: told when the database stops answering and when it answers again. */
+  onAvailability?: (up: boolean, detail: string) => void;
 }
 
 function checkedUrl(url: string): string {
@@ -29,7 +31,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   }
   const url = checkedUrl(opts.url);
   const { openPostgresStore } = await import('./postgres/index.js');
-  return openPostgresStore(url, { mustExist: opts.mustExist, host: opts.host });
+  return openPostgresStore(url, { mustExist: opts.mustExist, host: opts.host, onAvailability: opts.onAvailability });
 }
 
 /** Only the claims, for the claim commands agents run often; the store must exist already. */

@@ -256,6 +256,11 @@ export interface Store {
   readonly lateGrades: LateGradesPort;
   readonly claims: ClaimsPort;
   readonly runtimeInfo: RuntimeInfoPort;
+  /**
+   * A store shared by several hosts: hold this host's name for as long as the run lives, so two
+   * runtimes never write one host's journal. Throws InstanceLockedError naming the holder.
+   */
+  lockHost?(): Promise<{ release(): Promise<void> }>;
   /** Housekeeping off the hot path (SQLite: a passive WAL checkpoint). */
   checkpoint(): Promise<void>;
   close(): Promise<void>;

@@ -1,12 +1,32 @@
 // How the PostgreSQL ports talk to the pool: named prepared statements (each connection parses
-// and plans a statement once, which matters for the claims' CTEs on the hot path), and a retry
-// when PostgreSQL aborts a statement as a deadlock victim or a serialization failure. Every
-// statement here is one atomic statement (or a transaction retried whole), so running it again
-// is safe.
+// and plans a statement once, which matters for the claims' CTEs on the hot path), and two kinds
+// of retry:
+// - a statement PostgreSQL aborted as a deadlock victim or a serialization failure runs again at
+//   once (a few times);
+// - while the database cannot be reached (refused, reset, a restart, pg_terminate_backend), every
+//   statement waits and tries again, without end, until it answers or the store is closed. The
+//   caller simply waits: the runtime's journal, its ticks and its session records stop where they
+//   are and go on, in order, when the database is back. `onAvailability` hears once per change.
+// Every statement here is one atomic statement (or a transaction retried whole), so running it
+// again is safe; an insert that fails as a duplicate right after a lost connection had committed
+// before the connection went, and counts as done.
 import type pg from 'pg';
 
 const RETRYABLE = new Set(['40P01', '40001']);
 const TRIES = 5;
+/** Connection failures and server shutdowns: worth waiting out. */
+const GONE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+const GONE_TEXT = /Connection terminated|connection error|terminating connection|timeout exceeded when trying to connect|Client was closed|the database system is (starting up|shutting down)/i;
+
+export function isConnectionLost(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return GONE_CODES.has(e.code ?? '') || GONE_TEXT.test(e.message ?? '');
+}
+
+export interface DbOptions {
+  /** Told when the database stops answering (with why) and when it answers again. */
+  onAvailability?: (up: boolean, detail: string) => void;
+}
 
 export interface Db {
   readonly pool: pg.Pool;
@@ -14,26 +34,83 @@ export interface Db {
   rows<R>(name: string, text: string, values?: readonly unknown[]): Promise<R[]>;
   /** The first row, or undefined. */
   row<R>(name: string, text: string, values?: readonly unknown[]): Promise<R | undefined>;
+  /** Runs `fn` in a transaction on one connection, whole again if the connection is lost. */
+  transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
+  /** Stops the waiting: statements still waiting for the database fail. */
+  close(): void;
 }
 
-export function database(pool: pg.Pool): Db {
-  const rows = async <R>(name: string, text: string, values: readonly unknown[] = []): Promise<R[]> => {
-    for (let attempt = 1; ; attempt++) {
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function database(pool: pg.Pool, opts: DbOptions = {}): Db {
+  let down: { since: number } | null = null;
+  let closed = false;
+  const answered = () => {
+    if (!down) return;
+    const secs = Math.round((Date.now() - down.since) / 100) / 10;
+    down = null;
+    opts.onAvailability?.(true, `after ${secs}s`);
+  };
+  /** Runs `attempt` until it succeeds, waiting out a database that cannot be reached. */
+  const persist = async <T>(attempt: () => Promise<T>, duplicateIsDone: boolean): Promise<T | undefined> => {
+    let waitMs = 100;
+    let lost = false;
+    for (let tries = 1; ; tries++) {
       try {
-        const r = await pool.query({ name, text, values: values as unknown[] });
-        return r.rows as R[];
+        const r = await attempt();
+        answered();
+        return r;
       } catch (err) {
-        if (attempt >= TRIES || !RETRYABLE.has((err as { code?: string }).code ?? '')) throw err;
-        // Randomized, so two victims of the same deadlock do not collide again.
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+        const code = (err as { code?: string }).code ?? '';
+        if (RETRYABLE.has(code) && tries < TRIES) {
+          // Randomized, so two victims of the same deadlock do not collide again.
+          await sleep(Math.random() * 5 * tries);
+          continue;
+        }
+        if (lost && duplicateIsDone && code === '23505') {
+          answered();
+          return undefined;
+        }
+        if (!isConnectionLost(err) || closed) throw err;
+        lost = true;
+        if (!down) {
+          down = { since: Date.now() };
+          opts.onAvailability?.(false, (err as Error).message);
+        }
+        await sleep(waitMs);
+        waitMs = Math.min(waitMs * 2, 2000);
       }
     }
+  };
+  const rows = async <R>(name: string, text: string, values: readonly unknown[] = []): Promise<R[]> => {
+    const r = await persist(async () => (await pool.query({ name, text, values: values as unknown[] })).rows as R[], /^\s*INSERT/i.test(text));
+    return r ?? [];
   };
   return {
     pool,
     rows,
     async row<R>(name: string, text: string, values?: readonly unknown[]) {
       return (await rows<R>(name, text, values))[0];
+    },
+    async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+      const r = await persist(async () => {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          const out = await fn(client);
+          await client.query('COMMIT');
+          return out;
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw err;
+        } finally {
+          client.release();
+        }
+      }, false);
+      return r as T;
+    },
+    close() {
+      closed = true;
     },
   };
 }

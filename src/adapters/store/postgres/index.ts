@@ -15,6 +15,7 @@ import { migrate } from './migrations.js';
 import { describeUrl, openPool, redactUrl, type PoolOptions } from './open.js';
 import { postgresRuntimeInfo } from './runtime-info.js';
 import { postgresSessions } from './sessions.js';
+import { lockHost } from './host-lock.js';
 
 export interface PostgresStoreOptions extends PoolOptions {
   /** For readers such as `status`: fail rather than set up lanekeeper's tables in an empty database. */
@@ -24,6 +25,8 @@ export interface PostgresStoreOptions extends PoolOptions {
    * sessions (several hosts share one database); the machine's host name by default.
    */
   host?: string;
+  /** Told when the database stops answering and when it answers again (statements wait meanwhile). */
+  onAvailability?: (up: boolean, detail: string) => void;
 }
 
 export async function openPostgresStore(url: string, opts: PostgresStoreOptions = {}): Promise<Store> {
@@ -38,7 +41,7 @@ export async function openPostgresStore(url: string, opts: PostgresStoreOptions 
     if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) throw new StoreError(`cannot set up lanekeeper's tables in the PostgreSQL store at ${where}: ${(err as Error).message}`);
     throw err;
   }
-  const db = database(pool);
+  const db = database(pool, { onAvailability: opts.onAvailability });
   const host = opts.host ?? os.hostname();
   let closed = false;
   return {
@@ -52,11 +55,13 @@ export async function openPostgresStore(url: string, opts: PostgresStoreOptions 
     lateGrades: postgresLateGrades(db),
     claims: postgresClaims(db),
     runtimeInfo: postgresRuntimeInfo(db, host),
+    lockHost: () => lockHost(pool, host),
     // Nothing to do off the hot path: autovacuum keeps the tables.
     async checkpoint() {},
     async close() {
       if (closed) return;
       closed = true;
+      db.close();
       await pool.end();
     },
   };

@@ -64,20 +64,14 @@ export function postgresLearning(db: Db): LearningPort {
     async applyGrade(update, fresh, at) {
       // Read, fold, write under one lock for the whole learning state: two hosts grading at once
       // take turns, and each folds its grade into what the other wrote (no lost update).
-      const client = await db.pool.connect();
-      try {
-        await client.query('BEGIN');
+      // A retry after a lost connection finds the grade learned (if the first try committed) and
+      // changes nothing: the fold is idempotent per session.
+      await db.transaction(async (client) => {
         await client.query(`SELECT pg_advisory_xact_lock(hashtext('lanekeeper learning ' || coalesce(current_schema(), '')))`);
         const memory = fromRows((await client.query<Row>(LOAD)).rows) ?? fresh;
         const next = foldGrade(memory, fresh, update);
         if (next) await client.query(SAVE, saveValues(next, at));
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
     },
     async load() {
       // One statement: one snapshot, so a concurrent save is seen whole or not at all. In key
