@@ -51,7 +51,7 @@ async function statusJson(store: Store, dir: string, opts: StatusOptions): Promi
   const nextTick = isStopped(lanes) ? null : await nextTickOf(store);
   return JSON.stringify({
     state_dir: dir,
-    lanes: lanes.map((l) => ({ name: l.lane, slot: l.slot, lane_id: l.lane_id, state: l.state, since: iso(l.since), session: l.session })),
+    lanes: lanes.map((l) => ({ name: l.lane, slot: l.slot, lane_id: l.lane_id, state: l.state, since: iso(l.since), session: l.session, ...(l.host ? { host: l.host } : {}) })),
     sessions: sessions.map(sessionJson),
     decisions: decisions.map(decisionJson),
     next_tick: iso(nextTick),

@@ -71,16 +71,19 @@ function runtimeLine(v: StatusViewData): string {
 
 function laneTable(v: StatusViewData): string {
   const byId = new Map(v.history.map((s) => [s.id, s]));
+  // Several hosts on one store: each host's lane slots, named with the host.
+  const hosts = new Set(v.lanes.map((l) => l.host ?? ''));
+  const nameOf = (l: LaneStateRow) => (hosts.size > 1 && l.host ? `${l.lane_id}@${l.host}` : l.lane_id);
   const rows = v.lanes.map((l) => {
     const s = l.session === null ? undefined : byId.get(l.session);
     const session = l.session === null ? '' : s && s.ended_at === null ? `${l.session} (${elapsed(v.now - s.started_at)})` : l.session;
-    return [l.lane_id, l.state, elapsed(v.now - l.since), session];
+    return [nameOf(l), l.state, elapsed(v.now - l.since), session];
   });
   const head = ['LANE', 'STATE', 'FOR', 'SESSION'];
   // The last outcomes get what the other columns leave of the width: as many as fit, up to three.
   const used = renderTable([head, ...rows]).split('\n').reduce((w, line) => Math.max(w, line.length), 0);
   const room = Math.max(v.width - used - 2, 0);
-  const withLast = rows.map((r, i) => [...r, lastOutcomes(v.history, v.lanes[i]!.lane_id, room)]);
+  const withLast = rows.map((r, i) => [...r, lastOutcomes(v.history, v.lanes[i]!.lane_id, room, hosts.size > 1 ? v.lanes[i]!.host : undefined)]);
   return renderTable([[...head, 'LAST (newest first)'], ...withLast])
     .split('\n')
     .map((l) => cut(l, v.width))
@@ -88,8 +91,8 @@ function laneTable(v: StatusViewData): string {
 }
 
 /** "productive 0.82, noop 0.10, failed –": the lane's last ended sessions that fit in `room`. */
-function lastOutcomes(history: readonly SessionRow[], laneId: string, room: number): string {
-  const ended = history.filter((s) => s.lane_id === laneId && s.ended_at !== null).slice(0, LAST_PER_LANE);
+function lastOutcomes(history: readonly SessionRow[], laneId: string, room: number, host?: string): string {
+  const ended = history.filter((s) => s.lane_id === laneId && s.ended_at !== null && (!host || s.id.endsWith(`@${host}`))).slice(0, LAST_PER_LANE);
   if (!ended.length) return '–';
   let text = '';
   for (const s of ended) {

@@ -85,6 +85,15 @@ backends:
     const codes = await Promise.all(runs.map((r) => r.exited));
     expect(codes, runs.map((r) => r.output().slice(-2000)).join('\n---\n')).toEqual([0, 0, 0]);
 
+    // status and stats read the whole fleet: every host's lane slots, every host's sessions.
+    const status = await cli(['status', '--json', '--config', file], { env: { LANEKEEPER_HOST: 'h1' } });
+    expect(status.code, status.stderr).toBe(0);
+    const shown = (JSON.parse(status.stdout) as { lanes: { lane_id: string; host?: string }[] }).lanes;
+    expect(new Set(shown.map((l) => l.host))).toEqual(new Set(HOSTS));
+    expect(shown).toHaveLength(HOSTS.length * Object.values(LANES).reduce((a, b) => a + b, 0));
+    const text = await cli(['status', '--config', file], { env: { LANEKEEPER_HOST: 'h2' } });
+    expect(text.stdout).toMatch(/^a\.2@h3 /m);
+
     const store = await openPostgresStore(url, { schema, mustExist: true });
     const sessions = (await store.sessions.list()).filter((s) => s.ended_at !== null || true);
     const records = await store.claims.lockRecords();
