@@ -19,7 +19,8 @@ export async function serveRunMetrics(opts: { port: number; host?: string }, sto
     import('../adapters/metrics/database-bytes.js'),
     import('../adapters/metrics/server.js'),
   ]);
-  const metrics = new FleetMetrics({ journalSize: () => store.journal.lastSeq(), databaseBytes: sqliteDatabaseBytes(stateDir), processMetrics: true });
+  // The database's size is the SQLite file's; a shared PostgreSQL database is not this host's to report.
+  const metrics = new FleetMetrics({ journalSize: () => store.journal.lastSeq(), ...(store.shared ? {} : { databaseBytes: sqliteDatabaseBytes(stateDir) }), processMetrics: true });
   try {
     const server = await startMetricsServer({
       registry: metrics.registry,
