@@ -6,21 +6,12 @@
 // same order: the second waits for the first and then writes all of its rows, never a mix of the
 // two for the rows both wrote (and never a deadlock). Rows a save does not write (a lane only the
 // other process knows) are kept, as in SQLite. The last save wins for the rows both wrote: what
-// is saved is a whole snapshot of the selector's memory, folded from the journal, not a delta, and
-// one runtime at a time owns it (the dispatch leader, once several hosts share a store).
-import type { Fairness } from '../../../policy/fairness.js';
-import type { Belief, Learning } from '../../../policy/learning.js';
+// is saved is a whole snapshot. Hosts sharing the store never save whole snapshots of what they
+// learned: each folds its grades in with applyGrade, one transaction per grade under an advisory
+// lock, so no host's grade is lost to another's write.
 import type { LearningPort, SelectorMemory } from '../ports.js';
-import { foldGrade } from '../fold-grade.js';
+import { foldGrade, memoryFromRows, memoryRows, type PosteriorRow } from '../learning-rows.js';
 import type { Db } from './db.js';
-
-interface Meta {
-  model: Learning['model'];
-  forgetting: Learning['forgetting'];
-  clock: number;
-  fairness: Fairness;
-  graded?: [string, number][];
-}
 
 const SAVE = `
 INSERT INTO posteriors (scope, arm, data, updated_at)
@@ -30,30 +21,9 @@ ON CONFLICT (scope, arm) DO UPDATE SET data = excluded.data, updated_at = exclud
 
 const LOAD = `SELECT scope, arm, data FROM posteriors WHERE scope IN ('lane', 'selector') ORDER BY scope, arm`;
 
-type Row = { scope: string; arm: string; data: string };
-
 function saveValues(memory: SelectorMemory, at: number): unknown[] {
-  const { learning, fairness } = memory;
-  const meta: Meta = { model: learning.model, forgetting: learning.forgetting, clock: learning.clock, fairness, ...(memory.graded ? { graded: memory.graded } : {}) };
-  const rows: [string, string, string][] = [['selector', 'state', JSON.stringify(meta)]];
-  if (memory.arms) rows.push(['selector', 'arms', JSON.stringify(memory.arms)]);
-  for (const [lane, belief] of Object.entries(learning.beliefs)) rows.push(['lane', lane, JSON.stringify(belief)]);
-  return [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), at];
-}
-
-function fromRows(all: Row[]): SelectorMemory | null {
-  const metaRow = all.find((r) => r.scope === 'selector' && r.arm === 'state');
-  if (!metaRow) return null;
-  const meta = JSON.parse(metaRow.data) as Meta;
-  const beliefs: Record<string, Belief> = {};
-  for (const r of all) if (r.scope === 'lane') beliefs[r.arm] = JSON.parse(r.data) as Belief;
-  const armsRow = all.find((r) => r.scope === 'selector' && r.arm === 'arms');
-  return {
-    learning: { model: meta.model, forgetting: meta.forgetting, clock: meta.clock, beliefs },
-    fairness: meta.fairness,
-    ...(meta.graded ? { graded: meta.graded } : {}),
-    ...(armsRow ? { arms: JSON.parse(armsRow.data) as Learning } : {}),
-  };
+  const rows = memoryRows(memory);
+  return [rows.map((r) => r.scope), rows.map((r) => r.arm), rows.map((r) => r.data), at];
 }
 
 export function postgresLearning(db: Db): LearningPort {
@@ -68,7 +38,7 @@ export function postgresLearning(db: Db): LearningPort {
       // changes nothing: the fold is idempotent per session.
       await db.transaction(async (client) => {
         await client.query(`SELECT pg_advisory_xact_lock(hashtext('lanekeeper learning ' || coalesce(current_schema(), '')))`);
-        const memory = fromRows((await client.query<Row>(LOAD)).rows) ?? fresh;
+        const memory = memoryFromRows((await client.query<PosteriorRow>(LOAD)).rows) ?? fresh;
         const next = foldGrade(memory, fresh, update);
         if (next) await client.query(SAVE, saveValues(next, at));
       });
@@ -76,7 +46,7 @@ export function postgresLearning(db: Db): LearningPort {
     async load() {
       // One statement: one snapshot, so a concurrent save is seen whole or not at all. In key
       // order, as SQLite reads them, so the beliefs come back in the same order.
-      return fromRows(await db.rows<Row>('lk_learning_load', LOAD));
+      return memoryFromRows(await db.rows<PosteriorRow>('lk_learning_load', LOAD));
     },
   };
 }
