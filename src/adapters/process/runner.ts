@@ -65,7 +65,14 @@ export function runSession(spec: RunSpec, clock: () => number = Date.now): RunHa
     stderr: fd as 3,
     forceKillAfterDelay: false,
   } as const;
-  const child = execa(file!, [...args], options);
+  let child: ReturnType<typeof execa<typeof options>>;
+  try {
+    child = execa(file!, [...args], options);
+  } catch (err) {
+    // Arguments node refuses outright (a NUL byte in a prompt): a start that failed, with why.
+    closeSync(fd);
+    return unstartedHandle({ spawnError: spawnFailure(err as Error, file!) }, startedAt, clock);
+  }
   closeSync(fd); // the child holds its own copy
   const pid = child.pid ?? null;
 
