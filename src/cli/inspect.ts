@@ -26,7 +26,7 @@ export interface InspectOptions {
 }
 
 export async function inspectCommand(opts: InspectOptions): Promise<void> {
-  const { stateDir: dir, url } = await storeForReaders(opts, process.env);
+  const { stateDir: dir, url, host } = await storeForReaders(opts, process.env);
   const journalFile = opts.journal ? path.resolve(opts.journal) : null;
   // A journal file can be viewed on its own (a bug report's attachment, no state directory here);
   // a state directory asked for by name must exist.
@@ -35,11 +35,11 @@ export async function inspectCommand(opts: InspectOptions): Promise<void> {
   let data: ViewData | null = null;
   let server: ViewServer | null = null;
   try {
-    data = withState ? await openViewData(dir, url) : null;
+    data = withState ? await openViewData(dir, url, host) : null;
     if (journalFile) await (await openJournalFile(journalFile)).close(); // checks the whole file now: a damaged one is named at once
     const journal = journalSteps(async () => {
       if (journalFile) return openJournalFile(journalFile);
-      const store = await openStore({ stateDir: dir, url, mustExist: true });
+      const store = await openStore({ stateDir: dir, url, host, mustExist: true });
       return storeJournalSource(store.journal, url ? store.location : dir, () => store.close());
     });
     const chartSvg = await renderSvg(laneChartDot());

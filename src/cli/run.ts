@@ -11,7 +11,7 @@ import { watchConfigFile } from '../adapters/watch/config-watch.js';
 import { createLogger } from '../adapters/log/logger.js';
 import { openStore } from '../adapters/store/open-store.js';
 import { formatDuration } from '../config/duration.js';
-import { loadConfig } from '../config/load.js';
+import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { StateDirError, UsageError } from '../errors.js';
 import { startRuntime, type OnceResult, type Runtime } from '../runtime/run.js';
@@ -110,9 +110,10 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     const metrics: RunMetrics | null = opts.metricsPort === undefined ? null : await serveRunMetrics({ port: opts.metricsPort, host: opts.metricsHost }, store, config.stateDir, log);
     if (metrics) opened.push(() => metrics.close());
     const observers = metrics ? [metrics.observer] : [];
-    // An edit of the file reloads it like SIGHUP does.
-    if (opts.config) {
-      const watch = watchConfigFile(opts.config, () => requestReload('file changed'), { onError: (err) => log.warn({ err }, `watching ${opts.config}`) });
+    // An edit of the file reloads it like SIGHUP does (--config, or ./lanekeeper.yaml without it).
+    const configFile = opts.config ?? (opts.demo ? null : DEFAULT_CONFIG_FILE);
+    if (configFile) {
+      const watch = watchConfigFile(configFile, () => requestReload('file changed'), { onError: (err) => log.warn({ err }, `watching ${configFile}`) });
       opened.push(() => watch.close());
       await watch.ready;
     }

@@ -105,7 +105,8 @@ export interface GradeRejectedEvent { type: 'GRADE_REJECTED'; laneId: string; se
 export interface SelectorRestoredEvent {
   type: 'SELECTOR_RESTORED';
   learning: Learning;
-  fairness: Fairness;
+  /** Share deficits and recent starts; absent: the selector keeps its own (the fleet's posteriors before a tick). */
+  fairness?: Fairness;
   arms?: Learning;
   /** Recently learned sessions and their grades, so a late grade replaces rather than adds. */
   graded?: [string, number][];

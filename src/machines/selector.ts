@@ -249,7 +249,7 @@ export const selectorMachine = setup({
             enqueue.assign({
               learning: { ...event.learning, model: context.learning.model, forgetting: context.learning.forgetting },
               arms: event.arms ? { ...event.arms, model: context.arms.model, forgetting: context.arms.forgetting } : context.arms,
-              fairness: event.fairness,
+              fairness: event.fairness ?? context.fairness,
               graded: event.graded ?? context.graded,
             }),
           ),

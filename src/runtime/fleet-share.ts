@@ -22,7 +22,8 @@ export async function fleetLearning(store: Store, mine: SelectorMemory): Promise
   if (!shared || shared.learning.model !== mine.learning.model) return null;
   const same = JSON.stringify([shared.learning.beliefs, shared.learning.clock, shared.arms, shared.graded]) === JSON.stringify([mine.learning.beliefs, mine.learning.clock, mine.arms, mine.graded]);
   if (same) return null;
-  return { type: 'SELECTOR_RESTORED', learning: shared.learning, ...(shared.arms ? { arms: shared.arms } : {}), graded: shared.graded ?? [], fairness: mine.fairness };
+  // Without fairness: share deficits stay this host's own, as they are when the event is taken.
+  return { type: 'SELECTOR_RESTORED', learning: shared.learning, ...(shared.arms ? { arms: shared.arms } : {}), graded: shared.graded ?? [] };
 }
 
 export interface TickWidth {

@@ -23,6 +23,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import type { RuntimeStartedEvent } from '../machines/events.js';
 import type { FleetInput } from '../machines/fleet.js';
 import type { StartSessionIntent } from '../machines/intents.js';
+import type { GradeUpdate } from '../policy/graded.js';
 import { startIntent } from '../machines/lane-intents.js';
 import { laneKey } from '../policy/task-tiers.js';
 import { FleetHost, MACHINES_VERSION, type LaneStatus } from './host.js';
@@ -37,6 +38,8 @@ export interface Restored {
   /** Where the fold began, and how many events it took. */
   from: { seq: number; at: 'checkpoint' | 'run' };
   folded: number;
+  /** The learnable grades the fold went through (a shared store may not have them all yet). */
+  grades: GradeUpdate[];
 }
 
 /** Rebuilds the actors of the run that died, or says why it cannot. */
@@ -62,6 +65,7 @@ export async function restoreFleet(store: Store, opts: { inspect?: (e: Inspectio
     return { reason: `the run that died was recorded by other machines (${started.machines}; these are ${MACHINES_VERSION})` };
   }
   let folded = 0;
+  const grades: GradeUpdate[] = [];
   try {
     for (let seq = from.seq; seq <= after; ) {
       const page = await journal.entries(seq, 1000);
@@ -71,6 +75,8 @@ export async function restoreFleet(store: Store, opts: { inspect?: (e: Inspectio
         host.step(event);
         // The fleet the actors are configured for now.
         if (event.type === 'CONFIG_RELOADED') fleet = event.fleet;
+        // Lane ids are the lane's name, or the name and ".N" for a further slot (names have no dot).
+        if (event.type === 'SESSION_GRADED' && event.grade !== null && !event.censored) grades.push({ session: event.sessionId, lane: event.laneId.split('.')[0]!, arm: event.arm ?? null, grade: event.grade });
         folded++;
       }
       seq = page.at(-1)!.event.seq + 1;
@@ -79,7 +85,7 @@ export async function restoreFleet(store: Store, opts: { inspect?: (e: Inspectio
     host.stop();
     return { reason: `the journal of the run that died does not fold through these machines: ${(err as Error).message}` };
   }
-  return { host, fleet, after, from, folded };
+  return { host, fleet, after, from, folded, grades };
 }
 
 export interface ReconcileDeps {
@@ -169,6 +175,11 @@ async function settle(deps: ReconcileDeps, intent: StartSessionIntent, row: Sess
   const key = intent.claim.key || laneKey(intent.lane);
   const slot = await deps.store.claims.acquire({ key, holder: intent.sessionId, ttlMs: deps.config.claims.laneTtlMs, slots: concurrency });
   if (!slot.granted) deps.log.warn(`${intent.sessionId} still runs, but its lane slot ${key} is held by ${slot.holder} now; it is watched all the same`);
+  // Its task too (released with its other claims when it ends, whatever the token).
+  if (intent.taskClaim) {
+    const task = await deps.store.claims.acquire({ key: intent.taskClaim.key, holder: intent.sessionId, ttlMs: deps.config.claims.laneTtlMs });
+    if (!task.granted) deps.log.warn(`${intent.sessionId} still runs, but its task claim ${intent.taskClaim.key} is held by ${task.holder} now`);
+  }
   const adopted = slot.granted && slot.token !== intent.claim.token ? { ...intent, claim: { key: '', token: 0 } } : intent;
   const kill = deps.config.sessions.onRestart === 'kill' ? 'sessions.on_restart is kill' : undefined;
   actions.push(() => deps.supervisor.adopt(adopted, { ...found, startedAt, cwd }, kill));
@@ -181,7 +192,9 @@ async function settle(deps: ReconcileDeps, intent: StartSessionIntent, row: Sess
  * forked that outlived it are stopped here: the session they belong to is over.
  */
 function liveAgent(sessionId: string, row: SessionRow | null): { pid: number; startTime: string | null; pgrp: number } | null {
-  if (row?.pid != null && sameProcess(row.pid, row.pid_start)) {
+  // Without a recorded start time a live pid proves nothing (it may be another process's now):
+  // then only a process carrying the session's id counts.
+  if (row?.pid != null && row.pid_start !== null && sameProcess(row.pid, row.pid_start)) {
     return { pid: row.pid, startTime: procInfo(row.pid)?.startTime ?? row.pid_start, pgrp: procInfo(row.pid)?.pgrp ?? row.pid };
   }
   const procs = sessionProcesses(sessionId);

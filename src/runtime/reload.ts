@@ -1,8 +1,8 @@
 // What a configuration reload may change while lanekeeper runs, and what changed. Most of the
 // configuration applies at once to what starts next (lanes, backends, width, schedule, selection,
 // grading, hooks, claims); running sessions keep what they started with. Three things are the
-// ground the running process stands on and need a restart: the state directory, the store and the
-// task directory (their watchers and files are open).
+// ground the running process stands on and need a restart: the state directory, the store, the
+// host id (its journal and its sessions) and the task directory (their watchers and files are open).
 import { ConfigError } from '../errors.js';
 import type { ResolvedConfig } from '../config/types.js';
 
@@ -10,6 +10,7 @@ import type { ResolvedConfig } from '../config/types.js';
 export function reloadProblem(current: ResolvedConfig, next: ResolvedConfig): string | null {
   if (next.stateDir !== current.stateDir) return `state_dir changed (${current.stateDir} → ${next.stateDir}); that needs a restart`;
   if (next.store !== current.store) return 'store changed; that needs a restart';
+  if (next.host !== current.host) return `host changed (${current.host} → ${next.host}); that needs a restart`;
   if ((next.tasks?.dir ?? null) !== (current.tasks?.dir ?? null)) return 'tasks.dir changed; that needs a restart';
   return null;
 }

@@ -95,8 +95,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const clock = opts.clock ?? Date.now;
   const startedAt = clock();
   if (config.demo) await prepareDemoRepos(config);
-  const swept = await store.claims.sweep();
-  if (swept) log.info(`released ${swept} expired claim${swept === 1 ? '' : 's'} left by an earlier run`);
 
   // The fleet as the machines see it: journaled first, so replay rebuilds the same actors.
   let fleet = fleetSpec(config);
@@ -109,6 +107,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   await store.lanes.retain(host.laneIds);
   // What goes into the journal before the first tick: the fleet, what was learned before, the task list.
   const startup: BusEvent[] = [];
+  if (restored && store.shared) {
+    // The dead run may have journaled grades it never folded into the shared posteriors: fold
+    // them now (a grade already there changes nothing).
+    const m = restored.host.selectorMemory();
+    const fresh = { learning: emptyLearning(m.learning.model, m.learning.forgetting), arms: emptyLearning(m.learning.model, m.arms.forgetting), fairness: m.fairness, graded: [] };
+    for (const g of restored.grades) await store.learning.applyGrade(g, fresh, clock());
+  }
   if (restored) {
     // The selector's learning came back with the actors: every grade journaled, each once.
     startup.push({ type: 'RUNTIME_RECOVERED', after: restored.after, machines: MACHINES_VERSION, mode });
@@ -180,7 +185,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       if (operator) return { ...tick, inputs: { ...inputs, maxWidth: Math.max(0, operatorRoom(host.lanes())) } };
       if (!store.shared) return { ...tick, inputs };
       // Several hosts: this tick's share of the fleet's width.
-      const width = await claimTickWidth(store, config.host, ++tickCount, config.width, Math.max(1000, Math.floor(config.schedule.intervalMs * 0.9)));
+      const width = await claimTickWidth(store, `${config.host}:${runId}`, ++tickCount, config.width, Math.max(1000, Math.floor(config.schedule.intervalMs * 0.9)));
       tickWidths.push(width);
       return { ...tick, inputs: { ...inputs, maxWidth: Math.min(inputs.maxWidth ?? config.width, width.granted) } };
     }),
@@ -211,6 +216,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   // What the dead run left: decided now, before any tick (a lane whose agent still runs keeps its
   // slot), acted on once the bus runs.
   const reconciled = crashed ? await reconcileSessions({ config, store, supervisor, log, clock }, restored ? host.lanes() : []) : null;
+  // Expired claims go only now: an adopted session has taken its own back first.
+  const swept = await store.claims.sweep();
+  if (swept) log.info(`released ${swept} expired claim${swept === 1 ? '' : 's'} left by an earlier run`);
   const effectDeps: EffectDeps = { config, store, log, supervisor, push: bus.push, memory: () => host.selectorMemory(), blockedArms: () => armHealth.verdict(clock()).blocked };
   const effects = new EffectRunner(effectDeps);
 
@@ -255,9 +263,16 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   /** Several hosts: the width each pending tick claimed, oldest first, and how many ticks there were. */
   const tickWidths: TickWidth[] = [];
   let tickCount = 0;
+  // Width holders name this run, so a restart within an interval never renews its predecessor's slots.
+  const runId = randomBytes(3).toString('hex');
   let shownLanes = host.laneIds.join(',');
 
   const handle = async (event: StampedEvent) => {
+    // A reload applies to the shell before the intents of its own event run (none start sessions).
+    if (event.type === 'CONFIG_RELOADED' && event.source !== 'restart') {
+      const next = pendingConfigs.shift();
+      if (next) applyConfig(next);
+    }
     const { intents, lanes, changed, from } = host.step(event);
     await store.journal.recordEffects(event.seq, intents, changed);
     armHealth.observe(event, intents);
@@ -362,8 +377,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   };
 
   /** A reload: the configuration read again; applied when valid, else the last good one stays. */
+  /** Reloads read but not yet taken by the actors, oldest first: each applies as its CONFIG_RELOADED is handled. */
+  const pendingConfigs: ResolvedConfig[] = [];
   const reload = (source: string) => {
-    if (draining) {
+    if (draining || operator?.closing) {
       log.info(`config reload (${source}) ignored: lanekeeper is stopping`);
       return;
     }
@@ -379,7 +396,17 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       log.info(`config reload (${source}): nothing changed`);
       return;
     }
-    config = forMode(verdict.config);
+    const next = forMode(verdict.config);
+    pendingConfigs.push(next);
+    log.info(`config reloaded (${source}): ${verdict.changes.join(', ')} changed; running sessions keep what they started with`);
+    bus.push({ type: 'CONFIG_RELOADED', fleet: fleetSpec(next), source, changes: verdict.changes });
+  };
+  /**
+   * The shell takes a reloaded configuration when the actors do (its CONFIG_RELOADED), so what
+   * was decided before it (a grant, a respawn) starts with the configuration it was decided under.
+   */
+  const applyConfig = (next: ResolvedConfig) => {
+    config = next;
     fleet = fleetSpec(config);
     supervisorDeps.config = config;
     effectDeps.config = config;
@@ -391,8 +418,6 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     void store.runtimeInfo
       .set('enabled_lanes', JSON.stringify(config.lanes.filter((l) => l.enabled).map((l) => l.name)))
       .catch((err: unknown) => log.warn({ err }, 'could not record the enabled lanes'));
-    log.info(`config reloaded (${source}): ${verdict.changes.join(', ')} changed; running sessions keep what they started with`);
-    bus.push({ type: 'CONFIG_RELOADED', fleet, source, changes: verdict.changes });
   };
 
   let failure: unknown = null;
@@ -446,7 +471,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     // Drained: the next start begins a fresh fleet (a run that dies before this is recovered).
     if (!failure) await store.runtimeInfo.set('run_state', 'stopped');
     if (failure) throw failure;
-    return summarize(await store.sessions.list({ since: startedAt }));
+    // On a shared store the sessions table holds every host's: the summary is this host's.
+    const mine = (await store.sessions.list({ since: startedAt })).filter((s) => !store.shared || s.id.endsWith(`@${config.host}`));
+    return summarize(mine);
   })();
 
   return {

@@ -52,8 +52,18 @@ export class SessionSupervisor {
 
   start(intent: StartSessionIntent): void {
     const { config, store, emit } = this.deps;
-    const lane = config.lanes.find((l) => l.name === intent.lane)!;
-    const arm = config.arms.find((a) => a.id === intent.arm)!;
+    const lane = config.lanes.find((l) => l.name === intent.lane);
+    const arm = config.arms.find((a) => a.id === intent.arm);
+    if (!lane || !arm) {
+      // Decided under a configuration a reload has since replaced: nothing to run it with.
+      const what = !lane ? `lane ${intent.lane}` : `backend and model ${intent.arm}`;
+      this.supervise(intent, config.stateDir, async ({ paths, entry }) => {
+        await store.sessions.insert({ id: intent.sessionId, lane: intent.lane, lane_id: intent.laneId, arm: intent.arm, dispatch: intent.dispatch, parent: intent.parent, started_at: this.clock(), log_path: paths.log, task: intent.task?.id ?? null });
+        entry.handle = unstartedHandle({ spawnError: `${what} is no longer configured (the configuration was reloaded)` }, this.clock(), this.clock);
+        return { handle: entry.handle, before: null };
+      });
+      return;
+    }
     const vars = templateVars(config, arm, intent);
     vars.prompt = expandTemplate(lane.prompt, vars);
     const cwd = laneCwd(config, lane, arm, vars);
@@ -99,7 +109,7 @@ export class SessionSupervisor {
    */
   adopt(intent: StartSessionIntent, found: { pid: number; startTime: string | null; pgrp: number; startedAt: number; cwd: string }, kill?: string): void {
     this.supervise(intent, found.cwd, async ({ entry }) => {
-      const handle = adoptedHandle({ ...found, killGraceMs: this.deps.config.sessions.killGraceMs }, this.clock);
+      const handle = adoptedHandle({ ...found, killGraceMs: this.deps.config.sessions.killGraceMs, timeoutMs: intent.timeoutMs || undefined }, this.clock);
       entry.handle = handle;
       this.deps.emit({ type: 'SESSION_ADOPTED', laneId: intent.laneId, sessionId: intent.sessionId, pid: found.pid });
       if (kill ?? this.stopping) handle.stop(kill ?? this.stopping!);
@@ -191,10 +201,11 @@ export class SessionSupervisor {
       // (and while it waits for the before_session hook).
       // One renewal at a time: while the store does not answer, they wait rather than pile up.
       let renewing = false;
+      const reported = new Set<string>();
       renew = setInterval(() => {
         if (renewing) return;
         renewing = true;
-        this.renewClaims(intent)
+        this.renewClaims(intent, reported)
           .catch((err: unknown) => log.warn({ err }, `could not renew the claims of ${intent.sessionId}`))
           .finally(() => (renewing = false));
       }, renewEvery(config.claims.laneTtlMs));
@@ -212,7 +223,7 @@ export class SessionSupervisor {
       ]);
       if (released.length) log.info(`released ${released.join(', ')} at the end of ${intent.sessionId}`);
       // An adopted agent's exit code is not known: no verdict on how it went.
-      const outcome = adopted ? 'unknown' : classifyExit({ ...result, work: workEvidence(before, after) });
+      const outcome = adopted && !result.timedOut ? 'unknown' : classifyExit({ ...result, work: workEvidence(before, after) });
       const killedHow = result.killed ? ' (ignored SIGTERM; SIGKILL)' : '';
       const reason =
         result.spawnError ??
@@ -268,10 +279,18 @@ export class SessionSupervisor {
       });
   }
 
-  private async renewClaims(intent: StartSessionIntent): Promise<void> {
-    const { lost } = await this.deps.store.claims.renewHolder(intent.sessionId);
-    for (const key of lost) {
-      this.deps.emit({ type: 'CLAIM_LOST', laneId: intent.laneId, sessionId: intent.sessionId, key, reason: `${key} expired before it was renewed` });
+  private async renewClaims(intent: StartSessionIntent, reported: Set<string>): Promise<void> {
+    const { lost, held } = await this.deps.store.claims.renewHolder(intent.sessionId);
+    const gone = new Map(lost.map((key) => [key, `${key} expired before it was renewed`]));
+    // The lane slot and the task claim must still be this session's: after a long store outage
+    // another host's sweep may have released them first, and then they are simply not held.
+    for (const key of [intent.claim.key, intent.taskClaim?.key]) {
+      if (key && !held.includes(key) && !gone.has(key)) gone.set(key, `${key} is no longer held (it expired and was released, perhaps while the store did not answer)`);
+    }
+    for (const [key, reason] of gone) {
+      if (reported.has(key)) continue;
+      reported.add(key);
+      this.deps.emit({ type: 'CLAIM_LOST', laneId: intent.laneId, sessionId: intent.sessionId, key, reason });
     }
   }
 

@@ -14,6 +14,8 @@ export interface AdoptSpec {
   /** When the session started (its record), for the duration. */
   startedAt: number;
   killGraceMs: number;
+  /** Its time limit, counted from `startedAt` as when it began: stopped then, like any session. */
+  timeoutMs?: number;
   /** How often /proc is looked at. */
   pollMs?: number;
 }
@@ -28,10 +30,32 @@ export function adoptedHandle(spec: AdoptSpec, clock: () => number = Date.now): 
   // Alive while the agent is; an agent already gone but with forked leftovers ends at once (the
   // leftovers are cleared below, as for any session).
   const agentAlive = () => sameProcess(spec.pid, spec.startTime);
+  let timedOut = false;
+  const stop = () => {
+    if (!groupAlive(spec.pgrp)) return;
+    signalGroup(spec.pgrp, 'SIGTERM');
+    killTimer ??= setTimeout(() => {
+      if (groupAlive(spec.pgrp)) {
+        killed = true;
+        signalGroup(spec.pgrp, 'SIGKILL');
+      }
+    }, spec.killGraceMs);
+  };
+  const limit =
+    spec.timeoutMs === undefined
+      ? undefined
+      : setTimeout(
+          () => {
+            timedOut = true;
+            stop();
+          },
+          Math.max(0, spec.startedAt + spec.timeoutMs - clock()),
+        );
   const exited = (async (): Promise<RunResult> => {
     while (agentAlive()) await sleep(poll);
     clearTimeout(killTimer);
-    return { spawnError: null, exitCode: null, signal: null, timedOut: false, stopped, killed, startedAt: spec.startedAt, endedAt: clock() };
+    clearTimeout(limit);
+    return { spawnError: null, exitCode: null, signal: null, timedOut, stopped, killed, startedAt: spec.startedAt, endedAt: clock() };
   })();
   const gone = exited.then(async () => {
     if (!groupAlive(spec.pgrp)) return;
@@ -48,14 +72,7 @@ export function adoptedHandle(spec: AdoptSpec, clock: () => number = Date.now): 
     gone,
     stop: (reason) => {
       stopped ??= reason;
-      if (!groupAlive(spec.pgrp)) return;
-      signalGroup(spec.pgrp, 'SIGTERM');
-      killTimer ??= setTimeout(() => {
-        if (groupAlive(spec.pgrp)) {
-          killed = true;
-          signalGroup(spec.pgrp, 'SIGKILL');
-        }
-      }, spec.killGraceMs);
+      stop();
     },
   };
 }

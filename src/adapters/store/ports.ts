@@ -212,9 +212,10 @@ export interface ClaimsPort {
   reopen(req: { key: string }): Promise<{ reopened: boolean; state: ClaimState | null }>;
   /**
    * Renew a holder's live claims that have used a third of their TTL, each by its own TTL; returns
-   * how many were renewed and the keys already expired. Cheap enough to call every few seconds.
+   * how many were renewed, the keys already expired, and the keys it holds now (a claim released
+   * by someone else's sweep is simply not among them). Cheap enough to call every few seconds.
    */
-  renewHolder(holder: string): Promise<{ renewed: number; lost: string[] }>;
+  renewHolder(holder: string): Promise<{ renewed: number; lost: string[]; held: string[] }>;
   /** Release a holder's claims at the end of its session, except those it asked to keep and `except`. */
   releaseHolder(holder: string, opts?: { except?: readonly string[] }): Promise<string[]>;
   /** Live claims; `all`: every row; `completed`: live claims and completed keys (what blocks work). */

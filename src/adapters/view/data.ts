@@ -39,8 +39,8 @@ export interface ViewData {
 }
 
 /** `url`: the PostgreSQL store, or null for the SQLite file in stateDir. */
-export async function openViewData(stateDir: string, url: string | null = null): Promise<ViewData> {
-  const store = await openStore({ stateDir, url, mustExist: true });
+export async function openViewData(stateDir: string, url: string | null = null, host?: string): Promise<ViewData> {
+  const store = await openStore({ stateDir, url, host, mustExist: true });
   return {
     stateDir,
     live: (opts = {}) => readLive(store, stateDir, opts.events ?? 60, opts.decisions ?? 8),

@@ -89,6 +89,8 @@ export function recordCases(b: Backend): void {
   test('late grades wait until applied, oldest first', async () => {
     const { store: s } = await b.fresh();
     expect(await s.lateGrades.pending()).toEqual([]);
+    // Grades of sessions this store ran (on a shared store: this host's sessions).
+    for (const id of ['code-1', 'code-2']) await s.sessions.insert({ id, lane: 'code', lane_id: 'code', arm: 'x:y', dispatch: 'tick', parent: null, started_at: 1, log_path: null });
     await s.lateGrades.add({ session: 'code-1', grade: 0.25, dimensions: null, at: 10 });
     await s.lateGrades.add({ session: 'code-2', grade: 1, dimensions: { tests: 1 }, at: 20 });
     const pending = await s.lateGrades.pending();

@@ -175,7 +175,8 @@ ev AS (
     SELECT key, slot, epoch, 'expired' AS event FROM lost UNION ALL SELECT key, slot, epoch, 'renewed' FROM renewed
   ) AS e ORDER BY e.key, e.slot
 )
-SELECT (SELECT count(*) FROM renewed) AS renewed, ARRAY(SELECT key FROM lost ORDER BY key, slot) AS lost`;
+SELECT (SELECT count(*) FROM renewed) AS renewed, ARRAY(SELECT key FROM lost ORDER BY key, slot) AS lost,
+  ARRAY(SELECT m.key FROM mine m, clock k WHERE m.expires_at >= k.now ORDER BY m.key, m.slot) AS held`;
 
 /** $1 holder, $2 keys to leave held: the session's end releases the rest, except those it keeps. */
 export const RELEASE_HOLDER = `

@@ -47,8 +47,8 @@ export function postgresClaims(db: Db): ClaimsPort {
       return r.reopened > 0 ? { reopened: true, state: 'released' } : { reopened: false, state: r.state };
     },
     async renewHolder(holder) {
-      const r = (await db.row<{ renewed: number; lost: string[] }>('lk_claims_renew_holder', sql.RENEW_HOLDER, [holder]))!;
-      return { renewed: r.renewed, lost: r.lost };
+      const r = (await db.row<{ renewed: number; lost: string[]; held: string[] }>('lk_claims_renew_holder', sql.RENEW_HOLDER, [holder]))!;
+      return { renewed: r.renewed, lost: r.lost, held: r.held };
     },
     async releaseHolder(holder, opts = {}) {
       const rows = await db.rows<{ key: string }>('lk_claims_release_holder', sql.RELEASE_HOLDER, [holder, [...(opts.except ?? [])]]);

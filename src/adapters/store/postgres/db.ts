@@ -7,9 +7,12 @@
 //   statement waits and tries again, without end, until it answers or the store is closed. The
 //   caller simply waits: the runtime's journal, its ticks and its session records stop where they
 //   are and go on, in order, when the database is back. `onAvailability` hears once per change.
-// Every statement here is one atomic statement (or a transaction retried whole), so running it
-// again is safe; an insert that fails as a duplicate right after a lost connection had committed
-// before the connection went, and counts as done.
+// Every statement here is one atomic statement (or a transaction retried whole). Run again after
+// a lost connection, most are harmless (a claim granted to the same holder is granted again); an
+// insert that then fails as a duplicate had committed before the connection went and counts as
+// done. What is not: a release or completion whose first try committed is refused as stale the
+// second time (an orphan row and a warning), and rows without a natural key (decisions, late
+// grades) may be written twice.
 import type pg from 'pg';
 
 const RETRYABLE = new Set(['40P01', '40001']);
@@ -83,7 +86,7 @@ export function database(pool: pg.Pool, opts: DbOptions = {}): Db {
     }
   };
   const rows = async <R>(name: string, text: string, values: readonly unknown[] = []): Promise<R[]> => {
-    const r = await persist(async () => (await pool.query({ name, text, values: values as unknown[] })).rows as R[], /^\s*INSERT/i.test(text));
+    const r = await persist(async () => (await pool.query({ name, text, values: values as unknown[] })).rows as R[], /^\s*(INSERT|WITH)/i.test(text));
     return r ?? [];
   };
   return {

@@ -52,7 +52,7 @@ export async function openPostgresStore(url: string, opts: PostgresStoreOptions 
     lanes: postgresLanes(db, host),
     decisions: postgresDecisions(db),
     learning: postgresLearning(db),
-    lateGrades: postgresLateGrades(db),
+    lateGrades: postgresLateGrades(db, host),
     claims: postgresClaims(db),
     runtimeInfo: postgresRuntimeInfo(db, host),
     lockHost: () => lockHost(pool, host),

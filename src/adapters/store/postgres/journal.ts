@@ -23,6 +23,7 @@ const RECORD_TAKEN = `
 WITH fx AS (
   INSERT INTO effects (host, seq, idx, intent)
   SELECT $4, $1::bigint, i - 1, intent FROM unnest($2::text[]) WITH ORDINALITY AS t(intent, i)
+  ON CONFLICT DO NOTHING
 )
 INSERT INTO transitions (host, seq, lanes) VALUES ($4, $1::bigint, $3::text)
 ON CONFLICT (host, seq) DO UPDATE SET lanes = excluded.lanes`;

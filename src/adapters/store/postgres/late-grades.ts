@@ -3,7 +3,8 @@
 import type { LateGradeRow, LateGradesPort } from '../ports.js';
 import type { Db } from './db.js';
 
-export function postgresLateGrades(db: Db): LateGradesPort {
+/** `host`: the pending grades this host learns are those of its own sessions (each is learned once). */
+export function postgresLateGrades(db: Db, host: string): LateGradesPort {
   return {
     async add(row) {
       await db.rows('lk_late_grades_add', 'INSERT INTO late_grades (session, grade, dimensions, at) VALUES ($1, $2, $3, $4)', [
@@ -16,7 +17,8 @@ export function postgresLateGrades(db: Db): LateGradesPort {
     async pending() {
       const rows = await db.rows<Omit<LateGradeRow, 'dimensions'> & { dimensions: string | null }>(
         'lk_late_grades_pending',
-        'SELECT id, session, grade, dimensions, at FROM late_grades WHERE NOT applied ORDER BY id',
+        'SELECT g.id, g.session, g.grade, g.dimensions, g.at FROM late_grades g JOIN sessions s ON s.id = g.session WHERE NOT g.applied AND s.host = $1 ORDER BY g.id',
+        [host],
       );
       return rows.map((r) => ({ ...r, dimensions: r.dimensions ? (JSON.parse(r.dimensions) as Record<string, number>) : null }));
     },

@@ -122,6 +122,7 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
   const renewHolder = writer(db, (holder: string) => {
     const now = clock();
     const lost: string[] = [];
+    const held: string[] = [];
     let renewed = 0;
     for (const r of heldBy.all(holder) as { key: string; slot: number; epoch: number; expires_at: number; ttl_ms: number }[]) {
       if (r.expires_at < now) {
@@ -131,13 +132,14 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
         lost.push(r.key);
         continue;
       }
+      held.push(r.key);
       // Renewed once a third of its TTL is used (the etcd rule), so frequent calls stay cheap.
       if (r.expires_at - now > (r.ttl_ms * 2) / 3) continue;
       renewRow.get({ key: r.key, holder, token: r.epoch, now, ttl: null });
       lockEvent.run(now, r.key, r.slot, null, holder, r.epoch, 'renewed');
       renewed++;
     }
-    return { renewed, lost };
+    return { renewed, lost, held };
   });
 
   const releaseHolder = writer(db, (holder: string, except: readonly string[]) => {
