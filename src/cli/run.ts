@@ -94,7 +94,12 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     opened.push(() => instance.release());
     // On a store shared by several hosts, one runtime per host id.
     if (store.lockHost) {
-      const hold = await store.lockHost();
+      const hold = await store.lockHost({
+        onLost: (reason) => {
+          log.error(`the host lock was lost with its connection and could not be taken again (${reason}): stopping`);
+          runtime?.stop('another runtime took this host id');
+        },
+      });
       opened.push(() => hold.release());
     }
     await recordRunStart(store, config, opts.once ? 'once' : opts.operator ? 'operator' : 'service');

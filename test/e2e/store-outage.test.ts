@@ -81,6 +81,14 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_SLEEP_MS: '2500', AGENT_GRADE: '0.9' })}
     ctl('start');
     await run.waitFor(/the store answers again \(after [\d.]+s\): the journal goes on and dispatch resumes/);
     await run.waitFor(/ started on fixture:ok/, { count: startedWhileDown + 2 });
+    // The host's lock went with its connection; it is held again.
+    const locks = new pg.Client({ connectionString: url });
+    await locks.connect();
+    const held = async () =>
+      Number((await locks.query<{ n: string }>(`SELECT count(*) AS n FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.locktype = 'advisory' AND l.granted AND a.application_name LIKE 'lanekeeper host solo:%'`)).rows[0]!.n);
+    for (let i = 0; i < 100 && (await held()) !== 1; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await held()).toBe(1);
+    await locks.end();
     run.child.kill('SIGTERM');
     expect(await run.exited, run.output().slice(-3000)).toBe(0);
 

@@ -259,9 +259,10 @@ export interface Store {
   readonly runtimeInfo: RuntimeInfoPort;
   /**
    * A store shared by several hosts: hold this host's name for as long as the run lives, so two
-   * runtimes never write one host's journal. Throws InstanceLockedError naming the holder.
+   * runtimes never write one host's journal. Throws InstanceLockedError naming the holder;
+   * `onLost`: it was lost with its connection and another runtime took the host meanwhile.
    */
-  lockHost?(): Promise<{ release(): Promise<void> }>;
+  lockHost?(opts?: { onLost?: (reason: string) => void }): Promise<{ release(): Promise<void> }>;
   /** Housekeeping off the hot path (SQLite: a passive WAL checkpoint). */
   checkpoint(): Promise<void>;
   close(): Promise<void>;

@@ -3,23 +3,25 @@
 import type { DecisionsPort } from '../ports.js';
 import type { Db } from './db.js';
 
-export function postgresDecisions(db: Db): DecisionsPort {
+/** Each host's decisions (their seqs are its journal's): `status` shows this host's. */
+export function postgresDecisions(db: Db, host: string): DecisionsPort {
   return {
     async record(row) {
-      await db.rows('lk_decisions_record', 'INSERT INTO decisions (seq, at, kind, chosen, detail) VALUES ($1, $2, $3, $4, $5)', [
+      await db.rows('lk_decisions_record', 'INSERT INTO decisions (seq, at, kind, chosen, detail, host) VALUES ($1, $2, $3, $4, $5, $6)', [
         row.seq,
         row.at,
         row.kind,
         JSON.stringify(row.chosen),
         JSON.stringify(row.detail),
+        host,
       ]);
     },
     async list(opts = {}) {
       const limit = opts.limit === undefined ? 20 : opts.limit < 0 ? null : opts.limit;
       const rows = await db.rows<{ seq: number; at: number; kind: string; chosen: string; detail: string }>(
         'lk_decisions_list',
-        'SELECT seq, at, kind, chosen, detail FROM decisions WHERE at >= $1 ORDER BY seq DESC, id DESC LIMIT $2',
-        [opts.since ?? 0, limit],
+        'SELECT seq, at, kind, chosen, detail FROM decisions WHERE host = $3 AND at >= $1 ORDER BY seq DESC, id DESC LIMIT $2',
+        [opts.since ?? 0, limit, host],
       );
       return rows.map((r) => ({ ...r, chosen: JSON.parse(r.chosen) as string[], detail: JSON.parse(r.detail) as unknown }));
     },

@@ -50,12 +50,12 @@ export async function openPostgresStore(url: string, opts: PostgresStoreOptions 
     journal: postgresJournal(db, host),
     sessions: postgresSessions(db, host),
     lanes: postgresLanes(db, host),
-    decisions: postgresDecisions(db),
+    decisions: postgresDecisions(db, host),
     learning: postgresLearning(db),
     lateGrades: postgresLateGrades(db, host),
     claims: postgresClaims(db),
     runtimeInfo: postgresRuntimeInfo(db, host),
-    lockHost: () => lockHost(pool, host),
+    lockHost: (o) => lockHost(pool, host, o),
     // Nothing to do off the hot path: autovacuum keeps the tables.
     async checkpoint() {},
     async close() {

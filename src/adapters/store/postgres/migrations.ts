@@ -82,13 +82,14 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE TABLE decisions (
     id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    host   text   NOT NULL DEFAULT '',
     seq    bigint NOT NULL,
     at     bigint NOT NULL,
     kind   text   NOT NULL,
     chosen text   NOT NULL,
     detail text   NOT NULL
   );
-  CREATE INDEX decisions_seq ON decisions (seq);
+  CREATE INDEX decisions_seq ON decisions (host, seq);
   -- One store-wide fencing sequence: tokens never go back, even when claim rows are deleted.
   CREATE SEQUENCE claim_fence;
   -- Updated in place on every claim: room on each page lets PostgreSQL keep the new row version on
