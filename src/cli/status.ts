@@ -51,6 +51,7 @@ async function statusJson(store: Store, dir: string, opts: StatusOptions): Promi
   const nextTick = isStopped(lanes) ? null : await nextTickOf(store);
   return JSON.stringify({
     state_dir: dir,
+    ...(store.shared ? { store: store.location } : {}),
     lanes: lanes.map((l) => ({ name: l.lane, slot: l.slot, lane_id: l.lane_id, state: l.state, since: iso(l.since), session: l.session, ...(l.host ? { host: l.host } : {}) })),
     sessions: sessions.map(sessionJson),
     decisions: decisions.map(decisionJson),
@@ -77,6 +78,7 @@ async function statusText(store: Store, dir: string, opts: StatusOptions): Promi
   const now = Date.now();
   return renderStatusView({
     dir,
+    ...(store.shared ? { store: store.location } : {}),
     now,
     width: tty ? process.stdout.columns : PLAIN_WIDTH,
     lanes,

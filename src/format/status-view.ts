@@ -14,6 +14,8 @@ import { renderTable } from './table.js';
 
 export interface StatusViewData {
   dir: string;
+  /** A shared store (PostgreSQL), named without its password: shown instead of the state directory. */
+  store?: string;
   now: number;
   /** Columns to fit. */
   width: number;
@@ -46,7 +48,7 @@ export function isStopped(lanes: readonly LaneStateRow[]): boolean {
 export function renderStatusView(v: StatusViewData): string {
   const blocks = [
     [
-      ...[`lanekeeper at ${clockTime(v.now, v.now)} · state: ${v.dir}`, runtimeLine(v)].map((l) => cut(l, v.width)),
+      ...[`lanekeeper at ${clockTime(v.now, v.now)} · ${v.store ? `store: ${v.store}` : `state: ${v.dir}`}`, runtimeLine(v)].map((l) => cut(l, v.width)),
       // Wrapped, not cut: the lanes named at the end are the point.
       ...(v.liveness?.reasons ?? []).map((r) => wrap(`STALLED: ${r}`, v.width, '', '  ')),
     ].join('\n'),

@@ -93,6 +93,9 @@ backends:
     expect(shown).toHaveLength(HOSTS.length * Object.values(LANES).reduce((a, b) => a + b, 0));
     const text = await cli(['status', '--config', file], { env: { LANEKEEPER_HOST: 'h2' } });
     expect(text.stdout).toMatch(/^a\.2@h3 /m);
+    // The store it reads, never with its password.
+    expect(text.stdout).toMatch(/· store: postgres:\/\/lanekeeper@/);
+    expect(text.stdout).not.toContain(':lanekeeper@');
 
     const store = await openPostgresStore(url, { schema, mustExist: true });
     const sessions = (await store.sessions.list()).filter((s) => s.ended_at !== null || true);
