@@ -150,9 +150,11 @@ export async function reconcileSessions(deps: ReconcileDeps, lanes: readonly Lan
   }
 
   // Claims of sessions that were over before this start: their lanes moved on without them.
+  // On a shared store only this host's: another host gives back its own sessions' claims.
   const ended = new Set<string>();
   for (const c of await store.claims.list()) {
     if (seen.has(c.holder) || ended.has(c.holder)) continue;
+    if (store.shared && !c.holder.endsWith(`@${config.host}`)) continue;
     const row = await store.sessions.get(c.holder);
     if (row?.ended_at != null) ended.add(c.holder);
   }
