@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { expect, test } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/index.js';
 import { lockStats } from '../../src/policy/lock-stats.js';
+import { rngFromSeed } from '../../src/policy/prng.js';
 import { leftovers, startCli } from '../helpers/run-process.js';
 import { AGENTS, tmpDir } from '../helpers/tmp.js';
 
@@ -19,17 +20,6 @@ const SEED = Number(process.env.CHAOS_SEED ?? 20261123);
 const ROUNDS = Number(process.env.CHAOS_ROUNDS ?? 12);
 const LANES = { a: 2, b: 1, c: 1 } as const;
 const WIDTH = 3;
-
-function prng(seed: number) {
-  let h = seed >>> 0;
-  return () => {
-    h = (h + 0x6d2b79f5) >>> 0;
-    let t = h;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The most intervals open at once ([start, end], an end before a start at the same instant). */
 function peak(intervals: [number, number][]): number {
@@ -45,7 +35,7 @@ function peak(intervals: [number, number][]): number {
 }
 
 test(`SIGKILL at random moments, ${ROUNDS} times (seed ${SEED}): nothing lost, nothing twice, nothing left running`, { timeout: 300_000 }, async () => {
-  const random = prng(SEED);
+  const random = rngFromSeed(SEED);
   const dir = tmpDir();
   const state = path.join(dir, 'state');
   const file = path.join(dir, 'lk.yaml');

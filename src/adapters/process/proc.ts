@@ -37,8 +37,6 @@ export function sameProcess(pid: number, startTime: string | null): boolean {
   return startTime === null || info.startTime === startTime;
 }
 
-export const procAvailable = (): boolean => procInfo(process.pid) !== null;
-
 /**
  * Live processes whose environment names the session (LANEKEEPER_SESSION_ID), with their group.
  * The agent and everything it forked inherit it, so this finds a session even when its pid was

@@ -3,18 +3,11 @@
 // each event's seq (lastSeq + 1) and the primary key on seq refuses a second event with the same
 // seq, so two writers can never interleave silently: the loser's append fails. Each row also
 // records the host that appended it, for when several hosts share one journal.
-import type { StampedEvent } from '../../../machines/events.js';
 import type { Intent } from '../../../machines/intents.js';
 import type { Checkpoint, JournalEntry, JournalPort } from '../ports.js';
 import type { Db } from './db.js';
+import { eventOfRow, type JournalRow } from '../journal-rows.js';
 
-interface JournalRow {
-  seq: number;
-  at: number;
-  type: string;
-  seed: number | null;
-  payload: string;
-}
 
 const READ = 'SELECT seq, at, type, seed, payload FROM journal WHERE host = $3 AND seq >= $1::bigint ORDER BY seq LIMIT $2::bigint';
 
@@ -51,7 +44,7 @@ export function postgresJournal(db: Db, host: string): JournalPort {
       return (await db.row<{ seq: number }>('lk_journal_last', 'SELECT COALESCE(MAX(seq), 0)::bigint AS seq FROM journal WHERE host = $1', [host]))!.seq;
     },
     async read(opts = {}) {
-      return (await db.rows<JournalRow>('lk_journal_read', READ, [opts.fromSeq ?? 1, limitOf(opts.limit), host])).map(toEvent);
+      return (await db.rows<JournalRow>('lk_journal_read', READ, [opts.fromSeq ?? 1, limitOf(opts.limit), host])).map(eventOfRow);
     },
     async effects(seq) {
       const rows = await db.rows<{ intent: string }>('lk_journal_effects', 'SELECT intent FROM effects WHERE host = $2 AND seq = $1 ORDER BY idx', [seq, host]);
@@ -74,7 +67,7 @@ export function postgresJournal(db: Db, host: string): JournalPort {
       for (const r of transitionRows) taken.set(r.seq, r.lanes);
       return rows.map((r): JournalEntry => {
         const lanes = taken.get(r.seq);
-        return { event: toEvent(r), effects: fx.get(r.seq) ?? [], changed: lanes === undefined ? null : (JSON.parse(lanes) as Record<string, string>) };
+        return { event: eventOfRow(r), effects: fx.get(r.seq) ?? [], changed: lanes === undefined ? null : (JSON.parse(lanes) as Record<string, string>) };
       });
     },
     async runStart(seq) {
@@ -103,7 +96,3 @@ export function postgresJournal(db: Db, host: string): JournalPort {
   };
 }
 
-function toEvent(r: JournalRow): StampedEvent {
-  const payload = JSON.parse(r.payload) as object;
-  return { ...payload, type: r.type, seq: r.seq, now: r.at, ...(r.seed === null ? {} : { seed: r.seed }) } as StampedEvent;
-}

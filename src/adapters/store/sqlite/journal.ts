@@ -2,17 +2,10 @@
 // that changed); and checkpoints of the actor system, so replay and restarts need not begin at seq 1.
 import type Database from 'better-sqlite3';
 import { retryBusy, writer } from './busy.js';
-import type { StampedEvent } from '../../../machines/events.js';
 import type { Intent } from '../../../machines/intents.js';
 import type { Checkpoint, JournalEntry, JournalPort } from '../ports.js';
+import { eventOfRow, type JournalRow } from '../journal-rows.js';
 
-interface JournalRow {
-  seq: number;
-  at: number;
-  type: string;
-  seed: number | null;
-  payload: string;
-}
 
 export function sqliteJournal(db: Database.Database): JournalPort {
   const insert = db.prepare('INSERT INTO journal (seq, at, type, seed, payload) VALUES (?, ?, ?, ?, ?)');
@@ -45,7 +38,7 @@ export function sqliteJournal(db: Database.Database): JournalPort {
     },
     async read(opts = {}) {
       const rows = retryBusy(() => read.all(opts.fromSeq ?? 1, opts.limit ?? -1) as JournalRow[]);
-      return rows.map(toEvent);
+      return rows.map(eventOfRow);
     },
     async effects(seq) {
       return retryBusy(() => effects.all(seq) as string[]).map((s) => JSON.parse(s) as Intent);
@@ -65,7 +58,7 @@ export function sqliteJournal(db: Database.Database): JournalPort {
       for (const r of retryBusy(() => transitionRange.all(lo, hi) as { seq: number; lanes: string }[])) taken.set(r.seq, r.lanes);
       return rows.map((r): JournalEntry => {
         const lanes = taken.get(r.seq);
-        return { event: toEvent(r), effects: fx.get(r.seq) ?? [], changed: lanes === undefined ? null : (JSON.parse(lanes) as Record<string, string>) };
+        return { event: eventOfRow(r), effects: fx.get(r.seq) ?? [], changed: lanes === undefined ? null : (JSON.parse(lanes) as Record<string, string>) };
       });
     },
     async runStart(seq) {
@@ -84,7 +77,3 @@ export function sqliteJournal(db: Database.Database): JournalPort {
   };
 }
 
-function toEvent(r: JournalRow): StampedEvent {
-  const payload = JSON.parse(r.payload) as object;
-  return { ...payload, type: r.type, seq: r.seq, now: r.at, ...(r.seed === null ? {} : { seed: r.seed }) } as StampedEvent;
-}
