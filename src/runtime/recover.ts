@@ -27,7 +27,8 @@ import type { GradeUpdate } from '../policy/graded.js';
 import { startIntent } from '../machines/lane-intents.js';
 import { laneKey } from '../policy/task-tiers.js';
 import { FleetHost, MACHINES_VERSION, type LaneStatus } from './host.js';
-import { sessionCwd, type ExitRecord, type SessionSupervisor } from './sessions.js';
+import type { SessionSupervisor } from './sessions.js';
+import { sessionCwd, type ExitRecord } from './session-setup.js';
 
 export interface Restored {
   host: FleetHost;

@@ -3,7 +3,6 @@
 // the session's lane claim alive while the process runs, watches its grade file (a rejected write
 // is journaled as it lands), and records the session in the store. Grading: session-grade.ts.
 import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import { gitHead, workEvidence } from '../adapters/process/git.js';
 import { checkCwd, runSession, unstartedHandle, type RunHandle } from '../adapters/process/runner.js';
@@ -11,14 +10,15 @@ import type { Store } from '../adapters/store/ports.js';
 import { readGradeFile } from '../adapters/process/grade-file.js';
 import { watchGradeFile, type GradeWatch, type WatchedGrade } from '../adapters/watch/grade-watch.js';
 import { expandTemplate, type TemplateVars } from '../config/template.js';
-import type { ArmConfig, LaneConfig, ResolvedConfig } from '../config/types.js';
-import type { BusEvent, SessionGradedEvent } from '../machines/events.js';
+import type { ArmConfig, ResolvedConfig } from '../config/types.js';
+import type { BusEvent } from '../machines/events.js';
 import type { StartSessionIntent } from '../machines/intents.js';
-import { classifyExit, type Outcome } from '../policy/outcome.js';
+import { classifyExit } from '../policy/outcome.js';
 import { adoptedHandle } from '../adapters/process/adopt.js';
 import { procInfo } from '../adapters/process/proc.js';
 import { runBeforeSession } from './hooks.js';
-import { gradeSession, rejectGrade, type GraderRecord } from './session-grade.js';
+import { graderRecord, laneCwd, renewEvery, sessionPaths, sessionRow, templateVars, type ExitRecord, type GradedRecord, type SessionPaths } from './session-setup.js';
+import { gradeSession, rejectGrade } from './session-grade.js';
 
 export interface SupervisorDeps {
   config: ResolvedConfig;
@@ -58,7 +58,7 @@ export class SessionSupervisor {
       // Decided under a configuration a reload has since replaced: nothing to run it with.
       const what = !lane ? `lane ${intent.lane}` : `backend and model ${intent.arm}`;
       this.supervise(intent, config.stateDir, async ({ paths, entry }) => {
-        await store.sessions.insert({ id: intent.sessionId, lane: intent.lane, lane_id: intent.laneId, arm: intent.arm, dispatch: intent.dispatch, parent: intent.parent, started_at: this.clock(), log_path: paths.log, task: intent.task?.id ?? null });
+        await store.sessions.insert(sessionRow(intent, this.clock(), paths.log));
         entry.handle = unstartedHandle({ spawnError: `${what} is no longer configured (the configuration was reloaded)` }, this.clock(), this.clock);
         return { handle: entry.handle, before: null };
       });
@@ -68,17 +68,7 @@ export class SessionSupervisor {
     vars.prompt = expandTemplate(lane.prompt, vars);
     const cwd = laneCwd(config, lane, arm, vars);
     this.supervise(intent, cwd, async ({ paths, entry }) => {
-      await store.sessions.insert({
-        id: intent.sessionId,
-        lane: intent.lane,
-        lane_id: intent.laneId,
-        arm: intent.arm,
-        dispatch: intent.dispatch,
-        parent: intent.parent,
-        started_at: this.clock(),
-        log_path: paths.log,
-        task: intent.task?.id ?? null,
-      });
+      await store.sessions.insert(sessionRow(intent, this.clock(), paths.log));
       const env = this.sessionEnv(arm, intent, vars, paths.grade);
       const cwdProblem = checkCwd(cwd);
       const hook = cwdProblem ? { ok: false as const, reason: cwdProblem } : config.hooks.beforeSession && !this.stopping ? await this.beforeSession(intent, vars, cwd, env, paths.log) : null;
@@ -131,7 +121,7 @@ export class SessionSupervisor {
     const paths = sessionPaths(this.deps.config, intent);
     entry.done = (async () => {
       const row = await store.sessions.get(intent.sessionId);
-      if (!row) await store.sessions.insert({ id: intent.sessionId, lane: intent.lane, lane_id: intent.laneId, arm: intent.arm, dispatch: intent.dispatch, parent: intent.parent, started_at: how.startedAt, log_path: paths.log, task: intent.task?.id ?? null });
+      if (!row) await store.sessions.insert(sessionRow(intent, how.startedAt, paths.log));
       const released = await store.claims.releaseHolder(intent.sessionId, { except: [intent.claim.key] });
       const exit = how.exited ?? { exitCode: null, signal: null, outcome: 'unknown' as const, reason: how.reason, endedAt: this.clock() };
       if (!how.exited) {
@@ -352,84 +342,4 @@ export class SessionSupervisor {
   async settled(): Promise<void> {
     while (this.live.size) await Promise.all([...this.live.values()].map((l) => l.done));
   }
-}
-
-/**
- * How often a session's claims are looked at for renewal: every second (a claim is only written
- * once a third of its TTL is used), so agent claims of 3 s or more never lapse while it runs.
- */
-export function renewEvery(laneTtlMs: number): number {
-  return Math.max(250, Math.min(Math.floor(laneTtlMs / 3), 1000));
-}
-
-interface SessionPaths {
-  dir: string;
-  log: string;
-  grade: string;
-}
-
-/** Where a session keeps its output and its grade file: sessions/<id>/ in the state directory. */
-export function sessionPaths(config: Pick<ResolvedConfig, 'stateDir'>, intent: Pick<StartSessionIntent, 'sessionId'>): SessionPaths {
-  const dir = path.join(config.stateDir, 'sessions', intent.sessionId);
-  return { dir, log: path.join(dir, 'output.log'), grade: path.join(dir, 'grade.json') };
-}
-
-/** How a session ended, as recorded. */
-export interface ExitRecord {
-  exitCode: number | null;
-  signal: string | null;
-  outcome: Outcome;
-  reason: string | null;
-  endedAt: number;
-}
-
-/** A grade already recorded in the store, to be journaled as it is. */
-export type GradedRecord = Pick<SessionGradedEvent, 'grade' | 'source' | 'dimensions'>;
-
-function graderRecord(intent: StartSessionIntent, exit: ExitRecord, startedAt: number, logPath: string, cwd: string, before: string | null, after: string | null): GraderRecord {
-  return {
-    id: intent.sessionId,
-    lane: intent.lane,
-    arm: intent.arm,
-    dispatch: intent.dispatch,
-    task: intent.task?.id ?? null,
-    outcome: exit.outcome,
-    exit_code: exit.exitCode,
-    signal: exit.signal,
-    duration_ms: exit.endedAt - startedAt,
-    reason: exit.reason,
-    log_path: logPath,
-    cwd,
-    head_before: before,
-    head_after: after,
-  };
-}
-
-/** Where a session of this lane on this arm runs. */
-function laneCwd(config: ResolvedConfig, lane: LaneConfig, arm: ArmConfig, vars: TemplateVars): string {
-  return path.resolve(config.stateDir, expandTemplate(lane.cwd ?? arm.cwd ?? config.stateDir, vars));
-}
-
-/** Where a session ran, for one started by an earlier runtime (the state directory if its lane or arm is gone). */
-export function sessionCwd(config: ResolvedConfig, intent: StartSessionIntent): string {
-  const lane = config.lanes.find((l) => l.name === intent.lane);
-  const arm = config.arms.find((a) => a.id === intent.arm);
-  if (!lane || !arm) return config.stateDir;
-  const vars = templateVars(config, arm, intent);
-  vars.prompt = expandTemplate(lane.prompt, vars);
-  return laneCwd(config, lane, arm, vars);
-}
-
-function templateVars(config: ResolvedConfig, arm: ArmConfig, intent: StartSessionIntent): TemplateVars {
-  return {
-    lane: intent.lane,
-    session_id: intent.sessionId,
-    model: arm.model,
-    backend: arm.backend,
-    arm: arm.id,
-    node: process.execPath,
-    state: config.stateDir,
-    task_id: intent.task?.id ?? '',
-    task_file: intent.task?.path ?? '',
-  };
 }

@@ -1,0 +1,105 @@
+// What a session is set up from, apart from running it: where it runs and keeps its files, the
+// template values of its command, the record the store keeps and the one a grader reads.
+import path from 'node:path';
+import type { SessionRow } from '../adapters/store/ports.js';
+import { expandTemplate, type TemplateVars } from '../config/template.js';
+import type { ArmConfig, LaneConfig, ResolvedConfig } from '../config/types.js';
+import type { SessionGradedEvent } from '../machines/events.js';
+import type { StartSessionIntent } from '../machines/intents.js';
+import type { Outcome } from '../policy/outcome.js';
+import type { GraderRecord } from './session-grade.js';
+
+/** The row the store keeps for a session as it begins. */
+export function sessionRow(intent: StartSessionIntent, startedAt: number, logPath: string): Pick<SessionRow, 'id' | 'lane' | 'lane_id' | 'arm' | 'dispatch' | 'parent' | 'started_at' | 'log_path'> & { task: string | null } {
+  return {
+    id: intent.sessionId,
+    lane: intent.lane,
+    lane_id: intent.laneId,
+    arm: intent.arm,
+    dispatch: intent.dispatch,
+    parent: intent.parent,
+    started_at: startedAt,
+    log_path: logPath,
+    task: intent.task?.id ?? null,
+  };
+}
+
+/**
+ * How often a session's claims are looked at for renewal: every second (a claim is only written
+ * once a third of its TTL is used), so agent claims of 3 s or more never lapse while it runs.
+ */
+export function renewEvery(laneTtlMs: number): number {
+  return Math.max(250, Math.min(Math.floor(laneTtlMs / 3), 1000));
+}
+
+export interface SessionPaths {
+  dir: string;
+  log: string;
+  grade: string;
+}
+
+/** Where a session keeps its output and its grade file: sessions/<id>/ in the state directory. */
+export function sessionPaths(config: Pick<ResolvedConfig, 'stateDir'>, intent: Pick<StartSessionIntent, 'sessionId'>): SessionPaths {
+  const dir = path.join(config.stateDir, 'sessions', intent.sessionId);
+  return { dir, log: path.join(dir, 'output.log'), grade: path.join(dir, 'grade.json') };
+}
+
+/** How a session ended, as recorded. */
+export interface ExitRecord {
+  exitCode: number | null;
+  signal: string | null;
+  outcome: Outcome;
+  reason: string | null;
+  endedAt: number;
+}
+
+/** A grade already recorded in the store, to be journaled as it is. */
+export type GradedRecord = Pick<SessionGradedEvent, 'grade' | 'source' | 'dimensions'>;
+
+export function graderRecord(intent: StartSessionIntent, exit: ExitRecord, startedAt: number, logPath: string, cwd: string, before: string | null, after: string | null): GraderRecord {
+  return {
+    id: intent.sessionId,
+    lane: intent.lane,
+    arm: intent.arm,
+    dispatch: intent.dispatch,
+    task: intent.task?.id ?? null,
+    outcome: exit.outcome,
+    exit_code: exit.exitCode,
+    signal: exit.signal,
+    duration_ms: exit.endedAt - startedAt,
+    reason: exit.reason,
+    log_path: logPath,
+    cwd,
+    head_before: before,
+    head_after: after,
+  };
+}
+
+/** Where a session of this lane on this arm runs. */
+export function laneCwd(config: ResolvedConfig, lane: LaneConfig, arm: ArmConfig, vars: TemplateVars): string {
+  return path.resolve(config.stateDir, expandTemplate(lane.cwd ?? arm.cwd ?? config.stateDir, vars));
+}
+
+/** Where a session ran, for one started by an earlier runtime (the state directory if its lane or arm is gone). */
+export function sessionCwd(config: ResolvedConfig, intent: StartSessionIntent): string {
+  const lane = config.lanes.find((l) => l.name === intent.lane);
+  const arm = config.arms.find((a) => a.id === intent.arm);
+  if (!lane || !arm) return config.stateDir;
+  const vars = templateVars(config, arm, intent);
+  vars.prompt = expandTemplate(lane.prompt, vars);
+  return laneCwd(config, lane, arm, vars);
+}
+
+export function templateVars(config: ResolvedConfig, arm: ArmConfig, intent: StartSessionIntent): TemplateVars {
+  return {
+    lane: intent.lane,
+    session_id: intent.sessionId,
+    model: arm.model,
+    backend: arm.backend,
+    arm: arm.id,
+    node: process.execPath,
+    state: config.stateDir,
+    task_id: intent.task?.id ?? '',
+    task_file: intent.task?.path ?? '',
+  };
+}
