@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../dist/adapters/store/sqlite/index.js';
+import { claimFigures, printFigures, round } from './claim-summary.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -110,47 +111,24 @@ async function parent() {
   clearTimeout(watchdog);
   const elapsed = (Math.max(end, Date.now()) - start) / 1000;
 
-  const latencies = new Float64Array(results.reduce((n, r) => n + r.latencies.length, 0));
-  let at = 0;
-  for (const r of results) for (const l of r.latencies) latencies[at++] = l;
-  latencies.sort();
-  const q = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN);
   const sum = (f) => results.reduce((n, r) => n + r[f], 0);
-  const cycles = sum('cycles');
   const check = checkHolds(path.join(dir, 'lanekeeper.db'));
 
   const summary = {
-    procs,
-    keys,
-    seconds,
-    workersReported: results.length,
-    cycles,
-    cyclesPerSec: Math.round(cycles / seconds),
-    claims: latencies.length,
-    denied: sum('denied'),
-    refusedReleases: sum('refused'),
-    claimP50Ms: round(q(0.5)),
-    claimP99Ms: round(q(0.99)),
-    claimMaxMs: round(latencies.length ? latencies[latencies.length - 1] : NaN),
+    ...claimFigures(results, { procs, keys, seconds }),
     busyErrors: sum('busy'),
     otherErrors: results.flatMap((r) => r.errors),
     doubleGrants: check.doubleGrants,
     grantsChecked: check.grants,
     elapsedSec: round(elapsed),
   };
-  console.log(`claims contention: ${procs} processes, ${keys} keys, ${seconds} s`);
-  console.log(`  cycles/s            ${summary.cyclesPerSec}  (${cycles} acquire+release cycles, ${summary.denied} denials)`);
-  console.log(`  claim latency (ms)  p50 ${summary.claimP50Ms}  p99 ${summary.claimP99Ms}  max ${summary.claimMaxMs}`);
+  printFigures('claims contention', summary);
   console.log(`  busy errors         ${summary.busyErrors}`);
   console.log(`  double grants       ${summary.doubleGrants}  (${check.grants} grants checked)`);
   if (check.details.length) console.log(`  first overlaps: ${check.details.join('; ')}`);
   console.log(JSON.stringify(summary));
   if (!opts.keep && opts.dir === undefined) rmSync(dir, { recursive: true, force: true });
   if (results.length !== procs || summary.doubleGrants > 0) process.exitCode = 1;
-}
-
-function round(x) {
-  return Math.round(x * 1000) / 1000;
 }
 
 /**

@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { openPostgresStore } from '../dist/adapters/store/postgres/index.js';
+import { claimFigures, printFigures } from './claim-summary.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -140,43 +141,19 @@ async function runWorkers({ procs, keys, seconds, schema }) {
 }
 
 function report({ procs, keys, seconds, results, check }) {
-  const latencies = new Float64Array(results.reduce((n, r) => n + r.latencies.length, 0));
-  let at = 0;
-  for (const r of results) for (const l of r.latencies) latencies[at++] = l;
-  latencies.sort();
-  const q = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN);
-  const sum = (f) => results.reduce((n, r) => n + r[f], 0);
-  const cycles = sum('cycles');
   const summary = {
     store: 'postgres',
-    procs,
-    keys,
-    seconds,
-    workersReported: results.length,
-    cycles,
-    cyclesPerSec: Math.round(cycles / seconds),
-    claims: latencies.length,
-    denied: sum('denied'),
-    refusedReleases: sum('refused'),
-    claimP50Ms: round(q(0.5)),
-    claimP99Ms: round(q(0.99)),
-    claimMaxMs: round(latencies.length ? latencies[latencies.length - 1] : NaN),
+    ...claimFigures(results, { procs, keys, seconds }),
     errors: results.flatMap((r) => r.errors),
     doubleGrants: check.doubleGrants,
     grantsChecked: check.grants,
   };
-  console.log(`claims on PostgreSQL: ${procs} processes, ${keys} keys, ${seconds} s`);
-  console.log(`  cycles/s            ${summary.cyclesPerSec}  (${cycles} acquire+release cycles, ${summary.denied} denials)`);
-  console.log(`  claim latency (ms)  p50 ${summary.claimP50Ms}  p99 ${summary.claimP99Ms}  max ${summary.claimMaxMs}`);
+  printFigures('claims on PostgreSQL', summary);
   console.log(`  errors              ${summary.errors.length}`);
   console.log(`  double grants       ${summary.doubleGrants}  (${check.grants} grants checked by lock records, ${check.clientHolds} holds by the workers' clocks)`);
   if (check.details.length) console.log(`  first overlaps: ${check.details.join('; ')}`);
   console.log(JSON.stringify(summary));
   if (results.length !== procs || summary.doubleGrants > 0 || summary.errors.length > 0) process.exitCode = 1;
-}
-
-function round(x) {
-  return Math.round(x * 1000) / 1000;
 }
 
 /** Why the server cannot be used, or null when it answers. */
