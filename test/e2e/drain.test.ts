@@ -8,25 +8,28 @@ import { expect, test } from 'vitest';
 import { CLI, pidAlive, tmpDir, fixtureBackend } from '../helpers/tmp.js';
 import { leftovers, startCli } from '../helpers/run-process.js';
 
-test('SIGTERM while sessions run: they are stopped after the drain grace and recorded; nothing is left behind', async () => {
+/** A fleet of `lanes` (one session each, all at once) with a 1 s drain and kill grace. */
+function drainSetup(lanes: string[], backend: (dir: string) => string) {
   const dir = tmpDir();
-  const state = path.join(dir, 'state');
   const file = path.join(dir, 'lk.yaml');
   writeFileSync(
     file,
     `
-width: 3
+width: ${lanes.length}
 schedule: { interval: 1h, jitter: 0s }
 resources: { enabled: false }
 sessions: { kill_grace: 1s, drain_grace: 1s }
 lanes:
-  - { name: a, timeout: 10m }
-  - { name: b, timeout: 10m }
-  - { name: c, timeout: 10m }
+${lanes.map((l) => `  - { name: ${l}, timeout: 10m }`).join('\n')}
 backends:
-${fixtureBackend('ignore-sigterm.mjs', dir, {}, 'stubborn')}
+${backend(dir)}
 `,
   );
+  return { state: path.join(dir, 'state'), file };
+}
+
+test('SIGTERM while sessions run: they are stopped after the drain grace and recorded; nothing is left behind', async () => {
+  const { state, file } = drainSetup(['a', 'b', 'c'], (dir) => fixtureBackend('ignore-sigterm.mjs', dir, {}, 'stubborn'));
   const child = spawn(process.execPath, [CLI, 'run', '--config', file, '--state', state], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -63,23 +66,7 @@ ${fixtureBackend('ignore-sigterm.mjs', dir, {}, 'stubborn')}
 });
 
 test('SIGTERM with agents that forked children which ignore SIGTERM: nothing of any session is left running', async () => {
-  const dir = tmpDir();
-  const state = path.join(dir, 'state');
-  const file = path.join(dir, 'lk.yaml');
-  writeFileSync(
-    file,
-    `
-width: 2
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-sessions: { kill_grace: 1s, drain_grace: 1s }
-lanes:
-  - { name: a, timeout: 10m }
-  - { name: b, timeout: 10m }
-backends:
-${fixtureBackend('hang.mjs', dir, { AGENT_FORK: '1' })}
-`,
-  );
+  const { state, file } = drainSetup(['a', 'b'], (dir) => fixtureBackend('hang.mjs', dir, { AGENT_FORK: '1' }));
   const run = startCli(['run', '--config', file, '--state', state]);
   await run.waitFor(/ started on fixture:ok/, { count: 2 });
   // The grandchildren are there before the drain.
