@@ -20,7 +20,7 @@
  */
 import { enqueueActions, setup, type AnyActorRef } from 'xstate';
 import { emptyFairness, noteStart, type Fairness } from '../policy/fairness.js';
-import { applyGrade } from '../policy/graded.js';
+import { applyGrade, gradeLearned } from '../policy/graded.js';
 import { noteOutcome } from '../policy/noop-backoff.js';
 import { emptyLearning, type Learning } from '../policy/learning.js';
 import { pivotTarget, planTick, type LaneView, type PlanSettings, type SlotTask, type TickInputs } from '../policy/plan-tick.js';
@@ -192,7 +192,7 @@ export const selectorMachine = setup({
         ],
         SESSION_GRADED: {
           // A censored grade (the agent never started) teaches nothing about the lane or the arm.
-          guard: ({ context, event }) => event.grade !== null && !event.censored && !context.graded.some(([id]) => id === event.sessionId) && laneOf(context, event.laneId) !== undefined,
+          guard: ({ context, event }) => event.grade !== null && !event.censored && gradeLearned(context.graded, event.sessionId) === undefined && laneOf(context, event.laneId) !== undefined,
           actions: enqueueActions(({ context, event, enqueue }) => {
             const lane = laneOf(context, event.laneId)!;
             enqueue.assign(applyGrade(context, { session: event.sessionId, lane, arm: event.arm ?? null, grade: event.grade! }));

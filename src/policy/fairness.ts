@@ -12,12 +12,12 @@
 //   in streaks on purpose, and shares that must hold are target shares' job, so a built-in nudge
 //   would only buy regret.
 //
-// Pure. Memory is bounded: the history keeps the window's session starts, at most HISTORY_MAX.
+// Pure (history-index.ts keeps the history cheap to extend and count). Memory is bounded: the
+// history keeps the window's session starts, at most HISTORY_MAX.
 
-export interface SessionMark {
-  lane: string;
-  at: number;
-}
+import { appendMark, windowCounts, type SessionMark } from './history-index.js';
+
+export type { SessionMark } from './history-index.js';
 
 export interface Fairness {
   deficits: Record<string, number>;
@@ -64,9 +64,7 @@ export function noteStart(f: Fairness, lane: string, at: number, s: FairnessSett
     const d = (deficits[l] ?? 0) + share - (l === lane ? 1 : 0);
     deficits[l] = Math.min(DEFICIT_CAP, Math.max(0, Number(d.toFixed(9))));
   }
-  const cutoff = at - s.neglectWindowMs;
-  const history = [...f.history.filter((m) => m.at >= cutoff), { lane, at }].slice(-HISTORY_MAX);
-  return { ...f, deficits, history };
+  return { ...f, deficits, history: appendMark(f.history, { lane, at }, at - s.neglectWindowMs, HISTORY_MAX) };
 }
 
 export interface FairnessComponents {
@@ -84,18 +82,8 @@ export interface FairnessComponents {
 }
 
 export function fairnessComponents(f: Fairness, lanes: readonly string[], now: number, s: FairnessSettings): Record<string, FairnessComponents> {
-  // One pass, no copies: this runs on every tick over up to HISTORY_MAX starts.
-  const cutoff = now - s.neglectWindowMs;
-  const counts = new Map<string, number>();
-  let inWindow = 0;
-  for (const m of f.history) {
-    if (m.at < cutoff) continue;
-    inWindow++;
-    counts.set(m.lane, (counts.get(m.lane) ?? 0) + 1);
-  }
-  const last = f.history.at(-1)?.lane;
-  let streak = 0;
-  for (let i = f.history.length - 1; i >= 0 && f.history[i]!.lane === last; i--) streak++;
+  // Counted from the history's index: this runs on every tick, the history holds up to HISTORY_MAX starts.
+  const { counts, total: inWindow, last, streak } = windowCounts(f.history, now - s.neglectWindowMs);
   const out: Record<string, FairnessComponents> = {};
   for (const lane of lanes) {
     const share = inWindow ? (counts.get(lane) ?? 0) / inWindow : 0;

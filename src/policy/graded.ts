@@ -30,17 +30,60 @@ export interface GradeUpdate {
 
 /** The posteriors after `u`, or the same object when it changes nothing (a grade seen before). */
 export function applyGrade(p: Posteriors, u: GradeUpdate): Posteriors {
-  const previous = p.graded.find(([id]) => id === u.session)?.[1];
+  const previous = gradeLearned(p.graded, u.session);
   if (!u.regrade) {
     if (previous !== undefined) return p;
+    const graded = appendGraded(p.graded, u.session, u.grade);
     return {
       learning: learn(p.learning, u.lane, u.grade),
       arms: u.arm ? learnArm(p.arms, u.lane, u.arm, u.grade) : p.arms,
-      graded: [...p.graded, [u.session, u.grade] as [string, number]].slice(-GRADED_MEMORY),
+      graded,
     };
   }
   const learning = previous === undefined ? learn(p.learning, u.lane, u.grade) : relearn(p.learning, u.lane, previous, u.grade);
   const arms = !u.arm ? p.arms : previous === undefined ? learnArm(p.arms, u.lane, u.arm, u.grade) : relearnArm(p.arms, u.lane, u.arm, previous, u.grade);
   const graded = [...p.graded.filter(([id]) => id !== u.session), [u.session, u.grade] as [string, number]].slice(-GRADED_MEMORY);
   return { learning, arms, graded };
+}
+
+/*
+ * Which sessions a list holds is asked on every grade, and the list holds up to GRADED_MEMORY of
+ * them, so each list gets an index (session → grade) that moves with the newest list as a grade is
+ * appended: O(1) per grade instead of a scan and two copies. Lists are never changed in place; one
+ * without an index (restored, say) gets one built once. A list that names a session twice (none
+ * written here does) keeps the plain scan, whose first match wins.
+ */
+type Graded = readonly (readonly [string, number])[];
+const indexes = new WeakMap<Graded, Map<string, number> | null>();
+
+function indexOf(graded: Graded): Map<string, number> | null {
+  let index = indexes.get(graded);
+  if (index !== undefined) return index;
+  index = new Map(graded.map(([id, grade]) => [id, grade]));
+  if (index.size !== graded.length) index = null;
+  indexes.set(graded, index);
+  return index;
+}
+
+/** The grade learned for `session`, if it is among those remembered. */
+export function gradeLearned(graded: Graded, session: string): number | undefined {
+  const index = indexOf(graded);
+  if (index) return index.get(session);
+  for (const [id, grade] of graded) if (id === session) return grade;
+  return undefined;
+}
+
+/** `[...graded, [session, grade]].slice(-GRADED_MEMORY)` for a session not in `graded`, in one copy. */
+function appendGraded(graded: [string, number][], session: string, grade: number): [string, number][] {
+  const from = Math.max(0, graded.length + 1 - GRADED_MEMORY);
+  const next = graded.slice(from);
+  next.push([session, grade]);
+  const index = indexOf(graded);
+  if (index) {
+    indexes.delete(graded);
+    for (let i = 0; i < from; i++) index.delete(graded[i]![0]);
+    index.set(session, grade);
+    indexes.set(next, index);
+  }
+  return next;
 }
