@@ -2,8 +2,8 @@
  * Fleet machine: the root actor. It owns the selector and one lane actor per lane slot, each
  * registered in the system under its lane id ("code", or "code.2" for a second slot).
  *
- *   active   --TICK-->   lanes see the tick first (deadlines), then the selector plans the tick
- *            --WAKE-->   lanes check their deadlines
+ *   active   --TICK-->   lanes waiting for a deadline see the tick first, then the selector plans it
+ *            --WAKE-->   lanes waiting for a deadline check it
  *            --lane events (claims, session start/exit, grades)--> the lane they name; session
  *                        starts and grades go to the selector too (shares, learning)
  *            --TASKS_CHANGED, SELECTOR_RESTORED--> the selector
@@ -22,7 +22,7 @@
 import { enqueueActions, sendTo, setup } from 'xstate';
 import type { ArmConfig, LaneConfig } from '../config/types.js';
 import { seedOf, type ConfigReloadedEvent, type StampedEvent, type TickEvent } from './events.js';
-import { laneMachine, type ConfigureEvent, type LaneDeniedEvent, type LaneInput, type RetireEvent } from './lane.js';
+import { laneMachine, waitsForDeadline, type ConfigureEvent, type LaneDeniedEvent, type LaneInput, type RetireEvent } from './lane.js';
 import { selectorMachine, type LaneSpec, type SelectionSettings, type SelectorEvent } from './selector.js';
 
 /** What the machines read of a lane's configuration (no prompts, paths or commands). */
@@ -102,6 +102,14 @@ export const fleetMachine = setup({
       for (const s of context.slots) enqueue.sendTo(system.get(s.laneId), event);
       for (const id of context.retired ?? []) enqueue.sendTo(system.get(id), event);
     }),
+    // A TICK or WAKE only moves a lane that waits for a deadline; the others would take it and do
+    // nothing, at the cost of a step each (most of a tick's cost in a fleet of mostly busy lanes).
+    toWaitingLanes: enqueueActions(({ context, event, system, enqueue }) => {
+      for (const id of [...context.slots.map((s) => s.laneId), ...(context.retired ?? [])]) {
+        const lane = system.get(id);
+        if (lane && waitsForDeadline(lane.getSnapshot().value)) enqueue.sendTo(lane, event);
+      }
+    }),
     reconfigure: enqueueActions(({ context, event, system, enqueue }) => {
       const e = event as ConfigReloadedEvent & StampedEvent;
       const slots = slotsOf(e.fleet.lanes, e.fleet.arms, e.fleet.host);
@@ -147,7 +155,7 @@ export const fleetMachine = setup({
   }),
   initial: 'active',
   on: {
-    WAKE: { actions: 'toAllLanes' },
+    WAKE: { actions: 'toWaitingLanes' },
     ...Object.fromEntries(LANE_EVENTS.map((t) => [t, { actions: 'toNamedLane' }])),
     SESSION_STARTED: { actions: ['toNamedLane', 'toSelector'] },
     SESSION_EXITED: { actions: ['toNamedLane', 'toSelector'] },
@@ -160,7 +168,7 @@ export const fleetMachine = setup({
   states: {
     active: {
       on: {
-        TICK: { actions: ['toAllLanes', 'select'] },
+        TICK: { actions: ['toWaitingLanes', 'select'] },
         LANE_DENIED: {
           actions: sendTo('selector', ({ event }) => {
             const e = event as LaneDeniedEvent;
@@ -173,7 +181,7 @@ export const fleetMachine = setup({
     },
     draining: {
       on: {
-        TICK: { actions: 'toAllLanes' },
+        TICK: { actions: 'toWaitingLanes' },
       },
     },
   },

@@ -163,6 +163,15 @@ function newSession(context: Pick<LaneContext, 'laneId' | 'host'>, seq: number) 
   return { sessionId: `${context.laneId}-${seq}${context.host ? `@${context.host}` : ''}`, claim: null, taskClaim: null, arm: null, grade: null, deadline: null };
 }
 
+/**
+ * Whether a lane in this state waits for a deadline (cooldown, waiting): only such a lane is moved
+ * by a TICK or WAKE, so the fleet sends them to no other.
+ */
+export function waitsForDeadline(value: unknown): boolean {
+  const top = typeof value === 'string' ? value : Object.keys(value as object)[0];
+  return top === 'cooldown' || top === 'waiting';
+}
+
 export const laneMachine = setup({
   types: {
     context: {} as LaneContext,
