@@ -32,8 +32,8 @@ export async function storeForReaders(opts: ReaderStoreOptions, env: ConfigEnv):
 }
 
 /** Opens the readers' store; it must exist (a reader never creates one). */
-export async function openReaderStore(opts: ReaderStoreOptions, env: ConfigEnv): Promise<{ store: Store; dir: string; url: string | null }> {
+export async function openReaderStore(opts: ReaderStoreOptions, env: ConfigEnv): Promise<{ store: Store; dir: string; url: string | null; host?: string }> {
   const { stateDir, url, host } = await storeForReaders(opts, env);
   const { openStore } = await import('../adapters/store/open-store.js');
-  return { store: await openStore({ stateDir, url, host, mustExist: true }), dir: stateDir, url };
+  return { store: await openStore({ stateDir, url, host, mustExist: true }), dir: stateDir, url, ...(host ? { host } : {}) };
 }

@@ -1,6 +1,7 @@
-// lanekeeper replay [--state DIR | --journal FILE] [--until SEQ] [--from-start] [--json]
+// lanekeeper replay [--state DIR | --journal FILE] [--until SEQ] [--from-start] [--jobs N] [--json]
 // Folds the journal through the machines as they are now and reports the first divergence from
 // what was recorded; exit 1 when there is one.
+import os from 'node:os';
 import { openJournalFile } from '../adapters/journal-file/read.js';
 import { UsageError } from '../errors.js';
 import { storeJournalSource } from '../streams/journal-source.js';
@@ -16,17 +17,23 @@ export interface ReplayOptions {
   until?: number;
   fromStart?: boolean;
   json?: boolean;
+  /** Pieces replayed at once (default: one per core, at most MAX_JOBS). */
+  jobs?: number;
 }
+
+/** More threads than this only fight over the store and memory. */
+export const MAX_JOBS = 8;
 
 export async function replayCommand(opts: ReplayOptions): Promise<void> {
   if (opts.journal && (opts.state || opts.config)) throw new UsageError('--journal replays a file; drop --state and --config');
   let source;
   if (opts.journal) source = await openJournalFile(opts.journal);
   else {
-    const { store, dir, url } = await openReaderStore(opts, process.env);
-    source = storeJournalSource(store.journal, url ? store.location : dir, () => store.close());
+    const { store, dir, url, host } = await openReaderStore(opts, process.env);
+    source = storeJournalSource(store.journal, url ? store.location : dir, () => store.close(), { stateDir: dir, url, ...(host ? { host } : {}) });
   }
-  const result = await replayJournal(source, { until: opts.until, fromStart: opts.fromStart });
+  const jobs = opts.jobs ?? Math.min(os.availableParallelism(), MAX_JOBS);
+  const result = await replayJournal(source, { until: opts.until, fromStart: opts.fromStart, jobs });
   if (opts.json) {
     out(
       JSON.stringify({

@@ -3,9 +3,18 @@
 // checkpoints, and where each run of the runtime began.
 import type { Checkpoint, JournalEntry, JournalPort } from '../adapters/store/ports.js';
 
+/** How to open a store's journal again (a replay worker thread does): what openStore takes. */
+export interface SourceOrigin {
+  stateDir: string;
+  url: string | null;
+  host?: string;
+}
+
 export interface JournalSource {
   /** For messages: the state directory or the file. */
   readonly name: string;
+  /** Where another thread can open the same journal (absent: only here, e.g. a file). */
+  readonly origin?: SourceOrigin;
   /** The first and last seq it holds (0, 0 when empty). */
   bounds(): Promise<{ first: number; last: number }>;
   /** The seq of the last RUNTIME_STARTED at or before `seq`, or null. */
@@ -20,9 +29,10 @@ export interface JournalSource {
 const BATCH = 5000;
 
 /** A store's journal, read in batches so a journal of millions of events never sits in memory. */
-export function storeJournalSource(journal: JournalPort, name: string, close: () => Promise<void> = async () => {}): JournalSource {
+export function storeJournalSource(journal: JournalPort, name: string, close: () => Promise<void> = async () => {}, origin?: SourceOrigin): JournalSource {
   return {
     name,
+    ...(origin ? { origin } : {}),
     async bounds() {
       const last = await journal.lastSeq();
       const [first] = await journal.entries(1, 1);

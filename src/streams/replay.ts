@@ -6,6 +6,7 @@
 // else at the start of the run that holds the end, else at the first event; `fromStart` begins at
 // the first event. Each RUNTIME_STARTED begins a fresh fleet from the fleet it journaled. Events
 // before any RUNTIME_STARTED (journals of an older lanekeeper) cannot be replayed and are counted.
+import { isDeepStrictEqual } from 'node:util';
 import { JournalFileError } from '../errors.js';
 import type { StampedEvent } from '../machines/events.js';
 import type { FleetInput } from '../machines/fleet.js';
@@ -59,9 +60,43 @@ export interface ReplayOptions {
   onStep?: (step: ReplayStep) => void;
   /** Builds each fleet (tests pass altered machines). */
   host?: (opts: HostOptions) => FleetHost;
+  /**
+   * Replay in this many pieces at once (worker threads), cut at checkpoints; each seam is proven
+   * by the fleet equalling the checkpoint there. 1 or absent: one piece.
+   */
+  jobs?: number;
 }
 
 export async function replayJournal(source: JournalSource, opts: ReplayOptions = {}): Promise<ReplayResult> {
+  try {
+    const start = await beginAt(source, opts);
+    if (opts.jobs && opts.jobs > 1 && !opts.onStep && !opts.host && source.origin) {
+      const { cutPoints, replayInPieces } = await import('./replay-parallel.js');
+      const cuts = await cutPoints(source, start, opts.jobs);
+      if (cuts.length) {
+        const pieces = await replayInPieces(source, start, cuts);
+        if (!('why' in pieces)) return pieces;
+        // Not proven equal to one fold: replay it in one piece, and say why.
+        const again = await beginAt(source, opts);
+        const result = finish(again, await foldSpan(source, { from: again.begin.seq, until: again.until, host: again.host, checkAt: null }, opts));
+        return pieces.why ? { ...result, notes: [...result.notes, pieces.why] } : result;
+      }
+    }
+    return finish(start, await foldSpan(source, { from: start.begin.seq, until: start.until, host: start.host, checkAt: null }, opts));
+  } finally {
+    await source.close();
+  }
+}
+
+/** Where a replay begins (and the fleet it begins with), and where it ends. */
+export interface ReplayStart {
+  host: FleetHost | null;
+  begin: ReplayResult['begin'];
+  until: number;
+  notes: string[];
+}
+
+async function beginAt(source: JournalSource, opts: ReplayOptions): Promise<ReplayStart> {
   const build = opts.host ?? ((o: HostOptions) => new FleetHost(o));
   const bounds = await source.bounds();
   const until = opts.until ?? bounds.last;
@@ -82,56 +117,93 @@ export async function replayJournal(source: JournalSource, opts: ReplayOptions =
     }
     if (!host && run !== null) begin = { seq: run, at: 'run' };
   }
+  return { host, begin, until, notes };
+}
 
+/** A stretch of the journal to fold: from a seq (with the fleet as it was before it) to `until`. */
+export interface Span {
+  from: number;
+  until: number;
+  host: FleetHost | null;
+  /** A checkpoint at `until` the fleet must equal at the end (a parallel replay's seam), or null. */
+  checkAt: number | null;
+}
+
+export interface SpanResult {
+  events: number;
+  divergences: number;
+  firstDivergence: Divergence | null;
+  untaken: number;
+  skipped: number;
+  notes: string[];
+  end: number;
+  lanes: ReplayResult['lanes'];
+  /** Whether the fleet at the end equals the checkpoint at `checkAt` (null: none asked). */
+  matches: boolean | null;
+}
+
+/** Folds a span through the machines and compares each event with what was recorded. */
+export async function foldSpan(source: JournalSource, span: Span, opts: Pick<ReplayOptions, 'onStep' | 'host'> = {}): Promise<SpanResult> {
+  const build = opts.host ?? ((o: HostOptions) => new FleetHost(o));
+  const notes: string[] = [];
+  let host = span.host;
   const result = { events: 0, divergences: 0, firstDivergence: null as Divergence | null, untaken: 0, skipped: 0 };
   const diverge = (d: Divergence) => {
     result.divergences++;
     result.firstDivergence ??= d;
   };
-  let end = begin.seq - 1;
-  try {
-    for await (const entry of source.entries(begin.seq)) {
-      const event = entry.event;
-      if (event.seq > until) break;
-      end = event.seq;
-      let step: { intents: Intent[]; lanes: LaneStatus[]; changed: Record<string, string> };
-      if (event.type === 'RUNTIME_STARTED') {
-        host?.stop();
-        host = build(event.fleet as FleetInput);
-        if (event.machines !== MACHINES_VERSION) notes.push(`the run at seq ${event.seq} was recorded by other machines (${event.machines}; these are ${MACHINES_VERSION})`);
-        // The runtime does not deliver it: a fresh fleet, nothing changed.
-        step = { intents: [], lanes: host.lanes(), changed: {} };
-      } else if (!host) {
-        result.skipped++;
-        continue;
-      } else {
-        try {
-          step = host.step(event);
-        } catch (err) {
-          diverge({ seq: event.seq, event: event.type, what: 'error', expected: 'the event taken', got: (err as Error).message });
-          break;
-        }
+  let end = span.from - 1;
+  for await (const entry of source.entries(span.from)) {
+    const event = entry.event;
+    if (event.seq > span.until) break;
+    end = event.seq;
+    let step: { intents: Intent[]; lanes: LaneStatus[]; changed: Record<string, string> };
+    if (event.type === 'RUNTIME_STARTED') {
+      host?.stop();
+      host = build(event.fleet as FleetInput);
+      if (event.machines !== MACHINES_VERSION) notes.push(`the run at seq ${event.seq} was recorded by other machines (${event.machines}; these are ${MACHINES_VERSION})`);
+      // The runtime does not deliver it: a fresh fleet, nothing changed.
+      step = { intents: [], lanes: host.lanes(), changed: {} };
+    } else if (!host) {
+      result.skipped++;
+      continue;
+    } else {
+      try {
+        step = host.step(event);
+      } catch (err) {
+        diverge({ seq: event.seq, event: event.type, what: 'error', expected: 'the event taken', got: (err as Error).message });
+        break;
       }
-      result.events++;
-      const { intents, lanes, changed } = step;
-      if (entry.changed === null) result.untaken++;
-      else {
-        const got = intents.map((i) => JSON.stringify(i));
-        if (got.length !== entry.effects.length || got.some((g, i) => g !== entry.effects[i])) {
-          diverge({ seq: event.seq, event: event.type, what: 'intents', expected: entry.effects.map(parse), got: intents });
-        } else if (JSON.stringify(changed) !== JSON.stringify(entry.changed)) {
-          diverge({ seq: event.seq, event: event.type, what: 'states', expected: entry.changed, got: changed });
-        }
-      }
-      opts.onStep?.({ seq: event.seq, event, lanes: lanes.map(stepLane), intents });
     }
-  } finally {
-    await source.close();
+    result.events++;
+    const { intents, lanes, changed } = step;
+    if (entry.changed === null) result.untaken++;
+    else {
+      const got = intents.map((i) => JSON.stringify(i));
+      if (got.length !== entry.effects.length || got.some((g, i) => g !== entry.effects[i])) {
+        diverge({ seq: event.seq, event: event.type, what: 'intents', expected: entry.effects.map(parse), got: intents });
+      } else if (JSON.stringify(changed) !== JSON.stringify(entry.changed)) {
+        diverge({ seq: event.seq, event: event.type, what: 'states', expected: entry.changed, got: changed });
+      }
+    }
+    opts.onStep?.({ seq: event.seq, event, lanes: lanes.map(stepLane), intents });
+  }
+  let matches: boolean | null = null;
+  if (span.checkAt !== null) {
+    const cp = await source.checkpoint(span.checkAt);
+    // Compared as JSON, as the checkpoint was stored: key order and undefined fields aside.
+    matches = host !== null && cp !== null && cp.seq === span.checkAt && isDeepStrictEqual(JSON.parse(JSON.stringify(host.persist())), cp.state.actors);
   }
   const lanes = host ? host.lanes().map((l) => ({ name: l.laneId, lane: l.lane, state: l.state, path: l.path })) : [];
   host?.stop();
-  if (result.skipped) notes.push(`${result.skipped} event(s) before the first RUNTIME_STARTED were recorded by an older lanekeeper and not replayed`);
-  return { ...result, lanes, begin, end, notes };
+  return { ...result, notes, end, lanes, matches };
+}
+
+function finish(start: ReplayStart, span: SpanResult): ReplayResult {
+  const notes = [...start.notes, ...span.notes];
+  if (span.skipped) notes.push(`${span.skipped} event(s) before the first RUNTIME_STARTED were recorded by an older lanekeeper and not replayed`);
+  const { matches: _matches, notes: _notes, ...rest } = span;
+  return { ...rest, begin: start.begin, notes };
 }
 
 const stepLane = (l: LaneStatus) => ({ laneId: l.laneId, lane: l.lane, path: l.path });

@@ -1,0 +1,107 @@
+// Replays a long journal in pieces at once, one per core, and proves the pieces add up to the one
+// fold a plain replay makes.
+//
+// The journal is cut at checkpoints (the runtime writes one every 1,000 events). Each piece runs on
+// a worker thread that opens the store itself: the first begins where a plain replay would, every
+// other one at its checkpoint. A piece that ends at a seam must end with the fleet equal
+// to the checkpoint the next piece began from: then, piece by piece, each began from exactly the
+// fleet the one fold would have had there, so what each piece compares is what the one fold
+// would compare. When a seam does not hold, or a piece diverges or fails, the answer is replayed
+// in one piece (the first divergence and the count of them are then those of the one fold).
+import { Worker } from 'node:worker_threads';
+import { MACHINES_VERSION } from '../runtime/host.js';
+import type { JournalSource, SourceOrigin } from './journal-source.js';
+import type { ReplayResult, ReplayStart, SpanResult } from './replay.js';
+
+/** Below this many events a piece is not worth a worker thread's start-up (~0.1 s). */
+export const MIN_PIECE_EVENTS = 10_000;
+
+/**
+ * A piece's live memory is the fleet and one batch of journal rows (~20 MB for six lanes); left to
+ * itself V8 would let each thread's heap grow to several times that before collecting. A piece
+ * that needs more fails alone, and the journal is replayed in one piece.
+ */
+const WORKER_HEAP_MB = 64;
+
+/** What a worker is asked to replay: from the checkpoint at `checkpoint` (or from `seq` with no fleet yet) to `until`. */
+export interface PieceTask {
+  origin: SourceOrigin;
+  from: { checkpoint: number } | { seq: number };
+  until: number;
+  checkAt: number | null;
+}
+
+export type PieceAnswer = { ok: true; span: SpanResult } | { ok: false; error: string };
+
+/**
+ * The checkpoints to cut a replay at: near each 1/jobs of the way, written by these machines, at
+ * least MIN_PIECE_EVENTS apart. Empty: replay in one piece.
+ */
+export async function cutPoints(source: JournalSource, start: ReplayStart, jobs: number): Promise<number[]> {
+  const cuts: number[] = [];
+  const first = start.begin.seq;
+  let last = first - 1;
+  for (let k = 1; k < jobs; k++) {
+    const cp = await source.checkpoint(first + Math.floor((k * (start.until - first)) / jobs));
+    if (!cp || cp.version !== MACHINES_VERSION) continue;
+    if (cp.seq - last < MIN_PIECE_EVENTS || start.until - cp.seq < MIN_PIECE_EVENTS) continue;
+    cuts.push(cp.seq);
+    last = cp.seq;
+  }
+  return cuts;
+}
+
+/** The replay in pieces, or why it must be replayed in one (null: nothing worth saying). */
+export async function replayInPieces(source: JournalSource, start: ReplayStart, cuts: readonly number[]): Promise<ReplayResult | { why: string | null }> {
+  const origin = source.origin!;
+  // Every piece on a worker thread with a bounded heap; this thread only waits.
+  start.host?.stop();
+  const first: PieceTask['from'] = start.begin.at === 'checkpoint' ? { checkpoint: start.begin.seq - 1 } : { seq: start.begin.seq };
+  const pieces = [first, ...cuts.map((checkpoint) => ({ checkpoint }))].map((from, i) => runPiece({ origin, from, until: cuts[i] ?? start.until, checkAt: cuts[i] ?? null }));
+  const answers = await Promise.all(pieces);
+  const failed = answers.find((a): a is { ok: false; error: string } => !a.ok);
+  if (failed) return { why: `replaying in pieces failed (${failed.error}), so it was replayed in one piece` };
+  const spans = answers.map((a) => (a as { ok: true; span: SpanResult }).span);
+  const seam = spans.findIndex((s) => s.matches === false);
+  if (seam >= 0) return { why: `the fleet folded to seq ${cuts[seam]} differs from the checkpoint there, so replay went on in one piece (the checkpoint does not hold what the journal says)` };
+  if (spans.some((s) => s.divergences > 0)) return { why: null };
+  const last = spans.at(-1)!;
+  const skipped = spans[0]!.skipped;
+  return {
+    events: sum(spans, (s) => s.events),
+    divergences: 0,
+    firstDivergence: null,
+    lanes: last.lanes,
+    begin: start.begin,
+    end: last.end,
+    untaken: sum(spans, (s) => s.untaken),
+    skipped,
+    notes: [
+      ...start.notes,
+      ...spans.flatMap((s) => s.notes),
+      ...(skipped ? [`${skipped} event(s) before the first RUNTIME_STARTED were recorded by an older lanekeeper and not replayed`] : []),
+    ],
+  };
+}
+
+function runPiece(task: PieceTask): Promise<PieceAnswer> {
+  return new Promise((resolve) => {
+    // The node flags this process was started with, but --input-type, which a worker refuses.
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    const worker = new Worker(new URL('./replay-worker.js', import.meta.url), { workerData: task, execArgv, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+    let answered = false;
+    worker.once('message', (answer: PieceAnswer) => {
+      answered = true;
+      resolve(answer);
+    });
+    worker.once('error', (err) => {
+      if (!answered) resolve({ ok: false, error: err.message });
+      answered = true;
+    });
+    worker.once('exit', (code) => {
+      if (!answered) resolve({ ok: false, error: `a replay worker exited with code ${code}` });
+    });
+  });
+}
+
+const sum = <T>(xs: readonly T[], f: (x: T) => number) => xs.reduce((n, x) => n + f(x), 0);
