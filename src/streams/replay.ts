@@ -179,10 +179,9 @@ export async function foldSpan(source: JournalSource, span: Span, opts: Pick<Rep
     const { intents, lanes, changed } = step;
     if (entry.changed === null) result.untaken++;
     else {
-      const got = intents.map((i) => JSON.stringify(i));
-      if (got.length !== entry.effects.length || got.some((g, i) => g !== entry.effects[i])) {
+      if (!sameIntents(intents, entry.effects)) {
         diverge({ seq: event.seq, event: event.type, what: 'intents', expected: entry.effects.map(parse), got: intents });
-      } else if (JSON.stringify(changed) !== JSON.stringify(entry.changed)) {
+      } else if (!sameChanges(changed, entry.changed)) {
         diverge({ seq: event.seq, event: event.type, what: 'states', expected: entry.changed, got: changed });
       }
     }
@@ -204,6 +203,20 @@ function finish(start: ReplayStart, span: SpanResult): ReplayResult {
   if (span.skipped) notes.push(`${span.skipped} event(s) before the first RUNTIME_STARTED were recorded by an older lanekeeper and not replayed`);
   const { matches: _matches, notes: _notes, ...rest } = span;
   return { ...rest, begin: start.begin, notes };
+}
+
+/** The intents, in order, as the journal recorded them (each as its JSON text). */
+function sameIntents(intents: readonly Intent[], recorded: readonly string[]): boolean {
+  if (intents.length !== recorded.length) return false;
+  for (let i = 0; i < intents.length; i++) if (JSON.stringify(intents[i]) !== recorded[i]) return false;
+  return true;
+}
+
+/** The same lanes changed to the same paths, in the same order: what comparing their JSON tells. */
+function sameChanges(a: Record<string, string>, b: Record<string, string>): boolean {
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
 }
 
 const stepLane = (l: LaneStatus) => ({ laneId: l.laneId, lane: l.lane, path: l.path });
