@@ -4,8 +4,9 @@
  *
  *   active   --TICK-->   lanes waiting for a deadline see the tick first, then the selector plans it
  *            --WAKE-->   lanes waiting for a deadline check it
- *            --lane events (claims, session start/exit, grades)--> the lane they name; session
- *                        starts and grades go to the selector too (shares, learning)
+ *            --lane events (claims, session exits, grades)--> the lane they name; session starts,
+ *                        exits and grades go to the selector (shares, learning), and a session
+ *                        start to its lane only when that lane waits for a deadline
  *            --TASKS_CHANGED, SELECTOR_RESTORED--> the selector
  *            --LANE_DENIED (from a lane)--> the selector pivots within the tick
  *            --DRAIN-->  draining: lanes stop starting sessions; ticks plan nothing
@@ -134,6 +135,12 @@ export const fleetMachine = setup({
       const target = 'laneId' in event ? system.get(event.laneId) : undefined;
       if (target) enqueue.sendTo(target, event);
     }),
+    // A lane has no transition on SESSION_STARTED (the shell reports it for the journal and the
+    // selector); like a TICK, it can only move a lane that waits for a deadline.
+    toNamedLaneIfWaiting: enqueueActions(({ event, system, enqueue }) => {
+      const target = 'laneId' in event ? system.get(event.laneId) : undefined;
+      if (target && waitsForDeadline(target.getSnapshot().value)) enqueue.sendTo(target, event);
+    }),
     select: sendTo('selector', ({ event }) => {
       const e = event as TickEvent & StampedEvent;
       // An operator's tick dispatches back to back; every other tick is a tick.
@@ -157,7 +164,7 @@ export const fleetMachine = setup({
   on: {
     WAKE: { actions: 'toWaitingLanes' },
     ...Object.fromEntries(LANE_EVENTS.map((t) => [t, { actions: 'toNamedLane' }])),
-    SESSION_STARTED: { actions: ['toNamedLane', 'toSelector'] },
+    SESSION_STARTED: { actions: ['toNamedLaneIfWaiting', 'toSelector'] },
     SESSION_EXITED: { actions: ['toNamedLane', 'toSelector'] },
     SESSION_GRADED: { actions: ['toNamedLane', 'toSelector'] },
     SESSION_REGRADED: { actions: 'toSelector' },
