@@ -122,7 +122,9 @@ export async function runCommand(opts: RunOptions): Promise<void> {
       opened.push(() => watch.close());
       await watch.ready;
     }
-    runtime = await startRuntime({ config, store, log, baseEnv: process.env, once: opts.once, operator: opts.operator ? { sessions: opts.sessions! } : undefined, observers, inspect: feed?.inspect, reload: readConfig });
+    // Sessions inherit this environment: a plain copy, since every key read from process.env goes
+    // through the C++ environment, and each session start copies all of it.
+    runtime = await startRuntime({ config, store, log, baseEnv: { ...process.env }, once: opts.once, operator: opts.operator ? { sessions: opts.sessions! } : undefined, observers, inspect: feed?.inspect, reload: readConfig });
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     if (pendingReload) runtime.reload(pendingReload);

@@ -22,6 +22,8 @@ export class ArmHealth {
   private readonly starts: Record<string, StartAttempt[]> = {};
   private readonly ends: Record<string, SessionEnd[]> = {};
   private readonly reports: Record<string, { report: QuotaReport | null; observedAt: number }> = {};
+  /** The last verdict, and the time it was for: kept until a fact changes (observe, refresh, reconfigure). */
+  private last: { now: number; verdict: ReturnType<ArmHealth['verdict']> } | null = null;
 
   constructor(
     private arms: readonly ArmConfig[],
@@ -31,15 +33,18 @@ export class ArmHealth {
   /** A reload: the arms configured now. What was seen of each arm and backend is kept. */
   reconfigure(arms: readonly ArmConfig[]): void {
     this.arms = arms;
+    this.last = null;
   }
 
   /** Follows each session from its start intent to its exit. */
   observe(event: StampedEvent, intents: readonly Intent[]): void {
     for (const i of intents) if (i.type === 'startSession') this.armOf.set(i.sessionId, i.arm);
     if (event.type === 'SESSION_STARTED') {
+      this.last = null;
       this.started.add(event.sessionId);
       push(this.starts, this.armOf.get(event.sessionId) ?? event.arm, { at: event.now, failedToStart: false });
     } else if (event.type === 'SESSION_EXITED') {
+      this.last = null;
       const arm = this.armOf.get(event.sessionId);
       const backend = this.arms.find((a) => a.id === arm)?.backend;
       // Stopped before it began (a drain) is no failure of the arm.
@@ -50,24 +55,37 @@ export class ArmHealth {
     }
   }
 
-  /** Asks the backends whose quota report is stale; each probe is reported as an event. */
-  async refresh(now: number, report: (event: BusEvent) => void): Promise<void> {
-    const backends = new Map(this.arms.filter((a) => a.quota).map((a) => [a.backend, a.quota!]));
-    await Promise.all(
-      [...backends].map(async ([backend, quota]) => {
-        const seen = this.reports[backend];
-        if (seen && isFresh(seen.observedAt, now, quota.everyMs)) return;
+  /**
+   * Asks the backends whose quota report is stale; each probe is reported as an event.
+   * `whileProbing` runs once the probes are under way, when there are any: time the main thread
+   * would otherwise spend waiting for them.
+   */
+  async refresh(now: number, report: (event: BusEvent) => void, whileProbing?: () => void): Promise<void> {
+    const stale = [...new Map(this.arms.filter((a) => a.quota).map((a) => [a.backend, a.quota!]))].filter(([backend, quota]) => {
+      const seen = this.reports[backend];
+      return !(seen && isFresh(seen.observedAt, now, quota.everyMs));
+    });
+    const probes = Promise.all(
+      stale.map(async ([backend, quota]) => {
         const argv = quota.command.map((part) => expandTemplate(part, { node: process.execPath, state: this.stateDir }));
         const r = await runQuotaProbe(argv, { timeoutMs: quota.timeoutMs });
         // A probe that fails says nothing: the backend falls back to the no-probe rule, said so.
         this.reports[backend] = { report: r.ok ? r.report : null, observedAt: now };
+        this.last = null;
         report({ type: 'QUOTA_OBSERVED', backend, report: r.ok ? r.report : null, reason: r.ok ? null : `quota probe failed: ${r.reason}` });
       }),
     );
+    if (stale.length) whileProbing?.();
+    await probes;
   }
 
-  /** Arms that may not run at `now`, with the reason, and arms whose sessions get the short limit. */
+  /**
+   * Arms that may not run at `now`, with the reason, and arms whose sessions get the short limit.
+   * Asked for every claim and every session: the claims of one tick, granted within the same
+   * millisecond, share one answer.
+   */
   verdict(now: number): { blocked: Record<string, string>; shortened: string[] } {
+    if (this.last?.now === now) return this.last.verdict;
     const backends = Object.fromEntries(
       this.arms.map((a) => [a.backend, { report: this.reports[a.backend]?.report ?? null, sessions: this.ends[a.backend] ?? [], restAfterFailureMs: a.restAfterFailureMs }]),
     );
@@ -76,7 +94,9 @@ export class ArmHealth {
       { backends, starts: this.starts },
       now,
     );
-    return { blocked: v.blocked, shortened: v.shortened };
+    const verdict = { blocked: v.blocked, shortened: v.shortened };
+    this.last = { now, verdict };
+    return verdict;
   }
 }
 

@@ -32,6 +32,7 @@ import { reconcileSessions, restoreFleet, type Restored } from './recover.js';
 import { claimTickWidth, fleetLearning, releaseUnused, type TickWidth } from './fleet-share.js';
 import { gatherTickInputs } from './tick-inputs.js';
 import { summarize, type LaneSummary } from './summary.js';
+import { warmUpMachines } from './warm-up.js';
 
 export interface RuntimeOptions {
   config: ResolvedConfig;
@@ -174,7 +175,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       : timer$(true);
   const ticks$ = schedule$.pipe(
     concatMap(async (tick) => {
-      await armHealth.refresh(clock(), (e) => bus.push(e));
+      // The machines' code runs once on a throwaway fleet while the probes run (warm-up.ts).
+      await armHealth.refresh(clock(), (e) => bus.push(e), () => warmUpMachines(fleet, clock()));
       if (store.shared) {
         // The fleet's posteriors (every host's grades, this host's own all in) before deciding.
         await effects.learningSettled();

@@ -41,6 +41,8 @@ export class SessionSupervisor {
   private readonly live = new Map<string, Live>();
   private readonly clock: () => number;
   private stopping: string | null = null;
+  /** The next turn of the event loop, when the agents set up before it are spawned (spawnTurn). */
+  private turn: Promise<void> | null = null;
 
   constructor(private readonly deps: SupervisorDeps) {
     this.clock = deps.clock ?? Date.now;
@@ -74,6 +76,7 @@ export class SessionSupervisor {
       const hook = cwdProblem ? { ok: false as const, reason: cwdProblem } : config.hooks.beforeSession && !this.stopping ? await this.beforeSession(intent, vars, cwd, env, paths.log) : null;
       // HEAD is read after the hook: a pull that moves it is not the session's work.
       const before = await gitHead(cwd).catch(() => null);
+      await this.spawnTurn();
       const handle = this.stopping
         ? unstartedHandle({ stopped: `${this.stopping} (before it started)` }, this.clock(), this.clock)
         : hook && !hook.ok
@@ -181,12 +184,6 @@ export class SessionSupervisor {
     let gradeWatch: GradeWatch | undefined;
     entry.done = (async () => {
       mkdirSync(paths.dir, { recursive: true });
-      // Watched from before the agent starts: a grade written mid-session is judged as it lands.
-      gradeWatch = watchGradeFile(paths.grade, {
-        onGrade: (g) => log.debug(`${intent.sessionId} wrote its grade: ${g.grade}`),
-        onRejected: (reason) => rejectGrade({ emit }, intent, log, reason, 'grade file rejected'),
-        onError: (err) => log.warn({ err }, `watching the grade file of ${intent.sessionId}`),
-      });
       // The lane slot, and every claim the agent takes itself, stay alive while the session runs
       // (and while it waits for the before_session hook).
       // One renewal at a time: while the store does not answer, they wait rather than pile up.
@@ -200,6 +197,14 @@ export class SessionSupervisor {
           .finally(() => (renewing = false));
       }, renewEvery(config.claims.laneTtlMs));
       const { handle, before, adopted } = await launch({ paths, entry });
+      // Watched from the agent's start, so a grade written mid-session is judged as it lands. Set
+      // up once the agent runs, not before: the watch only begins after a few file-system calls
+      // anyway, and a file already there when it begins is read like a new one.
+      gradeWatch = watchGradeFile(paths.grade, {
+        onGrade: (g) => log.debug(`${intent.sessionId} wrote its grade: ${g.grade}`),
+        onRejected: (reason) => rejectGrade({ emit }, intent, log, reason, 'grade file rejected'),
+        onError: (err) => log.warn({ err }, `watching the grade file of ${intent.sessionId}`),
+      });
       const result = await handle.exited;
       clearInterval(renew);
       // Claims the agent took are released now, unless it asked to keep them (claim --keep);
@@ -267,6 +272,26 @@ export class SessionSupervisor {
         await gradeWatch?.close();
         this.live.delete(intent.sessionId);
       });
+  }
+
+  /**
+   * Resolves on the next turn of the event loop. A session is set up (its claims granted and
+   * journaled, its row, its directory, HEAD read) and then waits here for its fork, so the
+   * sessions of one tick are all set up first and their agents spawned back to back: with SQLite
+   * a tick's events are all handled within one turn. A fork costs about 2 ms for a process of
+   * this size, and much more once earlier agents compete for the cores: set up between two forks,
+   * each session made every later one wait, and with real agents its setup ran on the cores they
+   * were starting on. The first agent of a tick starts a little later, the last one much sooner,
+   * and the tick's SESSION_STARTED events are journaled together after its last fork.
+   */
+  private spawnTurn(): Promise<void> {
+    this.turn ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        this.turn = null;
+        resolve();
+      }),
+    );
+    return this.turn;
   }
 
   private async renewClaims(intent: StartSessionIntent, reported: Set<string>): Promise<void> {

@@ -1,7 +1,8 @@
 // The session's own grade file, end to end: it is watched while the session runs, so a grade
 // written mid-session and rewritten later ends as the later one, a bad write in between is
 // journaled with its reason while the session still runs (and does not cost the later grade), and
-// a grade file written in place in two halves is never read half-way.
+// a grade file written in place in two halves is never read half-way; a write the agent makes
+// the moment it starts (before any watch could be set up) is judged while it runs too.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -56,4 +57,35 @@ backends:${backend('rewrite', { AGENT_GRADES: JSON.stringify(['{"grade": 0.2}', 
   expect(of(rewrite.id)[2]!.payload).toMatchObject({ grade: 0.9, source: 'session', dimensions: { tests: 1 } });
   // Written in halves, never read half-way: nothing rejected.
   expect(of(halves.id).map((r) => r.type)).toEqual(['SESSION_EXITED', 'SESSION_GRADED']);
+});
+
+test('a bad grade written the moment the agent starts is journaled while it still runs', async () => {
+  const dir = tmpDir();
+  const state = path.join(dir, 'state');
+  const file = path.join(dir, 'lk.yaml');
+  // A shell agent writes at once, before lanekeeper could have set up any watch, then runs on.
+  const script = `printf '{"grade": "great"}' > "$LANEKEEPER_GRADE_FILE"; sleep 1.5; printf '{"grade": 0.8}' > "$LANEKEEPER_GRADE_FILE.tmp"; mv "$LANEKEEPER_GRADE_FILE.tmp" "$LANEKEEPER_GRADE_FILE"`;
+  writeFileSync(
+    file,
+    `width: 1
+schedule: { interval: 1h, jitter: 0s }
+resources: { enabled: false }
+lanes:
+  - { name: early }
+backends:
+  - name: early
+    command: ${JSON.stringify(['/bin/sh', '-c', script])}
+    cwd: ${JSON.stringify(dir)}
+    models: [{ name: m }]
+`,
+  );
+  const run = await cli(['run', '--once', '--config', file, '--state', state]);
+  expect(run.code, run.stderr).toBe(0);
+
+  const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
+  const rows = db.prepare("SELECT type, payload FROM journal WHERE type IN ('SESSION_STARTED', 'GRADE_REJECTED', 'SESSION_EXITED', 'SESSION_GRADED') ORDER BY seq").all() as Row[];
+  db.close();
+  expect(rows.map((r) => r.type)).toEqual(['SESSION_STARTED', 'GRADE_REJECTED', 'SESSION_EXITED', 'SESSION_GRADED']);
+  expect(JSON.parse(rows[1]!.payload).reason).toMatch(/grade\.json: "grade" must be a number in \[0, 1\], got "great"$/);
+  expect(JSON.parse(rows[3]!.payload)).toMatchObject({ grade: 0.8, source: 'session' });
 });
