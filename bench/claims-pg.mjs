@@ -10,11 +10,12 @@
 //
 // Each worker (one connection) loops for the given time: acquire a random key; if granted,
 // release it at once with the token. It times every acquire call (the claim latency, granted or
-// denied). Double grants are looked for three ways afterwards: the lock records replayed in
-// commit order (id), their hold intervals on the database clock, and the workers' own hold
-// intervals on this machine's clock (from the grant's answer to sending the release, which lies
-// inside the hold the database saw). Prints a table and one line of JSON. Figures on a shared
-// machine are noisy.
+// denied) and counts its own CPU time (the client's share of the cost). Double grants are looked
+// for three ways afterwards: the lock records replayed in commit order (id), their hold intervals
+// on the database clock, and the workers' own hold intervals on this machine's clock (from the
+// grant's answer to sending the release, which lies inside the hold the database saw). Prints a
+// table and one line of JSON. Figures on a shared machine are noisy. claims-pgbench.mjs runs the
+// same statements without Node, for the server's ceiling.
 import { fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -57,6 +58,7 @@ async function child() {
     process.once('message', resolve);
     process.send({ type: 'ready' });
   });
+  const cpu0 = process.cpuUsage();
   while (Date.now() < go.end) {
     const k = Math.floor(Math.random() * keys.length);
     const key = keys[k];
@@ -85,9 +87,11 @@ async function child() {
       if (errors.length < 5) errors.push(String(err));
     }
   }
+  const { user, system } = process.cpuUsage(cpu0);
+  const cpuMs = (user + system) / 1000;
   await store.close();
   // Disconnect only once the (large) message is flushed, or it may be lost.
-  process.send({ type: 'done', id, cycles, denied, refused, errors, latencies, holds }, () => process.disconnect());
+  process.send({ type: 'done', id, cycles, denied, refused, errors, latencies, holds, cpuMs }, () => process.disconnect());
 }
 
 async function parent() {
@@ -144,16 +148,24 @@ function report({ procs, keys, seconds, results, check }) {
   const summary = {
     store: 'postgres',
     ...claimFigures(results, { procs, keys, seconds }),
+    // The workers' own CPU (this machine's, not the server's), per store call and per cycle.
+    clientCpuUsPerCall: Math.round((sum(results, 'cpuMs') * 1000) / Math.max(1, sum(results, 'cycles') * 2 + sum(results, 'denied'))),
+    clientCpuMsPerCycle: Math.round((sum(results, 'cpuMs') / Math.max(1, sum(results, 'cycles'))) * 1000) / 1000,
     errors: results.flatMap((r) => r.errors),
     doubleGrants: check.doubleGrants,
     grantsChecked: check.grants,
   };
   printFigures('claims on PostgreSQL', summary);
+  console.log(`  client CPU          ${summary.clientCpuUsPerCall} µs per call, ${summary.clientCpuMsPerCycle} ms per cycle (denials included)`);
   console.log(`  errors              ${summary.errors.length}`);
   console.log(`  double grants       ${summary.doubleGrants}  (${check.grants} grants checked by lock records, ${check.clientHolds} holds by the workers' clocks)`);
   if (check.details.length) console.log(`  first overlaps: ${check.details.join('; ')}`);
   console.log(JSON.stringify(summary));
   if (results.length !== procs || summary.doubleGrants > 0 || summary.errors.length > 0) process.exitCode = 1;
+}
+
+function sum(results, field) {
+  return results.reduce((n, r) => n + r[field], 0);
 }
 
 /** Why the server cannot be used, or null when it answers. */

@@ -1,16 +1,20 @@
 // The claim rules every store applies, apart from its SQL: given a key's rows, what an acquire
 // does. The SQLite store uses it twice, on a plain read (to deny without the write lock) and
-// inside its transaction (to decide for real); the PostgreSQL store will use it too.
+// inside its transaction (to decide for real); the PostgreSQL store on the rows its one-slot
+// statement read, to tell a denial from a row that changed meanwhile.
 import type { AcquireResult, ClaimRow } from './ports.js';
 
-export type AcquireDecision =
+/** What the rules read of a claim row. */
+export type RuleRow = Pick<ClaimRow, 'slot' | 'holder' | 'state' | 'expires_at'>;
+
+export type AcquireDecision<R extends RuleRow = ClaimRow> =
   /** The holder already holds a live slot: extend it, same token. */
-  | { kind: 'extend'; row: ClaimRow }
+  | { kind: 'extend'; row: R }
   /** A free slot (absent, released or expired): grant it with a new token. */
-  | { kind: 'grant'; slot: number; previous: ClaimRow | undefined }
+  | { kind: 'grant'; slot: number; previous: R | undefined }
   | { kind: 'deny'; result: Extract<AcquireResult, { granted: false }> };
 
-export function decideAcquire(key: string, rows: readonly ClaimRow[], holder: string, slots: number, now: number): AcquireDecision {
+export function decideAcquire<R extends RuleRow>(key: string, rows: readonly R[], holder: string, slots: number, now: number): AcquireDecision<R> {
   const live = rows.filter((r) => r.state === 'claimed' && r.expires_at >= now);
   const mine = live.find((r) => r.holder === holder);
   if (mine) return { kind: 'extend', row: mine };

@@ -35,6 +35,19 @@ export function claimCases(b: Backend): void {
     expect(await grant(s, 'lane:code', 'c', MINUTE, { slots: 2 })).toMatchObject({ slot: 0 });
   });
 
+  test('a key once used with 2 slots, asked for with 1: a holder of either slot denies it; granted once both are free', async () => {
+    const { store: s } = await b.fresh();
+    const a = await grant(s, 'lane:mixed', 'a', MINUTE, { slots: 2 });
+    const c = await grant(s, 'lane:mixed', 'b', MINUTE, { slots: 2 });
+    expect(await s.claims.release({ key: 'lane:mixed', holder: 'a', token: a.token })).toEqual({ ok: true });
+    // Slot 0 is free, but this asker allows one holder and b holds slot 1.
+    expect(await s.claims.acquire({ key: 'lane:mixed', holder: 'c', ttlMs: MINUTE })).toEqual({ granted: false, key: 'lane:mixed', holder: 'b', expiresAt: c.expiresAt, state: 'claimed' });
+    expect(await s.claims.release({ key: 'lane:mixed', holder: 'b', token: c.token })).toEqual({ ok: true });
+    const d = await grant(s, 'lane:mixed', 'c', MINUTE);
+    expect(d).toMatchObject({ slot: 0, renewed: false });
+    expect(d.token).toBeGreaterThan(c.token);
+  });
+
   test('the same holder extends its claim and keeps its token; every grant draws a new, higher token', async () => {
     const { store: s } = await b.fresh();
     const first = await grant(s, 'task:x', 'a', MINUTE);

@@ -18,6 +18,11 @@
 // reads the clock only then, so an event is never dated before an earlier event on the same row
 // that it waited for: the lock records' times agree with their order.
 //
+// The hot path has lean twins (ACQUIRE_ONE, FINISH_ONE): most of a claim's server time goes to
+// setting up the executor for the statement's plan, so a small statement is several times cheaper
+// than ACQUIRE, whose plan carries every case. They decide the common cases and answer "not
+// decided" otherwise; the caller then asks again or runs the full statement, which always decides.
+//
 // Parameters are cast where first used ($1::text …): PostgreSQL must deduce one type for each.
 import { NOW_MS } from './db.js';
 
@@ -92,6 +97,75 @@ LEFT JOIN LATERAL (
 ) AS l ON true`;
 
 /**
+ * The one-slot acquire (slots 1), $1 key, $2 holder, $3 ttl ms, $4 keep (0/1). It reads the key's
+ * rows (a plain read) and the clock, and decides on them: a live slot 0 of this holder is extended
+ * (same token), a released or expired one is granted with a new token, an absent key gets its
+ * slot 0 inserted; a denial writes nothing, and neither does a key with rows at other slots (one
+ * once used with more slots: the full ACQUIRE decides there).
+ *
+ * The write is a compare-and-set on the row version it decided on (holder, token, state and expiry
+ * unchanged), locked first with SKIP LOCKED: while another statement is changing the row (a grant
+ * racing this one, mostly) nothing is waited for or written, and the caller asks again. Waiting
+ * instead would end in locking the new version only to find it taken, and would hold up that
+ * grant's release until this transaction's commit is on disk. Two inserts of an absent key meet
+ * in the unique index; the later one does nothing.
+ *
+ * It returns the clock, the grant if any, and the rows it read: with no grant the caller applies
+ * claim-rules.ts to those rows; a denial is true at that instant, anything else means the row
+ * changed meanwhile. A write's clock is read in its SET, after the row is locked, so a grant is
+ * never dated before the release it followed.
+ */
+export const ACQUIRE_ONE = `
+WITH snap AS MATERIALIZED (SELECT slot, holder, epoch, state, expires_at FROM claims WHERE key = $1::text),
+clock AS MATERIALIZED (SELECT ${NOW_MS} AS now),
+one AS (
+  SELECT s.holder, s.epoch, s.state, s.expires_at,
+    s.state = 'claimed' AND s.holder = $2::text AND s.expires_at >= k.now AS extend,
+    s.state = 'released' OR (s.state = 'claimed' AND s.expires_at < k.now) AS free
+  FROM snap s, clock k WHERE s.slot = 0 AND NOT EXISTS (SELECT 1 FROM snap WHERE slot <> 0)
+),
+-- The row, locked, if it is still the version decided on and nobody else holds its lock.
+lk AS MATERIALIZED (
+  SELECT c.key FROM claims c, one o
+  WHERE c.key = $1::text AND c.slot = 0 AND (o.extend OR o.free)
+    AND c.holder = o.holder AND c.epoch = o.epoch AND c.state = o.state AND c.expires_at = o.expires_at
+  FOR UPDATE OF c SKIP LOCKED
+),
+up AS (
+  UPDATE claims c SET (holder, epoch, state, acquired_at, renewed_at, expires_at, ttl_ms, keep, attempt, result) = (
+    SELECT $2::text, CASE WHEN o.extend THEN c.epoch ELSE nextval('claim_fence') END, 'claimed',
+      CASE WHEN o.extend THEN c.acquired_at ELSE t.now END, t.now, t.now + $3::bigint, $3::bigint,
+      CASE WHEN o.extend THEN c.keep ELSE $4::int END,
+      CASE WHEN o.extend THEN c.attempt ELSE c.attempt + 1 END,
+      CASE WHEN o.extend THEN c.result ELSE NULL END
+    FROM (SELECT ${NOW_MS} AS now) AS t)
+  FROM one o, lk
+  WHERE c.key = $1::text AND c.slot = 0
+  RETURNING c.slot, c.epoch, c.expires_at, c.renewed_at AS at, o.extend AS renewed, o.holder AS prev_holder, o.epoch AS prev_epoch, o.state AS prev_state
+),
+ins AS (
+  INSERT INTO claims (key, slot, holder, epoch, state, acquired_at, renewed_at, expires_at, ttl_ms, keep, attempt, result)
+  SELECT $1::text, 0, $2::text, nextval('claim_fence'), 'claimed', t.now, t.now, t.now + $3::bigint, $3::bigint, $4::int, 1, NULL
+  FROM (SELECT ${NOW_MS} AS now) AS t WHERE NOT EXISTS (SELECT 1 FROM snap)
+  ON CONFLICT (key, slot) DO NOTHING
+  RETURNING slot, epoch, expires_at, renewed_at AS at
+),
+ev AS (
+  INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event)
+  SELECT e.at, $1::text, e.slot, 1, e.holder, e.epoch, e.event FROM (
+    -- The previous holder of a re-granted slot had let it expire: say so first.
+    SELECT 0 AS ord, at, slot, prev_holder AS holder, prev_epoch AS epoch, 'expired' AS event FROM up WHERE prev_state = 'claimed' AND NOT renewed
+    UNION ALL
+    SELECT 1, at, slot, $2::text, epoch, CASE WHEN renewed THEN 'renewed' ELSE 'acquired' END FROM up
+    UNION ALL
+    SELECT 1, at, slot, $2::text, epoch, 'acquired' FROM ins
+  ) AS e ORDER BY e.ord
+),
+got AS (SELECT slot, epoch, expires_at, renewed FROM up UNION ALL SELECT slot, epoch, expires_at, false FROM ins)
+SELECT k.now, g.slot AS got_slot, g.epoch AS token, g.expires_at AS token_expires, g.renewed, s.slot, s.holder, s.state, s.expires_at
+FROM clock k LEFT JOIN got g ON true LEFT JOIN snap s ON true`;
+
+/**
  * Why a token was refused, in the SQLite store's words. Needs CTEs `clock` (now) and `tok` (the
  * key's row with that token, if any); $1 key, $2 holder, $3 token.
  */
@@ -140,6 +214,21 @@ tok AS (SELECT holder, state, expires_at FROM claims WHERE key = $1::text AND ep
 why AS MATERIALIZED (SELECT k.now, ${STALE_REASON} AS reason FROM clock k LEFT JOIN tok t ON true WHERE NOT EXISTS (SELECT 1 FROM fin)),
 orphan AS (INSERT INTO orphans (at, op, key, holder, token, result, reason) SELECT now, $6::text, $1::text, $2::text, $3::bigint, $4::text, reason FROM why)
 SELECT (SELECT count(*) FROM fin) AS finished, (SELECT reason FROM why) AS reason`;
+
+/**
+ * Release or complete with the current token, the usual case: $1 key, $2 holder, $3 token, $4
+ * result, $5 'released' | 'completed'. Finishes nothing for a stale token (the row's latest version
+ * fails the re-check); the caller then runs FINISH, which refuses it with the reason and keeps the
+ * orphan.
+ */
+export const FINISH_ONE = `
+WITH fin AS (
+  UPDATE claims c SET state = $5::text, result = $4::text, renewed_at = ${NOW_MS}
+  WHERE c.key = $1::text AND c.holder = $2::text AND c.epoch = $3::bigint AND c.state = 'claimed'
+  RETURNING c.slot, c.renewed_at AS at
+),
+ev AS (INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event) SELECT at, $1::text, slot, NULL, $2::text, $3::bigint, $5::text FROM fin)
+SELECT count(*)::int AS finished FROM fin`;
 
 /** $1 key: completed → released, with a 'released' record per slot. */
 export const REOPEN = `

@@ -3,6 +3,10 @@
 // kept under concurrency from many hosts: each operation is one statement that takes row locks,
 // tokens come from a SEQUENCE (never reissued, even after rows are deleted or a grant rolls back),
 // and every time is the database's clock, so hosts with skewed clocks still agree on expiry.
+// One-slot acquires, releases and completions run a lean statement first (one round trip, a
+// fraction of the server's work); only when it could not decide (a racing writer, a stale token,
+// a key with several slots) is it asked again or the full statement run.
+import { decideAcquire } from '../claim-rules.js';
 import type { AcquireResult, ClaimRow, ClaimState, ClaimsPort, LockRecord, OrphanRow } from '../ports.js';
 import * as sql from './claims-sql.js';
 import type { Db } from './db.js';
@@ -17,12 +21,35 @@ interface AcquireRow {
   held_until: number | null;
 }
 
+/** A row of ACQUIRE_ONE: the clock, the grant if any, and one of the key's rows (slot null: none). */
+interface AcquireOneRow {
+  now: number;
+  got_slot: number | null;
+  token: number | null;
+  token_expires: number | null;
+  renewed: boolean | null;
+  slot: number | null;
+  holder: string;
+  state: ClaimState;
+  expires_at: number;
+}
+
 /** How often an acquire that lost the race for a new slot row runs again before giving up. */
 const ACQUIRE_TRIES = 5;
+/**
+ * How often a one-slot acquire asks ACQUIRE_ONE before the full statement: a row being changed
+ * right now (a racing grant, mostly) is usually settled by the next ask.
+ */
+const ONE_TRIES = 3;
 
 export function postgresClaims(db: Db): ClaimsPort {
   return {
     async acquire({ key, holder, ttlMs, slots = 1, keep = false }): Promise<AcquireResult> {
+      for (let i = 0; slots === 1 && i < ONE_TRIES; i++) {
+        const r = await acquireOne(db, key, holder, ttlMs, keep);
+        if (r === 'other slots') break;
+        if (r) return r;
+      }
       for (let i = 0; i < ACQUIRE_TRIES; i++) {
         const r = (await db.row<AcquireRow>('lk_claims_acquire', sql.ACQUIRE, [key, holder, Math.round(ttlMs), slots, keep ? 1 : 0]))!;
         if (r.token !== null) return { granted: true, key, slot: r.slot!, token: r.token, expiresAt: r.expires_at!, renewed: r.renewed === true };
@@ -74,8 +101,26 @@ export function postgresClaims(db: Db): ClaimsPort {
   };
 }
 
+/**
+ * One ACQUIRE_ONE: the answer, or null when its rows changed meanwhile (ask again), or 'other
+ * slots' when the key has rows beyond slot 0 (the full statement decides).
+ */
+async function acquireOne(db: Db, key: string, holder: string, ttlMs: number, keep: boolean): Promise<AcquireResult | null | 'other slots'> {
+  const rows = await db.rows<AcquireOneRow>('lk_claims_acquire_one', sql.ACQUIRE_ONE, [key, holder, Math.round(ttlMs), keep ? 1 : 0]);
+  const r = rows[0]!;
+  if (r.token !== null) return { granted: true, key, slot: r.got_slot!, token: r.token, expiresAt: r.token_expires!, renewed: r.renewed === true };
+  const seen = rows.filter((x): x is AcquireOneRow & { slot: number } => x.slot !== null);
+  // A denial on these rows is true at that instant.
+  const d = decideAcquire(key, seen, holder, 1, r.now);
+  if (d.kind === 'deny') return d.result;
+  return seen.some((x) => x.slot !== 0) ? 'other slots' : null;
+}
+
 async function finish(db: Db, key: string, holder: string, token: number, result: string | null, op: 'release' | 'complete') {
   const state = op === 'release' ? 'released' : 'completed';
+  const one = (await db.row<{ finished: number }>('lk_claims_finish_one', sql.FINISH_ONE, [key, holder, token, result, state]))!;
+  if (one.finished > 0) return { ok: true } as const;
+  // A stale token: the full statement refuses it with the reason and keeps the orphan.
   const r = (await db.row<{ finished: number; reason: string | null }>('lk_claims_finish', sql.FINISH, [key, holder, token, result, state, op]))!;
   return r.finished > 0 ? ({ ok: true } as const) : ({ ok: false, reason: r.reason! } as const);
 }
