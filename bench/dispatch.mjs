@@ -1,6 +1,7 @@
 // Dispatch gap: from a session's exit to the next session's start, over many sessions of a
-// trivial agent, measured from the store's session records (ended_at of one, started_at of the
-// next; started_at is taken just before the process is spawned). Two ways to follow a session:
+// trivial agent, measured from the store: the ended_at of one session's record, and the time of
+// the next one's SESSION_STARTED in the journal (stamped once its process is spawned; the record's
+// started_at is taken before its set-up, so it would leave the set-up out). Two ways to follow a session:
 //   operator: `run --operator --sessions N`, width 1, one lane, no cooldown, no respawn;
 //   respawn:  `run`, one lane with cooldown 0 whose every session earns a respawn (chains of 100,
 //             the most a lane allows; a tick every second starts the next chain). Only respawns
@@ -27,7 +28,12 @@ const q = (xs, p) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))];
 
 function gapsOf(state, where) {
   const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
-  const rows = db.prepare('SELECT id, parent, dispatch, started_at, ended_at FROM sessions ORDER BY started_at').all();
+  const rows = db
+    .prepare(
+      `SELECT s.id, s.parent, s.dispatch, j.at AS started_at, s.ended_at FROM sessions s
+       JOIN journal j ON j.type = 'SESSION_STARTED' AND json_extract(j.payload, '$.sessionId') = s.id ORDER BY j.seq`,
+    )
+    .all();
   db.close();
   const byId = new Map(rows.map((r) => [r.id, r]));
   return where(rows, byId).sort((a, b) => a - b);
