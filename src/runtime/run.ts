@@ -147,6 +147,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     // The first tick must see the tasks.
     await tasks.ready;
   }
+  let tasksRead: Promise<void> = Promise.resolve();
   const armHealth = new ArmHealth(config.arms, config.stateDir);
   const wake = wakeups(clock);
   const stopTicks$ = new Subject<void>();
@@ -184,6 +185,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         if (learned) bus.push(learned);
       }
       const inputs = await gatherTickInputs({ config, store, onViolation });
+      // After a reload changed the lanes, the task files are read again; the tick sees that read.
+      await tasksRead;
       if (operator) return { ...tick, inputs: { ...inputs, maxWidth: Math.max(0, operatorRoom(host.lanes())) } };
       if (!store.shared) return { ...tick, inputs };
       // Several hosts: this tick's share of the fleet's width.
@@ -413,6 +416,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     supervisorDeps.config = config;
     effectDeps.config = config;
     armHealth.reconfigure(config.arms);
+    tasksRead = tasks?.setLanes(config.lanes.map((l) => l.name)) ?? tasksRead;
     targets = new Map(config.lanes.map((l) => [l.name, l.targetShare]));
     clearInterval(sweeper);
     sweeper = setInterval(sweep, config.claims.sweepEveryMs);

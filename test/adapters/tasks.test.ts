@@ -240,6 +240,24 @@ describe('watchTasks', () => {
     expect(errors).toEqual([]);
   });
 
+  test('after a reload changes the lanes, the tasks are read again at once: a new lane\'s task is taken, a removed lane\'s is a problem', async () => {
+    const dir = dirWith({ 'one.md': fm('lane: code\nstate: ready'), 'new.md': fm('lane: research\nstate: ready') });
+    const snaps = new Snapshots();
+    const w = start(dir, snaps, [], 0); // no periodic re-read: only setLanes can bring the change
+    await w.ready;
+    const first = await snaps.next();
+    expect(ids(first)).toEqual(['one:ready']);
+    expect(first.problems.map((p) => p.message)).toEqual([expect.stringContaining('"research" is not a configured lane')]);
+
+    w.setLanes([...LANES, 'research']);
+    expect(await snaps.next()).toEqual({ tasks: [expect.objectContaining({ id: 'new', lane: 'research' }), expect.objectContaining({ id: 'one' })], problems: [] });
+
+    w.setLanes(['triage', 'research']);
+    const after = await snaps.next();
+    expect(ids(after)).toEqual(['new:ready']);
+    expect(after.problems.map((p) => p.message)).toEqual([expect.stringContaining('"code" is not a configured lane')]);
+  });
+
   test('a tasks.dir made after the start, or removed and made again, is followed', async () => {
     // chokidar sets up the watch of a missing path only after "ready", so a directory made at once
     // may raise no event; the periodic re-read (short here) is what catches that case.

@@ -1,7 +1,7 @@
 // Live reload: SIGHUP, or an edit of the configuration file. A valid configuration applies to what
 // starts next without touching running sessions; an invalid one is refused with the reason and the
 // last good configuration stays in force.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect, test } from 'vitest';
@@ -90,4 +90,30 @@ test('an edit of the file adds a lane and removes another: the new lane runs, th
   // The reload replays like any other event.
   const replay = await cli(['replay', '--state', state, '--json', '--from-start']);
   expect(JSON.parse(replay.stdout)).toMatchObject({ divergences: 0 });
+});
+
+test('a reload that adds a lane takes the task files waiting for it at once: its session runs the task', async () => {
+  const dir = tmpDir();
+  const file = path.join(dir, 'lk.yaml');
+  const state = path.join(dir, 'state');
+  const tasks = path.join(dir, 'tasks');
+  mkdirSync(tasks);
+  writeFileSync(path.join(tasks, 'write-guide.md'), '---\nlane: docs\nstate: active\n---\n# Write the guide\n');
+  const withTasks = (lanes: string[]) => `${config(dir, lanes, 500)}tasks: { dir: tasks }\n`;
+  writeFileSync(file, withTasks(['a']));
+  const run = startCli(['run', '--config', file, '--state', state, '--tick', '1s']);
+  await run.waitFor(/ started on fixture:ok/);
+  writeFileSync(`${file}.tmp`, withTasks(['a', 'docs']));
+  renameSync(`${file}.tmp`, file);
+  await run.waitFor(/config reloaded \(file changed\): lanes changed/);
+  await run.waitFor(/docs-\d+ ended after .*: exit 0/);
+  run.child.kill('SIGTERM');
+  expect(await run.exited).toBe(0);
+
+  const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
+  const docs = db.prepare("SELECT id, task FROM sessions WHERE lane = 'docs'").all() as { id: string; task: string | null }[];
+  db.close();
+  expect(docs[0]).toMatchObject({ task: 'write-guide' });
+  const log = readFileSync(path.join(state, 'sessions', docs[0]!.id, 'output.log'), 'utf8');
+  expect(log).toContain(`task=write-guide file=${path.join(tasks, 'write-guide.md')}`);
 });

@@ -26,17 +26,24 @@ export interface TaskWatch {
   ready: Promise<void>;
   /** Stops watching; no snapshot is passed on after it resolves. */
   close(): Promise<void>;
+  /**
+   * The lanes a task may name, after a reload: the directory is read again at once, so a task of
+   * a lane just added is taken (and one of a lane just removed is a problem) without a restart.
+   * Resolves once that read has passed its snapshot on.
+   */
+  setLanes(lanes: readonly string[]): Promise<void>;
 }
 
 export function watchTasks(
   dir: string,
-  lanes: readonly string[],
+  initialLanes: readonly string[],
   onSnapshot: (s: TaskSnapshot) => void,
   opts: WatchTasksOptions = {},
 ): TaskWatch {
   const debounceMs = opts.debounceMs ?? 100;
   const rescanMs = opts.rescanMs ?? 30_000;
   const root = path.resolve(dir);
+  let lanes = initialLanes;
   let closed = false;
   let last: string | null = null;
   let present: boolean | null = null;
@@ -138,6 +145,12 @@ export function watchTasks(
 
   return {
     ready,
+    async setLanes(next) {
+      if (next.length === lanes.length && next.every((l, i) => l === lanes[i])) return;
+      lanes = next;
+      run();
+      await running;
+    },
     async close() {
       closed = true;
       if (timer) clearTimeout(timer);
