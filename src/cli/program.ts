@@ -126,7 +126,7 @@ program
   .option('--journal <file>', 'replay an exported journal file instead of a state directory')
   .option('--until <seq>', 'stop after this seq and show the state there', positiveIntArg)
   .option('--from-start', 'begin at the first event, not at the nearest checkpoint')
-  .option('--jobs <n>', 'replay a long journal in this many pieces at once, cut at checkpoints (default: one per core, at most 8; 1: one piece)', positiveIntArg)
+  .option('--jobs <n>', 'replay a long journal in this many pieces at once, cut at checkpoints (default: one per core; at most 8; 1: one piece)', positiveIntArg)
   .option('--json', 'print JSON')
   .action(async (opts) => (await import('./replay.js')).replayCommand(opts));
 

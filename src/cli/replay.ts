@@ -26,6 +26,7 @@ export const MAX_JOBS = 8;
 
 export async function replayCommand(opts: ReplayOptions): Promise<void> {
   if (opts.journal && (opts.state || opts.config)) throw new UsageError('--journal replays a file; drop --state and --config');
+  if (opts.jobs !== undefined && opts.jobs > MAX_JOBS) throw new UsageError(`--jobs ${opts.jobs}: at most ${MAX_JOBS} (each piece is a thread with up to 128 MB of heap)`);
   let source;
   if (opts.journal) source = await openJournalFile(opts.journal);
   else {

@@ -50,6 +50,12 @@ describe('replay in pieces', () => {
     expect(two).toEqual(one);
   }, 120_000);
 
+  test('more pieces than 8 is refused with the reason (each is a thread with its own heap)', async () => {
+    const r = await cli(['replay', '--jobs', '9', '--state', journal]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('lanekeeper: --jobs 9: at most 8 (each piece is a thread with up to 128 MB of heap)');
+  });
+
   test('a divergence late in the journal is found at the same seq, with the same count', async () => {
     const state = await copyOf(journal);
     // What the runtime recorded for an event in the second half no longer matches the machines.
