@@ -4,7 +4,10 @@
 // trusted as a seam.
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { beforeAll, describe, expect, test } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { openPostgresStore } from '../../src/adapters/store/postgres/index.js';
+import { probePostgres } from '../store/contract/backends.js';
 // @ts-expect-error -- a plain-JS script shared with bench/replay.mjs (it needs the build in dist/)
 import { writeSyntheticJournal } from '../../scripts/synthetic-journal.mjs';
 import { cli, tmpDir } from '../helpers/tmp.js';
@@ -92,4 +95,56 @@ describe('replay in pieces', () => {
     expect(two.json.lanes).toEqual(one.json.lanes);
     expect((two.json.notes as string[]).join('\n')).toMatch(/the fleet folded to seq \d+ differs from the checkpoint there, so replay went on in one piece/);
   }, 120_000);
+});
+
+// The same journal in a PostgreSQL store: each worker thread opens the store itself (the URL, the
+// host whose journal it is). Needs LANEKEEPER_TEST_PG_URL (skipped with a message without it,
+// failed with LANEKEEPER_REQUIRE_PG=1).
+const probe = await probePostgres(process.env.LANEKEEPER_TEST_PG_URL);
+if (!probe.ok && process.env.LANEKEEPER_REQUIRE_PG === '1') throw new Error(`LANEKEEPER_REQUIRE_PG=1 but ${probe.why}`);
+if (!probe.ok) console.warn(`replay in pieces on PostgreSQL skipped: ${probe.why}`);
+
+describe.skipIf(!probe.ok)(`replay in pieces on PostgreSQL${probe.ok ? '' : ` (skipped: ${probe.why})`}`, () => {
+  const url = probe.ok ? probe.url : '';
+  const schema = `lk_pieces_${process.pid}_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: url });
+  afterAll(async () => {
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
+    await admin.end();
+  });
+
+  test('shows exactly what one piece shows', async () => {
+    await admin.connect();
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    await (await openPostgresStore(url, { schema, host: 'h1' })).close(); // the tables
+    const journal = tmpDir('lk-replay-pieces-pg-');
+    await writeSyntheticJournal(journal, EVENTS);
+    // The journal as the host h1 would have written it, copied table by table in batches.
+    const db = new Database(path.join(journal, 'lanekeeper.db'), { readonly: true });
+    const copy = async (table: string, columns: string[]) => {
+      const rows = db.prepare(`SELECT ${columns.join(', ')} FROM ${table}`).raw().all() as unknown[][];
+      for (let i = 0; i < rows.length; i += 1000) {
+        const batch = rows.slice(i, i + 1000);
+        const width = columns.length + 1;
+        const values = batch.map((_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`).join(', ');
+        await admin.query(`INSERT INTO ${schema}.${table} (host, ${columns.join(', ')}) VALUES ${values}`, batch.flatMap((row) => ['h1', ...row]));
+      }
+    };
+    await copy('journal', ['seq', 'at', 'type', 'seed', 'payload']);
+    await copy('effects', ['seq', 'idx', 'intent']);
+    await copy('transitions', ['seq', 'lanes']);
+    await copy('checkpoints', ['seq', 'version', 'snapshot']);
+    db.close();
+
+    const env = { LANEKEEPER_STORE: `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`, LANEKEEPER_HOST: 'h1' };
+    const replay = async (jobs: number) => {
+      const r = await cli(['replay', '--from-start', '--json', '--jobs', String(jobs), '--state', journal], { env });
+      expect(r.stderr).toBe('');
+      return JSON.parse(r.stdout) as Record<string, unknown>;
+    };
+    const one = await replay(1);
+    const two = await replay(2);
+    expect(one).toMatchObject({ events: EVENTS, divergences: 0 });
+    expect(two).toEqual(one);
+  }, 180_000);
 });
