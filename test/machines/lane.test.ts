@@ -1,6 +1,6 @@
 import { getAdjacencyMap, getShortestPaths } from 'xstate/graph';
 import { describe, expect, test } from 'vitest';
-import type { LaneEvent } from '../../src/machines/lane.js';
+import { laneMachine, waitsForDeadline, type LaneEvent } from '../../src/machines/lane.js';
 import { laneInput, recordingLane, startLane } from './harness.js';
 
 describe('lane machine', () => {
@@ -273,5 +273,32 @@ describe('lane machine', () => {
     ]) {
       expect(edges, edge).toContain(edge);
     }
+  });
+});
+
+describe('which lanes the fleet sends TICK, WAKE and SESSION_STARTED to', () => {
+  // The fleet sends those events only to lanes that wait for a deadline (waitsForDeadline): in any
+  // other state a lane has no transition on them, and only a guarded eventless transition (checked
+  // after every event, against its `now`) could make one of them move a lane. A state given such a
+  // transition must be one the fleet keeps sending them to.
+  test('every state with a guarded eventless transition is one waitsForDeadline names', () => {
+    type Node = { key: string; always?: { guard?: unknown }[]; states: Record<string, Node> };
+    const guarded: string[] = [];
+    const visit = (node: Node, top: string) => {
+      if ((node.always ?? []).some((t) => t.guard)) guarded.push(top);
+      for (const child of Object.values(node.states)) visit(child, top);
+    };
+    for (const [top, node] of Object.entries(laneMachine.states as unknown as Record<string, Node>)) visit(node, top);
+    expect([...new Set(guarded)].sort()).toEqual(['cooldown', 'waiting']);
+    for (const top of guarded) expect(waitsForDeadline(top)).toBe(true);
+    expect(['idle', 'claiming', 'running', 'respawn'].map(waitsForDeadline)).toEqual([false, false, false, false]);
+    // Nor does any state take these events itself.
+    const handles = (node: Node & { on?: Record<string, unknown> }): string[] => [
+      ...Object.keys(node.on ?? {}),
+      ...Object.values(node.states).flatMap((c) => handles(c as Node & { on?: Record<string, unknown> })),
+    ];
+    const taken = handles(laneMachine.root as unknown as Node & { on?: Record<string, unknown> });
+    expect(taken).toEqual(expect.arrayContaining(['DISPATCH', 'CLAIM_GRANTED', 'SESSION_EXITED', 'SESSION_GRADED']));
+    for (const type of ['TICK', 'WAKE', 'SESSION_STARTED']) expect(taken).not.toContain(type);
   });
 });
