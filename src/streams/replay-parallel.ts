@@ -3,11 +3,11 @@
 //
 // The journal is cut at checkpoints (the runtime writes one every 1,000 events). Each piece runs on
 // a worker thread that opens the store itself: the first begins where a plain replay would, every
-// other one at its checkpoint. A piece that ends at a seam must end with the fleet equal
-// to the checkpoint the next piece began from: then, piece by piece, each began from exactly the
-// fleet the one fold would have had there, so what each piece compares is what the one fold
-// would compare. When a seam does not hold, or a piece diverges or fails, the answer is replayed
-// in one piece (the first divergence and the count of them are then those of the one fold).
+// other one at its checkpoint. A piece that ends at a seam must end with the fleet equal to the
+// checkpoint the next piece began from: then, piece by piece, each began from exactly the fleet
+// the one fold would have had there, so what each piece compares is what the one fold would
+// compare. When a piece fails, a seam does not hold or a piece diverges, the answer is replayed in
+// one piece (the first divergence and the count of them are then those of the one fold).
 import { Worker } from 'node:worker_threads';
 import { MACHINES_VERSION } from '../runtime/host.js';
 import type { JournalSource, SourceOrigin } from './journal-source.js';
@@ -63,8 +63,13 @@ export async function replayInPieces(source: JournalSource, start: ReplayStart, 
   const failed = answers.find((a): a is { ok: false; error: string } => !a.ok);
   if (failed) return { why: `replaying in pieces failed (${failed.error}), so it was replayed in one piece` };
   const spans = answers.map((a) => (a as { ok: true; span: SpanResult }).span);
+  // A seam that does not hold first: the pieces after it began from the wrong fleet, and any
+  // divergence they found may be its doing.
   const seam = spans.findIndex((s) => s.matches === false);
-  if (seam >= 0) return { why: `the fleet folded to seq ${cuts[seam]} differs from the checkpoint there, so replay went on in one piece (the checkpoint does not hold what the journal says)` };
+  if (seam >= 0) {
+    return { why: `the fleet folded to seq ${cuts[seam]} differs from the checkpoint there (the checkpoint, or what the machines do, changed since it was written), so replay went on in one piece` };
+  }
+  // A divergence is what one piece reports, so nothing more is said of it.
   if (spans.some((s) => s.divergences > 0)) return { why: null };
   const last = spans.at(-1)!;
   const skipped = spans[0]!.skipped;
