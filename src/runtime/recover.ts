@@ -28,7 +28,7 @@ import { startIntent } from '../machines/lane-intents.js';
 import { laneKey } from '../policy/task-tiers.js';
 import { FleetHost, MACHINES_VERSION, type LaneStatus } from './host.js';
 import type { SessionSupervisor } from './sessions.js';
-import { sessionCwd, type ExitRecord } from './session-setup.js';
+import { sessionCwd, sessionPaths, type ExitRecord } from './session-setup.js';
 
 export interface Restored {
   host: FleetHost;
@@ -165,7 +165,7 @@ export async function reconcileSessions(deps: ReconcileDeps, lanes: readonly Lan
 
 /** A session whose exit nobody recorded: adopt its agent if alive, else close it. */
 async function settle(deps: ReconcileDeps, intent: StartSessionIntent, row: SessionRow | null, cwd: string, startedAt: number, done: Reconciled, actions: (() => void)[], concurrency: number): Promise<void> {
-  const found = liveAgent(intent.sessionId, row);
+  const found = liveAgent(intent.sessionId, row, sessionPaths(deps.config, intent).grade);
   if (!found) {
     const reason = row?.pid != null ? 'its agent ended while no lanekeeper watched it; the exit code is not known' : 'the runtime stopped before the agent started';
     actions.push(() => deps.supervisor.close(intent, { reason, cwd, startedAt }));
@@ -191,16 +191,16 @@ async function settle(deps: ReconcileDeps, intent: StartSessionIntent, row: Sess
 
 /**
  * The session's agent, if it is still alive: the recorded pid when /proc gives the recorded start
- * time; else a group leader carrying the session's id (its pid was never written). Processes it
+ * time; else a group leader carrying the session's id and grade file (its pid was never written). Processes it
  * forked that outlived it are stopped here: the session they belong to is over.
  */
-function liveAgent(sessionId: string, row: SessionRow | null): { pid: number; startTime: string | null; pgrp: number } | null {
+function liveAgent(sessionId: string, row: SessionRow | null, gradeFile: string): { pid: number; startTime: string | null; pgrp: number } | null {
   // Without a recorded start time a live pid proves nothing (it may be another process's now):
   // then only a process carrying the session's id counts.
   if (row?.pid != null && row.pid_start !== null && sameProcess(row.pid, row.pid_start)) {
     return { pid: row.pid, startTime: procInfo(row.pid)?.startTime ?? row.pid_start, pgrp: procInfo(row.pid)?.pgrp ?? row.pid };
   }
-  const procs = sessionProcesses(sessionId);
+  const procs = sessionProcesses(sessionId, gradeFile);
   const leader = procs.find((p) => p.pid === p.pgrp);
   if (leader) return { pid: leader.pid, startTime: procInfo(leader.pid)?.startTime ?? null, pgrp: leader.pgrp };
   for (const pgrp of new Set(procs.map((p) => p.pgrp))) signalGroup(pgrp, 'SIGKILL');

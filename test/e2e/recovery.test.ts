@@ -2,6 +2,7 @@
 // lanes from the journal and reconciles with the world: agents still alive are adopted (their
 // lanes get no second session), agents that ended meanwhile are recorded as exited with outcome
 // unknown and graded from the grade file they left; every session exits and is graded once.
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -103,9 +104,20 @@ describe('after kill -9', () => {
     const { file, state } = setup('ok.mjs', { AGENT_SLEEP_MS: '1500', AGENT_GRADE: '0.4' });
     const pids = await crashWithTwoRunning(file, state);
     while (pids.some(running)) await new Promise((r) => setTimeout(r, 100));
+    // Another fleet on this machine runs agents of the same session ids (ids are unique only
+    // within a state directory): they are not this fleet's, neither adopted nor stopped.
+    const others = read(state).sessions.map((s) =>
+      spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], {
+        detached: true,
+        stdio: 'ignore',
+        env: { ...process.env, LANEKEEPER_SESSION_ID: s.id, LANEKEEPER_GRADE_FILE: path.join(tmpDir(), 'sessions', s.id, 'grade.json') },
+      }),
+    );
 
     const again = startCli(['run', '--config', file, '--state', state, '--for', '3s']);
     expect(await again.exited).toBe(0);
+    expect(others.map((o) => running(o.pid!))).toEqual([true, true]);
+    for (const o of others) o.kill('SIGKILL');
     const { sessions, journal, held } = read(state);
     expect(sessions).toHaveLength(2);
     for (const s of sessions) {

@@ -38,12 +38,14 @@ export function sameProcess(pid: number, startTime: string | null): boolean {
 }
 
 /**
- * Live processes whose environment names the session (LANEKEEPER_SESSION_ID), with their group.
- * The agent and everything it forked inherit it, so this finds a session even when its pid was
- * never recorded (the runtime died between the spawn and the write).
+ * Live processes whose environment names the session (LANEKEEPER_SESSION_ID) and its grade file
+ * (LANEKEEPER_GRADE_FILE, which lies in the state directory), with their group. The agent and
+ * everything it forked inherit both, so this finds a session even when its pid was never recorded
+ * (the runtime died between the spawn and the write). Both, because a session id is only unique
+ * within one state directory: another fleet on this machine may run an agent of the same id.
  */
-export function sessionProcesses(sessionId: string): { pid: number; pgrp: number }[] {
-  const needle = Buffer.from(`\0LANEKEEPER_SESSION_ID=${sessionId}\0`);
+export function sessionProcesses(sessionId: string, gradeFile: string): { pid: number; pgrp: number }[] {
+  const needles = [Buffer.from(`\0LANEKEEPER_SESSION_ID=${sessionId}\0`), Buffer.from(`\0LANEKEEPER_GRADE_FILE=${gradeFile}\0`)];
   const found: { pid: number; pgrp: number }[] = [];
   let entries: string[];
   try {
@@ -62,7 +64,8 @@ export function sessionProcesses(sessionId: string): { pid: number; pgrp: number
       continue;
     }
     // A leading NUL so the first variable matches like the others.
-    if (!Buffer.concat([Buffer.from([0]), env, Buffer.from([0])]).includes(needle)) continue;
+    const padded = Buffer.concat([Buffer.from([0]), env, Buffer.from([0])]);
+    if (!needles.every((n) => padded.includes(n))) continue;
     const info = procInfo(pid);
     if (info && !info.zombie) found.push({ pid, pgrp: info.pgrp });
   }
