@@ -5,6 +5,7 @@ import os from 'node:os';
 import { openJournalFile } from '../adapters/journal-file/read.js';
 import { UsageError } from '../errors.js';
 import { storeJournalSource } from '../streams/journal-source.js';
+import { WORKER_HEAP_MB } from '../streams/replay-parallel.js';
 import { replayJournal, type Divergence, type ReplayResult } from '../streams/replay.js';
 import { renderTable } from '../format/table.js';
 import { EXIT, out } from './io.js';
@@ -26,7 +27,7 @@ export const MAX_JOBS = 8;
 
 export async function replayCommand(opts: ReplayOptions): Promise<void> {
   if (opts.journal && (opts.state || opts.config)) throw new UsageError('--journal replays a file; drop --state and --config');
-  if (opts.jobs !== undefined && opts.jobs > MAX_JOBS) throw new UsageError(`--jobs ${opts.jobs}: at most ${MAX_JOBS} (each piece is a thread with up to 128 MB of heap)`);
+  if (opts.jobs !== undefined && opts.jobs > MAX_JOBS) throw new UsageError(`--jobs ${opts.jobs}: at most ${MAX_JOBS} (each piece is a thread with up to ${WORKER_HEAP_MB} MB of heap)`);
   let source;
   if (opts.journal) source = await openJournalFile(opts.journal);
   else {

@@ -11,7 +11,7 @@
 import { Worker } from 'node:worker_threads';
 import { MACHINES_VERSION } from '../runtime/host.js';
 import type { JournalSource, SourceOrigin } from './journal-source.js';
-import type { ReplayResult, ReplayStart, SpanResult } from './replay.js';
+import { finish, type ReplayResult, type ReplayStart, type SpanResult } from './replay.js';
 
 /** Below this many events a piece is not worth a worker thread's start-up (~0.1 s). */
 export const MIN_PIECE_EVENTS = 10_000;
@@ -22,7 +22,7 @@ export const MIN_PIECE_EVENTS = 10_000;
  * pass 300 MB. 64 MB cost a tenth more CPU in collections than 128. A piece that needs more fails
  * alone, and the journal is replayed in one piece.
  */
-const WORKER_HEAP_MB = 128;
+export const WORKER_HEAP_MB = 128;
 
 /** What a worker is asked to replay: from the checkpoint at `checkpoint` (or from `seq` with no fleet yet) to `until`. */
 export interface PieceTask {
@@ -71,23 +71,15 @@ export async function replayInPieces(source: JournalSource, start: ReplayStart, 
   }
   // A divergence is what one piece reports, so nothing more is said of it.
   if (spans.some((s) => s.divergences > 0)) return { why: null };
+  // The pieces in order are the one fold: their counts add up, the end and the lanes are the last's.
   const last = spans.at(-1)!;
-  const skipped = spans[0]!.skipped;
-  return {
+  return finish(start, {
+    ...last,
     events: sum(spans, (s) => s.events),
-    divergences: 0,
-    firstDivergence: null,
-    lanes: last.lanes,
-    begin: start.begin,
-    end: last.end,
     untaken: sum(spans, (s) => s.untaken),
-    skipped,
-    notes: [
-      ...start.notes,
-      ...spans.flatMap((s) => s.notes),
-      ...(skipped ? [`${skipped} event(s) before the first RUNTIME_STARTED were recorded by an older lanekeeper and not replayed`] : []),
-    ],
-  };
+    skipped: spans[0]!.skipped,
+    notes: spans.flatMap((s) => s.notes),
+  });
 }
 
 function runPiece(task: PieceTask): Promise<PieceAnswer> {

@@ -3,10 +3,10 @@
 // folds to the end of its piece.
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../adapters/store/open-store.js';
-import { FleetHost } from '../runtime/host.js';
+import type { FleetHost } from '../runtime/host.js';
 import { storeJournalSource } from './journal-source.js';
 import type { PieceAnswer, PieceTask } from './replay-parallel.js';
-import { foldSpan } from './replay.js';
+import { fleetAt, foldSpan } from './replay.js';
 
 const task = workerData as PieceTask;
 let answer: PieceAnswer;
@@ -19,7 +19,7 @@ try {
     if ('checkpoint' in task.from) {
       const cp = await source.checkpoint(task.from.checkpoint);
       if (!cp || cp.seq !== task.from.checkpoint) throw new Error(`no checkpoint at seq ${task.from.checkpoint}`);
-      host = new FleetHost({ ...cp.state.fleet, snapshot: cp.state.actors });
+      host = fleetAt(cp);
       from = cp.seq + 1;
     } else from = task.from.seq;
     answer = { ok: true, span: await foldSpan(source, { from, until: task.until, host, checkAt: task.checkAt }) };

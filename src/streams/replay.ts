@@ -14,6 +14,7 @@ import type { StampedEvent } from '../machines/events.js';
 import type { FleetInput } from '../machines/fleet.js';
 import type { Intent } from '../machines/intents.js';
 import { FleetHost, MACHINES_VERSION, type HostOptions, type LaneStatus } from '../runtime/host.js';
+import type { Checkpoint } from '../adapters/store/ports.js';
 import type { JournalSource } from './journal-source.js';
 
 export type { JournalSource } from './journal-source.js';
@@ -113,13 +114,18 @@ async function beginAt(source: JournalSource, opts: ReplayOptions): Promise<Repl
     const cp = await source.checkpoint(until);
     if (cp && (run === null || cp.seq >= run)) {
       if (cp.version === MACHINES_VERSION) {
-        host = build({ ...cp.state.fleet, snapshot: cp.state.actors });
+        host = fleetAt(cp, build);
         begin = { seq: cp.seq + 1, at: 'checkpoint' };
       } else notes.push(`the checkpoint at seq ${cp.seq} was written by other machines (${cp.version}; these are ${MACHINES_VERSION}), so replay begins at the run's start`);
     }
     if (!host && run !== null) begin = { seq: run, at: 'run' };
   }
   return { host, begin, until, notes };
+}
+
+/** The fleet as a checkpoint holds it. */
+export function fleetAt(cp: Checkpoint, build: (o: HostOptions) => FleetHost = (o) => new FleetHost(o)): FleetHost {
+  return build({ ...cp.state.fleet, snapshot: cp.state.actors });
 }
 
 /** A stretch of the journal to fold: from a seq (with the fleet as it was before it) to `until`. */
@@ -200,7 +206,8 @@ export async function foldSpan(source: JournalSource, span: Span, opts: Pick<Rep
   return { ...result, notes, end, lanes, matches };
 }
 
-function finish(start: ReplayStart, span: SpanResult): ReplayResult {
+/** The result of a replay that began at `start` and folded `span` (the pieces of one, merged). */
+export function finish(start: ReplayStart, span: SpanResult): ReplayResult {
   const notes = [...start.notes, ...span.notes];
   if (span.skipped) notes.push(`${span.skipped} event(s) before the first RUNTIME_STARTED were recorded by an older lanekeeper and not replayed`);
   const { matches: _matches, notes: _notes, ...rest } = span;
