@@ -89,6 +89,9 @@ export function slotsOf(lanes: readonly FleetLane[], arms: readonly FleetArm[] =
   );
 }
 
+/** Every lane actor: the configured slots, then those a reload retired. */
+const laneActors = (context: FleetContext): string[] => [...context.slots.map((s) => s.laneId), ...(context.retired ?? [])];
+
 const LANE_EVENTS = ['CLAIM_GRANTED', 'CLAIM_DENIED', 'CLAIM_LOST', 'GRADE_REJECTED'] as const;
 
 export const fleetMachine = setup({
@@ -100,13 +103,12 @@ export const fleetMachine = setup({
   actors: { lane: laneMachine, selector: selectorMachine },
   actions: {
     toAllLanes: enqueueActions(({ context, event, system, enqueue }) => {
-      for (const s of context.slots) enqueue.sendTo(system.get(s.laneId), event);
-      for (const id of context.retired ?? []) enqueue.sendTo(system.get(id), event);
+      for (const id of laneActors(context)) enqueue.sendTo(system.get(id), event);
     }),
     // A TICK or WAKE only moves a lane that waits for a deadline; the others would take it and do
     // nothing, at the cost of a step each (most of a tick's cost in a fleet of mostly busy lanes).
     toWaitingLanes: enqueueActions(({ context, event, system, enqueue }) => {
-      for (const id of [...context.slots.map((s) => s.laneId), ...(context.retired ?? [])]) {
+      for (const id of laneActors(context)) {
         const lane = system.get(id);
         if (lane && waitsForDeadline(lane.getSnapshot().value)) enqueue.sendTo(lane, event);
       }
@@ -115,7 +117,7 @@ export const fleetMachine = setup({
       const e = event as ConfigReloadedEvent & StampedEvent;
       const slots = slotsOf(e.fleet.lanes, e.fleet.arms, e.fleet.host);
       const kept = new Set(slots.map((s) => s.laneId));
-      const before = [...context.slots.map((s) => s.laneId), ...(context.retired ?? [])];
+      const before = laneActors(context);
       const retired = [...new Set(before)].filter((id) => !kept.has(id));
       enqueue.assign({ width: e.fleet.width, selection: e.fleet.selection, slots, retired });
       for (const s of slots) {

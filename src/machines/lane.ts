@@ -57,7 +57,7 @@ import type { ArmInfo, ArmPreference, TierBounds } from '../policy/arms.js';
 import type { SlotTask } from '../policy/plan-tick.js';
 import { decideArm, type ArmDecision } from './lane-arms.js';
 import { claimRequest, noteArm, noteDenied, noteDrained, releaseOf, startIntent } from './lane-intents.js';
-import type { SelectorContext } from './selector.js';
+import { topState, type SelectorContext } from './selector.js';
 import type { LaneNoteIntent, ReleaseClaimIntent, RequestClaimIntent, StartSessionIntent, StopSessionIntent } from './intents.js';
 
 
@@ -168,7 +168,7 @@ function newSession(context: Pick<LaneContext, 'laneId' | 'host'>, seq: number) 
  * by a TICK or WAKE, so the fleet sends them to no other.
  */
 export function waitsForDeadline(value: unknown): boolean {
-  const top = typeof value === 'string' ? value : Object.keys(value as object)[0];
+  const top = topState(value);
   return top === 'cooldown' || top === 'waiting';
 }
 
