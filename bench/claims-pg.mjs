@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { openPostgresStore } from '../dist/adapters/store/postgres/index.js';
 import { claimFigures, printFigures } from './claim-summary.mjs';
+import { benchPgUrl, unreachable } from './pg-server.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -35,7 +36,7 @@ const { values: opts } = parseArgs({
     keep: { type: 'boolean', default: false },
   },
 });
-const url = opts.url ?? process.env.LANEKEEPER_BENCH_PG_URL ?? process.env.LANEKEEPER_TEST_PG_URL;
+const url = benchPgUrl(opts.url);
 
 if (opts.child !== undefined) await child();
 else await parent();
@@ -166,21 +167,6 @@ function report({ procs, keys, seconds, results, check }) {
 
 function sum(results, field) {
   return results.reduce((n, r) => n + r[field], 0);
-}
-
-/** Why the server cannot be used, or null when it answers. */
-async function unreachable(u) {
-  if (!u) return 'no PostgreSQL URL (set LANEKEEPER_BENCH_PG_URL or LANEKEEPER_TEST_PG_URL, or pass --url)';
-  const c = new pg.Client({ connectionString: u, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    return null;
-  } catch (err) {
-    const p = new URL(u);
-    return `PostgreSQL at ${p.hostname}:${p.port || 5432} does not answer (${err.message})`;
-  } finally {
-    await c.end().catch(() => {});
-  }
 }
 
 /** Double grants in the lock records (commit order and database-clock intervals) and in the workers' own hold intervals. */

@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { openPostgresStore } from '../dist/adapters/store/postgres/index.js';
 import * as sql from '../dist/adapters/store/postgres/claims-sql.js';
+import { benchPgUrl, unreachable } from './pg-server.mjs';
 
 const { values: opts } = parseArgs({
   options: {
@@ -33,7 +34,7 @@ const { values: opts } = parseArgs({
     async: { type: 'boolean', default: false },
   },
 });
-const url = opts.url ?? process.env.LANEKEEPER_BENCH_PG_URL ?? process.env.LANEKEEPER_TEST_PG_URL;
+const url = benchPgUrl(opts.url);
 const clients = Number(opts.clients);
 const keys = Number(opts.keys);
 const seconds = Number(opts.seconds);
@@ -45,17 +46,8 @@ if (skip) {
 } else await main();
 
 async function whyNot() {
-  if (!url) return 'no PostgreSQL URL (set LANEKEEPER_BENCH_PG_URL or LANEKEEPER_TEST_PG_URL, or pass --url)';
   if (spawnSync('pgbench', ['--version']).error) return 'pgbench is not on PATH';
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
-  try {
-    await c.connect();
-    return null;
-  } catch (err) {
-    return `PostgreSQL does not answer (${err.message})`;
-  } finally {
-    await c.end().catch(() => {});
-  }
+  return unreachable(url);
 }
 
 /**
