@@ -68,29 +68,30 @@ if (probe.ok) {
       return a.token;
     }
 
-    test('the grant commits: the acquire waits for it and is denied, naming its holder', async () => {
-      await releasedKey('task:commit');
-      const other = await grantInFlight('task:commit', 'x');
+    /**
+     * b acquires `key` while x's grant of it is in flight: b must wait for that transaction (no
+     * answer before it ends), which then commits or rolls back; b's answer after it.
+     */
+    async function acquireAcross(key: string, end: 'COMMIT' | 'ROLLBACK'): Promise<AcquireResult> {
+      const other = await grantInFlight(key, 'x');
       let answer: AcquireResult | undefined;
-      const pending = store.claims.acquire({ key: 'task:commit', holder: 'b', ttlMs: MINUTE }).then((r) => (answer = r));
+      const pending = store.claims.acquire({ key, holder: 'b', ttlMs: MINUTE }).then((r) => (answer = r));
       await waitingOnLock();
       expect(answer).toBeUndefined();
-      await other.query('COMMIT');
+      await other.query(end);
       await other.end();
-      await pending;
+      return pending;
+    }
+
+    test('the grant commits: the acquire waits for it and is denied, naming its holder', async () => {
+      await releasedKey('task:commit');
+      const answer = await acquireAcross('task:commit', 'COMMIT');
       expect(answer).toMatchObject({ granted: false, holder: 'x', state: 'claimed' });
     });
 
     test('the grant rolls back: the acquire waits for it and then is granted, with a new token', async () => {
       const before = await releasedKey('task:rollback');
-      const other = await grantInFlight('task:rollback', 'x');
-      let answer: AcquireResult | undefined;
-      const pending = store.claims.acquire({ key: 'task:rollback', holder: 'b', ttlMs: MINUTE }).then((r) => (answer = r));
-      await waitingOnLock();
-      expect(answer).toBeUndefined();
-      await other.query('ROLLBACK');
-      await other.end();
-      await pending;
+      const answer = await acquireAcross('task:rollback', 'ROLLBACK');
       expect(answer).toMatchObject({ granted: true, slot: 0, renewed: false });
       expect((answer as { token: number }).token).toBeGreaterThan(before);
       expect((await store.claims.lockRecords()).filter((r) => r.key === 'task:rollback').map((r) => [r.holder, r.event])).toEqual([
