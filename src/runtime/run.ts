@@ -177,7 +177,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const ticks$ = schedule$.pipe(
     concatMap(async (tick) => {
       // The machines' code runs once on a throwaway fleet while the probes run (warm-up.ts).
-      await armHealth.refresh(clock(), (e) => bus.push(e), () => warmUpMachines(fleet, clock()));
+      const warmUp = () => warmUpMachines(fleet, clock(), (err) => log.warn({ err }, 'warming up the machines before the tick failed; the tick runs them cold'));
+      await armHealth.refresh(clock(), (e) => bus.push(e), warmUp);
       if (store.shared) {
         // The fleet's posteriors (every host's grades, this host's own all in) before deciding.
         await effects.learningSettled();

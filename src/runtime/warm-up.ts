@@ -11,8 +11,11 @@ import type { BusEvent, StampedEvent } from '../machines/events.js';
 import type { FleetInput } from '../machines/fleet.js';
 import { FleetHost } from './host.js';
 
-/** Steps a throwaway copy of `fleet` through a tick and the claims it asks for. Never throws. */
-export function warmUpMachines(fleet: FleetInput, now: number): void {
+/**
+ * Steps a throwaway copy of `fleet` through a tick and the claims it asks for. Never throws: what it
+ * could not run goes to `onError`, and the real tick runs that code cold, as it always did.
+ */
+export function warmUpMachines(fleet: FleetInput, now: number, onError: (err: unknown) => void): void {
   let host: FleetHost | null = null;
   try {
     host = new FleetHost(fleet);
@@ -23,8 +26,8 @@ export function warmUpMachines(fleet: FleetInput, now: number): void {
       if (claim.type !== 'requestClaim') continue;
       step({ type: 'CLAIM_GRANTED', laneId: claim.laneId, sessionId: claim.sessionId, key: claim.key, slot: 0, token: 1, expiresAt: now + 60_000 }, 1);
     }
-  } catch {
-    // Only a warm-up: whatever it could not run, the real tick runs as it always did.
+  } catch (err) {
+    onError(err);
   } finally {
     host?.stop();
   }
