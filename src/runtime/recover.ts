@@ -191,8 +191,8 @@ async function settle(deps: ReconcileDeps, intent: StartSessionIntent, row: Sess
 
 /**
  * The session's agent, if it is still alive: the recorded pid when /proc gives the recorded start
- * time; else a group leader carrying the session's id and grade file (its pid was never written). Processes it
- * forked that outlived it are stopped here: the session they belong to is over.
+ * time; else a group leader carrying the session's id and grade file (its pid was never written).
+ * Processes it forked that outlived it are stopped here: the session they belong to is over.
  */
 function liveAgent(sessionId: string, row: SessionRow | null, gradeFile: string): { pid: number; startTime: string | null; pgrp: number } | null {
   // Without a recorded start time a live pid proves nothing (it may be another process's now):
