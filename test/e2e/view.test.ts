@@ -57,13 +57,52 @@ function start(
   });
 }
 
+/** Debian's Chromium, headless, with nothing of its own that reaches the network. */
+async function launch(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`the local view test drives Debian's Chromium at ${CHROMIUM}, which is missing: install it with "apt-get install chromium" (no browser is downloaded)`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/**
+ * A browser context in which anything not asked of an inspect server (`ours`: a URL on 127.0.0.1)
+ * is refused and remembered in `elsewhere`; `watch` also remembers a page's errors and sockets.
+ */
+async function guardedContext(b: Browser, ours: (url: string) => boolean) {
+  // The server's Content-Security-Policy would stop a stray request silently, before the network;
+  // bypassed here, so that anything the page tries reaches the route below and is seen.
+  const context = await b.newContext({ bypassCSP: true });
+  const elsewhere: string[] = [];
+  const local = (u: string) => /^http:\/\/127\.0\.0\.1:\d+\//.test(u) && ours(u);
+  await context.route('**/*', (route) => {
+    const u = route.request().url();
+    if (local(u)) return route.continue();
+    elsewhere.push(u);
+    return route.abort();
+  });
+  context.on('request', (r) => {
+    if (!local(r.url()) && !r.url().startsWith('data:')) elsewhere.push(r.url());
+  });
+  const errors: string[] = [];
+  const watch = (p: Page) => {
+    p.on('websocket', (ws) => elsewhere.push(ws.url()));
+    p.on('pageerror', (e) => errors.push(e.message));
+    p.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    return p;
+  };
+  return { context, elsewhere, errors, watch };
+}
+
 /** The state path lit in a lane's chart (the innermost highlighted state), or null. */
 const lit = (page: Page, lane: string) => page.locator(`[data-lane="${lane}"] .chart .state.current`).getAttribute('data-state', { timeout: 1000 }).catch(() => null);
 
 test('the local view: no network, every lane, the current state lit and followed live; stepping a journal moves the light', { timeout: 180_000 }, async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`the local view test drives Debian's Chromium at ${CHROMIUM}, which is missing: install it with "apt-get install chromium" (no browser is downloaded)`);
-  }
   const dir = tmpDir('lk-view-');
   const state = path.join(dir, 'state');
   const gates = path.join(dir, 'gates');
@@ -93,35 +132,9 @@ backends:
   const url = inspect.match[1]!;
   const origin = new URL(url).origin;
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  // The server's Content-Security-Policy would stop a stray request silently, before the network;
-  // bypassed here, so that anything the page tries reaches the route below and is seen.
-  const context = await browser.newContext({ bypassCSP: true });
-  // Anything not asked of an inspect server (this one, and the journal-only one below) is refused, and remembered.
-  const elsewhere: string[] = [];
-  const ours = (u: string) => /^http:\/\/127\.0\.0\.1:\d+\//.test(u) && [origin, journalOrigin].some((o) => u.startsWith(`${o}/`));
+  browser = await launch();
   let journalOrigin = origin;
-  await context.route('**/*', (route) => {
-    const u = route.request().url();
-    if (ours(u)) return route.continue();
-    elsewhere.push(u);
-    return route.abort();
-  });
-  context.on('request', (r) => {
-    if (!ours(r.url()) && !r.url().startsWith('data:')) elsewhere.push(r.url());
-  });
-  const errors: string[] = [];
-  const watch = (p: Page) => {
-    p.on('websocket', (ws) => elsewhere.push(ws.url()));
-    p.on('pageerror', (e) => errors.push(e.message));
-    p.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    return p;
-  };
+  const { context, elsewhere, errors, watch } = await guardedContext(browser, (u) => [origin, journalOrigin].some((o) => u.startsWith(`${o}/`)));
   const page = watch(await context.newPage());
 
   const response = await page.goto(url);
@@ -139,6 +152,14 @@ backends:
   await expect.poll(() => page.locator('#claims tbody').innerText(), WAIT).toMatch(/lane:alpha[\s\S]*lane:beta/);
   await expect.poll(() => page.locator('#decisions').innerText(), WAIT).toMatch(/tick \d+: → (alpha|beta) 1\.00, (alpha|beta) 1\.00/);
   await expect.poll(() => page.locator('#events tbody').innerText(), WAIT).toContain('SESSION_STARTED');
+  // A running session shows how long it has run, and the time goes on (from milliseconds to seconds).
+  await expect.poll(() => page.locator('#sessions tbody tr td:last-child').first().innerText(), WAIT).toMatch(/^[1-9]\d*s$/);
+  // The decision shows each chosen lane's score components, not only its total.
+  const components = await page.locator('#decisions .components').allInnerTexts();
+  expect(components.map((c) => c.replace(/\s+/g, ' ').trim()).sort()).toEqual([
+    expect.stringMatching(/^alpha 1\.00 sample [\d.]+ mean [\d.]+( \w+ -?[\d.]+)+$/),
+    expect.stringMatching(/^beta 1\.00 sample [\d.]+ mean [\d.]+( \w+ -?[\d.]+)+$/),
+  ]);
 
   // With the server's Content-Security-Policy in force, as in a user's browser, the page works and
   // breaks none of it (a violation would be a console error).
@@ -157,6 +178,8 @@ backends:
   await expect.poll(() => lit(page, 'alpha'), WAIT).toBe('cooldown');
   expect(await lit(page, 'beta')).toBe('running');
   await expect.poll(() => page.locator('#posteriors').innerText(), WAIT).toMatch(/alpha\s*0\.65 · n 1\.0/);
+  // The arm that ran it learned the grade too: in alpha, and across lanes.
+  expect(await page.locator('#posteriors').innerText()).toMatch(/arms, all lanes\s*fixture:gate\s*0\.\d\d · n 1\.0[\s\S]*arms in alpha\s*fixture:gate\s*0\.\d\d · n 1\.0/);
   writeFileSync(path.join(gates, 'beta'), '');
   await expect.poll(() => lit(page, 'beta'), WAIT).toBe('cooldown');
 
@@ -221,6 +244,45 @@ backends:
   fileView.child.kill('SIGTERM');
   expect(await fileView.exited).toBe(0);
 
+  expect(elsewhere).toEqual([]);
+  expect(errors).toEqual([]);
+});
+
+test('a running demo in the local view: its six lanes, each lit in the state lanekeeper reports, followed as sessions run', { timeout: 120_000 }, async () => {
+  const dir = tmpDir('lk-view-demo-');
+  const state = path.join(dir, 'state');
+  const run = await start(['run', '--demo', '--for', '60s', '--tick', '3s', '--state', state], / started on sim-/, { env: { DEMO_AGENT_WORK: '2s-4s', DEMO_AGENT_FAIL_RATE: '0' } });
+  const inspect = await start(['inspect', '--state', state, '--port', '0'], /lanekeeper inspect: (http:\/\/127\.0\.0\.1:\d+\/)/);
+  const url = inspect.match[1]!;
+  browser ??= await launch();
+  const { context, elsewhere, errors, watch } = await guardedContext(browser, (u) => u.startsWith(`${new URL(url).origin}/`));
+  const page = watch(await context.newPage());
+  await page.goto(url);
+  const lanes = ['code', 'triage', 'content', 'research', 'infrastructure', 'cleanup'];
+  await expect.poll(async () => (await page.locator('[data-lane] h3 > span:first-child').allTextContents()).sort(), WAIT).toEqual([...lanes].sort());
+
+  // Each lane's chart lights the state lanekeeper reports for it (status --json reads the same
+  // store). Both move on as sessions run, so they are read until one reading agrees while the lanes
+  // are in at least two different states: a light stuck in one state, or shown on another lane's
+  // chart, never agrees then.
+  const disagreement = async () => {
+    const status = JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as { lanes: { name: string; state: string }[] };
+    const shown = await Promise.all(lanes.map(async (l) => ((await lit(page, l)) ?? 'none').split('.')[0]));
+    const reported = lanes.map((l) => status.lanes.find((x) => x.name === l)?.state ?? 'none');
+    return JSON.stringify(shown) === JSON.stringify(reported) && new Set(reported).size >= 2 ? null : { shown, reported };
+  };
+  await expect.poll(disagreement, { timeout: 45_000, interval: 300 }).toBeNull();
+
+  // A lane seen running is followed to its cooldown once its session is graded.
+  let busy: string | undefined;
+  await expect.poll(async () => (busy = (await Promise.all(lanes.map(async (l) => ((await lit(page, l)) === 'running' ? l : null)))).find(Boolean) ?? undefined), WAIT).toBeDefined();
+  await expect.poll(() => lit(page, busy!), WAIT).toBe('cooldown');
+
+  await page.close();
+  run.child.kill('SIGTERM');
+  expect(await run.exited).toBe(0);
+  inspect.child.kill('SIGTERM');
+  expect(await inspect.exited).toBe(0);
   expect(elsewhere).toEqual([]);
   expect(errors).toEqual([]);
 });

@@ -81,6 +81,27 @@ describe('golden journals (test/fixtures/journals; re-record with scripts/record
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/none\.jsonl: no such file/);
   });
+
+  test('the CLI: a divergence names its seq, its event, what was expected and what came; exit 1', async () => {
+    // A journal whose record of seq 3 says the lane went elsewhere than the machines take it.
+    const lines = readFileSync(path.join(JOURNALS, 'claim-denied-pivot.jsonl'), 'utf8').trim().split('\n');
+    const line = JSON.parse(lines[3]!) as { event: { seq: number; type: string }; changed: Record<string, string> };
+    expect(line.event).toMatchObject({ seq: 3, type: 'CLAIM_DENIED' });
+    const truth = line.changed;
+    line.changed = Object.fromEntries(Object.keys(truth).map((k) => [k, 'cooldown']));
+    lines[3] = JSON.stringify(line);
+    const altered = path.join(tmpDir(), 'altered.jsonl');
+    writeFileSync(altered, `${lines.join('\n')}\n`);
+    const r = await cli(['replay', '--journal', altered]);
+    expect(r.code, r.stderr).toBe(1);
+    const tail = r.stdout.trim().split('\n').slice(-4);
+    expect(tail).toEqual([
+      '1 divergence; the first:',
+      '  seq 3 (CLAIM_DENIED): the lane states differ',
+      `  expected: ${JSON.stringify(line.changed)}`,
+      `  got:      ${JSON.stringify(truth)}`,
+    ]);
+  });
 });
 
 describe('replay of a live run, from checkpoints and exports', () => {
