@@ -3,6 +3,7 @@
 // through the machines reproduces every decision.
 import type { FleetInput } from './fleet.js';
 import type { Fairness } from '../policy/fairness.js';
+import type { GradedList } from '../policy/graded.js';
 import type { Learning } from '../policy/learning.js';
 import type { QuotaReport } from '../policy/availability.js';
 import type { Outcome } from '../policy/outcome.js';
@@ -109,7 +110,7 @@ export interface SelectorRestoredEvent {
   fairness?: Fairness;
   arms?: Learning;
   /** Recently learned sessions and their grades, so a late grade replaces rather than adds. */
-  graded?: [string, number][];
+  graded?: GradedList;
   discarded?: string;
 }
 /** The task directory changed: the whole valid task list, and the files that could not be used. */

@@ -20,7 +20,7 @@
  */
 import { enqueueActions, setup, type AnyActorRef } from 'xstate';
 import { emptyFairness, noteStart, type Fairness } from '../policy/fairness.js';
-import { applyGrade, gradeLearned } from '../policy/graded.js';
+import { applyGrade, gradeLearned, type GradedList } from '../policy/graded.js';
 import { noteOutcome } from '../policy/noop-backoff.js';
 import { emptyLearning, type Learning } from '../policy/learning.js';
 import { pivotTarget, planTick, type LaneView, type PlanSettings, type SlotTask, type TickInputs } from '../policy/plan-tick.js';
@@ -58,7 +58,7 @@ export interface SelectorContext extends SelectorInput {
   arms: Learning;
   fairness: Fairness;
   tasks: Task[] | null;
-  graded: [string, number][];
+  graded: GradedList;
   /** The current tick's order and spare tasks, kept so a denied slot can pivot. */
   tick: { seq: number; dispatch: Dispatch; order: string[]; denied: string[]; denials: Record<string, number>; spare: Record<string, SlotTask[]> } | null;
 }

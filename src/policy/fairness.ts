@@ -16,13 +16,14 @@
 // history keeps the window's session starts, at most HISTORY_MAX.
 
 import { appendMark, windowCounts, type SessionMark } from './history-index.js';
+import type { List } from './trail.js';
 
 export type { SessionMark } from './history-index.js';
 
 export interface Fairness {
   deficits: Record<string, number>;
   /** Session starts, oldest first. */
-  history: SessionMark[];
+  history: List<SessionMark>;
   /** Consecutive noop sessions per lane (no-op backoff); absent in older stores. */
   noops?: Record<string, number>;
 }

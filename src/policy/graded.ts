@@ -5,6 +5,7 @@
 // applies each grade atomically to the fleet's posteriors), so both fold grades the same way.
 import { learnArm, relearnArm } from './arms.js';
 import { learn, relearn, type Learning } from './learning.js';
+import { Trail, type List } from './trail.js';
 
 /**
  * How many recently learned sessions are remembered with their grade, so a repeated grade is never
@@ -12,10 +13,13 @@ import { learn, relearn, type Learning } from './learning.js';
  */
 export const GRADED_MEMORY = 1000;
 
+/** Recently learned sessions with their grade, oldest first. */
+export type GradedList = List<readonly [string, number]>;
+
 export interface Posteriors {
   learning: Learning;
   arms: Learning;
-  graded: [string, number][];
+  graded: GradedList;
 }
 
 export interface GradeUpdate {
@@ -42,46 +46,45 @@ export function applyGrade(p: Posteriors, u: GradeUpdate): Posteriors {
   }
   const learning = previous === undefined ? learn(p.learning, u.lane, u.grade) : relearn(p.learning, u.lane, previous, u.grade);
   const arms = !u.arm ? p.arms : previous === undefined ? learnArm(p.arms, u.lane, u.arm, u.grade) : relearnArm(p.arms, u.lane, u.arm, previous, u.grade);
-  const graded = [...p.graded.filter(([id]) => id !== u.session), [u.session, u.grade] as [string, number]].slice(-GRADED_MEMORY);
+  const graded = Trail.of([...[...p.graded].filter(([id]) => id !== u.session), [u.session, u.grade] as const].slice(-GRADED_MEMORY));
   return { learning, arms, graded };
 }
 
 /*
  * Which sessions a list holds is asked on every grade, and the list holds up to GRADED_MEMORY of
  * them, so each list gets an index (session → grade) that moves with the newest list as a grade is
- * appended: O(1) per grade instead of a scan and two copies. Lists are never changed in place; one
- * without an index (restored, say) gets one built once. A list that names a session twice (none
- * written here does) keeps the plain scan, whose first match wins.
+ * appended: O(1) per grade instead of a scan and a copy (the list itself is a trail, trail.ts).
+ * Lists are never changed in place; one without an index (restored, say) gets one built once. A
+ * list that names a session twice (none written here does) keeps the plain scan, whose first
+ * match wins.
  */
-type Graded = readonly (readonly [string, number])[];
-const indexes = new WeakMap<Graded, Map<string, number> | null>();
+const indexes = new WeakMap<GradedList, Map<string, number> | null>();
 
-function indexOf(graded: Graded): Map<string, number> | null {
+function indexOf(graded: GradedList): Map<string, number> | null {
   let index = indexes.get(graded);
   if (index !== undefined) return index;
-  index = new Map(graded.map(([id, grade]) => [id, grade]));
+  index = new Map(graded);
   if (index.size !== graded.length) index = null;
   indexes.set(graded, index);
   return index;
 }
 
 /** The grade learned for `session`, if it is among those remembered. */
-export function gradeLearned(graded: Graded, session: string): number | undefined {
+export function gradeLearned(graded: GradedList, session: string): number | undefined {
   const index = indexOf(graded);
   if (index) return index.get(session);
   for (const [id, grade] of graded) if (id === session) return grade;
   return undefined;
 }
 
-/** `[...graded, [session, grade]].slice(-GRADED_MEMORY)` for a session not in `graded`, in one copy. */
-function appendGraded(graded: [string, number][], session: string, grade: number): [string, number][] {
+/** `[...graded, [session, grade]].slice(-GRADED_MEMORY)` for a session not in `graded`, without copying it. */
+function appendGraded(graded: GradedList, session: string, grade: number): Trail<readonly [string, number]> {
   const from = Math.max(0, graded.length + 1 - GRADED_MEMORY);
-  const next = graded.slice(from);
-  next.push([session, grade]);
+  const next = Trail.of(graded).append([session, grade], from);
   const index = indexOf(graded);
   if (index) {
     indexes.delete(graded);
-    for (let i = 0; i < from; i++) index.delete(graded[i]![0]);
+    for (let i = 0; i < from; i++) index.delete(graded.at(i)![0]);
     index.set(session, grade);
     indexes.set(next, index);
   }

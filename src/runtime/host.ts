@@ -9,6 +9,7 @@ import type { Intent } from '../machines/intents.js';
 import { laneMachine, type LaneContext } from '../machines/lane.js';
 import { selectorMachine, topState, type SelectionSettings, type SelectorContext } from '../machines/selector.js';
 import type { Fairness } from '../policy/fairness.js';
+import type { GradedList } from '../policy/graded.js';
 import type { Learning } from '../policy/learning.js';
 import { defaultSelection } from './selection.js';
 
@@ -137,7 +138,7 @@ export class FleetHost {
   }
 
   /** What the selector has learned so far (posteriors, share deficits, recent starts). */
-  selectorMemory(): { learning: Learning; fairness: Fairness; arms: Learning; graded: [string, number][] } {
+  selectorMemory(): { learning: Learning; fairness: Fairness; arms: Learning; graded: GradedList } {
     const selector = (this.actor.getSnapshot().children as Record<string, { getSnapshot(): { context: SelectorContext } } | undefined>).selector!;
     const { learning, fairness, arms, graded } = selector.getSnapshot().context;
     return { learning, fairness, arms, graded };

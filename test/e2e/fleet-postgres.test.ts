@@ -134,7 +134,7 @@ backends:
       .filter((r) => r.type === 'SESSION_GRADED')
       .map((r) => JSON.parse(r.payload) as { sessionId: string; grade: number | null; censored?: string })
       .filter((e) => e.grade !== null && !e.censored);
-    expect(memory!.graded!.map(([id]) => id).sort()).toEqual(learnable.map((e) => e.sessionId).sort());
+    expect([...memory!.graded!].map(([id]) => id).sort()).toEqual(learnable.map((e) => e.sessionId).sort());
     const laneOf = new Map(sessions.map((s) => [s.id, s.lane]));
     let expected = emptyLearning(memory!.learning.model, memory!.learning.forgetting);
     for (const [id, g] of memory!.graded!) expected = learn(expected, laneOf.get(id)!, g);

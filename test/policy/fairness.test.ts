@@ -210,9 +210,9 @@ describe('history', () => {
     f = noteStart(f, 'a', 0, s, ['a']);
     f = noteStart(f, 'b', 500, s, ['a']);
     f = noteStart(f, 'c', 1000, s, ['a']);
-    expect(f.history.map((m) => m.lane)).toEqual(['a', 'b', 'c']); // exactly the window's length: kept
+    expect([...f.history].map((m) => m.lane)).toEqual(['a', 'b', 'c']); // exactly the window's length: kept
     f = noteStart(f, 'd', 1001, s, ['a']);
-    expect(f.history).toEqual([
+    expect([...f.history]).toEqual([
       { lane: 'b', at: 500 },
       { lane: 'c', at: 1000 },
       { lane: 'd', at: 1001 },
@@ -223,7 +223,7 @@ describe('history', () => {
     const full = history(Array.from({ length: HISTORY_MAX }, (_, i) => `l${i}`), 1);
     const f = noteStart(full, 'new', HISTORY_MAX + 1, settings(), []);
     expect(f.history).toHaveLength(HISTORY_MAX);
-    expect(f.history[0]).toEqual({ lane: 'l1', at: 2 });
+    expect(f.history.at(0)).toEqual({ lane: 'l1', at: 2 });
     expect(f.history.at(-1)).toEqual({ lane: 'new', at: HISTORY_MAX + 1 });
     expect(full.history).toHaveLength(HISTORY_MAX); // the input is not changed
   });

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { appendMark, windowCounts, type SessionMark } from '../../src/policy/history-index.js';
 import { applyGrade, gradeLearned, GRADED_MEMORY, type Posteriors } from '../../src/policy/graded.js';
 import { emptyLearning } from '../../src/policy/learning.js';
+import type { List } from '../../src/policy/trail.js';
 
 const plainAppend = (h: readonly SessionMark[], mark: SessionMark, cutoff: number, max: number) => [...h.filter((m) => m.at >= cutoff), mark].slice(-max);
 
@@ -34,7 +35,7 @@ describe('the start history index', () => {
     fc.assert(
       fc.property(fc.array(step, { maxLength: 80 }), fc.integer({ min: 2, max: 12 }), (steps, max) => {
         const plain: SessionMark[][] = [[]];
-        const indexed: SessionMark[][] = [[]];
+        const indexed: List<SessionMark>[] = [[]];
         let now = 0;
         for (const s of steps) {
           now += s.dt;
@@ -42,7 +43,7 @@ describe('the start history index', () => {
           const mark = { lane: s.lane, at: now };
           plain.push(plainAppend(plain[k]!, mark, now - s.window, max));
           indexed.push(appendMark(indexed[k]!, mark, now - s.window, max));
-          expect(indexed.at(-1)).toEqual(plain.at(-1));
+          expect([...indexed.at(-1)!]).toEqual(plain.at(-1));
           // Ask a history for its counts (the newest, and the one extended) at a later tick.
           for (const j of [plain.length - 1, k]) {
             const got = windowCounts(indexed[j]!, now + s.probe - s.window);

@@ -4,7 +4,7 @@
 // the arms ("selector", "arms"). And one grade folded into a stored memory (policy/graded.ts),
 // for both stores' applyGrade.
 import type { Fairness } from '../../policy/fairness.js';
-import { applyGrade, type GradeUpdate } from '../../policy/graded.js';
+import { applyGrade, type GradedList, type GradeUpdate } from '../../policy/graded.js';
 import type { Belief, Learning } from '../../policy/learning.js';
 import type { SelectorMemory } from './ports.js';
 
@@ -19,7 +19,7 @@ interface Meta {
   forgetting: Learning['forgetting'];
   clock: number;
   fairness: Fairness;
-  graded?: [string, number][];
+  graded?: GradedList;
 }
 
 export function memoryRows(memory: SelectorMemory): PosteriorRow[] {

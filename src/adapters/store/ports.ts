@@ -2,7 +2,7 @@
 // so the PostgreSQL store can implement the same interface. Times are integer milliseconds.
 import type { Fairness } from '../../policy/fairness.js';
 import type { Learning } from '../../policy/learning.js';
-import type { GradeUpdate } from '../../policy/graded.js';
+import type { GradedList, GradeUpdate } from '../../policy/graded.js';
 import type { StampedEvent } from '../../machines/events.js';
 import type { Intent } from '../../machines/intents.js';
 import type { FleetInput } from '../../machines/fleet.js';
@@ -120,7 +120,7 @@ export interface SelectorMemory {
   /** Arm posteriors (`lane|arm`, `*|arm`); absent in stores written before arms were learned. */
   arms?: Learning;
   /** Recently learned sessions with their grade (a late grade replaces, never adds). */
-  graded?: [string, number][];
+  graded?: GradedList;
 }
 
 /** A grade given after the fact (`lanekeeper grade`), waiting for the runtime to learn it. */

@@ -114,7 +114,7 @@ export function contentionCases(b: Backend): void {
     const memory = (await f.store.learning.load())!;
     expect(memory.learning.clock).toBe(60);
     expect(memory.graded).toHaveLength(60);
-    expect(new Set(memory.graded!.map(([id]) => id)).size).toBe(60);
+    expect(new Set([...memory.graded!].map(([id]) => id)).size).toBe(60);
     // What was stored is exactly the fold of the grades in the order they were applied.
     let expected = emptyLearning();
     for (const [id, g] of memory.graded!) expected = learn(expected, `lane${Number(id.split('-')[1]) % 2}`, g);
@@ -122,7 +122,7 @@ export function contentionCases(b: Backend): void {
     await f.store.learning.applyGrade({ session: 's-0-1', lane: 'lane0', arm: 'x:y', grade: 0.5, regrade: true }, fresh, 100);
     const after = (await f.store.learning.load())!;
     expect(after.graded).toHaveLength(60);
-    expect(after.graded!.find(([id]) => id === 's-0-1')).toEqual(['s-0-1', 0.5]);
+    expect([...after.graded!].find(([id]) => id === 's-0-1')).toEqual(['s-0-1', 0.5]);
   });
 
   test('several clients setting up a new store at once all get the same working store', async () => {
