@@ -7,6 +7,8 @@
 // Without LANEKEEPER_TEST_PG_URL, or when that server does not answer, the PostgreSQL half is
 // skipped with the reason in its name and a warning; LANEKEEPER_REQUIRE_PG=1 (CI) makes that a
 // failure instead.
+import Database from 'better-sqlite3';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll } from 'vitest';
 import type { Store } from '../../../src/adapters/store/ports.js';
@@ -19,6 +21,14 @@ export interface Fresh {
   another(): Promise<Store>;
   /** Opens the store as a reader (mustExist): the fresh store's location, not created by this. */
   reader(): Promise<Store>;
+  /**
+   * Makes the store what the lanekeeper before the last migration left (the store must be closed):
+   * runs `undo` (SQL that takes back what the last migration made) and sets the schema version one
+   * back, so that opening it again runs the last migration on a store with data in it.
+   */
+  undoLastMigration(undo: string): Promise<void>;
+  /** Whether the journal's run-start index exists. */
+  hasRunIndex(): Promise<boolean>;
 }
 
 export interface Backend {
@@ -41,10 +51,25 @@ export const sqlite: Backend = {
   name: 'sqlite',
   async fresh() {
     const dir = tmpDir('lk-contract-');
+    const raw = () => new Database(path.join(dir, 'lanekeeper.db'));
     return {
       store: track(openSqliteStore(dir)),
       another: async () => track(openSqliteStore(dir)),
       reader: async () => track(openSqliteStore(dir, { mustExist: true })),
+      async undoLastMigration(undo) {
+        const db = raw();
+        db.exec(undo);
+        db.pragma(`user_version = ${(db.pragma('user_version', { simple: true }) as number) - 1}`);
+        db.close();
+      },
+      async hasRunIndex() {
+        const db = raw();
+        try {
+          return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'journal_runs'").get() !== undefined;
+        } finally {
+          db.close();
+        }
+      },
     };
   },
   async openMissing() {
@@ -104,6 +129,20 @@ export function postgres(url: string): Backend {
         store: track(await openPostgresStore(url, { schema })),
         another: async () => track(await openPostgresStore(url, { schema })),
         reader: async () => track(await openPostgresStore(url, { schema, mustExist: true })),
+        async undoLastMigration(undo) {
+          const admin = await adminClient();
+          await admin.query(`SET search_path TO ${schema}`);
+          try {
+            await admin.query(undo);
+            await admin.query('UPDATE lanekeeper_schema SET version = version - 1');
+          } finally {
+            await admin.query('RESET search_path');
+          }
+        },
+        async hasRunIndex() {
+          const r = await (await adminClient()).query("SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = 'journal_runs'", [schema]);
+          return r.rowCount === 1;
+        },
       };
     },
     async openMissing() {

@@ -77,6 +77,20 @@ export function journalCases(b: Backend): void {
     expect(await s.journal.checkpoint(5)).toEqual({ seq: 3, version: 'v2', state: { fleet, actors: { value: 'z' } } });
   });
 
+  test('a store written before the run-start index gets it when opened, and finds the same run starts', async () => {
+    const f = await b.fresh();
+    await f.store.journal.append({ type: 'RUNTIME_STARTED', fleet, machines: 'v1', mode: 'service', seq: 1, now: 1 });
+    for (let seq = 2; seq <= 4; seq++) await f.store.journal.append({ type: 'WAKE', seq, now: seq });
+    await f.store.journal.append({ type: 'RUNTIME_STARTED', fleet, machines: 'v1', mode: 'service', seq: 5, now: 5 });
+    await f.store.journal.append({ type: 'WAKE', seq: 6, now: 6 });
+    await f.store.close();
+    await f.undoLastMigration('DROP INDEX journal_runs');
+    expect(await f.hasRunIndex()).toBe(false);
+    const s = await f.another();
+    expect([await s.journal.runStart(4), await s.journal.runStart(6), await s.journal.lastSeq()]).toEqual([1, 5, 6]);
+    expect(await f.hasRunIndex()).toBe(true);
+  });
+
   test('a second client reads what the first appended', async () => {
     const f = await b.fresh();
     await f.store.journal.append({ type: 'WAKE', seq: 1, now: 7 });

@@ -153,6 +153,11 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (host, key)
   );
   `,
+  // 2: where each run of a host's runtime began, found without reading its whole journal back
+  // (replay asks it every time)
+  `
+  CREATE INDEX journal_runs ON journal (host, seq) WHERE type = 'RUNTIME_STARTED';
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
