@@ -287,6 +287,23 @@ test('a running demo in the local view: its six lanes, each lit in the state lan
   expect(errors).toEqual([]);
 });
 
+test('inspect serves on 127.0.0.1:4180 unless told otherwise (or says that port is taken)', async () => {
+  const dir = tmpDir('lk-view-');
+  const file = path.join(AGENTS, '..', 'journals', 'demo.jsonl');
+  const view = spawn(process.execPath, [CLI, 'inspect', '--journal', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LANEKEEPER_STATE: undefined, XDG_STATE_HOME: path.join(dir, 'xdg') } });
+  children.push(view);
+  let out = '';
+  view.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  view.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const code = new Promise<number | null>((resolve) => view.on('exit', (c) => resolve(c)));
+  await expect.poll(() => out, WAIT).toMatch(/lanekeeper inspect: http:\/\/127\.0\.0\.1:4180\/|127\.0\.0\.1:4180 is in use/);
+  if (out.includes('is in use')) expect(await code).toBe(2);
+  else {
+    view.kill('SIGTERM');
+    expect(await code).toBe(0);
+  }
+});
+
 test('inspect refuses what it cannot serve, with the reason', async () => {
   const dir = tmpDir('lk-view-');
   const missing = await cli(['inspect', '--state', path.join(dir, 'nothing'), '--port', '0']);
