@@ -3,7 +3,8 @@
 // their lanes in `running` until the test opens their gate, the page loads with nothing from the
 // network, shows every lane, lights the state each lane is in and follows it when it changes; then,
 // the run over, stepping through its journal moves the light from `idle` to `claiming` to
-// `running` and back.
+// `running` and back. Beside a running demo, its six lanes each light the state lanekeeper
+// reports for them.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
