@@ -58,15 +58,8 @@ export async function inspectCommand(opts: InspectOptions): Promise<void> {
       throw e;
     });
     if (!isLoopback(opts.host)) err(`lanekeeper inspect: listening on ${opts.host}: anyone who can reach it sees lanes, sessions, decisions and claims`);
-    // One write, so a reader of the first line has the rest too.
-    out(
-      [
-        `lanekeeper inspect: ${server.url}`,
-        `  ${data ? `state: ${dir}` : 'no state directory: journal only'}; journal: ${journalFile ?? 'the state directory’s own'}`,
-        '  Ctrl-C stops it',
-      ].join('\n'),
-    );
-    await new Promise<void>((resolve) => {
+    // Ready to be stopped before it says it is up: whoever reads the address may stop it at once.
+    const stopped = new Promise<void>((resolve) => {
       const stop = () => {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
@@ -75,6 +68,15 @@ export async function inspectCommand(opts: InspectOptions): Promise<void> {
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);
     });
+    // One write, so a reader of the first line has the rest too.
+    out(
+      [
+        `lanekeeper inspect: ${server.url}`,
+        `  ${data ? `state: ${dir}` : 'no state directory: journal only'}; journal: ${journalFile ?? 'the state directory’s own'}`,
+        '  Ctrl-C stops it',
+      ].join('\n'),
+    );
+    await stopped;
   } finally {
     await server?.close();
     await data?.close();

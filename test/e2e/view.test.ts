@@ -305,6 +305,19 @@ test('inspect serves on 127.0.0.1:4180 unless told otherwise (or says that port 
   }
 });
 
+test('inspect stopped the moment it prints its address exits cleanly (a supervisor may stop it at once)', async () => {
+  const file = path.join(AGENTS, '..', 'journals', 'demo.jsonl');
+  const exits: (number | string | null)[] = [];
+  // Five times: the stop races the line, and before the fix about half the runs lost.
+  for (let i = 0; i < 5; i++) {
+    const view = spawn(process.execPath, [CLI, 'inspect', '--journal', file, '--port', '0'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LANEKEEPER_STATE: undefined, XDG_STATE_HOME: path.join(tmpDir('lk-view-'), 'xdg') } });
+    children.push(view);
+    view.stdout!.once('data', () => view.kill('SIGTERM'));
+    exits.push(await new Promise((resolve) => view.on('exit', (code, signal) => resolve(code ?? signal))));
+  }
+  expect(exits).toEqual([0, 0, 0, 0, 0]);
+});
+
 test('inspect refuses what it cannot serve, with the reason', async () => {
   const dir = tmpDir('lk-view-');
   const missing = await cli(['inspect', '--state', path.join(dir, 'nothing'), '--port', '0']);
