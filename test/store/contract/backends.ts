@@ -10,8 +10,11 @@
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import type { Store } from '../../../src/adapters/store/ports.js';
+import { RUN_START_SQL as RUN_START_POSTGRES } from '../../../src/adapters/store/postgres/journal.js';
+import { RUN_START_SQL as RUN_START_SQLITE } from '../../../src/adapters/store/sqlite/journal.js';
+import { SCHEMA_VERSION as SQLITE_SCHEMA } from '../../../src/adapters/store/sqlite/migrations.js';
 import { openPostgresStore } from '../../../src/adapters/store/postgres/index.js';
 import { openSqliteStore } from '../../../src/adapters/store/sqlite/index.js';
 import { tmpDir } from '../../helpers/tmp.js';
@@ -22,13 +25,14 @@ export interface Fresh {
   /** Opens the store as a reader (mustExist): the fresh store's location, not created by this. */
   reader(): Promise<Store>;
   /**
-   * Makes the store what the lanekeeper before the last migration left (the store must be closed):
-   * runs `undo` (SQL that takes back what the last migration made) and sets the schema version one
-   * back, so that opening it again runs the last migration on a store with data in it.
+   * Makes the store (closed) what a lanekeeper from before the journal's run-start index left: the
+   * index dropped; on SQLite, where it came with schema version 9, the version set back to 8.
    */
-  undoLastMigration(undo: string): Promise<void>;
+  withoutRunIndex(): Promise<void>;
   /** Whether the journal's run-start index exists. */
   hasRunIndex(): Promise<boolean>;
+  /** The database's plan for finding where the run holding `seq` began (the journal port's query). */
+  runStartPlan(seq: number): Promise<string>;
 }
 
 export interface Backend {
@@ -56,16 +60,26 @@ export const sqlite: Backend = {
       store: track(openSqliteStore(dir)),
       another: async () => track(openSqliteStore(dir)),
       reader: async () => track(openSqliteStore(dir, { mustExist: true })),
-      async undoLastMigration(undo) {
+      async withoutRunIndex() {
+        // Written for the index being the last step; a later migration must redo this.
+        expect(SQLITE_SCHEMA).toBe(9);
         const db = raw();
-        db.exec(undo);
-        db.pragma(`user_version = ${(db.pragma('user_version', { simple: true }) as number) - 1}`);
+        db.exec('DROP INDEX journal_runs');
+        db.pragma('user_version = 8');
         db.close();
       },
       async hasRunIndex() {
         const db = raw();
         try {
           return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'journal_runs'").get() !== undefined;
+        } finally {
+          db.close();
+        }
+      },
+      async runStartPlan(seq) {
+        const db = raw();
+        try {
+          return (db.prepare(`EXPLAIN QUERY PLAN ${RUN_START_SQLITE}`).all(seq) as { detail: string }[]).map((r) => r.detail).join('\n');
         } finally {
           db.close();
         }
@@ -129,19 +143,25 @@ export function postgres(url: string): Backend {
         store: track(await openPostgresStore(url, { schema })),
         another: async () => track(await openPostgresStore(url, { schema })),
         reader: async () => track(await openPostgresStore(url, { schema, mustExist: true })),
-        async undoLastMigration(undo) {
-          const admin = await adminClient();
-          await admin.query(`SET search_path TO ${schema}`);
-          try {
-            await admin.query(undo);
-            await admin.query('UPDATE lanekeeper_schema SET version = version - 1');
-          } finally {
-            await admin.query('RESET search_path');
-          }
+        async withoutRunIndex() {
+          await (await adminClient()).query(`DROP INDEX ${schema}.journal_runs`);
         },
         async hasRunIndex() {
           const r = await (await adminClient()).query("SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = 'journal_runs'", [schema]);
           return r.rowCount === 1;
+        },
+        async runStartPlan(seq) {
+          const admin = await adminClient();
+          await admin.query(`SET search_path TO ${schema}`);
+          try {
+            // A table this small would be read whole whatever its indexes; asked not to, the plan shows the index it has.
+            await admin.query('SET enable_seqscan = off');
+            const r = await admin.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${RUN_START_POSTGRES.replace('$1', String(seq)).replace('$2', "''")}`);
+            return r.rows.map((x) => x['QUERY PLAN']).join('\n');
+          } finally {
+            await admin.query('RESET enable_seqscan');
+            await admin.query('RESET search_path');
+          }
         },
       };
     },

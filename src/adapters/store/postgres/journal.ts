@@ -22,6 +22,9 @@ INSERT INTO transitions (host, seq, lanes) VALUES ($4, $1::bigint, $3::text)
 ON CONFLICT (host, seq) DO UPDATE SET lanes = excluded.lanes`;
 
 /** The journal of one host: every read and write is of that host's events (its seq is its own). */
+/** Where the run of host $2 holding seq $1 began (the journal_runs index answers it). */
+export const RUN_START_SQL = `SELECT MAX(seq) AS seq FROM journal WHERE host = $2 AND type = 'RUNTIME_STARTED' AND seq <= $1`;
+
 export function postgresJournal(db: Db, host: string): JournalPort {
   /** -1 or undefined: no limit (LIMIT NULL is LIMIT ALL). */
   const limitOf = (n: number | undefined) => (n === undefined || n < 0 ? null : n);
@@ -71,7 +74,7 @@ export function postgresJournal(db: Db, host: string): JournalPort {
       });
     },
     async runStart(seq) {
-      const r = await db.row<{ seq: number | null }>('lk_journal_run_start', `SELECT MAX(seq) AS seq FROM journal WHERE host = $2 AND type = 'RUNTIME_STARTED' AND seq <= $1`, [seq, host]);
+      const r = await db.row<{ seq: number | null }>('lk_journal_run_start', RUN_START_SQL, [seq, host]);
       return r?.seq ?? null;
     },
     async saveCheckpoint(c) {

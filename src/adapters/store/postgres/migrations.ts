@@ -153,21 +153,32 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (host, key)
   );
   `,
-  // 2: where each run of a host's runtime began, found without reading its whole journal back
-  // (replay asks it every time)
-  `
-  CREATE INDEX journal_runs ON journal (host, seq) WHERE type = 'RUNTIME_STARTED';
-  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** The schema's version; 0 where lanekeeper has not set it up. One cheap read on the usual path. */
-async function version(c: pg.Pool | pg.PoolClient): Promise<number> {
-  const present = await c.query<{ present: boolean }>(`SELECT to_regclass('lanekeeper_schema') IS NOT NULL AS present`);
-  if (!present.rows[0]!.present) return 0;
+/**
+ * Indexes that a lanekeeper of the same schema version without them works with just as well: each
+ * is made where it is missing, without a version step. Several hosts share one store and are
+ * upgraded one by one; a version step would make every host not yet upgraded refuse the store.
+ */
+const ADDITIONS: readonly { name: string; sql: string }[] = [
+  // Where each run of a host's runtime began, found without reading its journal back to it
+  // (replay asks it every time).
+  { name: 'journal_runs', sql: `CREATE INDEX IF NOT EXISTS journal_runs ON journal (host, seq) WHERE type = 'RUNTIME_STARTED'` },
+];
+
+/**
+ * The schema's version (0 where lanekeeper has not set it up) and whether every addition is made.
+ * Two cheap reads on the usual path.
+ */
+async function schemaState(c: pg.Pool | pg.PoolClient): Promise<{ version: number; additions: boolean }> {
+  const checks = ADDITIONS.map((a) => `to_regclass('${a.name}') IS NOT NULL`).join(' AND ') || 'true';
+  const found = await c.query<{ present: boolean; additions: boolean }>(`SELECT to_regclass('lanekeeper_schema') IS NOT NULL AS present, ${checks} AS additions`);
+  const { present, additions } = found.rows[0]!;
+  if (!present) return { version: 0, additions };
   const r = await c.query<{ version: number }>('SELECT version FROM lanekeeper_schema');
-  return r.rows[0]?.version ?? 0;
+  return { version: r.rows[0]?.version ?? 0, additions };
 }
 
 /**
@@ -175,11 +186,11 @@ async function version(c: pg.Pool | pg.PoolClient): Promise<number> {
  * an error, not something to set up. `where` names the store in messages.
  */
 export async function migrate(pool: pg.Pool, opts: { mustExist?: boolean; where: string }): Promise<void> {
-  const current = await version(pool);
+  const { version: current, additions } = await schemaState(pool);
   if (current > SCHEMA_VERSION) {
     throw new StoreError(`the PostgreSQL store at ${opts.where} has schema version ${current}, newer than this lanekeeper (${SCHEMA_VERSION}); upgrade lanekeeper`);
   }
-  if (current === SCHEMA_VERSION) return;
+  if (current === SCHEMA_VERSION && additions) return;
   if (current === 0 && opts.mustExist) {
     throw new StoreError(`no lanekeeper store at ${opts.where} yet (has "lanekeeper run" used it?)`, 'missing');
   }
@@ -190,9 +201,10 @@ export async function migrate(pool: pg.Pool, opts: { mustExist?: boolean; where:
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('lanekeeper migrate ' || coalesce(current_schema(), '')))`);
     await client.query('CREATE TABLE IF NOT EXISTS lanekeeper_schema (version integer NOT NULL)');
     // Read again under the lock: another process may have migrated meanwhile.
-    const v = await version(client);
+    const { version: v } = await schemaState(client);
     if (v > SCHEMA_VERSION) throw new StoreError(`the PostgreSQL store at ${opts.where} has schema version ${v}, newer than this lanekeeper (${SCHEMA_VERSION}); upgrade lanekeeper`);
     for (let next = v; next < SCHEMA_VERSION; next++) await client.query(MIGRATIONS[next]!);
+    for (const a of ADDITIONS) await client.query(a.sql);
     await client.query('DELETE FROM lanekeeper_schema');
     await client.query('INSERT INTO lanekeeper_schema (version) VALUES ($1)', [Math.max(v, SCHEMA_VERSION)]);
     await client.query('COMMIT');

@@ -7,6 +7,9 @@ import type { Checkpoint, JournalEntry, JournalPort } from '../ports.js';
 import { eventOfRow, type JournalRow } from '../journal-rows.js';
 
 
+/** Where the run holding seq ? began (the journal_runs index answers it). */
+export const RUN_START_SQL = "SELECT MAX(seq) FROM journal WHERE type = 'RUNTIME_STARTED' AND seq <= ?";
+
 export function sqliteJournal(db: Database.Database): JournalPort {
   const insert = db.prepare('INSERT INTO journal (seq, at, type, seed, payload) VALUES (?, ?, ?, ?, ?)');
   const insertEffect = db.prepare('INSERT INTO effects (seq, idx, intent) VALUES (?, ?, ?)');
@@ -16,7 +19,7 @@ export function sqliteJournal(db: Database.Database): JournalPort {
   const effects = db.prepare('SELECT intent FROM effects WHERE seq = ? ORDER BY idx').pluck();
   const effectRange = db.prepare('SELECT seq, intent FROM effects WHERE seq >= ? AND seq <= ? ORDER BY seq, idx');
   const transitionRange = db.prepare('SELECT seq, lanes FROM transitions WHERE seq >= ? AND seq <= ?');
-  const runStart = db.prepare("SELECT MAX(seq) FROM journal WHERE type = 'RUNTIME_STARTED' AND seq <= ?").pluck();
+  const runStart = db.prepare(RUN_START_SQL).pluck();
   const insertCheckpoint = db.prepare('INSERT OR REPLACE INTO checkpoints (seq, version, snapshot) VALUES (?, ?, ?)');
   const checkpoint = db.prepare('SELECT seq, version, snapshot FROM checkpoints WHERE seq <= ? ORDER BY seq DESC LIMIT 1');
   const since = db.prepare('SELECT MIN(seq) FROM journal WHERE at >= ?').pluck();

@@ -185,6 +185,15 @@ const MIGRATIONS: readonly string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
+/**
+ * Reads run before a migration's write lock is taken, so that what the migration reads is in the
+ * page cache and the lock is held briefly: other processes wait at most 5 s for it (busy.ts), and
+ * indexing a journal of millions of events read from disk could take longer than that.
+ */
+const WARM: Readonly<Record<number, string>> = {
+  9: "SELECT count(*) FROM journal WHERE type = 'RUNTIME_STARTED'",
+};
+
 const version = (db: Database.Database) => db.pragma('user_version', { simple: true }) as number;
 
 /** Brings the schema up to date. Safe when several processes open a new file at once. */
@@ -194,6 +203,8 @@ export function migrate(db: Database.Database): void {
     throw new Error(`the database has schema version ${current}, newer than this lanekeeper (${SCHEMA_VERSION}); upgrade lanekeeper`);
   }
   if (current === SCHEMA_VERSION) return;
+  // (A new file has no tables to read yet.)
+  if (current > 0) for (let v = current + 1; v <= SCHEMA_VERSION; v++) if (WARM[v]) retryBusy(() => db.prepare(WARM[v]!).get());
   writer(db, () => {
     // Read again under the write lock: another process may have migrated meanwhile.
     for (let v = version(db); v < SCHEMA_VERSION; v++) {
