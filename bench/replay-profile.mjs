@@ -12,15 +12,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { writeSyntheticJournal } from '../scripts/synthetic-journal.mjs';
+import { benchJournal } from './replay-journal.mjs';
 
-const arg = (name) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
-const events = Number(arg('events') ?? 200_000);
-const dir = arg('state') ?? mkdtempSync(path.join(os.tmpdir(), 'lk-bench-profile-'));
-if (!arg('state')) await writeSyntheticJournal(dir, events);
+const { dir, done } = await benchJournal(200_000);
 const profiles = mkdtempSync(path.join(os.tmpdir(), 'lk-bench-cpuprof-'));
 
 /** Replays the journal from the start in one piece, with `flags` for node; the result and the seconds it took. */
@@ -33,7 +27,7 @@ const plain = replay([]);
 replay(['--cpu-prof', '--cpu-prof-dir', profiles, '--cpu-prof-interval', '500']);
 const profile = JSON.parse(readFileSync(path.join(profiles, readdirSync(profiles)[0]), 'utf8'));
 rmSync(profiles, { recursive: true, force: true });
-if (!arg('state')) rmSync(dir, { recursive: true, force: true });
+done();
 
 /** Who spent a sample's own time, from the function it was in. */
 function owner({ url, functionName }) {

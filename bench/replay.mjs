@@ -9,24 +9,15 @@
 //
 //   node bench/replay.mjs [--events 1000000] [--jobs 1,2] [--state DIR (replay a journal written before; KEEP=1 keeps it)]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { writeSyntheticJournal } from '../scripts/synthetic-journal.mjs';
+import { arg, benchJournal } from './replay-journal.mjs';
 
-const arg = (name) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
-const target = Number(arg('events') ?? 1_000_000);
 const cores = os.availableParallelism();
 // One piece, then as many pieces as the CLI's default (one per core, at most 8).
 const jobsList = arg('jobs') ? arg('jobs').split(',').map(Number) : [...new Set([1, Math.min(cores, 8)])];
-const dir = arg('state') ?? mkdtempSync(path.join(os.tmpdir(), 'lk-bench-replay-'));
-const t0 = performance.now();
-if (!arg('state')) await writeSyntheticJournal(dir, target);
-const buildS = (performance.now() - t0) / 1000;
+const { dir, events: target, builtS, done } = await benchJournal(1_000_000);
 
 /** Runs `lanekeeper replay ARGS --json --state DIR` in its own process, so its peak memory (max RSS, all threads) is its own. */
 function lanekeeperReplay(args) {
@@ -56,8 +47,7 @@ const runs = jobsList.map(replay);
 const last = runs[0].end;
 const nearest = lanekeeperReplay(['--until', String(last - 1)]);
 const fromCheckpoint = { until: last - 1, events: nearest.result.events, divergences: nearest.result.divergences, begin: nearest.result.begin, replay_s: Number(nearest.wall.toFixed(2)) };
-if (!process.env.KEEP && !arg('state')) rmSync(dir, { recursive: true, force: true });
-else console.log(dir);
+done();
 for (const r of runs) console.log(`jobs ${r.jobs}: ${r.events} events in ${r.replay_s} s = ${r.events_per_s}/s, peak ${r.peak_mb} MB, ${r.divergences} divergences`);
 console.log(`--until ${fromCheckpoint.until}: ${fromCheckpoint.events} events from the checkpoint at seq ${fromCheckpoint.begin.seq - 1} in ${fromCheckpoint.replay_s} s (whole process), ${fromCheckpoint.divergences} divergences`);
-console.log(JSON.stringify({ events: target, cores, built_s: Number(buildS.toFixed(1)), runs: runs.map(({ end: _end, ...r }) => r), from_checkpoint: fromCheckpoint }));
+console.log(JSON.stringify({ events: target, cores, built_s: Number(builtS.toFixed(1)), runs: runs.map(({ end: _end, ...r }) => r), from_checkpoint: fromCheckpoint }));
