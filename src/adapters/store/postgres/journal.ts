@@ -21,10 +21,10 @@ WITH fx AS (
 INSERT INTO transitions (host, seq, lanes) VALUES ($4, $1::bigint, $3::text)
 ON CONFLICT (host, seq) DO UPDATE SET lanes = excluded.lanes`;
 
-/** The journal of one host: every read and write is of that host's events (its seq is its own). */
 /** Where the run of host $2 holding seq $1 began (the journal_runs index answers it). */
 export const RUN_START_SQL = `SELECT MAX(seq) AS seq FROM journal WHERE host = $2 AND type = 'RUNTIME_STARTED' AND seq <= $1`;
 
+/** The journal of one host: every read and write is of that host's events (its seq is its own). */
 export function postgresJournal(db: Db, host: string): JournalPort {
   /** -1 or undefined: no limit (LIMIT NULL is LIMIT ALL). */
   const limitOf = (n: number | undefined) => (n === undefined || n < 0 ? null : n);

@@ -203,8 +203,9 @@ export function migrate(db: Database.Database): void {
     throw new Error(`the database has schema version ${current}, newer than this lanekeeper (${SCHEMA_VERSION}); upgrade lanekeeper`);
   }
   if (current === SCHEMA_VERSION) return;
-  // (A new file has no tables to read yet.)
-  if (current > 0) for (let v = current + 1; v <= SCHEMA_VERSION; v++) if (WARM[v]) retryBusy(() => db.prepare(WARM[v]!).get());
+  // A new file (version 0) has no tables to read yet.
+  const warm = current > 0 ? Object.entries(WARM).filter(([v]) => Number(v) > current) : [];
+  for (const [, sql] of warm) retryBusy(() => db.prepare(sql).get());
   writer(db, () => {
     // Read again under the write lock: another process may have migrated meanwhile.
     for (let v = version(db); v < SCHEMA_VERSION; v++) {
