@@ -25,6 +25,16 @@ afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
+/** The built CLI as a child of this test (killed after it, if still running). */
+function spawnCli(args: string[], env: Record<string, string> = {}): ChildProcess {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LANEKEEPER_STATE: undefined, ...env } });
+  children.push(child);
+  return child;
+}
+
+/** A journal file to view on its own. */
+const JOURNAL = path.join(AGENTS, '..', 'journals', 'demo.jsonl');
+
 /** Starts the built CLI; resolves with the process and its output so far once `ready` matches its stdout. */
 function start(
   args: string[],
@@ -32,8 +42,7 @@ function start(
   opts: { count?: number; env?: Record<string, string> } = {},
 ): Promise<{ child: ChildProcess; match: RegExpMatchArray; output: () => string; exited: Promise<number | null> }> {
   const count = opts.count ?? 1;
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LANEKEEPER_STATE: undefined, ...opts.env } });
-  children.push(child);
+  const child = spawnCli(args, opts.env);
   let out = '';
   let err = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -289,10 +298,7 @@ test('a running demo in the local view: its six lanes, each lit in the state lan
 });
 
 test('inspect serves on 127.0.0.1:4180 unless told otherwise (or says that port is taken)', async () => {
-  const dir = tmpDir('lk-view-');
-  const file = path.join(AGENTS, '..', 'journals', 'demo.jsonl');
-  const view = spawn(process.execPath, [CLI, 'inspect', '--journal', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LANEKEEPER_STATE: undefined, XDG_STATE_HOME: path.join(dir, 'xdg') } });
-  children.push(view);
+  const view = spawnCli(['inspect', '--journal', JOURNAL], { XDG_STATE_HOME: path.join(tmpDir('lk-view-'), 'xdg') });
   let out = '';
   view.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   view.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -306,12 +312,10 @@ test('inspect serves on 127.0.0.1:4180 unless told otherwise (or says that port 
 });
 
 test('inspect stopped the moment it prints its address exits cleanly (a supervisor may stop it at once)', async () => {
-  const file = path.join(AGENTS, '..', 'journals', 'demo.jsonl');
   const exits: (number | string | null)[] = [];
   // Five times: the stop races the line, and before the fix about half the runs lost.
   for (let i = 0; i < 5; i++) {
-    const view = spawn(process.execPath, [CLI, 'inspect', '--journal', file, '--port', '0'], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LANEKEEPER_STATE: undefined, XDG_STATE_HOME: path.join(tmpDir('lk-view-'), 'xdg') } });
-    children.push(view);
+    const view = spawnCli(['inspect', '--journal', JOURNAL, '--port', '0'], { XDG_STATE_HOME: path.join(tmpDir('lk-view-'), 'xdg') });
     view.stdout!.once('data', () => view.kill('SIGTERM'));
     exits.push(await new Promise((resolve) => view.on('exit', (code, signal) => resolve(code ?? signal))));
   }
