@@ -16,6 +16,7 @@ import { laneIds } from '../machines/fleet.js';
 import { emptyFairness } from '../policy/fairness.js';
 import { emptyLearning } from '../policy/learning.js';
 import { planTick, type Decision, type LaneView } from '../policy/plan-tick.js';
+import { leftText } from '../format/left.js';
 import { renderTable } from '../format/table.js';
 import { selectionFromConfig } from '../runtime/selection.js';
 import { gatherTickInputs } from '../runtime/tick-inputs.js';
@@ -34,10 +35,15 @@ export async function planCommand(opts: PlanOptions): Promise<void> {
   const hasStore = store !== null;
   try {
     const rows = store ? await store.lanes.list() : [];
-    // A lane slot the store has no live state for (never run, or lanekeeper stopped) is idle.
+    const now = Date.now();
+    // The lanes as the running (or the next) lanekeeper has them: every start goes on from where the
+    // last run left them. A slot the store has no state for (never run; or 'stopped', written by
+    // an older lanekeeper) is idle, and so is one whose cooldown or wait is over (due at the tick).
+    const rowOf = (laneId: string) => rows.find((r) => r.lane_id === laneId);
     const stateOf = (laneId: string) => {
-      const s = rows.find((r) => r.lane_id === laneId)?.state;
-      return !s || s === 'stopped' ? 'idle' : s;
+      const r = rowOf(laneId);
+      if (!r || r.state === 'stopped') return 'idle';
+      return r.deadline != null && r.deadline <= now ? 'idle' : r.state;
     };
     const view: LaneView[] = config.lanes.flatMap((l) => laneIds(l).map((laneId) => ({ laneId, lane: l.name, enabled: l.enabled, parallel: l.parallel, state: stateOf(laneId) })));
     const memory = store ? await store.learning.load() : null;
@@ -48,7 +54,13 @@ export async function planCommand(opts: PlanOptions): Promise<void> {
     // A contract violation shows in the decision's fallbacks; plan journals nothing.
     const inputs = await gatherTickInputs({ config, store });
     const seed = opts.seed ?? randomBytes(4).readUInt32LE(0);
-    const decision = planTick({ view, width: config.width, seed, now: Date.now(), learning, fairness: memory?.fairness ?? emptyFairness(), settings: selection.plan, tasks: tasks?.tasks ?? null, inputs });
+    const planned = planTick({ view, width: config.width, seed, now, learning, fairness: memory?.fairness ?? emptyFairness(), settings: selection.plan, tasks: tasks?.tasks ?? null, inputs });
+    // A resting lane says how long it still rests: "cooldown (1h 59m left)".
+    const left = (laneId: string, reason: string) => {
+      const deadline = rowOf(laneId)?.deadline;
+      return (reason === 'cooldown' || reason === 'waiting') && deadline != null ? `${reason} (${leftText(deadline, now)})` : reason;
+    };
+    const decision = { ...planned, skipped: planned.skipped.map((x) => ({ ...x, reason: left(x.laneId, x.reason) })) };
     const notes = [
       ...(hasStore ? [] : [`no store at ${config.store ? 'the configured PostgreSQL store' : config.stateDir} yet: planned from a fresh start`]),
       ...(memory && !sameModel ? [`the evidence in the store was kept with the ${memory.learning.model} model; this config uses ${selection.model}`] : []),

@@ -20,12 +20,15 @@ export function durationProblem(got: unknown): string {
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   if (ms < 60_000) return `${Number((ms / 1000).toFixed(1))}s`;
-  if (ms < 3_600_000) {
-    const m = Math.floor(ms / 60_000);
-    const s = Math.round((ms % 60_000) / 1000);
+  // Rounded as a whole first, so 59m 59.6s reads 1h, never "59m 60s" (nor 1h 59m 40s "1h 60m").
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 3600) {
+    const m = Math.floor(seconds / 60);
+    const s = seconds % 60;
     return s ? `${m}m ${s}s` : `${m}m`;
   }
-  const h = Math.floor(ms / 3_600_000);
-  const m = Math.round((ms % 3_600_000) / 60_000);
+  const minutes = Math.round(ms / 60_000);
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
   return m ? `${h}h ${m}m` : `${h}h`;
 }

@@ -50,7 +50,7 @@ export function eventSummary(e: StampedEvent): string {
     case 'SELECTOR_CONTRACT_VIOLATION':
       return `external selector broke its contract: ${e.reason}`;
     case 'RUNTIME_RECOVERED':
-      return `recovered after a crash: the actors go on from seq ${e.after}`;
+      return e.stop === 'drain' ? `started again: the actors go on from seq ${e.after}, where the last run drained` : `recovered after a crash: the actors go on from seq ${e.after}`;
     case 'SESSION_ADOPTED':
       return `${e.laneId}: ${adoptedText(e)}`;
     case 'QUOTA_OBSERVED':

@@ -134,17 +134,20 @@ export interface RuntimeStartedEvent {
 }
 
 /**
- * A runtime started after the one before it died without a drain (kill -9, a crash, power loss).
- * The actors go on from where the journal left them (the last checkpoint and every event after it,
- * those never taken too); what they were waiting for when it died is asked for again: a lane that
- * was claiming claims again (the same holder, so a claim already granted is granted again), and a
- * drain the dead runtime had begun is over. `after` is the last seq of the run that died.
+ * A runtime started and goes on from the fleet the journal holds: every start does, whether the run
+ * before it drained (`stop: 'drain'`) or died without a drain (`'crash'`: kill -9, a crash, power
+ * loss). The actors go on from where the journal left them (the last checkpoint and every event
+ * after it, those never taken too); what they were waiting for is asked for again: a lane that was
+ * claiming claims again (the same holder, so a claim already granted is granted again), and a drain
+ * the last runtime had begun is over. `after` is the last seq of the run before.
  */
 export interface RuntimeRecoveredEvent {
   type: 'RUNTIME_RECOVERED';
   after: number;
   machines: string;
   mode: 'service' | 'once' | 'operator';
+  /** How the run before ended (absent in journals written before every start resumed: a crash). */
+  stop?: 'drain' | 'crash';
 }
 /**
  * A session a dead runtime left running was found alive (its pid and start time match) and is

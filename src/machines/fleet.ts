@@ -11,12 +11,13 @@
  *            --LANE_DENIED (from a lane)--> the selector pivots within the tick
  *            --DRAIN-->  draining: lanes stop starting sessions; ticks plan nothing
  *   draining --(same routing; no SELECT)
- *   active   --CONFIG_RELOADED--> active: the new width and selection settings; each lane slot still
+ *   either   --CONFIG_RELOADED--> the new width and selection settings; each lane slot still
  *                        configured gets its new settings (CONFIGURE), a new one is spawned, one no
  *                        longer configured is retired (RETIRE: it starts nothing more; it still gets
  *                        its session's events and the WAKEs until it is idle)
- *   either   --RUNTIME_RECOVERED--> active: a runtime took over after a crash; every lane is told
- *                        (a lane that was claiming claims again, a drain of the dead runtime ends)
+ *   either   --RUNTIME_RECOVERED--> active: a runtime started and goes on from this fleet (after a
+ *                        drain or a crash); every lane is told (a lane that was claiming claims
+ *                        again, the drain of the last runtime ends)
  *
  * Events for a lane id that is not configured are ignored here; the shell records them.
  */
@@ -173,6 +174,9 @@ export const fleetMachine = setup({
     TASKS_CHANGED: { actions: 'toSelector' },
     SELECTOR_RESTORED: { actions: 'toSelector' },
     RUNTIME_RECOVERED: { target: '.active', actions: 'toAllLanes' },
+    // While draining too: a start that goes on from a drained fleet applies a changed
+    // configuration before the fleet resumes, so nothing is decided under the old one.
+    CONFIG_RELOADED: { actions: 'reconfigure' },
   },
   states: {
     active: {
@@ -185,7 +189,6 @@ export const fleetMachine = setup({
           }),
         },
         DRAIN: { target: 'draining', actions: 'toAllLanes' },
-        CONFIG_RELOADED: { actions: 'reconfigure' },
       },
     },
     draining: {

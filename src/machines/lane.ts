@@ -16,17 +16,19 @@
  *                      someone else may hold it now, so this one must not go on working
  *             .grading --SESSION_GRADED--> cooldown
  *   cooldown  --deadline passed--> respawn  if grade >= threshold and the chain is below its limit
- *             --deadline passed--> idle     otherwise
+ *             --deadline passed--> idle     otherwise (neither while draining: the lane stays in
+ *                                           cooldown, and the next start goes on from there)
  *   respawn   --(at once)-->       claiming  (dispatch "respawn", parent = the session before)
  *   waiting   --deadline passed--> idle
  *
  * A reload sends CONFIGURE (the lane's new settings, for what it starts next; a running session
  * keeps its own) or RETIRE (the lane was removed: like a drain, for this lane only).
  *
- * After a crash (RUNTIME_RECOVERED) a lane restored from the journal goes on where it was: a drain
- * the dead runtime began is over, and a lane that was claiming asks for its claim again (the
- * dead runtime may have asked, been granted, or neither). A running lane waits for the shell to
- * report its session (adopted alive, or exited).
+ * At every start (RUNTIME_RECOVERED: after a drain or a crash) a lane restored from the journal
+ * goes on where it was: the drain the last runtime began is over (a cooldown whose deadline passed
+ * meanwhile ends at once), and a lane that was claiming asks for its claim again (the last runtime
+ * may have asked, been granted, or neither). A running lane waits for the shell to report its
+ * session (adopted alive, or exited).
  *
  * Rules: no clock, no randomness but the stamped seed, no I/O. Deadlines live in context and are
  * checked against the `now` of whatever event arrives (TICK, WAKE, or the event that set them);
@@ -386,12 +388,13 @@ export const laneMachine = setup({
         }),
       },
       // Checked after every event the lane sees (a WAKE, a TICK, or the grade itself when the
-      // cooldown is zero), against that event's `now`.
+      // cooldown is zero), against that event's `now`. While the fleet drains, a cooldown does not
+      // end: the next start goes on from it, and a respawn it earned follows then.
       always: [
         // A lane a reload removed has nothing to cool down for.
         { guard: ({ context }) => context.retired === true, target: 'idle', actions: assign({ deadline: null }) },
-        { guard: and(['deadlinePassed', 'earnsRespawn']), target: 'respawn' },
-        { guard: 'deadlinePassed', target: 'idle', actions: assign({ deadline: null }) },
+        { guard: and(['deadlinePassed', not('draining'), 'earnsRespawn']), target: 'respawn' },
+        { guard: and(['deadlinePassed', not('draining')]), target: 'idle', actions: assign({ deadline: null }) },
       ],
     },
     respawn: {

@@ -1,8 +1,11 @@
-// Crash recovery. A runtime that finds the last run never drained (killed with -9, a crash, the
-// power) rebuilds the actor system from the journal: the last checkpoint of that run and every
-// event after it, folded through the machines with no side effects (replay's fold; events that
-// were journaled but never taken are facts too, and are folded). The lanes then say what was
-// going on when the runtime died; reconcileSessions() checks that against the world:
+// Going on from the last run. Every start (a long-running run, --once from a timer, --operator,
+// after a clean drain, after a crash or a reboot) rebuilds the actor system from the journal: the
+// last checkpoint and every event after it, folded through the machines with no side effects
+// (replay's fold; events that were journaled but never taken are facts too, and are folded). A
+// drain ends with a checkpoint, so after one there is nothing to fold.
+//
+// The lanes then say what was going on when the last runtime stopped; reconcileSessions() checks
+// that against the world (after a crash, or whenever the journal left a session open):
 //
 // - a session whose agent is still alive (its pid and its start time in /proc match, or a process
 //   carrying its session id when the pid was never written) is adopted and watched to its end
@@ -43,12 +46,15 @@ export interface Restored {
   grades: GradeUpdate[];
 }
 
-/** Rebuilds the actors of the run that died, or says why it cannot. */
-export async function restoreFleet(store: Store, opts: { inspect?: (e: InspectionEvent) => void } = {}): Promise<Restored | { reason: string }> {
+/**
+ * Rebuilds the actors as the last run left them, or says why it cannot (`empty`: the journal holds
+ * no run at all, the first start in this store).
+ */
+export async function restoreFleet(store: Store, opts: { inspect?: (e: InspectionEvent) => void } = {}): Promise<Restored | { reason: string; empty?: boolean }> {
   const journal = store.journal;
   const after = await journal.lastSeq();
   const run = after ? await journal.runStart(after) : null;
-  if (run === null) return { reason: 'the journal holds no run to go on from' };
+  if (run === null) return { reason: 'the journal holds no run to go on from', empty: true };
   const started = (await journal.read({ fromSeq: run, limit: 1 }))[0] as RuntimeStartedEvent & { seq: number };
   const cp = await journal.checkpoint(after);
   let host: FleetHost;
@@ -63,7 +69,7 @@ export async function restoreFleet(store: Store, opts: { inspect?: (e: Inspectio
     host = new FleetHost({ ...fleet, inspect: opts.inspect });
     from = { seq: run + 1, at: 'run' };
   } else {
-    return { reason: `the run that died was recorded by other machines (${started.machines}; these are ${MACHINES_VERSION})` };
+    return { reason: `the last run was recorded by other machines (${started.machines}; these are ${MACHINES_VERSION}: lanekeeper was upgraded)` };
   }
   let folded = 0;
   const grades: GradeUpdate[] = [];
@@ -84,7 +90,7 @@ export async function restoreFleet(store: Store, opts: { inspect?: (e: Inspectio
     }
   } catch (err) {
     host.stop();
-    return { reason: `the journal of the run that died does not fold through these machines: ${(err as Error).message}` };
+    return { reason: `the journal of the last run does not fold through these machines: ${(err as Error).message}` };
   }
   return { host, fleet, after, from, folded, grades };
 }

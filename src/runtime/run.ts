@@ -16,6 +16,8 @@ import { createBus } from '../streams/bus.js';
 import { ticks } from '../streams/ticks.js';
 import { wakeups } from '../streams/wakeups.js';
 import { formatDuration } from '../config/duration.js';
+import { isoSeconds } from '../format/time.js';
+import { leftText } from '../format/left.js';
 import { EffectRunner, type EffectDeps } from './effects.js';
 import { FleetHost, MACHINES_VERSION, type LaneStatus } from './host.js';
 import type { Intent } from '../machines/intents.js';
@@ -100,15 +102,20 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   // The fleet as the machines see it: journaled first, so replay rebuilds the same actors.
   let fleet = fleetSpec(config);
   const mode = opts.once ? 'once' : opts.operator ? 'operator' : 'service';
-  // A run that never drained (kill -9, a crash) is gone on from: its actors from the journal.
-  const crashed = (await store.runtimeInfo.get('run_state')) === 'running';
-  const restored = crashed ? await restore(store, log, opts.inspect) : null;
+  // Every start goes on from where the last run left the fleet (its last checkpoint and the journal
+  // after it): cooldowns and their deadlines, respawn chains, no-op backoff, arm rests and share
+  // deficits are the scheduler's memory, whether the last run drained or died. A deadline that
+  // passed while nothing ran is simply due at the first event.
+  const lastStop = await store.runtimeInfo.get('run_state');
+  // A run that never drained (kill -9, a crash): its sessions are reconciled with the world too.
+  const crashed = lastStop === 'running';
+  const restored = await resume(store, log, opts.inspect);
   await store.runtimeInfo.set('run_state', 'running');
   const host = restored?.host ?? new FleetHost({ ...fleet, inspect: opts.inspect });
   await store.lanes.retain(host.laneIds);
   // What goes into the journal before the first tick: the fleet, what was learned before, the task list.
   const startup: BusEvent[] = [];
-  if (restored && store.shared) {
+  if (restored && crashed && store.shared) {
     // The dead run may have journaled grades it never folded into the shared posteriors: fold
     // them now (a grade already there changes nothing).
     const m = restored.host.selectorMemory();
@@ -116,10 +123,16 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     for (const g of restored.grades) await store.learning.applyGrade(g, fresh, clock());
   }
   if (restored) {
-    // The selector's learning came back with the actors: every grade journaled, each once.
-    startup.push({ type: 'RUNTIME_RECOVERED', after: restored.after, machines: MACHINES_VERSION, mode });
-    // The file changed while no lanekeeper ran: applied like a reload.
+    // The file changed while no lanekeeper ran (or this run's mode differs: a --once run never
+    // respawns): applied like a reload, before the fleet resumes, so a cooldown whose deadline
+    // passed meanwhile ends under the settings of this run.
     if (JSON.stringify(restored.fleet) !== JSON.stringify(fleet)) startup.push({ type: 'CONFIG_RELOADED', fleet, source: 'restart', changes: ['fleet'] });
+    // The selector's learning came back with the actors: every grade journaled, each once.
+    startup.push({ type: 'RUNTIME_RECOVERED', after: restored.after, machines: MACHINES_VERSION, mode, stop: crashed ? 'crash' : 'drain' });
+    // A model version bump added since (`replaces:`) starts from the older model's evidence, as at a fresh start.
+    const memory = restored.host.selectorMemory();
+    const bumped = withModelBumps(memory, config, log);
+    if (bumped.arms !== memory.arms) startup.push({ type: 'SELECTOR_RESTORED', learning: memory.learning, arms: bumped.arms });
   } else {
     startup.push({ type: 'RUNTIME_STARTED', fleet, machines: MACHINES_VERSION, mode });
     const memory = await store.learning.load();
@@ -221,7 +234,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const supervisor = new SessionSupervisor(supervisorDeps);
   // What the dead run left: decided now, before any tick (a lane whose agent still runs keeps its
   // slot), acted on once the bus runs.
-  const reconciled = crashed ? await reconcileSessions({ config, store, supervisor, log, clock }, restored ? host.lanes() : []) : null;
+  // A drained run leaves nothing open, but a session that ended after its bus closed has no exit in
+  // the journal: checked at every start that goes on from a fleet, not only after a crash.
+  const reconciled = crashed || restored ? await reconcileSessions({ config, store, supervisor, log, clock }, restored ? host.lanes() : []) : null;
   // Expired claims go only now: an adopted session has taken its own back first.
   const swept = await store.claims.sweep();
   if (swept) log.info(`released ${swept} expired claim${swept === 1 ? '' : 's'} left by an earlier run`);
@@ -262,9 +277,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   let targets = new Map(config.lanes.map((l) => [l.name, l.targetShare]));
   /** The lanes table `status` and `stats` read. */
-  const saveLane = (l: LaneStatus, state: string, since: number) =>
-    store.lanes.set({ lane_id: l.laneId, lane: l.lane, slot: l.slot, state, since, session: state === 'stopped' ? null : activeSession(l), target_share: targets.get(l.lane) ?? null });
-  for (const l of host.lanes()) await saveLane(l, l.state, startedAt);
+  const saveLane = (l: LaneStatus, since: number) =>
+    store.lanes.set({ lane_id: l.laneId, lane: l.lane, slot: l.slot, state: l.state, since, session: activeSession(l), target_share: targets.get(l.lane) ?? null, deadline: deadlineOf(l) });
+  // A lane the last run left in the same state has been in it since then (a cooldown goes on).
+  const rows = new Map((await store.lanes.list()).filter((r) => !store.shared || r.host === config.host).map((r) => [r.lane_id, r]));
+  for (const l of host.lanes()) await saveLane(l, rows.get(l.laneId)?.state === l.state ? rows.get(l.laneId)!.since : startedAt);
   let scheduled: number | null = null;
   /** Several hosts: the width each pending tick claimed, oldest first, and how many ticks there were. */
   const tickWidths: TickWidth[] = [];
@@ -273,6 +290,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const runId = randomBytes(3).toString('hex');
   let shownLanes = host.laneIds.join(',');
 
+  /** The last event the fleet took, and the last checkpoint this run wrote (the drain writes one at the end). */
+  let lastTaken = 0;
+  let lastCheckpoint: number | null = null;
   const handle = async (event: StampedEvent) => {
     // A reload applies to the shell before the intents of its own event run (none start sessions).
     if (event.type === 'CONFIG_RELOADED' && event.source !== 'restart') {
@@ -298,9 +318,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       if (!(l.laneId in changed)) continue;
       if (l.path === 'idle') becameIdle = true;
       log.debug({ lane: l.laneId }, `${from.get(l.laneId)} → ${l.path}`);
-      await saveLane(l, l.state, event.now);
+      await saveLane(l, event.now);
     }
-    if (event.seq % config.checkpointEvery === 0) await store.journal.saveCheckpoint({ seq: event.seq, version: MACHINES_VERSION, state: { fleet, actors: host.persist() } });
+    lastTaken = event.seq;
+    if (event.seq % config.checkpointEvery === 0) {
+      await store.journal.saveCheckpoint({ seq: event.seq, version: MACHINES_VERSION, state: { fleet, actors: host.persist() } });
+      lastCheckpoint = event.seq;
+    }
     const deadline = host.nextDeadline(lanes);
     if (deadline !== scheduled || event.type === 'WAKE') wake.setDeadline((scheduled = deadline));
     for (const o of opts.observers ?? []) {
@@ -315,7 +339,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     if (ids !== shownLanes) {
       shownLanes = ids;
       await store.lanes.retain(host.laneIds);
-      for (const l of lanes) await saveLane(l, l.state, event.now);
+      for (const l of lanes) await saveLane(l, event.now);
     }
     if (opts.once) watchOnce(event, intents, lanes);
     if (operator) watchOperator(event, intents, lanes, becameIdle);
@@ -443,13 +467,17 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     });
   });
 
-  if (reconciled) {
-    reconciled.apply();
+  if (reconciled) reconciled.apply();
+  if (crashed && reconciled) {
     const { adopted, closed, released } = reconciled;
     log.warn(
-      `the last run ended without a drain: ${restored ? `lanes restored from the journal (${restored.folded} events from seq ${restored.from.seq}, after its ${restored.from.at === 'checkpoint' ? 'last checkpoint' : 'start'})` : 'the fleet starts fresh'}; ` +
+      `the last run ended without a drain: ${restored ? `lanes restored from the journal (${foldedText(restored)})` : 'the fleet starts fresh'}; ` +
         `${adopted.length} session(s) still running adopted${adopted.length ? ` (${adopted.join(', ')})` : ''}, ${closed.length} closed${closed.length ? ` (${closed.join(', ')})` : ''}, ${released.length} leftover claim(s) released`,
     );
+  } else if (restored) {
+    const stoppedAt = Number((await store.runtimeInfo.get('stopped_at')) ?? NaN);
+    const closed = reconciled?.closed.length ? `; ${reconciled.closed.length} session(s) whose end the last run did not journal closed (${reconciled.closed.join(', ')})` : '';
+    log.info(`going on from the last run${Number.isFinite(stoppedAt) ? ` (drained ${isoSeconds(stoppedAt)})` : ''}: lanes restored from the journal (${foldedText(restored)})${resting(host.lanes(), clock())}${closed}`);
   }
 
   const finished = (async () => {
@@ -470,13 +498,15 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     supervisor.stopAll('drain');
     await supervisor.settled();
     await effects.settled();
-    const lanes = host.lanes();
+    if (!failure) {
+      // The next start goes on from here: a checkpoint of the fleet as it stops, so it folds
+      // nothing, and the lane rows stay as they are (a cooldown says until when) for status and
+      // plan. A run that dies before this is gone on from all the same, from the journal.
+      if (lastTaken > (lastCheckpoint ?? 0)) await store.journal.saveCheckpoint({ seq: lastTaken, version: MACHINES_VERSION, state: { fleet, actors: host.persist() } });
+      await store.runtimeInfo.set('stopped_at', String(clock()));
+      await store.runtimeInfo.set('run_state', 'stopped');
+    }
     host.stop();
-    // Nothing runs any more: say so, rather than leave the last states looking live.
-    const end = clock();
-    for (const l of lanes) await saveLane(l, 'stopped', end);
-    // Drained: the next start begins a fresh fleet (a run that dies before this is recovered).
-    if (!failure) await store.runtimeInfo.set('run_state', 'stopped');
     if (failure) throw failure;
     // On a shared store the sessions table holds every host's: the summary is this host's.
     const mine = (await store.sessions.list({ since: startedAt })).filter((s) => !store.shared || s.id.endsWith(`@${config.host}`));
@@ -491,12 +521,31 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   };
 }
 
-/** The actors of the run that died, or null (the fleet starts fresh, and the log says why). */
-async function restore(store: Store, log: Logger, inspect?: (e: InspectionEvent) => void): Promise<Restored | null> {
+/**
+ * The actors as the last run left them, or null: the journal is empty (the first run here), or it
+ * cannot be gone on from (the log says why, and the fleet starts fresh with what the store learned).
+ */
+async function resume(store: Store, log: Logger, inspect?: (e: InspectionEvent) => void): Promise<Restored | null> {
   const r = await restoreFleet(store, { inspect });
   if (!('reason' in r)) return r;
-  log.warn(`the last run ended without a drain, and ${r.reason}: the fleet starts fresh`);
+  if (!r.empty) log.warn(`the fleet starts fresh (lanes idle, what was learned kept): ${r.reason}`);
   return null;
+}
+
+/** "12 events from seq 4001, after its last checkpoint". */
+function foldedText(r: Restored): string {
+  return `${r.folded} event${r.folded === 1 ? '' : 's'} from seq ${r.from.seq}, after its ${r.from.at === 'checkpoint' ? 'last checkpoint' : 'start'}`;
+}
+
+/** "; resting: code cooldown (1h 59m left), docs waiting (due now)": the lanes a deadline holds. */
+function resting(lanes: readonly LaneStatus[], now: number): string {
+  const held = lanes.filter((l) => deadlineOf(l) !== null).map((l) => `${l.laneId} ${l.state} (${leftText(deadlineOf(l)!, now)})`);
+  return held.length ? `; resting: ${held.join(', ')}` : '';
+}
+
+/** What a cooling down or waiting lane waits for, or null. */
+function deadlineOf(l: LaneStatus): number | null {
+  return l.state === 'cooldown' || l.state === 'waiting' ? l.context.deadline : null;
 }
 
 function activeSession(l: LaneStatus): string | null {

@@ -140,15 +140,16 @@ describe('after kill -9', () => {
     expect(pids.some(running)).toBe(false);
   });
 
-  test('a clean drain is not recovered: the next start begins a fresh fleet', async () => {
+  test('a clean drain is gone on from, not recovered as a crash: nothing to adopt or close, no warning', async () => {
     const { file, state } = setup('ok.mjs', { AGENT_SLEEP_MS: '100' });
     const first = startCli(['run', '--config', file, '--state', state, '--for', '2s']);
     expect(await first.exited).toBe(0);
     const second = startCli(['run', '--config', file, '--state', state, '--for', '1s']);
     expect(await second.exited).toBe(0);
     const { journal } = read(state);
-    expect(journal.filter((e) => e.type === 'RUNTIME_STARTED')).toHaveLength(2);
-    expect(journal.filter((e) => e.type === 'RUNTIME_RECOVERED')).toHaveLength(0);
+    expect(journal.filter((e) => e.type === 'RUNTIME_STARTED')).toHaveLength(1);
+    expect(journal.filter((e) => e.type === 'RUNTIME_RECOVERED')).toEqual([expect.objectContaining({ stop: 'drain' })]);
     expect(second.output()).not.toMatch(/without a drain/);
+    expect(second.output()).toMatch(/going on from the last run/);
   });
 });

@@ -173,7 +173,7 @@ describe('lane machine', () => {
     expect(l.value()).toBe('idle');
   });
 
-  test('while draining: no dispatch, a late grant is given back, a good grade does not respawn', () => {
+  test('while draining: no dispatch, a late grant is given back, a good grade waits in cooldown for the next start', () => {
     const l = startLane();
     l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
     const id = l.ctx().sessionId!;
@@ -192,7 +192,14 @@ describe('lane machine', () => {
     expect(r.value()).toEqual({ running: 'session' });
     r.exit();
     r.grade(0.99);
-    expect(r.value()).toBe('idle');
+    // The cooldown is over, but a drain ends nothing: the lane keeps its respawn for the next start.
+    expect(r.value()).toBe('cooldown');
+    r.send({ type: 'WAKE', now: r.clock() + 5000 });
+    expect(r.value()).toBe('cooldown');
+    const parent = r.ctx().sessionId;
+    r.send({ type: 'RUNTIME_RECOVERED', after: 9, machines: 'x', mode: 'service', stop: 'drain' });
+    expect(r.value()).toEqual({ claiming: 'slot' });
+    expect(r.ctx()).toMatchObject({ dispatch: 'respawn', parent, chain: 1 });
   });
 
   test('the arm is drawn from the seed: the same seed gives the same arm', () => {

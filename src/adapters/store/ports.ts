@@ -87,6 +87,11 @@ export interface LaneStateRow {
   state: string;
   since: number;
   session: string | null;
+  /**
+   * What a cooling down or waiting lane waits for (ms), or null. Kept after lanekeeper stops, since
+   * the next start resumes the lane from where it was: `plan` and `status` say how long is left.
+   */
+  deadline?: number | null;
   /** The lane's configured target share, for stats. */
   target_share?: number | null;
   /** The host whose runtime runs this lane slot (a store shared by several hosts). */
@@ -230,9 +235,10 @@ export interface ClaimsPort {
  * What the running lanekeeper publishes about itself for readers such as `status`: next_tick (ms);
  * started_at (ms), run_mode and enabled_lanes (a JSON list of names) of the last run, for liveness;
  * run_state: 'running' while a run is up, 'stopped' once it drained (a 'running' found at start
- * means the last run died without a drain, and is recovered).
+ * means the last run died without a drain: its sessions are reconciled with the processes alive);
+ * stopped_at (ms): when the last run finished its drain.
  */
-export type RuntimeInfoKey = 'next_tick' | 'started_at' | 'run_mode' | 'enabled_lanes' | 'run_state';
+export type RuntimeInfoKey = 'next_tick' | 'started_at' | 'run_mode' | 'enabled_lanes' | 'run_state' | 'stopped_at';
 
 /** A small key/value table the runtime writes and readers read; values are text. */
 export interface RuntimeInfoPort {

@@ -91,6 +91,9 @@ export function journalCases(b: Backend): void {
     expect(await f.hasRunIndex()).toBe(true);
     // And the journal port's question is answered from it, not by reading the journal back.
     expect(await f.runStartPlan(6)).toMatch(/journal_runs/);
+    // The lanes' deadlines came with the upgrade too: a cooling down lane says until when.
+    await s.lanes.set({ lane_id: 'code', lane: 'code', slot: 1, state: 'cooldown', since: 7, session: null, deadline: 7207 });
+    expect((await s.lanes.list()).map((l) => [l.state, Number(l.deadline)])).toEqual([['cooldown', 7207]]);
   });
 
   test('a second client reads what the first appended', async () => {

@@ -59,12 +59,12 @@ export function recordCases(b: Backend): void {
     await s.lanes.set({ lane_id: 'code#1', lane: 'code', slot: 1, state: 'idle', since: 1, session: null });
     await s.lanes.set({ lane_id: 'code', lane: 'code', slot: 0, state: 'running', since: 2, session: 'code-7', target_share: 0.5 });
     await s.lanes.set({ lane_id: 'Triage', lane: 'Triage', slot: 0, state: 'idle', since: 3, session: null });
-    await s.lanes.set({ lane_id: 'code#1', lane: 'code', slot: 1, state: 'cooldown', since: 4, session: null });
+    await s.lanes.set({ lane_id: 'code#1', lane: 'code', slot: 1, state: 'cooldown', since: 4, session: null, deadline: 7204 });
     // Byte order, as SQLite sorts: upper case first.
     expect((await s.lanes.list()).map(({ host: _host, ...row }) => row)).toEqual([
-      { lane_id: 'Triage', lane: 'Triage', slot: 0, state: 'idle', since: 3, session: null, target_share: null },
-      { lane_id: 'code', lane: 'code', slot: 0, state: 'running', since: 2, session: 'code-7', target_share: 0.5 },
-      { lane_id: 'code#1', lane: 'code', slot: 1, state: 'cooldown', since: 4, session: null, target_share: null },
+      { lane_id: 'Triage', lane: 'Triage', slot: 0, state: 'idle', since: 3, session: null, target_share: null, deadline: null },
+      { lane_id: 'code', lane: 'code', slot: 0, state: 'running', since: 2, session: 'code-7', target_share: 0.5, deadline: null },
+      { lane_id: 'code#1', lane: 'code', slot: 1, state: 'cooldown', since: 4, session: null, target_share: null, deadline: 7204 },
     ]);
     await s.lanes.retain(['code', 'content']);
     expect((await s.lanes.list()).map((l) => l.lane_id)).toEqual(['code']);

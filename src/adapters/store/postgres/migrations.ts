@@ -158,14 +158,21 @@ const MIGRATIONS: readonly string[] = [
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
- * Indexes that a lanekeeper of the same schema version without them works with just as well: each
- * is made where it is missing, without a version step. Several hosts share one store and are
- * upgraded one by one; a version step would make every host not yet upgraded refuse the store.
+ * Indexes and columns that a lanekeeper of the same schema version without them works with just as
+ * well: each is made where it is missing, without a version step. Several hosts share one store and
+ * are upgraded one by one; a version step would make every host not yet upgraded refuse the store.
+ * `present` tells whether it is made (one cheap read on the usual path).
  */
-const ADDITIONS: readonly { name: string; sql: string }[] = [
+const ADDITIONS: readonly { present: string; sql: string }[] = [
   // Where each run of a host's runtime began, found without reading its journal back to it
   // (replay asks it every time).
-  { name: 'journal_runs', sql: `CREATE INDEX IF NOT EXISTS journal_runs ON journal (host, seq) WHERE type = 'RUNTIME_STARTED'` },
+  { present: `to_regclass('journal_runs') IS NOT NULL`, sql: `CREATE INDEX IF NOT EXISTS journal_runs ON journal (host, seq) WHERE type = 'RUNTIME_STARTED'` },
+  // What a cooling down or waiting lane waits for, kept when the runtime stops (every start resumes
+  // the lanes), so status and plan say how long is left. A host not yet upgraded leaves it null.
+  {
+    present: `EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'lanes' AND column_name = 'deadline')`,
+    sql: 'ALTER TABLE lanes ADD COLUMN IF NOT EXISTS deadline bigint',
+  },
 ];
 
 /**
@@ -173,7 +180,7 @@ const ADDITIONS: readonly { name: string; sql: string }[] = [
  * Two cheap reads on the usual path.
  */
 async function schemaState(c: pg.Pool | pg.PoolClient): Promise<{ version: number; additions: boolean }> {
-  const checks = ADDITIONS.map((a) => `to_regclass('${a.name}') IS NOT NULL`).join(' AND ') || 'true';
+  const checks = ADDITIONS.map((a) => `(${a.present})`).join(' AND ') || 'true';
   const found = await c.query<{ present: boolean; additions: boolean }>(`SELECT to_regclass('lanekeeper_schema') IS NOT NULL AS present, ${checks} AS additions`);
   const { present, additions } = found.rows[0]!;
   if (!present) return { version: 0, additions };

@@ -5,17 +5,17 @@ import type { LaneStateRow, LanesPort } from '../ports.js';
 
 export function sqliteLanes(db: Database.Database): LanesPort {
   const upsert = db.prepare(
-    `INSERT INTO lanes (lane_id, lane, slot, state, since, session, target_share)
-     VALUES (@lane_id, @lane, @slot, @state, @since, @session, @target_share)
+    `INSERT INTO lanes (lane_id, lane, slot, state, since, session, target_share, deadline)
+     VALUES (@lane_id, @lane, @slot, @state, @since, @session, @target_share, @deadline)
      ON CONFLICT (lane_id) DO UPDATE SET lane = excluded.lane, slot = excluded.slot, state = excluded.state,
-       since = excluded.since, session = excluded.session, target_share = excluded.target_share`,
+       since = excluded.since, session = excluded.session, target_share = excluded.target_share, deadline = excluded.deadline`,
   );
-  const list = db.prepare('SELECT lane_id, lane, slot, state, since, session, target_share FROM lanes ORDER BY lane, slot');
+  const list = db.prepare('SELECT lane_id, lane, slot, state, since, session, target_share, deadline FROM lanes ORDER BY lane, slot');
   const all = db.prepare('SELECT lane_id FROM lanes').pluck();
   const remove = db.prepare('DELETE FROM lanes WHERE lane_id = ?');
   return {
     async set(row) {
-      retryBusy(() => upsert.run({ target_share: null, ...row }));
+      retryBusy(() => upsert.run({ target_share: null, deadline: null, ...row }));
     },
     async list() {
       return retryBusy(() => list.all() as LaneStateRow[]);

@@ -181,6 +181,11 @@ const MIGRATIONS: readonly string[] = [
   `
   CREATE INDEX journal_runs ON journal (seq) WHERE type = 'RUNTIME_STARTED';
   `,
+  // 10: what a cooling down or waiting lane waits for, kept when lanekeeper stops (every start
+  // resumes the lanes), so status and plan can say how long is left
+  `
+  ALTER TABLE lanes ADD COLUMN deadline INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
