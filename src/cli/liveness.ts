@@ -3,9 +3,9 @@
 // with the lane rows and the recent sessions that policy/liveness.ts judges.
 import type { LaneStateRow, SessionRow, Store } from '../adapters/store/ports.js';
 import type { LaneConfig } from '../config/types.js';
-import { isStopped } from '../format/status-view.js';
 import { liveness, type Liveness, type RunMode } from '../policy/liveness.js';
 import { iso } from './io.js';
+import type { RunState } from '../adapters/instance/run-state.js';
 
 /** Sessions read to find the last start and the last non-failed one. */
 export const HISTORY = 300;
@@ -22,7 +22,7 @@ export async function recordRunStart(store: Store, config: { lanes: readonly Pic
  * `read`: rows the caller has already read (the lane rows; the newest sessions, at least HISTORY
  * of them when there are that many), so a status frame reads each once.
  */
-export async function readLiveness(store: Store, now: number, read: { lanes?: LaneStateRow[]; sessions?: SessionRow[] } = {}): Promise<Liveness> {
+export async function readLiveness(store: Store, now: number, read: { lanes?: LaneStateRow[]; sessions?: SessionRow[]; run?: RunState } = {}): Promise<Liveness> {
   const lanes = read.lanes ?? (await store.lanes.list());
   const startedAt = Number((await store.runtimeInfo.get('started_at')) ?? NaN);
   const mode = (await store.runtimeInfo.get('run_mode')) as RunMode | null;
@@ -31,7 +31,7 @@ export async function readLiveness(store: Store, now: number, read: { lanes?: La
     // A store written before runs recorded their lanes: every lane it has rows for.
     enabledLanes: parseLanes(await store.runtimeInfo.get('enabled_lanes')) ?? [...new Set(lanes.map((l) => l.lane))],
     run: Number.isFinite(startedAt) ? { startedAt, mode: mode && MODES.includes(mode) ? mode : 'service' } : null,
-    stoppedAt: isStopped(lanes) ? Math.max(...lanes.map((l) => l.since)) : null,
+    stoppedAt: read.run?.running === false && read.run.lastStop ? read.run.lastStop.at : null,
     sessions: read.sessions?.slice(0, HISTORY) ?? (await store.sessions.list({ limit: HISTORY })),
   });
 }

@@ -8,13 +8,14 @@ import { fleetStats } from '../policy/fleet-stats.js';
 import { lockStats } from '../policy/lock-stats.js';
 import { iso, out } from './io.js';
 import { livenessJson, readLiveness } from './liveness.js';
+import { readRunState } from '../adapters/instance/run-state.js';
 import { openReaderStore } from './reader-store.js';
 
 /** Holds older than this before the window are not looked for (agent claims last an hour by default). */
 const LOOKBACK_MS = 6 * 3_600_000;
 
 export async function statsCommand(opts: { state?: string; config?: string; since: number; json?: boolean }): Promise<void> {
-  const { store } = await openReaderStore(opts, process.env);
+  const { store, dir, host } = await openReaderStore(opts, process.env);
   try {
     const now = Date.now();
     const since = now - opts.since;
@@ -27,7 +28,7 @@ export async function statsCommand(opts: { state?: string; config?: string; sinc
     const fleet = fleetStats({ sessions, decisions, lanes, recentGrades: recent });
     const orphans = (await store.claims.orphans({ since })).length;
     const supply = await readSupply(opts);
-    const live = await readLiveness(store, now, { lanes });
+    const live = await readLiveness(store, now, { lanes, run: await readRunState(store, dir, lanes, host) });
     const report = {
       since: iso(since),
       peak_concurrency: locks.peak_concurrency,

@@ -2,7 +2,7 @@
 // Reads the store a running (or stopped) lanekeeper writes and prints one view of it: the text
 // view (src/format/status-view.ts) or JSON. --watch redraws it every interval until Ctrl-C.
 import type { ClaimRow, SessionRow, Store } from '../adapters/store/ports.js';
-import { isStopped, renderStatusView } from '../format/status-view.js';
+import { renderStatusView } from '../format/status-view.js';
 import type { RecordDecisionIntent } from '../machines/intents.js';
 import { UsageError } from '../errors.js';
 import { iso, out } from './io.js';
@@ -10,6 +10,7 @@ import { iso, out } from './io.js';
 // quiet for longer shows none).
 import { HISTORY, livenessJson, readLiveness } from './liveness.js';
 import { openReaderStore } from './reader-store.js';
+import { readRunState, type RunState } from '../adapters/instance/run-state.js';
 import { watch } from './watch.js';
 
 export interface StatusOptions {
@@ -29,9 +30,9 @@ const PLAIN_WIDTH = 100;
 export async function statusCommand(opts: StatusOptions): Promise<void> {
   if (opts.interval !== undefined && !opts.watch) throw new UsageError('--interval goes with --watch (how often to redraw)');
   if (opts.interval !== undefined && opts.interval <= 0) throw new UsageError('--interval: expected a duration of more than 0, e.g. "2s"');
-  const { store, dir } = await openReaderStore(opts, process.env);
+  const { store, dir, host } = await openReaderStore(opts, process.env);
   try {
-    const frame = () => (opts.json ? statusJson(store, dir, opts) : statusText(store, dir, opts));
+    const frame = () => (opts.json ? statusJson(store, dir, opts, host) : statusText(store, dir, opts, host));
     if (!opts.watch) {
       out(await frame());
       return;
@@ -43,27 +44,32 @@ export async function statusCommand(opts: StatusOptions): Promise<void> {
   }
 }
 
-async function statusJson(store: Store, dir: string, opts: StatusOptions): Promise<string> {
+async function statusJson(store: Store, dir: string, opts: StatusOptions, host?: string): Promise<string> {
   const lanes = await store.lanes.list();
+  const run = await readRunState(store, dir, lanes, host);
   const sessions = await store.sessions.list({ limit: opts.limit ?? 200 });
   const decisions = await recentDecisions(store, 20);
   const claims = await store.claims.list();
-  const nextTick = isStopped(lanes) ? null : await nextTickOf(store);
+  const nextTick = await nextTickOf(store, run);
   return JSON.stringify({
     state_dir: dir,
     ...(store.shared ? { store: store.location } : {}),
-    lanes: lanes.map((l) => ({ name: l.lane, slot: l.slot, lane_id: l.lane_id, state: l.state, since: iso(l.since), session: l.session, ...(l.host ? { host: l.host } : {}) })),
+    running: run.running,
+    ...(run.unknown ? { running_unknown: run.unknown } : {}),
+    last_stop: run.lastStop && { at: iso(run.lastStop.at), clean: run.lastStop.clean },
+    lanes: lanes.map((l) => ({ name: l.lane, slot: l.slot, lane_id: l.lane_id, state: l.state, since: iso(l.since), until: iso(l.deadline ?? null), session: l.session, ...(l.host ? { host: l.host } : {}) })),
     sessions: sessions.map(sessionJson),
     decisions: decisions.map(decisionJson),
     next_tick: iso(nextTick),
     claims: claims.map(claimJson),
-    liveness: livenessJson(await readLiveness(store, Date.now(), { lanes })),
+    liveness: livenessJson(await readLiveness(store, Date.now(), { lanes, run })),
   });
 }
 
-async function statusText(store: Store, dir: string, opts: StatusOptions): Promise<string> {
+async function statusText(store: Store, dir: string, opts: StatusOptions, host?: string): Promise<string> {
   const limit = opts.limit ?? 8;
   const lanes = await store.lanes.list();
+  const run = await readRunState(store, dir, lanes, host);
   const history = await store.sessions.list({ limit: Math.max(limit, HISTORY) });
   // The newest sessions as read, before running ones older than them are added below.
   const newest = history.slice();
@@ -86,8 +92,9 @@ async function statusText(store: Store, dir: string, opts: StatusOptions): Promi
     history,
     claims: await store.claims.list(),
     decisions: await recentDecisions(store, 3),
-    nextTick: isStopped(lanes) ? null : await nextTickOf(store),
-    liveness: await readLiveness(store, now, { lanes, sessions: newest }),
+    run,
+    nextTick: await nextTickOf(store, run),
+    liveness: await readLiveness(store, now, { lanes, sessions: newest, run }),
   });
 }
 
@@ -105,7 +112,9 @@ async function recentDecisions(store: Store, limit: number): Promise<RecordDecis
     .filter((d) => (d.kind === 'tick' && 'gate' in d) || (d.kind === 'pivot' && 'denied' in d));
 }
 
-async function nextTickOf(store: Store): Promise<number | null> {
+/** The timer tick the runtime planned; none when no runtime runs. */
+async function nextTickOf(store: Store, run: RunState): Promise<number | null> {
+  if (run.running === false) return null;
   const value = await store.runtimeInfo.get('next_tick');
   const at = value === null ? NaN : Number(value);
   return Number.isFinite(at) ? at : null;

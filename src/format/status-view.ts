@@ -1,5 +1,5 @@
 // The text view of `lanekeeper status`, one screen: when the next tick is due (or that lanekeeper
-// is not running), one row per lane slot (its state and for how long, the session it runs with
+// is not running, and how its last run ended), one row per lane slot (its state and for how long, the session it runs with
 // the time it has run, its last outcomes and grades), the claims held, the recent sessions and
 // the last decisions; under the first lines, a STALLED line for each liveness rule that fired
 // (policy/liveness.ts). Pure: the data, the time and the width to fit all come in. Tables are cut
@@ -10,6 +10,7 @@ import { formatDuration } from '../config/duration.js';
 import type { RecordDecisionIntent } from '../machines/intents.js';
 import type { Liveness } from '../policy/liveness.js';
 import { decisionLine } from './decision.js';
+import { leftText } from './left.js';
 import { renderTable } from './table.js';
 
 export interface StatusViewData {
@@ -27,6 +28,11 @@ export interface StatusViewData {
   /** Live claims. */
   claims: readonly ClaimRow[];
   decisions: readonly RecordDecisionIntent[];
+  /**
+   * Whether a runtime runs now (null: cannot be told, with why), and how the last one ended when
+   * none does. Absent: not known (the view goes by the next tick alone).
+   */
+  run?: { running: boolean | null; unknown?: string; lastStop: { at: number; clean: boolean } | null };
   /** The next timer tick the runtime planned, or null. Ignored when lanekeeper is not running. */
   nextTick: number | null;
   /** Whether the fleet is stalled; absent: not judged. */
@@ -40,10 +46,8 @@ export const CLAIMS_SHOWN = 8;
 /** A planned tick this far in the past means the runtime did not get to it. */
 const OVERDUE_AFTER_MS = 10_000;
 
-/** Every lane slot says `stopped`: the runtime ended (a drain writes that last). */
-export function isStopped(lanes: readonly LaneStateRow[]): boolean {
-  return lanes.length > 0 && lanes.every((l) => l.state === 'stopped');
-}
+/** No runtime runs now: what the lanes and sessions say is how the last one left them. */
+const notRunning = (v: StatusViewData) => v.run?.running === false;
 
 export function renderStatusView(v: StatusViewData): string {
   const blocks = [
@@ -61,10 +65,12 @@ export function renderStatusView(v: StatusViewData): string {
 }
 
 function runtimeLine(v: StatusViewData): string {
-  if (!v.lanes.length) return 'lanekeeper has not run here yet';
-  if (isStopped(v.lanes)) {
-    const at = Math.max(...v.lanes.map((l) => l.since));
-    return `lanekeeper is not running (stopped ${clockTime(at, v.now)}, ${elapsed(v.now - at)} ago)`;
+  if (!v.lanes.length && !v.run?.lastStop) return notRunning(v) || !v.run ? 'lanekeeper has not run here yet' : 'lanekeeper is starting';
+  if (notRunning(v)) {
+    const stop = v.run!.lastStop;
+    if (!stop) return 'lanekeeper is not running';
+    const at = `${clockTime(stop.at, v.now)}, ${elapsed(v.now - stop.at)} ago`;
+    return `lanekeeper is not running (${stop.clean ? `stopped cleanly at ${at}` : `the last run ended without draining at ${at}`})`;
   }
   if (v.nextTick === null) return 'next tick: none planned';
   if (v.nextTick < v.now - OVERDUE_AFTER_MS) return `next tick was due ${clockTime(v.nextTick, v.now)} (${elapsed(v.now - v.nextTick)} ago): is lanekeeper still running?`;
@@ -78,8 +84,9 @@ function laneTable(v: StatusViewData): string {
   const nameOf = (l: LaneStateRow) => (hosts.size > 1 && l.host ? `${l.lane_id}@${l.host}` : l.lane_id);
   const rows = v.lanes.map((l) => {
     const s = l.session === null ? undefined : byId.get(l.session);
-    const session = l.session === null ? '' : s && s.ended_at === null ? `${l.session} (${elapsed(v.now - s.started_at)})` : l.session;
-    return [nameOf(l), l.state, elapsed(v.now - l.since), session];
+    const live = s && s.ended_at === null && !notRunning(v);
+    const session = l.session === null ? '' : live ? `${l.session} (${elapsed(v.now - s.started_at)})` : l.session;
+    return [nameOf(l), laneState(l, v), elapsed(v.now - l.since), session];
   });
   const head = ['LANE', 'STATE', 'FOR', 'SESSION'];
   // The last outcomes get what the other columns leave of the width: as many as fit, up to three.
@@ -90,6 +97,15 @@ function laneTable(v: StatusViewData): string {
     .split('\n')
     .map((l) => cut(l, v.width))
     .join('\n');
+}
+
+/**
+ * "cooldown (1h 59m left)"; with no runtime, what it left claiming or running is marked "was …"
+ * (recovered or closed at the next start), and a deadline is what the next start goes on with.
+ */
+function laneState(l: LaneStateRow, v: StatusViewData): string {
+  if (notRunning(v) && (l.state === 'running' || l.state === 'claiming' || l.state === 'respawn')) return `was ${l.state}`;
+  return l.deadline != null && (l.state === 'cooldown' || l.state === 'waiting') ? `${l.state} (${leftText(l.deadline, v.now)})` : l.state;
 }
 
 /** "productive 0.82, noop 0.10, failed –": the lane's last ended sessions that fit in `room`. */
@@ -121,7 +137,7 @@ function sessionsTable(v: StatusViewData): string {
     s.arm,
     s.dispatch,
     clockTime(s.started_at, v.now),
-    s.ended_at === null ? `running ${elapsed(v.now - s.started_at)}` : formatDuration(s.ended_at - s.started_at),
+    s.ended_at === null ? (notRunning(v) ? 'was running' : `running ${elapsed(v.now - s.started_at)}`) : formatDuration(s.ended_at - s.started_at),
     s.outcome ?? '',
     s.grade === null ? '' : s.grade.toFixed(2),
   ]);

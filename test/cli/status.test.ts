@@ -15,6 +15,8 @@ interface StatusJson {
   sessions: { id: string; lane: string; ended_at: string | null; outcome: string | null; grade: number | null }[];
   decisions: { kind: string }[];
   next_tick: string | null;
+  running: boolean | null;
+  last_stop: { at: string; clean: boolean } | null;
   claims: { key: string; slot: number; holder: string; token: number; acquired_at: string; expires_at: string }[];
 }
 
@@ -120,8 +122,9 @@ describe('status while lanekeeper runs', () => {
 
   test('--json keeps its keys and adds next_tick and claims', async () => {
     const st = await statusJson();
-    expect(Object.keys(st)).toEqual(expect.arrayContaining(['state_dir', 'lanes', 'sessions', 'decisions', 'next_tick', 'claims']));
-    expect(Object.keys(st.lanes[0]!).sort()).toEqual(['lane_id', 'name', 'session', 'since', 'slot', 'state']);
+    expect(Object.keys(st)).toEqual(expect.arrayContaining(['state_dir', 'running', 'last_stop', 'lanes', 'sessions', 'decisions', 'next_tick', 'claims']));
+    expect([st.running, st.last_stop]).toEqual([true, null]);
+    expect(Object.keys(st.lanes[0]!).sort()).toEqual(['lane_id', 'name', 'session', 'since', 'slot', 'state', 'until']);
     expect(Object.keys(st.sessions[0]!).sort()).toEqual(['arm', 'dispatch', 'ended_at', 'exit_code', 'grade', 'grade_source', 'id', 'lane', 'outcome', 'parent', 'reason', 'started_at', 'task']);
     expect(st.decisions.some((d) => d.kind === 'tick')).toBe(true);
     const inMs = Date.parse(st.next_tick!) - Date.now();
@@ -198,13 +201,17 @@ describe('status after lanekeeper stopped', () => {
     expect(await runtimeExit).toBe(0);
     const r = await status();
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^lanekeeper is not running \(stopped \d\d:\d\d:\d\d, \d+s ago\)$/m);
+    expect(r.stdout).toMatch(/^lanekeeper is not running \(stopped cleanly at \d\d:\d\d:\d\d, \d+s ago\)$/m);
     expect(r.stdout).not.toContain('next tick');
-    expect(r.stdout).toMatch(/^infrastructure\s+stopped\s+\d+s\s+unknown –$/m);
+    // The lanes as the drain left them, which the next start goes on from: the session the drain
+    // stopped has ended, and its lane's (zero) cooldown ends when lanekeeper starts again.
+    expect(r.stdout).toMatch(/^infrastructure\s+cooldown \(due now\)\s+\d+s\s+unknown –$/m);
+    expect(r.stdout).not.toMatch(/was running/);
     // The lane slot was given back; the agent's own claim is still held.
     expect(r.stdout).toContain('claims held: 1');
     const st = await statusJson();
     expect(st.next_tick).toBeNull();
+    expect([st.running, st.last_stop?.clean, Date.parse(st.last_stop!.at) <= Date.now()]).toEqual([false, true, true]);
     expect(st.claims.map((c) => c.key)).toEqual(['task:fix-login']);
   });
 });

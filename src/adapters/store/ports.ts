@@ -269,6 +269,8 @@ export interface Store {
    * `onLost`: it was lost with its connection and another runtime took the host meanwhile.
    */
   lockHost?(opts?: { onLost?: (reason: string) => void }): Promise<{ release(): Promise<void> }>;
+  /** A shared store: whether a runtime holds `host`'s lock now (this store's host when absent); only reads. */
+  hostRunning?(host?: string): Promise<boolean>;
   /** Housekeeping off the hot path (SQLite: a passive WAL checkpoint). */
   checkpoint(): Promise<void>;
   close(): Promise<void>;

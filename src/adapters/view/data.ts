@@ -3,6 +3,7 @@
 // the selector learned, and the claims held. Read-only use: the store is opened with `mustExist`
 // (no new database is made), and nothing here writes. One snapshot is a handful of indexed reads,
 // cheap enough for a page that polls every second.
+import { readRunState } from '../instance/run-state.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/ports.js';
 import { decisionLine } from '../../format/decision.js';
@@ -14,8 +15,10 @@ export interface LiveView {
   /** The server's clock when the snapshot was read (the page computes elapsed times from it). */
   now: number;
   stateDir: string;
-  /** False once every lane reads `stopped` (the scheduler exited) or before any lane was recorded. */
+  /** Whether a lanekeeper runs on this state directory (its instance lock is held), as `status` tells. */
   running: boolean;
+  /** How the last run ended, when none runs: drained (`clean`) or died without draining. */
+  lastStop: { at: number; clean: boolean } | null;
   lanes: { laneId: string; lane: string; slot: number; state: string; since: number; session: string | null }[];
   sessions: { id: string; lane: string; laneId: string; arm: string; dispatch: string; task: string | null; pid: number | null; startedAt: number }[];
   events: { seq: number; at: number; type: string; summary: string }[];
@@ -43,14 +46,15 @@ export async function openViewData(stateDir: string, url: string | null = null, 
   const store = await openStore({ stateDir, url, host, mustExist: true });
   return {
     stateDir,
-    live: (opts = {}) => readLive(store, stateDir, opts.events ?? 60, opts.decisions ?? 8),
+    live: (opts = {}) => readLive(store, stateDir, opts.events ?? 60, opts.decisions ?? 8, host),
     close: () => store.close(),
   };
 }
 
-async function readLive(store: Store, stateDir: string, eventCount: number, decisionCount: number): Promise<LiveView> {
+async function readLive(store: Store, stateDir: string, eventCount: number, decisionCount: number, host?: string): Promise<LiveView> {
   const now = Date.now();
   const lanes = await store.lanes.list();
+  const run = await readRunState(store, stateDir, lanes, host);
   // Sessions still open; a few hundred recent rows cover any fleet's running ones.
   const sessions = (await store.sessions.list({ limit: 300 })).filter((s) => s.ended_at === null);
   const last = await store.journal.lastSeq();
@@ -60,7 +64,8 @@ async function readLive(store: Store, stateDir: string, eventCount: number, deci
   return {
     now,
     stateDir,
-    running: lanes.some((l) => l.state !== 'stopped'),
+    running: run.running !== false,
+    lastStop: run.lastStop,
     lanes: lanes.map((l) => ({ laneId: l.lane_id, lane: l.lane, slot: l.slot, state: l.state, since: l.since, session: l.session })),
     sessions: sessions.map((s) => ({ id: s.id, lane: s.lane, laneId: s.lane_id, arm: s.arm, dispatch: s.dispatch, task: s.task, pid: s.pid, startedAt: s.started_at })),
     events: events.reverse().map((e) => ({ seq: e.seq, at: e.now, type: e.type, summary: eventSummary(e) })),

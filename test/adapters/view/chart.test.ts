@@ -52,7 +52,7 @@ describe('the DOT source', () => {
     expect(dot).toContain('subgraph "cluster_running"');
     expect(dot).toContain('"idle" -> "claiming.slot" [id="idle->claiming", class="transition", label="DISPATCH [not draining]", lhead="cluster_claiming"];');
     expect(dot).toContain('"running.session" -> "running.grading" [id="running.session->running.grading", class="transition", label="SESSION_EXITED"];');
-    expect(dot).toContain('"cooldown" -> "respawn" [id="cooldown->respawn", class="transition", label="[deadlinePassed and earnsRespawn]"];');
+    expect(dot).toContain('"cooldown" -> "respawn" [id="cooldown->respawn", class="transition", label="[deadlinePassed and not draining and earnsRespawn]"];');
     // Two events that take the same way share one edge.
     expect(dot).toContain('label="CLAIM_GRANTED [draining]\\nCLAIM_DENIED"');
     expect(dot).not.toContain('forThisSession');

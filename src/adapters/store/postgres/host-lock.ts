@@ -8,7 +8,8 @@ import os from 'node:os';
 import type pg from 'pg';
 import { InstanceLockedError } from '../../instance/lock.js';
 
-const KEY = `hashtext('lanekeeper host ' || coalesce(current_schema(), '') || ' ' || $1)`;
+/** The advisory lock's key for host $1 in this schema (host-held.ts reads it in pg_locks). */
+export const KEY = `hashtext('lanekeeper host ' || coalesce(current_schema(), '') || ' ' || $1)`;
 
 export interface HostLockOptions {
   /** The lock could not be taken again after its connection was lost: another runtime has the host. */

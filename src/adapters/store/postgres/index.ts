@@ -15,6 +15,7 @@ import { migrate } from './migrations.js';
 import { describeUrl, openPool, redactUrl, type PoolOptions } from './open.js';
 import { postgresRuntimeInfo } from './runtime-info.js';
 import { postgresSessions } from './sessions.js';
+import { hostHeld } from './host-held.js';
 import { lockHost } from './host-lock.js';
 
 export interface PostgresStoreOptions extends PoolOptions {
@@ -56,6 +57,7 @@ export async function openPostgresStore(url: string, opts: PostgresStoreOptions 
     claims: postgresClaims(db),
     runtimeInfo: postgresRuntimeInfo(db, host),
     lockHost: (o) => lockHost(pool, host, o),
+    hostRunning: (h) => hostHeld(db, h ?? host),
     // Nothing to do off the hot path: autovacuum keeps the tables.
     async checkpoint() {},
     async close() {

@@ -122,7 +122,8 @@ function renderLive() {
   const v = state.live;
   const now = v.now + (Date.now() - state.liveAt);
   $('status').className = '';
-  $('status').textContent = `${v.stateDir} · ${v.running ? 'lanekeeper is running' : 'lanekeeper is not running'} · updated ${time(v.now)}`;
+  const stopped = v.lastStop ? ` (${v.lastStop.clean ? 'stopped cleanly' : 'the last run ended without draining'} at ${time(v.lastStop.at)})` : '';
+  $('status').textContent = `${v.stateDir} · ${v.running ? 'lanekeeper is running' : `lanekeeper is not running${stopped}`} · updated ${time(v.now)}`;
   if (state.mode === 'live') {
     showLanes(v.lanes, (l) => ({
       path: l.state,
