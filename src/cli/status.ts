@@ -2,6 +2,7 @@
 // Reads the store a running (or stopped) lanekeeper writes and prints one view of it: the text
 // view (src/format/status-view.ts) or JSON. --watch redraws it every interval until Ctrl-C.
 import type { ClaimRow, SessionRow, Store } from '../adapters/store/ports.js';
+import { FALLBACK_WINDOW, tallyFallbacks } from '../format/decision.js';
 import { isStopped, renderStatusView } from '../format/status-view.js';
 import type { RecordDecisionIntent } from '../machines/intents.js';
 import { UsageError } from '../errors.js';
@@ -46,7 +47,7 @@ export async function statusCommand(opts: StatusOptions): Promise<void> {
 async function statusJson(store: Store, dir: string, opts: StatusOptions): Promise<string> {
   const lanes = await store.lanes.list();
   const sessions = await store.sessions.list({ limit: opts.limit ?? 200 });
-  const decisions = await recentDecisions(store, 20);
+  const decisions = await recentDecisions(store, FALLBACK_WINDOW);
   const claims = await store.claims.list();
   const nextTick = isStopped(lanes) ? null : await nextTickOf(store);
   return JSON.stringify({
@@ -55,6 +56,7 @@ async function statusJson(store: Store, dir: string, opts: StatusOptions): Promi
     lanes: lanes.map((l) => ({ name: l.lane, slot: l.slot, lane_id: l.lane_id, state: l.state, since: iso(l.since), session: l.session, ...(l.host ? { host: l.host } : {}) })),
     sessions: sessions.map(sessionJson),
     decisions: decisions.map(decisionJson),
+    fallbacks: tallyFallbacks(decisions).map((t) => ({ step: t.step, reason: t.reason, count: t.count, first_seq: t.firstSeq, last_seq: t.lastSeq })),
     next_tick: iso(nextTick),
     claims: claims.map(claimJson),
     liveness: livenessJson(await readLiveness(store, Date.now(), { lanes })),
@@ -85,7 +87,7 @@ async function statusText(store: Store, dir: string, opts: StatusOptions): Promi
     sessions: recentWithRunning(history, limit),
     history,
     claims: await store.claims.list(),
-    decisions: await recentDecisions(store, 3),
+    decisions: await recentDecisions(store, FALLBACK_WINDOW),
     nextTick: isStopped(lanes) ? null : await nextTickOf(store),
     liveness: await readLiveness(store, now, { lanes, sessions: newest }),
   });
