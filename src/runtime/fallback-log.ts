@@ -10,9 +10,10 @@ import type { TickInputs } from '../policy/plan-tick.js';
 export interface FallbackNews {
   /** Fallbacks not logged before under this payload. */
   fresh: Fallback[];
-  /** How many of the tick's fallbacks were logged before, and the first tick that logged one of them. */
+  /** How many of the tick's fallbacks were logged before, and the ticks that logged them (first and last). */
   repeated: number;
   since: number | null;
+  until: number | null;
   /**
    * Whether a fresh one is worth a warning: the selector broke its contract or named a lane that
    * is not configured, the allowlist stood in, or the signals file could not be read. A named lane
@@ -41,16 +42,18 @@ export class FallbackLog {
     const fresh: Fallback[] = [];
     let repeated = 0;
     let since: number | null = null;
+    let until: number | null = null;
     for (const f of fallbacks) {
       const at = this.told.get(key(f)) ?? seq;
       this.told.set(key(f), at);
       if (at === seq) fresh.push(f);
       else {
         repeated++;
-        since = since === null ? at : Math.min(since, at);
+        since = Math.min(since ?? at, at);
+        until = Math.max(until ?? at, at);
       }
     }
-    return { fresh, repeated, since, warn: fresh.some((f) => WARN_STEPS.has(f.step) || unknown.has(key(f))) };
+    return { fresh, repeated, since, until, warn: fresh.some((f) => WARN_STEPS.has(f.step) || unknown.has(key(f))) };
   }
 }
 
@@ -58,6 +61,7 @@ export class FallbackLog {
 export function loggedFallbacks(news: FallbackNews): string {
   const parts = [];
   if (news.fresh.length) parts.push(fallbacksInFull(news.fresh));
-  if (news.repeated) parts.push(`${news.repeated} fallback${news.repeated === 1 ? '' : 's'} as logged at tick ${news.since} (same selector payload)`);
+  const when = news.since === news.until ? `at tick ${news.since}` : `at ticks ${news.since}–${news.until}`;
+  if (news.repeated) parts.push(`${news.repeated} fallback${news.repeated === 1 ? '' : 's'} as logged ${when} (same selector payload)`);
   return parts.join('; ');
 }

@@ -12,13 +12,13 @@ describe('the log of fallbacks, once per payload', () => {
   test('a fallback repeated under the same payload is counted, not logged again; another payload is news', () => {
     const log = new FallbackLog();
     const first = log.note(3, [unknown], payload('novelty'));
-    expect(first).toEqual({ fresh: [unknown], repeated: 0, since: null, warn: true });
+    expect(first).toEqual({ fresh: [unknown], repeated: 0, since: null, until: null, warn: true });
     expect(loggedFallbacks(first)).toBe('fallbacks: alternatives (alternatives[0].category "novelty" is not a configured lane)');
     // The same payload: the unknown lane is told; the busy lane is new, and the normal course of a tick.
     const second = log.note(7, [unknown, busy], payload('novelty'));
-    expect(second).toEqual({ fresh: [busy], repeated: 1, since: 3, warn: false });
+    expect(second).toEqual({ fresh: [busy], repeated: 1, since: 3, until: 3, warn: false });
     expect(loggedFallbacks(second)).toBe('fallbacks: selected (selected lane: code cannot run now; next step); 1 fallback as logged at tick 3 (same selector payload)');
-    expect(loggedFallbacks(log.note(9, [unknown, busy], payload('novelty')))).toBe('2 fallbacks as logged at tick 3 (same selector payload)');
+    expect(loggedFallbacks(log.note(9, [unknown, busy], payload('novelty')))).toBe('2 fallbacks as logged at ticks 3–7 (same selector payload)');
     // Another payload, even one that names the same unknown lane again later, starts afresh.
     const oddity = { ...unknown, reason: unknown.reason.replace('novelty', 'oddity') };
     expect(log.note(11, [oddity], payload('oddity')).fresh).toEqual([oddity]);
