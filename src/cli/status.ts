@@ -2,6 +2,7 @@
 // Reads the store a running (or stopped) lanekeeper writes and prints one view of it: the text
 // view (src/format/status-view.ts) or JSON. --watch redraws it every interval until Ctrl-C.
 import type { ClaimRow, SessionRow, Store } from '../adapters/store/ports.js';
+import { FALLBACK_WINDOW, tallyFallbacks } from '../format/decision.js';
 import { renderStatusView } from '../format/status-view.js';
 import type { RecordDecisionIntent } from '../machines/intents.js';
 import { UsageError } from '../errors.js';
@@ -48,7 +49,7 @@ async function statusJson(store: Store, dir: string, opts: StatusOptions, host?:
   const lanes = await store.lanes.list();
   const run = await readRunState(store, dir, lanes, host);
   const sessions = await store.sessions.list({ limit: opts.limit ?? 200 });
-  const decisions = await recentDecisions(store, 20);
+  const decisions = await recentDecisions(store, FALLBACK_WINDOW);
   const claims = await store.claims.list();
   const nextTick = await nextTickOf(store, run);
   return JSON.stringify({
@@ -60,6 +61,7 @@ async function statusJson(store: Store, dir: string, opts: StatusOptions, host?:
     lanes: lanes.map((l) => ({ name: l.lane, slot: l.slot, lane_id: l.lane_id, state: l.state, since: iso(l.since), until: iso(l.deadline ?? null), session: l.session, ...(l.host ? { host: l.host } : {}) })),
     sessions: sessions.map(sessionJson),
     decisions: decisions.map(decisionJson),
+    fallbacks: tallyFallbacks(decisions).map((t) => ({ step: t.step, reason: t.reason, count: t.count, first_seq: t.firstSeq, last_seq: t.lastSeq })),
     next_tick: iso(nextTick),
     claims: claims.map(claimJson),
     liveness: livenessJson(await readLiveness(store, Date.now(), { lanes, run })),
@@ -91,7 +93,7 @@ async function statusText(store: Store, dir: string, opts: StatusOptions, host?:
     sessions: recentWithRunning(history, limit),
     history,
     claims: await store.claims.list(),
-    decisions: await recentDecisions(store, 3),
+    decisions: await recentDecisions(store, FALLBACK_WINDOW),
     run,
     nextTick: await nextTickOf(store, run),
     liveness: await readLiveness(store, now, { lanes, sessions: newest, run }),

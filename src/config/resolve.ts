@@ -100,6 +100,7 @@ export function resolveSelector(s: RawConfig['selector'], opts: Pick<ResolveOpti
     command: s.command ?? null,
     timeoutMs: s.timeout,
     allowlist: s.allowlist,
+    fill: s.fill,
   };
 }
 

@@ -189,6 +189,7 @@ export const configSchema = z.strictObject({
       command: z.array(runtimeTemplated).min(1).optional(),
       timeout: duration(30_000, 100),
       allowlist: z.array(z.string()).optional().default([]),
+      fill: z.enum(['builtin', 'none']).optional().default('builtin'),
     })
     .prefault({}),
   resources: z

@@ -99,6 +99,8 @@ export interface SelectorConfig {
   readonly command: readonly string[] | null;
   readonly timeoutMs: number;
   readonly allowlist: readonly string[];
+  /** What takes the width the external selector's lanes leave: the built-in ranking of the other lanes, or nothing. */
+  readonly fill: 'builtin' | 'none';
 }
 
 export interface GradingConfig {

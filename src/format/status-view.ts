@@ -9,7 +9,7 @@ import type { ClaimRow, LaneStateRow, SessionRow } from '../adapters/store/ports
 import { formatDuration } from '../config/duration.js';
 import type { RecordDecisionIntent } from '../machines/intents.js';
 import type { Liveness } from '../policy/liveness.js';
-import { decisionLine } from './decision.js';
+import { decisionLine, fallbackSteps, tallyFallbacks, tallyLine } from './decision.js';
 import { leftText } from './left.js';
 import { renderTable } from './table.js';
 
@@ -27,6 +27,7 @@ export interface StatusViewData {
   history: readonly SessionRow[];
   /** Live claims. */
   claims: readonly ClaimRow[];
+  /** The recent decisions, newest first: the first few are shown, and the fallbacks of all are tallied. */
   decisions: readonly RecordDecisionIntent[];
   /**
    * Whether a runtime runs now (null: cannot be told, with why), and how the last one ended when
@@ -41,6 +42,8 @@ export interface StatusViewData {
 
 /** Outcomes shown per lane, newest first. */
 export const LAST_PER_LANE = 3;
+/** Decisions shown, newest first. */
+export const DECISIONS_SHOWN = 3;
 /** Claims listed; the rest are counted (`lanekeeper claims` lists them all). */
 export const CLAIMS_SHOWN = 8;
 /** A planned tick this far in the past means the runtime did not get to it. */
@@ -59,9 +62,20 @@ export function renderStatusView(v: StatusViewData): string {
     v.lanes.length ? laneTable(v) : 'no lanes recorded yet',
     claimsBlock(v),
     v.sessions.length ? sessionsTable(v) : 'no sessions yet',
-    v.decisions.length ? `recent decisions (newest first):\n${v.decisions.map((d) => wrap(decisionLine(d), v.width, '  ', '      ')).join('\n')}` : 'no decisions yet',
+    v.decisions.length ? decisionsBlock(v) : 'no decisions yet',
   ];
   return blocks.join('\n\n');
+}
+
+/** The last decisions, their fallbacks by step only; then each distinct fallback once, with how many decisions recorded it. */
+function decisionsBlock(v: StatusViewData): string {
+  const shown = v.decisions.slice(0, DECISIONS_SHOWN);
+  const lines = shown.map((d) => wrap(decisionLine(d, { fallbacks: fallbackSteps }), v.width, '  ', '      '));
+  const tally = tallyFallbacks(v.decisions);
+  const fallbacks = tally.length
+    ? ['', `fallbacks of the last ${v.decisions.length} decision${v.decisions.length === 1 ? '' : 's'}, each once (latest first):`, ...tally.map((t) => wrap(tallyLine(t), v.width, '  ', '      '))]
+    : [];
+  return ['recent decisions (newest first):', ...lines, ...fallbacks].join('\n');
 }
 
 function runtimeLine(v: StatusViewData): string {

@@ -12,10 +12,13 @@
 //     target share, the plateau components and the external signal.
 //  4. Order: with task files, lanes with active tasks come first, then lanes with ready tasks by
 //     priority, then lane-level work (the CASCADE tiers); the score orders lanes within a tier.
-//     An external selector's valid payload replaces this order, step by recorded step.
+//     An external selector's valid payload replaces this order, step by recorded step; when the
+//     allowlist stands in for it, that is a recorded step too.
 //  5. Fill: one slot per lane first (the top N distinct lanes with a positive score), then further
 //     idle slots of the chosen lanes while width is left, under the parallel rules. Each
-//     task-backed slot gets the next task of its lane.
+//     task-backed slot gets the next task of its lane. Under an external order, its lanes (all
+//     their slots) go first; the width they leave goes to the other lanes in the built-in order
+//     (`fill: builtin`, each such slot a recorded `fill` fallback), or stays empty (`fill: none`).
 import { draw, summary, type Learning } from './learning.js';
 import { deriveSeed, rngFromSeed } from './prng.js';
 import { fairnessComponents, type Fairness, type FairnessSettings } from './fairness.js';
@@ -63,6 +66,12 @@ export interface PlanSettings {
   gate: GateThresholds;
   /** Lanes taken, in order, when an external payload named no lane that can run. */
   allowlist: readonly string[];
+  /**
+   * What takes the width an external order leaves: the other lanes in the built-in order, or
+   * nothing. Absent only in fleets journaled before the setting existed, which kept to the
+   * external order; so they replay as they ran.
+   */
+  fill?: 'builtin' | 'none';
 }
 
 export interface SlotTask {
@@ -218,6 +227,8 @@ export function planTick(p: PlanInput): Decision {
       b.tiebreak - a.tiebreak,
   );
   let order = builtin;
+  /** The lanes that fill the width the external order leaves, in the built-in order. */
+  let fill: LaneScore[] = [];
   let source: Decision['source'] = 'builtin';
   const external = inputs.external ?? null;
   if (external && !external.ok) {
@@ -225,6 +236,7 @@ export function planTick(p: PlanInput): Decision {
   } else if (external?.ok) {
     source = 'external';
     order = externalOrder(external, scores, available, p.settings.allowlist, fallbacks);
+    if (p.settings.fill === 'builtin') fill = builtin.filter((s) => !order.includes(s));
     const t = external.task;
     if (t && blocked.has(t.claim)) fallbacks.push({ step: 'selected', reason: `claim_blocked: ${t.claim} is held elsewhere; the lane takes its next task or lane-level work` });
     else if (t && scores.has(t.lane)) {
@@ -242,38 +254,51 @@ export function planTick(p: PlanInput): Decision {
     const task = spare[s.lane]!.shift() ?? null;
     chosen.push({ laneId: slot.laneId, lane: s.lane, task, score: s.score, components: s.components });
   };
-  const extra: LaneView[] = [];
-  for (const s of order) {
-    const [first, ...rest] = idleSlots.get(s.lane)!;
-    const why = alone
-      ? 'a lane that runs alone was chosen'
-      : source === 'builtin' && s.score <= 0
-        ? `score ${s.score} ≤ 0 (only lanes worth running are taken)`
-        : chosen.length >= gate.width
-          ? 'width reached'
-          : exclusiveRunning
-            ? 'a lane that runs alone is running'
-            : !first!.parallel && othersActive
-              ? 'runs alone; others are running'
-              : null;
-    if (why) {
-      for (const v of idleSlots.get(s.lane)!) skipped.push({ laneId: v.laneId, reason: why });
-      continue;
+  /** One slot per lane of `lanes`, then their further slots; `positiveOnly`: a lane scoring ≤ 0 is not taken. */
+  const place = (lanes: readonly LaneScore[], positiveOnly: boolean, onTake: (slot: LaneView) => void = () => {}) => {
+    const extra: LaneView[] = [];
+    for (const s of lanes) {
+      const [first, ...rest] = idleSlots.get(s.lane)!;
+      const why = alone
+        ? 'a lane that runs alone was chosen'
+        : positiveOnly && s.score <= 0
+          ? `score ${s.score} ≤ 0 (only lanes worth running are taken)`
+          : chosen.length >= gate.width
+            ? 'width reached'
+            : exclusiveRunning
+              ? 'a lane that runs alone is running'
+              : !first!.parallel && othersActive
+                ? 'runs alone; others are running'
+                : null;
+      if (why) {
+        for (const v of idleSlots.get(s.lane)!) skipped.push({ laneId: v.laneId, reason: why });
+        continue;
+      }
+      take(s, first!);
+      onTake(first!);
+      othersActive = true;
+      if (!first!.parallel) alone = true;
+      extra.push(...rest);
     }
-    take(s, first!);
-    othersActive = true;
-    if (!first!.parallel) alone = true;
-    extra.push(...rest);
-  }
-  for (const slot of extra) {
-    if (chosen.length < gate.width && !alone) take(scores.get(slot.lane)!, slot);
-    else skipped.push({ laneId: slot.laneId, reason: alone ? 'a lane that runs alone was chosen' : 'width reached' });
-  }
-  // Lanes the external order left out were not considered at all; say so.
+    for (const slot of extra) {
+      if (chosen.length < gate.width && !alone) {
+        take(scores.get(slot.lane)!, slot);
+        onTake(slot);
+      } else skipped.push({ laneId: slot.laneId, reason: alone ? 'a lane that runs alone was chosen' : 'width reached' });
+    }
+  };
+  place(order, source === 'builtin');
+  // The width an external order left, from the built-in order of the lanes it did not name.
+  const ordered = chosen.length;
+  place(fill, true, (slot) =>
+    fallbacks.push({ step: 'fill', reason: `${slot.laneId}: next in the built-in ranking; the selector's lanes took ${ordered} of ${gate.width} slots (selector.fill: builtin)` }),
+  );
+  const ranked = [...order, ...fill];
+  // Lanes the external order left out (with `fill: none`) were not considered at all; say so.
   for (const lane of available) {
-    if (!order.some((s) => s.lane === lane)) for (const v of idleSlots.get(lane)!) skipped.push({ laneId: v.laneId, reason: 'not named by the external selector' });
+    if (!ranked.some((s) => s.lane === lane)) for (const v of idleSlots.get(lane)!) skipped.push({ laneId: v.laneId, reason: 'not named by the external selector' });
   }
-  return { width: gate.width, gate, source, fallbacks, chosen, ranked: order, skipped, spare };
+  return { width: gate.width, gate, source, fallbacks, chosen, ranked, skipped, spare };
 }
 
 function signalValues(signals: TickInputs['signals'], fallbacks: Decision['fallbacks']): Record<string, number> {
@@ -295,20 +320,26 @@ function externalOrder(
 ): LaneScore[] {
   const order: LaneScore[] = [];
   for (const i of verdict.ignored ?? []) fallbacks.push({ step: i.step, reason: i.reason });
+  // The contract put the allowlist in for a payload that named no configured lane.
+  const standIn = verdict.order.filter((s) => s.step === 'allowlist');
+  if (standIn.length) fallbacks.push({ step: 'allowlist', reason: `${standIn[0]!.reason}: ${standIn.map((s) => s.lane).join(', ')}` });
   for (const step of verdict.order) {
     const s = scores.get(step.lane);
     if (s && !order.includes(s)) order.push(s);
     else if (!s) fallbacks.push({ step: step.step, reason: `${step.reason}: ${step.lane} cannot run now; next step` });
   }
   if (order.length === 0) {
-    const fromAllow = allowlist.filter((l) => scores.has(l));
-    fallbacks.push({
-      step: 'allowlist',
-      reason: fromAllow.length
-        ? `no lane the selector named can run now (${available.length} available); the allowlist is the last resort`
-        : 'no lane the selector named can run now, and no allowlist lane can either',
-    });
-    for (const l of new Set(fromAllow)) order.push(scores.get(l)!);
+    const fromAllow = [...new Set(allowlist.filter((l) => scores.has(l)))];
+    if (!allowlist.length) fallbacks.push({ step: 'external', reason: 'no lane the selector named can run now, and selector.allowlist is empty' });
+    else {
+      fallbacks.push({
+        step: 'allowlist',
+        reason: fromAllow.length
+          ? `no lane the selector named can run now (${available.length} available); selector.allowlist stands in: ${fromAllow.join(', ')}`
+          : 'no lane the selector named can run now, and no selector.allowlist lane can either',
+      });
+    }
+    for (const l of fromAllow) order.push(scores.get(l)!);
   }
   return order;
 }

@@ -166,9 +166,9 @@ function planOrder(shape: 'scores' | 'tiered', p: Steps, lanes: readonly string[
   ranked.forEach(([lane, score], i) => take(lane, 'all_scores', `all_scores rank ${i + 1} (${score})`, 'all_scores key'));
 
   if (order.length === 0) {
-    for (const lane of allowlist) {
-      take(lane, 'allowlist', 'payload named no configured lane; allowlist is the last resort', 'allowlist entry');
-    }
+    const named = [...new Set(ignored.map((g) => g.value))];
+    const why = `the payload named no configured lane (${named.length ? `named: ${named.join(', ')}` : 'it named none'}); selector.allowlist stands in`;
+    for (const lane of allowlist) take(lane, 'allowlist', why, 'allowlist entry');
   }
   // Decision: a payload that leaves no lane to dispatch (nothing it named is configured, and no
   // allowlist lane either) is a violation, not an empty plan. An empty plan would quietly idle

@@ -10,6 +10,7 @@ import { holdFlock } from '../adapters/flock/hold.js';
 import { expandTemplate } from '../config/template.js';
 import { formatDuration } from '../config/duration.js';
 import { decisionLine } from '../format/decision.js';
+import { FallbackLog, loggedFallbacks } from './fallback-log.js';
 import type { SessionSupervisor } from './sessions.js';
 import { isLaneKey } from '../policy/task-tiers.js';
 import { emptyLearning } from '../policy/learning.js';
@@ -37,6 +38,8 @@ export class EffectRunner {
   private readonly laneChains = new Map<string, Promise<unknown>>();
   /** Grades folded into a shared store, one after another (a tick waits for them first). */
   private learningChain: Promise<unknown> = Promise.resolve();
+  /** Which fallbacks the log has told under the current selector payload. */
+  private readonly fallbacks = new FallbackLog();
 
   constructor(private readonly deps: EffectDeps) {}
 
@@ -63,11 +66,14 @@ export class EffectRunner {
         log.child({ lane: intent.laneId }).warn(`stopping ${intent.sessionId}: ${intent.reason}`);
         this.deps.supervisor.stop(intent.sessionId, intent.reason);
         break;
-      case 'recordDecision':
+      case 'recordDecision': {
         this.track(store.decisions.record({ seq: intent.seq, at: cause.now, kind: intent.kind, chosen: intent.chosen.map((c) => c.laneId), detail: intent }));
-        if (intent.kind === 'tick' && intent.gate.action === 'skip') log.warn(decisionLine(intent));
-        else log.info(decisionLine(intent));
+        const news = intent.kind === 'tick' ? this.fallbacks.note(intent.seq, intent.fallbacks, cause.type === 'TICK' ? cause.inputs : undefined) : null;
+        const line = decisionLine(intent, news ? { fallbacks: () => loggedFallbacks(news) } : {});
+        if ((intent.kind === 'tick' && intent.gate.action === 'skip') || news?.warn) log.warn(line);
+        else log.info(line);
         break;
+      }
       case 'saveLearning':
         if (!store.shared) this.track(store.learning.save(this.deps.memory(), cause.now));
         else if (cause.type === 'SESSION_GRADED' || cause.type === 'SESSION_REGRADED') {

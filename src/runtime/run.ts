@@ -165,10 +165,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const wake = wakeups(clock);
   const stopTicks$ = new Subject<void>();
   const closed$ = new Subject<void>();
-  const onViolation = (reason: string, durationMs: number) => {
-    log.warn(`selector.contract_violation: ${reason}; the built-in selector decides this tick`);
-    bus.push({ type: 'SELECTOR_CONTRACT_VIOLATION', reason, durationMs });
-  };
+  // Journaled here; logged with the tick's decision (a `builtin` fallback), once per distinct violation.
+  const onViolation = (reason: string, durationMs: number) => bus.push({ type: 'SELECTOR_CONTRACT_VIOLATION', reason, durationMs });
   // `status` shows when the next timer tick is due; a --once run plans none (forget a crashed run's).
   const nextTick = (at: number | null) => void store.runtimeInfo.set('next_tick', at === null ? null : String(at)).catch((err: unknown) => log.warn({ err }, 'could not record the next tick'));
   if (opts.once) nextTick(null);

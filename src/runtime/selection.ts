@@ -28,6 +28,7 @@ export function selectionFromConfig(config: Pick<ResolvedConfig, 'selector' | 'r
       signalWeight: s.signals?.weight ?? 0,
       gate: { ...config.resources },
       allowlist: s.allowlist,
+      fill: s.fill,
     },
     tasks: config.tasks !== null,
   };

@@ -137,6 +137,43 @@ describe('masking (property)', () => {
     );
   });
 
+  test("under an external order with fill: builtin, its lanes' slots come first and the rest of the width is filled, each fill slot recorded", () => {
+    fc.assert(
+      fc.property(
+        fc.array(laneArb, { minLength: 1, maxLength: 10 }),
+        gradesArb,
+        fc.integer({ min: 1, max: 6 }),
+        seedArb,
+        fc.array(fc.nat(12), { minLength: 1, maxLength: 4 }),
+        (lanes, grades, width, seed, named) => {
+          const { view, blocked } = buildView(lanes);
+          const order = named.map((i) => ({ lane: `l${i}`, step: 'alternatives', reason: `alternative l${i}` }));
+          const input: PlanInput = { view, width, seed, now: 100, learning: learningOf(grades), fairness: emptyFairness(), settings: planSettings({ fill: 'builtin' }), tasks: null, inputs: { blocked, external: { ok: true, order, task: null } } };
+          const d = planTick(input);
+          const byId = new Map(view.map((v) => [v.laneId, v]));
+          const available = availableOf(view, blocked);
+          const isNamed = (lane: string) => order.some((o) => o.lane === lane && available.has(lane));
+          // Every slot is chosen or skipped once; chosen ones are idle and within width; every available lane was considered.
+          expect([...slotIds(d), ...d.skipped.map((s) => s.laneId)].sort()).toEqual(view.map((v) => v.laneId).sort());
+          expect(d.chosen.length).toBeLessThanOrEqual(width);
+          for (const c of d.chosen) expect(byId.get(c.laneId)!.state).toBe('idle');
+          expect(new Set(lanesOf(d))).toEqual(available);
+          // The named lanes' slots first; then one fill fallback per other slot, naming it.
+          const kinds = d.chosen.map((c) => isNamed(c.lane));
+          expect(kinds).toEqual([...kinds].sort((a, b) => Number(b) - Number(a)));
+          const fills = d.fallbacks.filter((f) => f.step === 'fill').map((f) => f.reason.split(':')[0]);
+          expect(fills).toEqual(d.chosen.filter((c) => !isNamed(c.lane)).map((c) => c.laneId));
+          // The width is filled: with every slot parallel, as many as there are idle slots worth taking.
+          if (view.every((v) => v.parallel)) {
+            const worth = view.filter((v) => v.state === 'idle' && available.has(v.lane) && (isNamed(v.lane) || d.ranked.find((r) => r.lane === v.lane)!.score > 0));
+            expect(d.chosen.length).toBe(Math.min(width, worth.length));
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   test('the draws of available lanes do not depend on which other lanes are masked', () => {
     const masks = [{ enabled: false }, { state: 'running' }, { state: 'cooldown' }, { blocked: true }] as const;
     fc.assert(
@@ -389,7 +426,7 @@ describe('external verdict in the planner', () => {
     expect(d.source).toBe('external');
     expect(lanesOf(d)).toEqual(['d', 'b']);
     expect(d.fallbacks.map((f) => f.step)).toEqual(['top', 'next', 'allowlist']);
-    expect(d.fallbacks.at(-1)!.reason).toContain('the allowlist is the last resort');
+    expect(d.fallbacks.at(-1)!.reason).toBe('no lane the selector named can run now (4 available); selector.allowlist stands in: d, b');
     expect(d.skipped).toEqual(
       expect.arrayContaining([
         { laneId: 'a', reason: 'not named by the external selector' },
@@ -399,8 +436,61 @@ describe('external verdict in the planner', () => {
     // No allowlist lane can run either: nothing is chosen, and the record says so.
     const none = plan({ view, width: 3, settings: planSettings({ allowlist: ['e'] }), inputs: ok([['e', 'top']]) });
     expect(none.chosen).toEqual([]);
-    expect(none.fallbacks.at(-1)).toEqual({ step: 'allowlist', reason: 'no lane the selector named can run now, and no allowlist lane can either' });
+    expect(none.fallbacks.at(-1)).toEqual({ step: 'allowlist', reason: 'no lane the selector named can run now, and no selector.allowlist lane can either' });
     expect(none.skipped.filter((s) => s.reason === 'not named by the external selector').map((s) => s.laneId).sort()).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  test('fill: builtin gives the width the external order leaves to the other lanes in the built-in order, each slot a fill fallback', () => {
+    const learning = graded({ a: 0.9, b: 0.1, c: 0.5, d: 0.7 });
+    const settings = planSettings({ fill: 'builtin' });
+    const d = plan({ view, width: 3, learning, settings, inputs: ok([['c', 'top']]) });
+    const builtin = plan({ view, width: 4, learning });
+    const rest = lanesOf(builtin).filter((l) => l !== 'c');
+    expect(d.source).toBe('external');
+    expect(slotIds(d)).toEqual(['c', ...rest.slice(0, 2)]);
+    expect(lanesOf(d)).toEqual(['c', ...rest]);
+    expect(d.fallbacks).toEqual(
+      rest.slice(0, 2).map((l) => ({ step: 'fill', reason: `${l}: next in the built-in ranking; the selector's lanes took 1 of 3 slots (selector.fill: builtin)` })),
+    );
+    expect(d.skipped).toContainEqual({ laneId: rest[2], reason: 'width reached' });
+    expect(d.skipped.some((s) => s.reason === 'not named by the external selector')).toBe(false);
+    // fill: none keeps to the selector's lanes.
+    const none = plan({ view, width: 3, learning, settings: planSettings({ fill: 'none' }), inputs: ok([['c', 'top']]) });
+    expect(slotIds(none)).toEqual(['c']);
+    expect(none.fallbacks).toEqual([]);
+  });
+
+  test("the selector's lanes take all their slots before a fill lane gets one; a fill lane must score above 0", () => {
+    const view2 = [slot('c'), slot('c.2'), ...idle('a', 'b')];
+    const settings = planSettings({ fill: 'builtin', signalWeight: 5 });
+    // b's signal pulls its score below 0: the built-in order would not take it, nor does fill.
+    const d = plan({ view: view2, width: 4, settings, inputs: { ...ok([['c']]), signals: { values: { b: -1 } } } });
+    expect(slotIds(d)).toEqual(['c', 'c.2', 'a']);
+    expect(d.fallbacks.map((f) => f.reason)).toEqual(["a: next in the built-in ranking; the selector's lanes took 2 of 4 slots (selector.fill: builtin)"]);
+    expect(d.skipped).toContainEqual({ laneId: 'b', reason: expect.stringMatching(/^score -[\d.]+ ≤ 0/) });
+    // A named lane is taken whatever its score: the selector chose it.
+    const named = plan({ view: view2, width: 4, settings, inputs: { ...ok([['b']]), signals: { values: { b: -1 } } } });
+    expect(slotIds(named)[0]).toBe('b');
+  });
+
+  test('when no lane the payload named can run, fill: builtin fills the width from the built-in order', () => {
+    const d = plan({ view, width: 2, seed: 4, settings: planSettings({ fill: 'builtin' }), inputs: ok([['e', 'top']]) });
+    const builtin = plan({ view, width: 2, seed: 4 });
+    expect(slotIds(d)).toEqual(slotIds(builtin));
+    expect(d.fallbacks.map((f) => f.step)).toEqual(['top', 'external', 'fill', 'fill']);
+    expect(d.fallbacks[1]!.reason).toBe('no lane the selector named can run now, and selector.allowlist is empty');
+  });
+
+  test('the allowlist standing in for a payload is a recorded fallback, with the lanes it put in', () => {
+    const why = 'the payload named no configured lane (named: ghost); selector.allowlist stands in';
+    const verdict = { ...ok([]), external: { ok: true as const, order: [{ lane: 'd', step: 'allowlist', reason: why }, { lane: 'e', step: 'allowlist', reason: why }], task: null, ignored: [{ value: 'ghost', step: 'selected', reason: 'selected.category "ghost" is not a configured lane' }] } };
+    const d = plan({ view, width: 1, inputs: verdict });
+    expect(slotIds(d)).toEqual(['d']);
+    expect(d.fallbacks).toEqual([
+      { step: 'selected', reason: 'selected.category "ghost" is not a configured lane' },
+      { step: 'allowlist', reason: `${why}: d, e` },
+      { step: 'allowlist', reason: `${why}: e cannot run now; next step` },
+    ]);
   });
 
   test('entries of the payload that named no configured lane are recorded as fallbacks', () => {

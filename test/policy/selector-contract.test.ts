@@ -101,7 +101,7 @@ describe('tiered payloads', () => {
 describe('the allowlist, last resort only', () => {
   test('used when the payload named no configured lane; its own unknown entries are ignored too', () => {
     const v = good(judge({ tier: 3, selected: { category: 'novelty' }, alternatives: [{ category: 'strategic' }] }, ['ghost', 'research', 'code']));
-    const why = 'payload named no configured lane; allowlist is the last resort';
+    const why = 'the payload named no configured lane (named: novelty, strategic); selector.allowlist stands in';
     expect(v.order).toEqual([
       { lane: 'research', step: 'allowlist', reason: why },
       { lane: 'code', step: 'allowlist', reason: why },

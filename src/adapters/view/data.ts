@@ -1,12 +1,13 @@
 // What the local view shows live, read from the store (a state directory's, or PostgreSQL): lanes and their states,
-// running sessions, the latest journal events, recent decisions with their score components, what
-// the selector learned, and the claims held. Read-only use: the store is opened with `mustExist`
-// (no new database is made), and nothing here writes. One snapshot is a handful of indexed reads,
-// cheap enough for a page that polls every second.
+// running sessions, the latest journal events, recent decisions with their score components and
+// their fallbacks (each distinct one once, with a count), what the selector learned, and the
+// claims held. Read-only use: the store is opened with `mustExist` (no new database is made), and
+// nothing here writes. One snapshot is a handful of indexed reads, cheap enough for a page that
+// polls every second.
 import { readRunState } from '../instance/run-state.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/ports.js';
-import { decisionLine } from '../../format/decision.js';
+import { decisionLine, FALLBACK_WINDOW, fallbackSteps, tallyFallbacks, type FallbackTally } from '../../format/decision.js';
 import { eventSummary } from '../../format/event.js';
 import type { RecordDecisionIntent } from '../../machines/intents.js';
 import { posteriorView, type PosteriorView } from './posteriors.js';
@@ -23,6 +24,8 @@ export interface LiveView {
   sessions: { id: string; lane: string; laneId: string; arm: string; dispatch: string; task: string | null; pid: number | null; startedAt: number }[];
   events: { seq: number; at: number; type: string; summary: string }[];
   decisions: ViewDecision[];
+  /** Each distinct fallback of the last FALLBACK_WINDOW decisions once, with how many recorded it; the latest first. */
+  fallbacks: FallbackTally[];
   posteriors: PosteriorView | null;
   claims: { key: string; slot: number; holder: string; epoch: number; acquiredAt: number; expiresAt: number }[];
 }
@@ -59,7 +62,7 @@ async function readLive(store: Store, stateDir: string, eventCount: number, deci
   const sessions = (await store.sessions.list({ limit: 300 })).filter((s) => s.ended_at === null);
   const last = await store.journal.lastSeq();
   const events = await store.journal.read({ fromSeq: Math.max(1, last - eventCount + 1), limit: eventCount });
-  const decisions = (await store.decisions.list({ limit: decisionCount })).map((d) => d.detail as RecordDecisionIntent).filter(isCurrentShape);
+  const recent = (await store.decisions.list({ limit: Math.max(decisionCount, FALLBACK_WINDOW) })).map((d) => d.detail as RecordDecisionIntent).filter(isCurrentShape);
   const claims = await store.claims.list();
   return {
     now,
@@ -69,7 +72,8 @@ async function readLive(store: Store, stateDir: string, eventCount: number, deci
     lanes: lanes.map((l) => ({ laneId: l.lane_id, lane: l.lane, slot: l.slot, state: l.state, since: l.since, session: l.session })),
     sessions: sessions.map((s) => ({ id: s.id, lane: s.lane, laneId: s.lane_id, arm: s.arm, dispatch: s.dispatch, task: s.task, pid: s.pid, startedAt: s.started_at })),
     events: events.reverse().map((e) => ({ seq: e.seq, at: e.now, type: e.type, summary: eventSummary(e) })),
-    decisions: decisions.map(viewDecision),
+    decisions: recent.slice(0, decisionCount).map(viewDecision),
+    fallbacks: tallyFallbacks(recent.slice(0, FALLBACK_WINDOW)),
     posteriors: posteriorView(await store.learning.load()),
     claims: claims.map((c) => ({ key: c.key, slot: c.slot, holder: c.holder, epoch: c.epoch, acquiredAt: c.acquired_at, expiresAt: c.expires_at })),
   };
@@ -84,7 +88,7 @@ function viewDecision(d: RecordDecisionIntent): ViewDecision {
   return {
     seq: d.seq,
     kind: d.kind,
-    line: decisionLine(d),
+    line: decisionLine(d, { fallbacks: fallbackSteps }),
     chosen: d.chosen.map((c) => ({
       laneId: c.laneId,
       task: c.task?.id ?? null,

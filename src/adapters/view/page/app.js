@@ -148,6 +148,7 @@ function renderLive() {
     'the journal is empty',
   );
   renderDecisions(v.decisions);
+  renderFallbacks(v.fallbacks);
   renderPosteriors(v.posteriors);
 }
 
@@ -188,6 +189,26 @@ function renderDecisions(decisions) {
               ...(c.components.plateau && c.components.plateau.length ? [el('span', { textContent: `plateau: ${c.components.plateau.join(', ')}` })] : []),
             ),
           ),
+      ),
+    ),
+  );
+}
+
+/** Each distinct fallback of the recent decisions once, with how many decisions recorded it. */
+function renderFallbacks(fallbacks) {
+  $('fallbacks-note').textContent = fallbacks.length ? 'each once, with the number of decisions that recorded it' : '';
+  if (!fallbacks.length) {
+    $('fallbacks').replaceChildren(el('li', { class: 'empty', textContent: 'none in the recent decisions' }));
+    return;
+  }
+  $('fallbacks').replaceChildren(
+    ...fallbacks.map((f) =>
+      el(
+        'li',
+        {},
+        el('b', { class: 'count', textContent: `×${f.count}` }),
+        ` ${f.step}: ${f.reason} `,
+        el('span', { class: 'ticks', textContent: `· ${f.count === 1 ? `tick ${f.lastSeq}` : `ticks ${f.firstSeq}–${f.lastSeq}`}` }),
       ),
     ),
   );
