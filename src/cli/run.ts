@@ -14,7 +14,7 @@ import { formatDuration } from '../config/duration.js';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { StateDirError, UsageError } from '../errors.js';
-import { startRuntime, type OnceResult, type Runtime } from '../runtime/run.js';
+import { startRuntime, type FirstTickResult, type Runtime } from '../runtime/run.js';
 import { formatSummary } from '../runtime/summary.js';
 import type { Logger } from 'pino';
 import { EXIT, out } from './io.js';
@@ -132,7 +132,7 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     const summary = await runtime.finished;
     if (tty) out(`\n${formatSummary(summary)}\nstate: ${config.stateDir}  (lanekeeper status --state ${config.stateDir})`);
     else log.info({ summary, state: config.stateDir }, 'summary');
-    if (opts.once) process.exitCode = onceExit(runtime.once(), log);
+    if (opts.once || opts.operator) process.exitCode = firstTickExit(runtime.firstTick(), opts.once ? '--once' : '--operator', log);
   } finally {
     clearTimeout(timer);
     process.off('SIGINT', onSignal);
@@ -142,13 +142,28 @@ export async function runCommand(opts: RunOptions): Promise<void> {
   }
 }
 
-/** The exit code of a --once run, with the line that explains it. */
-function onceExit(r: OnceResult, log: Logger): number {
-  if (r.sessions > 0) return EXIT.ok;
+/**
+ * The exit code of a --once run (or an --operator run, by its first tick), with the lines that
+ * explain it: 0 when an agent started; 1 when sessions were begun but none of their agents could
+ * start (a missing command, a missing working directory, a failed before-session hook: one line
+ * each); 76 when no backend could run the lanes it picked; 75 when nothing could start because
+ * everything was busy or gated.
+ */
+function firstTickExit(r: FirstTickResult, mode: '--once' | '--operator', log: Logger): number {
+  const unstarted = r.unstarted.map((u) => `${u.sessionId} (${u.lane}) did not start: ${u.reason}`);
+  if (r.started > 0) {
+    for (const line of unstarted) log.warn(`${mode}: ${line}`);
+    return EXIT.ok;
+  }
+  if (unstarted.length) {
+    for (const line of unstarted) log.error(`${mode}: ${line}`);
+    log.error(`${mode}: no session of the tick started; exit ${EXIT.failed}`);
+    return EXIT.failed;
+  }
   if (r.noArm > 0) {
-    log.warn(`--once: no backend could run the chosen lane${r.noArm === 1 ? '' : 's'}; exit ${EXIT.exhausted}`);
+    log.warn(`${mode}: no backend could run the chosen lane${r.noArm === 1 ? '' : 's'}; exit ${EXIT.exhausted}`);
     return EXIT.exhausted;
   }
-  log.warn(`--once: nothing started (${r.reason ?? 'no decision'}); exit ${EXIT.busy}`);
+  log.warn(`${mode}: nothing started (${r.reason ?? 'no decision'}); exit ${EXIT.busy}`);
   return EXIT.busy;
 }

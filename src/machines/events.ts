@@ -69,6 +69,8 @@ export interface SessionExitedEvent {
   reason: string | null;
   /** Claims the agent took itself that were released as it ended (not those it kept). */
   releasedClaims?: string[];
+  /** False when the agent never became a process (it could not start, or the runtime stopped first). */
+  started?: false;
 }
 export interface SessionGradedEvent {
   type: 'SESSION_GRADED';

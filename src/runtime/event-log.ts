@@ -17,7 +17,9 @@ export function logEvent(log: Logger, e: StampedEvent, arms: readonly Pick<ArmCo
       log.child({ lane: e.laneId }).warn(adoptedText(e));
       break;
     case 'SESSION_EXITED':
-      log.child({ lane: e.laneId }).info(exitedText(e));
+      // An agent that could not start is the operator's to fix (a missing command or directory).
+      if (e.started === false) log.child({ lane: e.laneId }).warn(exitedText(e));
+      else log.child({ lane: e.laneId }).info(exitedText(e));
       break;
     case 'SESSION_GRADED':
       log.child({ lane: e.laneId }).info(`${e.sessionId} graded ${e.grade === null ? 'none' : e.grade.toFixed(2)} (${e.source})`);

@@ -11,7 +11,6 @@ import type { ResolvedConfig } from '../config/types.js';
 import { prepareDemoRepos } from '../demo/prepare.js';
 import { watchTasks, type TaskWatch } from '../adapters/tasks/watch.js';
 import type { BusEvent, StampedEvent, TickEvent } from '../machines/events.js';
-import { decisionLine } from '../format/decision.js';
 import { createBus } from '../streams/bus.js';
 import { ticks } from '../streams/ticks.js';
 import { wakeups } from '../streams/wakeups.js';
@@ -35,6 +34,7 @@ import { claimTickWidth, fleetLearning, releaseUnused, type TickWidth } from './
 import { gatherTickInputs } from './tick-inputs.js';
 import { summarize, type LaneSummary } from './summary.js';
 import { warmUpMachines } from './warm-up.js';
+import { FirstTick, type FirstTickResult } from './first-tick.js';
 
 export interface RuntimeOptions {
   config: ResolvedConfig;
@@ -66,15 +66,7 @@ export interface RuntimeObserver {
   event(event: StampedEvent, intents: readonly Intent[], lanes: readonly LaneStatus[]): void;
 }
 
-/** What a `once` run did, for its exit code. */
-export interface OnceResult {
-  /** Sessions the tick (and its pivots) began, whether or not their agent could start. */
-  sessions: number;
-  /** Lane slots that had no eligible arm (no backend could run them). */
-  noArm: number;
-  /** Why nothing started, when nothing did: the tick's decision in a line. */
-  reason: string | null;
-}
+export type { FirstTickResult } from './first-tick.js';
 
 export interface Runtime {
   /** Begin the drain; safe to call more than once (a second call stops sessions at once). */
@@ -83,8 +75,11 @@ export interface Runtime {
   reload(source: string): void;
   /** Resolves after the drain with the summary of the sessions this run started. */
   readonly finished: Promise<LaneSummary[]>;
-  /** For a `once` run: what its tick did (read after `finished`). */
-  once(): OnceResult;
+  /**
+   * What the first tick did (a `once` run's only tick, an operator run's first), for the exit code;
+   * read after `finished`. An operator run whose first tick started no agent stops there.
+   */
+  firstTick(): FirstTickResult;
 }
 
 const randomSeed = () => randomBytes(4).readUInt32LE(0);
@@ -339,7 +334,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       await store.lanes.retain(host.laneIds);
       for (const l of lanes) await saveLane(l, event.now);
     }
-    if (opts.once) watchOnce(event, intents, lanes);
+    if (opts.once || (operator && !first.startedAny)) first.observe(event, intents);
+    if (opts.once) watchOnce(lanes);
     if (operator) watchOperator(event, intents, lanes, becameIdle);
   };
 
@@ -363,23 +359,27 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       if (active === 0) drain(`--operator: ${op.target} sessions done`);
       return;
     }
-    if (op.tickPending || draining || !(event.type === 'SESSION_GRADED' || becameIdle)) return;
-    if (active >= config.width || operatorRoom(lanes) <= 0 || !lanes.some((l) => l.state === 'idle' && config.lanes.find((c) => c.name === l.lane)?.enabled)) return;
-    op.tickPending = true;
-    operatorTicks$.next({ type: 'TICK', reason: 'operator' });
+    if (op.tickPending || draining) return;
+    const room = active < config.width && operatorRoom(lanes) > 0 && lanes.some((l) => l.state === 'idle' && config.lanes.find((c) => c.name === l.lane)?.enabled);
+    if (room && (event.type === 'SESSION_GRADED' || becameIdle)) {
+      op.tickPending = true;
+      operatorTicks$.next({ type: 'TICK', reason: 'operator' });
+      return;
+    }
+    // No agent has started, nothing is going on, and no decision is due: everything was busy or
+    // gated, no backend could run, or no agent could start (another arm is tried first, while a
+    // lane is free). A run that can do nothing says so with --once's exit codes, not by waiting.
+    if (!first.startedAny && first.settled(lanes)) {
+      op.closing = true;
+      drain('--operator: no session could start');
+    }
   };
 
-  // A once run: count what its tick began, and drain when none of it is still going.
-  const onceResult: OnceResult = { sessions: 0, noArm: 0, reason: null };
-  let ticked = false;
-  const watchOnce = (event: StampedEvent, intents: Intent[], lanes: LaneStatus[]) => {
-    if (event.type === 'TICK') ticked = true;
-    if (event.type === 'SESSION_EXITED') onceResult.sessions++;
-    for (const i of intents) {
-      if (i.type === 'laneNote' && i.note === 'no_arm') onceResult.noArm++;
-      if (i.type === 'recordDecision' && (i.kind === 'tick' || i.chosen.length === 0)) onceResult.reason = decisionLine(i);
-    }
-    if (ticked && !lanes.some((l) => isActive(l.state))) drain('--once: the tick is done');
+  // What the first tick did (a once run's only one), for the exit code.
+  const first = new FirstTick();
+  // A once run drains when nothing its tick began is still going.
+  const watchOnce = (lanes: LaneStatus[]) => {
+    if (first.settled(lanes)) drain('--once: the tick is done');
   };
 
   let beginDrain!: () => void;
@@ -515,7 +515,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     stop: (reason) => (draining ? terminate(reason) : drain(reason)),
     reload,
     finished,
-    once: () => onceResult,
+    firstTick: () => first.get(),
   };
 }
 

@@ -241,6 +241,7 @@ export class SessionSupervisor {
         durationMs: result.endedAt - result.startedAt,
         reason,
         ...(released.length ? { releasedClaims: released } : {}),
+        ...(handle.pid === null ? { started: false as const } : {}),
       });
       // An agent that never started says nothing about its lane or its arm.
       const record = graderRecord(intent, { ...result, outcome, reason }, result.startedAt, paths.log, cwd, before, after);
