@@ -9,6 +9,7 @@
  *                        start to its lane only when that lane waits for a deadline
  *            --TASKS_CHANGED, SELECTOR_RESTORED--> the selector
  *            --LANE_DENIED (from a lane)--> the selector pivots within the tick
+ *   either   --LANE_RESPAWN (from a lane)--> the selector says what a task-backed respawn works on
  *            --DRAIN-->  draining: lanes stop starting sessions; ticks plan nothing
  *   draining --(same routing; no SELECT)
  *   either   --CONFIG_RELOADED--> the new width and selection settings; each lane slot still
@@ -24,7 +25,7 @@
 import { enqueueActions, sendTo, setup } from 'xstate';
 import type { ArmConfig, LaneConfig } from '../config/types.js';
 import { seedOf, type ConfigReloadedEvent, type StampedEvent, type TickEvent } from './events.js';
-import { laneMachine, waitsForDeadline, type ConfigureEvent, type LaneDeniedEvent, type LaneInput, type RetireEvent } from './lane.js';
+import { laneMachine, waitsForDeadline, type ConfigureEvent, type LaneDeniedEvent, type LaneInput, type LaneRespawnEvent, type RetireEvent } from './lane.js';
 import { selectorMachine, type LaneSpec, type SelectionSettings, type SelectorEvent } from './selector.js';
 
 /** What the machines read of a lane's configuration (no prompts, paths or commands). */
@@ -53,7 +54,7 @@ export interface FleetContext {
   retired?: readonly string[];
 }
 
-export type FleetEvent = StampedEvent | LaneDeniedEvent;
+export type FleetEvent = StampedEvent | LaneDeniedEvent | LaneRespawnEvent;
 
 /** Lane ids of a lane's slots: "code" for one slot; "code", "code.2", … for more. */
 export function laneIds(lane: Pick<LaneConfig, 'name' | 'concurrency'>): string[] {
@@ -174,6 +175,13 @@ export const fleetMachine = setup({
     TASKS_CHANGED: { actions: 'toSelector' },
     SELECTOR_RESTORED: { actions: 'toSelector' },
     RUNTIME_RECOVERED: { target: '.active', actions: 'toAllLanes' },
+    // A task-backed session earned a respawn: the selector (which has the task list) says on what.
+    LANE_RESPAWN: {
+      actions: sendTo('selector', ({ event }) => {
+        const e = event as LaneRespawnEvent;
+        return { type: 'RESPAWN' as const, seq: e.seq, now: e.now, laneId: e.laneId, task: e.task, released: e.released };
+      }),
+    },
     // While draining too: a start that goes on from a drained fleet applies a changed
     // configuration before the fleet resumes, so nothing is decided under the old one.
     CONFIG_RELOADED: { actions: 'reconfigure' },

@@ -60,3 +60,11 @@ export const noteArm = {
     return { type: 'laneNote', laneId: context.laneId, note: 'arm', detail: { sessionId: context.sessionId, arm: d.arm, sample: d.sample, source: d.source, excluded: d.excluded } };
   },
 };
+
+/** The respawn note: the new session, the one it follows, the chain, and its task with why. */
+export const noteRespawn = (context: LaneContext, why: string | null): LaneNoteIntent => ({
+  type: 'laneNote',
+  laneId: context.laneId,
+  note: 'respawn',
+  detail: { sessionId: context.sessionId, parent: context.parent, chain: context.chain, chainLimit: context.chainLimit, ...(why ? { task: context.task?.id ?? null, why } : {}) },
+});

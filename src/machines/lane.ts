@@ -18,7 +18,10 @@
  *   cooldown  --deadline passed--> respawn  if grade >= threshold and the chain is below its limit
  *             --deadline passed--> idle     otherwise (neither while draining: the lane stays in
  *                                           cooldown, and the next start goes on from there)
- *   respawn   --(at once)-->       claiming  (dispatch "respawn", parent = the session before)
+ *   respawn   .lane --(at once)--> claiming  (dispatch "respawn", parent = the session before)
+ *             .task --DISPATCH-->  claiming  the session before had a task: the selector says whether
+ *                                            the respawn continues it (not done) or takes the lane's
+ *                                            next task (LANE_RESPAWN to the parent, DISPATCH back)
  *   waiting   --deadline passed--> idle
  *
  * A reload sends CONFIGURE (the lane's new settings, for what it starts next; a running session
@@ -58,7 +61,7 @@ import type {
 import type { ArmInfo, ArmPreference, TierBounds } from '../policy/arms.js';
 import type { SlotTask } from '../policy/plan-tick.js';
 import { decideArm, type ArmDecision } from './lane-arms.js';
-import { claimRequest, noteArm, noteDenied, noteDrained, releaseOf, startIntent } from './lane-intents.js';
+import { claimRequest, noteArm, noteDenied, noteDrained, noteRespawn, releaseOf, startIntent } from './lane-intents.js';
 import { topState, type SelectorContext } from './selector.js';
 import type { LaneNoteIntent, ReleaseClaimIntent, RequestClaimIntent, StartSessionIntent, StopSessionIntent } from './intents.js';
 
@@ -98,6 +101,8 @@ export interface LaneContext extends LaneInput {
   draining: boolean;
   /** Removed by a reload: starts nothing more (absent in older checkpoints). */
   retired?: boolean;
+  /** Whether the task claim was given back when the session ended (not completed, not kept). */
+  taskReleased?: boolean;
 }
 
 /** Sent by the fleet on a reload: the lane's new settings (its id, name and slot stay). */
@@ -117,6 +122,17 @@ export interface DispatchEvent extends Stamp {
   tickSeq: number | null;
   /** The task to claim and work on; absent or null for lane-level work. */
   task?: SlotTask | null;
+  /** A respawn's: why it works on this task (it continues its parent's, or that one is done). */
+  why?: string;
+}
+
+/** Sent by a lane to its parent when a task-backed session earned a respawn: which task next? */
+export interface LaneRespawnEvent extends Stamp {
+  type: 'LANE_RESPAWN';
+  laneId: string;
+  /** The task the session it follows worked on, and whether its claim was given back at its end. */
+  task: SlotTask;
+  released: boolean;
 }
 
 /** Raised by the lane itself when its slot is granted: the arm it will run on, or none. */
@@ -193,6 +209,8 @@ export const laneMachine = setup({
       const decision = decideArm(context, selector?.context.arms ?? emptyLearning(), e.blockedArms ?? {}, seedOf(e));
       enqueue.raise({ type: 'ARM_CHOSEN', sessionId: context.sessionId!, decision, seq: e.seq, now: e.now });
     }),
+    // A task-backed respawn asks the parent (the selector, through the fleet) which task it works on.
+    askRespawnTask: sendParent(({ context, event }): LaneRespawnEvent => ({ type: 'LANE_RESPAWN', laneId: context.laneId, task: context.task!, released: context.taskReleased === true, seq: event.seq, now: event.now })),
     tellParentDenied: sendParent(({ context, event }): LaneDeniedEvent => {
       const key = (event as ClaimDeniedEvent).key;
       return { type: 'LANE_DENIED', laneId: context.laneId, tickSeq: context.tickSeq, seq: event.seq, now: event.now, key, task: key === context.task?.key };
@@ -350,7 +368,11 @@ export const laneMachine = setup({
             SESSION_EXITED: {
               guard: 'forThisSession',
               target: 'grading',
-              actions: { type: 'releaseClaim', params: releaseOf('claim') },
+              actions: [
+                { type: 'releaseClaim', params: releaseOf('claim') },
+                // A task claim given back at the end was neither completed nor kept: a respawn may go on with it.
+                assign(({ context, event }) => ({ taskReleased: context.task !== null && (event.releasedClaims ?? []).includes(context.task.key) })),
+              ],
             },
             CLAIM_LOST: {
               guard: ({ context, event }) => event.sessionId === context.sessionId && (event.key === context.claim?.key || event.key === context.taskClaim?.key),
@@ -393,32 +415,40 @@ export const laneMachine = setup({
       always: [
         // A lane a reload removed has nothing to cool down for.
         { guard: ({ context }) => context.retired === true, target: 'idle', actions: assign({ deadline: null }) },
-        { guard: and(['deadlinePassed', not('draining'), 'earnsRespawn']), target: 'respawn' },
+        // A task-backed session's respawn asks first which task it works on.
+        { guard: and(['deadlinePassed', not('draining'), 'earnsRespawn', 'taskBacked']), target: 'respawn.task' },
+        { guard: and(['deadlinePassed', not('draining'), 'earnsRespawn']), target: 'respawn.lane' },
         { guard: and(['deadlinePassed', not('draining')]), target: 'idle', actions: assign({ deadline: null }) },
       ],
     },
     respawn: {
-      entry: [
-        assign(({ context, event }) => ({
-          ...newSession(context, event.seq),
-          dispatch: 'respawn' as const,
-          parent: context.sessionId,
-          chain: context.chain + 1,
-          tickSeq: null,
-          // A respawn goes on with the lane's work, not the task the parent claimed (it may be done).
-          task: null,
-        })),
-        {
-          type: 'laneNote',
-          params: ({ context }) => ({
-            type: 'laneNote' as const,
-            laneId: context.laneId,
-            note: 'respawn' as const,
-            detail: { sessionId: context.sessionId, parent: context.parent, chain: context.chain, chainLimit: context.chainLimit },
-          }),
+      entry: assign(({ context, event }) => ({
+        ...newSession(context, event.seq),
+        dispatch: 'respawn' as const,
+        parent: context.sessionId,
+        chain: context.chain + 1,
+        tickSeq: null,
+      })),
+      initial: 'lane',
+      states: {
+        // Lane-level work goes straight on.
+        lane: {
+          entry: { type: 'laneNote', params: ({ context }) => noteRespawn(context, null) },
+          always: '#lane.claiming',
         },
-      ],
-      always: 'claiming',
+        // The session before had a task: the selector (it knows the task list) says whether the
+        // respawn continues it or, that one being done, takes the lane's next task.
+        task: {
+          entry: 'askRespawnTask',
+          on: {
+            DISPATCH: {
+              guard: ({ event }) => event.dispatch === 'respawn',
+              target: '#lane.claiming',
+              actions: [assign(({ event }) => ({ task: event.task ?? null })), { type: 'laneNote', params: ({ context, event }) => noteRespawn(context, event.why ?? null) }],
+            },
+          },
+        },
+      },
     },
     waiting: {
       always: { guard: 'deadlinePassed', target: 'idle', actions: assign({ deadline: null }) },

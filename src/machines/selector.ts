@@ -6,6 +6,9 @@
  *                                       inputs; DISPATCH the chosen slots; record the decision
  *         --PIVOT-->             ready  a slot of this tick was denied a claim: a denied task tries
  *                                       the lane's next task once, then the next lane of the tick
+ *         --RESPAWN-->           ready  a task-backed session earned a respawn: DISPATCH it on its
+ *                                       task while that is not done, else on the lane's next task
+ *                                       (policy/respawn-task.ts)
  *         --SESSION_GRADED-->    ready  learn the grade, once per session
  *         --SESSION_STARTED-->   ready  count the start for target shares and plateau
  *         --TASKS_CHANGED-->     ready  the new task list
@@ -23,7 +26,9 @@ import { emptyFairness, noteStart, type Fairness } from '../policy/fairness.js';
 import { applyGrade, gradeLearned, type GradedList } from '../policy/graded.js';
 import { noteOutcome } from '../policy/noop-backoff.js';
 import { emptyLearning, type Learning } from '../policy/learning.js';
-import { pivotTarget, planTick, type LaneView, type PlanSettings, type SlotTask, type TickInputs } from '../policy/plan-tick.js';
+import { isActive, pivotTarget, planTick, type LaneView, type PlanSettings, type SlotTask, type TickInputs } from '../policy/plan-tick.js';
+import { respawnTask } from '../policy/respawn-task.js';
+import { isLaneKey } from '../policy/task-tiers.js';
 import type { Forgetting, Model } from '../policy/posterior.js';
 import type { Task } from '../policy/task.js';
 import type { Dispatch, SelectorRestoredEvent, SessionExitedEvent, SessionGradedEvent, SessionRegradedEvent, SessionStartedEvent, Stamp, TasksChangedEvent } from './events.js';
@@ -61,11 +66,17 @@ export interface SelectorContext extends SelectorInput {
   graded: GradedList;
   /** The current tick's order and spare tasks, kept so a denied slot can pivot. */
   tick: { seq: number; dispatch: Dispatch; order: string[]; denied: string[]; denials: Record<string, number>; spare: Record<string, SlotTask[]> } | null;
+  /**
+   * Task claim keys a respawn must not take: those held elsewhere or completed at the last tick,
+   * and those respawns found finished since (absent in older checkpoints).
+   */
+  taskBlocked?: string[];
 }
 
 export type SelectorEvent =
   | { type: 'SELECT'; seq: number; now: number; seed: number; inputs: TickInputs; dispatch: Dispatch }
   | { type: 'PIVOT'; seq: number; now: number; tickSeq: number | null; laneId: string; key: string; task: boolean }
+  | { type: 'RESPAWN'; seq: number; now: number; laneId: string; task: SlotTask; released: boolean }
   | { type: 'CONFIGURE'; seq: number; now: number; width: number; lanes: readonly LaneSpec[]; selection: SelectionSettings }
   | ((SessionGradedEvent | SessionRegradedEvent | SessionStartedEvent | SessionExitedEvent | TasksChangedEvent | SelectorRestoredEvent) & Stamp);
 
@@ -144,7 +155,10 @@ export const selectorMachine = setup({
               inputs: event.inputs,
             });
             const { spare, ...recorded } = decision;
-            enqueue.assign({ tick: { seq: event.seq, dispatch: event.dispatch, order: decision.ranked.map((r) => r.lane), denied: [], denials: {}, spare } });
+            enqueue.assign({
+              tick: { seq: event.seq, dispatch: event.dispatch, order: decision.ranked.map((r) => r.lane), denied: [], denials: {}, spare },
+              taskBlocked: (event.inputs.blocked ?? []).filter((k) => !isLaneKey(k)),
+            });
             enqueue({ type: 'recordDecision', params: { type: 'recordDecision', kind: 'tick', seq: event.seq, seed: event.seed, ...recorded } });
             for (const c of decision.chosen) {
               const dispatch: DispatchEvent = { type: 'DISPATCH', seq: event.seq, now: event.now, dispatch: event.dispatch, tickSeq: event.seq, task: c.task };
@@ -190,6 +204,28 @@ export const selectorMachine = setup({
             ),
           },
         ],
+        RESPAWN: {
+          // A task-backed respawn: the parent's task while it is not done, else the lane's next.
+          actions: enqueueActions(({ context, event, system, enqueue }) => {
+            const lane = laneOf(context, event.laneId);
+            const target = system.get(event.laneId);
+            if (!lane || !target) return;
+            // Tasks other slots are on (claiming or running), held or completed at the last tick, or
+            // found finished by a respawn since: not the next one for this slot.
+            const busy = new Set([
+              ...(context.taskBlocked ?? []),
+              ...context.lanes
+                .filter((l) => l.laneId !== event.laneId)
+                .map((l) => system.get(l.laneId)?.getSnapshot() as { value: unknown; context: { task: SlotTask | null } } | undefined)
+                .filter((snap) => snap && isActive(topState(snap.value)) && snap.context.task)
+                .map((snap) => snap!.context.task!.key),
+            ]);
+            const { task, why } = respawnTask(context.tasks, lane, event.task, event.released, busy);
+            if (!event.released) enqueue.assign({ taskBlocked: [...new Set([...(context.taskBlocked ?? []), event.task.key])] });
+            const dispatch: DispatchEvent = { type: 'DISPATCH', seq: event.seq, now: event.now, dispatch: 'respawn', tickSeq: null, task, why };
+            enqueue.sendTo(target, dispatch);
+          }),
+        },
         SESSION_GRADED: {
           // A censored grade (the agent never started) teaches nothing about the lane or the arm.
           guard: ({ context, event }) => event.grade !== null && !event.censored && gradeLearned(context.graded, event.sessionId) === undefined && laneOf(context, event.laneId) !== undefined,

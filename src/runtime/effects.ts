@@ -93,7 +93,7 @@ export class EffectRunner {
           const until = d.until as number;
           lane.info(`cooling down for ${formatDuration(Math.max(0, until - cause.now))}`);
         } else if (intent.note === 'respawn') {
-          lane.info(`respawn: ${String(d.sessionId)} follows ${String(d.parent)} back to back (chain ${String(d.chain)}/${String(d.chainLimit)})`);
+          lane.info(`respawn: ${String(d.sessionId)} follows ${String(d.parent)} back to back (chain ${String(d.chain)}/${String(d.chainLimit)})${d.why ? `; ${String(d.why)}` : ''}`);
         } else if (intent.note === 'denied') {
           lane.info(`slot denied: ${String(d.reason)}`);
         } else if (intent.note === 'no_arm') {

@@ -24,12 +24,20 @@ export const laneInput = (over: Partial<LaneInput> = {}): LaneInput => {
 };
 
 export function recordingLane() {
-  const intents: (Intent | { type: 'tellParentDenied' })[] = [];
+  const intents: (Intent | { type: 'tellParentDenied' } | { type: 'askRespawnTask' })[] = [];
   const sink = (_: unknown, p: Intent) => intents.push(p);
   return {
     intents,
     machine: laneMachine.provide({
-      actions: { requestClaim: sink, releaseClaim: sink, startSession: sink, stopSession: sink, laneNote: sink, tellParentDenied: () => intents.push({ type: 'tellParentDenied' }) },
+      actions: {
+        requestClaim: sink,
+        releaseClaim: sink,
+        startSession: sink,
+        stopSession: sink,
+        laneNote: sink,
+        tellParentDenied: () => intents.push({ type: 'tellParentDenied' }),
+        askRespawnTask: () => intents.push({ type: 'askRespawnTask' }),
+      },
     }),
   };
 }

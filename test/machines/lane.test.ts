@@ -229,6 +229,7 @@ describe('lane machine', () => {
         { type: 'CLAIM_DENIED', ...base, key: 'lane:code', holder: 'h', expiresAt: 0, reason: 'held', seq: 3, now: 30 },
         { type: 'CLAIM_DENIED', ...base, key: 'task:t1', holder: 'h', expiresAt: 0, reason: 'held', seq: 3, now: 30 },
         { type: 'SESSION_EXITED', ...base, exitCode: 0, signal: null, outcome: 'productive', durationMs: 1, reason: null, seq: 4, now: 40 },
+        { type: 'DISPATCH', dispatch: 'respawn', tickSeq: null, seq: 9, now: at, task: { id: 't1', key: 'task:t1', path: null, tier: 2 }, why: 'continues task t1' },
         { type: 'SESSION_GRADED', ...base, grade: 0.9, source: 'session', dimensions: null, seq: 5, now: 50 },
         { type: 'SESSION_GRADED', ...base, grade: 0.1, source: 'session', dimensions: null, seq: 6, now: 60 },
         { type: 'WAKE', seq: 7, now: at },
@@ -261,7 +262,7 @@ describe('lane machine', () => {
       }
     }
     expect([...states].sort()).toEqual(
-      ['{"claiming":"slot"}', '{"claiming":"task"}', '"cooldown"', '"idle"', '"respawn"', '"waiting"', '{"running":"grading"}', '{"running":"session"}'].sort(),
+      ['{"claiming":"slot"}', '{"claiming":"task"}', '"cooldown"', '"idle"', '"respawn"', '{"respawn":"task"}', '"waiting"', '{"running":"grading"}', '{"running":"session"}'].sort(),
     );
     for (const edge of [
       '"idle" -DISPATCH-> {"claiming":"slot"}',
@@ -273,7 +274,9 @@ describe('lane machine', () => {
       '{"claiming":"slot"} -CLAIM_GRANTED-> "waiting"',
       '{"running":"session"} -SESSION_EXITED-> {"running":"grading"}',
       '{"running":"grading"} -SESSION_GRADED-> "cooldown"',
-      '"cooldown" -WAKE-> {"claiming":"slot"}', // via respawn
+      '"cooldown" -WAKE-> {"claiming":"slot"}', // via respawn.lane
+      '"cooldown" -WAKE-> {"respawn":"task"}',
+      '{"respawn":"task"} -DISPATCH-> {"claiming":"slot"}',
       '"cooldown" -WAKE-> "idle"',
       '"cooldown" -TICK-> "idle"',
       '"waiting" -WAKE-> "idle"',

@@ -52,7 +52,8 @@ describe('the DOT source', () => {
     expect(dot).toContain('subgraph "cluster_running"');
     expect(dot).toContain('"idle" -> "claiming.slot" [id="idle->claiming", class="transition", label="DISPATCH [not draining]", lhead="cluster_claiming"];');
     expect(dot).toContain('"running.session" -> "running.grading" [id="running.session->running.grading", class="transition", label="SESSION_EXITED"];');
-    expect(dot).toContain('"cooldown" -> "respawn" [id="cooldown->respawn", class="transition", label="[deadlinePassed and not draining and earnsRespawn]"];');
+    expect(dot).toContain('"cooldown" -> "respawn.lane" [id="cooldown->respawn.lane", class="transition", label="[deadlinePassed and not draining and earnsRespawn]"];');
+    expect(dot).toContain('"cooldown" -> "respawn.task" [id="cooldown->respawn.task", class="transition", label="[deadlinePassed and not draining and earnsRespawn and taskBacked]"];');
     // Two events that take the same way share one edge.
     expect(dot).toContain('label="CLAIM_GRANTED [draining]\\nCLAIM_DENIED"');
     expect(dot).not.toContain('forThisSession');
@@ -80,7 +81,7 @@ describe('the DOT source', () => {
 test('Graphviz (WebAssembly, in process) draws the lane chart with every state findable by its path', async () => {
   const svg = await renderSvg(laneChartDot());
   expect(svg.startsWith('<svg')).toBe(true);
-  for (const p of statePaths(laneMachine.root)) expect(svg).toContain(`id="${p}" class="${p === 'claiming' || p === 'running' ? 'cluster state compound' : 'node state'}"`);
+  for (const p of statePaths(laneMachine.root)) expect(svg).toContain(`id="${p}" class="${['claiming', 'running', 'respawn'].includes(p) ? 'cluster state compound' : 'node state'}"`);
   // (Graphviz escapes the arrow; the page's DOM reads it back as `idle->claiming`.)
   expect(svg).toContain('<g id="idle&#45;&gt;claiming" class="edge transition">');
   // Nothing in it points outside the page.
