@@ -136,9 +136,10 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_SLEEP_MS: '400', AGENT_GRADE: '0.9' })}
     }
     // The agents ran through the outages undisturbed: they ended on their own, not stopped by them.
     expect(sessions.filter((s) => s.exit_code !== 0).map((s) => `${s.id}: ${s.outcome} (${s.reason})`)).toEqual([]);
-    // No lane ran two sessions at once; every claim was given back, none refused as stale.
+    // No lane ran two sessions at once; every lane slot was given back, none refused as stale.
+    // (The fleet's width a tick used, fleet:width, is not given back but lapses: that is what bounds it.)
     for (const lane of LANES) expect(peak(sessions.filter((s) => s.lane === lane).map((s) => [s.started_at, s.ended_at!])), lane).toBeLessThanOrEqual(1);
-    expect(claims.filter((c) => c.state === 'claimed')).toEqual([]);
+    expect(claims.filter((c) => c.state === 'claimed' && c.key !== 'fleet:width')).toEqual([]);
     expect(out).not.toMatch(/could not release/);
   });
 });
