@@ -2,8 +2,9 @@
 // every few seconds, for about a minute, every connection it has to the database is ended from
 // under it (pg_terminate_backend, the host lock's connection included). Then it is drained with
 // SIGTERM. The process must not crash, and the store must show that nothing was lost or done
-// twice: the journal without a gap, every session ended with an outcome and journaled once, no
-// lane slot with two holders at once, no claim left unaccounted for, the host lock held again.
+// twice: the journal without a gap, every session ended with an outcome and journaled once, every
+// grade learned once, no lane slot with two holders at once, no claim left unaccounted for, the
+// host lock held again.
 //
 // Only this run's connections are ended (its host id is unique, and every connection names it in
 // application_name), so other tests on the same database go on undisturbed.
@@ -121,6 +122,7 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_SLEEP_MS: '400', AGENT_GRADE: '0.9' })}
     const store = await openPostgresStore(url, { schema, mustExist: true, host });
     const sessions = await store.sessions.list();
     const claims = await store.claims.list({ all: true });
+    const memory = await store.learning.load();
     await store.close();
     const journal = (await admin.query<{ seq: number; type: string; payload: string }>(`SELECT seq::int AS seq, type, payload FROM ${schema}.journal WHERE host = $1 ORDER BY seq`, [host])).rows;
 
@@ -134,6 +136,12 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_SLEEP_MS: '400', AGENT_GRADE: '0.9' })}
       expect(s.outcome, s.id).not.toBeNull();
       expect([count('SESSION_STARTED', s.id), count('SESSION_EXITED', s.id), count('SESSION_GRADED', s.id)], s.id).toEqual([1, 1, 1]);
     }
+    // Every grade learned once: what was learned is the graded sessions, each once.
+    const learnable = journal
+      .filter((r) => r.type === 'SESSION_GRADED')
+      .map((r) => JSON.parse(r.payload) as { sessionId: string; grade: number | null; censored?: string })
+      .filter((e) => e.grade !== null && !e.censored);
+    expect([...memory!.graded!].map(([id]) => id).sort()).toEqual(learnable.map((e) => e.sessionId).sort());
     // The agents ran through the outages undisturbed: they ended on their own, not stopped by them.
     expect(sessions.filter((s) => s.exit_code !== 0).map((s) => `${s.id}: ${s.outcome} (${s.reason})`)).toEqual([]);
     // No lane ran two sessions at once; every lane slot was given back, none refused as stale.
