@@ -35,7 +35,8 @@ async function take(pool: pg.Pool, host: string, ghost: number | null): Promise<
   const prefix = `lanekeeper host ${host}: `;
   try {
     const { pid } = (await client.query<{ pid: number }>(`SELECT set_config('application_name', $1, false), pg_backend_pid() AS pid`, [`${prefix}pid ${process.pid} on ${os.hostname()}`])).rows[0]!;
-    for (const until = Date.now() + GHOST_WAIT_MS; ; ) {
+    const until = Date.now() + GHOST_WAIT_MS;
+    for (;;) {
       if ((await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${KEY}) AS ok`, [host])).rows[0]!.ok) return { client, pid };
       // Asked on this connection, so it is not among them (it already bears the same name).
       const holders = (await client.query<{ pid: number; name: string }>(`SELECT pid, application_name AS name FROM pg_stat_activity WHERE application_name LIKE $1 AND pid <> pg_backend_pid() ORDER BY backend_start`, [`${prefix}%`])).rows;
