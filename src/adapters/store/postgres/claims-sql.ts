@@ -230,6 +230,15 @@ WITH fin AS (
 ev AS (INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event) SELECT at, $1::text, slot, NULL, $2::text, $3::bigint, $5::text FROM fin)
 SELECT count(*)::int AS finished FROM fin`;
 
+/**
+ * After a lost connection, whether FINISH_ONE's lost try went through (same parameters): the row
+ * with that token is this holder's, in the new state, with this result. Then it counts as
+ * finished, not as a stale second try.
+ */
+export const FINISHED = `
+SELECT 1 AS finished FROM claims
+WHERE key = $1::text AND holder = $2::text AND epoch = $3::bigint AND result IS NOT DISTINCT FROM $4::text AND state = $5::text`;
+
 /** $1 key: completed → released, with a 'released' record per slot. */
 export const REOPEN = `
 WITH done AS MATERIALIZED (SELECT slot FROM claims WHERE key = $1::text AND state = 'completed' ORDER BY slot FOR UPDATE),
@@ -282,6 +291,16 @@ fin AS (
 ),
 ev AS (INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event) SELECT k.now, f.key, f.slot, NULL, $1::text, f.epoch, 'released' FROM fin f, clock k ORDER BY f.key, f.slot)
 SELECT key FROM fin ORDER BY key, slot`;
+
+/**
+ * After a lost connection, what RELEASE_HOLDER's lost try released (same parameters): the keys
+ * the holder no longer holds because its session ended. Empty means nothing was, or it did not
+ * go through; either way the statement runs again.
+ */
+export const RELEASED_HOLDER = `
+SELECT key FROM claims
+WHERE holder = $1::text AND state = 'released' AND result = 'session ended' AND keep = 0 AND NOT (key = ANY($2::text[]))
+ORDER BY key, slot`;
 
 /** Claims past their expiry are released. SKIP LOCKED: a row someone is working on is theirs to settle. */
 export const SWEEP = `

@@ -78,7 +78,7 @@ export function postgresClaims(db: Db): ClaimsPort {
       return { renewed: r.renewed, lost: r.lost, held: r.held };
     },
     async releaseHolder(holder, opts = {}) {
-      const rows = await db.rows<{ key: string }>('lk_claims_release_holder', sql.RELEASE_HOLDER, [holder, [...(opts.except ?? [])]]);
+      const rows = await db.rows<{ key: string }>('lk_claims_release_holder', sql.RELEASE_HOLDER, [holder, [...(opts.except ?? [])]], { name: 'lk_claims_released_holder', text: sql.RELEASED_HOLDER });
       return rows.map((r) => r.key);
     },
     async list(opts = {}) {
@@ -118,9 +118,13 @@ async function acquireOne(db: Db, key: string, holder: string, ttlMs: number, ke
 
 async function finish(db: Db, key: string, holder: string, token: number, result: string | null, op: 'release' | 'complete') {
   const state = op === 'release' ? 'released' : 'completed';
-  const one = (await db.row<{ finished: number }>('lk_claims_finish_one', sql.FINISH_ONE, [key, holder, token, result, state]))!;
+  const one = (await db.row<{ finished: number }>('lk_claims_finish_one', sql.FINISH_ONE, [key, holder, token, result, state], { name: 'lk_claims_finished', text: sql.FINISHED }))!;
   if (one.finished > 0) return { ok: true } as const;
   // A stale token: the full statement refuses it with the reason and keeps the orphan.
-  const r = (await db.row<{ finished: number; reason: string | null }>('lk_claims_finish', sql.FINISH, [key, holder, token, result, state, op]))!;
+  const r = (await db.row<{ finished: number; reason: string | null }>('lk_claims_finish', sql.FINISH, [key, holder, token, result, state, op], {
+    name: 'lk_claims_finished',
+    text: sql.FINISHED,
+    values: [key, holder, token, result, state],
+  }))!;
   return r.finished > 0 ? ({ ok: true } as const) : ({ ok: false, reason: r.reason! } as const);
 }

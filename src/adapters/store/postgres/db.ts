@@ -7,12 +7,13 @@
 //   statement waits and tries again, without end, until it answers or the store is closed. The
 //   caller simply waits: the runtime's journal, its ticks and its session records stop where they
 //   are and go on, in order, when the database is back. `onAvailability` hears once per change.
-// Every statement here is one atomic statement (or a transaction retried whole). Run again after
-// a lost connection, most are harmless (a claim granted to the same holder is granted again); an
-// insert that then fails as a duplicate had committed before the connection went and counts as
-// done. What is not: a release or completion whose first try committed is refused as stale the
-// second time (an orphan row and a warning), and rows without a natural key (decisions, late
-// grades) may be written twice.
+// Every statement here is one atomic statement (or a transaction retried whole), but a lost
+// connection does not say whether it committed: the answer may be what was lost. Most statements
+// are harmless to run again (an upsert, a claim granted to the same holder is extended with its
+// token, a grade already folded in changes nothing). The others name a `reconcile` statement:
+// after a lost connection it runs first and tells whether the lost try committed; if so its rows
+// are the answer and the statement is not run again. So a journal append is neither lost nor
+// written twice, and a release that went through is not refused as stale the second time.
 import type pg from 'pg';
 
 const RETRYABLE = new Set(['40P01', '40001']);
@@ -31,12 +32,23 @@ export interface DbOptions {
   onAvailability?: (up: boolean, detail: string) => void;
 }
 
+/**
+ * For a statement that must not run twice: asked after a lost connection, before the statement
+ * runs again. Rows mean the lost try committed, and they are the statement's answer; none, that
+ * it did not. Named (a prepared statement), with the statement's values unless given its own.
+ */
+export interface Reconcile {
+  name: string;
+  text: string;
+  values?: readonly unknown[];
+}
+
 export interface Db {
   readonly pool: pg.Pool;
   /** Runs a named statement and returns its rows. */
-  rows<R>(name: string, text: string, values?: readonly unknown[]): Promise<R[]>;
+  rows<R>(name: string, text: string, values?: readonly unknown[], reconcile?: Reconcile): Promise<R[]>;
   /** The first row, or undefined. */
-  row<R>(name: string, text: string, values?: readonly unknown[]): Promise<R | undefined>;
+  row<R>(name: string, text: string, values?: readonly unknown[], reconcile?: Reconcile): Promise<R | undefined>;
   /** Runs `fn` in a transaction on one connection, whole again if the connection is lost. */
   transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
   /** Stops the waiting: statements still waiting for the database fail. */
@@ -54,13 +66,16 @@ export function database(pool: pg.Pool, opts: DbOptions = {}): Db {
     down = null;
     opts.onAvailability?.(true, `after ${secs}s`);
   };
-  /** Runs `attempt` until it succeeds, waiting out a database that cannot be reached. */
-  const persist = async <T>(attempt: () => Promise<T>, duplicateIsDone: boolean): Promise<T | undefined> => {
+  /**
+   * Runs `attempt` until it succeeds, waiting out a database that cannot be reached. `attempt` is
+   * told whether an earlier try was cut off by a lost connection (it may have committed).
+   */
+  const persist = async <T>(attempt: (lost: boolean) => Promise<T>): Promise<T> => {
     let waitMs = 100;
     let lost = false;
     for (let tries = 1; ; tries++) {
       try {
-        const r = await attempt();
+        const r = await attempt(lost);
         answered();
         return r;
       } catch (err) {
@@ -69,10 +84,6 @@ export function database(pool: pg.Pool, opts: DbOptions = {}): Db {
           // Randomized, so two victims of the same deadlock do not collide again.
           await sleep(Math.random() * 5 * tries);
           continue;
-        }
-        if (lost && duplicateIsDone && code === '23505') {
-          answered();
-          return undefined;
         }
         if (!isConnectionLost(err) || closed) throw err;
         lost = true;
@@ -85,32 +96,39 @@ export function database(pool: pg.Pool, opts: DbOptions = {}): Db {
       }
     }
   };
-  const rows = async <R>(name: string, text: string, values: readonly unknown[] = []): Promise<R[]> => {
-    const r = await persist(async () => (await pool.query({ name, text, values: values as unknown[] })).rows as R[], /^\s*(INSERT|WITH)/i.test(text));
-    return r ?? [];
-  };
+  const query = async <R>(name: string, text: string, values: readonly unknown[]) => (await pool.query({ name, text, values: values as unknown[] })).rows as R[];
+  const rows = async <R>(name: string, text: string, values: readonly unknown[] = [], reconcile?: Reconcile): Promise<R[]> =>
+    persist(async (lost) => {
+      if (lost && reconcile) {
+        const done = await query<R>(reconcile.name, reconcile.text, reconcile.values ?? values);
+        if (done.length) return done;
+      }
+      return query<R>(name, text, values);
+    });
   return {
     pool,
     rows,
-    async row<R>(name: string, text: string, values?: readonly unknown[]) {
-      return (await rows<R>(name, text, values))[0];
+    async row<R>(name: string, text: string, values?: readonly unknown[], reconcile?: Reconcile) {
+      return (await rows<R>(name, text, values, reconcile))[0];
     },
     async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-      const r = await persist(async () => {
+      return persist(async () => {
         const client = await pool.connect();
+        let gone: Error | undefined;
         try {
           await client.query('BEGIN');
           const out = await fn(client);
           await client.query('COMMIT');
           return out;
         } catch (err) {
-          await client.query('ROLLBACK').catch(() => {});
+          // A connection that was lost is not given back to the pool, whatever it still says.
+          if (isConnectionLost(err)) gone = err as Error;
+          else await client.query('ROLLBACK').catch(() => {});
           throw err;
         } finally {
-          client.release();
+          client.release(gone);
         }
-      }, false);
-      return r as T;
+      });
     },
     close() {
       closed = true;

@@ -7,14 +7,13 @@ import type { Db } from './db.js';
 export function postgresDecisions(db: Db, host: string): DecisionsPort {
   return {
     async record(row) {
-      await db.rows('lk_decisions_record', 'INSERT INTO decisions (seq, at, kind, chosen, detail, host) VALUES ($1, $2, $3, $4, $5, $6)', [
-        row.seq,
-        row.at,
-        row.kind,
-        JSON.stringify(row.chosen),
-        JSON.stringify(row.detail),
-        host,
-      ]);
+      await db.rows(
+        'lk_decisions_record',
+        'INSERT INTO decisions (seq, at, kind, chosen, detail, host) VALUES ($1, $2, $3, $4, $5, $6)',
+        [row.seq, row.at, row.kind, JSON.stringify(row.chosen), JSON.stringify(row.detail), host],
+        // After a lost connection: the same decision for the same event is this one, not a second.
+        { name: 'lk_decisions_recorded', text: 'SELECT id FROM decisions WHERE seq = $1 AND at = $2 AND kind = $3 AND chosen = $4 AND detail = $5 AND host = $6' },
+      );
     },
     async list(opts = {}) {
       const limit = opts.limit === undefined ? 20 : opts.limit < 0 ? null : opts.limit;

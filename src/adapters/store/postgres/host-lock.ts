@@ -2,8 +2,13 @@
 // held by a connection of its own for as long as the run lives (it goes with the connection, so a
 // runtime killed with -9 leaves no lock behind). The connection names itself in
 // pg_stat_activity, so a second runtime can say which process holds the host. When the connection
-// is lost (a database restart, a killed backend), the lock is taken again as soon as the database
-// answers; if another runtime took the host id meanwhile, `onLost` says so.
+// is lost (a database restart, a killed backend, a network cut), the lock is taken again as soon
+// as the database answers; if another runtime took the host id meanwhile, `onLost` says so.
+//
+// A network cut can leave the lost connection's backend alive on the server (it never heard the
+// connection go, and waits for it), still holding the lock. That backend is this lock's own, known
+// by its pid: it is ended, and the lock taken again once it is gone, rather than mistaken for
+// another runtime.
 import os from 'node:os';
 import type pg from 'pg';
 import { InstanceLockedError } from '../../instance/lock.js';
@@ -16,18 +21,34 @@ export interface HostLockOptions {
   onLost?: (reason: string) => void;
 }
 
-/** Takes the host's lock on a connection of its own; throws InstanceLockedError naming the holder. */
-async function take(pool: pg.Pool, host: string): Promise<pg.PoolClient> {
+/** How long a backend of this lock's own lost connection is waited for after it was ended. */
+const GHOST_WAIT_MS = 5000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Takes the host's lock on a connection of its own; throws InstanceLockedError naming the holder.
+ * `ghost`: the backend pid of this lock's previous connection, lost to us but perhaps not yet to
+ * the server. Returns the client and its backend pid.
+ */
+async function take(pool: pg.Pool, host: string, ghost: number | null): Promise<{ client: pg.PoolClient; pid: number }> {
   const client = await pool.connect();
+  const prefix = `lanekeeper host ${host}: `;
   try {
-    await client.query(`SELECT set_config('application_name', $1, false)`, [`lanekeeper host ${host}: pid ${process.pid} on ${os.hostname()}`]);
-    const got = (await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${KEY}) AS ok`, [host])).rows[0]!.ok;
-    if (!got) {
-      const holder = await pool.query<{ name: string }>(`SELECT application_name AS name FROM pg_stat_activity WHERE application_name LIKE $1 AND pid <> pg_backend_pid() LIMIT 1`, [`lanekeeper host ${host}: %`]);
-      const who = holder.rows[0]?.name.replace(`lanekeeper host ${host}: `, '') ?? 'a process that did not say who it is';
-      throw new InstanceLockedError(`another lanekeeper (${who}) runs as host ${host} on this store; give this one another host id (LANEKEEPER_HOST or host:) or stop that one first`);
+    const { pid } = (await client.query<{ pid: number }>(`SELECT set_config('application_name', $1, false), pg_backend_pid() AS pid`, [`${prefix}pid ${process.pid} on ${os.hostname()}`])).rows[0]!;
+    const until = Date.now() + GHOST_WAIT_MS;
+    for (;;) {
+      if ((await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${KEY}) AS ok`, [host])).rows[0]!.ok) return { client, pid };
+      // Asked on this connection, so it is not among them (it already bears the same name).
+      const holders = (await client.query<{ pid: number; name: string }>(`SELECT pid, application_name AS name FROM pg_stat_activity WHERE application_name LIKE $1 AND pid <> pg_backend_pid() ORDER BY backend_start`, [`${prefix}%`])).rows;
+      if (ghost === null || !holders.some((h) => h.pid === ghost)) {
+        const who = holders[0]?.name.slice(prefix.length) ?? 'a process that did not say who it is';
+        throw new InstanceLockedError(`another lanekeeper (${who}) runs as host ${host} on this store; give this one another host id (LANEKEEPER_HOST or host:) or stop that one first`);
+      }
+      if (Date.now() > until) throw new Error(`the backend (pid ${ghost}) of the host lock's lost connection does not end`);
+      await client.query('SELECT pg_terminate_backend($1)', [ghost]);
+      await sleep(100);
     }
-    return client;
   } catch (err) {
     client.release(true);
     throw err;
@@ -35,7 +56,9 @@ async function take(pool: pg.Pool, host: string): Promise<pg.PoolClient> {
 }
 
 export async function lockHost(pool: pg.Pool, host: string, opts: HostLockOptions = {}): Promise<{ release(): Promise<void> }> {
-  let client: pg.PoolClient | null = await take(pool, host);
+  const first = await take(pool, host, null);
+  let client: pg.PoolClient | null = first.client;
+  let ghost = first.pid;
   let released = false;
   const watch = (c: pg.PoolClient) =>
     c.on('error', () => {
@@ -47,24 +70,25 @@ export async function lockHost(pool: pg.Pool, host: string, opts: HostLockOption
   const retake = async () => {
     for (let waitMs = 200; !released; waitMs = Math.min(waitMs * 2, 5000)) {
       try {
-        const c = await take(pool, host);
+        const got = await take(pool, host, ghost);
         if (released) {
-          c.release(true);
+          got.client.release(true);
           return;
         }
-        client = c;
-        watch(c);
+        client = got.client;
+        ghost = got.pid;
+        watch(got.client);
         return;
       } catch (err) {
         if (err instanceof InstanceLockedError) {
           opts.onLost?.(err.message);
           return;
         }
-        await new Promise((r) => setTimeout(r, waitMs));
+        await sleep(waitMs);
       }
     }
   };
-  watch(client);
+  watch(first.client);
   return {
     async release() {
       released = true;

@@ -32,7 +32,10 @@ export interface PostgresStoreOptions extends PoolOptions {
 
 export async function openPostgresStore(url: string, opts: PostgresStoreOptions = {}): Promise<Store> {
   const where = describeUrl(url).where;
-  const pool = await openPool(url, opts);
+  const host = opts.host ?? os.hostname();
+  // Each connection says whose it is in pg_stat_activity (`lanekeeper:<host>`), so an operator
+  // can tell the hosts' connections apart, and end one host's without touching the others.
+  const pool = await openPool(url, { ...opts, applicationName: opts.applicationName ?? `lanekeeper:${host}` });
   try {
     await migrate(pool, { mustExist: opts.mustExist, where: opts.schema ? `${where} (schema ${opts.schema})` : where });
   } catch (err) {
@@ -43,7 +46,6 @@ export async function openPostgresStore(url: string, opts: PostgresStoreOptions 
     throw err;
   }
   const db = database(pool, { onAvailability: opts.onAvailability });
-  const host = opts.host ?? os.hostname();
   let closed = false;
   return {
     location: redactUrl(url, opts.schema),

@@ -5,7 +5,7 @@
 // records the host that appended it, for when several hosts share one journal.
 import type { Intent } from '../../../machines/intents.js';
 import type { Checkpoint, JournalEntry, JournalPort } from '../ports.js';
-import type { Db } from './db.js';
+import type { Db, Reconcile } from './db.js';
 import { eventOfRow, type JournalRow } from '../journal-rows.js';
 
 
@@ -21,6 +21,15 @@ WITH fx AS (
 INSERT INTO transitions (host, seq, lanes) VALUES ($4, $1::bigint, $3::text)
 ON CONFLICT (host, seq) DO UPDATE SET lanes = excluded.lanes`;
 
+/**
+ * After a lost connection: whether the append went through. Only this very event counts; another
+ * event at its seq (a second writer) still makes the append fail on the primary key.
+ */
+const APPENDED: Reconcile = {
+  name: 'lk_journal_appended',
+  text: 'SELECT seq FROM journal WHERE seq = $1 AND at = $2 AND type = $3 AND seed IS NOT DISTINCT FROM $4::bigint AND payload = $5 AND host = $6',
+};
+
 /** Where the run of host $2 holding seq $1 began (the journal_runs index answers it). */
 export const RUN_START_SQL = `SELECT MAX(seq) AS seq FROM journal WHERE host = $2 AND type = 'RUNTIME_STARTED' AND seq <= $1`;
 
@@ -31,14 +40,7 @@ export function postgresJournal(db: Db, host: string): JournalPort {
   return {
     async append(event) {
       const { seq, now, seed, type, ...payload } = event;
-      await db.rows('lk_journal_append', 'INSERT INTO journal (seq, at, type, seed, payload, host) VALUES ($1, $2, $3, $4, $5, $6)', [
-        seq,
-        now,
-        type,
-        seed ?? null,
-        JSON.stringify(payload),
-        host,
-      ]);
+      await db.rows('lk_journal_append', 'INSERT INTO journal (seq, at, type, seed, payload, host) VALUES ($1, $2, $3, $4, $5, $6)', [seq, now, type, seed ?? null, JSON.stringify(payload), host], APPENDED);
     },
     async recordEffects(seq, intents, changed) {
       await db.rows('lk_journal_record_taken', RECORD_TAKEN, [seq, intents.map((i) => JSON.stringify(i)), JSON.stringify(changed), host]);

@@ -7,12 +7,13 @@ import type { Db } from './db.js';
 export function postgresLateGrades(db: Db, host: string): LateGradesPort {
   return {
     async add(row) {
-      await db.rows('lk_late_grades_add', 'INSERT INTO late_grades (session, grade, dimensions, at) VALUES ($1, $2, $3, $4)', [
-        row.session,
-        row.grade,
-        row.dimensions ? JSON.stringify(row.dimensions) : null,
-        row.at,
-      ]);
+      await db.rows(
+        'lk_late_grades_add',
+        'INSERT INTO late_grades (session, grade, dimensions, at) VALUES ($1, $2, $3, $4)',
+        [row.session, row.grade, row.dimensions ? JSON.stringify(row.dimensions) : null, row.at],
+        // After a lost connection: the same grade for the same session at the same instant is this one.
+        { name: 'lk_late_grades_added', text: 'SELECT id FROM late_grades WHERE session = $1 AND grade = $2 AND dimensions IS NOT DISTINCT FROM $3::text AND at = $4' },
+      );
     },
     async pending() {
       const rows = await db.rows<Omit<LateGradeRow, 'dimensions'> & { dimensions: string | null }>(

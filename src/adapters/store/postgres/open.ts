@@ -58,9 +58,16 @@ export async function openPool(url: string, opts: PoolOptions = {}): Promise<pg.
     ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
     types,
   });
-  // An idle client that loses its connection (a server restart) emits 'error' on the pool; without
-  // a listener that would crash the process. The next query opens a new connection instead.
+  // A connection that is lost (a server restart, pg_terminate_backend) makes its client emit
+  // 'error', and an 'error' without a listener ends the process. The pool listens only while a
+  // client is idle (and re-emits it here); a checked-out client (a transaction, the host lock,
+  // the moment between a statement's answer and the client's return) is nobody's. So every client
+  // gets a listener of its own as it is made, for its whole life. Nothing is lost by ignoring the
+  // event: the statement in flight, or the next one on that client, fails with the connection
+  // error, which the caller retries (db.ts) or acts on (host-lock.ts); the pool then drops the
+  // client, and the next statement opens a new connection.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   try {
     const client = await pool.connect();
     client.release();

@@ -16,6 +16,8 @@ export function postgresSessions(db: Db, host: string): SessionsPort {
         'lk_sessions_insert',
         'INSERT INTO sessions (id, lane, lane_id, arm, dispatch, parent, started_at, log_path, task, host) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
         [row.id, row.lane, row.lane_id, row.arm, row.dispatch, row.parent, row.started_at, row.log_path, row.task ?? null, host],
+        // After a lost connection: a session of that id is this one (ids are never reused).
+        { name: 'lk_sessions_inserted', text: 'SELECT id FROM sessions WHERE id = $1', values: [row.id] },
       );
     },
     async update(id, patch) {
