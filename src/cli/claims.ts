@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { ClaimRow, FencedResult } from '../adapters/store/ports.js';
 import { openClaimsOnly } from '../adapters/store/open-store.js';
-import { durationProblem, parseDuration } from '../config/duration.js';
+import { checkDurationFlag } from '../config/duration.js';
 import { envStoreUrl, storeUrlProblem } from '../config/store-url.js';
 import { ConfigError, isUserError } from '../errors.js';
 import { claimKeyProblem } from '../policy/claim-key.js';
@@ -102,9 +102,9 @@ async function execute(name: Name, key: string, v: Values, env: NodeJS.ProcessEn
   };
   const ttl = (fallback: number | undefined) => {
     if (v.ttl === undefined) return fallback;
-    const ms = parseDuration(v.ttl);
-    if (ms === null || ms <= 0) throw new Usage(`--ttl: ${durationProblem(v.ttl)}`);
-    return ms;
+    const r = checkDurationFlag('--ttl', v.ttl as string);
+    if ('problem' in r) throw new Usage(r.problem);
+    return r.ms;
   };
   // Check every argument before touching the store.
   const args = {

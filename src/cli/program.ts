@@ -2,15 +2,20 @@
 // Each command's module is imported only when that command runs.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_INSPECT_HOST, DEFAULT_INSPECT_PORT } from '../adapters/inspect/defaults.js';
-import { durationProblem, parseDuration } from '../config/duration.js';
-import { isUserError, ConfigError } from '../errors.js';
+import { checkDurationFlag, type DurationFlag } from '../config/duration.js';
+import { isUserError, ConfigError, UsageError } from '../errors.js';
 import { err, EXIT } from './io.js';
 
-/** A commander argument parser for durations ("30s", "2h"). */
-function durationArg(value: string): number {
-  const ms = parseDuration(value);
-  if (ms === null) throw new InvalidArgumentError(durationProblem(value));
-  return ms;
+/**
+ * A commander argument parser for a duration flag ("30s", "2h"), checked by the same rule as the
+ * configuration key it overrides (config/duration.ts); a problem is a UsageError: one line, exit 2.
+ */
+function durationArg(flag: DurationFlag): (value: string) => number {
+  return (value) => {
+    const r = checkDurationFlag(flag, value);
+    if ('problem' in r) throw new UsageError(r.problem);
+    return r.ms;
+  };
 }
 
 function positiveIntArg(value: string): number {
@@ -46,8 +51,8 @@ program
   .addOption(configOption())
   .addOption(stateOption())
   .option('--demo', 'run the embedded demo: six lanes, two simulated backends, a simulated agent')
-  .option('--for <duration>', 'stop (drain) after this long, e.g. 90s', durationArg)
-  .option('--tick <duration>', 'override the tick interval (and drop the jitter), e.g. 5s', durationArg)
+  .option('--for <duration>', 'stop (drain) after this long, e.g. 90s', durationArg('--for'))
+  .option('--tick <duration>', 'override schedule.interval (and drop the jitter), e.g. 5s', durationArg('--tick'))
   .option('--once', 'one tick, then exit when its sessions end: 0, or 75 (all busy), 76 (no backend)')
   .option('--operator', 'dispatch back to back (a decision as soon as a session is graded) until --sessions have run')
   .option('--sessions <n>', 'with --operator: how many sessions to run, then exit', positiveIntArg)
@@ -79,7 +84,7 @@ program
   .option('--json', 'print JSON')
   .option('--limit <n>', 'sessions to show (JSON: 200, text: 8)', positiveIntArg)
   .option('--watch', 'redraw every --interval until Ctrl-C')
-  .option('--interval <duration>', 'with --watch: time between redraws (default 2s)', durationArg)
+  .option('--interval <duration>', 'with --watch: time between redraws (default 2s)', durationArg('--interval'))
   .action(async (opts) => (await import('./status.js')).statusCommand(opts));
 
 program
@@ -87,7 +92,7 @@ program
   .description('lock telemetry, ticks, outcomes and lane shares over a window')
   .addOption(configOption())
   .addOption(stateOption())
-  .option('--since <duration>', 'the window, e.g. 2h', durationArg, 24 * 3_600_000)
+  .addOption(new Option('--since <duration>', 'the window, e.g. 2h').argParser(durationArg('--since')).default(24 * 3_600_000, '24h'))
   .option('--json', 'print JSON')
   .action(async (opts) => (await import('./stats.js')).statsCommand(opts));
 
