@@ -2,8 +2,11 @@
 // Each command's module is imported only when that command runs.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_INSPECT_HOST, DEFAULT_INSPECT_PORT } from '../adapters/inspect/defaults.js';
+import { LOG_FORMATS, parseLogFormat, type LogFormat } from '../adapters/log/format.js';
 import { checkDurationFlag, type DurationFlag } from '../config/duration.js';
 import { isUserError, ConfigError, UsageError } from '../errors.js';
+import { claimCommand } from './claims-help.js';
+import { CLAIM_COMMANDS, type ClaimCommandName } from './claims-spec.js';
 import { err, EXIT } from './io.js';
 
 /**
@@ -16,6 +19,12 @@ function durationArg(flag: DurationFlag): (value: string) => number {
     if ('problem' in r) throw new UsageError(r.problem);
     return r.ms;
   };
+}
+
+function logFormatArg(value: string): LogFormat {
+  const r = parseLogFormat('--log-format', value);
+  if ('problem' in r) throw new UsageError(r.problem);
+  return r.format;
 }
 
 function positiveIntArg(value: string): number {
@@ -60,6 +69,7 @@ program
   .option('--metrics-host <host>', 'with --metrics-port: the address to listen on (default: 127.0.0.1)')
   .option('--inspect [port]', `send XState inspection events (Stately inspector format) on ws://HOST:PORT (port ${DEFAULT_INSPECT_PORT} unless given; 0: any free port)`, portArg)
   .option('--inspect-host <host>', `with --inspect: the address to listen on (default: ${DEFAULT_INSPECT_HOST})`)
+  .option('--log-format <format>', `${LOG_FORMATS.join(' or ')}: log lines for people or for machines (default: $LANEKEEPER_LOG_FORMAT, else pretty on a terminal and JSON otherwise)`, logFormatArg)
   .action(async (opts) => (await import('./run.js')).runCommand(opts));
 
 program
@@ -172,18 +182,9 @@ systemd
   .option('--force', 'overwrite units that differ from what would be written')
   .action(async (opts) => (await import('./systemd.js')).systemdInstallCommand(opts));
 
-// The claim commands run through claims.ts (main.ts routes them there first); they are listed
-// here so that --help shows them.
-for (const [usage, description] of [
-  ['claim <key>', 'take a claim: prints its fencing token; DENIED (exit 1) when someone else holds it'],
-  ['renew <key>', 'extend a claim you hold (--token N)'],
-  ['release <key>', 'give a claim back (--token N)'],
-  ['complete <key>', 'mark the claimed work done (--token N); the key stays denied until reopened'],
-  ['reopen <key>', 'make a completed key claimable again'],
-  ['claims', 'list claims (--all for released and completed ones too)'],
-] as const) {
-  program.command(usage).description(`${description}; see "lanekeeper ${usage.split(' ')[0]} --help"`).allowUnknownOption().helpOption(false);
-}
+// The claim commands run through claims.ts (main.ts routes them there first); they are defined
+// here from the same table so that `lanekeeper --help` and `lanekeeper help claim` show them.
+for (const name of Object.keys(CLAIM_COMMANDS) as ClaimCommandName[]) program.addCommand(claimCommand(name));
 
 export async function main(argv: string[]): Promise<number> {
   try {

@@ -160,7 +160,7 @@ backends:
   // The panels show the running sessions, the claims they hold, the decision that started them, the events.
   await expect.poll(() => page.locator('#sessions tbody').innerText(), WAIT).toMatch(/alpha-\d+\s+alpha\s+fixture:gate\s+tick/);
   await expect.poll(() => page.locator('#claims tbody').innerText(), WAIT).toMatch(/lane:alpha[\s\S]*lane:beta/);
-  await expect.poll(() => page.locator('#decisions').innerText(), WAIT).toMatch(/tick \d+: → (alpha|beta) 1\.00, (alpha|beta) 1\.00/);
+  await expect.poll(() => page.locator('#decisions').innerText(), WAIT).toMatch(/tick at event \d+: → (alpha|beta) 1\.00, (alpha|beta) 1\.00/);
   await expect.poll(() => page.locator('#events tbody').innerText(), WAIT).toContain('SESSION_STARTED');
   // A running session shows how long it has run, and the time goes on (from milliseconds to seconds).
   await expect.poll(() => page.locator('#sessions tbody tr td:last-child').first().innerText(), WAIT).toMatch(/^[1-9]\d*s$/);
