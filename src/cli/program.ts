@@ -74,8 +74,10 @@ program
 
 program
   .command('validate')
-  .description('check a configuration; prints "ok" or every problem with its place')
+  .description('check a configuration: errors (exit 2), or "ok" with warnings about what would fail on this machine now')
   .addOption(configOption())
+  .addOption(stateOption())
+  .option('--strict', 'refuse warnings too (exit 2)')
   .action(async (opts) => (await import('./validate.js')).validateCommand(opts));
 
 program
