@@ -35,9 +35,9 @@ export async function preflight(config: ResolvedConfig, opts: PreflightOptions):
   for (const a of config.arms) if (!backendIndex.has(a.backend)) backendIndex.set(a.backend, backendIndex.size);
 
   // Helper programs (argv with {node} and {state}): a bare name on PATH, or an absolute path.
-  const helper = (argv: readonly string[] | null, where: (string | number)[], vars: TemplateVars = {}) => {
+  const helper = (argv: readonly string[] | null, where: (string | number)[]) => {
     if (!argv?.length) return;
-    const file = expandTemplate(argv[0]!, { node: process.execPath, state: config.stateDir, ...vars });
+    const file = expandTemplate(argv[0]!, { node: process.execPath, state: config.stateDir });
     if (UNKNOWN.test(file) || (file.includes('/') && !path.isAbsolute(file))) return;
     const problem = commandProblem(file, config.stateDir, opts.PATH);
     if (problem) add({ path: where, message: problem });

@@ -71,7 +71,7 @@ ${fixtureBackend('ok.mjs', dir)}
 });
 
 describe('validate: warnings, what would fail on this machine now', () => {
-  test('a command not on PATH, a missing working directory, a held lock_file and bad task files: "ok (7 warnings)", one line each; --strict: exit 2', async () => {
+  test('a command not on PATH, a missing working directory, a held lock_file and bad task files: "ok (8 warnings)", one line each; --strict: exit 2', async () => {
     const dir = tmpDir();
     const tasks = path.join(dir, 'tasks');
     mkdirSync(tasks);
@@ -84,6 +84,7 @@ describe('validate: warnings, what would fail on this machine now', () => {
     const nowhere = path.join(dir, 'nowhere');
     const file = path.join(dir, 'lk.yaml');
     const text = `tasks: { dir: tasks }
+selector: { command: [lanekeeper-no-such-selector, --json] }
 lanes:
   - name: code
     arms: [fixture:ok]
@@ -104,6 +105,7 @@ ${fixtureBackend('ok.mjs', dir)}
     const holder = await holdLock(lock);
 
     const warnings = [
+      `line 2: selector.command[0]: command not found: lanekeeper-no-such-selector (not on PATH)`,
       `line ${lineOf(text, 'lock_file:')}: lanes[0].lock_file: ${lock} is held by another process now (flock): this lane cannot start while it is`,
       `line ${lineOf(text, 'cwd: ' + nowhere)}: lanes[1].cwd: working directory ${nowhere} does not exist`,
       `line ${lineOf(text, 'lanekeeper-no-such-agent')}: backends[1].command[0]: command not found: lanekeeper-no-such-agent (not on PATH)`,
@@ -114,18 +116,18 @@ ${fixtureBackend('ok.mjs', dir)}
     ];
     const r = await cli(['validate', '--config', file, '--state', state]);
     expect([r.code, r.stderr]).toEqual([0, '']);
-    expect(r.stdout).toBe(`ok (7 warnings)\n${warnings.map((w) => `  ${w}\n`).join('')}`);
+    expect(r.stdout).toBe(`ok (8 warnings)\n${warnings.map((w) => `  ${w}\n`).join('')}`);
 
     const strict = await cli(['validate', '--strict', '--config', file, '--state', state]);
     expect([strict.code, strict.stdout]).toEqual([2, '']);
-    expect(strict.stderr).toBe(`${file}: 7 problems\n${warnings.map((w) => `  ${w}\n`).join('')}`);
+    expect(strict.stderr).toBe(`${file}: 8 problems\n${warnings.map((w) => `  ${w}\n`).join('')}`);
 
     // The lock is looked at as it is now: once its holder is gone, no warning about it.
     const gone = new Promise((resolve) => holder.once('exit', resolve));
     stop(holder);
     await gone;
     const free = await cli(['validate', '--config', file, '--state', state]);
-    expect(free.stdout).toBe(`ok (6 warnings)\n${warnings.slice(1).map((w) => `  ${w}\n`).join('')}`);
+    expect(free.stdout).toBe(`ok (7 warnings)\n${warnings.filter((w) => !w.includes('lock_file')).map((w) => `  ${w}\n`).join('')}`);
   });
 
   test('a configuration this machine can run: "ok", and nothing is created by looking', async () => {
