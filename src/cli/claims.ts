@@ -1,6 +1,7 @@
 // lanekeeper claim | renew | release | complete | reopen | claims — the claim commands agents run
 // from their shells. Loaded without commander or the configuration (see main.ts): arguments are
-// parsed with node:util's parseArgs, and the store is opened only once they are known to be good.
+// parsed with node:util's parseArgs from the table in claims-spec.ts (which --help also prints, by
+// way of commander, loaded only then), and the store is opened only once they are known to be good.
 //
 //   claim KEY [--holder ID] [--ttl 60m] [--keep]   exit 0, prints the token; denied: exit 1
 //   renew KEY --token N [--holder ID] [--ttl D]    exit 0; stale: exit 1
@@ -11,15 +12,16 @@
 // All take --state DIR and --json. Inside a session --holder defaults to $LANEKEEPER_SESSION_ID.
 // With LANEKEEPER_STORE set (a postgres:// URL) the claims are those of that PostgreSQL store.
 import path from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import type { ClaimRow, FencedResult } from '../adapters/store/ports.js';
 import { openClaimsOnly } from '../adapters/store/open-store.js';
-import { durationProblem, parseDuration } from '../config/duration.js';
+import { checkDurationFlag } from '../config/duration.js';
 import { envStoreUrl, storeUrlProblem } from '../config/store-url.js';
 import { ConfigError, isUserError } from '../errors.js';
 import { claimKeyProblem } from '../policy/claim-key.js';
 import { renderTable } from '../format/table.js';
 import { isoSeconds } from '../format/time.js';
+import { CLAIM_COMMANDS, parseArgsOptions, usageLine, type ClaimCommand, type ClaimCommandName } from './claims-spec.js';
 import { err, EXIT, out } from './io.js';
 
 /** Claims agents take default to an hour; the runtime renews them while their session lives. */
@@ -27,33 +29,19 @@ export const DEFAULT_AGENT_TTL_MS = 60 * 60_000;
 
 class Usage extends Error {}
 
-const COMMON = { state: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
-const HOLDER = { holder: { type: 'string' } } as const;
-const TOKEN = { token: { type: 'string' } } as const;
-const RESULT = { result: { type: 'string' } } as const;
-
-const COMMANDS = {
-  claim: { usage: 'claim KEY [--holder ID] [--ttl 60m] [--keep]', options: { ...COMMON, ...HOLDER, ttl: { type: 'string' }, keep: { type: 'boolean' } }, key: true },
-  renew: { usage: 'renew KEY --token N [--holder ID] [--ttl DURATION]', options: { ...COMMON, ...HOLDER, ...TOKEN, ttl: { type: 'string' } }, key: true },
-  release: { usage: 'release KEY --token N [--holder ID] [--result TEXT]', options: { ...COMMON, ...HOLDER, ...TOKEN, ...RESULT }, key: true },
-  complete: { usage: 'complete KEY --token N [--holder ID] [--result TEXT]', options: { ...COMMON, ...HOLDER, ...TOKEN, ...RESULT }, key: true },
-  reopen: { usage: 'reopen KEY', options: { ...COMMON }, key: true },
-  claims: { usage: 'claims [--all]', options: { ...COMMON, all: { type: 'boolean' } }, key: false },
-} satisfies Record<string, { usage: string; options: ParseArgsConfig['options']; key: boolean }>;
-
-type Name = keyof typeof COMMANDS;
+type Name = ClaimCommandName;
 type Values = { [k: string]: string | boolean | undefined };
 
 export async function claimsMain(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const name = argv[0] as Name;
-  const spec = COMMANDS[name];
+  const spec: ClaimCommand = CLAIM_COMMANDS[name];
   let values: Values;
   let key = '';
   try {
-    const parsed = parseArgs({ args: argv.slice(1), options: spec.options, allowPositionals: true, strict: true });
+    const parsed = parseArgs({ args: argv.slice(1), options: parseArgsOptions(name), allowPositionals: true, strict: true });
     values = parsed.values as Values;
     if (values.help) {
-      out(`usage: lanekeeper ${spec.usage} [--state DIR] [--json]`);
+      out((await import('./claims-help.js')).claimHelp(name));
       return EXIT.ok;
     }
     if (spec.key) {
@@ -66,7 +54,7 @@ export async function claimsMain(argv: string[], env: NodeJS.ProcessEnv = proces
     }
   } catch (e) {
     const message = e instanceof Usage ? e.message : (e as Error).message.split('\n')[0];
-    err(`lanekeeper ${name}: ${message}\nusage: lanekeeper ${spec.usage} [--state DIR] [--json]`);
+    err(`lanekeeper ${name}: ${message}\nusage: lanekeeper ${usageLine(name)} (see "lanekeeper ${name} --help")`);
     return EXIT.usage;
   }
   try {
@@ -102,9 +90,9 @@ async function execute(name: Name, key: string, v: Values, env: NodeJS.ProcessEn
   };
   const ttl = (fallback: number | undefined) => {
     if (v.ttl === undefined) return fallback;
-    const ms = parseDuration(v.ttl);
-    if (ms === null || ms <= 0) throw new Usage(`--ttl: ${durationProblem(v.ttl)}`);
-    return ms;
+    const r = checkDurationFlag('--ttl', v.ttl as string);
+    if ('problem' in r) throw new Usage(r.problem);
+    return r.ms;
   };
   // Check every argument before touching the store.
   const args = {

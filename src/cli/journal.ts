@@ -2,7 +2,7 @@
 // Writes a self-contained journal file (adapters/journal-file/format.ts) that `replay --journal`
 // reads: from the start of the run (or a later checkpoint) that holds the first wanted event.
 import { exportJournal } from '../adapters/journal-file/write.js';
-import { parseDuration } from '../config/duration.js';
+import { checkDurationFlag, parseDuration } from '../config/duration.js';
 import { UsageError } from '../errors.js';
 import { MACHINES_VERSION } from '../runtime/host.js';
 import { out } from './io.js';
@@ -16,18 +16,15 @@ export interface ExportOptions {
 }
 
 export async function journalExportCommand(opts: ExportOptions): Promise<void> {
+  // Checked before the store is opened: a seq, or a duration back from now.
+  const since = opts.since === undefined ? null : sinceArg(opts.since);
   const { store, dir, url } = await openReaderStore(opts, process.env);
   try {
     const last = await store.journal.lastSeq();
     if (last === 0) throw new UsageError(`the journal in ${url ? store.location : dir} is empty: nothing to export`);
     let fromSeq = 1;
-    if (opts.since !== undefined) {
-      if (/^\d+$/.test(opts.since)) fromSeq = Number(opts.since);
-      else {
-        const ms = parseDuration(opts.since);
-        if (ms === null) throw new UsageError(`--since: expected a seq (e.g. 1200) or a duration (e.g. 2h), got ${JSON.stringify(opts.since)}`);
-        fromSeq = (await store.journal.firstSeqSince(Date.now() - ms)) ?? last;
-      }
+    if (since) {
+      fromSeq = 'seq' in since ? since.seq : ((await store.journal.firstSeqSince(Date.now() - since.ms)) ?? last);
       if (fromSeq > last) throw new UsageError(`--since ${opts.since}: the journal ends at seq ${last}`);
     }
     const r = await exportJournal(store.journal, { fromSeq, out: opts.out, machines: MACHINES_VERSION, now: new Date() });
@@ -36,4 +33,11 @@ export async function journalExportCommand(opts: ExportOptions): Promise<void> {
   } finally {
     await store.close();
   }
+}
+
+function sinceArg(text: string): { seq: number } | { ms: number } {
+  if (/^\d+$/.test(text)) return { seq: Number(text) };
+  const r = checkDurationFlag('--since', text);
+  if ('ms' in r) return r;
+  throw new UsageError(parseDuration(text) === null ? `--since: expected a seq (e.g. 1200) or a duration (e.g. 2h), got ${JSON.stringify(text)}` : r.problem);
 }

@@ -2,15 +2,29 @@
 // Each command's module is imported only when that command runs.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_INSPECT_HOST, DEFAULT_INSPECT_PORT } from '../adapters/inspect/defaults.js';
-import { durationProblem, parseDuration } from '../config/duration.js';
-import { isUserError, ConfigError } from '../errors.js';
+import { LOG_FORMATS, parseLogFormat, type LogFormat } from '../adapters/log/format.js';
+import { checkDurationFlag, type DurationFlag } from '../config/duration.js';
+import { isUserError, ConfigError, UsageError } from '../errors.js';
+import { claimCommand } from './claims-help.js';
+import { CLAIM_COMMANDS, type ClaimCommandName } from './claims-spec.js';
 import { err, EXIT } from './io.js';
 
-/** A commander argument parser for durations ("30s", "2h"). */
-function durationArg(value: string): number {
-  const ms = parseDuration(value);
-  if (ms === null) throw new InvalidArgumentError(durationProblem(value));
-  return ms;
+/**
+ * A commander argument parser for a duration flag ("30s", "2h"), checked by the same rule as the
+ * configuration key it overrides (config/duration.ts); a problem is a UsageError: one line, exit 2.
+ */
+function durationArg(flag: DurationFlag): (value: string) => number {
+  return (value) => {
+    const r = checkDurationFlag(flag, value);
+    if ('problem' in r) throw new UsageError(r.problem);
+    return r.ms;
+  };
+}
+
+function logFormatArg(value: string): LogFormat {
+  const r = parseLogFormat('--log-format', value);
+  if ('problem' in r) throw new UsageError(r.problem);
+  return r.format;
 }
 
 function positiveIntArg(value: string): number {
@@ -46,8 +60,8 @@ program
   .addOption(configOption())
   .addOption(stateOption())
   .option('--demo', 'run the embedded demo: six lanes, two simulated backends, a simulated agent')
-  .option('--for <duration>', 'stop (drain) after this long, e.g. 90s', durationArg)
-  .option('--tick <duration>', 'override the tick interval (and drop the jitter), e.g. 5s', durationArg)
+  .option('--for <duration>', 'stop (drain) after this long, e.g. 90s', durationArg('--for'))
+  .option('--tick <duration>', 'override schedule.interval (and drop the jitter), e.g. 5s', durationArg('--tick'))
   .option('--once', 'one tick, then exit when its sessions end: 0, or 75 (all busy), 76 (no backend)')
   .option('--operator', 'dispatch back to back (a decision as soon as a session is graded) until --sessions have run')
   .option('--sessions <n>', 'with --operator: how many sessions to run, then exit', positiveIntArg)
@@ -55,12 +69,15 @@ program
   .option('--metrics-host <host>', 'with --metrics-port: the address to listen on (default: 127.0.0.1)')
   .option('--inspect [port]', `send XState inspection events (Stately inspector format) on ws://HOST:PORT (port ${DEFAULT_INSPECT_PORT} unless given; 0: any free port)`, portArg)
   .option('--inspect-host <host>', `with --inspect: the address to listen on (default: ${DEFAULT_INSPECT_HOST})`)
+  .option('--log-format <format>', `${LOG_FORMATS.join(' or ')}: log lines for people or for machines (default: $LANEKEEPER_LOG_FORMAT, else pretty on a terminal and JSON otherwise)`, logFormatArg)
   .action(async (opts) => (await import('./run.js')).runCommand(opts));
 
 program
   .command('validate')
-  .description('check a configuration; prints "ok" or every problem with its place')
+  .description('check a configuration: errors (exit 2), or "ok" with warnings about what would fail on this machine now')
   .addOption(configOption())
+  .addOption(stateOption())
+  .option('--strict', 'refuse warnings too (exit 2)')
   .action(async (opts) => (await import('./validate.js')).validateCommand(opts));
 
 program
@@ -79,7 +96,7 @@ program
   .option('--json', 'print JSON')
   .option('--limit <n>', 'sessions to show (JSON: 200, text: 8)', positiveIntArg)
   .option('--watch', 'redraw every --interval until Ctrl-C')
-  .option('--interval <duration>', 'with --watch: time between redraws (default 2s)', durationArg)
+  .option('--interval <duration>', 'with --watch: time between redraws (default 2s)', durationArg('--interval'))
   .action(async (opts) => (await import('./status.js')).statusCommand(opts));
 
 program
@@ -87,7 +104,7 @@ program
   .description('lock telemetry, ticks, outcomes and lane shares over a window')
   .addOption(configOption())
   .addOption(stateOption())
-  .option('--since <duration>', 'the window, e.g. 2h', durationArg, 24 * 3_600_000)
+  .addOption(new Option('--since <duration>', 'the window, e.g. 2h').argParser(durationArg('--since')).default(24 * 3_600_000, '24h'))
   .option('--json', 'print JSON')
   .action(async (opts) => (await import('./stats.js')).statsCommand(opts));
 
@@ -167,18 +184,9 @@ systemd
   .option('--force', 'overwrite units that differ from what would be written')
   .action(async (opts) => (await import('./systemd.js')).systemdInstallCommand(opts));
 
-// The claim commands run through claims.ts (main.ts routes them there first); they are listed
-// here so that --help shows them.
-for (const [usage, description] of [
-  ['claim <key>', 'take a claim: prints its fencing token; DENIED (exit 1) when someone else holds it'],
-  ['renew <key>', 'extend a claim you hold (--token N)'],
-  ['release <key>', 'give a claim back (--token N)'],
-  ['complete <key>', 'mark the claimed work done (--token N); the key stays denied until reopened'],
-  ['reopen <key>', 'make a completed key claimable again'],
-  ['claims', 'list claims (--all for released and completed ones too)'],
-] as const) {
-  program.command(usage).description(`${description}; see "lanekeeper ${usage.split(' ')[0]} --help"`).allowUnknownOption().helpOption(false);
-}
+// The claim commands run through claims.ts (main.ts routes them there first); they are defined
+// here from the same table so that `lanekeeper --help` and `lanekeeper help claim` show them.
+for (const name of Object.keys(CLAIM_COMMANDS) as ClaimCommandName[]) program.addCommand(claimCommand(name));
 
 export async function main(argv: string[]): Promise<number> {
   try {

@@ -3,16 +3,20 @@
 // pick was busy (or the tick was skipped), 76 when no backend could run the lanes it picked.
 // --metrics-port P [--metrics-host H]: Prometheus metrics at http://H:P/metrics while it runs.
 // --inspect [PORT] [--inspect-host H]: XState inspection events on ws://H:PORT while it runs.
+// --log-format pretty|json (else LANEKEEPER_LOG_FORMAT, else pretty on a terminal, JSON otherwise):
+// pretty lines end with the summary table; JSON lines with the summary as one line.
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { lockInstance } from '../adapters/instance/lock.js';
 import { watchConfigFile } from '../adapters/watch/config-watch.js';
+import { parseLogFormat, type LogFormat } from '../adapters/log/format.js';
 import { createLogger } from '../adapters/log/logger.js';
 import { openStore } from '../adapters/store/open-store.js';
 import { formatDuration } from '../config/duration.js';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
+import { plural } from '../format/event.js';
 import { StateDirError, UsageError } from '../errors.js';
 import { startRuntime, type FirstTickResult, type Runtime } from '../runtime/run.js';
 import { formatSummary } from '../runtime/summary.js';
@@ -38,6 +42,8 @@ export interface RunOptions {
   /** The inspector feed's port; true for a bare --inspect (the default port). */
   inspect?: number | true;
   inspectHost?: string;
+  /** --log-format; LANEKEEPER_LOG_FORMAT without it; else pretty on a terminal, JSON otherwise. */
+  logFormat?: LogFormat;
 }
 
 export async function runCommand(opts: RunOptions): Promise<void> {
@@ -59,7 +65,8 @@ export async function runCommand(opts: RunOptions): Promise<void> {
   const tty = process.stdout.isTTY === true;
   const level = process.env.LANEKEEPER_LOG_LEVEL ?? 'info';
   if (!LEVELS.includes(level)) throw new UsageError(`LANEKEEPER_LOG_LEVEL: expected one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
-  const log = createLogger({ pretty: tty, level });
+  const pretty = logFormat(opts.logFormat, tty) === 'pretty';
+  const log = createLogger({ pretty, colorize: tty, level });
   // Sessions keep their logs and grade files here, whichever store holds the rest (the SQLite
   // store makes it, and says what is wrong with it, itself).
   if (config.store) {
@@ -103,9 +110,8 @@ export async function runCommand(opts: RunOptions): Promise<void> {
       opened.push(() => hold.release());
     }
     await recordRunStart(store, config, opts.once ? 'once' : opts.operator ? 'operator' : 'service');
-    const arms = config.arms.length;
     log.info(
-      `lanekeeper: ${config.lanes.length} lanes, ${arms} arm${arms === 1 ? '' : 's'}, width ${config.width}, a tick every ${formatDuration(config.schedule.intervalMs)}` +
+      `lanekeeper: ${plural(config.lanes.length, 'lane')}, ${plural(config.arms.length, 'arm')}, width ${config.width}, a tick every ${formatDuration(config.schedule.intervalMs)}` +
         `${opts.for ? `, for ${formatDuration(opts.for)}` : ''}; state in ${config.stateDir}`,
     );
     // After the fleet stopped, the feed sends its last snapshots, then tells clients the run is over.
@@ -130,7 +136,7 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     if (pendingReload) runtime.reload(pendingReload);
     timer = opts.for ? setTimeout(() => runtime!.stop(`--for ${formatDuration(opts.for!)} elapsed`), opts.for) : undefined;
     const summary = await runtime.finished;
-    if (tty) out(`\n${formatSummary(summary)}\nstate: ${config.stateDir}  (lanekeeper status --state ${config.stateDir})`);
+    if (pretty) out(`\n${formatSummary(summary)}\nstate: ${config.stateDir}  (lanekeeper status --state ${config.stateDir})`);
     else log.info({ summary, state: config.stateDir }, 'summary');
     if (opts.once || opts.operator) process.exitCode = firstTickExit(runtime.firstTick(), opts.once ? '--once' : '--operator', log);
   } finally {
@@ -140,6 +146,16 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     process.off('SIGHUP', onHangup);
     for (const close of opened.reverse()) await close();
   }
+}
+
+/** The flag, else LANEKEEPER_LOG_FORMAT, else pretty on a terminal and JSON lines otherwise (journald, files, pipes). */
+function logFormat(flag: LogFormat | undefined, tty: boolean): LogFormat {
+  if (flag) return flag;
+  const env = process.env.LANEKEEPER_LOG_FORMAT;
+  if (env === undefined || env === '') return tty ? 'pretty' : 'json';
+  const r = parseLogFormat('LANEKEEPER_LOG_FORMAT', env);
+  if ('problem' in r) throw new UsageError(r.problem);
+  return r.format;
 }
 
 /**

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { formatPath } from '../config/problems.js';
 import { UsageError } from '../errors.js';
+import { plural } from '../format/event.js';
 import { renderTable } from '../format/table.js';
 import { BUILTIN_ENVIRONMENTS, builtinEnvironment, environmentFileSchema, type Environment } from '../sim/environments.js';
 import { POLICIES, type PolicyId } from '../sim/policies.js';
@@ -68,8 +69,8 @@ function loadEnvironment(spec: string, sessions: number): Environment {
   const env = parsed.data;
   const k = env.lanes.length;
   for (const [i, c] of [...env.changes, ...env.droughts].entries()) {
-    if (c.lane >= k) throw new UsageError(`--env ${spec}: change or drought ${i} names lane ${c.lane}, but there are only ${k} lanes (0–${k - 1})`);
+    if (c.lane >= k) throw new UsageError(`--env ${spec}: change or drought ${i} names lane ${c.lane}, but there ${k === 1 ? 'is only 1 lane (0)' : `are only ${k} lanes (0–${k - 1})`}`);
   }
-  if (env.width > k) throw new UsageError(`--env ${spec}: width ${env.width} is more than the ${k} lanes`);
+  if (env.width > k) throw new UsageError(`--env ${spec}: width ${env.width} is more than the ${plural(k, 'lane')}`);
   return { id: spec, description: env.description ?? 'from a file', width: env.width, lanes: env.lanes, changes: env.changes, droughts: env.droughts };
 }

@@ -30,7 +30,6 @@ const PLAIN_WIDTH = 100;
 
 export async function statusCommand(opts: StatusOptions): Promise<void> {
   if (opts.interval !== undefined && !opts.watch) throw new UsageError('--interval goes with --watch (how often to redraw)');
-  if (opts.interval !== undefined && opts.interval <= 0) throw new UsageError('--interval: expected a duration of more than 0, e.g. "2s"');
   const { store, dir, host } = await openReaderStore(opts, process.env);
   try {
     const frame = () => (opts.json ? statusJson(store, dir, opts, host) : statusText(store, dir, opts, host));

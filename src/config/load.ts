@@ -18,8 +18,19 @@ export interface LoadOptions {
   env: ConfigEnv;
 }
 
+/** A configuration, and where in its file a path stands, for messages about it found later (validate's warnings). */
+export interface PlacedConfig {
+  config: ResolvedConfig;
+  /** "line 14: lanes[2].cwd: …", as the problems of an invalid file read. */
+  place(p: Problem): string;
+}
+
 export function loadConfig(opts: LoadOptions): ResolvedConfig {
-  if (opts.demo && !opts.file) return parseConfigText(demoConfigYaml(), '<demo>', opts);
+  return loadPlacedConfig(opts).config;
+}
+
+export function loadPlacedConfig(opts: LoadOptions): PlacedConfig {
+  if (opts.demo && !opts.file) return parsePlacedConfig(demoConfigYaml(), '<demo>', opts);
   const file = opts.file ?? DEFAULT_CONFIG_FILE;
   let text: string;
   try {
@@ -38,10 +49,14 @@ export function loadConfig(opts: LoadOptions): ResolvedConfig {
             : String((err as Error).message);
     throw new ConfigError(file, [`cannot read configuration: ${why}`]);
   }
-  return parseConfigText(text, file, opts);
+  return parsePlacedConfig(text, file, opts);
 }
 
 export function parseConfigText(text: string, source: string, opts: Omit<LoadOptions, 'file'>): ResolvedConfig {
+  return parsePlacedConfig(text, source, opts).config;
+}
+
+function parsePlacedConfig(text: string, source: string, opts: Omit<LoadOptions, 'file'>): PlacedConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length) {
@@ -59,7 +74,7 @@ export function parseConfigText(text: string, source: string, opts: Omit<LoadOpt
   }
   const result = resolveConfig(data, { source, env: opts.env, stateDir: opts.stateDir });
   if (!result.ok) throw new ConfigError(source, result.problems.map((p) => withLine(p, doc, lineCounter)));
-  return result.config;
+  return { config: result.config, place: (p) => withLine(p, doc, lineCounter) };
 }
 
 /** "line 14: lanes[2].cooldown: expected …" where the YAML node of the path can be found. */

@@ -142,6 +142,8 @@ function crossCheck(raw: RawConfig): Problem[] {
     }
     // flock is exclusive: a second slot could never take the file the first one holds.
     if (l.lock_file && l.concurrency > 1) problems.push({ path: ['lanes', i, 'lock_file'], message: `a lock_file allows one session at a time; this lane has concurrency ${l.concurrency}` });
+    const noArm = tierProblem(l, raw.backends);
+    if (noArm) problems.push({ path: ['lanes', i, l.min_tier !== undefined ? 'min_tier' : 'max_tier'], message: noArm });
   });
   const shares = raw.lanes.reduce((sum, l) => sum + (l.target_share ?? 0), 0);
   if (shares > 1 + 1e-9) {
@@ -162,6 +164,24 @@ function crossCheck(raw: RawConfig): Problem[] {
     problems.push({ path: ['resources'], message: `load thresholds must rise: width2_load (${r.width2_load}) ≤ width1_load (${r.width1_load}) ≤ skip_load (${r.skip_load})` });
   }
   return problems;
+}
+
+/**
+ * A lane whose tier bounds leave none of its arms: no session of it could ever start, whatever
+ * quotas say later (policy/arms.ts applies the same bounds before anything that may change).
+ * null when some arm fits, or when another problem already explains the lane (bounds the wrong
+ * way round, only unknown arms).
+ */
+function tierProblem(l: RawConfig['lanes'][number], backends: RawConfig['backends']): string | null {
+  if (l.min_tier === undefined && l.max_tier === undefined) return null;
+  if (l.min_tier !== undefined && l.max_tier !== undefined && l.min_tier > l.max_tier) return null;
+  const all = backends.flatMap((b) => b.models.map((m) => ({ id: `${b.name}:${m.name}`, tier: m.tier ?? b.tier })));
+  const mine = l.arms ? all.filter((a) => l.arms!.includes(a.id)) : all;
+  if (!mine.length) return null;
+  const fits = (tier: number) => (l.min_tier === undefined || tier >= l.min_tier) && (l.max_tier === undefined || tier <= l.max_tier);
+  if (mine.some((a) => fits(a.tier))) return null;
+  const bounds = [l.min_tier !== undefined ? `min_tier ${l.min_tier}` : '', l.max_tier !== undefined ? `max_tier ${l.max_tier}` : ''].filter(Boolean).join(' and ');
+  return `no arm meets ${bounds} (${l.arms ? 'its arms' : 'the arms'}: ${mine.map((a) => `${a.id} tier ${a.tier}`).join(', ')}): no session of this lane could ever start`;
 }
 
 /** A path from the file, relative to the file's own directory (the working directory for the demo). */

@@ -5,38 +5,31 @@
 import { z } from 'zod';
 import { DEFAULT_NO_PROBE, QUOTA_CACHE_TTL_MS } from '../policy/availability.js';
 import { PLACEHOLDERS } from './template.js';
-import { durationProblem, formatDuration, parseDuration } from './duration.js';
-
-/** Timers cannot wait longer than this (about 24.8 days); a longer one would fire at once. */
-const MAX_MS = 2 ** 31 - 1;
+import { checkDuration, KEY_BOUNDS, MAX_TIMER_MS } from './duration.js';
 
 /**
  * A duration string ("180s", "65m", "2h") parsed to ms; `fallback` when the key is absent.
  * `minMs` keeps intervals and leases that must not be zero from being zero; `maxMs` caps one
- * that only makes sense within a window.
+ * that only makes sense within a window. A key a flag overrides takes its bounds from KEY_BOUNDS,
+ * which the flag is checked against too.
  */
-function duration(fallback: number, minMs = 0, maxMs = MAX_MS) {
+function duration(fallback: number, minMs = 0, maxMs = MAX_TIMER_MS) {
   return z
     .unknown()
     .optional()
     .transform((value, ctx) => {
       if (value === undefined) return fallback;
-      const ms = parseDuration(value);
-      const problem =
-        ms === null
-          ? durationProblem(value)
-          : ms < minMs
-            ? `expected at least ${formatDuration(minMs)}, got ${JSON.stringify(value)}`
-            : ms > maxMs
-              ? `expected at most ${maxMs === MAX_MS ? '24 days' : formatDuration(maxMs)}, got ${JSON.stringify(value)}`
-              : null;
-      if (problem) {
-        ctx.addIssue({ code: 'custom', message: problem, input: value });
+      const r = checkDuration(value, { minMs, maxMs });
+      if ('problem' in r) {
+        ctx.addIssue({ code: 'custom', message: r.problem, input: value });
         return z.NEVER;
       }
-      return ms!;
+      return r.ms;
     });
 }
+
+/** A key whose bounds a command-line flag shares (KEY_BOUNDS). */
+const boundedDuration = (fallback: number, key: keyof typeof KEY_BOUNDS) => duration(fallback, KEY_BOUNDS[key].minMs, KEY_BOUNDS[key].maxMs);
 
 const NAME = /^[a-z0-9][a-z0-9_-]*$/;
 const name = (what: string) =>
@@ -133,7 +126,7 @@ export const configSchema = z.strictObject({
   checkpoint_every: z.number().int().min(10).max(1_000_000).optional().default(1000),
   schedule: z
     .strictObject({
-      interval: duration(30 * 60_000, 1000),
+      interval: boundedDuration(30 * 60_000, 'schedule.interval'),
       jitter: duration(120_000),
       tick_on_start: z.boolean().optional().default(true),
     })
@@ -148,7 +141,7 @@ export const configSchema = z.strictObject({
     .prefault({}),
   claims: z
     .strictObject({
-      lane_ttl: duration(120_000, 3000),
+      lane_ttl: boundedDuration(120_000, 'claims.lane_ttl'),
       sweep_every: duration(30_000, 100),
     })
     .prefault({}),

@@ -4,9 +4,14 @@ import path from 'node:path';
 import { execa } from 'execa';
 import type { ResolvedConfig } from '../config/types.js';
 
+/** A lane's scratch repository: made by the run, so not missing before it. */
+export function demoRepoDir(stateDir: string, lane: string): string {
+  return path.join(stateDir, 'demo-repos', lane);
+}
+
 export async function prepareDemoRepos(config: ResolvedConfig): Promise<void> {
   for (const lane of config.lanes) {
-    const dir = path.join(config.stateDir, 'demo-repos', lane.name);
+    const dir = demoRepoDir(config.stateDir, lane.name);
     if (existsSync(path.join(dir, '.git'))) continue;
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'README.md'), `# ${lane.name}\n\nScratch repository of the lanekeeper demo.\n`);

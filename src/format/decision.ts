@@ -1,6 +1,8 @@
 // One line per selector decision, for the log and `status`: what was chosen (with its score and
-// task), what the gate did, every fallback, and what was skipped and why. And the fallbacks of
-// several decisions tallied, so one that repeats tick after tick is read once, with a count.
+// task), what the gate did, every fallback, and what was skipped and why. A tick is named by the
+// journal seq of its event ("tick at event 15"): ticks share the journal with every other event,
+// so a bare "tick 15" would read as if fourteen ticks came before it. And the fallbacks of several
+// decisions tallied, so one that repeats tick after tick is read once, with a count.
 import type { RecordDecisionIntent } from '../machines/intents.js';
 
 export interface Fallback {
@@ -26,12 +28,12 @@ export function fallbackSteps(fallbacks: readonly Fallback[]): string {
 export function decisionLine(d: RecordDecisionIntent, opts: LineOptions = {}): string {
   const slot = (c: { laneId: string; task: { id: string } | null }) => `${c.laneId}${c.task ? ` [${c.task.id}]` : ''}`;
   if (d.kind === 'pivot') return `pivot after ${d.denied.key} was denied to ${d.denied.laneId} → ${d.chosen.map(slot).join(', ') || 'nothing'} (${d.reason})`;
-  if (d.gate.action === 'skip') return `tick ${d.seq} skipped by the resource gate: ${d.gate.reason}`;
+  if (d.gate.action === 'skip') return `tick at event ${d.seq} skipped by the resource gate: ${d.gate.reason}`;
   const chosen = d.chosen.map((c) => `${slot(c)} ${c.score.toFixed(2)}`).join(', ');
   // "width reached" is the normal case for every lane not chosen; the rest are worth reading.
   const skipped = d.skipped.filter((s) => s.reason !== 'width reached');
   return [
-    `tick ${d.seq}${d.source === 'external' ? ' (external selector)' : ''}: ${chosen ? `→ ${chosen}` : 'no lane dispatched'}`,
+    `tick at event ${d.seq}${d.source === 'external' ? ' (external selector)' : ''}: ${chosen ? `→ ${chosen}` : 'no lane dispatched'}`,
     d.gate.narrowed ? `resource gate: ${d.gate.reason}` : '',
     d.fallbacks.length ? (opts.fallbacks ?? fallbacksInFull)(d.fallbacks) : '',
     skipped.length ? `skipped ${skipped.map((s) => `${s.laneId} (${s.reason})`).join(', ')}` : '',
@@ -71,5 +73,5 @@ export function tallyFallbacks(decisions: readonly RecordDecisionIntent[]): Fall
 
 /** "×3 alternatives: alternatives[0].category "novelty" is not a configured lane · ticks 12–40". */
 export function tallyLine(t: FallbackTally): string {
-  return `×${t.count} ${t.step}: ${t.reason} · ${t.count === 1 ? `tick ${t.lastSeq}` : `ticks ${t.firstSeq}–${t.lastSeq}`}`;
+  return `×${t.count} ${t.step}: ${t.reason} · ${t.count === 1 ? `tick at event ${t.lastSeq}` : `ticks at events ${t.firstSeq}–${t.lastSeq}`}`;
 }

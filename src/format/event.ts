@@ -5,7 +5,8 @@ import type { StampedEvent } from '../machines/events.js';
 import type { Intent } from '../machines/intents.js';
 
 const grade = (g: number | null) => (g === null ? 'none' : g.toFixed(2));
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+/** "1 lane", "3 lanes". */
+export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 type Of<T extends StampedEvent['type']> = Extract<StampedEvent, { type: T }>;
 
@@ -18,6 +19,15 @@ export function exitedText(e: Of<'SESSION_EXITED'>): string {
 }
 export const adoptedText = (e: Of<'SESSION_ADOPTED'>): string => `${e.sessionId} (pid ${e.pid}) still runs after the crash: adopted, watched to its end`;
 export const restoredText = (e: Of<'SELECTOR_RESTORED'>): string => e.discarded ?? `restored what was learned from ${plural(e.learning.clock, 'graded session')}`;
+
+/**
+ * What a read of the task files found: the usable tasks and the files left out. A file may have
+ * several problems; it is one file skipped.
+ */
+export function tasksChangedText(e: Pick<Of<'TASKS_CHANGED'>, 'tasks' | 'problems'>): string {
+  const skipped = new Set(e.problems.map((p) => p.file)).size;
+  return `task files: ${plural(e.tasks.length, 'task')}${skipped ? `, ${plural(skipped, 'file')} skipped` : ''}`;
+}
 
 export function eventSummary(e: StampedEvent): string {
   switch (e.type) {
@@ -46,7 +56,7 @@ export function eventSummary(e: StampedEvent): string {
     case 'SELECTOR_RESTORED':
       return restoredText(e);
     case 'TASKS_CHANGED':
-      return `task files: ${plural(e.tasks.length, 'task')}${e.problems.length ? `, ${plural(e.problems.length, 'file')} skipped` : ''}`;
+      return tasksChangedText(e);
     case 'SELECTOR_CONTRACT_VIOLATION':
       return `external selector broke its contract: ${e.reason}`;
     case 'RUNTIME_RECOVERED':

@@ -5,7 +5,7 @@ import { formatDuration } from '../config/duration.js';
 import type { ArmConfig } from '../config/types.js';
 import type { StampedEvent } from '../machines/events.js';
 import { DEFAULT_NO_PROBE } from '../policy/availability.js';
-import { adoptedText, exitedText, restoredText, startedText } from '../format/event.js';
+import { adoptedText, exitedText, restoredText, startedText, tasksChangedText } from '../format/event.js';
 
 /** `arms` (the configured arms) name each backend's rest after a failure in the quota lines. */
 export function logEvent(log: Logger, e: StampedEvent, arms: readonly Pick<ArmConfig, 'backend' | 'restAfterFailureMs'>[] = []): void {
@@ -35,7 +35,7 @@ export function logEvent(log: Logger, e: StampedEvent, arms: readonly Pick<ArmCo
       else log.info(`${e.backend}: quota ${e.report!.available ? 'available' : 'not available'}${e.report!.windows.map((w) => `, ${w.name} ${Math.round(w.utilization * 100)}%`).join('')}`);
       break;
     case 'TASKS_CHANGED':
-      log.info(`task files: ${e.tasks.length} task${e.tasks.length === 1 ? '' : 's'}${e.problems.length ? `, ${e.problems.length} file(s) skipped` : ''}`);
+      log.info(tasksChangedText(e));
       for (const p of e.problems) log.warn(`task file ${p.file}: ${p.message}`);
       break;
     case 'SELECTOR_RESTORED':

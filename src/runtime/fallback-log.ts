@@ -61,7 +61,7 @@ export class FallbackLog {
 export function loggedFallbacks(news: FallbackNews): string {
   const parts = [];
   if (news.fresh.length) parts.push(fallbacksInFull(news.fresh));
-  const when = news.since === news.until ? `at tick ${news.since}` : `at ticks ${news.since}–${news.until}`;
+  const when = news.since === news.until ? `at the tick at event ${news.since}` : `at the ticks at events ${news.since}–${news.until}`;
   if (news.repeated) parts.push(`${news.repeated} fallback${news.repeated === 1 ? '' : 's'} as logged ${when} (same selector payload)`);
   return parts.join('; ');
 }

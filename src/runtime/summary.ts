@@ -7,6 +7,7 @@ export interface LaneSummary {
   lane: string;
   sessions: number;
   outcomes: Partial<Record<(typeof OUTCOMES)[number], number>>;
+  /** Rounded to 2 decimals, as grades are shown everywhere: the JSON log line carries it as the table does. */
   meanGrade: number | null;
   respawns: number;
 }
@@ -24,7 +25,7 @@ export function summarize(sessions: readonly SessionRow[]): LaneSummary[] {
         lane,
         sessions: rows.length,
         outcomes,
-        meanGrade: grades.length ? grades.reduce((a, b) => a + b, 0) / grades.length : null,
+        meanGrade: grades.length ? Math.round((grades.reduce((a, b) => a + b, 0) / grades.length) * 100) / 100 : null,
         respawns: rows.filter((r) => r.dispatch === 'respawn').length,
       };
     });

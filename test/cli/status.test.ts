@@ -183,7 +183,7 @@ describe('status misuse', () => {
     const alone = await status('--interval', '2s');
     expect([alone.code, alone.stderr.trim()]).toEqual([2, 'lanekeeper: --interval goes with --watch (how often to redraw)']);
     const zero = await status('--watch', '--interval', '0s');
-    expect([zero.code, zero.stderr.trim()]).toEqual([2, 'lanekeeper: --interval: expected a duration of more than 0, e.g. "2s"']);
+    expect([zero.code, zero.stderr.trim()]).toEqual([2, 'lanekeeper: --interval: expected at least 100ms, got "0s"']);
     const bad = await status('--watch', '--interval', 'soon');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('expected a duration like "180s", got "soon"');

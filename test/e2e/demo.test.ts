@@ -38,7 +38,7 @@ describe('lanekeeper run --demo', () => {
     expect(run.code, run.stderr).toBe(0);
     const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
     const msgs = lines.map((l) => l.msg);
-    expect(msgs.some((m) => /^tick \d+: → \S+ \d\.\d\d/.test(m))).toBe(true);
+    expect(msgs.some((m) => /^tick at event \d+: → \S+ \d\.\d\d/.test(m))).toBe(true);
     expect(msgs.some((m) => / started on sim-(fast|deep):(small|large) \(pid \d+\)$/.test(m))).toBe(true);
     expect(msgs.some((m) => / ended after .*: exit 0 → (productive|noop)$/.test(m))).toBe(true);
     expect(msgs).toContain('summary');

@@ -45,7 +45,7 @@ lanes: [{ name: a }]
 backends: [{ name: b, command: ["true"], models: [{ name: m }] }]
 `);
     const first = startCli(['run', '--config', file, '--state', path.join(dir, 'one')], { env: { LANEKEEPER_HOST: 'dup' } });
-    await first.waitFor(/lanekeeper: 1 lanes/);
+    await first.waitFor(/lanekeeper: 1 lane,/);
     const second = await cli(['run', '--config', file, '--state', path.join(dir, 'two')], { env: { LANEKEEPER_HOST: 'dup' } });
     expect(second.code).toBe(2);
     expect(second.stderr).toMatch(new RegExp(`^lanekeeper: another lanekeeper \\(pid ${first.child.pid} on .+\\) runs as host dup on this store; give this one another host id`));

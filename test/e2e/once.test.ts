@@ -45,7 +45,7 @@ describe('run --once', () => {
     expect((await cli(['claim', 'lane:a', '--holder', 'another-host', '--state', state])).code).toBe(0);
     const run = await cli(['run', '--once', '--config', file, '--state', state]);
     expect(run.code).toBe(75);
-    expect(run.stdout + run.stderr).toMatch(/--once: nothing started \(tick \d+: no lane dispatched; skipped a \(claim_blocked: lane:a is held elsewhere\)\); exit 75/);
+    expect(run.stdout + run.stderr).toMatch(/--once: nothing started \(tick at event \d+: no lane dispatched; skipped a \(claim_blocked: lane:a is held elsewhere\)\); exit 75/);
     const st = JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as { sessions: unknown[] };
     expect(st.sessions).toEqual([]);
   });

@@ -156,13 +156,13 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.5' })}
 `,
     );
     const run = startCli(['run', '--config', file, '--state', state, '--tick', '1s']);
-    const ticks = /tick \d+ \(external selector\)/;
+    const ticks = /tick at event \d+ \(external selector\)/;
     await run.waitFor(ticks, { count: 3 });
     // The same payload three ticks running: its unknown lane was logged once, at warn.
     expect(count(run.output(), 'novelty')).toBe(1);
     expect(logLines(run.output()).find((l) => l.msg.includes('novelty'))!.level).toBe(40);
     expect(logLines(run.output()).filter((l) => ticks.test(l.msg)).slice(1).map((l) => l.msg)).toEqual(
-      Array(2).fill(expect.stringMatching(/1 fallback as logged at tick \d+ \(same selector payload\)/)),
+      Array(2).fill(expect.stringMatching(/1 fallback as logged at the tick at event \d+ \(same selector payload\)/)),
     );
     // Another payload is news: logged once, then quiet again.
     says('oddity');

@@ -4,16 +4,17 @@
 // network, shows every lane, lights the state each lane is in and follows it when it changes; then,
 // the run over, stepping through its journal moves the light from `idle` to `claiming` to
 // `running` and back. Beside a running demo, its six lanes each light the state lanekeeper
-// reports for them.
+// reports for them. Without Chromium the two browser tests are skipped with the reason (or fail,
+// with LANEKEEPER_REQUIRE_BROWSER=1: test/helpers/browser.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, expect, test } from 'vitest';
+import { browserTest, CHROMIUM } from '../helpers/browser.js';
 import { AGENTS, CLI, cli, tmpDir } from '../helpers/tmp.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** The one browser function the test calls in the page (the test is compiled without the DOM's types). */
 type Window = { getComputedStyle(element: unknown): { fill: string } };
 const WAIT = { timeout: 30_000, interval: 200 };
@@ -67,11 +68,8 @@ function start(
   });
 }
 
-/** Debian's Chromium, headless, with nothing of its own that reaches the network. */
+/** Chromium (Debian's, or LANEKEEPER_TEST_CHROMIUM), headless, with nothing of its own that reaches the network. */
 async function launch(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`the local view test drives Debian's Chromium at ${CHROMIUM}, which is missing: install it with "apt-get install chromium" (no browser is downloaded)`);
-  }
   return chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -112,7 +110,7 @@ async function guardedContext(b: Browser, ours: (url: string) => boolean) {
 /** The state path lit in a lane's chart (the innermost highlighted state), or null. */
 const lit = (page: Page, lane: string) => page.locator(`[data-lane="${lane}"] .chart .state.current`).getAttribute('data-state', { timeout: 1000 }).catch(() => null);
 
-test('the local view: no network, every lane, the current state lit and followed live; stepping a journal moves the light', { timeout: 180_000 }, async () => {
+browserTest('the local view: no network, every lane, the current state lit and followed live; stepping a journal moves the light', { timeout: 180_000 }, async () => {
   const dir = tmpDir('lk-view-');
   const state = path.join(dir, 'state');
   const gates = path.join(dir, 'gates');
@@ -160,7 +158,7 @@ backends:
   // The panels show the running sessions, the claims they hold, the decision that started them, the events.
   await expect.poll(() => page.locator('#sessions tbody').innerText(), WAIT).toMatch(/alpha-\d+\s+alpha\s+fixture:gate\s+tick/);
   await expect.poll(() => page.locator('#claims tbody').innerText(), WAIT).toMatch(/lane:alpha[\s\S]*lane:beta/);
-  await expect.poll(() => page.locator('#decisions').innerText(), WAIT).toMatch(/tick \d+: → (alpha|beta) 1\.00, (alpha|beta) 1\.00/);
+  await expect.poll(() => page.locator('#decisions').innerText(), WAIT).toMatch(/tick at event \d+: → (alpha|beta) 1\.00, (alpha|beta) 1\.00/);
   await expect.poll(() => page.locator('#events tbody').innerText(), WAIT).toContain('SESSION_STARTED');
   // A running session shows how long it has run, and the time goes on (from milliseconds to seconds).
   await expect.poll(() => page.locator('#sessions tbody tr td:last-child').first().innerText(), WAIT).toMatch(/^[1-9]\d*s$/);
@@ -258,7 +256,7 @@ backends:
   expect(errors).toEqual([]);
 });
 
-test('a running demo in the local view: its six lanes, each lit in the state lanekeeper reports, followed as sessions run', { timeout: 120_000 }, async () => {
+browserTest('a running demo in the local view: its six lanes, each lit in the state lanekeeper reports, followed as sessions run', { timeout: 120_000 }, async () => {
   const dir = tmpDir('lk-view-demo-');
   const state = path.join(dir, 'state');
   const run = await start(['run', '--demo', '--for', '60s', '--tick', '3s', '--state', state], / started on sim-/, { env: { DEMO_AGENT_WORK: '2s-4s', DEMO_AGENT_FAIL_RATE: '0' } });

@@ -17,8 +17,8 @@ describe('the log of fallbacks, once per payload', () => {
     // The same payload: the unknown lane is told; the busy lane is new, and the normal course of a tick.
     const second = log.note(7, [unknown, busy], payload('novelty'));
     expect(second).toEqual({ fresh: [busy], repeated: 1, since: 3, until: 3, warn: false });
-    expect(loggedFallbacks(second)).toBe('fallbacks: selected (selected lane: code cannot run now; next step); 1 fallback as logged at tick 3 (same selector payload)');
-    expect(loggedFallbacks(log.note(9, [unknown, busy], payload('novelty')))).toBe('2 fallbacks as logged at ticks 3–7 (same selector payload)');
+    expect(loggedFallbacks(second)).toBe('fallbacks: selected (selected lane: code cannot run now; next step); 1 fallback as logged at the tick at event 3 (same selector payload)');
+    expect(loggedFallbacks(log.note(9, [unknown, busy], payload('novelty')))).toBe('2 fallbacks as logged at the ticks at events 3–7 (same selector payload)');
     // Another payload, even one that names the same unknown lane again later, starts afresh.
     const oddity = { ...unknown, reason: unknown.reason.replace('novelty', 'oddity') };
     expect(log.note(11, [oddity], payload('oddity')).fresh).toEqual([oddity]);

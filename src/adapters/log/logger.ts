@@ -1,4 +1,5 @@
-// Logs: pino. Pretty and short on a terminal, JSON lines otherwise (journald keeps them).
+// Logs: pino. Pretty and short for people, JSON lines for machines (journald keeps them); the
+// command chooses (run: --log-format, else pretty on a terminal and JSON otherwise).
 // Environment variables and prompts are redacted wherever they appear.
 import { pino, type Logger } from 'pino';
 import pretty from 'pino-pretty';
@@ -7,6 +8,8 @@ export type { Logger };
 
 export interface LoggerOptions {
   pretty: boolean;
+  /** With pretty: colour the level names (on a terminal; not into a file or a pipe). */
+  colorize?: boolean;
   level?: string;
   /** Where lines go; standard output by default. */
   fd?: number;
@@ -21,7 +24,7 @@ export function createLogger(opts: LoggerOptions): Logger {
     const stream = pretty({
       sync: true,
       destination: fd,
-      colorize: true,
+      colorize: opts.colorize ?? true,
       translateTime: 'HH:MM:ss',
       ignore: 'pid,hostname,lane,session,laneId',
       // "code           │ code-12 started …": the lane first, so a lane's story reads down a column.

@@ -208,7 +208,7 @@ function renderFallbacks(fallbacks) {
         {},
         el('b', { class: 'count', textContent: `×${f.count}` }),
         ` ${f.step}: ${f.reason} `,
-        el('span', { class: 'ticks', textContent: `· ${f.count === 1 ? `tick ${f.lastSeq}` : `ticks ${f.firstSeq}–${f.lastSeq}`}` }),
+        el('span', { class: 'ticks', textContent: `· ${f.count === 1 ? `tick at event ${f.lastSeq}` : `ticks at events ${f.firstSeq}–${f.lastSeq}`}` }),
       ),
     ),
   );
