@@ -6,7 +6,7 @@
 //
 // then look at the diff and commit the new journals with the change.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { holdFlock } from '../dist/adapters/flock/hold.js';
@@ -122,6 +122,46 @@ ${backend('ok.mjs', { AGENT_GRADE: '0.8', AGENT_SLEEP_MS: '1500' })}`,
       await run.exited;
     },
   },
+  // A drain while a productive session's lane cools down, then a start that goes on from the
+  // journal (RUNTIME_RECOVERED, stop: drain): the respawn it earned follows once the cooldown ends.
+  'drain-resume': {
+    yaml: `width: 1
+schedule: { interval: 1h, jitter: 0s }
+resources: { enabled: false }
+lanes:
+  - { name: code, cooldown: 2s, respawn: { threshold: 0.65, chain_limit: 1 } }
+${backend('ok.mjs', { AGENT_GRADE: '0.9', AGENT_SLEEP_MS: '200' })}`,
+    args: [],
+    steps: async ({ args }) => {
+      const first = start(args);
+      await first.waitFor(/cooling down for 2s/, 1);
+      first.child.kill('SIGTERM');
+      await first.exited;
+      const again = start(args);
+      await again.waitFor(/ graded 0\.90/, 1);
+      again.child.kill('SIGTERM');
+      await again.exited;
+    },
+  },
+  // A task-backed session respawns twice: the first respawn continues its task (not done), the
+  // agent then marks the task file done, and the second respawn takes the lane's next task.
+  'respawn-task': {
+    yaml: (dir) => `width: 1
+schedule: { interval: 1h, jitter: 0s }
+resources: { enabled: false }
+tasks: { dir: ${JSON.stringify(path.join(dir, 'tasks'))} }
+lanes:
+  - { name: code, cooldown: 1s, respawn: { threshold: 0.65, chain_limit: 2 } }
+backends:
+  - name: fixture
+    command: [${node}, ${JSON.stringify(path.join(fixtures, 'agents', 'task-worker.mjs'))}, "{task_id}"]
+    cwd: ${JSON.stringify(dir)}
+    env: { AGENT_FINISH_AFTER: "2" }
+    models: [{ name: ok }]
+`,
+    tasks: { 'fix-ci-flake': 'lane: code\nstate: active', 'next-one': 'lane: code\nstate: ready' },
+    args: ['--for', '6s'],
+  },
   // The external selector exits 3: the violation is journaled and the built-in selector decides.
   'selector-violation': {
     yaml: `width: 1
@@ -154,6 +194,10 @@ async function record(name, s) {
   if (s.yaml) {
     writeFileSync(path.join(dir, 'lk.yaml'), typeof s.yaml === 'function' ? s.yaml(dir) : s.yaml);
     args.push('--config', path.join(dir, 'lk.yaml'));
+  }
+  for (const [id, front] of Object.entries(s.tasks ?? {})) {
+    mkdirSync(path.join(dir, 'tasks'), { recursive: true });
+    writeFileSync(path.join(dir, 'tasks', `${id}.md`), `---\n${front}\n---\n# ${id}\n`);
   }
   // A legacy flock script holding the lane's lock file, held (not merely started) before the run.
   const holder = s.lock ? await holdFlock(path.join(dir, s.lock)) : null;

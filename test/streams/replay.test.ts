@@ -28,6 +28,20 @@ const SIGNATURES: Record<string, (lines: Line[]) => boolean> = {
     const recovered = t.indexOf('RUNTIME_RECOVERED');
     return recovered > 0 && t.slice(recovered).filter((x) => x === 'SESSION_ADOPTED').length === 2 && t.filter((x) => x === 'SESSION_EXITED').length === 2;
   },
+  // A drain during a cooldown that earned a respawn; the next start goes on (RUNTIME_RECOVERED,
+  // stop: drain) and the respawn follows, after it, with its parent from the run before.
+  'drain-resume': (ls) => {
+    const t = types(ls);
+    const resumed = ls.findIndex((l) => l.event.type === 'RUNTIME_RECOVERED' && (l.event as { stop?: string }).stop === 'drain');
+    const respawns = ls.slice(resumed + 1).flatMap((l) => l.effects).filter((i) => i.type === 'startSession' && i.dispatch === 'respawn');
+    return resumed > t.indexOf('DRAIN') && t.filter((x) => x === 'RUNTIME_STARTED').length === 1 && respawns.length === 1;
+  },
+  // Respawns of a task-backed session: the first continues its task, the second (the task file
+  // now says done) takes the lane's next one.
+  'respawn-task': (ls) => {
+    const tasks = ls.flatMap((l) => l.effects).filter((i) => i.type === 'startSession').map((i) => [i.dispatch, (i as { task?: { id: string } | null }).task?.id ?? null]);
+    return JSON.stringify(tasks) === JSON.stringify([['tick', 'fix-ci-flake'], ['respawn', 'fix-ci-flake'], ['respawn', 'next-one']]);
+  },
   // After CONFIG_RELOADED, lane c starts a session and lane b starts none.
   'config-reload': (ls) => {
     const at = types(ls).indexOf('CONFIG_RELOADED');
