@@ -16,7 +16,7 @@ import type { ClaimRow, FencedResult } from '../adapters/store/ports.js';
 import { openClaimsOnly } from '../adapters/store/open-store.js';
 import { durationProblem, parseDuration } from '../config/duration.js';
 import { envStoreUrl, storeUrlProblem } from '../config/store-url.js';
-import { ConfigError, isUserError } from '../errors.js';
+import { ConfigError, isUserError, StoreBusyError } from '../errors.js';
 import { claimKeyProblem } from '../policy/claim-key.js';
 import { renderTable } from '../format/table.js';
 import { isoSeconds } from '../format/time.js';
@@ -79,6 +79,11 @@ export async function claimsMain(argv: string[], env: NodeJS.ProcessEnv = proces
     if (e instanceof ConfigError) {
       err(e.problems.map((p) => `${e.file}: ${p}`).join('\n'));
       return EXIT.usage;
+    }
+    // Not a denial (exit 1) and not a broken state directory (exit 2): nothing was decided.
+    if (e instanceof StoreBusyError) {
+      err(e.message);
+      return EXIT.busy;
     }
     if (isUserError(e)) {
       err(`lanekeeper: ${e.message}`);

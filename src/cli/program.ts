@@ -3,7 +3,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_INSPECT_HOST, DEFAULT_INSPECT_PORT } from '../adapters/inspect/defaults.js';
 import { durationProblem, parseDuration } from '../config/duration.js';
-import { isUserError, ConfigError } from '../errors.js';
+import { isUserError, ConfigError, StoreBusyError } from '../errors.js';
 import { err, EXIT } from './io.js';
 
 /** A commander argument parser for durations ("30s", "2h"). */
@@ -191,6 +191,10 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof ConfigError) {
       err(e.problems.length === 1 ? `${e.file}: ${e.problems[0]}` : `${e.file}: ${e.problems.length} problems\n${e.problems.map((p) => `  ${p}`).join('\n')}`);
       return EXIT.usage;
+    }
+    if (e instanceof StoreBusyError) {
+      err(e.message);
+      return EXIT.busy;
     }
     if (isUserError(e)) {
       err(`lanekeeper: ${e.message}`);
