@@ -194,7 +194,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (e instanceof StoreBusyError) {
       err(e.message);
-      return EXIT.busy;
+      // systemd counts 75 as success (SuccessExitStatus), so a service that could not get at its
+      // store would never be started again: `run` fails instead, and Restart=on-failure retries it.
+      return argv[2] === 'run' ? EXIT.failed : EXIT.busy;
     }
     if (isUserError(e)) {
       err(`lanekeeper: ${e.message}`);

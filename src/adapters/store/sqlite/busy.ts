@@ -15,7 +15,7 @@ const DEADLINE_MS = 5000;
  * rebuilds the WAL index, which opening the store meets when many processes come and go; _SNAPSHOT;
  * _TIMEOUT), and SQLITE_LOCKED with its own.
  */
-export function isBusy(err: unknown): boolean {
+function isBusy(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
 }
