@@ -29,7 +29,7 @@ const { values: opts } = parseArgs({
   },
 });
 
-const isBusy = (err) => ['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED'].includes(err?.code);
+const isBusy = (err) => typeof err?.code === 'string' && (err.code.startsWith('SQLITE_BUSY') || err.code.startsWith('SQLITE_LOCKED'));
 
 if (opts.child !== undefined) await child();
 else await parent();

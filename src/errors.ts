@@ -43,6 +43,26 @@ export class StoreError extends Error {
   }
 }
 
+/**
+ * The SQLite store stayed locked past the busy timeout: another process holds its lock and does not
+ * let go (a writer frozen mid-transaction, a long recovery). Nothing is wrong with the state
+ * directory, and nothing was decided. The CLI prints the message, one line ending "(try again)",
+ * and exits 75 (busy), never 1, which a claim command keeps for DENIED, STALE and EXPIRED; only
+ * `run` exits 1, because systemd takes 75 for success and would not restart the service. Inside
+ * the runtime it is a failed store call like any other (a claim request that fails is a denial).
+ */
+export class StoreBusyError extends Error {
+  override name = 'StoreBusyError';
+  constructor(
+    readonly file: string,
+    readonly waitedMs: number,
+    /** The SQLite code of the last try, e.g. SQLITE_BUSY or SQLITE_BUSY_RECOVERY. */
+    readonly code: string,
+  ) {
+    super(`store busy: ${file} is still locked by another process after ${waitedMs / 1000} s (${code}) (try again)`);
+  }
+}
+
 /** A journal file (an export) that is not one, or is damaged. The CLI names the file and line and exits 2. */
 export class JournalFileError extends Error {
   override name = 'JournalFileError';

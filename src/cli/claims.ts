@@ -4,20 +4,21 @@
 // way of commander, loaded only then), and the store is opened only once they are known to be good.
 //
 //   claim KEY [--holder ID] [--ttl 60m] [--keep]   exit 0, prints the token; denied: exit 1
-//   renew KEY --token N [--holder ID] [--ttl D]    exit 0; stale: exit 1
-//   release KEY --token N [--holder ID] [--result TEXT]
-//   complete KEY --token N [--holder ID] [--result TEXT]
+//   renew KEY --token N [--holder ID] [--ttl D]    exit 0; stale or expired: exit 1
+//   release KEY --token N [--holder ID] [--result TEXT]    exit 0 (expired: a no-op); stale: exit 1
+//   complete KEY --token N [--holder ID] [--result TEXT]   exit 0; stale or expired: exit 1
 //   reopen KEY
 //   claims [--all]
 // All take --state DIR and --json. Inside a session --holder defaults to $LANEKEEPER_SESSION_ID.
 // With LANEKEEPER_STORE set (a postgres:// URL) the claims are those of that PostgreSQL store.
+// A store still locked after the busy timeout: one "store busy: … (try again)" line, exit 75.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ClaimRow, FencedResult } from '../adapters/store/ports.js';
 import { openClaimsOnly } from '../adapters/store/open-store.js';
 import { checkDurationFlag } from '../config/duration.js';
 import { envStoreUrl, storeUrlProblem } from '../config/store-url.js';
-import { ConfigError, isUserError } from '../errors.js';
+import { ConfigError, isUserError, StoreBusyError } from '../errors.js';
 import { claimKeyProblem } from '../policy/claim-key.js';
 import { renderTable } from '../format/table.js';
 import { isoSeconds } from '../format/time.js';
@@ -67,6 +68,11 @@ export async function claimsMain(argv: string[], env: NodeJS.ProcessEnv = proces
     if (e instanceof ConfigError) {
       err(e.problems.map((p) => `${e.file}: ${p}`).join('\n'));
       return EXIT.usage;
+    }
+    // Not a denial (exit 1) and not a broken state directory (exit 2): nothing was decided.
+    if (e instanceof StoreBusyError) {
+      err(e.message);
+      return EXIT.busy;
     }
     if (isUserError(e)) {
       err(`lanekeeper: ${e.message}`);
@@ -121,11 +127,11 @@ async function execute(name: Name, key: string, v: Values, env: NodeJS.ProcessEn
         return EXIT.failed;
       }
       case 'renew':
-        return fenced(await store.claims.renew({ key, holder: args.holder, token: args.token, ttlMs: args.ttlMs }), json, key, (r) => `renewed ${key} until ${isoSeconds(r.expiresAt!)}`);
+        return fenced(await store.claims.renew({ key, holder: args.holder, token: args.token, ttlMs: args.ttlMs }), json, key, args.token, (r) => `renewed ${key} until ${isoSeconds(r.expiresAt!)}`);
       case 'release':
-        return fenced(await store.claims.release({ key, holder: args.holder, token: args.token, result: v.result as string | undefined }), json, key, () => `released ${key}`);
+        return fenced(await store.claims.release({ key, holder: args.holder, token: args.token, result: v.result as string | undefined }), json, key, args.token, () => `released ${key}`);
       case 'complete':
-        return fenced(await store.claims.complete({ key, holder: args.holder, token: args.token, result: v.result as string | undefined }), json, key, () => `completed ${key}`);
+        return fenced(await store.claims.complete({ key, holder: args.holder, token: args.token, result: v.result as string | undefined }), json, key, args.token, () => `completed ${key}`);
       case 'reopen': {
         const r = await store.claims.reopen({ key });
         if (json) out(JSON.stringify({ key, ...r }));
@@ -155,17 +161,20 @@ async function claimsStateDir(flag: string | undefined, env: NodeJS.ProcessEnv):
   return stateDirForReaders({}, env);
 }
 
-function fenced(r: FencedResult, json: boolean, key: string, ok: (r: FencedResult & { ok: true }) => string): number {
-  if (json) out(JSON.stringify({ key, ...r, ...(r.ok && r.expiresAt !== undefined ? { expiresAt: isoSeconds(r.expiresAt) } : {}) }));
+/**
+ * Prints the answer to renew, release or complete. After the claim's expiry (swept or not) a
+ * release is a no-op, exit 0; a renewal or completion is EXPIRED, exit 1, like a STALE token.
+ */
+function fenced(r: FencedResult, json: boolean, key: string, token: number, ok: (r: FencedResult & { ok: true }) => string): number {
+  const expiredAt = r.expiredAt === undefined ? undefined : isoSeconds(r.expiredAt);
+  if (json) out(JSON.stringify({ key, ...r, ...(r.ok && r.expiresAt !== undefined ? { expiresAt: isoSeconds(r.expiresAt) } : {}), ...(expiredAt ? { expiredAt } : {}) }));
   if (r.ok) {
-    if (!json) out(ok(r));
+    if (!json) out(expiredAt ? `${key} had expired at ${expiredAt} (token ${token}); nothing to release` : ok(r));
     return EXIT.ok;
   }
-  err(`STALE — ${r.reason}`);
+  err(expiredAt ? `EXPIRED — ${key} expired at ${expiredAt} (token ${token}); claim it again` : `STALE — ${r.reason}`);
   return EXIT.failed;
 }
-
-/** ISO-8601 to the second, as the denial text shows it. */
 
 function claimJson(c: ClaimRow) {
   return { key: c.key, slot: c.slot, holder: c.holder, token: c.epoch, state: c.state, acquired_at: isoSeconds(c.acquired_at), expires_at: isoSeconds(c.expires_at), attempt: c.attempt, result: c.result };

@@ -4,7 +4,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { DEFAULT_INSPECT_HOST, DEFAULT_INSPECT_PORT } from '../adapters/inspect/defaults.js';
 import { LOG_FORMATS, parseLogFormat, type LogFormat } from '../adapters/log/format.js';
 import { checkDurationFlag, type DurationFlag } from '../config/duration.js';
-import { isUserError, ConfigError, UsageError } from '../errors.js';
+import { isUserError, ConfigError, StoreBusyError, UsageError } from '../errors.js';
 import { claimCommand } from './claims-help.js';
 import { CLAIM_COMMANDS, type ClaimCommandName } from './claims-spec.js';
 import { err, EXIT } from './io.js';
@@ -199,6 +199,12 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof ConfigError) {
       err(e.problems.length === 1 ? `${e.file}: ${e.problems[0]}` : `${e.file}: ${e.problems.length} problems\n${e.problems.map((p) => `  ${p}`).join('\n')}`);
       return EXIT.usage;
+    }
+    if (e instanceof StoreBusyError) {
+      err(e.message);
+      // systemd counts 75 as success (SuccessExitStatus), so a service that could not get at its
+      // store would never be started again: `run` fails instead, and Restart=on-failure retries it.
+      return argv[2] === 'run' ? EXIT.failed : EXIT.busy;
     }
     if (isUserError(e)) {
       err(`lanekeeper: ${e.message}`);

@@ -11,6 +11,7 @@ import { expandTemplate } from '../config/template.js';
 import { formatDuration } from '../config/duration.js';
 import { decisionLine } from '../format/decision.js';
 import { FallbackLog, loggedFallbacks } from './fallback-log.js';
+import { isoSeconds } from '../format/time.js';
 import type { SessionSupervisor } from './sessions.js';
 import { isLaneKey } from '../policy/task-tiers.js';
 import { emptyLearning } from '../policy/learning.js';
@@ -57,6 +58,8 @@ export class EffectRunner {
           }
           const r = await store.claims.release({ key: intent.key, holder: intent.sessionId, token: intent.token });
           if (!r.ok) log.warn({ key: intent.key, session: intent.sessionId }, `could not release ${intent.key}: ${r.reason}`);
+          // Its lease ran out first and nobody took it since: nothing to give back.
+          else if (r.expiredAt !== undefined) log.info({ key: intent.key, session: intent.sessionId }, `${intent.key} had expired at ${isoSeconds(r.expiredAt)}; nothing to release`);
         });
         break;
       case 'startSession':

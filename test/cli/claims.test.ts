@@ -107,3 +107,72 @@ describe('claim commands', () => {
     expect(r.stderr).toMatch(/^lanekeeper: cannot use state directory .*: no lanekeeper database at .*lanekeeper\.db \(has "lanekeeper run" used this state directory\?\)\n$/);
   });
 });
+
+describe('after a claim expired: expiry decides, not when the sweeper ran', () => {
+  let dir: string;
+  const runIn = (args: string[]) => cli([...args, '--state', dir]);
+  const sweep = async () => {
+    const store = openSqliteStore(dir);
+    try {
+      return await store.claims.sweep();
+    } finally {
+      await store.close();
+    }
+  };
+  /** A claim of `key` by alice with a 50 ms lease, once it is no longer held. */
+  async function expired(key: string): Promise<{ token: number; expires_at: string }> {
+    const c = await runIn(['claim', key, '--holder', 'alice', '--ttl', '50ms', '--json']);
+    expect(c.code).toBe(0);
+    while ((await runIn(['claims', '--json'])).stdout.includes(`"${key}"`)) await new Promise((r) => setTimeout(r, 20));
+    return JSON.parse(c.stdout) as { token: number; expires_at: string };
+  }
+  const orphans = async () => (JSON.parse((await runIn(['stats', '--json'])).stdout) as { orphaned_results: number }).orphaned_results;
+
+  beforeAll(async () => {
+    dir = tmpDir();
+    await openSqliteStore(dir).close();
+  });
+
+  test.each([
+    ['before the sweeper ran', false],
+    ['after the sweeper ran', true],
+  ])('complete %s: EXPIRED, exit 1, the result kept as an orphan; the key can be claimed again', async (_when, swept) => {
+    const key = `task:done-late-${swept ? 'swept' : 'unswept'}`;
+    const c = await expired(key);
+    if (swept) expect(await sweep()).toBeGreaterThanOrEqual(1);
+    const before = await orphans();
+    const r = await runIn(['complete', key, '--holder', 'alice', '--token', String(c.token), '--result', 'PR #9']);
+    expect(r).toEqual({ code: 1, stdout: '', stderr: `EXPIRED — ${key} expired at ${c.expires_at} (token ${c.token}); claim it again\n` });
+    expect(await orphans()).toBe(before + 1);
+    // Not completed: the key is free, and a new claim gets a newer token.
+    const again = await runIn(['claim', key, '--holder', 'alice']);
+    expect(again.code).toBe(0);
+    expect(Number(again.stdout)).toBeGreaterThan(c.token);
+  });
+
+  test.each([
+    ['before the sweeper ran', false],
+    ['after the sweeper ran', true],
+  ])('release %s: a no-op, exit 0, saying so', async (_when, swept) => {
+    const key = `task:dropped-${swept ? 'swept' : 'unswept'}`;
+    const c = await expired(key);
+    if (swept) expect(await sweep()).toBeGreaterThanOrEqual(1);
+    const before = await orphans();
+    const r = await runIn(['release', key, '--holder', 'alice', '--token', String(c.token), '--result', 'gave up']);
+    expect(r).toEqual({ code: 0, stdout: `${key} had expired at ${c.expires_at} (token ${c.token}); nothing to release\n`, stderr: '' });
+    const j = await runIn(['release', key, '--holder', 'alice', '--token', String(c.token), '--json']);
+    expect(j.code).toBe(0);
+    expect(JSON.parse(j.stdout)).toEqual({ key, ok: true, expiredAt: c.expires_at });
+    expect(await orphans()).toBe(before);
+    const all = JSON.parse((await runIn(['claims', '--all', '--json'])).stdout) as { claims: { key: string; state: string; result: string | null }[] };
+    expect(all.claims.find((x) => x.key === key)).toMatchObject({ state: 'released', result: 'expired' });
+  });
+
+  test('a stale token is still STALE: once another holder took the expired key, exit 1', async () => {
+    const c = await expired('task:taken');
+    expect((await runIn(['claim', 'task:taken', '--holder', 'bob'])).code).toBe(0);
+    const stale = `STALE — token ${c.token} is not current for task:taken (re-granted since, or never granted)\n`;
+    expect(await runIn(['release', 'task:taken', '--holder', 'alice', '--token', String(c.token)])).toEqual({ code: 1, stdout: '', stderr: stale });
+    expect(await runIn(['complete', 'task:taken', '--holder', 'alice', '--token', String(c.token)])).toEqual({ code: 1, stdout: '', stderr: stale });
+  });
+});

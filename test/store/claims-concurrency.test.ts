@@ -8,6 +8,8 @@
 //         never go back in real time either (an acquire that finished before another began)
 //   (iii) no two holders at once: replayed in commit order, and as [at, end] time intervals
 //   (iv)  no stale completion or release accepted; every refused one is kept in orphans
+//   (v)   nothing ended after its lease ran out: a release then is a no-op answered "expired" (no
+//         orphan), a completion is refused (an orphan)
 // The checker is tested on hand-made bad records first, so a clean run means something.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -39,6 +41,8 @@ interface HistoryOp {
   renewed?: boolean;
   state?: string | null;
   reason?: string;
+  /** renew/release/complete: when the claim had expired, if that was the answer. */
+  expiredAt?: number;
   error?: string;
 }
 
@@ -103,8 +107,9 @@ interface CheckStats {
   /** Calls that threw; busyErrors of them with SQLITE_BUSY. */
   errors: number;
   busyErrors: number;
-  /** Completions/releases accepted after the TTL ran out because nobody had taken the key yet. */
-  acceptedAfterTtl: number;
+  /** Releases answered with a no-op because the claim had expired; completions refused for it. */
+  expiredReleases: number;
+  expiredRefusals: number;
   /** Holds past their TTL ended by the next grant without an 'expired' record. */
   implicitExpiries: number;
 }
@@ -130,7 +135,7 @@ function checkHistory(input: CheckInput): CheckResult {
   };
   const stats: CheckStats = {
     grants: 0, denials: 0, renewals: 0, completions: 0, releases: 0, expiries: 0, reopens: 0,
-    refusals: 0, staleRefusals: 0, orphans: input.orphans?.length ?? 0, errors: 0, busyErrors: 0, acceptedAfterTtl: 0, implicitExpiries: 0,
+    refusals: 0, staleRefusals: 0, orphans: input.orphans?.length ?? 0, errors: 0, busyErrors: 0, expiredReleases: 0, expiredRefusals: 0, implicitExpiries: 0,
   };
   const events = [...input.lockEvents].sort((a, b) => a.id - b.id);
   const ek = (key: string, epoch: number | null) => `${key}#${epoch}`;
@@ -209,7 +214,7 @@ function checkHistory(input: CheckInput): CheckResult {
         }
         if (hold && hold.holder === e.holder) {
           if (slots === 1 && lastGrant.get(e.key) !== e.epoch) fail(`(iv) ${e.event} with a token not current: ${tag}, current ${lastGrant.get(e.key)}`);
-          if (input.ttlMs !== undefined && e.at > hold.lastAt + input.ttlMs) stats.acceptedAfterTtl++;
+          if (input.ttlMs !== undefined && e.at > hold.lastAt + input.ttlMs) fail(`(v) ${e.event} after its lease ran out: ${tag} at ${e.at}, granted/renewed at ${hold.lastAt} with TTL ${input.ttlMs}`);
           if (e.event === 'completed') completedKey.add(e.key);
           else stats.releases++;
           close();
@@ -303,7 +308,12 @@ function checkHistory(input: CheckInput): CheckResult {
         break;
       case 'complete':
       case 'release':
-        if (h.ok) {
+        if (h.ok && h.expiredAt !== undefined) {
+          // A no-op: the claim had expired (its 'expired' record is the sweeper's or this call's).
+          stats.expiredReleases++;
+          if (h.op !== 'release') fail(`(v) ${h.worker}'s ${h.op} of ${h.key} token ${h.token} was accepted as expired`);
+          if (h.w_ok !== undefined && h.expiredAt >= h.w_ok) fail(`(v) ${h.worker}'s release of ${h.key} token ${h.token} answered "expired at ${h.expiredAt}" by ${h.w_ok}`);
+        } else if (h.ok) {
           claimEvent(h, h.op === 'complete' ? 'completed' : 'released', 'accepted');
           if (h.op === 'complete') {
             const n = (okCompletions.get(ek(h.key!, h.token)) ?? 0) + 1;
@@ -313,6 +323,7 @@ function checkHistory(input: CheckInput): CheckResult {
         } else {
           stats.refusals++;
           if (/not current|held by/.test(h.reason ?? '')) stats.staleRefusals++;
+          if (h.expiredAt !== undefined) stats.expiredRefusals++;
           const k = `${h.op}|${h.key}|${h.worker}|${h.token}`;
           const left = orphanPool.get(k) ?? 0;
           if (left > 0) orphanPool.set(k, left - 1);
@@ -401,6 +412,10 @@ describe('the history checker', () => {
         op('c', 'acquire', 'k', 3, true, 500),
         op('b', 'release', 'k', 2, false, 600, { reason: 'token 2 is not current for k (re-granted since, or never granted)' }),
         op('c', 'complete', 'k', 3, true, 610),
+        op('c', 'acquire', 'k2', 4, true, 700),
+        op('c', 'release', 'k2', 4, true, 1100, { expiredAt: 1000 }),
+        op('c', 'acquire', 'k3', 5, true, 700),
+        op('c', 'complete', 'k3', 5, false, 1100, { reason: 'k3 with token 5 has expired', expiredAt: 1000 }),
       ],
       lockEvents: [
         ev('acquired', 'k', 'a', 1, 100),
@@ -411,12 +426,29 @@ describe('the history checker', () => {
         ev('expired', 'k', 'b', 2, 500),
         ev('acquired', 'k', 'c', 3, 500),
         ev('completed', 'k', 'c', 3, 610),
+        ev('acquired', 'k2', 'c', 4, 700),
+        ev('acquired', 'k3', 'c', 5, 700),
+        ev('expired', 'k2', 'c', 4, 1100),
+        ev('expired', 'k3', 'c', 5, 1100),
       ],
-      orphans: [{ id: 1, at: 600, op: 'release', key: 'k', holder: 'b', token: 2, result: '2', reason: 'token 2 is not current for k' }],
+      orphans: [
+        { id: 1, at: 600, op: 'release', key: 'k', holder: 'b', token: 2, result: '2', reason: 'token 2 is not current for k' },
+        { id: 2, at: 1100, op: 'complete', key: 'k3', holder: 'c', token: 5, result: '5', reason: 'k3 with token 5 has expired' },
+      ],
       claims: [{ key: 'k', slot: 0, holder: 'c', epoch: 3, state: 'completed', expires_at: 800, result: '3' }],
     });
     expect(r.violations).toEqual([]);
-    expect(r.stats).toMatchObject({ grants: 3, completions: 2, reopens: 1, expiries: 1, refusals: 1, staleRefusals: 1, orphans: 1 });
+    expect(r.stats).toMatchObject({ grants: 5, completions: 2, reopens: 1, expiries: 3, refusals: 2, staleRefusals: 1, expiredReleases: 1, expiredRefusals: 1, orphans: 2 });
+  });
+
+  test('a completion accepted after the lease ran out, and a release answered "expired" while it was live', () => {
+    const r = checkHistory({
+      ttlMs: 300,
+      histories: [op('a', 'acquire', 'k', 1, true, 100), op('a', 'complete', 'k', 1, true, 500), op('b', 'acquire', 'j', 2, true, 100), op('b', 'release', 'j', 2, true, 200, { expiredAt: 400 })],
+      lockEvents: [ev('acquired', 'k', 'a', 1, 100), ev('acquired', 'j', 'b', 2, 100), ev('completed', 'k', 'a', 1, 500)],
+    });
+    expect(r.violations.some((v) => v.startsWith('(v) completed after its lease ran out'))).toBe(true);
+    expect(r.violations.some((v) => v.startsWith(`(v) b's release of j token 2 answered "expired at 400"`))).toBe(true);
   });
 
   test('two overlapping holders', () => {

@@ -2,7 +2,9 @@
 // release, complete, reopen, sweep and clock steps; each step runs against a real store (fresh
 // SQLite file, injected clock) and against a small in-memory model that predicts every result
 // exactly: who is granted or denied (with the denying holder and expiry), which tokens renew,
-// release and complete accept, what the sweeper frees, and how many orphans are recorded.
+// release and complete accept, what the sweeper frees, and how many orphans are recorded. After a
+// claim's expiry, swept or not, a release is a no-op and a renewal or completion is refused, each
+// saying when it expired.
 //
 // The model also carries deliberate mutants (one wrong rule each); the last tests prove the
 // checker is not vacuous by showing that each mutant is caught.
@@ -25,7 +27,8 @@ const HOLDERS = ['h0', 'h1', 'h2'] as const;
 const MUTANTS = [
   'expired-at-expiry', // a claim is already expired at exactly expires_at
   'sweep-at-expiry', // the sweeper frees claims at exactly expires_at
-  'end-needs-live', // release/complete refuse an expired (but not re-granted) claim
+  'end-ignores-expiry', // release/complete accept an expired claim the sweeper has not reached
+  'expiry-forgotten', // once swept, an expired claim's token is refused as merely stale
   'deny-latest', // a denial names the claim expiring last, not soonest
   'renew-sets-ttl', // renew with ttlMs changes the TTL later renewals default to
   'reacquire-new-token', // the holder acquiring again gets a fresh grant, not a renewal
@@ -59,6 +62,8 @@ class Model {
   issued: { key: Key; holder: string; token: number }[] = [];
   maxToken = 0;
   orphans = 0;
+  /** Tokens whose claim ended by expiry (swept, or settled by a call that found it lapsed). */
+  expired = new Set<number>();
   constructor(readonly mut: Mutant) {}
 
   rowsOf(key: Key): MRow[] {
@@ -69,6 +74,18 @@ class Model {
   live(r: MRow): boolean {
     if (r.state !== 'claimed') return false;
     return this.mut === 'expired-at-expiry' ? r.expires_at > this.now : r.expires_at >= this.now;
+  }
+
+  /** Its lease ran out: still claimed past its expiry, or ended by expiry. */
+  lapsed(r: MRow): boolean {
+    if (r.state === 'claimed') return !this.live(r);
+    return r.state === 'released' && this.expired.has(r.epoch) && this.mut !== 'expiry-forgotten';
+  }
+
+  /** A lapsed claim, settled as the sweeper settles it. */
+  expire(r: MRow): void {
+    Object.assign(r, { state: 'released', result: 'expired', renewed_at: this.now });
+    this.expired.add(r.epoch);
   }
 }
 
@@ -209,12 +226,15 @@ class Renew implements Cmd {
     const { key, holder, token } = (this.resolved = resolveTarget(m, this.target));
     const actual: FencedResult = await r.store.claims.renew({ key, holder, token, ttlMs: ttl });
     r.log.push(actual);
-    const row = m.rowsOf(key).find((x) => x.holder === holder && x.epoch === token && m.live(x));
-    if (row) {
+    const row = m.rowsOf(key).find((x) => x.holder === holder && x.epoch === token);
+    if (row && row.state === 'claimed' && m.live(row)) {
       const expiresAt = m.now + (ttl ?? row.ttl_ms);
       expect(actual).toEqual({ ok: true, expiresAt });
       Object.assign(row, { renewed_at: m.now, expires_at: expiresAt });
       if (m.mut === 'renew-sets-ttl' && ttl !== undefined) row.ttl_ms = ttl;
+    } else if (row && m.lapsed(row)) {
+      expect(actual).toEqual({ ok: false, reason: expect.any(String), expiredAt: row.expires_at });
+      if (row.state === 'claimed') m.expire(row);
     } else {
       expect(actual).toEqual({ ok: false, reason: expect.any(String) });
     }
@@ -239,17 +259,21 @@ class End implements Cmd {
     const { key, holder, token } = (this.resolved = resolveTarget(m, this.target));
     const actual: FencedResult = await r.store.claims[op]({ key, holder, token, result });
     r.log.push(actual);
-    // The check is on holder and token, not the clock: an expired claim nobody took over can still end.
-    const row = m
-      .rowsOf(key)
-      .find((x) => x.holder === holder && x.epoch === token && x.state === 'claimed' && (m.mut !== 'end-needs-live' || m.live(x)));
-    if (row) {
+    const row = m.rowsOf(key).find((x) => x.holder === holder && x.epoch === token);
+    if (row && row.state === 'claimed' && (m.live(row) || m.mut === 'end-ignores-expiry')) {
       expect(actual).toEqual({ ok: true });
       const state = op === 'release' || m.mut === 'complete-as-release' ? 'released' : 'completed';
       Object.assign(row, { state, result: result ?? null, renewed_at: now });
       await expectOrphans(m, r);
+    } else if (row && m.lapsed(row) && op === 'release') {
+      // Nothing left to give back: a no-op, and no orphan.
+      expect(actual).toEqual({ ok: true, expiredAt: row.expires_at });
+      if (row.state === 'claimed') m.expire(row);
+      await expectOrphans(m, r);
     } else {
-      expect(actual).toEqual({ ok: false, reason: expect.any(String) });
+      const lapsed = row !== undefined && m.lapsed(row);
+      expect(actual).toEqual(lapsed ? { ok: false, reason: expect.any(String), expiredAt: row.expires_at } : { ok: false, reason: expect.any(String) });
+      if (lapsed && row.state === 'claimed') m.expire(row);
       if (m.mut !== 'no-orphan') m.orphans++;
       const orphans = await r.store.claims.orphans();
       expect(orphans.length, 'a refused release/complete is kept as an orphan').toBe(m.orphans);
@@ -284,7 +308,7 @@ class Sweep implements Cmd {
     const actual = await r.store.claims.sweep();
     r.log.push(actual);
     const due = m.rows.filter((x) => x.state === 'claimed' && (m.mut === 'sweep-at-expiry' ? x.expires_at <= m.now : x.expires_at < m.now));
-    for (const row of due) Object.assign(row, { state: 'released', result: 'expired' });
+    for (const row of due) m.expire(row);
     expect(actual, 'claims swept').toBe(due.length);
   }
   toString(): string {

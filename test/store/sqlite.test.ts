@@ -36,7 +36,7 @@ describe('SQLite store: claims', () => {
     const a = (await s.claims.acquire({ key: 'lane:x', holder: 'a', ttlMs: 1000 })) as { token: number };
     expect(await s.claims.renew({ key: 'lane:x', holder: 'a', token: a.token, ttlMs: 1000 })).toEqual({ ok: true, expiresAt: 1_001_000 });
     advance(1001);
-    expect(await s.claims.renew({ key: 'lane:x', holder: 'a', token: a.token, ttlMs: 1000 })).toEqual({ ok: false, reason: `lane:x with token ${a.token} has expired` });
+    expect(await s.claims.renew({ key: 'lane:x', holder: 'a', token: a.token, ttlMs: 1000 })).toEqual({ ok: false, reason: `lane:x with token ${a.token} has expired`, expiredAt: 1_001_000 });
     const b = (await s.claims.acquire({ key: 'lane:x', holder: 'b', ttlMs: 1000 })) as { token: number };
     expect(await s.claims.release({ key: 'lane:x', holder: 'a', token: a.token })).toEqual({ ok: false, reason: `token ${a.token} is not current for lane:x (re-granted since, or never granted)` });
     expect(await s.claims.release({ key: 'lane:x', holder: 'c', token: b.token })).toEqual({ ok: false, reason: `lane:x with token ${b.token} is held by b, not c` });

@@ -1,7 +1,8 @@
 // The claim rules every store applies, apart from its SQL: given a key's rows, what an acquire
 // does. The SQLite store uses it twice, on a plain read (to deny without the write lock) and
 // inside its transaction (to decide for real); the PostgreSQL store on the rows its one-slot
-// statement read, to tell a denial from a row that changed meanwhile.
+// statement read, to tell a denial from a row that changed meanwhile. And when a claim ended by
+// expiry, which the PostgreSQL store's statements spell out in SQL (claims-sql.ts, LAPSED).
 import type { AcquireResult, ClaimRow } from './ports.js';
 
 /** What the rules read of a claim row. */
@@ -28,4 +29,15 @@ export function decideAcquire<R extends RuleRow>(key: string, rows: readonly R[]
   }
   const soonest = live.reduce((a, b) => (b.expires_at < a.expires_at ? b : a));
   return { kind: 'deny', result: { granted: false, key, holder: soonest.holder, expiresAt: soonest.expires_at, state: 'claimed' } };
+}
+
+/**
+ * Whether a claim's lease ran out, whether or not the sweeper has been by: still `claimed` past its
+ * expiry, or `released` by an expiry (the sweeper, a holder's renewal or a fenced call settling it).
+ * A row's renewed_at is when it last changed, and a claim is only released or completed while it
+ * is live, so a released row changed after its expiry is one that expired. Expiry decides what a
+ * renew, release or complete with this claim's token does, not when the sweeper ran.
+ */
+export function lapsed(row: Pick<ClaimRow, 'state' | 'renewed_at' | 'expires_at'>, now: number): boolean {
+  return (row.state === 'claimed' && row.expires_at < now) || (row.state === 'released' && row.renewed_at > row.expires_at);
 }

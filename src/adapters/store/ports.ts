@@ -178,7 +178,13 @@ export type AcquireResult =
   | { granted: true; key: string; slot: number; token: number; expiresAt: number; renewed: boolean }
   | { granted: false; key: string; holder: string; expiresAt: number | null; state: ClaimState };
 
-export type FencedResult = { ok: true; expiresAt?: number } | { ok: false; reason: string };
+/**
+ * What renew, release and complete answer. `expiredAt` says the claim's lease ran out at that time
+ * (whether or not the sweeper has been by): a release of it is a no-op (ok, nothing to give back), a
+ * renewal or completion is refused. A refusal without it is a stale token (re-granted since,
+ * another holder's, or already ended).
+ */
+export type FencedResult = { ok: true; expiresAt?: number; expiredAt?: number } | { ok: false; reason: string; expiredAt?: number };
 
 /** One lock telemetry record: a grant, renewal, release, completion or expiry. Denials write nothing. */
 export interface LockRecord {
@@ -209,9 +215,15 @@ export interface ClaimsPort {
   acquire(req: { key: string; holder: string; ttlMs: number; slots?: number; keep?: boolean }): Promise<AcquireResult>;
   /** Extend a held claim by `ttlMs` (default: the TTL it was granted with). */
   renew(req: { key: string; holder: string; token: number; ttlMs?: number }): Promise<FencedResult>;
-  /** Give a claim back. A stale token is refused and its result kept as an orphan. */
+  /**
+   * Give a claim back. A stale token is refused and its result kept as an orphan. An expired claim
+   * has nothing to give back: ok with `expiredAt`, and its result is not kept.
+   */
   release(req: { key: string; holder: string; token: number; result?: string }): Promise<FencedResult>;
-  /** Mark the work done: the key is denied to everyone until reopened. Stale tokens as release. */
+  /**
+   * Mark the work done: the key is denied to everyone until reopened. A stale token, or a claim that
+   * expired (`expiredAt`), is refused and its result kept as an orphan.
+   */
   complete(req: { key: string; holder: string; token: number; result?: string }): Promise<FencedResult>;
   /** Make a completed key claimable again. */
   reopen(req: { key: string }): Promise<{ reopened: boolean; state: ClaimState | null }>;
@@ -221,7 +233,10 @@ export interface ClaimsPort {
    * by someone else's sweep is simply not among them). Cheap enough to call every few seconds.
    */
   renewHolder(holder: string): Promise<{ renewed: number; lost: string[]; held: string[] }>;
-  /** Release a holder's claims at the end of its session, except those it asked to keep and `except`. */
+  /**
+   * Release a holder's claims at the end of its session, except those it asked to keep and `except`;
+   * returns the keys released. One that expired meanwhile is not released but settled as expired.
+   */
   releaseHolder(holder: string, opts?: { except?: readonly string[] }): Promise<string[]>;
   /** Live claims; `all`: every row; `completed`: live claims and completed keys (what blocks work). */
   list(opts?: { all?: boolean; completed?: boolean; holder?: string }): Promise<ClaimRow[]>;

@@ -100,12 +100,53 @@ export function claimCases(b: Backend): void {
     expect((await s.claims.list({ all: true }))[0]).toMatchObject({ state: 'released', result: 'done' });
   });
 
-  test('a renewal after expiry is refused; a release after expiry, before anyone else took the key, is accepted', async () => {
+  test.each([
+    ['before the sweeper ran', false],
+    ['after the sweeper ran', true],
+  ])('after expiry, %s: complete is refused as expired and kept as an orphan, release is a no-op, renew is refused', async (_when, swept) => {
+    const { store: s } = await b.fresh();
+    const c = await grant(s, 'task:c', 'a', 30);
+    const r = await grant(s, 'task:r', 'a', 30);
+    const n = await grant(s, 'task:n', 'a', 30);
+    await sleep(80);
+    if (swept) expect(await s.claims.sweep()).toBe(3);
+    expect(await s.claims.complete({ key: 'task:c', holder: 'a', token: c.token, result: 'PR #9' })).toEqual({ ok: false, reason: `task:c with token ${c.token} has expired`, expiredAt: c.expiresAt });
+    expect(await s.claims.release({ key: 'task:r', holder: 'a', token: r.token, result: 'gave up' })).toEqual({ ok: true, expiredAt: r.expiresAt });
+    expect(await s.claims.renew({ key: 'task:n', holder: 'a', token: n.token })).toEqual({ ok: false, reason: `task:n with token ${n.token} has expired`, expiredAt: n.expiresAt });
+    // The same answers again: expiry decides, not whether it has been recorded yet.
+    expect(await s.claims.complete({ key: 'task:c', holder: 'a', token: c.token })).toMatchObject({ ok: false, expiredAt: c.expiresAt });
+    expect(await s.claims.release({ key: 'task:r', holder: 'a', token: r.token })).toEqual({ ok: true, expiredAt: r.expiresAt });
+    // Only the refused completions are orphans: a release of an expired claim has nothing to keep.
+    expect((await s.claims.orphans()).map((o) => [o.op, o.key, o.token, o.result])).toEqual([
+      ['complete', 'task:c', c.token, 'PR #9'],
+      ['complete', 'task:c', c.token, null],
+    ]);
+    // Each claim ended once, by expiry, whoever noticed first; nothing is left for the sweeper.
+    expect((await s.claims.list({ all: true })).map((row) => [row.key, row.state, row.result])).toEqual([
+      ['task:c', 'released', 'expired'],
+      ['task:n', 'released', 'expired'],
+      ['task:r', 'released', 'expired'],
+    ]);
+    expect((await s.claims.lockRecords()).filter((e) => e.event !== 'acquired').map((e) => [e.key, e.event]).sort()).toEqual([
+      ['task:c', 'expired'],
+      ['task:n', 'expired'],
+      ['task:r', 'expired'],
+    ]);
+    expect(await s.claims.sweep()).toBe(0);
+    // The keys are free again, with newer tokens.
+    expect((await grant(s, 'task:c', 'b')).token).toBeGreaterThan(n.token);
+  });
+
+  test('after expiry a stale token is still stale: once someone else took the key, the old token is refused and its result kept', async () => {
     const { store: s } = await b.fresh();
     const a = await grant(s, 'task:x', 'a', 30);
     await sleep(80);
-    expect(await s.claims.renew({ key: 'task:x', holder: 'a', token: a.token })).toEqual({ ok: false, reason: `task:x with token ${a.token} has expired` });
-    expect(await s.claims.release({ key: 'task:x', holder: 'a', token: a.token })).toEqual({ ok: true });
+    const c = await grant(s, 'task:x', 'b');
+    const stale = { ok: false, reason: `token ${a.token} is not current for task:x (re-granted since, or never granted)` };
+    expect(await s.claims.release({ key: 'task:x', holder: 'a', token: a.token, result: 'late' })).toEqual(stale);
+    expect(await s.claims.complete({ key: 'task:x', holder: 'a', token: a.token, result: 'late' })).toEqual(stale);
+    expect((await s.claims.orphans()).map((o) => o.op)).toEqual(['release', 'complete']);
+    expect(await s.claims.release({ key: 'task:x', holder: 'b', token: c.token })).toEqual({ ok: true });
   });
 
   test('complete: the key is denied to everyone until reopened; a stale completion is an orphan', async () => {
@@ -124,6 +165,21 @@ export function claimCases(b: Backend): void {
     const c = await grant(s, 'task:x', 'b');
     expect(c.token).toBeGreaterThan(a.token);
     expect((await s.claims.lockRecords()).map((r) => r.event)).toEqual(['acquired', 'completed', 'released', 'acquired']);
+  });
+
+  test('releaseHolder settles a claim that expired meanwhile as expired, not released', async () => {
+    const { store: s } = await b.fresh();
+    const gone = await grant(s, 'task:gone', 's1', 30);
+    await grant(s, 'task:live', 's1');
+    await sleep(80);
+    expect(await s.claims.releaseHolder('s1')).toEqual(['task:live']);
+    expect((await s.claims.list({ all: true })).find((r) => r.key === 'task:gone')).toMatchObject({ state: 'released', result: 'expired' });
+    expect((await s.claims.lockRecords()).filter((e) => e.key === 'task:gone').map((e) => [e.epoch, e.event])).toEqual([
+      [gone.token, 'acquired'],
+      [gone.token, 'expired'],
+    ]);
+    // The session's own release of it afterwards is the no-op every expired claim's release is.
+    expect(await s.claims.release({ key: 'task:gone', holder: 's1', token: gone.token })).toEqual({ ok: true, expiredAt: gone.expiresAt });
   });
 
   test('releaseHolder ends a session: releases its claims except those kept and those excepted', async () => {

@@ -166,6 +166,12 @@ SELECT k.now, g.slot AS got_slot, g.epoch AS token, g.expires_at AS token_expire
 FROM clock k LEFT JOIN got g ON true LEFT JOIN snap s ON true`;
 
 /**
+ * Whether the claim row `t` ran out of lease by `k.now`, swept or not: claim-rules.ts, lapsed()
+ * (a released row changed after its expiry is one that expired).
+ */
+const LAPSED = `((t.state = 'claimed' AND t.expires_at < k.now) OR (t.state = 'released' AND t.renewed_at > t.expires_at))`;
+
+/**
  * Why a token was refused, in the SQLite store's words. Needs CTEs `clock` (now) and `tok` (the
  * key's row with that token, if any); $1 key, $2 holder, $3 token.
  */
@@ -173,58 +179,88 @@ const STALE_REASON = `
 CASE
   WHEN t.holder IS NULL THEN format('token %s is not current for %s (re-granted since, or never granted)', $3::bigint, $1::text)
   WHEN t.holder <> $2::text THEN format('%s with token %s is held by %s, not %s', $1::text, $3::bigint, t.holder, $2::text)
+  WHEN ${LAPSED} THEN format('%s with token %s has expired', $1::text, $3::bigint)
   WHEN t.state <> 'claimed' THEN format('%s with token %s is already %s', $1::text, $3::bigint, t.state)
-  WHEN t.expires_at < k.now THEN format('%s with token %s has expired', $1::text, $3::bigint)
   ELSE format('%s with token %s was not changed', $1::text, $3::bigint)
 END`;
 
-/** $1 key, $2 holder, $3 token, $4 ttl ms or null (the claim's own TTL). */
+/** When the refused claim's lease ran out, if that is why (null otherwise). Same CTEs as STALE_REASON. */
+const EXPIRED_AT = `CASE WHEN t.holder = $2::text AND ${LAPSED} THEN t.expires_at END`;
+
+/**
+ * The CTE `lapsed`: the claim in `mine` (locked: slot, expires_at), if its lease ran out by the
+ * `clock` and nobody swept it yet, settled as the sweeper settles it. A fenced call that meets it
+ * does this, so that what it answers does not depend on when the sweeper runs. $1 key.
+ */
+const SETTLE_LAPSED = `
+lapsed AS (
+  UPDATE claims c SET state = 'released', result = 'expired', renewed_at = k.now FROM mine m, clock k
+  WHERE c.key = $1::text AND c.slot = m.slot AND m.expires_at < k.now
+  RETURNING c.slot, k.now AS at
+)`;
+
+/** $1 key, $2 holder, $3 token, $4 ttl ms or null (the claim's own TTL). After expiry it is refused. */
 export const RENEW = `
 WITH mine AS MATERIALIZED (
-  SELECT slot FROM claims WHERE key = $1::text AND holder = $2::text AND epoch = $3::bigint AND state = 'claimed' FOR UPDATE
+  SELECT slot, expires_at FROM claims WHERE key = $1::text AND holder = $2::text AND epoch = $3::bigint AND state = 'claimed' FOR UPDATE
 ),
 clock AS MATERIALIZED (SELECT ${NOW_MS} AS now FROM (SELECT count(*) FROM mine) AS after_locks),
 r AS (
   UPDATE claims c SET renewed_at = k.now, expires_at = k.now + COALESCE($4::bigint, c.ttl_ms) FROM mine m, clock k
-  WHERE c.key = $1::text AND c.slot = m.slot AND c.expires_at >= k.now
+  WHERE c.key = $1::text AND c.slot = m.slot AND m.expires_at >= k.now
   RETURNING c.slot, c.expires_at, k.now AS at
 ),
-ev AS (INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event) SELECT at, $1::text, slot, NULL, $2::text, $3::bigint, 'renewed' FROM r),
-tok AS (SELECT holder, state, expires_at FROM claims WHERE key = $1::text AND epoch = $3::bigint)
-SELECT (SELECT expires_at FROM r) AS expires_at,
-  (SELECT ${STALE_REASON} FROM clock k LEFT JOIN tok t ON true WHERE NOT EXISTS (SELECT 1 FROM r)) AS reason`;
+${SETTLE_LAPSED},
+ev AS (
+  INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event)
+  SELECT at, $1::text, slot, NULL::int, $2::text, $3::bigint, 'renewed' FROM r
+  UNION ALL SELECT at, $1::text, slot, NULL, $2::text, $3::bigint, 'expired' FROM lapsed
+),
+tok AS (SELECT holder, state, renewed_at, expires_at FROM claims WHERE key = $1::text AND epoch = $3::bigint),
+why AS MATERIALIZED (SELECT ${STALE_REASON} AS reason, ${EXPIRED_AT} AS expired_at FROM clock k LEFT JOIN tok t ON true WHERE NOT EXISTS (SELECT 1 FROM r))
+SELECT (SELECT expires_at FROM r) AS expires_at, (SELECT reason FROM why) AS reason, (SELECT expired_at FROM why) AS expired_at`;
 
 /**
  * Release or complete: $1 key, $2 holder, $3 token, $4 result, $5 'released' | 'completed' (the
  * new state, also the lock record's event), $6 'release' | 'complete' (the orphan's op).
- * A stale token changes nothing and leaves an orphan with the reason.
+ * A stale token changes nothing and leaves an orphan with the reason. After the claim's expiry
+ * (expired_at set) a completion is refused the same way, and a release is a no-op that keeps no
+ * orphan.
  */
 export const FINISH = `
 WITH mine AS MATERIALIZED (
-  SELECT slot FROM claims WHERE key = $1::text AND holder = $2::text AND epoch = $3::bigint AND state = 'claimed' FOR UPDATE
+  SELECT slot, expires_at FROM claims WHERE key = $1::text AND holder = $2::text AND epoch = $3::bigint AND state = 'claimed' FOR UPDATE
 ),
 clock AS MATERIALIZED (SELECT ${NOW_MS} AS now FROM (SELECT count(*) FROM mine) AS after_locks),
 fin AS (
   UPDATE claims c SET state = $5::text, result = $4::text, renewed_at = k.now FROM mine m, clock k
-  WHERE c.key = $1::text AND c.slot = m.slot
+  WHERE c.key = $1::text AND c.slot = m.slot AND m.expires_at >= k.now
   RETURNING c.slot, k.now AS at
 ),
-ev AS (INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event) SELECT at, $1::text, slot, NULL, $2::text, $3::bigint, $5::text FROM fin),
-tok AS (SELECT holder, state, expires_at FROM claims WHERE key = $1::text AND epoch = $3::bigint),
-why AS MATERIALIZED (SELECT k.now, ${STALE_REASON} AS reason FROM clock k LEFT JOIN tok t ON true WHERE NOT EXISTS (SELECT 1 FROM fin)),
-orphan AS (INSERT INTO orphans (at, op, key, holder, token, result, reason) SELECT now, $6::text, $1::text, $2::text, $3::bigint, $4::text, reason FROM why)
-SELECT (SELECT count(*) FROM fin) AS finished, (SELECT reason FROM why) AS reason`;
+${SETTLE_LAPSED},
+ev AS (
+  INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event)
+  SELECT at, $1::text, slot, NULL::int, $2::text, $3::bigint, $5::text FROM fin
+  UNION ALL SELECT at, $1::text, slot, NULL, $2::text, $3::bigint, 'expired' FROM lapsed
+),
+tok AS (SELECT holder, state, renewed_at, expires_at FROM claims WHERE key = $1::text AND epoch = $3::bigint),
+why AS MATERIALIZED (SELECT k.now, ${STALE_REASON} AS reason, ${EXPIRED_AT} AS expired_at FROM clock k LEFT JOIN tok t ON true WHERE NOT EXISTS (SELECT 1 FROM fin)),
+orphan AS (
+  INSERT INTO orphans (at, op, key, holder, token, result, reason)
+  SELECT now, $6::text, $1::text, $2::text, $3::bigint, $4::text, reason FROM why WHERE NOT ($6::text = 'release' AND expired_at IS NOT NULL)
+)
+SELECT (SELECT count(*) FROM fin) AS finished, (SELECT reason FROM why) AS reason, (SELECT expired_at FROM why) AS expired_at`;
 
 /**
- * Release or complete with the current token, the usual case: $1 key, $2 holder, $3 token, $4
- * result, $5 'released' | 'completed'. Finishes nothing for a stale token (the row's latest version
- * fails the re-check); the caller then runs FINISH, which refuses it with the reason and keeps the
- * orphan.
+ * Release or complete with the current token of a live claim, the usual case: $1 key, $2 holder,
+ * $3 token, $4 result, $5 'released' | 'completed'. Finishes nothing for a stale token (the row's
+ * latest version fails the re-check) or an expired claim; the caller then runs FINISH, which
+ * decides those.
  */
 export const FINISH_ONE = `
 WITH fin AS (
   UPDATE claims c SET state = $5::text, result = $4::text, renewed_at = ${NOW_MS}
-  WHERE c.key = $1::text AND c.holder = $2::text AND c.epoch = $3::bigint AND c.state = 'claimed'
+  WHERE c.key = $1::text AND c.holder = $2::text AND c.epoch = $3::bigint AND c.state = 'claimed' AND c.expires_at >= ${NOW_MS}
   RETURNING c.slot, c.renewed_at AS at
 ),
 ev AS (INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event) SELECT at, $1::text, slot, NULL, $2::text, $3::bigint, $5::text FROM fin)
@@ -257,7 +293,7 @@ WITH mine AS MATERIALIZED (
 ),
 clock AS MATERIALIZED (SELECT ${NOW_MS} AS now FROM (SELECT count(*) FROM mine) AS after_locks),
 lost AS (
-  UPDATE claims c SET state = 'released', result = 'expired' FROM mine m, clock k
+  UPDATE claims c SET state = 'released', result = 'expired', renewed_at = k.now FROM mine m, clock k
   WHERE c.key = m.key AND c.slot = m.slot AND c.epoch = m.epoch AND m.expires_at < k.now
   RETURNING c.key, c.slot, c.epoch
 ),
@@ -276,20 +312,33 @@ ev AS (
 SELECT (SELECT count(*) FROM renewed) AS renewed, ARRAY(SELECT key FROM lost ORDER BY key, slot) AS lost,
   ARRAY(SELECT m.key FROM mine m, clock k WHERE m.expires_at >= k.now ORDER BY m.key, m.slot) AS held`;
 
-/** $1 holder, $2 keys to leave held: the session's end releases the rest, except those it keeps. */
+/**
+ * $1 holder, $2 keys to leave held: the session's end releases the rest, except those it keeps.
+ * One that expired meanwhile is not released but settled as expired, as the sweeper would.
+ */
 export const RELEASE_HOLDER = `
 WITH mine AS MATERIALIZED (
-  SELECT key, slot, epoch FROM claims
+  SELECT key, slot, epoch, expires_at FROM claims
   WHERE holder = $1::text AND state = 'claimed' AND keep = 0 AND NOT (key = ANY($2::text[]))
   ORDER BY key, slot FOR UPDATE
 ),
 clock AS MATERIALIZED (SELECT ${NOW_MS} AS now FROM (SELECT count(*) FROM mine) AS after_locks),
 fin AS (
   UPDATE claims c SET state = 'released', result = 'session ended', renewed_at = k.now FROM mine m, clock k
-  WHERE c.key = m.key AND c.slot = m.slot AND c.epoch = m.epoch
+  WHERE c.key = m.key AND c.slot = m.slot AND c.epoch = m.epoch AND m.expires_at >= k.now
   RETURNING c.key, c.slot, c.epoch
 ),
-ev AS (INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event) SELECT k.now, f.key, f.slot, NULL, $1::text, f.epoch, 'released' FROM fin f, clock k ORDER BY f.key, f.slot)
+lapsed AS (
+  UPDATE claims c SET state = 'released', result = 'expired', renewed_at = k.now FROM mine m, clock k
+  WHERE c.key = m.key AND c.slot = m.slot AND c.epoch = m.epoch AND m.expires_at < k.now
+  RETURNING c.key, c.slot, c.epoch
+),
+ev AS (
+  INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event)
+  SELECT k.now, e.key, e.slot, NULL, $1::text, e.epoch, e.event FROM clock k, (
+    SELECT key, slot, epoch, 'released' AS event FROM fin UNION ALL SELECT key, slot, epoch, 'expired' FROM lapsed
+  ) AS e ORDER BY e.key, e.slot
+)
 SELECT key FROM fin ORDER BY key, slot`;
 
 /**
@@ -311,7 +360,7 @@ gone AS MATERIALIZED (
   ORDER BY c.key, c.slot FOR UPDATE SKIP LOCKED
 ),
 swept AS (
-  UPDATE claims c SET state = 'released', result = 'expired' FROM gone g
+  UPDATE claims c SET state = 'released', result = 'expired', renewed_at = k.now FROM gone g, clock k
   WHERE c.key = g.key AND c.slot = g.slot AND c.epoch = g.epoch
   RETURNING c.key, c.slot, c.holder, c.epoch
 ),

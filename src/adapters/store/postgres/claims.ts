@@ -7,7 +7,7 @@
 // fraction of the server's work); only when it could not decide (a racing writer, a stale token,
 // a key with several slots) is it asked again or the full statement run.
 import { decideAcquire } from '../claim-rules.js';
-import type { AcquireResult, ClaimRow, ClaimState, ClaimsPort, LockRecord, OrphanRow } from '../ports.js';
+import type { AcquireResult, ClaimRow, ClaimState, ClaimsPort, FencedResult, LockRecord, OrphanRow } from '../ports.js';
 import * as sql from './claims-sql.js';
 import type { Db } from './db.js';
 
@@ -60,8 +60,8 @@ export function postgresClaims(db: Db): ClaimsPort {
       throw new Error(`claim on ${key}: lost the race for a new slot ${ACQUIRE_TRIES} times in a row`);
     },
     async renew({ key, holder, token, ttlMs }) {
-      const r = (await db.row<{ expires_at: number | null; reason: string | null }>('lk_claims_renew', sql.RENEW, [key, holder, token, ttlMs === undefined ? null : Math.round(ttlMs)]))!;
-      return r.expires_at !== null ? { ok: true, expiresAt: r.expires_at } : { ok: false, reason: r.reason! };
+      const r = (await db.row<{ expires_at: number | null; reason: string | null; expired_at: number | null }>('lk_claims_renew', sql.RENEW, [key, holder, token, ttlMs === undefined ? null : Math.round(ttlMs)]))!;
+      return r.expires_at !== null ? { ok: true, expiresAt: r.expires_at } : { ok: false, reason: r.reason!, ...expired(r.expired_at) };
     },
     async release({ key, holder, token, result }) {
       return finish(db, key, holder, token, result ?? null, 'release');
@@ -116,15 +116,23 @@ async function acquireOne(db: Db, key: string, holder: string, ttlMs: number, ke
   return seen.some((x) => x.slot !== 0) ? 'other slots' : null;
 }
 
-async function finish(db: Db, key: string, holder: string, token: number, result: string | null, op: 'release' | 'complete') {
+async function finish(db: Db, key: string, holder: string, token: number, result: string | null, op: 'release' | 'complete'): Promise<FencedResult> {
   const state = op === 'release' ? 'released' : 'completed';
   const one = (await db.row<{ finished: number }>('lk_claims_finish_one', sql.FINISH_ONE, [key, holder, token, result, state], { name: 'lk_claims_finished', text: sql.FINISHED }))!;
-  if (one.finished > 0) return { ok: true } as const;
-  // A stale token: the full statement refuses it with the reason and keeps the orphan.
-  const r = (await db.row<{ finished: number; reason: string | null }>('lk_claims_finish', sql.FINISH, [key, holder, token, result, state, op], {
+  if (one.finished > 0) return { ok: true };
+  // A stale token or an expired claim: the full statement decides, and keeps the orphan if refused.
+  const r = (await db.row<{ finished: number; reason: string | null; expired_at: number | null }>('lk_claims_finish', sql.FINISH, [key, holder, token, result, state, op], {
     name: 'lk_claims_finished',
     text: sql.FINISHED,
     values: [key, holder, token, result, state],
   }))!;
-  return r.finished > 0 ? ({ ok: true } as const) : ({ ok: false, reason: r.reason! } as const);
+  if (r.finished > 0) return { ok: true };
+  // An expired claim has nothing left to give back: its release is a no-op.
+  if (op === 'release' && r.expired_at != null) return { ok: true, expiredAt: r.expired_at };
+  return { ok: false, reason: r.reason!, ...expired(r.expired_at ?? null) };
+}
+
+/** `expiredAt` for a refusal, when the claim's lease ran out. */
+function expired(at: number | null): { expiredAt?: number } {
+  return at === null ? {} : { expiredAt: at };
 }

@@ -10,7 +10,7 @@ export function openClaimsStore(stateDir: string, opts: { clock?: Clock } = {}):
   return {
     claims: sqliteClaims(db, opts.clock ?? Date.now),
     async close() {
-      if (db.open) retryBusy(() => db.close());
+      if (db.open) retryBusy(() => db.close(), db.name);
     },
   };
 }

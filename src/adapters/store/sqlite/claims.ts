@@ -9,9 +9,11 @@
 //            completed                   → denied until reopened
 //   renew    needs holder and token; fails once re-granted or expired
 //   release / complete  need the current token; a stale one is refused and kept as an orphan
+//   after expiry (swept or not)  renew and complete are refused (complete keeps an orphan), a
+//            release is a no-op; a claim not swept yet is settled as the sweeper would settle it
 import type Database from 'better-sqlite3';
 import type { AcquireResult, ClaimRow, ClaimsPort, FencedResult, LockRecord, OrphanRow } from '../ports.js';
-import { decideAcquire } from '../claim-rules.js';
+import { decideAcquire, lapsed } from '../claim-rules.js';
 import { retryBusy, writer } from './busy.js';
 
 export type Clock = () => number;
@@ -35,15 +37,16 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
   const finish = db
     .prepare(
       `UPDATE claims SET state = @state, result = @result, renewed_at = @now
-       WHERE key = @key AND holder = @holder AND epoch = @token AND state = 'claimed' RETURNING slot`,
+       WHERE key = @key AND holder = @holder AND epoch = @token AND state = 'claimed' AND expires_at >= @now RETURNING slot`,
     )
     .pluck();
-  const byToken = db.prepare('SELECT holder, state, expires_at FROM claims WHERE key = ? AND epoch = ?');
+  const byToken = db.prepare('SELECT slot, holder, state, renewed_at, expires_at FROM claims WHERE key = ? AND epoch = ?');
   const reopenRow = db.prepare(`UPDATE claims SET state = 'released', result = NULL WHERE key = ? AND state = 'completed' RETURNING slot, holder, epoch`);
   const stateOf = db.prepare('SELECT state FROM claims WHERE key = ? ORDER BY slot LIMIT 1').pluck();
   const heldBy = db.prepare(`SELECT key, slot, epoch, ttl_ms, keep, expires_at FROM claims WHERE holder = ? AND state = 'claimed'`);
   const expired = db.prepare(`SELECT key, slot, holder, epoch FROM claims WHERE state = 'claimed' AND expires_at < ?`);
-  const markExpired = db.prepare(`UPDATE claims SET state = 'released', result = 'expired' WHERE key = ? AND slot = ? AND epoch = ?`);
+  // renewed_at: when the row changed, past its expiry (claim-rules.ts, lapsed).
+  const markExpired = db.prepare(`UPDATE claims SET state = 'released', result = 'expired', renewed_at = ? WHERE key = ? AND slot = ? AND epoch = ?`);
   const listAll = db.prepare('SELECT * FROM claims ORDER BY key, slot');
   const listHeld = db.prepare(`SELECT * FROM claims WHERE state = 'claimed' AND expires_at >= ? ORDER BY key, slot`);
   const listBlocking = db.prepare(`SELECT * FROM claims WHERE (state = 'claimed' AND expires_at >= ?) OR state = 'completed' ORDER BY key, slot`);
@@ -58,7 +61,7 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
    * which decides again under the lock.
    */
   const deniedByRead = (key: string, holder: string, slots: number): AcquireResult | null => {
-    const d = decideAcquire(key, retryBusy(() => rowsOf.all(key) as ClaimRow[]), holder, slots, clock());
+    const d = decideAcquire(key, retryBusy(() => rowsOf.all(key) as ClaimRow[], db.name), holder, slots, clock());
     return d.kind === 'deny' ? d.result : null;
   };
 
@@ -82,7 +85,7 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
   const renew = writer(db, (key: string, holder: string, token: number, ttlMs: number | null): FencedResult => {
     const now = clock();
     const row = renewRow.get({ key, holder, token, now, ttl: ttlMs }) as { slot: number; expires_at: number } | undefined;
-    if (!row) return { ok: false, reason: staleReason(key, holder, token, now) };
+    if (!row) return { ok: false, ...refusal(key, holder, token, now) };
     lockEvent.run(now, key, row.slot, null, holder, token, 'renewed');
     return { ok: true, expiresAt: row.expires_at };
   });
@@ -92,9 +95,11 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
       const now = clock();
       const slot = finish.get({ key, holder, token, now, result, state: op === 'release' ? 'released' : 'completed' }) as number | undefined;
       if (slot === undefined) {
-        const reason = staleReason(key, holder, token, now);
-        orphan.run(now, op, key, holder, token, result, reason);
-        return { ok: false, reason };
+        const refused = refusal(key, holder, token, now);
+        // An expired claim has nothing left to give back: not a failure, and no result to keep.
+        if (op === 'release' && refused.expiredAt !== undefined) return { ok: true, expiredAt: refused.expiredAt };
+        orphan.run(now, op, key, holder, token, result, refused.reason);
+        return { ok: false, ...refused };
       }
       lockEvent.run(now, key, slot, null, holder, token, op === 'release' ? 'released' : 'completed');
       return { ok: true };
@@ -102,14 +107,27 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
   const release = end('release');
   const complete = end('complete');
 
-  /** Why a token was refused, in words a user can act on. */
-  function staleReason(key: string, holder: string, token: number, now: number): string {
-    const row = byToken.get(key, token) as { holder: string; state: string; expires_at: number } | undefined;
-    if (!row) return `token ${token} is not current for ${key} (re-granted since, or never granted)`;
-    if (row.holder !== holder) return `${key} with token ${token} is held by ${row.holder}, not ${holder}`;
-    if (row.state !== 'claimed') return `${key} with token ${token} is already ${row.state}`;
-    if (row.expires_at < now) return `${key} with token ${token} has expired`;
-    return `${key} with token ${token} was not changed`;
+  /** A lapsed claim, settled as the sweeper settles it: released, result 'expired', recorded. */
+  function expire(key: string, slot: number, holder: string, epoch: number, now: number): void {
+    markExpired.run(now, key, slot, epoch);
+    lockEvent.run(now, key, slot, null, holder, epoch, 'expired');
+  }
+
+  /**
+   * Why a token was refused, in words a user can act on; `expiredAt` when the claim's lease ran out.
+   * A lapsed claim the sweeper has not reached yet is settled now, so that what follows does not
+   * depend on when it runs.
+   */
+  function refusal(key: string, holder: string, token: number, now: number): { reason: string; expiredAt?: number } {
+    const row = byToken.get(key, token) as Pick<ClaimRow, 'slot' | 'holder' | 'state' | 'renewed_at' | 'expires_at'> | undefined;
+    if (!row) return { reason: `token ${token} is not current for ${key} (re-granted since, or never granted)` };
+    if (row.holder !== holder) return { reason: `${key} with token ${token} is held by ${row.holder}, not ${holder}` };
+    if (lapsed(row, now)) {
+      if (row.state === 'claimed') expire(key, row.slot, holder, token, now);
+      return { reason: `${key} with token ${token} has expired`, expiredAt: row.expires_at };
+    }
+    if (row.state !== 'claimed') return { reason: `${key} with token ${token} is already ${row.state}` };
+    return { reason: `${key} with token ${token} was not changed` };
   }
 
   const reopen = writer(db, (key: string) => {
@@ -127,8 +145,7 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
     for (const r of heldBy.all(holder) as { key: string; slot: number; epoch: number; expires_at: number; ttl_ms: number }[]) {
       if (r.expires_at < now) {
         // Lost: say so once, and release it now rather than at the next sweep.
-        markExpired.run(r.key, r.slot, r.epoch);
-        lockEvent.run(now, r.key, r.slot, null, holder, r.epoch, 'expired');
+        expire(r.key, r.slot, holder, r.epoch, now);
         lost.push(r.key);
         continue;
       }
@@ -145,8 +162,13 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
   const releaseHolder = writer(db, (holder: string, except: readonly string[]) => {
     const now = clock();
     const released: string[] = [];
-    for (const r of heldBy.all(holder) as { key: string; slot: number; epoch: number; keep: number }[]) {
+    for (const r of heldBy.all(holder) as { key: string; slot: number; epoch: number; keep: number; expires_at: number }[]) {
       if (r.keep || except.includes(r.key)) continue;
+      // Expired meanwhile: nothing to release; settled as the sweeper would.
+      if (r.expires_at < now) {
+        expire(r.key, r.slot, holder, r.epoch, now);
+        continue;
+      }
       finish.get({ key: r.key, holder, token: r.epoch, now, result: 'session ended', state: 'released' });
       lockEvent.run(now, r.key, r.slot, null, holder, r.epoch, 'released');
       released.push(r.key);
@@ -157,10 +179,7 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
   const sweep = writer(db, (): number => {
     const now = clock();
     const rows = expired.all(now) as { key: string; slot: number; holder: string; epoch: number }[];
-    for (const r of rows) {
-      markExpired.run(r.key, r.slot, r.epoch);
-      lockEvent.run(now, r.key, r.slot, null, r.holder, r.epoch, 'expired');
-    }
+    for (const r of rows) expire(r.key, r.slot, r.holder, r.epoch, now);
     return rows.length;
   });
 
@@ -187,17 +206,17 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
       return releaseHolder(holder, opts.except ?? []);
     },
     async list(opts = {}) {
-      const rows = retryBusy(() => (opts.all ? listAll.all() : opts.completed ? listBlocking.all(clock()) : listHeld.all(clock())) as ClaimRow[]);
+      const rows = retryBusy(() => (opts.all ? listAll.all() : opts.completed ? listBlocking.all(clock()) : listHeld.all(clock())) as ClaimRow[], db.name);
       return opts.holder ? rows.filter((r) => r.holder === opts.holder) : rows;
     },
     async sweep() {
       return sweep();
     },
     async lockRecords(opts = {}) {
-      return retryBusy(() => records.all(opts.since ?? 0) as LockRecord[]);
+      return retryBusy(() => records.all(opts.since ?? 0) as LockRecord[], db.name);
     },
     async orphans(opts = {}) {
-      return retryBusy(() => orphanRows.all(opts.since ?? 0) as OrphanRow[]);
+      return retryBusy(() => orphanRows.all(opts.since ?? 0) as OrphanRow[], db.name);
     },
   };
 }

@@ -203,14 +203,14 @@ const version = (db: Database.Database) => db.pragma('user_version', { simple: t
 
 /** Brings the schema up to date. Safe when several processes open a new file at once. */
 export function migrate(db: Database.Database): void {
-  const current = retryBusy(() => version(db));
+  const current = retryBusy(() => version(db), db.name);
   if (current > SCHEMA_VERSION) {
     throw new Error(`the database has schema version ${current}, newer than this lanekeeper (${SCHEMA_VERSION}); upgrade lanekeeper`);
   }
   if (current === SCHEMA_VERSION) return;
   // A new file (version 0) has no tables to read yet.
   const warm = current > 0 ? Object.entries(WARM).filter(([v]) => Number(v) > current) : [];
-  for (const [, sql] of warm) retryBusy(() => db.prepare(sql).get());
+  for (const [, sql] of warm) retryBusy(() => db.prepare(sql).get(), db.name);
   writer(db, () => {
     // Read again under the write lock: another process may have migrated meanwhile.
     for (let v = version(db); v < SCHEMA_VERSION; v++) {

@@ -4,7 +4,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { StateDirError } from '../../../errors.js';
+import { StateDirError, StoreBusyError } from '../../../errors.js';
 import { retryBusy } from './busy.js';
 import { migrate } from './migrations.js';
 
@@ -27,7 +27,8 @@ export function openDatabase(stateDir: string, opts: { mustExist?: boolean } = {
     if (!opts.mustExist) mkdirSync(stateDir, { recursive: true });
     // Busy waits are handled by retryBusy (busy.ts), not by SQLite's sleeping busy handler.
     const db = new Database(file, { fileMustExist: !!opts.mustExist, timeout: 0, nativeBinding });
-    retryBusy(() => db.pragma('journal_mode = WAL'));
+    // Busy while another process recovers the WAL (SQLITE_BUSY_RECOVERY) or holds the whole file.
+    retryBusy(() => db.pragma('journal_mode = WAL'), file);
     db.pragma('synchronous = NORMAL');
     // Checkpoints flush to disk inside whichever write triggers them; let the WAL grow larger
     // before that happens, and let the runtime checkpoint in the background (Store.checkpoint).
@@ -35,6 +36,8 @@ export function openDatabase(stateDir: string, opts: { mustExist?: boolean } = {
     migrate(db);
     return db;
   } catch (err) {
+    // Locked for longer than anyone waits: nothing is wrong with the directory; try again.
+    if (err instanceof StoreBusyError) throw err;
     const e = err as NodeJS.ErrnoException;
     const why =
       e.code === 'EACCES' || e.code === 'SQLITE_CANTOPEN' || e.code === 'SQLITE_READONLY'
