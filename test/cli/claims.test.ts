@@ -109,28 +109,37 @@ describe('claim commands', () => {
 });
 
 describe('after a claim expired: expiry decides, not when the sweeper ran', () => {
-  let dir: string;
-  const runIn = (args: string[]) => cli([...args, '--state', dir]);
-  const sweep = async () => {
-    const store = openSqliteStore(dir);
+  // Two state directories: in one the sweeper runs, in the other nothing settles the expired claims.
+  const dirs = { swept: '', unswept: '' };
+  const dirOf = (key: string) => (key.endsWith('-swept') ? dirs.swept : dirs.unswept);
+  const runIn = (key: string, args: string[]) => cli([...args, '--state', dirOf(key)]);
+  const sweep = async (key: string) => {
+    const store = openSqliteStore(dirOf(key));
     try {
       return await store.claims.sweep();
     } finally {
       await store.close();
     }
   };
-  /** A claim of `key` by alice with a 50 ms lease, once it is no longer held. */
+  const KEYS = ['task:done-late-swept', 'task:done-late-unswept', 'task:dropped-swept', 'task:dropped-unswept', 'task:taken'];
+  const claimed = new Map<string, { token: number; expires_at: string }>();
+  /** alice's claim of `key` with the shortest lease a claim may have (3s), once it is no longer held. */
   async function expired(key: string): Promise<{ token: number; expires_at: string }> {
-    const c = await runIn(['claim', key, '--holder', 'alice', '--ttl', '50ms', '--json']);
-    expect(c.code).toBe(0);
-    while ((await runIn(['claims', '--json'])).stdout.includes(`"${key}"`)) await new Promise((r) => setTimeout(r, 20));
-    return JSON.parse(c.stdout) as { token: number; expires_at: string };
+    while ((await runIn(key, ['claims', '--json'])).stdout.includes(`"${key}"`)) await new Promise((r) => setTimeout(r, 100));
+    return claimed.get(key)!;
   }
-  const orphans = async () => (JSON.parse((await runIn(['stats', '--json'])).stdout) as { orphaned_results: number }).orphaned_results;
+  const stateOf = async (key: string) => (JSON.parse((await runIn(key, ['claims', '--all', '--json'])).stdout) as { claims: { key: string; state: string }[] }).claims.find((c) => c.key === key)?.state;
+  const orphans = async (key: string) => (JSON.parse((await runIn(key, ['stats', '--json'])).stdout) as { orphaned_results: number }).orphaned_results;
 
   beforeAll(async () => {
-    dir = tmpDir();
-    await openSqliteStore(dir).close();
+    dirs.swept = tmpDir();
+    dirs.unswept = tmpDir();
+    for (const d of Object.values(dirs)) await openSqliteStore(d).close();
+    // All at once, so the tests wait for one lease to run out, not one each.
+    for (const [key, c] of await Promise.all(KEYS.map(async (key) => [key, await runIn(key, ['claim', key, '--holder', 'alice', '--ttl', '3s', '--json'])] as const))) {
+      expect(c.code, c.stderr).toBe(0);
+      claimed.set(key, JSON.parse(c.stdout) as { token: number; expires_at: string });
+    }
   });
 
   test.each([
@@ -139,13 +148,15 @@ describe('after a claim expired: expiry decides, not when the sweeper ran', () =
   ])('complete %s: EXPIRED, exit 1, the result kept as an orphan; the key can be claimed again', async (_when, swept) => {
     const key = `task:done-late-${swept ? 'swept' : 'unswept'}`;
     const c = await expired(key);
-    if (swept) expect(await sweep()).toBeGreaterThanOrEqual(1);
-    const before = await orphans();
-    const r = await runIn(['complete', key, '--holder', 'alice', '--token', String(c.token), '--result', 'PR #9']);
+    if (swept) await sweep(key);
+    // Swept, or still recorded as claimed (its lease ran out, but nothing settled it yet).
+    expect(await stateOf(key)).toBe(swept ? 'released' : 'claimed');
+    const before = await orphans(key);
+    const r = await runIn(key, ['complete', key, '--holder', 'alice', '--token', String(c.token), '--result', 'PR #9']);
     expect(r).toEqual({ code: 1, stdout: '', stderr: `EXPIRED — ${key} expired at ${c.expires_at} (token ${c.token}); claim it again\n` });
-    expect(await orphans()).toBe(before + 1);
+    expect(await orphans(key)).toBe(before + 1);
     // Not completed: the key is free, and a new claim gets a newer token.
-    const again = await runIn(['claim', key, '--holder', 'alice']);
+    const again = await runIn(key, ['claim', key, '--holder', 'alice']);
     expect(again.code).toBe(0);
     expect(Number(again.stdout)).toBeGreaterThan(c.token);
   });
@@ -156,23 +167,25 @@ describe('after a claim expired: expiry decides, not when the sweeper ran', () =
   ])('release %s: a no-op, exit 0, saying so', async (_when, swept) => {
     const key = `task:dropped-${swept ? 'swept' : 'unswept'}`;
     const c = await expired(key);
-    if (swept) expect(await sweep()).toBeGreaterThanOrEqual(1);
-    const before = await orphans();
-    const r = await runIn(['release', key, '--holder', 'alice', '--token', String(c.token), '--result', 'gave up']);
+    if (swept) await sweep(key);
+    // Swept, or still recorded as claimed (its lease ran out, but nothing settled it yet).
+    expect(await stateOf(key)).toBe(swept ? 'released' : 'claimed');
+    const before = await orphans(key);
+    const r = await runIn(key, ['release', key, '--holder', 'alice', '--token', String(c.token), '--result', 'gave up']);
     expect(r).toEqual({ code: 0, stdout: `${key} had expired at ${c.expires_at} (token ${c.token}); nothing to release\n`, stderr: '' });
-    const j = await runIn(['release', key, '--holder', 'alice', '--token', String(c.token), '--json']);
+    const j = await runIn(key, ['release', key, '--holder', 'alice', '--token', String(c.token), '--json']);
     expect(j.code).toBe(0);
     expect(JSON.parse(j.stdout)).toEqual({ key, ok: true, expiredAt: c.expires_at });
-    expect(await orphans()).toBe(before);
-    const all = JSON.parse((await runIn(['claims', '--all', '--json'])).stdout) as { claims: { key: string; state: string; result: string | null }[] };
+    expect(await orphans(key)).toBe(before);
+    const all = JSON.parse((await runIn(key, ['claims', '--all', '--json'])).stdout) as { claims: { key: string; state: string; result: string | null }[] };
     expect(all.claims.find((x) => x.key === key)).toMatchObject({ state: 'released', result: 'expired' });
   });
 
   test('a stale token is still STALE: once another holder took the expired key, exit 1', async () => {
     const c = await expired('task:taken');
-    expect((await runIn(['claim', 'task:taken', '--holder', 'bob'])).code).toBe(0);
+    expect((await runIn('task:taken', ['claim', 'task:taken', '--holder', 'bob'])).code).toBe(0);
     const stale = `STALE — token ${c.token} is not current for task:taken (re-granted since, or never granted)\n`;
-    expect(await runIn(['release', 'task:taken', '--holder', 'alice', '--token', String(c.token)])).toEqual({ code: 1, stdout: '', stderr: stale });
-    expect(await runIn(['complete', 'task:taken', '--holder', 'alice', '--token', String(c.token)])).toEqual({ code: 1, stdout: '', stderr: stale });
+    expect(await runIn('task:taken', ['release', 'task:taken', '--holder', 'alice', '--token', String(c.token)])).toEqual({ code: 1, stdout: '', stderr: stale });
+    expect(await runIn('task:taken', ['complete', 'task:taken', '--holder', 'alice', '--token', String(c.token)])).toEqual({ code: 1, stdout: '', stderr: stale });
   });
 });
