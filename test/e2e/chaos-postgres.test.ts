@@ -19,6 +19,7 @@ import { rngFromSeed } from '../../src/policy/prng.js';
 import { probePostgres } from '../store/contract/backends.js';
 import { startCli } from '../helpers/run-process.js';
 import { cli, fixtureBackend, tmpDir } from '../helpers/tmp.js';
+import { inSchema, peak } from '../helpers/intervals.js';
 
 const probe = await probePostgres(process.env.LANEKEEPER_TEST_PG_URL);
 if (!probe.ok && process.env.LANEKEEPER_REQUIRE_PG === '1') throw new Error(`LANEKEEPER_REQUIRE_PG=1 but ${probe.why}`);
@@ -28,18 +29,6 @@ const SECONDS = Number(process.env.CHAOS_PG_SECONDS ?? 60);
 const SEED = Number(process.env.CHAOS_SEED ?? 20261124);
 const LANES = ['a', 'b', 'c'];
 
-/** The most intervals open at once ([start, end], an end before a start at the same instant). */
-function peak(intervals: [number, number][]): number {
-  const points = intervals.flatMap(([s, e]): [number, number][] => [
-    [s, 1],
-    [e, -1],
-  ]);
-  points.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
-  let open = 0;
-  let most = 0;
-  for (const [, d] of points) most = Math.max(most, (open += d));
-  return most;
-}
 
 describe.skipIf(!probe.ok)(`PostgreSQL backends killed every few seconds${probe.ok ? '' : ` (skipped: ${probe.why})`}`, () => {
   const url = probe.ok ? probe.url : '';
@@ -71,7 +60,7 @@ describe.skipIf(!probe.ok)(`PostgreSQL backends killed every few seconds${probe.
   test(`3 lanes, every connection ended every few seconds for ${SECONDS}s (seed ${SEED}): no crash, nothing lost, no lock held twice`, { timeout: (SECONDS + 120) * 1000 }, async () => {
     await admin.connect();
     await admin.query(`CREATE SCHEMA ${schema}`);
-    const storeUrl = `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    const storeUrl = inSchema(url, schema);
     const dir = tmpDir();
     const file = path.join(dir, 'lk.yaml');
     writeFileSync(

@@ -15,24 +15,13 @@ import { lockStats } from '../../src/policy/lock-stats.js';
 import { rngFromSeed } from '../../src/policy/prng.js';
 import { leftovers, startCli } from '../helpers/run-process.js';
 import { AGENTS, tmpDir } from '../helpers/tmp.js';
+import { peak } from '../helpers/intervals.js';
 
 const SEED = Number(process.env.CHAOS_SEED ?? 20261123);
 const ROUNDS = Number(process.env.CHAOS_ROUNDS ?? 12);
 const LANES = { a: 2, b: 1, c: 1 } as const;
 const WIDTH = 3;
 
-/** The most intervals open at once ([start, end], an end before a start at the same instant). */
-function peak(intervals: [number, number][]): number {
-  const points = intervals.flatMap(([s, e]): [number, number][] => [
-    [s, 1],
-    [e, -1],
-  ]);
-  points.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
-  let open = 0;
-  let most = 0;
-  for (const [, d] of points) most = Math.max(most, (open += d));
-  return most;
-}
 
 test(`SIGKILL at random moments, ${ROUNDS} times (seed ${SEED}): nothing lost, nothing twice, nothing left running`, { timeout: 300_000 }, async () => {
   const random = rngFromSeed(SEED);

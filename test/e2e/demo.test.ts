@@ -6,6 +6,8 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { cli, tmpDir, type CliResult } from '../helpers/tmp.js';
 
 interface StatusJson {
+  running: boolean | null;
+  last_stop: { at: string; clean: boolean } | null;
   lanes: { name: string; state: string; since: string }[];
   sessions: {
     id: string;
@@ -54,7 +56,9 @@ describe('lanekeeper run --demo', () => {
       expect(Date.parse(s.started_at)).toBeLessThanOrEqual(Date.parse(s.ended_at!));
     }
     expect(status.lanes.map((l) => l.name).sort()).toEqual(['cleanup', 'code', 'content', 'infrastructure', 'research', 'triage']);
-    expect(status.lanes.every((l) => l.state === 'stopped')).toBe(true);
+    // The demo drained: nothing runs, and the lanes are as it left them for the next start.
+    expect([status.running, status.last_stop?.clean]).toEqual([false, true]);
+    expect(status.lanes.some((l) => ['claiming', 'running', 'respawn'].includes(l.state))).toBe(false);
   });
 
   test('never more sessions of one lane at once than its concurrency (1 in the demo)', () => {

@@ -101,12 +101,13 @@ describe("a run's log", () => {
 describe('--log-format and LANEKEEPER_LOG_FORMAT', () => {
   test('pretty into a pipe: timed lines without colour codes, then the summary table; the flag beats the variable', async () => {
     const { dir, file } = setUp();
-    for (const [args, env] of [
+    // A state directory each: a run goes on from the last one's lanes, and solo would be cooling down.
+    for (const [i, [args, env]] of ([
       [['--log-format', 'pretty'], {}],
       [[], { LANEKEEPER_LOG_FORMAT: 'pretty' }],
       [['--log-format', 'pretty'], { LANEKEEPER_LOG_FORMAT: 'json' }],
-    ] as const) {
-      const r = await cli(['run', '--config', file, '--state', path.join(dir, 'state'), '--once', ...args], { env });
+    ] as const).entries()) {
+      const r = await cli(['run', '--config', file, '--state', path.join(dir, `state-${i}`), '--once', ...args], { env });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: lanekeeper: 1 lane, 1 arm, /);
       expect(r.stdout).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: tick at event \d+: → solo \[good\] /m);
@@ -114,7 +115,7 @@ describe('--log-format and LANEKEEPER_LOG_FORMAT', () => {
       expect(r.stdout).not.toContain('\x1b[');
       expect(r.stdout).toMatch(/mean grade[^]*solo +\d+ +\d+ +0\.12 /);
     }
-    const json = await cli(['run', '--config', file, '--state', path.join(dir, 'state'), '--once', '--log-format', 'json'], { env: { LANEKEEPER_LOG_FORMAT: 'pretty' } });
+    const json = await cli(['run', '--config', file, '--state', path.join(dir, 'state-json'), '--once', '--log-format', 'json'], { env: { LANEKEEPER_LOG_FORMAT: 'pretty' } });
     expect(json.code, json.stderr).toBe(0);
     for (const line of json.stdout.trim().split('\n')) expect(() => JSON.parse(line), line).not.toThrow();
   });

@@ -14,6 +14,7 @@ import { lockStats } from '../../src/policy/lock-stats.js';
 import { probePostgres } from '../store/contract/backends.js';
 import { startCli } from '../helpers/run-process.js';
 import { AGENTS, cli, tmpDir } from '../helpers/tmp.js';
+import { inSchema } from '../helpers/intervals.js';
 
 const probe = await probePostgres(process.env.LANEKEEPER_TEST_PG_URL);
 if (!probe.ok && process.env.LANEKEEPER_REQUIRE_PG === '1') throw new Error(`LANEKEEPER_REQUIRE_PG=1 but ${probe.why}`);
@@ -31,14 +32,14 @@ describe.skipIf(!probe.ok)(`one fleet on PostgreSQL, three hosts${probe.ok ? '' 
     await admin.query(`DROP SCHEMA IF EXISTS ${schema}_dup CASCADE`).catch(() => {});
     await admin.end().catch(() => {});
   });
-  const inSchema = (name: string) => `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${name}`)}`;
+  const schemaUrl = (name: string) => inSchema(url, name);
 
   test('a second runtime with the same host id on the same store is refused, naming the first', { timeout: 60_000 }, async () => {
     await admin.connect();
     await admin.query(`CREATE SCHEMA ${schema}_dup`);
     const dir = tmpDir();
     const file = path.join(dir, 'lk.yaml');
-    writeFileSync(file, `store: ${JSON.stringify(inSchema(`${schema}_dup`))}
+    writeFileSync(file, `store: ${JSON.stringify(schemaUrl(`${schema}_dup`))}
 schedule: { interval: 1h, jitter: 0s }
 resources: { enabled: false }
 lanes: [{ name: a }]
@@ -58,7 +59,7 @@ backends: [{ name: b, command: ["true"], models: [{ name: m }] }]
 
   test('lane concurrency and claims hold fleet-wide; the posteriors are the fold of all grades', { timeout: 180_000 }, async () => {
     await admin.query(`CREATE SCHEMA ${schema}`);
-    const storeUrl = inSchema(schema);
+    const storeUrl = schemaUrl(schema);
     const dir = tmpDir();
     const file = path.join(dir, 'lk.yaml');
     writeFileSync(

@@ -40,9 +40,10 @@ width: 2
 schedule: { interval: 1h, jitter: 0s }
 resources: { enabled: false }
 tasks: { dir: tasks }
+# No cooldown or respawn: plan, after the run, ranks every lane (a resting lane is skipped).
 lanes:
-  - { name: code }
-  - { name: docs }
+  - { name: code, cooldown: 0s, respawn: { chain_limit: 0 } }
+  - { name: docs, cooldown: 0s, respawn: { chain_limit: 0 } }
   - { name: triage }
 backends:
 ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.8' })}
@@ -144,9 +145,9 @@ width: 2
 schedule: { interval: 1h, jitter: 0s }
 ${extra}
 lanes:
-  - { name: code, target_share: 0.5 }
-  - { name: docs }
-  - { name: triage }
+  - { name: code, target_share: 0.5, cooldown: 0s, respawn: { chain_limit: 0 } }
+  - { name: docs, cooldown: 0s, respawn: { chain_limit: 0 } }
+  - { name: triage, cooldown: 0s, respawn: { chain_limit: 0 } }
 backends:
 ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.9' })}
 `,
@@ -181,15 +182,18 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.9' })}
     expect(graded.length).toBeGreaterThan(0);
     for (const lane of graded) expect(learned.ranked.find((r) => r.lane === lane)?.components.evidence).toBeCloseTo(1, 1);
 
-    // A second run starts from what the first learned (journaled as SELECTOR_RESTORED).
-    // No machine has 100% of its memory free; the load thresholds are out of the way.
+    // A second run goes on from the fleet the first left, its learning with it (RUNTIME_RECOVERED,
+    // nothing restored from scratch). No machine has 100% of its memory free; the load thresholds
+    // are out of the way.
     write('resources: { min_memory: 1, skip_load: 1000, width1_load: 1000, width2_load: 1000 }');
     expect((await cli(['run', '--config', file, '--state', state, '--for', '2s'])).code).toBe(0);
     const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
-    const restored = db.prepare("SELECT payload FROM journal WHERE type = 'SELECTOR_RESTORED'").all() as { payload: string }[];
+    const starts = db.prepare("SELECT type FROM journal WHERE type IN ('RUNTIME_STARTED', 'RUNTIME_RECOVERED', 'SELECTOR_RESTORED') ORDER BY seq").pluck().all() as string[];
     db.close();
-    expect(restored).toHaveLength(1);
-    expect((JSON.parse(restored[0]!.payload) as { learning: { clock: number } }).learning.clock).toBe(graded.length);
+    expect(starts).toEqual(['RUNTIME_STARTED', 'RUNTIME_RECOVERED']);
+    write('resources: { enabled: false }');
+    const after = await plan();
+    for (const lane of graded) expect(after.ranked.find((r) => r.lane === lane)?.components.evidence).toBeCloseTo(1, 1);
     // With less than 100% memory free, every tick of the second run was skipped, with the figures.
     const st = await status(state);
     expect(st.sessions).toHaveLength(graded.length);
