@@ -3,10 +3,10 @@
 // holds now, task files that cannot be used. These depend on the machine and the moment, not on
 // the file, so they are warnings; what can never work is a configuration error (config/resolve.ts).
 // Each check looks the way the run would: the same paths (state directory, placeholders), the
-// runner's words, readTasks' problems, flock's non-blocking try. Nothing is started or written.
+// runner's words, readTasks' problems, the kernel's lock table. Nothing is started, locked or written.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { holdFlock } from '../adapters/flock/hold.js';
+import { flockHeld } from '../adapters/flock/held.js';
 import { checkCwd } from '../adapters/process/runner.js';
 import { commandProblem } from '../adapters/process/which.js';
 import { readTasks } from '../adapters/tasks/read.js';
@@ -63,9 +63,11 @@ export async function preflight(config: ResolvedConfig, opts: PreflightOptions):
       if (!existsSync(path.dirname(file))) add({ path: where, message: `the directory of ${file} does not exist, so flock cannot make the lock file there` });
       continue;
     }
-    const hold = await holdFlock(file);
-    if (hold.ok) await hold.release();
-    else add({ path: where, message: hold.busy ? `${file} is held by another process now (flock): this lane cannot start while it is` : hold.reason });
+    // Read from the kernel's lock table, not by taking the lock: a legacy `flock -n` loop that
+    // wanted it at that moment would give up.
+    const held = flockHeld(file);
+    if (held.held) add({ path: where, message: `${file} is held by another process now (flock): this lane cannot start while it is` });
+    else if (held.held === null) add({ path: where, message: `cannot tell whether ${file} is held: ${held.reason}` });
   }
 
   if (config.tasks) {

@@ -102,7 +102,7 @@ describe('status while lanekeeper runs', () => {
     for (const line of text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(100);
     expect(text).toContain(`state: ${state}`);
     // One timer tick an hour: the next one is about an hour away.
-    expect(text).toMatch(/^next tick \d\d:\d\d:\d\d \(in (59m \d+s|1h)\)$/m);
+    expect(text).toMatch(/^next tick (\d{4}-\d\d-\d\d \d\d:\d\d|\d\d:\d\d:\d\d) \(in (59m \d+s|1h)\)$/m);
     expect(text).not.toContain('not running');
     expect(text).toMatch(/^LANE\s+STATE\s+FOR\s+SESSION\s+LAST \(newest first\)$/m);
     expect(text).toMatch(/^infrastructure\s+running\s+\d+(m \d+)?s\s+infrastructure-\d+ \(\d+(m \d+)?s\)\s+–$/m);

@@ -43,7 +43,7 @@ ${fixtureBackend('hang.mjs', dir)}
     await run.waitFor(/code-\d+ started on fixture:ok/);
     const live = await status();
     expect([live.json.running, live.json.last_stop, live.json.next_tick !== null]).toEqual([true, null, true]);
-    expect(live.text).toMatch(/^next tick \d\d:\d\d:\d\d \(in /m);
+    expect(live.text).toMatch(/^next tick (\d{4}-\d\d-\d\d \d\d:\d\d|\d\d:\d\d:\d\d) \(in /m);
 
     run.child.kill('SIGKILL');
     await run.exited;
