@@ -6,15 +6,15 @@
 // as the database answers; if another runtime took the host id meanwhile, `onLost` says so.
 //
 // A network cut can leave the lost connection's backend alive on the server (it never heard the
-// connection go, and waits for it), still holding the lock. That backend is this lock's own, known
-// by its pid: it is ended, and the lock taken again once it is gone, rather than mistaken for
-// another runtime.
+// connection go, and waits for it), still holding the lock; a killed backend holds it for a moment
+// while it ends. That backend is this lock's own, known by its pid in the lock table: it is ended,
+// and the lock taken again once it is gone, rather than mistaken for another runtime.
 import os from 'node:os';
 import type pg from 'pg';
 import { InstanceLockedError } from '../../instance/lock.js';
+import { HOLDER } from './host-held.js';
+import { KEY } from './host-key.js';
 
-/** The advisory lock's key for host $1 in this schema (host-held.ts reads it in pg_locks). */
-export const KEY = `hashtext('lanekeeper host ' || coalesce(current_schema(), '') || ' ' || $1)`;
 
 export interface HostLockOptions {
   /** The lock could not be taken again after its connection was lost: another runtime has the host. */
@@ -39,14 +39,17 @@ async function take(pool: pg.Pool, host: string, ghost: number | null): Promise<
     const until = Date.now() + GHOST_WAIT_MS;
     for (;;) {
       if ((await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${KEY}) AS ok`, [host])).rows[0]!.ok) return { client, pid };
-      // Asked on this connection, so it is not among them (it already bears the same name).
-      const holders = (await client.query<{ pid: number; name: string }>(`SELECT pid, application_name AS name FROM pg_stat_activity WHERE application_name LIKE $1 AND pid <> pg_backend_pid() ORDER BY backend_start`, [`${prefix}%`])).rows;
-      if (ghost === null || !holders.some((h) => h.pid === ghost)) {
-        const who = holders[0]?.name.slice(prefix.length) ?? 'a process that did not say who it is';
+      // Who holds it, from the lock table: a backend may still hold it for a moment after
+      // pg_stat_activity no longer lists it (it is ending), or have let it go since.
+      const holder = (await client.query<{ pid: number; name: string | null }>(HOLDER, [host])).rows[0];
+      const ours = holder === undefined || holder.pid === ghost;
+      if (!ours) {
+        const who = holder.name?.startsWith(prefix) ? holder.name.slice(prefix.length) : 'a process that did not say who it is';
         throw new InstanceLockedError(`another lanekeeper (${who}) runs as host ${host} on this store; give this one another host id (LANEKEEPER_HOST or host:) or stop that one first`);
       }
       if (Date.now() > until) throw new Error(`the backend (pid ${ghost}) of the host lock's lost connection does not end`);
-      await client.query('SELECT pg_terminate_backend($1)', [ghost]);
+      // This lock's own lost backend, still ending (or already gone): end it, and try again.
+      if (holder) await client.query('SELECT pg_terminate_backend($1)', [holder.pid]);
       await sleep(100);
     }
   } catch (err) {
