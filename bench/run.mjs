@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { FleetHost } from '../dist/runtime/host.js';
+import { FleetHost } from '../dist/streams/fleet-host.js';
 import { defaultSelection } from '../dist/runtime/selection.js';
 import { planTick } from '../dist/policy/plan-tick.js';
 import { openSqliteStore } from '../dist/adapters/store/sqlite/index.js';
@@ -22,7 +22,7 @@ function lane(name) {
 // grades (untimed) so the lanes learn, fill the share history and are idle again for the next tick.
 {
   const lanes = Array.from({ length: 15 }, (_, i) => ({ ...lane(`lane${i}`), cooldownMs: 0, chainLimit: 0, arms: [`a:m${i}`, `b:m${i}`], targetShare: i < 5 ? 0.1 : null }));
-  const host = new FleetHost({ width: 4, lanes });
+  const host = new FleetHost({ width: 4, lanes, selection: defaultSelection(lanes) });
   let seq = 0;
   let now = 1000;
   const send = (e) => host.deliver({ ...e, seq: ++seq, now: (now += 10) });

@@ -6,7 +6,8 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../dist/adapters/store/sqlite/index.js';
-import { FleetHost, MACHINES_VERSION } from '../dist/runtime/host.js';
+import { MACHINES_VERSION } from '../dist/streams/fleet-host.js';
+import { Fold } from '../dist/streams/fold.js';
 import { defaultSelection } from '../dist/runtime/selection.js';
 
 export const CHECKPOINT_EVERY = 1000;
@@ -30,7 +31,8 @@ export async function writeSyntheticJournal(dir, events) {
   }));
   const arms = [{ id: 'fast:small', backend: 'fast', model: 'small', tier: 1, cost: 1 }, { id: 'deep:large', backend: 'deep', model: 'large', tier: 3, cost: 5 }];
   const fleet = { width: 3, lanes, arms, selection: defaultSelection(lanes) };
-  const host = new FleetHost(fleet);
+  // The one fold (src/streams/fold.ts): its first event, RUNTIME_STARTED, builds the fleet.
+  const f = new Fold({ host: null, fleet: null });
   let seq = 0;
   let now = Date.UTC(2026, 0, 1);
   let rand = 12345;
@@ -38,14 +40,14 @@ export async function writeSyntheticJournal(dir, events) {
   const pending = [];
   const record = (e) => {
     const event = { ...e, seq: ++seq, now };
-    const { intents, changed } = host.step(event);
+    const { intents, changed } = f.step(event);
     const { type, seed, ...rest } = event;
     delete rest.seq;
     delete rest.now;
     ins.event.run(seq, now, type, seed ?? null, JSON.stringify(rest));
     intents.forEach((x, k) => ins.effect.run(seq, k, JSON.stringify(x)));
     ins.changed.run(seq, JSON.stringify(changed));
-    if (seq % CHECKPOINT_EVERY === 0) ins.checkpoint.run(seq, MACHINES_VERSION, JSON.stringify({ fleet, actors: host.persist() }));
+    if (seq % CHECKPOINT_EVERY === 0) ins.checkpoint.run(seq, MACHINES_VERSION, JSON.stringify({ fleet: f.result.fleet, actors: f.result.host.persist() }));
     // The simulated shell answers the intents as the adapters would.
     for (const x of intents) {
       if (x.type === 'requestClaim') pending.push({ type: 'CLAIM_GRANTED', laneId: x.laneId, sessionId: x.sessionId, key: x.key, slot: 0, token: seq, expiresAt: now + 120_000, seed: (seq * 2654435761) >>> 0 });
@@ -71,6 +73,6 @@ export async function writeSyntheticJournal(dir, events) {
   });
   record({ type: 'RUNTIME_STARTED', fleet, machines: MACHINES_VERSION, mode: 'service' });
   while (seq < events) write(10_000);
-  host.stop();
+  f.result.host.stop();
   db.close();
 }

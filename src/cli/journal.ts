@@ -4,7 +4,7 @@
 import { exportJournal } from '../adapters/journal-file/write.js';
 import { checkDurationFlag, parseDuration } from '../config/duration.js';
 import { UsageError } from '../errors.js';
-import { MACHINES_VERSION } from '../runtime/host.js';
+import { MACHINES_VERSION } from '../streams/fleet-host.js';
 import { out } from './io.js';
 import { openReaderStore } from './reader-store.js';
 

@@ -6,7 +6,7 @@ import type { StampedEvent } from '../machines/events.js';
 import type { Intent } from '../machines/intents.js';
 import { decisionLine } from '../format/decision.js';
 import { isActive } from '../policy/plan-tick.js';
-import type { LaneStatus } from './host.js';
+import type { LaneStatus } from '../streams/fleet-host.js';
 
 export interface FirstTickResult {
   /** Sessions whose agent started (a process ran). */

@@ -29,7 +29,9 @@ import type { StartSessionIntent } from '../machines/intents.js';
 import type { GradeUpdate } from '../policy/graded.js';
 import { startIntent } from '../machines/lane-intents.js';
 import { laneKey } from '../policy/task-tiers.js';
-import { FleetHost, MACHINES_VERSION, type LaneStatus } from './host.js';
+import { FleetHost, MACHINES_VERSION, type HostOptions, type LaneStatus } from '../streams/fleet-host.js';
+import { fold, FoldError, foldStart, type Folded } from '../streams/fold.js';
+import { storeJournalSource } from '../streams/journal-source.js';
 import type { SessionSupervisor } from './sessions.js';
 import { sessionCwd, sessionPaths, type ExitRecord } from './session-setup.js';
 
@@ -47,52 +49,35 @@ export interface Restored {
 }
 
 /**
- * Rebuilds the actors as the last run left them, or says why it cannot (`empty`: the journal holds
- * no run at all, the first start in this store).
+ * Rebuilds the actors as the last run left them (the one fold, streams/fold.ts), or says why it
+ * cannot (`empty`: the journal holds no run at all, the first start in this store).
  */
 export async function restoreFleet(store: Store, opts: { inspect?: (e: InspectionEvent) => void } = {}): Promise<Restored | { reason: string; empty?: boolean }> {
-  const journal = store.journal;
-  const after = await journal.lastSeq();
-  const run = after ? await journal.runStart(after) : null;
-  if (run === null) return { reason: 'the journal holds no run to go on from', empty: true };
-  const started = (await journal.read({ fromSeq: run, limit: 1 }))[0] as RuntimeStartedEvent & { seq: number };
-  const cp = await journal.checkpoint(after);
-  let host: FleetHost;
-  let fleet: FleetInput;
-  let from: Restored['from'];
-  if (cp && cp.seq >= run && cp.version === MACHINES_VERSION) {
-    fleet = cp.state.fleet;
-    host = new FleetHost({ ...fleet, snapshot: cp.state.actors, inspect: opts.inspect });
-    from = { seq: cp.seq + 1, at: 'checkpoint' };
-  } else if (started.machines === MACHINES_VERSION) {
-    fleet = started.fleet;
-    host = new FleetHost({ ...fleet, inspect: opts.inspect });
-    from = { seq: run + 1, at: 'run' };
-  } else {
-    return { reason: `the last run was recorded by other machines (${started.machines}; these are ${MACHINES_VERSION}: lanekeeper was upgraded)` };
+  const after = await store.journal.lastSeq();
+  if (!after) return { reason: 'the journal holds no run to go on from', empty: true };
+  const source = storeJournalSource(store.journal, store.location);
+  const build = (o: HostOptions) => new FleetHost({ ...o, inspect: opts.inspect });
+  const start = await foldStart(source, after, { build });
+  if (start.begin.at === 'first') return { reason: 'the journal holds no run to go on from', empty: true };
+  if (start.begin.at === 'run') {
+    const started = (await store.journal.read({ fromSeq: start.begin.seq, limit: 1 }))[0] as RuntimeStartedEvent & { seq: number };
+    if (started.machines !== MACHINES_VERSION) return { reason: `the last run was recorded by other machines (${started.machines}; these are ${MACHINES_VERSION}: lanekeeper was upgraded)` };
   }
   let folded = 0;
   const grades: GradeUpdate[] = [];
+  const onStep = ({ event }: Folded) => {
+    // Lane ids are the lane's name, or the name and ".N" for a further slot (names have no dot).
+    if (event.type === 'SESSION_GRADED' && event.grade !== null && !event.censored) grades.push({ session: event.sessionId, lane: event.laneId.split('.')[0]!, arm: event.arm ?? null, grade: event.grade });
+    if (event.type !== 'RUNTIME_STARTED') folded++;
+  };
   try {
-    for (let seq = from.seq; seq <= after; ) {
-      const page = await journal.entries(seq, 1000);
-      if (!page.length) break;
-      for (const { event } of page) {
-        if (event.seq > after) break;
-        host.step(event);
-        // The fleet the actors are configured for now.
-        if (event.type === 'CONFIG_RELOADED') fleet = event.fleet;
-        // Lane ids are the lane's name, or the name and ".N" for a further slot (names have no dot).
-        if (event.type === 'SESSION_GRADED' && event.grade !== null && !event.censored) grades.push({ session: event.sessionId, lane: event.laneId.split('.')[0]!, arm: event.arm ?? null, grade: event.grade });
-        folded++;
-      }
-      seq = page.at(-1)!.event.seq + 1;
-    }
+    const { host, fleet } = await fold(source, { from: start.begin.seq, until: after, start }, { build, onStep });
+    if (!host || !fleet) return { reason: 'the journal holds no run to go on from', empty: true };
+    return { host, fleet, after, from: { seq: start.begin.seq, at: start.begin.at }, folded, grades };
   } catch (err) {
-    host.stop();
-    return { reason: `the journal of the last run does not fold through these machines: ${(err as Error).message}` };
+    if (err instanceof FoldError) return { reason: `the journal of the last run does not fold through these machines: ${err.message}` };
+    throw err;
   }
-  return { host, fleet, after, from, folded, grades };
 }
 
 export interface ReconcileDeps {

@@ -18,7 +18,7 @@ import { formatDuration } from '../config/duration.js';
 import { isoSeconds } from '../format/time.js';
 import { leftText } from '../format/left.js';
 import { EffectRunner, type EffectDeps } from './effects.js';
-import { FleetHost, MACHINES_VERSION, type LaneStatus } from './host.js';
+import { FleetHost, MACHINES_VERSION, type LaneStatus } from '../streams/fleet-host.js';
 import type { Intent } from '../machines/intents.js';
 import { emptyLearning } from '../policy/learning.js';
 import { isActive } from '../policy/plan-tick.js';

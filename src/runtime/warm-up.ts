@@ -4,23 +4,24 @@
 // a fresh process, the machines took about 15 ms over the first tick of six lanes and its six
 // grants, and 2 ms once this warm-up (about 8 ms, spent while the probes run) had gone first.
 //
-// A throwaway copy of the fleet is stepped through a tick and its claims granted: the code the
+// A throwaway copy of the fleet folds a tick and its claims granted: the code the
 // real tick runs before its agents are spawned. Nothing of it reaches the journal, the store or
 // the real actors (the machines do no I/O), so it changes no decision and replay is unaffected.
 import type { BusEvent, StampedEvent } from '../machines/events.js';
 import type { FleetInput } from '../machines/fleet.js';
-import { FleetHost } from './host.js';
+import { Fold } from '../streams/fold.js';
 
 /**
- * Steps a throwaway copy of `fleet` through a tick and the claims it asks for. Never throws: what it
- * could not run goes to `onError`, and the real tick runs that code cold, as it always did.
+ * Folds a tick and the claims it asks for into a throwaway copy of `fleet` (the one fold,
+ * streams/fold.ts). Never throws: what it could not run goes to `onError`, and the real tick runs
+ * that code cold, as it always did.
  */
 export function warmUpMachines(fleet: FleetInput, now: number, onError: (err: unknown) => void): void {
-  let host: FleetHost | null = null;
+  let f: Fold | null = null;
   try {
-    host = new FleetHost(fleet);
+    f = Fold.of(fleet);
     let seq = 0;
-    const step = (event: BusEvent, seed?: number) => host!.step({ ...event, seq: ++seq, now, seed } as StampedEvent).intents;
+    const step = (event: BusEvent, seed?: number) => f!.step({ ...event, seq: ++seq, now, seed } as StampedEvent)?.intents ?? [];
     const dispatched = step({ type: 'TICK', reason: 'manual', inputs: { resources: null, signals: null, blocked: [], external: null } }, 1);
     for (const claim of dispatched) {
       if (claim.type !== 'requestClaim') continue;
@@ -29,6 +30,6 @@ export function warmUpMachines(fleet: FleetInput, now: number, onError: (err: un
   } catch (err) {
     onError(err);
   } finally {
-    host?.stop();
+    f?.result.host?.stop();
   }
 }

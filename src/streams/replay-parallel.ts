@@ -9,7 +9,7 @@
 // compare. When a piece fails, a seam does not hold or a piece diverges, the answer is replayed in
 // one piece (the first divergence and the count of them are then those of the one fold).
 import { Worker } from 'node:worker_threads';
-import { MACHINES_VERSION } from '../runtime/host.js';
+import { MACHINES_VERSION } from './fleet-host.js';
 import type { JournalSource, SourceOrigin } from './journal-source.js';
 import { finish, type ReplayResult, type ReplayStart, type SpanResult } from './replay.js';
 

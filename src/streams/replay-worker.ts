@@ -3,10 +3,11 @@
 // folds to the end of its piece.
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStore } from '../adapters/store/open-store.js';
-import type { FleetHost } from '../runtime/host.js';
+import type { FleetHost } from './fleet-host.js';
 import { storeJournalSource } from './journal-source.js';
 import type { PieceAnswer, PieceTask } from './replay-parallel.js';
-import { fleetAt, foldSpan } from './replay.js';
+import { fleetAt } from './fold.js';
+import { foldSpan } from './replay.js';
 
 const task = workerData as PieceTask;
 let answer: PieceAnswer;

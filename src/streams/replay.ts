@@ -1,20 +1,20 @@
 // Replay: folds a journal through fresh machines in virtual time (each event's own `now` and
-// seed), binds no side effects, and compares what the machines produce now with what was recorded
-// when the event was first taken: the intents, in order, and the lane states that changed.
+// seed; the one fold, fold.ts), binds no side effects, and compares what the machines produce now
+// with what was recorded when the event was first taken: the intents, in order, and the lane
+// states that changed.
 //
-// Where it begins: at the latest checkpoint at or before the end (if the same machines wrote it),
-// else at the start of the run that holds the end, else at the first event; `fromStart` begins at
-// the first event. Each RUNTIME_STARTED begins a fresh fleet from the fleet it journaled. Events
-// before any RUNTIME_STARTED (journals of an older lanekeeper) cannot be replayed and are counted.
+// Where it begins is the fold's: at the latest checkpoint at or before the end (if the same
+// machines wrote it), else at the start of the run that holds the end, else at the first event;
+// `fromStart` begins at the first event. Events before any RUNTIME_STARTED (journals of an older
+// lanekeeper) cannot be replayed and are counted.
 // A long journal in a store can be replayed in pieces at once (`jobs`; replay-parallel.ts), each a
 // span folded here, with the same answer as one fold.
 import { isDeepStrictEqual } from 'node:util';
 import { JournalFileError } from '../errors.js';
 import type { StampedEvent } from '../machines/events.js';
-import type { FleetInput } from '../machines/fleet.js';
 import type { Intent } from '../machines/intents.js';
-import { FleetHost, MACHINES_VERSION, type HostOptions, type LaneStatus } from '../runtime/host.js';
-import type { Checkpoint } from '../adapters/store/ports.js';
+import { MACHINES_VERSION, type FleetHost, type HostOptions, type LaneStatus } from './fleet-host.js';
+import { fold, FoldError, foldStart, type FoldEnd, type Folded } from './fold.js';
 import type { JournalSource } from './journal-source.js';
 
 export type { JournalSource } from './journal-source.js';
@@ -100,32 +100,13 @@ export interface ReplayStart {
 }
 
 async function beginAt(source: JournalSource, opts: ReplayOptions): Promise<ReplayStart> {
-  const build = opts.host ?? ((o: HostOptions) => new FleetHost(o));
   const bounds = await source.bounds();
   const until = opts.until ?? bounds.last;
   if (opts.until !== undefined && (opts.until < bounds.first || opts.until > bounds.last)) {
     throw new JournalFileError(source.name, 0, `--until ${opts.until} is outside the journal (seq ${bounds.first}–${bounds.last})`);
   }
-  const notes: string[] = [];
-  let host: FleetHost | null = null;
-  let begin: ReplayResult['begin'] = { seq: bounds.first, at: 'first' };
-  if (!opts.fromStart) {
-    const run = await source.runStart(until);
-    const cp = await source.checkpoint(until);
-    if (cp && (run === null || cp.seq >= run)) {
-      if (cp.version === MACHINES_VERSION) {
-        host = fleetAt(cp, build);
-        begin = { seq: cp.seq + 1, at: 'checkpoint' };
-      } else notes.push(`the checkpoint at seq ${cp.seq} was written by other machines (${cp.version}; these are ${MACHINES_VERSION}), so replay begins at the run's start`);
-    }
-    if (!host && run !== null) begin = { seq: run, at: 'run' };
-  }
-  return { host, begin, until, notes };
-}
-
-/** The fleet as a checkpoint holds it. */
-export function fleetAt(cp: Checkpoint, build: (o: HostOptions) => FleetHost = (o) => new FleetHost(o)): FleetHost {
-  return build({ ...cp.state.fleet, snapshot: cp.state.actors });
+  const { host, begin, notes } = await foldStart(source, until, { fromStart: opts.fromStart, build: opts.host });
+  return { host, begin, until, notes: notes.map((n) => n.replace('the fold begins', 'replay begins')) };
 }
 
 /** A stretch of the journal to fold: from a seq (with the fleet as it was before it) to `until`. */
@@ -150,51 +131,31 @@ export interface SpanResult {
   matches: boolean | null;
 }
 
-/** Folds a span through the machines and compares each event with what was recorded. */
+/** Folds a span through the machines (fold.ts) and compares each event with what was recorded. */
 export async function foldSpan(source: JournalSource, span: Span, opts: Pick<ReplayOptions, 'onStep' | 'host'> = {}): Promise<SpanResult> {
-  const build = opts.host ?? ((o: HostOptions) => new FleetHost(o));
   const notes: string[] = [];
-  let host = span.host;
-  const result = { events: 0, divergences: 0, firstDivergence: null as Divergence | null, untaken: 0, skipped: 0 };
+  const result = { events: 0, divergences: 0, firstDivergence: null as Divergence | null, untaken: 0 };
   const diverge = (d: Divergence) => {
     result.divergences++;
     result.firstDivergence ??= d;
   };
-  let end = span.from - 1;
-  for await (const entry of source.entries(span.from)) {
-    const event = entry.event;
-    if (event.seq > span.until) break;
-    end = event.seq;
-    let step: { intents: Intent[]; lanes: LaneStatus[]; changed: Record<string, string> };
-    if (event.type === 'RUNTIME_STARTED') {
-      host?.stop();
-      host = build(event.fleet as FleetInput);
-      if (event.machines !== MACHINES_VERSION) notes.push(`the run at seq ${event.seq} was recorded by other machines (${event.machines}; these are ${MACHINES_VERSION})`);
-      // The runtime does not deliver it: a fresh fleet, nothing changed.
-      step = { intents: [], lanes: host.lanes(), changed: {} };
-    } else if (!host) {
-      result.skipped++;
-      continue;
-    } else {
-      try {
-        step = host.step(event);
-      } catch (err) {
-        diverge({ seq: event.seq, event: event.type, what: 'error', expected: 'the event taken', got: (err as Error).message });
-        break;
-      }
-    }
+  const onStep = ({ event, intents, lanes, changed, recorded }: Folded) => {
+    if (event.type === 'RUNTIME_STARTED' && event.machines !== MACHINES_VERSION) notes.push(`the run at seq ${event.seq} was recorded by other machines (${event.machines}; these are ${MACHINES_VERSION})`);
     result.events++;
-    const { intents, lanes, changed } = step;
-    if (entry.changed === null) result.untaken++;
-    else {
-      if (!sameIntents(intents, entry.effects)) {
-        diverge({ seq: event.seq, event: event.type, what: 'intents', expected: entry.effects.map(parse), got: intents });
-      } else if (!sameChanges(changed, entry.changed)) {
-        diverge({ seq: event.seq, event: event.type, what: 'states', expected: entry.changed, got: changed });
-      }
-    }
+    if (recorded === null) result.untaken++;
+    else if (!sameIntents(intents, recorded.effects)) diverge({ seq: event.seq, event: event.type, what: 'intents', expected: recorded.effects.map(parse), got: intents });
+    else if (!sameChanges(changed, recorded.changed)) diverge({ seq: event.seq, event: event.type, what: 'states', expected: recorded.changed, got: changed });
     opts.onStep?.({ seq: event.seq, event, lanes: lanes.map(stepLane), intents });
+  };
+  let folded: FoldEnd;
+  try {
+    folded = await fold(source, { from: span.from, until: span.until, start: { host: span.host, fleet: null } }, { build: opts.host, onStep });
+  } catch (err) {
+    if (!(err instanceof FoldError)) throw err;
+    diverge({ seq: err.seq, event: err.type, what: 'error', expected: 'the event taken', got: (err.cause as Error)?.message ?? String(err.cause) });
+    return { ...result, skipped: 0, notes, end: err.seq, lanes: [], matches: span.checkAt === null ? null : false };
   }
+  const { host, end, skipped } = folded;
   let matches: boolean | null = null;
   if (span.checkAt !== null) {
     const cp = await source.checkpoint(span.checkAt);
@@ -203,7 +164,7 @@ export async function foldSpan(source: JournalSource, span: Span, opts: Pick<Rep
   }
   const lanes = host ? host.lanes().map((l) => ({ name: l.laneId, lane: l.lane, state: l.state, path: l.path })) : [];
   host?.stop();
-  return { ...result, notes, end, lanes, matches };
+  return { ...result, skipped, notes, end, lanes, matches };
 }
 
 /** The result of a replay that began at `start` and folded `span` (the pieces of one, merged). */

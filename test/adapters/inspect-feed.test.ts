@@ -8,7 +8,8 @@ import type { ArmConfig } from '../../src/config/types.js';
 import type { StampedEvent } from '../../src/machines/events.js';
 import type { RequestClaimIntent } from '../../src/machines/intents.js';
 import type { Task } from '../../src/policy/task.js';
-import { FleetHost } from '../../src/runtime/host.js';
+import { FleetHost } from '../../src/streams/fleet-host.js';
+import { defaultSelection } from '../../src/runtime/selection.js';
 import { laneConfig } from '../helpers/settings.js';
 import type { Unstamped } from '../machines/harness.js';
 
@@ -92,7 +93,7 @@ async function fleetWithFeed() {
   feed = await startInspectFeed({ port: 0, host: '127.0.0.1' });
   const lanes = [laneConfig('a', { prompt: `Fix the bug. Use the key ${SECRET}.` }), laneConfig('b')];
   const early = await connect(feed.url);
-  const host = new FleetHost({ width: 1, lanes, arms: [arm()], inspect: feed.inspect });
+  const host = new FleetHost({ width: 1, lanes, arms: [arm()], selection: defaultSelection(lanes), inspect: feed.inspect });
   hosts.push(host);
   let seq = 0;
   const deliver = (e: Unstamped<StampedEvent>) => host.deliver({ ...e, seq: ++seq, now: 1_000_000 + seq } as StampedEvent);

@@ -12,14 +12,16 @@ import { MetricsServerError, startMetricsServer, type MetricsServer } from '../.
 import type { BusEvent, StampedEvent } from '../../src/machines/events.js';
 import type { RequestClaimIntent } from '../../src/machines/intents.js';
 import { laneMachine } from '../../src/machines/lane.js';
-import { FleetHost } from '../../src/runtime/host.js';
+import { FleetHost } from '../../src/streams/fleet-host.js';
+import { defaultSelection } from '../../src/runtime/selection.js';
 import { laneConfig } from '../helpers/settings.js';
 import { histogramOf, parseMetrics, series, valueOf } from '../helpers/prometheus.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 /** A fleet of lanes code, docs and a disabled ops, width 3, watched by FleetMetrics as run.ts does. */
 function watchedFleet(opts: FleetMetricsOptions = {}) {
-  const host = new FleetHost({ width: 3, lanes: [laneConfig('code'), laneConfig('docs'), laneConfig('ops', { enabled: false })] });
+  const lanes = [laneConfig('code'), laneConfig('docs'), laneConfig('ops', { enabled: false })];
+  const host = new FleetHost({ width: 3, lanes, selection: defaultSelection(lanes) });
   const metrics = new FleetMetrics(opts);
   let seq = 0;
   const send = (e: BusEvent & { seed?: number }) => {

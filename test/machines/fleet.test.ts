@@ -7,12 +7,12 @@ import { emptyFairness } from '../../src/policy/fairness.js';
 import { emptyLearning } from '../../src/policy/learning.js';
 import { planTick, type Decision, type LaneView } from '../../src/policy/plan-tick.js';
 import { defaultSelection } from '../../src/runtime/selection.js';
-import { FleetHost } from '../../src/runtime/host.js';
+import { FleetHost } from '../../src/streams/fleet-host.js';
 import type { Unstamped } from './harness.js';
 
 
 function fleet(lanes: LaneConfig[], width: number) {
-  const host = new FleetHost({ width, lanes });
+  const host = new FleetHost({ width, lanes, selection: defaultSelection(lanes) });
   let seq = 0;
   const send = (e: Unstamped<StampedEvent>) => host.deliver({ ...e, seq: ++seq, now: e.now ?? 1000 + seq } as StampedEvent);
   const states = () => Object.fromEntries(host.lanes().map((l) => [l.laneId, l.state]));

@@ -6,7 +6,7 @@ import type { LaneConfig } from '../../src/config/types.js';
 import type { StampedEvent } from '../../src/machines/events.js';
 import type { FleetInput } from '../../src/machines/fleet.js';
 import type { Intent, RecordDecisionIntent } from '../../src/machines/intents.js';
-import { FleetHost } from '../../src/runtime/host.js';
+import { FleetHost } from '../../src/streams/fleet-host.js';
 import { defaultSelection } from '../../src/runtime/selection.js';
 import { laneConfig as lane } from '../helpers/settings.js';
 import type { Unstamped } from './harness.js';

@@ -7,7 +7,7 @@ import type { SelectionSettings } from '../../src/machines/selector.js';
 import type { Fairness } from '../../src/policy/fairness.js';
 import type { Learning } from '../../src/policy/learning.js';
 import type { Task } from '../../src/policy/task.js';
-import { FleetHost } from '../../src/runtime/host.js';
+import { FleetHost } from '../../src/streams/fleet-host.js';
 import { defaultSelection } from '../../src/runtime/selection.js';
 import type { Unstamped } from './harness.js';
 
@@ -15,7 +15,7 @@ import type { Unstamped } from './harness.js';
 const task = (id: string, over: Partial<Task> = {}): Task => ({ id, lane: 'a', state: 'ready', priority: 2, waitingFor: null, path: `/tasks/${id}.md`, title: null, ...over });
 
 function fleet(lanes: LaneConfig[], width: number, selection?: SelectionSettings) {
-  const host = new FleetHost({ width, lanes, selection });
+  const host = new FleetHost({ width, lanes, selection: selection ?? defaultSelection(lanes) });
   let seq = 0;
   const send = (e: Unstamped<StampedEvent>) => host.deliver({ ...e, seq: ++seq, now: e.now ?? 1000 + seq } as StampedEvent);
   const states = () => Object.fromEntries(host.lanes().map((l) => [l.laneId, l.state]));

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { openJournalFile } from '../../src/adapters/journal-file/read.js';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/index.js';
 import { laneMachine } from '../../src/machines/lane.js';
-import { FleetHost } from '../../src/runtime/host.js';
+import { FleetHost } from '../../src/streams/fleet-host.js';
 import { storeJournalSource } from '../../src/streams/journal-source.js';
 import { replayJournal } from '../../src/streams/replay.js';
 import { cli, fixtureBackend, tmpDir } from '../helpers/tmp.js';

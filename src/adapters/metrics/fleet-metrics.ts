@@ -10,7 +10,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { StampedEvent } from '../../machines/events.js';
 import type { Intent } from '../../machines/intents.js';
-import type { LaneStatus } from '../../runtime/host.js';
+import type { LaneStatus } from '../../streams/fleet-host.js';
 import type { RuntimeObserver } from '../../runtime/run.js';
 
 export interface FleetMetricsOptions {

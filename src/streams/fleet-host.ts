@@ -11,7 +11,6 @@ import { selectorMachine, topState, type SelectionSettings, type SelectorContext
 import type { Fairness } from '../policy/fairness.js';
 import type { GradedList } from '../policy/graded.js';
 import type { Learning } from '../policy/learning.js';
-import { defaultSelection } from './selection.js';
 
 export interface LaneStatus {
   laneId: string;
@@ -24,10 +23,18 @@ export interface LaneStatus {
   context: LaneContext;
 }
 
+/** What one event did to the fleet: its intents, the lanes after it, the lane paths it changed (and from what). */
+export interface Step {
+  intents: Intent[];
+  lanes: LaneStatus[];
+  changed: Record<string, string>;
+  from: Map<string, string>;
+}
+
 export interface HostOptions {
   width: number;
   lanes: readonly FleetLane[];
-  selection?: SelectionSettings;
+  selection: SelectionSettings;
   arms?: readonly FleetArm[];
   /** This host, when several share one store (session ids carry it). */
   host?: string;
@@ -66,7 +73,7 @@ export class FleetHost {
       },
     });
     this.actor = createActor(machine, {
-      input: { width: opts.width, lanes: opts.lanes, arms: opts.arms, selection: opts.selection ?? defaultSelection(opts.lanes), ...(opts.host ? { host: opts.host } : {}) },
+      input: { width: opts.width, lanes: opts.lanes, arms: opts.arms, selection: opts.selection, ...(opts.host ? { host: opts.host } : {}) },
       ...(opts.snapshot ? { snapshot: opts.snapshot as Snapshot<unknown> } : {}),
       ...(opts.inspect ? { inspect: opts.inspect } : {}),
     });
@@ -81,7 +88,7 @@ export class FleetHost {
    * Delivers one event: its intents, the lanes after it, and the lane state paths it changed
    * (laneId → path, with `from` the path before), which the journal records and replay compares.
    */
-  step(event: StampedEvent): { intents: Intent[]; lanes: LaneStatus[]; changed: Record<string, string>; from: Map<string, string> } {
+  step(event: StampedEvent): Step {
     const intents = this.deliver(event);
     const lanes = this.lanes();
     const changed: Record<string, string> = {};
