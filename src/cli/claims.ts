@@ -14,7 +14,7 @@
 // A store still locked after the busy timeout: one "store busy: … (try again)" line, exit 75.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ClaimRow, FencedResult } from '../adapters/store/ports.js';
+import type { ClaimRow, FencedResult } from '../ports/store.js';
 import { openClaimsOnly } from '../adapters/store/open-store.js';
 import { checkDurationFlag } from '../config/duration.js';
 import { envStoreUrl, storeUrlProblem } from '../config/store-url.js';

@@ -1,7 +1,7 @@
 // Liveness for `status` and `stats`: what `lanekeeper run` records about itself when it starts
 // (its start time, mode and enabled lanes, in the store's runtime_info), and the reading of it
 // with the lane rows and the recent sessions that policy/liveness.ts judges.
-import type { LaneStateRow, SessionRow, Store } from '../adapters/store/ports.js';
+import type { LaneStateRow, SessionRow, Store } from '../ports/store.js';
 import type { LaneConfig } from '../config/types.js';
 import { liveness, type Liveness, type RunMode } from '../policy/liveness.js';
 import { iso } from './io.js';

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { openStore } from '../adapters/store/open-store.js';
-import type { Store } from '../adapters/store/ports.js';
+import type { Store } from '../ports/store.js';
 import { DB_FILE } from '../adapters/store/sqlite/open.js';
 import { readTasks } from '../adapters/tasks/read.js';
 import { loadConfig } from '../config/load.js';

@@ -4,7 +4,7 @@
 // otherwise the state directory's SQLite file, unless LANEKEEPER_STORE names a PostgreSQL store.
 // The configuration is loaded only when it is needed, as for the state directory itself.
 import { existsSync } from 'node:fs';
-import type { Store } from '../adapters/store/ports.js';
+import type { Store } from '../ports/store.js';
 import { envStoreUrl, storeUrlProblem } from '../config/store-url.js';
 import type { ConfigEnv } from '../config/types.js';
 import { UsageError } from '../errors.js';

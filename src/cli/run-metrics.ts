@@ -3,7 +3,7 @@
 // prom-client. A port that cannot be bound is a usage error (exit 2) raised before any session
 // starts, not a failure found later.
 import type { Logger } from 'pino';
-import type { Store } from '../adapters/store/ports.js';
+import type { Store } from '../ports/store.js';
 import { UsageError } from '../errors.js';
 import type { RuntimeObserver } from '../runtime/run.js';
 

@@ -1,7 +1,7 @@
 // lanekeeper status [--state DIR] [--json] [--limit N] [--watch [--interval 2s]]
 // Reads the store a running (or stopped) lanekeeper writes and prints one view of it: the text
 // view (src/format/status-view.ts) or JSON. --watch redraws it every interval until Ctrl-C.
-import type { ClaimRow, SessionRow, Store } from '../adapters/store/ports.js';
+import type { ClaimRow, SessionRow, Store } from '../ports/store.js';
 import { FALLBACK_WINDOW, tallyFallbacks } from '../format/decision.js';
 import { renderStatusView } from '../format/status-view.js';
 import type { RecordDecisionIntent } from '../machines/intents.js';

@@ -3,7 +3,7 @@
 // (`prefault`), so each default is written once, on its own key. Durations are parsed to
 // milliseconds here; defaults that depend on other keys are filled in by resolve.ts.
 import { z } from 'zod';
-import { DEFAULT_NO_PROBE, QUOTA_CACHE_TTL_MS } from '../policy/availability.js';
+import { NO_PROBE_BLOCK_MS, NO_PROBE_LOOKBACK_MS, QUOTA_CACHE_TTL_MS } from './quota-defaults.js';
 import { PLACEHOLDERS } from './template.js';
 import { checkDuration, KEY_BOUNDS, MAX_TIMER_MS } from './duration.js';
 
@@ -111,7 +111,7 @@ export const backendSchema = z.strictObject({
    * Without a usable quota report, how long a failed session blocks the backend; 0s: never. At most
    * the 6 h lookback of that rule (policy/availability.ts): an older failure no longer counts.
    */
-  rest_after_failure: duration(DEFAULT_NO_PROBE.blockMs, 0, DEFAULT_NO_PROBE.lookbackMs),
+  rest_after_failure: duration(NO_PROBE_BLOCK_MS, 0, NO_PROBE_LOOKBACK_MS),
 });
 
 export const configSchema = z.strictObject({

@@ -5,7 +5,7 @@
 // (policy/liveness.ts). Pure: the data, the time and the width to fit all come in. Tables are cut
 // to the width (a cell that does not fit ends in "…"); decision and STALLED lines are wrapped,
 // not cut, so no reason is lost.
-import type { ClaimRow, LaneStateRow, SessionRow } from '../adapters/store/ports.js';
+import type { ClaimRow, LaneStateRow, SessionRow } from '../ports/store.js';
 import { formatDuration } from '../config/duration.js';
 import type { RecordDecisionIntent } from '../machines/intents.js';
 import type { Liveness } from '../policy/liveness.js';

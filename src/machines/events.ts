@@ -1,7 +1,9 @@
 // Every event that enters the runtime. Each one is stamped on the bus (seq, now, and a seed where
 // a decision needs randomness) and journaled before any actor sees it, so a replay of the journal
 // through the machines reproduces every decision.
-import type { FleetInput } from './fleet.js';
+import type { ArmChosenEvent, ConfigureEvent, DispatchEvent, FleetInput, RetireEvent, Stamp } from './types.js';
+
+export type { Dispatch, Stamp } from './types.js';
 import type { Fairness } from '../policy/fairness.js';
 import type { GradedList } from '../policy/graded.js';
 import type { Learning } from '../policy/learning.js';
@@ -10,16 +12,7 @@ import type { Outcome } from '../policy/outcome.js';
 import type { TickInputs } from '../policy/plan-tick.js';
 import type { Task } from '../policy/task.js';
 
-export interface Stamp {
-  /** Position in the journal; gapless. */
-  seq: number;
-  /** Milliseconds since the epoch, read by the shell, never by a machine. */
-  now: number;
-  /** 32-bit seed for decisions that need randomness. */
-  seed?: number;
-}
 
-export type Dispatch = 'tick' | 'respawn' | 'manual' | 'operator';
 
 /**
  * A scheduled wake-up asking the selector for work. `inputs` holds what the shell gathered for
@@ -208,3 +201,23 @@ export function seedOf(event: { type: string; seq: number; seed?: number }): num
   if (event.seed === undefined) throw new Error(`${event.type} #${event.seq} has no seed; every ${[...SEEDED_EVENTS].join(' and ')} is stamped with one`);
   return event.seed;
 }
+
+export type LaneEvent =
+  | DispatchEvent
+  | ConfigureEvent
+  | RetireEvent
+  | ArmChosenEvent
+  | ((
+      | TickEvent
+      | WakeEvent
+      | DrainEvent
+      | RuntimeRecoveredEvent
+      | ClaimGrantedEvent
+      | ClaimDeniedEvent
+      | ClaimLostEvent
+      | SessionStartedEvent
+      | SessionExitedEvent
+      | SessionGradedEvent
+      | GradeRejectedEvent
+    ) &
+      Stamp);

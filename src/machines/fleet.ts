@@ -23,28 +23,15 @@
  * Events for a lane id that is not configured are ignored here; the shell records them.
  */
 import { enqueueActions, sendTo, setup } from 'xstate';
-import type { ArmConfig, LaneConfig } from '../config/types.js';
+import type { LaneConfig } from '../config/types.js';
 import { seedOf, type ConfigReloadedEvent, type StampedEvent, type TickEvent } from './events.js';
-import { laneMachine, waitsForDeadline, type ConfigureEvent, type LaneDeniedEvent, type LaneInput, type LaneRespawnEvent, type RetireEvent } from './lane.js';
-import { selectorMachine, type LaneSpec, type SelectionSettings, type SelectorEvent } from './selector.js';
+import { laneMachine, waitsForDeadline } from './lane.js';
+import { selectorMachine, type SelectorEvent } from './selector.js';
+import type { ConfigureEvent, FleetArm, FleetInput, FleetLane, LaneDeniedEvent, LaneInput, LaneRespawnEvent, LaneSpec, RetireEvent, SelectionSettings } from './types.js';
 
-/** What the machines read of a lane's configuration (no prompts, paths or commands). */
-export type FleetLane = Pick<
-  LaneConfig,
-  'name' | 'enabled' | 'concurrency' | 'cooldownMs' | 'respawnThreshold' | 'chainLimit' | 'timeoutMs' | 'targetShare' | 'parallel' | 'arms' | 'minTier' | 'maxTier' | 'prefer'
->;
-/** What the machines read of an arm (no commands, environment or working directories). */
-export type FleetArm = Pick<ArmConfig, 'id' | 'backend' | 'model' | 'tier' | 'cost'>;
+export type { FleetArm, FleetInput, FleetLane } from './types.js';
 
-export interface FleetInput {
-  width: number;
-  lanes: readonly FleetLane[];
-  selection: SelectionSettings;
-  /** The configured arms (tier, cost); arms a lane names but this omits count as tier 1, cost 0. */
-  arms?: readonly FleetArm[];
-  /** This host, when several hosts share one store (session ids carry it). */
-  host?: string;
-}
+
 
 export interface FleetContext {
   width: number;

@@ -1,7 +1,7 @@
 // The side effects a machine may ask for. Machines only name them (with data); the running
 // service binds each to an adapter, and replay binds them to a recorder and compares.
 import type { Decision, SlotTask } from '../policy/plan-tick.js';
-import type { Dispatch } from './events.js';
+import type { Dispatch } from './types.js';
 
 export interface RequestClaimIntent {
   type: 'requestClaim';

@@ -5,6 +5,9 @@
 // read from the selector's snapshot, the seed and the blocked arms come with the grant.
 import { armEligibility, chooseArm, eligibleArms, type ArmInfo, type ArmPreference, type TierBounds } from '../policy/arms.js';
 import type { Learning } from '../policy/learning.js';
+import type { ArmDecision } from './types.js';
+
+export type { ArmDecision } from './types.js';
 
 export interface LaneArms {
   lane: string;
@@ -14,13 +17,6 @@ export interface LaneArms {
   prefer: ArmPreference;
 }
 
-export interface ArmDecision {
-  arm: string | null;
-  /** Why each arm of the lane that could not run was left out. */
-  excluded: Record<string, string>;
-  sample: number | null;
-  source: 'lane' | 'global' | null;
-}
 
 export function decideArm(lane: LaneArms, learning: Learning, blocked: Readonly<Record<string, string>>, seed: number): ArmDecision {
   const availability = armEligibility(lane.armInfo, lane.arms, lane.bounds, blocked);

@@ -1,8 +1,8 @@
 // The intents the lane machine names, built from its context and the event at hand: claim
 // requests and releases, and the notes the shell logs. No I/O; the machine only names them.
-import type { ClaimDeniedEvent } from './events.js';
+import type { ClaimDeniedEvent, LaneEvent } from './events.js';
 import type { LaneNoteIntent, ReleaseClaimIntent, RequestClaimIntent, StartSessionIntent } from './intents.js';
-import type { ArmChosenEvent, LaneContext, LaneEvent } from './lane.js';
+import type { ArmChosenEvent, LaneContext } from './types.js';
 
 /** The release of a claim the context holds: the lane slot (`claim`) or the task's. */
 export const releaseOf =

@@ -42,135 +42,25 @@ import { and, assign, enqueueActions, not, sendParent, setup } from 'xstate';
 import { NO_ARM_RETRY_MS } from '../policy/availability.js';
 import { laneKey } from '../policy/task-tiers.js';
 import { emptyLearning } from '../policy/learning.js';
-import { seedOf } from './events.js';
-import type {
-  ClaimDeniedEvent,
-  ClaimGrantedEvent,
-  Dispatch,
-  DrainEvent,
-  RuntimeRecoveredEvent,
-  SessionExitedEvent,
-  SessionGradedEvent,
-  Stamp,
-  TickEvent,
-  WakeEvent,
-  ClaimLostEvent,
-  GradeRejectedEvent,
-  SessionStartedEvent,
-} from './events.js';
-import type { ArmInfo, ArmPreference, TierBounds } from '../policy/arms.js';
-import type { SlotTask } from '../policy/plan-tick.js';
-import { decideArm, type ArmDecision } from './lane-arms.js';
+import { seedOf, type LaneEvent } from './events.js';
+import type { ClaimDeniedEvent, ClaimGrantedEvent, Stamp } from './events.js';
+import { decideArm } from './lane-arms.js';
 import { claimRequest, noteArm, noteDenied, noteDrained, noteRespawn, releaseOf, startIntent } from './lane-intents.js';
-import { topState, type SelectorContext } from './selector.js';
+import { topState } from './state-value.js';
 import type { LaneNoteIntent, ReleaseClaimIntent, RequestClaimIntent, StartSessionIntent, StopSessionIntent } from './intents.js';
+import type { ArmChosenEvent, LaneContext, LaneDeniedEvent, LaneInput, LaneRespawnEvent, SelectorContext } from './types.js';
+
+export type { LaneEvent } from './events.js';
+export type { ArmChosenEvent, ConfigureEvent, DispatchEvent, LaneContext, LaneDeniedEvent, LaneInput, LaneRespawnEvent, RetireEvent } from './types.js';
 
 
-export interface LaneInput {
-  laneId: string;
-  lane: string;
-  slot: number;
-  concurrency: number;
-  cooldownMs: number;
-  respawnThreshold: number;
-  chainLimit: number;
-  timeoutMs: number;
-  arms: readonly string[];
-  /** Tier and cost of each of the lane's arms, its tier bounds and preference (arm choice). */
-  armInfo: readonly ArmInfo[];
-  bounds: TierBounds;
-  prefer: ArmPreference;
-  /** The host, when several share one store: it is part of every session id. */
-  host?: string;
-}
 
-export interface LaneContext extends LaneInput {
-  sessionId: string | null;
-  dispatch: Dispatch;
-  parent: string | null;
-  chain: number;
-  /** The tick that dispatched the current session, so a denial can pivot within that tick. */
-  tickSeq: number | null;
-  claim: { key: string; token: number } | null;
-  /** The task this session works on, and its claim once granted. */
-  task: SlotTask | null;
-  taskClaim: { key: string; token: number } | null;
-  arm: string | null;
-  grade: number | null;
-  deadline: number | null;
-  draining: boolean;
-  /** Removed by a reload: starts nothing more (absent in older checkpoints). */
-  retired?: boolean;
-  /** Whether the task claim was given back when the session ended (not completed, not kept). */
-  taskReleased?: boolean;
-}
 
-/** Sent by the fleet on a reload: the lane's new settings (its id, name and slot stay). */
-export interface ConfigureEvent extends Stamp {
-  type: 'CONFIGURE';
-  input: LaneInput;
-}
-/** Sent by the fleet on a reload that removed the lane (or this slot of it). */
-export interface RetireEvent extends Stamp {
-  type: 'RETIRE';
-}
 
-/** Sent by the selector to an idle lane. */
-export interface DispatchEvent extends Stamp {
-  type: 'DISPATCH';
-  dispatch: Dispatch;
-  tickSeq: number | null;
-  /** The task to claim and work on; absent or null for lane-level work. */
-  task?: SlotTask | null;
-  /** A respawn's: why it works on this task (it continues its parent's, or that one is done). */
-  why?: string;
-}
 
-/** Sent by a lane to its parent when a task-backed session earned a respawn: which task next? */
-export interface LaneRespawnEvent extends Stamp {
-  type: 'LANE_RESPAWN';
-  laneId: string;
-  /** The task the session it follows worked on, and whether its claim was given back at its end. */
-  task: SlotTask;
-  released: boolean;
-}
 
-/** Raised by the lane itself when its slot is granted: the arm it will run on, or none. */
-export interface ArmChosenEvent extends Stamp {
-  type: 'ARM_CHOSEN';
-  sessionId: string;
-  decision: ArmDecision;
-}
 
-export type LaneEvent =
-  | DispatchEvent
-  | ConfigureEvent
-  | RetireEvent
-  | ArmChosenEvent
-  | ((
-      | TickEvent
-      | WakeEvent
-      | DrainEvent
-      | RuntimeRecoveredEvent
-      | ClaimGrantedEvent
-      | ClaimDeniedEvent
-      | ClaimLostEvent
-      | SessionStartedEvent
-      | SessionExitedEvent
-      | SessionGradedEvent
-      | GradeRejectedEvent
-    ) &
-      Stamp);
 
-/** What a lane tells its parent when its claim was denied. */
-export interface LaneDeniedEvent extends Stamp {
-  type: 'LANE_DENIED';
-  laneId: string;
-  tickSeq: number | null;
-  /** The key that was denied, and whether it was the task's (the lane slot was free). */
-  key: string;
-  task: boolean;
-}
 
 
 /**

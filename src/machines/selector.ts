@@ -22,56 +22,26 @@
  * No clock, no I/O: `now`, `seq`, `seed` and the tick's inputs come with the events.
  */
 import { enqueueActions, setup, type AnyActorRef } from 'xstate';
-import { emptyFairness, noteStart, type Fairness } from '../policy/fairness.js';
-import { applyGrade, gradeLearned, type GradedList } from '../policy/graded.js';
+import { emptyFairness, noteStart } from '../policy/fairness.js';
+import { applyGrade, gradeLearned } from '../policy/graded.js';
 import { noteOutcome } from '../policy/noop-backoff.js';
-import { emptyLearning, type Learning } from '../policy/learning.js';
-import { isActive, pivotTarget, planTick, type LaneView, type PlanSettings, type SlotTask, type TickInputs } from '../policy/plan-tick.js';
+import { emptyLearning } from '../policy/learning.js';
+import { isActive, pivotTarget, planTick, type LaneView, type SlotTask, type TickInputs } from '../policy/plan-tick.js';
 import { respawnTask } from '../policy/respawn-task.js';
 import { isLaneKey } from '../policy/task-tiers.js';
-import type { Forgetting, Model } from '../policy/posterior.js';
-import type { Task } from '../policy/task.js';
-import type { Dispatch, SelectorRestoredEvent, SessionExitedEvent, SessionGradedEvent, SessionRegradedEvent, SessionStartedEvent, Stamp, TasksChangedEvent } from './events.js';
+import type { Forgetting } from '../policy/posterior.js';
+import type { SelectorRestoredEvent, SessionExitedEvent, SessionGradedEvent, SessionRegradedEvent, SessionStartedEvent, TasksChangedEvent } from './events.js';
 import type { RecordDecisionIntent, SaveLearningIntent } from './intents.js';
-import type { DispatchEvent } from './lane.js';
+import { topState } from './state-value.js';
+import type { Dispatch, DispatchEvent, LaneSpec, SelectionSettings, SelectorContext, SelectorInput, Stamp } from './types.js';
 
-export interface LaneSpec {
-  laneId: string;
-  lane: string;
-  enabled: boolean;
-  parallel: boolean;
-}
-
-export interface SelectionSettings {
-  model: Model;
-  forgetting: Forgetting;
-  plan: PlanSettings;
-  /** Whether a task directory is configured (tasks arrive with TASKS_CHANGED). */
-  tasks: boolean;
-}
-
-export interface SelectorInput {
-  width: number;
-  lanes: readonly LaneSpec[];
-  selection: SelectionSettings;
-}
+export { topState } from './state-value.js';
+export type { LaneSpec, SelectionSettings, SelectorContext, SelectorInput } from './types.js';
 
 
-export interface SelectorContext extends SelectorInput {
-  learning: Learning;
-  /** What was learned about arms: keys `lane|arm` and `*|arm` (policy/arms.ts). */
-  arms: Learning;
-  fairness: Fairness;
-  tasks: Task[] | null;
-  graded: GradedList;
-  /** The current tick's order and spare tasks, kept so a denied slot can pivot. */
-  tick: { seq: number; dispatch: Dispatch; order: string[]; denied: string[]; denials: Record<string, number>; spare: Record<string, SlotTask[]> } | null;
-  /**
-   * Task claim keys a respawn must not take: those held elsewhere or completed at the last tick,
-   * and those respawns found finished since (absent in older checkpoints).
-   */
-  taskBlocked?: string[];
-}
+
+
+
 
 export type SelectorEvent =
   | { type: 'SELECT'; seq: number; now: number; seed: number; inputs: TickInputs; dispatch: Dispatch }
@@ -79,11 +49,6 @@ export type SelectorEvent =
   | { type: 'RESPAWN'; seq: number; now: number; laneId: string; task: SlotTask; released: boolean }
   | { type: 'CONFIGURE'; seq: number; now: number; width: number; lanes: readonly LaneSpec[]; selection: SelectionSettings }
   | ((SessionGradedEvent | SessionRegradedEvent | SessionStartedEvent | SessionExitedEvent | TasksChangedEvent | SelectorRestoredEvent) & Stamp);
-
-/** The top-level state name of a lane snapshot: running.grading → running. */
-export function topState(value: unknown): string {
-  return typeof value === 'string' ? value : Object.keys(value as object)[0] ?? 'unknown';
-}
 
 function laneViews(lanes: readonly LaneSpec[], system: { get: (id: string) => AnyActorRef | undefined }): LaneView[] {
   return lanes.map((l) => ({

@@ -21,6 +21,7 @@
 //   cools down until the newest of them + cooldownMs (60 min). A successful start resets the
 //   count; a fourth failed start right after a cooldown starts another one.
 // Every block ends at its `until`: blocked iff now < until.
+import { NO_PROBE_BLOCK_MS, NO_PROBE_LOOKBACK_MS, QUOTA_CACHE_TTL_MS } from '../config/quota-defaults.js';
 
 export interface QuotaWindow {
   name: string;
@@ -62,10 +63,8 @@ export interface Block {
 }
 
 const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
 
-/** How long a quota report stays fresh: the probe is run again after this. */
-export const QUOTA_CACHE_TTL_MS = 10 * MINUTE;
+export { QUOTA_CACHE_TTL_MS } from '../config/quota-defaults.js';
 /** How long a lane with no eligible arm waits before it tries again. */
 export const NO_ARM_RETRY_MS = 10 * MINUTE;
 
@@ -132,7 +131,7 @@ export interface NoProbeOptions {
   failedOutcomes: readonly string[];
 }
 
-export const DEFAULT_NO_PROBE: Readonly<NoProbeOptions> = { lookbackMs: 6 * HOUR, blockMs: 30 * MINUTE, failedOutcomes: ['failed'] };
+export const DEFAULT_NO_PROBE: Readonly<NoProbeOptions> = { lookbackMs: NO_PROBE_LOOKBACK_MS, blockMs: NO_PROBE_BLOCK_MS, failedOutcomes: ['failed'] };
 
 /**
  * The rule for a backend without a quota report. `sessions` are its ended sessions in any order

@@ -1,7 +1,7 @@
 // Executes the intents the machines produce, through the adapters, and reports results back to
 // the bus as events. Every promise is tracked so shutdown can wait for the last write.
 import type { Logger } from 'pino';
-import type { SelectorMemory, Store } from '../adapters/store/ports.js';
+import type { SelectorMemory, Store } from '../ports/store.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { BusEvent, StampedEvent } from '../machines/events.js';
 import type { Intent, RequestClaimIntent } from '../machines/intents.js';

@@ -8,7 +8,7 @@
 //   slots that lapse after most of a tick interval, so ticks on several hosts start at most
 //   `width` sessions together per interval instead of `width` each. Slots a tick did not use are
 //   given back at once.
-import type { AcquireResult, SelectorMemory, Store } from '../adapters/store/ports.js';
+import type { AcquireResult, SelectorMemory, Store } from '../ports/store.js';
 import type { SelectorRestoredEvent } from '../machines/events.js';
 
 export const WIDTH_KEY = 'fleet:width';

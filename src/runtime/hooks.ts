@@ -5,7 +5,7 @@
 import { appendFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { execa } from 'execa';
-import type { ClaimsPort } from '../adapters/store/ports.js';
+import type { ClaimsPort } from '../ports/store.js';
 import { formatDuration } from '../config/duration.js';
 
 export interface HookRun {

@@ -1,6 +1,6 @@
 // Late grades (`lanekeeper grade`) from the store to the bus.
 import type { Logger } from 'pino';
-import type { Store } from '../adapters/store/ports.js';
+import type { Store } from '../ports/store.js';
 import type { BusEvent } from '../machines/events.js';
 
 /**

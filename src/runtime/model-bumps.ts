@@ -1,6 +1,6 @@
 // Model version bumps (`replaces:` in the config) applied to restored arm evidence.
 import type { Logger } from 'pino';
-import type { SelectorMemory } from '../adapters/store/ports.js';
+import type { SelectorMemory } from '../ports/store.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { globalArmKey, warmStart } from '../policy/arms.js';
 

@@ -21,7 +21,7 @@ import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
 import { procInfo, sameProcess, sessionProcesses } from '../adapters/process/proc.js';
 import { signalGroup } from '../adapters/process/runner.js';
-import type { SessionRow, Store } from '../adapters/store/ports.js';
+import type { SessionRow, Store } from '../ports/store.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { RuntimeStartedEvent } from '../machines/events.js';
 import type { FleetInput } from '../machines/fleet.js';

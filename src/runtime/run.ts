@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { BehaviorSubject, concat, concatMap, distinctUntilChanged, from, merge, of, ReplaySubject, Subject, switchMap, takeUntil, type Observable } from 'rxjs';
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
-import type { Store } from '../adapters/store/ports.js';
+import type { Store } from '../ports/store.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { prepareDemoRepos } from '../demo/prepare.js';
 import { watchTasks, type TaskWatch } from '../adapters/tasks/watch.js';
@@ -34,6 +34,7 @@ import { claimTickWidth, fleetLearning, releaseUnused, type TickWidth } from './
 import { gatherTickInputs } from './tick-inputs.js';
 import { summarize, type LaneSummary } from './summary.js';
 import { warmUpMachines } from './warm-up.js';
+import type { RuntimeObserver } from '../ports/observer.js';
 import { FirstTick, type FirstTickResult } from './first-tick.js';
 
 export interface RuntimeOptions {
@@ -61,12 +62,9 @@ export interface RuntimeOptions {
   reload?: () => ResolvedConfig;
 }
 
-/** Sees each journaled event with the intents it produced and the lanes after it. */
-export interface RuntimeObserver {
-  event(event: StampedEvent, intents: readonly Intent[], lanes: readonly LaneStatus[]): void;
-}
 
 export type { FirstTickResult } from './first-tick.js';
+export type { RuntimeObserver } from '../ports/observer.js';
 
 export interface Runtime {
   /** Begin the drain; safe to call more than once (a second call stops sessions at once). */

@@ -9,7 +9,7 @@
 // (policy/grade-composite.ts).
 import type { Logger } from 'pino';
 import { runGrader } from '../adapters/grader/command.js';
-import type { Store } from '../adapters/store/ports.js';
+import type { Store } from '../ports/store.js';
 import type { WatchedGrade } from '../adapters/watch/grade-watch.js';
 import { expandTemplate } from '../config/template.js';
 import type { ResolvedConfig } from '../config/types.js';

@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { gitHead, workEvidence } from '../adapters/process/git.js';
 import { checkCwd, runSession, unstartedHandle, type RunHandle } from '../adapters/process/runner.js';
-import type { Store } from '../adapters/store/ports.js';
+import type { Store } from '../ports/store.js';
 import { readGradeFile } from '../adapters/process/grade-file.js';
 import { watchGradeFile, type GradeWatch, type WatchedGrade } from '../adapters/watch/grade-watch.js';
 import { expandTemplate, type TemplateVars } from '../config/template.js';

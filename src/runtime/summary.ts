@@ -1,5 +1,5 @@
 // The end-of-run summary: sessions per lane, their outcomes and mean grade.
-import type { SessionRow } from '../adapters/store/ports.js';
+import type { SessionRow } from '../ports/store.js';
 import { renderTable } from '../format/table.js';
 import { OUTCOMES } from '../policy/outcome.js';
 

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { z } from 'zod';
 import { runSelectorCommand, selectorEnv } from '../adapters/selector/command.js';
-import type { Store } from '../adapters/store/ports.js';
+import type { Store } from '../ports/store.js';
 import { expandTemplate } from '../config/template.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { TickInputs } from '../policy/plan-tick.js';

@@ -2,7 +2,7 @@
 // events and what the adapters report), stamps each event (seq, now, and a seed where a decision
 // needs randomness) and appends it to the journal before anyone downstream sees it.
 import { concatMap, map, merge, Subject, takeUntil, type Observable } from 'rxjs';
-import type { JournalPort } from '../adapters/store/ports.js';
+import type { JournalPort } from '../ports/store.js';
 import { SEEDED_EVENTS, type BusEvent, type StampedEvent } from '../machines/events.js';
 
 export interface BusOptions {

@@ -6,22 +6,15 @@ import { createActor, type Actor, type InspectionEvent, type Snapshot } from 'xs
 import type { StampedEvent } from '../machines/events.js';
 import { fleetMachine, type FleetArm, type FleetLane } from '../machines/fleet.js';
 import type { Intent } from '../machines/intents.js';
-import { laneMachine, type LaneContext } from '../machines/lane.js';
+import { laneMachine } from '../machines/lane.js';
+import type { LaneContext, LaneStatus } from '../machines/types.js';
+
+export type { LaneStatus } from '../machines/types.js';
 import { selectorMachine, topState, type SelectionSettings, type SelectorContext } from '../machines/selector.js';
 import type { Fairness } from '../policy/fairness.js';
 import type { GradedList } from '../policy/graded.js';
 import type { Learning } from '../policy/learning.js';
 
-export interface LaneStatus {
-  laneId: string;
-  lane: string;
-  slot: number;
-  /** Top-level state: idle, claiming, running, cooldown, respawn, waiting. */
-  state: string;
-  /** Full state path, e.g. running.grading. */
-  path: string;
-  context: LaneContext;
-}
 
 /** What one event did to the fleet: its intents, the lanes after it, the lane paths it changed (and from what). */
 export interface Step {

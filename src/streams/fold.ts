@@ -12,7 +12,7 @@
 //
 // Nothing here does I/O but read the journal source it is given; what to do with each step
 // (compare it, keep its grade, record it) is the caller's.
-import type { Checkpoint } from '../adapters/store/ports.js';
+import type { Checkpoint } from '../ports/store.js';
 import type { StampedEvent } from '../machines/events.js';
 import type { FleetInput } from '../machines/fleet.js';
 import { FleetHost, MACHINES_VERSION, type HostOptions, type Step } from './fleet-host.js';

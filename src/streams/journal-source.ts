@@ -1,7 +1,7 @@
 // Where replay reads a journal from: a state directory's store, or an exported journal file
 // (adapters/journal-file). Either way: events in seq order with what was recorded of each, the
 // checkpoints, and where each run of the runtime began.
-import type { Checkpoint, JournalEntry, JournalPort } from '../adapters/store/ports.js';
+import type { Checkpoint, JournalEntry, JournalPort } from '../ports/store.js';
 
 /** How to open a store's journal again (a replay worker thread does): what openStore takes. */
 export interface SourceOrigin {

@@ -11,7 +11,7 @@
 import { Worker } from 'node:worker_threads';
 import { MACHINES_VERSION } from './fleet-host.js';
 import type { JournalSource, SourceOrigin } from './journal-source.js';
-import { finish, type ReplayResult, type ReplayStart, type SpanResult } from './replay.js';
+import { finish, type ReplayResult, type ReplayStart, type SpanResult } from './replay-result.js';
 
 /**
  * Below this many events a piece is not worth its cost: a worker thread's start-up (~0.1 s) and its

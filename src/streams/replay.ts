@@ -15,9 +15,11 @@ import type { StampedEvent } from '../machines/events.js';
 import type { Intent } from '../machines/intents.js';
 import { MACHINES_VERSION, type FleetHost, type HostOptions, type LaneStatus } from './fleet-host.js';
 import { fold, FoldError, foldStart, type FoldEnd, type Folded } from './fold.js';
+import { finish, type Divergence, type ReplayResult, type ReplayStart, type Span, type SpanResult } from './replay-result.js';
 import type { JournalSource } from './journal-source.js';
 
 export type { JournalSource } from './journal-source.js';
+export type { Divergence, ReplayResult, ReplayStart, Span, SpanResult } from './replay-result.js';
 
 export interface ReplayStep {
   seq: number;
@@ -26,33 +28,7 @@ export interface ReplayStep {
   intents: Intent[];
 }
 
-export interface Divergence {
-  seq: number;
-  event: string;
-  /** What differs: the intents, the lane states, or the machines threw. */
-  what: 'intents' | 'states' | 'error';
-  expected: unknown;
-  got: unknown;
-}
 
-export interface ReplayResult {
-  /** Events folded through the machines. */
-  events: number;
-  divergences: number;
-  firstDivergence: Divergence | null;
-  /** Every lane (slot) after the last replayed event. */
-  lanes: { name: string; lane: string; state: string; path: string }[];
-  /** The seq replay began at, and why there. */
-  begin: { seq: number; at: 'checkpoint' | 'run' | 'first' };
-  /** The last seq replayed. */
-  end: number;
-  /** Events journaled but never taken (the runtime stopped in between): replayed, not compared. */
-  untaken: number;
-  /** Events before any RUNTIME_STARTED: an older journal; not replayed. */
-  skipped: number;
-  /** Why replay began where it did, when that was not the obvious place. */
-  notes: string[];
-}
 
 export interface ReplayOptions {
   /** Stop after this seq (and report the state there). */
@@ -91,13 +67,6 @@ export async function replayJournal(source: JournalSource, opts: ReplayOptions =
   }
 }
 
-/** Where a replay begins (and the fleet it begins with), and where it ends. */
-export interface ReplayStart {
-  host: FleetHost | null;
-  begin: ReplayResult['begin'];
-  until: number;
-  notes: string[];
-}
 
 async function beginAt(source: JournalSource, opts: ReplayOptions): Promise<ReplayStart> {
   const bounds = await source.bounds();
@@ -109,27 +78,7 @@ async function beginAt(source: JournalSource, opts: ReplayOptions): Promise<Repl
   return { host, begin, until, notes: notes.map((n) => n.replace('the fold begins', 'replay begins')) };
 }
 
-/** A stretch of the journal to fold: from a seq (with the fleet as it was before it) to `until`. */
-export interface Span {
-  from: number;
-  until: number;
-  host: FleetHost | null;
-  /** A checkpoint at `until` the fleet must equal at the end (a parallel replay's seam), or null. */
-  checkAt: number | null;
-}
 
-export interface SpanResult {
-  events: number;
-  divergences: number;
-  firstDivergence: Divergence | null;
-  untaken: number;
-  skipped: number;
-  notes: string[];
-  end: number;
-  lanes: ReplayResult['lanes'];
-  /** Whether the fleet at the end equals the checkpoint at `checkAt` (null: none asked). */
-  matches: boolean | null;
-}
 
 /** Folds a span through the machines (fold.ts) and compares each event with what was recorded. */
 export async function foldSpan(source: JournalSource, span: Span, opts: Pick<ReplayOptions, 'onStep' | 'host'> = {}): Promise<SpanResult> {
@@ -167,13 +116,6 @@ export async function foldSpan(source: JournalSource, span: Span, opts: Pick<Rep
   return { ...result, skipped, notes, end, lanes, matches };
 }
 
-/** The result of a replay that began at `start` and folded `span` (the pieces of one, merged). */
-export function finish(start: ReplayStart, span: SpanResult): ReplayResult {
-  const notes = [...start.notes, ...span.notes];
-  if (span.skipped) notes.push(`${span.skipped} event(s) before the first RUNTIME_STARTED were recorded by an older lanekeeper and not replayed`);
-  const { matches: _matches, notes: _notes, ...rest } = span;
-  return { ...rest, begin: start.begin, notes };
-}
 
 /** The intents, in order, as the journal recorded them (each as its JSON text). */
 function sameIntents(intents: readonly Intent[], recorded: readonly string[]): boolean {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect, test } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/index.js';
-import { lockStats } from '../../src/policy/lock-stats.js';
+import { lockStats } from '../../src/format/lock-stats.js';
 import { rngFromSeed } from '../../src/policy/prng.js';
 import { leftovers, startCli } from '../helpers/run-process.js';
 import { AGENTS, tmpDir } from '../helpers/tmp.js';

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import { openPostgresStore } from '../../src/adapters/store/postgres/index.js';
 import { emptyLearning, learn } from '../../src/policy/learning.js';
-import { lockStats } from '../../src/policy/lock-stats.js';
+import { lockStats } from '../../src/format/lock-stats.js';
 import { probePostgres } from '../store/contract/backends.js';
 import { startCli } from '../helpers/run-process.js';
 import { AGENTS, cli, tmpDir } from '../helpers/tmp.js';

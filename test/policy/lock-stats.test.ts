@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import type { LockRecord } from '../../src/adapters/store/ports.js';
-import { lockStats } from '../../src/policy/lock-stats.js';
+import type { LockRecord } from '../../src/ports/store.js';
+import { lockStats } from '../../src/format/lock-stats.js';
 
 let at = 0;
 const rec = (event: LockRecord['event'], key: string, holder: string, epoch: number | null, slots: number | null = 1): LockRecord => ({ at: ++at, key, slot: 0, slots, holder, epoch, event });

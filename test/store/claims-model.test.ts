@@ -11,7 +11,7 @@
 import { rmSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import type { AcquireResult, ClaimRow, ClaimState, FencedResult, Store } from '../../src/adapters/store/ports.js';
+import type { AcquireResult, ClaimRow, ClaimState, FencedResult, Store } from '../../src/ports/store.js';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/index.js';
 import { tmpDir } from '../helpers/tmp.js';
 

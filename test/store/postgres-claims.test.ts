@@ -10,7 +10,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openPostgresStore } from '../../src/adapters/store/postgres/index.js';
-import type { AcquireResult, Store } from '../../src/adapters/store/ports.js';
+import type { AcquireResult, Store } from '../../src/ports/store.js';
 import { probePostgres } from './contract/backends.js';
 
 const probe = await probePostgres(process.env.LANEKEEPER_TEST_PG_URL);

@@ -10,7 +10,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openPostgresStore } from '../../src/adapters/store/postgres/index.js';
-import type { Store } from '../../src/adapters/store/ports.js';
+import type { Store } from '../../src/ports/store.js';
 import { pgProxy } from '../helpers/pg-proxy.js';
 import { probePostgres } from './contract/backends.js';
 

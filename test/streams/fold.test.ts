@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { openJournalFile } from '../../src/adapters/journal-file/read.js';
-import type { Checkpoint, JournalEntry } from '../../src/adapters/store/ports.js';
+import type { Checkpoint, JournalEntry } from '../../src/ports/store.js';
 import { laneMachine } from '../../src/machines/lane.js';
 import { FleetHost, MACHINES_VERSION } from '../../src/streams/fleet-host.js';
 import { Fold, fold, FoldError, foldStart } from '../../src/streams/fold.js';

@@ -2,7 +2,7 @@
 // run ended, for `status` and `stats`: the instance lock (or the host's lock) says whether a
 // runtime runs now; the runtime info and the journal say how the last one stopped.
 import { instanceState } from './held.js';
-import type { LaneStateRow, Store } from '../store/ports.js';
+import type { LaneStateRow, Store } from '../../ports/store.js';
 
 export interface RunState {
   /** Whether a runtime holds the lock now; null when that cannot be told (`unknown` says why). */

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { JournalFileError } from '../../errors.js';
 import type { StampedEvent } from '../../machines/events.js';
 import type { JournalSource } from '../../streams/journal-source.js';
-import type { Checkpoint, JournalEntry } from '../store/ports.js';
+import type { Checkpoint, JournalEntry } from '../../ports/store.js';
 import { JOURNAL_FILE_VERSION, type JournalFileHeader } from './format.js';
 
 export async function openJournalFile(file: string): Promise<JournalSource> {

@@ -2,7 +2,7 @@
 // holds the first wanted event, or from a later checkpoint, so replay needs nothing else.
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import type { JournalPort } from '../store/ports.js';
+import type { JournalPort } from '../../ports/store.js';
 import { JOURNAL_FILE_VERSION, type JournalFileHeader } from './format.js';
 
 export interface ExportResult {

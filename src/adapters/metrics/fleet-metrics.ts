@@ -10,8 +10,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { StampedEvent } from '../../machines/events.js';
 import type { Intent } from '../../machines/intents.js';
-import type { LaneStatus } from '../../streams/fleet-host.js';
-import type { RuntimeObserver } from '../../runtime/run.js';
+import type { LaneStatus } from '../../machines/types.js';
+import type { RuntimeObserver } from '../../ports/observer.js';
 
 export interface FleetMetricsOptions {
   /** Events in the journal (its last seq), read at each scrape; without it the gauge is not exported. */

@@ -3,7 +3,7 @@
 // inside its transaction (to decide for real); the PostgreSQL store on the rows its one-slot
 // statement read, to tell a denial from a row that changed meanwhile. And when a claim ended by
 // expiry, which the PostgreSQL store's statements spell out in SQL (claims-sql.ts, LAPSED).
-import type { AcquireResult, ClaimRow } from './ports.js';
+import type { AcquireResult, ClaimRow } from '../../ports/store.js';
 
 /** What the rules read of a claim row. */
 export type RuleRow = Pick<ClaimRow, 'slot' | 'holder' | 'state' | 'expires_at'>;

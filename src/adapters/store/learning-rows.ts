@@ -6,7 +6,7 @@
 import type { Fairness } from '../../policy/fairness.js';
 import { applyGrade, type GradedList, type GradeUpdate } from '../../policy/graded.js';
 import type { Belief, Learning } from '../../policy/learning.js';
-import type { SelectorMemory } from './ports.js';
+import type { SelectorMemory } from '../../ports/store.js';
 
 export interface PosteriorRow {
   scope: string;

@@ -4,7 +4,7 @@
 // on SQLite never loads pg, and on PostgreSQL never loads better-sqlite3.
 import { StoreError } from '../../errors.js';
 import { storeUrlProblem } from '../../config/store-url.js';
-import type { ClaimsPort, Store } from './ports.js';
+import type { ClaimsPort, Store } from '../../ports/store.js';
 
 export interface OpenStoreOptions {
   stateDir: string;

@@ -6,7 +6,7 @@
 // polls every second.
 import { readRunState } from '../instance/run-state.js';
 import { openStore } from '../store/open-store.js';
-import type { Store } from '../store/ports.js';
+import type { Store } from '../../ports/store.js';
 import { decisionLine, FALLBACK_WINDOW, fallbackSteps, tallyFallbacks, type FallbackTally } from '../../format/decision.js';
 import { eventSummary } from '../../format/event.js';
 import type { RecordDecisionIntent } from '../../machines/intents.js';

@@ -3,7 +3,7 @@
 // The mean and evidence are policy/learning.ts's `summary` (idle decay applied); the band is the
 // spread of the same posterior: for NPTS, of the Dirichlet-weighted mean of the grade grid with its
 // optimistic pseudo-observation at 1; for the Beta model, of Beta(α, β).
-import type { SelectorMemory } from '../store/ports.js';
+import type { SelectorMemory } from '../../ports/store.js';
 import { summary, type Learning } from '../../policy/learning.js';
 import { decay, GRID, type Posterior } from '../../policy/posterior.js';
 

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, expect } from 'vitest';
-import type { Store } from '../../../src/adapters/store/ports.js';
+import type { Store } from '../../../src/ports/store.js';
 import { RUN_START_SQL as RUN_START_POSTGRES } from '../../../src/adapters/store/postgres/journal.js';
 import { RUN_START_SQL as RUN_START_SQLITE } from '../../../src/adapters/store/sqlite/journal.js';
 import { SCHEMA_VERSION as SQLITE_SCHEMA } from '../../../src/adapters/store/sqlite/migrations.js';

@@ -2,7 +2,7 @@
 // the database's), so expiry is reached by waiting past a short TTL, never by asserting how long
 // anything took. Claims meant to stay live use TTLs of a minute.
 import { expect, test } from 'vitest';
-import type { AcquireResult, Store } from '../../../src/adapters/store/ports.js';
+import type { AcquireResult, Store } from '../../../src/ports/store.js';
 import type { Backend } from './backends.js';
 
 const MINUTE = 60_000;

@@ -4,7 +4,7 @@
 // between a grant and the release call (a grant while the key's slots are all marked is a double
 // grant), and afterwards in the store's own lock records, replayed in order.
 import { expect, test } from 'vitest';
-import type { LockRecord, Store } from '../../../src/adapters/store/ports.js';
+import type { LockRecord, Store } from '../../../src/ports/store.js';
 import type { Backend } from './backends.js';
 import { emptyFairness } from '../../../src/policy/fairness.js';
 import { emptyLearning, learn } from '../../../src/policy/learning.js';

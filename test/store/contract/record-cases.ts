@@ -1,7 +1,7 @@
 // Contract cases for the record ports: sessions, lane states, decisions, late grades, runtime
 // info, and what the selector learned (including two clients saving at once).
 import { expect, test } from 'vitest';
-import type { SelectorMemory } from '../../../src/adapters/store/ports.js';
+import type { SelectorMemory } from '../../../src/ports/store.js';
 import { emptyFairness } from '../../../src/policy/fairness.js';
 import { emptyLearning } from '../../../src/policy/learning.js';
 import type { Backend } from './backends.js';

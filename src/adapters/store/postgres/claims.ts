@@ -7,7 +7,7 @@
 // fraction of the server's work); only when it could not decide (a racing writer, a stale token,
 // a key with several slots) is it asked again or the full statement run.
 import { decideAcquire } from '../claim-rules.js';
-import type { AcquireResult, ClaimRow, ClaimState, ClaimsPort, FencedResult, LockRecord, OrphanRow } from '../ports.js';
+import type { AcquireResult, ClaimRow, ClaimState, ClaimsPort, FencedResult, LockRecord, OrphanRow } from '../../../ports/store.js';
 import * as sql from './claims-sql.js';
 import type { Db } from './db.js';
 

@@ -1,6 +1,6 @@
 // Tick decisions on PostgreSQL (chosen lanes, ranking, skipped lanes with reasons), for status and
 // debugging (as sqlite/decisions.ts). Newest first: by seq, then by the order they were recorded.
-import type { DecisionsPort } from '../ports.js';
+import type { DecisionsPort } from '../../../ports/store.js';
 import type { Db } from './db.js';
 
 /** Each host's decisions (their seqs are its journal's): `status` shows this host's. */

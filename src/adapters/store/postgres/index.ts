@@ -3,7 +3,7 @@
 // (an unreachable server is a StoreError naming host and port) and brings the schema up to date.
 import os from 'node:os';
 import { StoreError } from '../../../errors.js';
-import type { Store } from '../ports.js';
+import type { Store } from '../../../ports/store.js';
 import { postgresClaims } from './claims.js';
 import { database } from './db.js';
 import { postgresDecisions } from './decisions.js';

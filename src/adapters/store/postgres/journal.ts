@@ -4,7 +4,7 @@
 // seq, so two writers can never interleave silently: the loser's append fails. Each row also
 // records the host that appended it, for when several hosts share one journal.
 import type { Intent } from '../../../machines/intents.js';
-import type { Checkpoint, JournalEntry, JournalPort } from '../ports.js';
+import type { Checkpoint, JournalEntry, JournalPort } from '../../../ports/store.js';
 import type { Db, Reconcile } from './db.js';
 import { eventOfRow, type JournalRow } from '../journal-rows.js';
 

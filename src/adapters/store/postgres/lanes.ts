@@ -1,6 +1,6 @@
 // The current state of each lane slot on PostgreSQL, written by the runtime for `status` to read
 // (as sqlite/lanes.ts).
-import type { LaneStateRow, LanesPort } from '../ports.js';
+import type { LaneStateRow, LanesPort } from '../../../ports/store.js';
 import type { Db } from './db.js';
 
 const UPSERT = `

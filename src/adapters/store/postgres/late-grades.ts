@@ -1,6 +1,6 @@
 // Grades given after the fact (`lanekeeper grade`) on PostgreSQL: the CLI adds them, the runtime
 // learns them and marks them applied (as sqlite/late-grades.ts).
-import type { LateGradeRow, LateGradesPort } from '../ports.js';
+import type { LateGradeRow, LateGradesPort } from '../../../ports/store.js';
 import type { Db } from './db.js';
 
 /** `host`: the pending grades this host learns are those of its own sessions (each is learned once). */

@@ -9,7 +9,7 @@
 // is saved is a whole snapshot. Hosts sharing the store never save whole snapshots of what they
 // learned: each folds its grades in with applyGrade, one transaction per grade under an advisory
 // lock, so no host's grade is lost to another's write.
-import type { LearningPort, SelectorMemory } from '../ports.js';
+import type { LearningPort, SelectorMemory } from '../../../ports/store.js';
 import { foldGrade, memoryFromRows, memoryRows, type PosteriorRow } from '../learning-rows.js';
 import type { Db } from './db.js';
 

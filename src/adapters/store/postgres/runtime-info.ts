@@ -1,6 +1,6 @@
 // What the running lanekeeper publishes about itself, for `status` to read, on PostgreSQL: one row
 // per key in `runtime_info`, replaced on every write (as sqlite/runtime-info.ts).
-import type { RuntimeInfoPort } from '../ports.js';
+import type { RuntimeInfoPort } from '../../../ports/store.js';
 import type { Db } from './db.js';
 
 /** Per host: each runtime publishes about itself. */

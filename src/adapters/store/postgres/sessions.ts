@@ -1,6 +1,6 @@
 // Session records on PostgreSQL: one row per session, written as it starts, exits and is graded
 // (as sqlite/sessions.ts). Dimensions are JSON text.
-import type { SessionRow, SessionsPort } from '../ports.js';
+import type { SessionRow, SessionsPort } from '../../../ports/store.js';
 import type { Db } from './db.js';
 
 const COLUMNS = ['lane', 'lane_id', 'arm', 'dispatch', 'parent', 'pid', 'pid_start', 'started_at', 'ended_at', 'exit_code', 'signal', 'outcome', 'reason', 'grade', 'grade_source', 'dimensions', 'log_path', 'task'] as const;

@@ -3,7 +3,7 @@
 import { retryBusy } from './busy.js';
 import { sqliteClaims, type Clock } from './claims.js';
 import { openDatabase } from './open.js';
-import type { ClaimsPort } from '../ports.js';
+import type { ClaimsPort } from '../../../ports/store.js';
 
 export function openClaimsStore(stateDir: string, opts: { clock?: Clock } = {}): { claims: ClaimsPort; close(): Promise<void> } {
   const db = openDatabase(stateDir, { mustExist: true });

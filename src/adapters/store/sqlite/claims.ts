@@ -12,7 +12,7 @@
 //   after expiry (swept or not)  renew and complete are refused (complete keeps an orphan), a
 //            release is a no-op; a claim not swept yet is settled as the sweeper would settle it
 import type Database from 'better-sqlite3';
-import type { AcquireResult, ClaimRow, ClaimsPort, FencedResult, LockRecord, OrphanRow } from '../ports.js';
+import type { AcquireResult, ClaimRow, ClaimsPort, FencedResult, LockRecord, OrphanRow } from '../../../ports/store.js';
 import { decideAcquire, lapsed } from '../claim-rules.js';
 import { retryBusy, writer } from './busy.js';
 

@@ -1,7 +1,7 @@
 // Tick decisions (chosen lanes, ranking, skipped lanes with reasons), for status and debugging.
 import type Database from 'better-sqlite3';
 import { retryBusy } from './busy.js';
-import type { DecisionsPort } from '../ports.js';
+import type { DecisionsPort } from '../../../ports/store.js';
 
 export function sqliteDecisions(db: Database.Database): DecisionsPort {
   const insert = db.prepare('INSERT INTO decisions (seq, at, kind, chosen, detail) VALUES (?, ?, ?, ?, ?)');

@@ -9,7 +9,7 @@ import { sqliteLearning } from './learning.js';
 import { sqliteLanes } from './lanes.js';
 import { sqliteRuntimeInfo } from './runtime-info.js';
 import { sqliteSessions } from './sessions.js';
-import type { Store } from '../ports.js';
+import type { Store } from '../../../ports/store.js';
 
 export interface SqliteStoreOptions {
   /** The claims' clock; the host clock unless a test injects one. */

@@ -3,7 +3,7 @@
 import type Database from 'better-sqlite3';
 import { retryBusy, writer } from './busy.js';
 import type { Intent } from '../../../machines/intents.js';
-import type { Checkpoint, JournalEntry, JournalPort } from '../ports.js';
+import type { Checkpoint, JournalEntry, JournalPort } from '../../../ports/store.js';
 import { eventOfRow, type JournalRow } from '../journal-rows.js';
 
 

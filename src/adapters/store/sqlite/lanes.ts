@@ -1,7 +1,7 @@
 // The current state of each lane slot, written by the runtime for `status` to read.
 import type Database from 'better-sqlite3';
 import { retryBusy, writer } from './busy.js';
-import type { LaneStateRow, LanesPort } from '../ports.js';
+import type { LaneStateRow, LanesPort } from '../../../ports/store.js';
 
 export function sqliteLanes(db: Database.Database): LanesPort {
   const upsert = db.prepare(

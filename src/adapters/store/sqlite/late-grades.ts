@@ -2,7 +2,7 @@
 // (through the journal, as SESSION_REGRADED) and marks them applied.
 import type Database from 'better-sqlite3';
 import { retryBusy } from './busy.js';
-import type { LateGradeRow, LateGradesPort } from '../ports.js';
+import type { LateGradeRow, LateGradesPort } from '../../../ports/store.js';
 
 export function sqliteLateGrades(db: Database.Database): LateGradesPort {
   const insert = db.prepare('INSERT INTO late_grades (session, grade, dimensions, at) VALUES (?, ?, ?, ?)');

@@ -4,7 +4,7 @@
 // for the arms (`lane|arm` and `*|arm` beliefs together).
 import type Database from 'better-sqlite3';
 import { retryBusy, writer } from './busy.js';
-import type { LearningPort, SelectorMemory } from '../ports.js';
+import type { LearningPort, SelectorMemory } from '../../../ports/store.js';
 import { foldGrade, memoryFromRows, memoryRows, type PosteriorRow } from '../learning-rows.js';
 import type { GradeUpdate } from '../../../policy/graded.js';
 

@@ -2,7 +2,7 @@
 // to read: one row per key in `runtime_info`, replaced on every write.
 import type Database from 'better-sqlite3';
 import { retryBusy } from './busy.js';
-import type { RuntimeInfoPort } from '../ports.js';
+import type { RuntimeInfoPort } from '../../../ports/store.js';
 
 export function sqliteRuntimeInfo(db: Database.Database): RuntimeInfoPort {
   const upsert = db.prepare('INSERT INTO runtime_info (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');

@@ -1,7 +1,7 @@
 // Session records: one row per session, written as it starts, exits and is graded.
 import type Database from 'better-sqlite3';
 import { retryBusy } from './busy.js';
-import type { SessionRow, SessionsPort } from '../ports.js';
+import type { SessionRow, SessionsPort } from '../../../ports/store.js';
 
 const COLUMNS = ['lane', 'lane_id', 'arm', 'dispatch', 'parent', 'pid', 'pid_start', 'started_at', 'ended_at', 'exit_code', 'signal', 'outcome', 'reason', 'grade', 'grade_source', 'dimensions', 'log_path', 'task'] as const;
 

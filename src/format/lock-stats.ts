@@ -3,7 +3,7 @@
 //   a hold begins at 'acquired' and ends at the first 'released', 'completed' or 'expired' of its
 //   token; `same_lock_violations` counts grants made while the key already had `slots` open holds.
 // It must always be 0 — and it can find one: see test/policy/lock-stats.test.ts.
-import type { LockRecord } from '../adapters/store/ports.js';
+import type { LockRecord } from '../ports/store.js';
 
 export interface LockStats {
   /** Most lane slots held at once: sessions running side by side. */

@@ -1,6 +1,6 @@
 // The numbers `lanekeeper stats` reports about sessions and ticks, from store rows. Pure.
-import type { DecisionRow, LaneStateRow, SessionRow } from '../adapters/store/ports.js';
-import { OUTCOMES, type Outcome } from './outcome.js';
+import type { DecisionRow, LaneStateRow, SessionRow } from '../ports/store.js';
+import { OUTCOMES, type Outcome } from '../policy/outcome.js';
 
 export interface FleetStats {
   /** skipped: lane slots passed over; gated: ticks the resource gate skipped whole. */

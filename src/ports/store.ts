@@ -1,12 +1,12 @@
 // The store's ports. Every method returns a Promise even though better-sqlite3 is synchronous,
 // so the PostgreSQL store can implement the same interface. Times are integer milliseconds.
-import type { Fairness } from '../../policy/fairness.js';
-import type { Learning } from '../../policy/learning.js';
-import type { GradedList, GradeUpdate } from '../../policy/graded.js';
-import type { StampedEvent } from '../../machines/events.js';
-import type { Intent } from '../../machines/intents.js';
-import type { FleetInput } from '../../machines/fleet.js';
-import type { Outcome } from '../../policy/outcome.js';
+import type { Fairness } from '../policy/fairness.js';
+import type { Learning } from '../policy/learning.js';
+import type { GradedList, GradeUpdate } from '../policy/graded.js';
+import type { StampedEvent } from '../machines/events.js';
+import type { Intent } from '../machines/intents.js';
+import type { FleetInput } from '../machines/fleet.js';
+import type { Outcome } from '../policy/outcome.js';
 
 export interface JournalPort {
   append(event: StampedEvent): Promise<void>;
