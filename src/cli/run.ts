@@ -19,7 +19,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import { plural } from '../format/event.js';
 import { StateDirError, UsageError } from '../errors.js';
 import { startRuntime, type FirstTickResult, type Runtime } from '../runtime/run.js';
-import { formatSummary } from '../runtime/summary.js';
+import { formatSummary } from '../format/summary.js';
 import type { Logger } from 'pino';
 import { EXIT, out } from './io.js';
 import { recordRunStart } from './liveness.js';

@@ -23,7 +23,7 @@ export interface DurationBounds {
 export const KEY_BOUNDS = {
   /** A tick interval of zero would tick as fast as the machine can journal. */
   'schedule.interval': { minMs: 1000, maxMs: MAX_TIMER_MS },
-  /** Leases are renewed about every second (runtime/session-setup.ts): a shorter one would lapse between renewals. */
+  /** Leases are renewed about every second (adapters/process/session-setup.ts): a shorter one would lapse between renewals. */
   'claims.lane_ttl': { minMs: 3000, maxMs: MAX_TIMER_MS },
 } as const satisfies Record<string, DurationBounds>;
 

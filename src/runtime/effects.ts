@@ -12,7 +12,7 @@ import { formatDuration } from '../config/duration.js';
 import { decisionLine } from '../format/decision.js';
 import { FallbackLog, loggedFallbacks } from './fallback-log.js';
 import { isoSeconds } from '../format/time.js';
-import type { SessionSupervisor } from './sessions.js';
+import type { SessionSupervisor } from '../adapters/process/supervisor.js';
 import { isLaneKey } from '../policy/task-tiers.js';
 import { emptyLearning } from '../policy/learning.js';
 

@@ -32,8 +32,8 @@ import { laneKey } from '../policy/task-tiers.js';
 import { FleetHost, MACHINES_VERSION, type HostOptions, type LaneStatus } from '../streams/fleet-host.js';
 import { fold, FoldError, foldStart, type Folded } from '../streams/fold.js';
 import { storeJournalSource } from '../streams/journal-source.js';
-import type { SessionSupervisor } from './sessions.js';
-import { sessionCwd, sessionPaths, type ExitRecord } from './session-setup.js';
+import type { SessionSupervisor } from '../adapters/process/supervisor.js';
+import { sessionCwd, sessionPaths, type ExitRecord } from '../adapters/process/session-setup.js';
 
 export interface Restored {
   host: FleetHost;

@@ -12,7 +12,7 @@ import type { StampedEvent } from '../../src/machines/events.js';
 import type { StartSessionIntent } from '../../src/machines/intents.js';
 import { armBlocks } from '../../src/policy/availability.js';
 import { ArmHealth } from '../../src/runtime/arm-health.js';
-import { logEvent } from '../../src/runtime/event-log.js';
+import { logEvent } from '../../src/format/event-log.js';
 
 const MIN = 60_000;
 const NOW = Date.UTC(2026, 7, 8, 12, 0, 0);

@@ -2,7 +2,7 @@
 import { expect, test } from 'vitest';
 import { parseConfigText } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
-import { readReload } from '../../src/runtime/reload.js';
+import { readReload } from '../../src/config/reload.js';
 
 const BASE = 'lanes: [{ name: code }]\nbackends: [{ name: b, command: ["true"], models: [{ name: m }] }]\n';
 const parse = (text: string) => parseConfigText(text, 'lk.yaml', { env: {}, stateDir: '/srv/lk' });

@@ -5,8 +5,8 @@
 import { appendFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { execa } from 'execa';
-import type { ClaimsPort } from '../ports/store.js';
-import { formatDuration } from '../config/duration.js';
+import type { ClaimsPort } from '../../ports/store.js';
+import { formatDuration } from '../../config/duration.js';
 
 export interface HookRun {
   argv: readonly string[];

@@ -4,7 +4,7 @@
 // ground the running process stands on and need a restart: the state directory, the store, the
 // host id (its journal and its sessions) and the task directory (their watchers and files are open).
 import { ConfigError } from '../errors.js';
-import type { ResolvedConfig } from '../config/types.js';
+import type { ResolvedConfig } from './types.js';
 
 /** Why `next` cannot replace `current` without a restart, or null. */
 export function reloadProblem(current: ResolvedConfig, next: ResolvedConfig): string | null {

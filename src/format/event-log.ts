@@ -5,7 +5,7 @@ import { formatDuration } from '../config/duration.js';
 import type { ArmConfig } from '../config/types.js';
 import type { StampedEvent } from '../machines/events.js';
 import { DEFAULT_NO_PROBE } from '../policy/availability.js';
-import { adoptedText, exitedText, restoredText, startedText, tasksChangedText } from '../format/event.js';
+import { adoptedText, exitedText, restoredText, startedText, tasksChangedText } from './event.js';
 
 /** `arms` (the configured arms) name each backend's rest after a failure in the quota lines. */
 export function logEvent(log: Logger, e: StampedEvent, arms: readonly Pick<ArmConfig, 'backend' | 'restAfterFailureMs'>[] = []): void {

@@ -8,15 +8,15 @@
 // `grading.weights`, a grade that comes with dimensions becomes their weighted mean
 // (policy/grade-composite.ts).
 import type { Logger } from 'pino';
-import { runGrader } from '../adapters/grader/command.js';
-import type { Store } from '../ports/store.js';
-import type { WatchedGrade } from '../adapters/watch/grade-watch.js';
-import { expandTemplate } from '../config/template.js';
-import type { ResolvedConfig } from '../config/types.js';
-import type { BusEvent } from '../machines/events.js';
-import type { StartSessionIntent } from '../machines/intents.js';
-import { applyComposite } from '../policy/grade-composite.js';
-import { DEFAULT_GRADES, type Outcome } from '../policy/outcome.js';
+import { runGrader } from '../grader/command.js';
+import type { Store } from '../../ports/store.js';
+import type { WatchedGrade } from '../watch/grade-watch.js';
+import { expandTemplate } from '../../config/template.js';
+import type { ResolvedConfig } from '../../config/types.js';
+import type { BusEvent } from '../../machines/events.js';
+import type { StartSessionIntent } from '../../machines/intents.js';
+import { applyComposite } from '../../policy/grade-composite.js';
+import { DEFAULT_GRADES, type Outcome } from '../../policy/outcome.js';
 
 /** What a grader command gets on stdin: the session as it ended (JSON; unknowns are null). */
 export interface GraderRecord {

@@ -1,12 +1,12 @@
 // What a session is set up from, apart from running it: where it runs and keeps its files, the
 // template values of its command, the record the store keeps and the one a grader reads.
 import path from 'node:path';
-import type { SessionRow } from '../ports/store.js';
-import { expandTemplate, type TemplateVars } from '../config/template.js';
-import type { ArmConfig, LaneConfig, ResolvedConfig } from '../config/types.js';
-import type { SessionGradedEvent } from '../machines/events.js';
-import type { StartSessionIntent } from '../machines/intents.js';
-import type { Outcome } from '../policy/outcome.js';
+import type { SessionRow } from '../../ports/store.js';
+import { expandTemplate, type TemplateVars } from '../../config/template.js';
+import type { ArmConfig, LaneConfig, ResolvedConfig } from '../../config/types.js';
+import type { SessionGradedEvent } from '../../machines/events.js';
+import type { StartSessionIntent } from '../../machines/intents.js';
+import type { Outcome } from '../../policy/outcome.js';
 import type { GraderRecord } from './session-grade.js';
 
 /** The row the store keeps for a session as it begins. */

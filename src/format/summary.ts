@@ -1,6 +1,6 @@
 // The end-of-run summary: sessions per lane, their outcomes and mean grade.
 import type { SessionRow } from '../ports/store.js';
-import { renderTable } from '../format/table.js';
+import { renderTable } from './table.js';
 import { OUTCOMES } from '../policy/outcome.js';
 
 export interface LaneSummary {
