@@ -19,7 +19,13 @@ const folders = (names) => `^src/(${names.join('|')})/`;
 
 module.exports = {
   forbidden: [
-    { name: 'no-circular', severity: 'error', comment: 'an import cycle: the modules can no longer be read, tested or moved one at a time', from: { path: '^src/' }, to: { circular: true } },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'an import cycle: the modules can no longer be read, tested or moved one at a time',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
     ...LAYERS.slice(1).map(([layer, names], i) => {
       const above = LAYERS.slice(0, i + 1).flatMap(([, n]) => n);
       return {

@@ -8,7 +8,10 @@ import tseslint from 'typescript-eslint';
 const MACHINES = ['src/machines/**/*.ts', 'test/fixtures/lint/**/*.ts'];
 const PURE = [...MACHINES, 'src/policy/**/*.ts'];
 const CLOCK_SYNTAX = [
-  { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'machines read time from the event (event.now)' },
+  {
+    selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+    message: 'machines read time from the event (event.now)',
+  },
   { selector: "CallExpression[callee.name='Date']", message: 'machines read time from the event (event.now)' },
 ];
 
@@ -18,22 +21,75 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setImmediate: 'readonly', URL: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        setImmediate: 'readonly',
+        URL: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-empty-function': 'off',
     },
   },
-  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } } },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
   {
     files: PURE,
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ allowTypeImports: true, group: ['node:*', 'fs', 'child_process', 'crypto', 'perf_hooks', 'timers', 'execa', 'better-sqlite3', 'chokidar', 'pino', '../adapters/*', '../runtime/*', '../streams/*'], message: 'machines and policy do no I/O: name an intent instead' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              allowTypeImports: true,
+              group: [
+                'node:*',
+                'fs',
+                'child_process',
+                'crypto',
+                'perf_hooks',
+                'timers',
+                'execa',
+                'better-sqlite3',
+                'chokidar',
+                'pino',
+                '../adapters/*',
+                '../runtime/*',
+                '../streams/*',
+              ],
+              message: 'machines and policy do no I/O: name an intent instead',
+            },
+          ],
+        },
+      ],
       // Clocks, timers, the environment and randomness come in with the events (DESIGN.md rule 1).
       'no-restricted-globals': [
         'error',
-        ...['setTimeout', 'setInterval', 'setImmediate', 'clearTimeout', 'clearInterval', 'clearImmediate', 'queueMicrotask'].map((name) => ({ name, message: 'machines keep deadlines in context and act on the events that come (no timers)' })),
-        { name: 'process', message: 'machines and policy read nothing of the process: the config and the events carry it' },
+        ...[
+          'setTimeout',
+          'setInterval',
+          'setImmediate',
+          'clearTimeout',
+          'clearInterval',
+          'clearImmediate',
+          'queueMicrotask',
+        ].map((name) => ({
+          name,
+          message: 'machines keep deadlines in context and act on the events that come (no timers)',
+        })),
+        {
+          name: 'process',
+          message: 'machines and policy read nothing of the process: the config and the events carry it',
+        },
         { name: 'performance', message: 'machines read time from the event (event.now)' },
         { name: 'crypto', message: 'ids and seeds come stamped with the event' },
       ],
@@ -55,8 +111,14 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         ...CLOCK_SYNTAX,
-        { selector: "Property[key.name='after']", message: 'no XState after: delays: keep the deadline in context and act on TICK/WAKE' },
-        { selector: "Property[key.name='invoke']", message: 'no invoked actors: a restored snapshot would start them again; name an intent' },
+        {
+          selector: "Property[key.name='after']",
+          message: 'no XState after: delays: keep the deadline in context and act on TICK/WAKE',
+        },
+        {
+          selector: "Property[key.name='invoke']",
+          message: 'no invoked actors: a restored snapshot would start them again; name an intent',
+        },
       ],
     },
   },

@@ -11,7 +11,8 @@ export function claimFigures(results, { procs, keys, seconds }) {
   let at = 0;
   for (const r of results) for (const l of r.latencies) latencies[at++] = l;
   latencies.sort();
-  const q = (p) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN);
+  const q = (p) =>
+    latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN;
   const sum = (f) => results.reduce((n, r) => n + r[f], 0);
   const cycles = sum('cycles');
   return {

@@ -29,7 +29,8 @@ const { values: opts } = parseArgs({
   },
 });
 
-const isBusy = (err) => typeof err?.code === 'string' && (err.code.startsWith('SQLITE_BUSY') || err.code.startsWith('SQLITE_LOCKED'));
+const isBusy = (err) =>
+  typeof err?.code === 'string' && (err.code.startsWith('SQLITE_BUSY') || err.code.startsWith('SQLITE_LOCKED'));
 
 if (opts.child !== undefined) await child();
 else await parent();
@@ -94,7 +95,11 @@ async function parent() {
   const readies = [];
   const exits = [];
   for (let i = 0; i < procs; i++) {
-    const c = fork(import.meta.filename, ['--child', String(i), '--dir', dir, '--keys', String(keys), '--ttl', opts.ttl], { stdio: 'inherit' });
+    const c = fork(
+      import.meta.filename,
+      ['--child', String(i), '--dir', dir, '--keys', String(keys), '--ttl', opts.ttl],
+      { stdio: 'inherit' },
+    );
     children.push(c);
     readies.push(new Promise((resolve) => c.once('message', resolve)));
     exits.push(new Promise((resolve) => c.once('exit', resolve)));
@@ -152,7 +157,8 @@ function checkHolds(file) {
       grants++;
       if (held.size >= (e.slots ?? 1)) {
         doubleGrants++;
-        if (details.length < 3) details.push(`${e.key} epoch ${e.epoch} granted at id ${e.id} while ${[...held.keys()].join(',')} held`);
+        if (details.length < 3)
+          details.push(`${e.key} epoch ${e.epoch} granted at id ${e.id} while ${[...held.keys()].join(',')} held`);
       }
       held.set(e.epoch, e.at);
     } else if ((e.event === 'released' || e.event === 'completed' || e.event === 'expired') && held.has(e.epoch)) {
@@ -169,7 +175,8 @@ function checkHolds(file) {
     for (const [start, end] of list) {
       if (start < lastEnd) {
         doubleGrants++;
-        if (details.length < 3) details.push(`${key}: a hold from ${start} starts before an earlier one ends at ${lastEnd}`);
+        if (details.length < 3)
+          details.push(`${key}: a hold from ${start} starts before an earlier one ends at ${lastEnd}`);
       }
       lastEnd = Math.max(lastEnd, end);
     }

@@ -92,7 +92,9 @@ async function child() {
   const cpuMs = (user + system) / 1000;
   await store.close();
   // Disconnect only once the (large) message is flushed, or it may be lost.
-  process.send({ type: 'done', id, cycles, denied, refused, errors, latencies, holds, cpuMs }, () => process.disconnect());
+  process.send({ type: 'done', id, cycles, denied, refused, errors, latencies, holds, cpuMs }, () =>
+    process.disconnect(),
+  );
 }
 
 async function parent() {
@@ -150,16 +152,22 @@ function report({ procs, keys, seconds, results, check }) {
     store: 'postgres',
     ...claimFigures(results, { procs, keys, seconds }),
     // The workers' own CPU (this machine's, not the server's), per store call and per cycle.
-    clientCpuUsPerCall: Math.round((sum(results, 'cpuMs') * 1000) / Math.max(1, sum(results, 'cycles') * 2 + sum(results, 'denied'))),
+    clientCpuUsPerCall: Math.round(
+      (sum(results, 'cpuMs') * 1000) / Math.max(1, sum(results, 'cycles') * 2 + sum(results, 'denied')),
+    ),
     clientCpuMsPerCycle: Math.round((sum(results, 'cpuMs') / Math.max(1, sum(results, 'cycles'))) * 1000) / 1000,
     errors: results.flatMap((r) => r.errors),
     doubleGrants: check.doubleGrants,
     grantsChecked: check.grants,
   };
   printFigures('claims on PostgreSQL', summary);
-  console.log(`  client CPU          ${summary.clientCpuUsPerCall} µs per call, ${summary.clientCpuMsPerCycle} ms per cycle (denials included)`);
+  console.log(
+    `  client CPU          ${summary.clientCpuUsPerCall} µs per call, ${summary.clientCpuMsPerCycle} ms per cycle (denials included)`,
+  );
   console.log(`  errors              ${summary.errors.length}`);
-  console.log(`  double grants       ${summary.doubleGrants}  (${check.grants} grants checked by lock records, ${check.clientHolds} holds by the workers' clocks)`);
+  console.log(
+    `  double grants       ${summary.doubleGrants}  (${check.grants} grants checked by lock records, ${check.clientHolds} holds by the workers' clocks)`,
+  );
   if (check.details.length) console.log(`  first overlaps: ${check.details.join('; ')}`);
   console.log(JSON.stringify(summary));
   if (results.length !== procs || summary.doubleGrants > 0 || summary.errors.length > 0) process.exitCode = 1;
@@ -171,7 +179,9 @@ function sum(results, field) {
 
 /** Double grants in the lock records (commit order and database-clock intervals) and in the workers' own hold intervals. */
 async function checkHolds(admin, schema, results, keys) {
-  const { rows } = await admin.query(`SELECT id, at, key, slots, holder, epoch, event FROM ${schema}.lock_events ORDER BY id`);
+  const { rows } = await admin.query(
+    `SELECT id, at, key, slots, holder, epoch, event FROM ${schema}.lock_events ORDER BY id`,
+  );
   const open = new Map(); // key -> Map(epoch -> start at)
   const intervals = new Map(); // key -> [start, end][]
   let doubleGrants = 0;

@@ -58,12 +58,30 @@ function cycleScript(ownKey) {
   const key = "('bench' || chr(58) || 'k' || :k::int)";
   const holder = "('w' || :client_id::int)";
   const bind = (text, params) => text.replace(/\$(\d+)/g, (_, n) => params[n]);
-  const oneLine = (text) => text.replace(/--[^\n]*\n/g, '\n').replace(/\s+/g, ' ').trim();
+  const oneLine = (text) =>
+    text
+      .replace(/--[^\n]*\n/g, '\n')
+      .replace(/\s+/g, ' ')
+      .trim();
   // One row is enough for \gset (the rows after the first repeat the grant), and no grant reads as token 0.
-  const acquire = bind(sql.ACQUIRE_ONE, { 1: key, 2: holder, 3: '30000', 4: '0' }).replace('g.epoch AS token', 'COALESCE(g.epoch, 0) AS token') + ' LIMIT 1';
+  const acquire =
+    bind(sql.ACQUIRE_ONE, { 1: key, 2: holder, 3: '30000', 4: '0' }).replace(
+      'g.epoch AS token',
+      'COALESCE(g.epoch, 0) AS token',
+    ) + ' LIMIT 1';
   const release = bind(sql.FINISH_ONE, { 1: key, 2: holder, 3: ':token', 4: 'NULL', 5: "'released'" });
-  if (!acquire.includes('COALESCE(g.epoch, 0)')) throw new Error('ACQUIRE_ONE no longer names its token column g.epoch AS token: update this bench');
-  return [ownKey ? '\\set k :client_id' : `\\set k random(0, ${keys - 1})`, oneLine(acquire), '\\gset', '\\if :token > 0', oneLine(release), '\\gset', '\\endif', ''].join('\n');
+  if (!acquire.includes('COALESCE(g.epoch, 0)'))
+    throw new Error('ACQUIRE_ONE no longer names its token column g.epoch AS token: update this bench');
+  return [
+    ownKey ? '\\set k :client_id' : `\\set k random(0, ${keys - 1})`,
+    oneLine(acquire),
+    '\\gset',
+    '\\if :token > 0',
+    oneLine(release),
+    '\\gset',
+    '\\endif',
+    '',
+  ].join('\n');
 }
 
 async function main() {
@@ -71,7 +89,11 @@ async function main() {
   await admin.connect();
   const schema = `lk_bench_pgbench_${process.pid}`;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lk-pgbench-'));
-  const files = { cycle: path.join(dir, 'cycle.sql'), own: path.join(dir, 'own.sql'), commit: path.join(dir, 'commit.sql') };
+  const files = {
+    cycle: path.join(dir, 'cycle.sql'),
+    own: path.join(dir, 'own.sql'),
+    commit: path.join(dir, 'commit.sql'),
+  };
   writeFileSync(files.cycle, cycleScript(false));
   writeFileSync(files.own, cycleScript(true));
   writeFileSync(files.commit, 'INSERT INTO commits VALUES (1)\n');
@@ -85,22 +107,35 @@ async function main() {
       const cycles = async (file, n) => {
         await admin.query(`TRUNCATE ${schema}.lock_events`);
         const claimsPerSec = Math.round(pgbench(file, schema, durable, n));
-        const { rows } = await admin.query(`SELECT count(*)::int AS n FROM ${schema}.lock_events WHERE event = 'released'`);
+        const { rows } = await admin.query(
+          `SELECT count(*)::int AS n FROM ${schema}.lock_events WHERE event = 'released'`,
+        );
         return { cyclesPerSec: Math.round(rows[0].n / seconds), claimsPerSec };
       };
       out[mode] = {
         contended: await cycles(files.cycle, clients),
         keyPerClient: await cycles(files.own, keys),
-        commitsPerSec: { [keys]: Math.round(pgbench(files.commit, schema, durable, keys)), [clients]: Math.round(pgbench(files.commit, schema, durable, clients)) },
+        commitsPerSec: {
+          [keys]: Math.round(pgbench(files.commit, schema, durable, keys)),
+          [clients]: Math.round(pgbench(files.commit, schema, durable, clients)),
+        },
       };
     }
     console.log(`claims ceiling (pgbench): ${seconds} s each`);
     for (const [mode, r] of Object.entries(out)) {
       console.log(`  ${mode}`);
       const line = (label, figures) => console.log(`    ${label.padEnd(34)}${figures}`);
-      line(`${clients} clients racing for ${keys} keys`, `cycles/s ${r.contended.cyclesPerSec}  (claims/s ${r.contended.claimsPerSec})`);
+      line(
+        `${clients} clients racing for ${keys} keys`,
+        `cycles/s ${r.contended.cyclesPerSec}  (claims/s ${r.contended.claimsPerSec})`,
+      );
       line(`${keys} clients, a key each`, `cycles/s ${r.keyPerClient.cyclesPerSec}`);
-      line('one-row commits', Object.entries(r.commitsPerSec).map(([n, v]) => `${v}/s (${n} clients)`).join(', '));
+      line(
+        'one-row commits',
+        Object.entries(r.commitsPerSec)
+          .map(([n, v]) => `${v}/s (${n} clients)`)
+          .join(', '),
+      );
     }
     console.log(JSON.stringify({ clients, keys, seconds, ...out }));
   } finally {
@@ -112,9 +147,26 @@ async function main() {
 
 /** Runs one script with n clients; returns its transactions per second. */
 function pgbench(file, schema, durable, n) {
-  const args = ['-n', '-M', 'prepared', '-c', String(n), '-j', String(Math.min(n, os.availableParallelism())), '-T', String(seconds), '-f', file, url];
+  const args = [
+    '-n',
+    '-M',
+    'prepared',
+    '-c',
+    String(n),
+    '-j',
+    String(Math.min(n, os.availableParallelism())),
+    '-T',
+    String(seconds),
+    '-f',
+    file,
+    url,
+  ];
   const options = `-c search_path=${schema}${durable ? '' : ' -c synchronous_commit=off'}`;
-  const text = execFileSync('pgbench', args, { env: { ...process.env, PGOPTIONS: options }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const text = execFileSync('pgbench', args, {
+    env: { ...process.env, PGOPTIONS: options },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const tps = /^tps = ([\d.]+)/m.exec(text);
   if (!tps || /aborted/.test(text)) throw new Error(`pgbench did not finish:\n${text}`);
   return Number(tps[1]);

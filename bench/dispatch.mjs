@@ -44,25 +44,51 @@ if (mode === 'operator' || mode === 'both') {
   const { dir, file } = trivialFleet({ prefix: 'lk-dispatch-', width: 1, lanes: ['code'], agent });
   const state = path.join(dir, 'state');
   const t = Date.now();
-  execFileSync(process.execPath, ['dist/cli/main.js', 'run', '--operator', '--sessions', String(sessions), '--config', file, '--state', state], { stdio: 'ignore', env });
+  execFileSync(
+    process.execPath,
+    ['dist/cli/main.js', 'run', '--operator', '--sessions', String(sessions), '--config', file, '--state', state],
+    { stdio: 'ignore', env },
+  );
   const wall = (Date.now() - t) / 1000;
   const gaps = gapsOf(state, (rows) => rows.slice(1).map((r, k) => r.started_at - rows[k].ended_at));
   rmSync(dir, { recursive: true, force: true });
-  out.operator = { sessions: gaps.length + 1, wall_s: wall, gap_p50_ms: q(gaps, 0.5), gap_p99_ms: q(gaps, 0.99), gap_max_ms: gaps.at(-1) };
-  console.log(`operator dispatch gap over ${gaps.length + 1} sessions (${agent} agent): p50 ${q(gaps, 0.5)} ms, p99 ${q(gaps, 0.99)} ms, max ${gaps.at(-1)} ms (target p99 < 20 ms); ${wall.toFixed(1)} s wall`);
+  out.operator = {
+    sessions: gaps.length + 1,
+    wall_s: wall,
+    gap_p50_ms: q(gaps, 0.5),
+    gap_p99_ms: q(gaps, 0.99),
+    gap_max_ms: gaps.at(-1),
+  };
+  console.log(
+    `operator dispatch gap over ${gaps.length + 1} sessions (${agent} agent): p50 ${q(gaps, 0.5)} ms, p99 ${q(gaps, 0.99)} ms, max ${gaps.at(-1)} ms (target p99 < 20 ms); ${wall.toFixed(1)} s wall`,
+  );
 }
 if (mode === 'respawn' || mode === 'both') {
-  const { dir, file } = trivialFleet({ prefix: 'lk-respawn-', width: 1, lanes: ['code'], agent, lane: 'cooldown: 0s, respawn: { threshold: 0.5, chain_limit: 100 }', graded: true, interval: '1s' });
+  const { dir, file } = trivialFleet({
+    prefix: 'lk-respawn-',
+    width: 1,
+    lanes: ['code'],
+    agent,
+    lane: 'cooldown: 0s, respawn: { threshold: 0.5, chain_limit: 100 }',
+    graded: true,
+    interval: '1s',
+  });
   const state = path.join(dir, 'state');
   const t = Date.now();
-  const child = spawn(process.execPath, ['dist/cli/main.js', 'run', '--config', file, '--state', state], { stdio: 'ignore', env });
+  const child = spawn(process.execPath, ['dist/cli/main.js', 'run', '--config', file, '--state', state], {
+    stdio: 'ignore',
+    env,
+  });
   // Poll the store until enough respawns ran, then drain.
   for (;;) {
     await new Promise((r) => setTimeout(r, 500));
     if (child.exitCode !== null) throw new Error(`lanekeeper run exited early (${child.exitCode}); state in ${state}`);
     try {
       const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true, timeout: 1000 });
-      const n = db.prepare("SELECT COUNT(*) FROM sessions WHERE dispatch = 'respawn' AND ended_at IS NOT NULL").pluck().get();
+      const n = db
+        .prepare("SELECT COUNT(*) FROM sessions WHERE dispatch = 'respawn' AND ended_at IS NOT NULL")
+        .pluck()
+        .get();
       db.close();
       if (n >= sessions) break;
     } catch (err) {
@@ -74,9 +100,21 @@ if (mode === 'respawn' || mode === 'both') {
   child.kill('SIGTERM');
   await exited;
   const wall = (Date.now() - t) / 1000;
-  const gaps = gapsOf(state, (rows, byId) => rows.filter((r) => r.dispatch === 'respawn' && byId.get(r.parent)?.ended_at != null).map((r) => r.started_at - byId.get(r.parent).ended_at));
+  const gaps = gapsOf(state, (rows, byId) =>
+    rows
+      .filter((r) => r.dispatch === 'respawn' && byId.get(r.parent)?.ended_at != null)
+      .map((r) => r.started_at - byId.get(r.parent).ended_at),
+  );
   rmSync(dir, { recursive: true, force: true });
-  out.respawn = { respawns: gaps.length, wall_s: wall, gap_p50_ms: q(gaps, 0.5), gap_p99_ms: q(gaps, 0.99), gap_max_ms: gaps.at(-1) };
-  console.log(`respawn gap (cooldown 0) over ${gaps.length} respawns (${agent} agent): p50 ${q(gaps, 0.5)} ms, p99 ${q(gaps, 0.99)} ms, max ${gaps.at(-1)} ms (target p99 < 20 ms); ${wall.toFixed(1)} s wall`);
+  out.respawn = {
+    respawns: gaps.length,
+    wall_s: wall,
+    gap_p50_ms: q(gaps, 0.5),
+    gap_p99_ms: q(gaps, 0.99),
+    gap_max_ms: gaps.at(-1),
+  };
+  console.log(
+    `respawn gap (cooldown 0) over ${gaps.length} respawns (${agent} agent): p50 ${q(gaps, 0.5)} ms, p99 ${q(gaps, 0.99)} ms, max ${gaps.at(-1)} ms (target p99 < 20 ms); ${wall.toFixed(1)} s wall`,
+  );
 }
 console.log(JSON.stringify(out));

@@ -20,7 +20,11 @@ const profiles = mkdtempSync(path.join(os.tmpdir(), 'lk-bench-cpuprof-'));
 /** Replays the journal from the start in one piece, with `flags` for node; the result and the seconds it took. */
 function replay(flags) {
   const t0 = performance.now();
-  const child = spawnSync(process.execPath, [...flags, path.resolve('dist/cli/main.js'), 'replay', '--from-start', '--json', '--jobs', '1', '--state', dir], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const child = spawnSync(
+    process.execPath,
+    [...flags, path.resolve('dist/cli/main.js'), 'replay', '--from-start', '--json', '--jobs', '1', '--state', dir],
+    { encoding: 'utf8', maxBuffer: 1 << 26 },
+  );
   return { result: JSON.parse(child.stdout), wall: (performance.now() - t0) / 1000 };
 }
 const plain = replay([]);
@@ -33,9 +37,15 @@ done();
 function owner({ url, functionName }) {
   if (functionName === '(garbage collector)') return 'garbage collector';
   if (url.includes('/node_modules/xstate/')) return 'XState';
-  if (url.includes('/node_modules/better-sqlite3/') || url.includes('/dist/adapters/store/') || url.includes('/dist/streams/journal-source')) return 'reading the journal';
+  if (
+    url.includes('/node_modules/better-sqlite3/') ||
+    url.includes('/dist/adapters/store/') ||
+    url.includes('/dist/streams/journal-source')
+  )
+    return 'reading the journal';
   if (url.includes('/dist/streams/replay')) return "replay's comparing";
-  if (url.includes('/dist/machines/') || url.includes('/dist/policy/') || url.includes('/dist/runtime/')) return "lanekeeper's machines and policies";
+  if (url.includes('/dist/machines/') || url.includes('/dist/policy/') || url.includes('/dist/runtime/'))
+    return "lanekeeper's machines and policies";
   return 'start-up and the rest';
 }
 const byNode = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -47,11 +57,24 @@ profile.samples.forEach((id, i) => {
   time.set(who, (time.get(who) ?? 0) + dt);
   total += dt;
 });
-const share = Object.fromEntries([...time].sort((a, b) => b[1] - a[1]).map(([who, t]) => [who, Number((t / total).toFixed(3))]));
+const share = Object.fromEntries(
+  [...time].sort((a, b) => b[1] - a[1]).map(([who, t]) => [who, Number((t / total).toFixed(3))]),
+);
 const { result, wall } = plain;
 const rate = result.events / wall;
 // If everything but XState and the collector cost nothing (and the collector's work stayed).
 const floor = (share.XState ?? 0) + (share['garbage collector'] ?? 0);
 for (const [who, s] of Object.entries(share)) console.log(`${(s * 100).toFixed(1).padStart(5)}%  ${who}`);
-console.log(`${result.events} events in ${wall.toFixed(1)} s = ${Math.round(rate)}/s; XState and the collector alone would allow about ${Math.round(rate / floor)}/s in one piece`);
-console.log(JSON.stringify({ events: result.events, divergences: result.divergences, seconds: Number(wall.toFixed(2)), events_per_s: Math.round(rate), share, ceiling_events_per_s: Math.round(rate / floor) }));
+console.log(
+  `${result.events} events in ${wall.toFixed(1)} s = ${Math.round(rate)}/s; XState and the collector alone would allow about ${Math.round(rate / floor)}/s in one piece`,
+);
+console.log(
+  JSON.stringify({
+    events: result.events,
+    divergences: result.divergences,
+    seconds: Number(wall.toFixed(2)),
+    events_per_s: Math.round(rate),
+    share,
+    ceiling_events_per_s: Math.round(rate / floor),
+  }),
+);

@@ -25,7 +25,11 @@ function lanekeeperReplay(args) {
   const argv = ['node', 'lanekeeper', 'replay', ...args, '--json', '--state', dir];
   const child = spawnSync(
     process.execPath,
-    ['--input-type=module', '-e', `const { main } = await import(${JSON.stringify(path.resolve('dist/cli/program.js'))}); process.exitCode = await main(${JSON.stringify(argv)}); process.stderr.write(JSON.stringify({ maxRSS: process.resourceUsage().maxRSS }) + '\\n');`],
+    [
+      '--input-type=module',
+      '-e',
+      `const { main } = await import(${JSON.stringify(path.resolve('dist/cli/program.js'))}); process.exitCode = await main(${JSON.stringify(argv)}); process.stderr.write(JSON.stringify({ maxRSS: process.resourceUsage().maxRSS }) + '\\n');`,
+    ],
     { encoding: 'utf8', maxBuffer: 1 << 26 },
   );
   const wall = (performance.now() - t1) / 1000;
@@ -37,7 +41,16 @@ function lanekeeperReplay(args) {
 /** The whole journal from its first event, in `jobs` pieces. */
 function replay(jobs) {
   const { result, wall, peakMb } = lanekeeperReplay(['--from-start', '--jobs', String(jobs)]);
-  return { jobs, events: result.events, divergences: result.divergences, notes: result.notes.length, replay_s: Number(wall.toFixed(2)), events_per_s: Math.round(result.events / wall), peak_mb: peakMb, end: result.end };
+  return {
+    jobs,
+    events: result.events,
+    divergences: result.divergences,
+    notes: result.notes.length,
+    replay_s: Number(wall.toFixed(2)),
+    events_per_s: Math.round(result.events / wall),
+    peak_mb: peakMb,
+    end: result.end,
+  };
 }
 
 const runs = jobsList.map(replay);
@@ -46,8 +59,27 @@ const runs = jobsList.map(replay);
 // process's start and the machines' code running cold, not the events folded.
 const last = runs[0].end;
 const nearest = lanekeeperReplay(['--until', String(last - 1)]);
-const fromCheckpoint = { until: last - 1, events: nearest.result.events, divergences: nearest.result.divergences, begin: nearest.result.begin, replay_s: Number(nearest.wall.toFixed(2)) };
+const fromCheckpoint = {
+  until: last - 1,
+  events: nearest.result.events,
+  divergences: nearest.result.divergences,
+  begin: nearest.result.begin,
+  replay_s: Number(nearest.wall.toFixed(2)),
+};
 done();
-for (const r of runs) console.log(`jobs ${r.jobs}: ${r.events} events in ${r.replay_s} s = ${r.events_per_s}/s, peak ${r.peak_mb} MB, ${r.divergences} divergences`);
-console.log(`--until ${fromCheckpoint.until}: ${fromCheckpoint.events} events from the checkpoint at seq ${fromCheckpoint.begin.seq - 1} in ${fromCheckpoint.replay_s} s (whole process), ${fromCheckpoint.divergences} divergences`);
-console.log(JSON.stringify({ events: target, cores, built_s: Number(builtS.toFixed(1)), runs: runs.map(({ end: _end, ...r }) => r), from_checkpoint: fromCheckpoint }));
+for (const r of runs)
+  console.log(
+    `jobs ${r.jobs}: ${r.events} events in ${r.replay_s} s = ${r.events_per_s}/s, peak ${r.peak_mb} MB, ${r.divergences} divergences`,
+  );
+console.log(
+  `--until ${fromCheckpoint.until}: ${fromCheckpoint.events} events from the checkpoint at seq ${fromCheckpoint.begin.seq - 1} in ${fromCheckpoint.replay_s} s (whole process), ${fromCheckpoint.divergences} divergences`,
+);
+console.log(
+  JSON.stringify({
+    events: target,
+    cores,
+    built_s: Number(builtS.toFixed(1)),
+    runs: runs.map(({ end: _end, ...r }) => r),
+    from_checkpoint: fromCheckpoint,
+  }),
+);

@@ -67,22 +67,80 @@ async function main() {
   const results = await pool(jobs, workers);
   const get = (env, policy) => results.find((r) => r.env === env && r.policy === policy);
 
-  const st = { lk: get('stationary', 'lanekeeper'), st: get('stationary', 'npts-static'), beta: get('stationary', 'ts-beta') };
+  const st = {
+    lk: get('stationary', 'lanekeeper'),
+    st: get('stationary', 'npts-static'),
+    beta: get('stationary', 'ts-beta'),
+  };
   const checks = [
-    { check: 'stationary: regret vs ts-beta', lanekeeper: st.lk.regret, baseline: st.beta.regret, ratio: st.lk.regret / st.beta.regret, target: '≤ 0.35×', met: st.lk.regret <= 0.35 * st.beta.regret },
-    { check: 'stationary: regret vs npts-static', lanekeeper: st.lk.regret, baseline: st.st.regret, ratio: st.lk.regret / st.st.regret, target: '≤ 3×', met: st.lk.regret <= 3 * st.st.regret },
+    {
+      check: 'stationary: regret vs ts-beta',
+      lanekeeper: st.lk.regret,
+      baseline: st.beta.regret,
+      ratio: st.lk.regret / st.beta.regret,
+      target: '≤ 0.35×',
+      met: st.lk.regret <= 0.35 * st.beta.regret,
+    },
+    {
+      check: 'stationary: regret vs npts-static',
+      lanekeeper: st.lk.regret,
+      baseline: st.st.regret,
+      ratio: st.lk.regret / st.st.regret,
+      target: '≤ 3×',
+      met: st.lk.regret <= 3 * st.st.regret,
+    },
   ];
   for (const env of ['degrade', 'improve']) {
     const lk = get(env, 'lanekeeper');
     const s = get(env, 'npts-static');
-    checks.push({ check: `${env}: regret after change vs npts-static`, lanekeeper: lk.regret_after_change, baseline: s.regret_after_change, ratio: lk.regret_after_change / s.regret_after_change, target: '≤ 0.25×', met: lk.regret_after_change <= 0.25 * s.regret_after_change });
-    checks.push({ check: `${env}: t50 (decisions)`, lanekeeper: lk.t50, baseline: s.t50, ratio: null, target: '≤ 150', met: lk.t50 !== null && lk.t50 <= 150 && lk.t50_reached === 1 });
+    checks.push({
+      check: `${env}: regret after change vs npts-static`,
+      lanekeeper: lk.regret_after_change,
+      baseline: s.regret_after_change,
+      ratio: lk.regret_after_change / s.regret_after_change,
+      target: '≤ 0.25×',
+      met: lk.regret_after_change <= 0.25 * s.regret_after_change,
+    });
+    checks.push({
+      check: `${env}: t50 (decisions)`,
+      lanekeeper: lk.t50,
+      baseline: s.t50,
+      ratio: null,
+      target: '≤ 150',
+      met: lk.t50 !== null && lk.t50 <= 150 && lk.t50_reached === 1,
+    });
   }
-  checks.push({ check: '100,000 sessions (s wall)', lanekeeper: Number(timingS.toFixed(2)), baseline: null, ratio: null, target: '< 10 s', met: timingS < 10 });
+  checks.push({
+    check: '100,000 sessions (s wall)',
+    lanekeeper: Number(timingS.toFixed(2)),
+    baseline: null,
+    ratio: null,
+    target: '< 10 s',
+    met: timingS < 10,
+  });
 
-  const f = (x) => (x === null || x === undefined ? '—' : typeof x === 'number' ? (Number.isInteger(x) ? String(x) : x.toFixed(2)) : String(x));
-  console.log(`selector targets: ${sessions} sessions × ${seeds} seeds (${workers} worker${workers > 1 ? 's' : ''}, ${((performance.now() - t1) / 1000).toFixed(0)} s)`);
-  const rows = [['check', 'lanekeeper', 'baseline', 'ratio', 'target', 'met'], ...checks.map((c) => [c.check, f(c.lanekeeper), f(c.baseline), c.ratio === null ? '' : `${c.ratio.toFixed(3)}×`, c.target, c.met ? 'yes' : 'NO'])];
+  const f = (x) =>
+    x === null || x === undefined
+      ? '—'
+      : typeof x === 'number'
+        ? Number.isInteger(x)
+          ? String(x)
+          : x.toFixed(2)
+        : String(x);
+  console.log(
+    `selector targets: ${sessions} sessions × ${seeds} seeds (${workers} worker${workers > 1 ? 's' : ''}, ${((performance.now() - t1) / 1000).toFixed(0)} s)`,
+  );
+  const rows = [
+    ['check', 'lanekeeper', 'baseline', 'ratio', 'target', 'met'],
+    ...checks.map((c) => [
+      c.check,
+      f(c.lanekeeper),
+      f(c.baseline),
+      c.ratio === null ? '' : `${c.ratio.toFixed(3)}×`,
+      c.target,
+      c.met ? 'yes' : 'NO',
+    ]),
+  ];
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const [n, r] of rows.entries()) {
     console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));

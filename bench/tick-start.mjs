@@ -28,21 +28,36 @@ const nodeArgs = arg('node-args', '').split(' ').filter(Boolean);
 
 /** The nearest-rank percentile of sorted numbers. */
 const pct = (sorted, p) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
-const median = (xs) => pct([...xs].sort((a, b) => a - b), 50);
+const median = (xs) =>
+  pct(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 
 const out = {};
 // A Node.js agent (the CLI agents are Node programs: each start costs the machine a Node start-up)
 // and /bin/true (what the scheduler itself costs).
 for (const agent of agents) {
-  const { dir, file } = trivialFleet({ prefix: 'lk-tick-start-', width: 6, lanes: ['a', 'b', 'c', 'd', 'e', 'f'], agent });
+  const { dir, file } = trivialFleet({
+    prefix: 'lk-tick-start-',
+    width: 6,
+    lanes: ['a', 'b', 'c', 'd', 'e', 'f'],
+    agent,
+  });
   const seen = clis.map(() => ({ spans: [], grants: [], first: [], gaps: [], fromRun: [] }));
   for (let r = 0; r < runs; r++) {
     for (const [c, cli] of clis.entries()) {
       const state = path.join(dir, `state-${r}-${c}`);
-      execFileSync(process.execPath, [...nodeArgs, cli, 'run', '--once', '--config', file, '--state', state], { stdio: 'ignore', env: { ...process.env, LANEKEEPER_LOG_LEVEL: 'warn' } });
+      execFileSync(process.execPath, [...nodeArgs, cli, 'run', '--once', '--config', file, '--state', state], {
+        stdio: 'ignore',
+        env: { ...process.env, LANEKEEPER_LOG_LEVEL: 'warn' },
+      });
       const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
       const tick = db.prepare("SELECT at FROM journal WHERE type = 'TICK' ORDER BY seq LIMIT 1").pluck().get();
-      const run = db.prepare("SELECT at FROM journal WHERE type = 'RUNTIME_STARTED' ORDER BY seq LIMIT 1").pluck().get();
+      const run = db
+        .prepare("SELECT at FROM journal WHERE type = 'RUNTIME_STARTED' ORDER BY seq LIMIT 1")
+        .pluck()
+        .get();
       const grants = db.prepare("SELECT at FROM journal WHERE type = 'CLAIM_GRANTED' ORDER BY seq").pluck().all();
       const starts = db.prepare("SELECT at FROM journal WHERE type = 'SESSION_STARTED' ORDER BY seq").pluck().all();
       db.close();
@@ -59,7 +74,16 @@ for (const agent of agents) {
   for (const [c, cli] of clis.entries()) {
     const { spans, grants, first, gaps, fromRun } = seen[c];
     spans.sort((a, b) => a - b);
-    const result = { runs: spans.length, p50_ms: pct(spans, 50), p99_ms: pct(spans, 99), max_ms: spans.at(-1), grants_p50_ms: median(grants), first_start_p50_ms: median(first), gap_p50_ms: median(gaps), from_runtime_start_p50_ms: median(fromRun) };
+    const result = {
+      runs: spans.length,
+      p50_ms: pct(spans, 50),
+      p99_ms: pct(spans, 99),
+      max_ms: spans.at(-1),
+      grants_p50_ms: median(grants),
+      first_start_p50_ms: median(first),
+      gap_p50_ms: median(gaps),
+      from_runtime_start_p50_ms: median(fromRun),
+    };
     const key = clis.length > 1 ? `${agent} ${cli}` : agent;
     out[key] = result;
     console.log(

@@ -9,10 +9,23 @@ import path from 'node:path';
 // programs too) or 'shell' (/bin/true: the scheduler's own cost, without an agent's start-up).
 // `lane`: YAML for each lane (respawn, cooldown); `interval`: the tick interval. `graded`: the agent grades itself 1 (its working
 // directory is no git repository, so without a grade file its outcome is unknown).
-export function trivialFleet({ prefix, width, lanes, agent = 'node', lane = 'cooldown: 0s, respawn: { chain_limit: 0 }', graded = false, interval = '1h' }) {
+export function trivialFleet({
+  prefix,
+  width,
+  lanes,
+  agent = 'node',
+  lane = 'cooldown: 0s, respawn: { chain_limit: 0 }',
+  graded = false,
+  interval = '1h',
+}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
   const script = path.join(dir, 'agent.mjs');
-  writeFileSync(script, graded ? `import { writeFileSync } from 'node:fs';\nwriteFileSync(process.env.LANEKEEPER_GRADE_FILE, '{"grade": 1}');\n` : 'process.exit(0);\n');
+  writeFileSync(
+    script,
+    graded
+      ? `import { writeFileSync } from 'node:fs';\nwriteFileSync(process.env.LANEKEEPER_GRADE_FILE, '{"grade": 1}');\n`
+      : 'process.exit(0);\n',
+  );
   const shell = graded ? ['/bin/sh', '-c', 'echo \'{"grade": 1}\' > "$LANEKEEPER_GRADE_FILE"'] : ['/bin/true'];
   const command = agent === 'shell' ? shell : ['{node}', script];
   const file = path.join(dir, 'lk.yaml');

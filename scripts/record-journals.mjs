@@ -27,7 +27,10 @@ backends:
 
 /** A run of the CLI whose output a scenario's steps can wait for. */
 function start(args) {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LANEKEEPER_STATE: '' } });
+  const child = spawn(process.execPath, [cli, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LANEKEEPER_STATE: '' },
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -35,7 +38,8 @@ function start(args) {
   const waitFor = async (pattern, count) => {
     const until = Date.now() + 30_000;
     while ((out.match(new RegExp(pattern.source, 'g')) ?? []).length < count) {
-      if (Date.now() > until || child.exitCode !== null) throw new Error(`no ${pattern} (${count}×) from lanekeeper ${args.join(' ')}:\n${out}`);
+      if (Date.now() > until || child.exitCode !== null)
+        throw new Error(`no ${pattern} (${count}×) from lanekeeper ${args.join(' ')}:\n${out}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };
@@ -204,7 +208,12 @@ async function record(name, s) {
   if (holder && !holder.ok) throw new Error(`could not hold ${s.lock}: ${holder.reason}`);
   try {
     if (s.steps) await s.steps({ args, dir, file: path.join(dir, 'lk.yaml'), yaml: s.yaml });
-    else execFileSync(process.execPath, [cli, ...args], { cwd: dir, stdio: 'ignore', env: { ...process.env, LANEKEEPER_LOG_LEVEL: 'warn', LANEKEEPER_STATE: '' } });
+    else
+      execFileSync(process.execPath, [cli, ...args], {
+        cwd: dir,
+        stdio: 'ignore',
+        env: { ...process.env, LANEKEEPER_LOG_LEVEL: 'warn', LANEKEEPER_STATE: '' },
+      });
   } catch (err) {
     // --once exits 75 or 76 in some scenarios on purpose.
     if (![75, 76].includes(err.status)) throw err;

@@ -26,17 +26,31 @@ export async function writeSyntheticJournal(dir, events) {
   };
   const names = ['code', 'triage', 'content', 'research', 'infrastructure', 'cleanup'];
   const lanes = names.map((name, k) => ({
-    name, enabled: true, concurrency: 1, cooldownMs: 60_000 * (k + 1), respawnThreshold: 0.65, chainLimit: 1, timeoutMs: 3_600_000,
-    targetShare: k === 0 ? 0.3 : null, parallel: k !== 5, arms: ['fast:small', 'deep:large'], minTier: null, maxTier: null, prefer: null,
+    name,
+    enabled: true,
+    concurrency: 1,
+    cooldownMs: 60_000 * (k + 1),
+    respawnThreshold: 0.65,
+    chainLimit: 1,
+    timeoutMs: 3_600_000,
+    targetShare: k === 0 ? 0.3 : null,
+    parallel: k !== 5,
+    arms: ['fast:small', 'deep:large'],
+    minTier: null,
+    maxTier: null,
+    prefer: null,
   }));
-  const arms = [{ id: 'fast:small', backend: 'fast', model: 'small', tier: 1, cost: 1 }, { id: 'deep:large', backend: 'deep', model: 'large', tier: 3, cost: 5 }];
+  const arms = [
+    { id: 'fast:small', backend: 'fast', model: 'small', tier: 1, cost: 1 },
+    { id: 'deep:large', backend: 'deep', model: 'large', tier: 3, cost: 5 },
+  ];
   const fleet = { width: 3, lanes, arms, selection: defaultSelection(lanes) };
   // The one fold (src/streams/fold.ts): its first event, RUNTIME_STARTED, builds the fleet.
   const f = new Fold({ host: null, fleet: null });
   let seq = 0;
   let now = Date.UTC(2026, 0, 1);
   let rand = 12345;
-  const rnd = () => ((rand = (Math.imul(rand, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => (rand = (Math.imul(rand, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const pending = [];
   const record = (e) => {
     const event = { ...e, seq: ++seq, now };
@@ -47,17 +61,47 @@ export async function writeSyntheticJournal(dir, events) {
     ins.event.run(seq, now, type, seed ?? null, JSON.stringify(rest));
     intents.forEach((x, k) => ins.effect.run(seq, k, JSON.stringify(x)));
     ins.changed.run(seq, JSON.stringify(changed));
-    if (seq % CHECKPOINT_EVERY === 0) ins.checkpoint.run(seq, MACHINES_VERSION, JSON.stringify({ fleet: f.result.fleet, actors: f.result.host.persist() }));
+    if (seq % CHECKPOINT_EVERY === 0)
+      ins.checkpoint.run(
+        seq,
+        MACHINES_VERSION,
+        JSON.stringify({ fleet: f.result.fleet, actors: f.result.host.persist() }),
+      );
     // The simulated shell answers the intents as the adapters would.
     for (const x of intents) {
-      if (x.type === 'requestClaim') pending.push({ type: 'CLAIM_GRANTED', laneId: x.laneId, sessionId: x.sessionId, key: x.key, slot: 0, token: seq, expiresAt: now + 120_000, seed: (seq * 2654435761) >>> 0 });
+      if (x.type === 'requestClaim')
+        pending.push({
+          type: 'CLAIM_GRANTED',
+          laneId: x.laneId,
+          sessionId: x.sessionId,
+          key: x.key,
+          slot: 0,
+          token: seq,
+          expiresAt: now + 120_000,
+          seed: (seq * 2654435761) >>> 0,
+        });
       if (x.type === 'startSession') {
         const own = { laneId: x.laneId, sessionId: x.sessionId };
         const quality = 0.3 + (names.indexOf(x.lane) % 4) / 6;
         const grade = Math.min(1, Math.max(0, quality + (rnd() - 0.5) * 0.4));
         pending.push({ type: 'SESSION_STARTED', ...own, pid: 1000 + (seq % 30000), arm: x.arm });
-        pending.push({ type: 'SESSION_EXITED', ...own, exitCode: 0, signal: null, outcome: grade > 0.5 ? 'productive' : 'noop', durationMs: 600_000, reason: null });
-        pending.push({ type: 'SESSION_GRADED', ...own, grade: Number(grade.toFixed(3)), source: 'session', dimensions: null, arm: x.arm });
+        pending.push({
+          type: 'SESSION_EXITED',
+          ...own,
+          exitCode: 0,
+          signal: null,
+          outcome: grade > 0.5 ? 'productive' : 'noop',
+          durationMs: 600_000,
+          reason: null,
+        });
+        pending.push({
+          type: 'SESSION_GRADED',
+          ...own,
+          grade: Number(grade.toFixed(3)),
+          source: 'session',
+          dimensions: null,
+          arm: x.arm,
+        });
       }
     }
   };
@@ -66,7 +110,11 @@ export async function writeSyntheticJournal(dir, events) {
       if (pending.length) record(pending.shift());
       else {
         now += 60_000;
-        record(seq % 7 === 0 ? { type: 'WAKE' } : { type: 'TICK', reason: 'timer', seed: (seq * 40503) >>> 0, inputs: { blocked: [] } });
+        record(
+          seq % 7 === 0
+            ? { type: 'WAKE' }
+            : { type: 'TICK', reason: 'timer', seed: (seq * 40503) >>> 0, inputs: { blocked: [] } },
+        );
       }
       now += 1000;
     }

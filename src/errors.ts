@@ -76,6 +76,14 @@ export class JournalFileError extends Error {
 }
 
 /** Messages of errors a user caused; anything else is a bug and keeps its stack trace. */
-export function isUserError(err: unknown): err is ConfigError | UsageError | StateDirError | JournalFileError | StoreError {
-  return err instanceof ConfigError || err instanceof UsageError || err instanceof StateDirError || err instanceof JournalFileError || err instanceof StoreError;
+export function isUserError(
+  err: unknown,
+): err is ConfigError | UsageError | StateDirError | JournalFileError | StoreError {
+  return (
+    err instanceof ConfigError ||
+    err instanceof UsageError ||
+    err instanceof StateDirError ||
+    err instanceof JournalFileError ||
+    err instanceof StoreError
+  );
 }

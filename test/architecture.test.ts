@@ -7,11 +7,20 @@ import { cruise, type IReporterOutput } from 'dependency-cruiser';
 import { describe, expect, test } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const rules = createRequire(import.meta.url)(path.join(ROOT, '.dependency-cruiser.cjs')) as { forbidden: unknown[]; options: Record<string, unknown> };
+const rules = createRequire(import.meta.url)(path.join(ROOT, '.dependency-cruiser.cjs')) as {
+  forbidden: unknown[];
+  options: Record<string, unknown>;
+};
 
 async function violations(baseDir: string): Promise<string[]> {
-  const result: IReporterOutput = await cruise(['src'], { ...rules.options, baseDir, ruleSet: { forbidden: rules.forbidden } as never, validate: true }, undefined, { tsConfig: { fileName: path.join(ROOT, 'tsconfig.json') } } as never);
-  const summary = (result.output as { summary: { violations: { rule: { name: string }; from: string; to: string }[] } }).summary;
+  const result: IReporterOutput = await cruise(
+    ['src'],
+    { ...rules.options, baseDir, ruleSet: { forbidden: rules.forbidden } as never, validate: true },
+    undefined,
+    { tsConfig: { fileName: path.join(ROOT, 'tsconfig.json') } } as never,
+  );
+  const summary = (result.output as { summary: { violations: { rule: { name: string }; from: string; to: string }[] } })
+    .summary;
   return summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}`).sort();
 }
 

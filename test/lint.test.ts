@@ -37,6 +37,8 @@ describe('machines and policy stay pure (eslint.config.js)', () => {
 
   test('the real machines and policy pass', async () => {
     const results = await eslint.lintFiles(['src/machines', 'src/policy']);
-    expect(results.flatMap((r) => r.messages.map((m) => `${path.relative('.', r.filePath)}:${m.line} ${m.message}`))).toEqual([]);
+    expect(
+      results.flatMap((r) => r.messages.map((m) => `${path.relative('.', r.filePath)}:${m.line} ${m.message}`)),
+    ).toEqual([]);
   });
 });

@@ -22,7 +22,13 @@ import { ConfigError, isUserError, StoreBusyError } from '../errors.js';
 import { claimKeyProblem } from '../policy/claim-key.js';
 import { renderTable } from '../format/table.js';
 import { isoSeconds } from '../format/time.js';
-import { CLAIM_COMMANDS, parseArgsOptions, usageLine, type ClaimCommand, type ClaimCommandName } from './claims-spec.js';
+import {
+  CLAIM_COMMANDS,
+  parseArgsOptions,
+  usageLine,
+  type ClaimCommand,
+  type ClaimCommandName,
+} from './claims-spec.js';
 import { err, EXIT, out } from './io.js';
 
 /** Claims agents take default to an hour; the runtime renews them while their session lives. */
@@ -39,14 +45,22 @@ export async function claimsMain(argv: string[], env: NodeJS.ProcessEnv = proces
   let values: Values;
   let key = '';
   try {
-    const parsed = parseArgs({ args: argv.slice(1), options: parseArgsOptions(name), allowPositionals: true, strict: true });
+    const parsed = parseArgs({
+      args: argv.slice(1),
+      options: parseArgsOptions(name),
+      allowPositionals: true,
+      strict: true,
+    });
     values = parsed.values as Values;
     if (values.help) {
       out((await import('./claims-help.js')).claimHelp(name));
       return EXIT.ok;
     }
     if (spec.key) {
-      if (parsed.positionals.length !== 1) throw new Usage(parsed.positionals.length ? `expected one KEY, got ${parsed.positionals.length}` : 'a KEY is required');
+      if (parsed.positionals.length !== 1)
+        throw new Usage(
+          parsed.positionals.length ? `expected one KEY, got ${parsed.positionals.length}` : 'a KEY is required',
+        );
       key = parsed.positionals[0]!;
       const problem = claimKeyProblem(key);
       if (problem) throw new Usage(`bad claim key ${JSON.stringify(key)}: ${problem}`);
@@ -85,13 +99,17 @@ export async function claimsMain(argv: string[], env: NodeJS.ProcessEnv = proces
 async function execute(name: Name, key: string, v: Values, env: NodeJS.ProcessEnv): Promise<number> {
   const holder = () => {
     const h = (v.holder as string | undefined) ?? env.LANEKEEPER_SESSION_ID;
-    if (!h) throw new Usage('--holder is required outside a lanekeeper session (inside one it defaults to $LANEKEEPER_SESSION_ID)');
+    if (!h)
+      throw new Usage(
+        '--holder is required outside a lanekeeper session (inside one it defaults to $LANEKEEPER_SESSION_ID)',
+      );
     return h;
   };
   const token = () => {
     const t = Number(v.token);
     if (v.token === undefined) throw new Usage('--token is required (the number "claim" printed)');
-    if (!Number.isSafeInteger(t) || t < 1) throw new Usage(`--token: expected a positive whole number, got ${JSON.stringify(v.token)}`);
+    if (!Number.isSafeInteger(t) || t < 1)
+      throw new Usage(`--token: expected a positive whole number, got ${JSON.stringify(v.token)}`);
     return t;
   };
   const ttl = (fallback: number | undefined) => {
@@ -118,20 +136,71 @@ async function execute(name: Name, key: string, v: Values, env: NodeJS.ProcessEn
       case 'claim': {
         const r = await store.claims.acquire({ key, holder: args.holder, ttlMs: args.ttlMs!, keep: v.keep === true });
         if (r.granted) {
-          out(json ? JSON.stringify({ granted: true, key, holder: args.holder, token: r.token, expires_at: isoSeconds(r.expiresAt), renewed: r.renewed }) : String(r.token));
+          out(
+            json
+              ? JSON.stringify({
+                  granted: true,
+                  key,
+                  holder: args.holder,
+                  token: r.token,
+                  expires_at: isoSeconds(r.expiresAt),
+                  renewed: r.renewed,
+                })
+              : String(r.token),
+          );
           return EXIT.ok;
         }
-        const text = r.state === 'completed' ? `DENIED — ${key} already completed by ${r.holder}` : `DENIED — ${key} held by ${r.holder} (expires ${isoSeconds(r.expiresAt!)})`;
-        if (json) out(JSON.stringify({ granted: false, key, holder: r.holder, state: r.state, expires_at: r.expiresAt === null ? null : isoSeconds(r.expiresAt) }));
+        const text =
+          r.state === 'completed'
+            ? `DENIED — ${key} already completed by ${r.holder}`
+            : `DENIED — ${key} held by ${r.holder} (expires ${isoSeconds(r.expiresAt!)})`;
+        if (json)
+          out(
+            JSON.stringify({
+              granted: false,
+              key,
+              holder: r.holder,
+              state: r.state,
+              expires_at: r.expiresAt === null ? null : isoSeconds(r.expiresAt),
+            }),
+          );
         err(text);
         return EXIT.failed;
       }
       case 'renew':
-        return fenced(await store.claims.renew({ key, holder: args.holder, token: args.token, ttlMs: args.ttlMs }), json, key, args.token, (r) => `renewed ${key} until ${isoSeconds(r.expiresAt!)}`);
+        return fenced(
+          await store.claims.renew({ key, holder: args.holder, token: args.token, ttlMs: args.ttlMs }),
+          json,
+          key,
+          args.token,
+          (r) => `renewed ${key} until ${isoSeconds(r.expiresAt!)}`,
+        );
       case 'release':
-        return fenced(await store.claims.release({ key, holder: args.holder, token: args.token, result: v.result as string | undefined }), json, key, args.token, () => `released ${key}`);
+        return fenced(
+          await store.claims.release({
+            key,
+            holder: args.holder,
+            token: args.token,
+            result: v.result as string | undefined,
+          }),
+          json,
+          key,
+          args.token,
+          () => `released ${key}`,
+        );
       case 'complete':
-        return fenced(await store.claims.complete({ key, holder: args.holder, token: args.token, result: v.result as string | undefined }), json, key, args.token, () => `completed ${key}`);
+        return fenced(
+          await store.claims.complete({
+            key,
+            holder: args.holder,
+            token: args.token,
+            result: v.result as string | undefined,
+          }),
+          json,
+          key,
+          args.token,
+          () => `completed ${key}`,
+        );
       case 'reopen': {
         const r = await store.claims.reopen({ key });
         if (json) out(JSON.stringify({ key, ...r }));
@@ -165,9 +234,23 @@ async function claimsStateDir(flag: string | undefined, env: NodeJS.ProcessEnv):
  * Prints the answer to renew, release or complete. After the claim's expiry (swept or not) a
  * release is a no-op, exit 0; a renewal or completion is EXPIRED, exit 1, like a STALE token.
  */
-function fenced(r: FencedResult, json: boolean, key: string, token: number, ok: (r: FencedResult & { ok: true }) => string): number {
+function fenced(
+  r: FencedResult,
+  json: boolean,
+  key: string,
+  token: number,
+  ok: (r: FencedResult & { ok: true }) => string,
+): number {
   const expiredAt = r.expiredAt === undefined ? undefined : isoSeconds(r.expiredAt);
-  if (json) out(JSON.stringify({ key, ...r, ...(r.ok && r.expiresAt !== undefined ? { expiresAt: isoSeconds(r.expiresAt) } : {}), ...(expiredAt ? { expiredAt } : {}) }));
+  if (json)
+    out(
+      JSON.stringify({
+        key,
+        ...r,
+        ...(r.ok && r.expiresAt !== undefined ? { expiresAt: isoSeconds(r.expiresAt) } : {}),
+        ...(expiredAt ? { expiredAt } : {}),
+      }),
+    );
   if (r.ok) {
     if (!json) out(expiredAt ? `${key} had expired at ${expiredAt} (token ${token}); nothing to release` : ok(r));
     return EXIT.ok;
@@ -177,10 +260,31 @@ function fenced(r: FencedResult, json: boolean, key: string, token: number, ok: 
 }
 
 function claimJson(c: ClaimRow) {
-  return { key: c.key, slot: c.slot, holder: c.holder, token: c.epoch, state: c.state, acquired_at: isoSeconds(c.acquired_at), expires_at: isoSeconds(c.expires_at), attempt: c.attempt, result: c.result };
+  return {
+    key: c.key,
+    slot: c.slot,
+    holder: c.holder,
+    token: c.epoch,
+    state: c.state,
+    acquired_at: isoSeconds(c.acquired_at),
+    expires_at: isoSeconds(c.expires_at),
+    attempt: c.attempt,
+    result: c.result,
+  };
 }
 
 function renderClaims(rows: ClaimRow[]): string {
   if (!rows.length) return 'no claims held';
-  return renderTable([['KEY', 'SLOT', 'HOLDER', 'TOKEN', 'STATE', 'EXPIRES', 'RESULT'], ...rows.map((c) => [c.key, String(c.slot), c.holder, String(c.epoch), c.state, isoSeconds(c.expires_at), c.result ?? ''])]);
+  return renderTable([
+    ['KEY', 'SLOT', 'HOLDER', 'TOKEN', 'STATE', 'EXPIRES', 'RESULT'],
+    ...rows.map((c) => [
+      c.key,
+      String(c.slot),
+      c.holder,
+      String(c.epoch),
+      c.state,
+      isoSeconds(c.expires_at),
+      c.result ?? '',
+    ]),
+  ]);
 }

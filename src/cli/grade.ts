@@ -14,7 +14,8 @@ export interface GradeOptions {
 
 export async function gradeCommand(sessionId: string, score: string, opts: GradeOptions): Promise<void> {
   const grade = Number(score);
-  if (score.trim() === '' || !Number.isFinite(grade) || grade < 0 || grade > 1) throw new UsageError(`SCORE: expected a grade from 0 to 1, got ${JSON.stringify(score)}`);
+  if (score.trim() === '' || !Number.isFinite(grade) || grade < 0 || grade > 1)
+    throw new UsageError(`SCORE: expected a grade from 0 to 1, got ${JSON.stringify(score)}`);
   let dimensions: Record<string, number> | null = null;
   if (opts.dimensions !== undefined) {
     // The same contract as a grade file, so a grade means the same wherever it comes from.
@@ -31,12 +32,21 @@ export async function gradeCommand(sessionId: string, score: string, opts: Grade
   const { store, dir, url } = await openReaderStore(opts, process.env);
   try {
     const session = await store.sessions.get(sessionId);
-    if (!session) throw new UsageError(`no session "${sessionId}" in ${url ? store.location : dir} (lanekeeper status lists them)`);
-    if (session.ended_at === null) throw new UsageError(`session ${sessionId} is still running; grade it when it has ended, or let it write $LANEKEEPER_GRADE_FILE`);
+    if (!session)
+      throw new UsageError(`no session "${sessionId}" in ${url ? store.location : dir} (lanekeeper status lists them)`);
+    if (session.ended_at === null)
+      throw new UsageError(
+        `session ${sessionId} is still running; grade it when it has ended, or let it write $LANEKEEPER_GRADE_FILE`,
+      );
     await store.sessions.update(sessionId, { grade, grade_source: 'late', dimensions });
     await store.lateGrades.add({ session: sessionId, grade, dimensions, at: Date.now() });
-    const was = session.grade === null ? 'ungraded before' : `was ${session.grade.toFixed(2)} from ${session.grade_source ?? 'unknown'}`;
-    out(`graded ${sessionId} ${grade.toFixed(2)} (${was}); a running lanekeeper learns it within a second, else at its next start`);
+    const was =
+      session.grade === null
+        ? 'ungraded before'
+        : `was ${session.grade.toFixed(2)} from ${session.grade_source ?? 'unknown'}`;
+    out(
+      `graded ${sessionId} ${grade.toFixed(2)} (${was}); a running lanekeeper learns it within a second, else at its next start`,
+    );
   } finally {
     await store.close();
   }

@@ -11,7 +11,8 @@ export function initCommand(opts: { demo?: boolean; out: string; force?: boolean
     process.stdout.write(text);
     return;
   }
-  if (existsSync(opts.out) && !opts.force) throw new UsageError(`${opts.out} already exists; pass --force to overwrite it`);
+  if (existsSync(opts.out) && !opts.force)
+    throw new UsageError(`${opts.out} already exists; pass --force to overwrite it`);
   try {
     writeFileSync(opts.out, text);
   } catch (e) {

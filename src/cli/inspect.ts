@@ -52,12 +52,20 @@ export async function inspectCommand(opts: InspectOptions): Promise<void> {
       chartSvg,
       onError: (e) => err(`lanekeeper inspect: ${e instanceof Error ? e.message : String(e)}`),
     }).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'EADDRINUSE') throw new UsageError(`--port ${opts.port}: ${opts.host}:${opts.port} is in use (pick another port, or 0 for any free one)`);
-      if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') throw new UsageError(`--host ${opts.host}: cannot listen there (${e.code})`);
-      if (e.code === 'EACCES') throw new UsageError(`--port ${opts.port}: not allowed to listen on it (ports below 1024 need privileges)`);
+      if (e.code === 'EADDRINUSE')
+        throw new UsageError(
+          `--port ${opts.port}: ${opts.host}:${opts.port} is in use (pick another port, or 0 for any free one)`,
+        );
+      if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN')
+        throw new UsageError(`--host ${opts.host}: cannot listen there (${e.code})`);
+      if (e.code === 'EACCES')
+        throw new UsageError(`--port ${opts.port}: not allowed to listen on it (ports below 1024 need privileges)`);
       throw e;
     });
-    if (!isLoopback(opts.host)) err(`lanekeeper inspect: listening on ${opts.host}: anyone who can reach it sees lanes, sessions, decisions and claims`);
+    if (!isLoopback(opts.host))
+      err(
+        `lanekeeper inspect: listening on ${opts.host}: anyone who can reach it sees lanes, sessions, decisions and claims`,
+      );
     // Ready to be stopped before it says it is up: whoever reads the address may stop it at once.
     const stopped = new Promise<void>((resolve) => {
       const stop = () => {

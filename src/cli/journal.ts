@@ -27,9 +27,17 @@ export async function journalExportCommand(opts: ExportOptions): Promise<void> {
       fromSeq = 'seq' in since ? since.seq : ((await store.journal.firstSeqSince(Date.now() - since.ms)) ?? last);
       if (fromSeq > last) throw new UsageError(`--since ${opts.since}: the journal ends at seq ${last}`);
     }
-    const r = await exportJournal(store.journal, { fromSeq, out: opts.out, machines: MACHINES_VERSION, now: new Date() });
-    const begins = r.begins === 'checkpoint' ? 'a checkpoint' : r.begins === 'run' ? "the run's start" : 'the first event';
-    out(`wrote ${r.events} event${r.events === 1 ? '' : 's'} (seq ${r.first}–${r.last}, from ${begins}) to ${opts.out}; replay it with: lanekeeper replay --journal ${opts.out}`);
+    const r = await exportJournal(store.journal, {
+      fromSeq,
+      out: opts.out,
+      machines: MACHINES_VERSION,
+      now: new Date(),
+    });
+    const begins =
+      r.begins === 'checkpoint' ? 'a checkpoint' : r.begins === 'run' ? "the run's start" : 'the first event';
+    out(
+      `wrote ${r.events} event${r.events === 1 ? '' : 's'} (seq ${r.first}–${r.last}, from ${begins}) to ${opts.out}; replay it with: lanekeeper replay --journal ${opts.out}`,
+    );
   } finally {
     await store.close();
   }
@@ -39,5 +47,9 @@ function sinceArg(text: string): { seq: number } | { ms: number } {
   if (/^\d+$/.test(text)) return { seq: Number(text) };
   const r = checkDurationFlag('--since', text);
   if ('ms' in r) return r;
-  throw new UsageError(parseDuration(text) === null ? `--since: expected a seq (e.g. 1200) or a duration (e.g. 2h), got ${JSON.stringify(text)}` : r.problem);
+  throw new UsageError(
+    parseDuration(text) === null
+      ? `--since: expected a seq (e.g. 1200) or a duration (e.g. 2h), got ${JSON.stringify(text)}`
+      : r.problem,
+  );
 }

@@ -12,17 +12,29 @@ export const HISTORY = 300;
 const MODES: readonly RunMode[] = ['service', 'once', 'operator'];
 
 /** Called by `lanekeeper run` once it holds the state directory, before the runtime starts. */
-export async function recordRunStart(store: Store, config: { lanes: readonly Pick<LaneConfig, 'name' | 'enabled'>[] }, mode: RunMode, now = Date.now()): Promise<void> {
+export async function recordRunStart(
+  store: Store,
+  config: { lanes: readonly Pick<LaneConfig, 'name' | 'enabled'>[] },
+  mode: RunMode,
+  now = Date.now(),
+): Promise<void> {
   await store.runtimeInfo.set('started_at', String(now));
   await store.runtimeInfo.set('run_mode', mode);
-  await store.runtimeInfo.set('enabled_lanes', JSON.stringify(config.lanes.filter((l) => l.enabled).map((l) => l.name)));
+  await store.runtimeInfo.set(
+    'enabled_lanes',
+    JSON.stringify(config.lanes.filter((l) => l.enabled).map((l) => l.name)),
+  );
 }
 
 /**
  * `read`: rows the caller has already read (the lane rows; the newest sessions, at least HISTORY
  * of them when there are that many), so a status frame reads each once.
  */
-export async function readLiveness(store: Store, now: number, read: { lanes?: LaneStateRow[]; sessions?: SessionRow[]; run?: RunState } = {}): Promise<Liveness> {
+export async function readLiveness(
+  store: Store,
+  now: number,
+  read: { lanes?: LaneStateRow[]; sessions?: SessionRow[]; run?: RunState } = {},
+): Promise<Liveness> {
   const lanes = read.lanes ?? (await store.lanes.list());
   const startedAt = Number((await store.runtimeInfo.get('started_at')) ?? NaN);
   const mode = (await store.runtimeInfo.get('run_mode')) as RunMode | null;

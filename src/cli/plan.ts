@@ -45,25 +45,61 @@ export async function planCommand(opts: PlanOptions): Promise<void> {
       if (!r || r.state === 'stopped') return 'idle';
       return r.deadline != null && r.deadline <= now ? 'idle' : r.state;
     };
-    const view: LaneView[] = config.lanes.flatMap((l) => laneIds(l).map((laneId) => ({ laneId, lane: l.name, enabled: l.enabled, parallel: l.parallel, state: stateOf(laneId) })));
+    const view: LaneView[] = config.lanes.flatMap((l) =>
+      laneIds(l).map((laneId) => ({
+        laneId,
+        lane: l.name,
+        enabled: l.enabled,
+        parallel: l.parallel,
+        state: stateOf(laneId),
+      })),
+    );
     const memory = store ? await store.learning.load() : null;
     const selection = selectionFromConfig(config);
     const sameModel = memory?.learning.model === selection.model;
-    const learning = memory && sameModel ? { ...memory.learning, forgetting: selection.forgetting } : emptyLearning(selection.model, selection.forgetting);
-    const tasks = config.tasks ? await readTasks(config.tasks.dir, config.lanes.map((l) => l.name)) : null;
+    const learning =
+      memory && sameModel
+        ? { ...memory.learning, forgetting: selection.forgetting }
+        : emptyLearning(selection.model, selection.forgetting);
+    const tasks = config.tasks
+      ? await readTasks(
+          config.tasks.dir,
+          config.lanes.map((l) => l.name),
+        )
+      : null;
     // A contract violation shows in the decision's fallbacks; plan journals nothing.
     const inputs = await gatherTickInputs({ config, store });
     const seed = opts.seed ?? randomBytes(4).readUInt32LE(0);
-    const planned = planTick({ view, width: config.width, seed, now, learning, fairness: memory?.fairness ?? emptyFairness(), settings: selection.plan, tasks: tasks?.tasks ?? null, inputs });
+    const planned = planTick({
+      view,
+      width: config.width,
+      seed,
+      now,
+      learning,
+      fairness: memory?.fairness ?? emptyFairness(),
+      settings: selection.plan,
+      tasks: tasks?.tasks ?? null,
+      inputs,
+    });
     // A resting lane says how long it still rests: "cooldown (1h 59m left)".
     const left = (laneId: string, reason: string) => {
       const deadline = rowOf(laneId)?.deadline;
-      return (reason === 'cooldown' || reason === 'waiting') && deadline != null ? `${reason} (${leftText(deadline, now)})` : reason;
+      return (reason === 'cooldown' || reason === 'waiting') && deadline != null
+        ? `${reason} (${leftText(deadline, now)})`
+        : reason;
     };
     const decision = { ...planned, skipped: planned.skipped.map((x) => ({ ...x, reason: left(x.laneId, x.reason) })) };
     const notes = [
-      ...(hasStore ? [] : [`no store at ${config.store ? 'the configured PostgreSQL store' : config.stateDir} yet: planned from a fresh start`]),
-      ...(memory && !sameModel ? [`the evidence in the store was kept with the ${memory.learning.model} model; this config uses ${selection.model}`] : []),
+      ...(hasStore
+        ? []
+        : [
+            `no store at ${config.store ? 'the configured PostgreSQL store' : config.stateDir} yet: planned from a fresh start`,
+          ]),
+      ...(memory && !sameModel
+        ? [
+            `the evidence in the store was kept with the ${memory.learning.model} model; this config uses ${selection.model}`,
+          ]
+        : []),
       ...(tasks?.problems ?? []).map((p) => `task file ${p.file}: ${p.message}`),
     ];
     if (opts.json) out(JSON.stringify(planJson(decision, seed, notes)));
@@ -75,7 +111,10 @@ export async function planCommand(opts: PlanOptions): Promise<void> {
 
 /** The store the running lanekeeper writes, or null when it has not made one yet (plan creates nothing). */
 async function existingStore(config: ResolvedConfig): Promise<Store | null> {
-  if (!config.store) return existsSync(path.join(config.stateDir, DB_FILE)) ? openStore({ stateDir: config.stateDir, mustExist: true }) : null;
+  if (!config.store)
+    return existsSync(path.join(config.stateDir, DB_FILE))
+      ? openStore({ stateDir: config.stateDir, mustExist: true })
+      : null;
   try {
     return await openStore({ stateDir: config.stateDir, url: config.store, mustExist: true });
   } catch (err) {
@@ -89,7 +128,13 @@ function planJson(d: Decision, seed: number, notes: string[]) {
     width: d.width,
     seed,
     gate: d.gate,
-    chosen: d.chosen.map((c) => ({ lane: c.lane, lane_id: c.laneId, ...(c.task ? { task: c.task.id, claim: c.task.key } : {}), score: c.score, components: c.components })),
+    chosen: d.chosen.map((c) => ({
+      lane: c.lane,
+      lane_id: c.laneId,
+      ...(c.task ? { task: c.task.id, claim: c.task.key } : {}),
+      score: c.score,
+      components: c.components,
+    })),
     skipped: d.skipped.map((s) => ({ lane: s.laneId, reason: s.reason })),
     ranked: d.ranked.map((r) => ({ lane: r.lane, score: r.score, components: r.components })),
     source: d.source,
@@ -106,7 +151,20 @@ function renderPlan(d: Decision, seed: number, notes: string[]): string {
     ...d.ranked.map((r) => {
       const c = r.components;
       const pick = chosen.get(r.lane);
-      return [r.lane, pick ? pick.laneId : '', f(r.score), f(c.sample), f(c.mean), c.evidence.toFixed(1), f(c.deficit), f(c.monotony + c.neglect), f(c.signal), String(c.tier), pick?.task?.id ?? '', c.plateau.join(',')];
+      return [
+        r.lane,
+        pick ? pick.laneId : '',
+        f(r.score),
+        f(c.sample),
+        f(c.mean),
+        c.evidence.toFixed(1),
+        f(c.deficit),
+        f(c.monotony + c.neglect),
+        f(c.signal),
+        String(c.tier),
+        pick?.task?.id ?? '',
+        c.plateau.join(','),
+      ];
     }),
   ];
   const lines = [

@@ -29,19 +29,24 @@ function logFormatArg(value: string): LogFormat {
 
 function positiveIntArg(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number of at least 1, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected a whole number of at least 1, got ${JSON.stringify(value)}`);
   return n;
 }
 
 function portArg(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError(`expected a port from 0 to 65535 (0 picks a free one), got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value) || n > 65535)
+    throw new InvalidArgumentError(
+      `expected a port from 0 to 65535 (0 picks a free one), got ${JSON.stringify(value)}`,
+    );
   return n;
 }
 
 function seedArg(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 0xffffffff) throw new InvalidArgumentError(`expected a whole number from 0 to 4294967295, got ${JSON.stringify(value)}`);
+  if (!/^\d+$/.test(value) || n > 0xffffffff)
+    throw new InvalidArgumentError(`expected a whole number from 0 to 4294967295, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -51,7 +56,11 @@ const program = new Command('lanekeeper')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-const stateOption = () => new Option('--state <dir>', 'state directory (default: $LANEKEEPER_STATE, the config, or $XDG_STATE_HOME/lanekeeper)');
+const stateOption = () =>
+  new Option(
+    '--state <dir>',
+    'state directory (default: $LANEKEEPER_STATE, the config, or $XDG_STATE_HOME/lanekeeper)',
+  );
 const configOption = () => new Option('-c, --config <file>', 'configuration file (default: ./lanekeeper.yaml)');
 
 program
@@ -67,14 +76,24 @@ program
   .option('--sessions <n>', 'with --operator: how many sessions to run, then exit', positiveIntArg)
   .option('--metrics-port <port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (0: any free port)', portArg)
   .option('--metrics-host <host>', 'with --metrics-port: the address to listen on (default: 127.0.0.1)')
-  .option('--inspect [port]', `send XState inspection events (Stately inspector format) on ws://HOST:PORT (port ${DEFAULT_INSPECT_PORT} unless given; 0: any free port)`, portArg)
+  .option(
+    '--inspect [port]',
+    `send XState inspection events (Stately inspector format) on ws://HOST:PORT (port ${DEFAULT_INSPECT_PORT} unless given; 0: any free port)`,
+    portArg,
+  )
   .option('--inspect-host <host>', `with --inspect: the address to listen on (default: ${DEFAULT_INSPECT_HOST})`)
-  .option('--log-format <format>', `${LOG_FORMATS.join(' or ')}: log lines for people or for machines (default: $LANEKEEPER_LOG_FORMAT, else pretty on a terminal and JSON otherwise)`, logFormatArg)
+  .option(
+    '--log-format <format>',
+    `${LOG_FORMATS.join(' or ')}: log lines for people or for machines (default: $LANEKEEPER_LOG_FORMAT, else pretty on a terminal and JSON otherwise)`,
+    logFormatArg,
+  )
   .action(async (opts) => (await import('./run.js')).runCommand(opts));
 
 program
   .command('validate')
-  .description('check a configuration: errors (exit 2), or "ok" with warnings about what would fail on this machine now')
+  .description(
+    'check a configuration: errors (exit 2), or "ok" with warnings about what would fail on this machine now',
+  )
   .addOption(configOption())
   .addOption(stateOption())
   .option('--strict', 'refuse warnings too (exit 2)')
@@ -104,7 +123,11 @@ program
   .description('lock telemetry, ticks, outcomes and lane shares over a window')
   .addOption(configOption())
   .addOption(stateOption())
-  .addOption(new Option('--since <duration>', 'the window, e.g. 2h').argParser(durationArg('--since')).default(24 * 3_600_000, '24h'))
+  .addOption(
+    new Option('--since <duration>', 'the window, e.g. 2h')
+      .argParser(durationArg('--since'))
+      .default(24 * 3_600_000, '24h'),
+  )
   .option('--json', 'print JSON')
   .action(async (opts) => (await import('./stats.js')).statsCommand(opts));
 
@@ -114,7 +137,9 @@ program
   .addOption(configOption())
   .addOption(stateOption())
   .option('--dimensions <json>', 'per-dimension grades, e.g. \'{"quality": 0.9}\'')
-  .action(async (session: string, score: string, opts) => (await import('./grade.js')).gradeCommand(session, score, opts));
+  .action(async (session: string, score: string, opts) =>
+    (await import('./grade.js')).gradeCommand(session, score, opts),
+  );
 
 program
   .command('plan')
@@ -127,7 +152,9 @@ program
 
 program
   .command('inspect')
-  .description('serve the local view in a browser: lane state charts lit live, events, sessions, decisions, posteriors, claims; step through a journal')
+  .description(
+    'serve the local view in a browser: lane state charts lit live, events, sessions, decisions, posteriors, claims; step through a journal',
+  )
   .addOption(configOption())
   .addOption(stateOption())
   .option('--journal <file>', "step through this exported journal instead of the state directory's own")
@@ -137,13 +164,19 @@ program
 
 program
   .command('replay')
-  .description('fold the journal through the machines as they are now; exit 1 at the first divergence from what was recorded')
+  .description(
+    'fold the journal through the machines as they are now; exit 1 at the first divergence from what was recorded',
+  )
   .addOption(configOption())
   .addOption(stateOption())
   .option('--journal <file>', 'replay an exported journal file instead of a state directory')
   .option('--until <seq>', 'stop after this seq and show the state there', positiveIntArg)
   .option('--from-start', 'begin at the first event, not at the nearest checkpoint')
-  .option('--jobs <n>', 'replay a long journal in this many pieces at once, cut at checkpoints (default: one per core; at most 8; 1: one piece)', positiveIntArg)
+  .option(
+    '--jobs <n>',
+    'replay a long journal in this many pieces at once, cut at checkpoints (default: one per core; at most 8; 1: one piece)',
+    positiveIntArg,
+  )
   .option('--json', 'print JSON')
   .action(async (opts) => (await import('./replay.js')).replayCommand(opts));
 
@@ -153,7 +186,10 @@ journal
   .description('write a self-contained journal file to attach to a bug report (replay it with replay --journal)')
   .addOption(configOption())
   .addOption(stateOption())
-  .option('--since <seq|duration>', 'from this seq, or this long ago (e.g. 2h); the file begins at that run\'s start or a later checkpoint')
+  .option(
+    '--since <seq|duration>',
+    "from this seq, or this long ago (e.g. 2h); the file begins at that run's start or a later checkpoint",
+  )
   .requiredOption('--out <file>', 'the file to write')
   .action(async (opts) => (await import('./journal.js')).journalExportCommand(opts));
 
@@ -167,7 +203,9 @@ program
   .option('--json', 'print JSON')
   .action(async (opts) => (await import('./simulate.js')).simulateCommand(opts));
 
-const systemd = program.command('systemd').description('systemd user units: a long-running service, or a timer-driven tick');
+const systemd = program
+  .command('systemd')
+  .description('systemd user units: a long-running service, or a timer-driven tick');
 systemd
   .command('print')
   .description("print the units with this installation's paths (node, the package, the config, the state directory)")
@@ -177,7 +215,9 @@ systemd
   .action(async (opts) => (await import('./systemd.js')).systemdPrintCommand(opts));
 systemd
   .command('install')
-  .description('write the units to $XDG_CONFIG_HOME/systemd/user (~/.config/systemd/user) and print the systemctl commands to run next')
+  .description(
+    'write the units to $XDG_CONFIG_HOME/systemd/user (~/.config/systemd/user) and print the systemctl commands to run next',
+  )
   .addOption(configOption())
   .addOption(stateOption())
   .option('--user', 'install for the user manager (the default and the only kind)')
@@ -194,10 +234,16 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (e) {
     if (e instanceof CommanderError) {
-      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? EXIT.ok : EXIT.usage;
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help'
+        ? EXIT.ok
+        : EXIT.usage;
     }
     if (e instanceof ConfigError) {
-      err(e.problems.length === 1 ? `${e.file}: ${e.problems[0]}` : `${e.file}: ${e.problems.length} problems\n${e.problems.map((p) => `  ${p}`).join('\n')}`);
+      err(
+        e.problems.length === 1
+          ? `${e.file}: ${e.problems[0]}`
+          : `${e.file}: ${e.problems.length} problems\n${e.problems.map((p) => `  ${p}`).join('\n')}`,
+      );
       return EXIT.usage;
     }
     if (e instanceof StoreBusyError) {
@@ -213,4 +259,3 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
 }
-

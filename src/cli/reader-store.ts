@@ -16,7 +16,10 @@ export interface ReaderStoreOptions {
 }
 
 /** The state directory and the store URL (null: SQLite in the state directory) a reader uses. */
-export async function storeForReaders(opts: ReaderStoreOptions, env: ConfigEnv): Promise<{ stateDir: string; url: string | null; host?: string }> {
+export async function storeForReaders(
+  opts: ReaderStoreOptions,
+  env: ConfigEnv,
+): Promise<{ stateDir: string; url: string | null; host?: string }> {
   const named = opts.state !== undefined || env.LANEKEEPER_STATE !== undefined;
   if (opts.config || !named) {
     const { DEFAULT_CONFIG_FILE, loadConfig } = await import('../config/load.js');
@@ -28,12 +31,24 @@ export async function storeForReaders(opts: ReaderStoreOptions, env: ConfigEnv):
   const url = envStoreUrl(env);
   const problem = url === null ? null : storeUrlProblem(url);
   if (problem) throw new UsageError(`LANEKEEPER_STORE: ${problem}`);
-  return { stateDir: await stateDirForReaders(opts, env), url, ...(env.LANEKEEPER_HOST ? { host: env.LANEKEEPER_HOST } : {}) };
+  return {
+    stateDir: await stateDirForReaders(opts, env),
+    url,
+    ...(env.LANEKEEPER_HOST ? { host: env.LANEKEEPER_HOST } : {}),
+  };
 }
 
 /** Opens the readers' store; it must exist (a reader never creates one). */
-export async function openReaderStore(opts: ReaderStoreOptions, env: ConfigEnv): Promise<{ store: Store; dir: string; url: string | null; host?: string }> {
+export async function openReaderStore(
+  opts: ReaderStoreOptions,
+  env: ConfigEnv,
+): Promise<{ store: Store; dir: string; url: string | null; host?: string }> {
   const { stateDir, url, host } = await storeForReaders(opts, env);
   const { openStore } = await import('../adapters/store/open-store.js');
-  return { store: await openStore({ stateDir, url, host, mustExist: true }), dir: stateDir, url, ...(host ? { host } : {}) };
+  return {
+    store: await openStore({ stateDir, url, host, mustExist: true }),
+    dir: stateDir,
+    url,
+    ...(host ? { host } : {}),
+  };
 }

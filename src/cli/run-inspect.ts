@@ -8,7 +8,10 @@ import type { InspectFeed } from '../adapters/inspect/feed.js';
 import { UsageError } from '../errors.js';
 
 /** `port` is true for a bare --inspect: the default port. */
-export async function serveInspectFeed(opts: { port: number | true; host?: string }, log: Logger): Promise<InspectFeed> {
+export async function serveInspectFeed(
+  opts: { port: number | true; host?: string },
+  log: Logger,
+): Promise<InspectFeed> {
   const { InspectListenError, startInspectFeed } = await import('../adapters/inspect/feed.js');
   try {
     const feed = await startInspectFeed({
@@ -16,7 +19,10 @@ export async function serveInspectFeed(opts: { port: number | true; host?: strin
       host: opts.host ?? DEFAULT_INSPECT_HOST,
       onError: (err) => log.warn({ err }, 'inspector feed: a message could not be sent; the run goes on'),
     });
-    log.info({ inspect: feed.url }, `inspector feed: ${feed.url} (the Stately inspector: open ${feed.pageUrl} in a browser)`);
+    log.info(
+      { inspect: feed.url },
+      `inspector feed: ${feed.url} (the Stately inspector: open ${feed.pageUrl} in a browser)`,
+    );
     return feed;
   } catch (e) {
     if (e instanceof InspectListenError) throw new UsageError(`--inspect: ${e.message}`);

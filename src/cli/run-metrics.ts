@@ -13,14 +13,23 @@ export interface RunMetrics {
   close(): Promise<void>;
 }
 
-export async function serveRunMetrics(opts: { port: number; host?: string }, store: Store, stateDir: string, log: Logger): Promise<RunMetrics> {
+export async function serveRunMetrics(
+  opts: { port: number; host?: string },
+  store: Store,
+  stateDir: string,
+  log: Logger,
+): Promise<RunMetrics> {
   const [{ FleetMetrics }, { sqliteDatabaseBytes }, { MetricsServerError, startMetricsServer }] = await Promise.all([
     import('../adapters/metrics/fleet-metrics.js'),
     import('../adapters/metrics/database-bytes.js'),
     import('../adapters/metrics/server.js'),
   ]);
   // The database's size is the SQLite file's; a shared PostgreSQL database is not this host's to report.
-  const metrics = new FleetMetrics({ journalSize: () => store.journal.lastSeq(), ...(store.shared ? {} : { databaseBytes: sqliteDatabaseBytes(stateDir) }), processMetrics: true });
+  const metrics = new FleetMetrics({
+    journalSize: () => store.journal.lastSeq(),
+    ...(store.shared ? {} : { databaseBytes: sqliteDatabaseBytes(stateDir) }),
+    processMetrics: true,
+  });
   try {
     const server = await startMetricsServer({
       registry: metrics.registry,

@@ -47,14 +47,21 @@ export interface RunOptions {
 }
 
 export async function runCommand(opts: RunOptions): Promise<void> {
-  if (opts.operator && opts.sessions === undefined) throw new UsageError('--operator needs --sessions N: how many sessions to run before it exits');
+  if (opts.operator && opts.sessions === undefined)
+    throw new UsageError('--operator needs --sessions N: how many sessions to run before it exits');
   if (opts.sessions !== undefined && !opts.operator) throw new UsageError('--sessions goes with --operator');
   if (opts.operator && opts.once) throw new UsageError('--once and --operator are two different ways to run; pick one');
-  if (opts.metricsHost !== undefined && opts.metricsPort === undefined) throw new UsageError('--metrics-host goes with --metrics-port');
-  if (opts.inspectHost !== undefined && opts.inspect === undefined) throw new UsageError('--inspect-host goes with --inspect');
-  if (opts.demo && opts.config) throw new UsageError('--demo runs the embedded demo configuration; drop --config, or run the file with --config alone');
+  if (opts.metricsHost !== undefined && opts.metricsPort === undefined)
+    throw new UsageError('--metrics-host goes with --metrics-port');
+  if (opts.inspectHost !== undefined && opts.inspect === undefined)
+    throw new UsageError('--inspect-host goes with --inspect');
+  if (opts.demo && opts.config)
+    throw new UsageError(
+      '--demo runs the embedded demo configuration; drop --config, or run the file with --config alone',
+    );
   let stateDir = opts.state;
-  if (opts.demo && !stateDir && !process.env.LANEKEEPER_STATE) stateDir = mkdtempSync(path.join(os.tmpdir(), 'lanekeeper-demo-'));
+  if (opts.demo && !stateDir && !process.env.LANEKEEPER_STATE)
+    stateDir = mkdtempSync(path.join(os.tmpdir(), 'lanekeeper-demo-'));
   // Read at the start and again on every reload, with the same command-line overrides.
   const readConfig = (): ResolvedConfig => {
     const c = loadConfig({ file: opts.config, demo: opts.demo, stateDir, env: process.env });
@@ -64,7 +71,8 @@ export async function runCommand(opts: RunOptions): Promise<void> {
 
   const tty = process.stdout.isTTY === true;
   const level = process.env.LANEKEEPER_LOG_LEVEL ?? 'info';
-  if (!LEVELS.includes(level)) throw new UsageError(`LANEKEEPER_LOG_LEVEL: expected one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
+  if (!LEVELS.includes(level))
+    throw new UsageError(`LANEKEEPER_LOG_LEVEL: expected one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
   const pretty = logFormat(opts.logFormat, tty) === 'pretty';
   const log = createLogger({ pretty, colorize: tty, level });
   // Sessions keep their logs and grade files here, whichever store holds the rest (the SQLite
@@ -74,14 +82,21 @@ export async function runCommand(opts: RunOptions): Promise<void> {
       mkdirSync(config.stateDir, { recursive: true });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new StateDirError(config.stateDir, code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way where the directory should be' : (err as Error).message);
+      throw new StateDirError(
+        config.stateDir,
+        code === 'ENOTDIR' || code === 'EEXIST'
+          ? 'a file is in the way where the directory should be'
+          : (err as Error).message,
+      );
     }
   }
   // One line when the database stops answering and one when it is back, not one per retry.
   const onAvailability = (up: boolean, detail: string) =>
     up
       ? log.info(`the store answers again (${detail}): the journal goes on and dispatch resumes`)
-      : log.warn(`the store does not answer (${detail}): running sessions go on; nothing new is dispatched until it is back`);
+      : log.warn(
+          `the store does not answer (${detail}): running sessions go on; nothing new is dispatched until it is back`,
+        );
   const store = await openStore({ stateDir: config.stateDir, url: config.store, host: config.host, onAvailability });
   // What this run opened, closed in reverse on the way out, however it ends (a listening server
   // or a held lock would keep the process alive after an error).
@@ -115,30 +130,50 @@ export async function runCommand(opts: RunOptions): Promise<void> {
         `${opts.for ? `, for ${formatDuration(opts.for)}` : ''}; state in ${config.stateDir}`,
     );
     // After the fleet stopped, the feed sends its last snapshots, then tells clients the run is over.
-    const feed = opts.inspect === undefined ? null : await serveInspectFeed({ port: opts.inspect, host: opts.inspectHost }, log);
+    const feed =
+      opts.inspect === undefined ? null : await serveInspectFeed({ port: opts.inspect, host: opts.inspectHost }, log);
     if (feed) opened.push(() => feed.close());
     // The scrapes read the store: they stop before it closes.
-    const metrics: RunMetrics | null = opts.metricsPort === undefined ? null : await serveRunMetrics({ port: opts.metricsPort, host: opts.metricsHost }, store, config.stateDir, log);
+    const metrics: RunMetrics | null =
+      opts.metricsPort === undefined
+        ? null
+        : await serveRunMetrics({ port: opts.metricsPort, host: opts.metricsHost }, store, config.stateDir, log);
     if (metrics) opened.push(() => metrics.close());
     const observers = metrics ? [metrics.observer] : [];
     // An edit of the file reloads it like SIGHUP does (--config, or ./lanekeeper.yaml without it).
     const configFile = opts.config ?? (opts.demo ? null : DEFAULT_CONFIG_FILE);
     if (configFile) {
-      const watch = watchConfigFile(configFile, () => requestReload('file changed'), { onError: (err) => log.warn({ err }, `watching ${configFile}`) });
+      const watch = watchConfigFile(configFile, () => requestReload('file changed'), {
+        onError: (err) => log.warn({ err }, `watching ${configFile}`),
+      });
       opened.push(() => watch.close());
       await watch.ready;
     }
     // Sessions inherit this environment: a plain copy, since every key read from process.env goes
     // through the C++ environment, and each session start copies all of it.
-    runtime = await startRuntime({ config, store, log, baseEnv: { ...process.env }, once: opts.once, operator: opts.operator ? { sessions: opts.sessions! } : undefined, observers, inspect: feed?.inspect, reload: readConfig });
+    runtime = await startRuntime({
+      config,
+      store,
+      log,
+      baseEnv: { ...process.env },
+      once: opts.once,
+      operator: opts.operator ? { sessions: opts.sessions! } : undefined,
+      observers,
+      inspect: feed?.inspect,
+      reload: readConfig,
+    });
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     if (pendingReload) runtime.reload(pendingReload);
-    timer = opts.for ? setTimeout(() => runtime!.stop(`--for ${formatDuration(opts.for!)} elapsed`), opts.for) : undefined;
+    timer = opts.for
+      ? setTimeout(() => runtime!.stop(`--for ${formatDuration(opts.for!)} elapsed`), opts.for)
+      : undefined;
     const summary = await runtime.finished;
-    if (pretty) out(`\n${formatSummary(summary)}\nstate: ${config.stateDir}  (lanekeeper status --state ${config.stateDir})`);
+    if (pretty)
+      out(`\n${formatSummary(summary)}\nstate: ${config.stateDir}  (lanekeeper status --state ${config.stateDir})`);
     else log.info({ summary, state: config.stateDir }, 'summary');
-    if (opts.once || opts.operator) process.exitCode = firstTickExit(runtime.firstTick(), opts.once ? '--once' : '--operator', log);
+    if (opts.once || opts.operator)
+      process.exitCode = firstTickExit(runtime.firstTick(), opts.once ? '--once' : '--operator', log);
   } finally {
     clearTimeout(timer);
     process.off('SIGINT', onSignal);

@@ -6,7 +6,10 @@ import path from 'node:path';
 import type { ConfigEnv } from '../config/types.js';
 
 /** The configuration (YAML, zod) is loaded only when neither --state nor LANEKEEPER_STATE says. */
-export async function stateDirForReaders(opts: { state?: string | undefined; config?: string | undefined }, env: ConfigEnv): Promise<string> {
+export async function stateDirForReaders(
+  opts: { state?: string | undefined; config?: string | undefined },
+  env: ConfigEnv,
+): Promise<string> {
   if (opts.state) return path.resolve(opts.state);
   if (env.LANEKEEPER_STATE) return path.resolve(env.LANEKEEPER_STATE);
   const { DEFAULT_CONFIG_FILE, loadConfig } = await import('../config/load.js');

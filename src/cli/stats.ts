@@ -14,7 +14,12 @@ import { openReaderStore } from './reader-store.js';
 /** Holds older than this before the window are not looked for (agent claims last an hour by default). */
 const LOOKBACK_MS = 6 * 3_600_000;
 
-export async function statsCommand(opts: { state?: string; config?: string; since: number; json?: boolean }): Promise<void> {
+export async function statsCommand(opts: {
+  state?: string;
+  config?: string;
+  since: number;
+  json?: boolean;
+}): Promise<void> {
   const { store, dir, host } = await openReaderStore(opts, process.env);
   try {
     const now = Date.now();
@@ -22,7 +27,9 @@ export async function statsCommand(opts: { state?: string; config?: string; sinc
     const records = await store.claims.lockRecords({ since: since - LOOKBACK_MS });
     const locks = lockStats(records, since);
     const sessions = await store.sessions.list({ since });
-    const recent = (await store.sessions.list({ limit: 200 })).map((s) => s.grade).filter((g): g is number => g !== null);
+    const recent = (await store.sessions.list({ limit: 200 }))
+      .map((s) => s.grade)
+      .filter((g): g is number => g !== null);
     const decisions = await store.decisions.list({ since, limit: -1 });
     const lanes = await store.lanes.list();
     const fleet = fleetStats({ sessions, decisions, lanes, recentGrades: recent });
@@ -47,16 +54,40 @@ export async function statsCommand(opts: { state?: string; config?: string; sinc
     const pct = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)}%`);
     const lines = [
       `since ${report.since} (${formatDuration(opts.since)})`,
-      ...(live.stalled ? live.reasons.map((r) => `STALLED: ${r}`) : [`liveness: ok; last session started ${ago(live.lastStart, now)}, last non-failed ${ago(live.lastOk, now)}`]),
+      ...(live.stalled
+        ? live.reasons.map((r) => `STALLED: ${r}`)
+        : [`liveness: ok; last session started ${ago(live.lastStart, now)}, last non-failed ${ago(live.lastOk, now)}`]),
       `sessions ${sessions.length}; peak concurrency ${locks.peak_concurrency}; lock acquisitions ${locks.total_acquisitions}; same-lock violations ${locks.same_lock_violations}`,
       `ticks ${fleet.ticks.count}: spawned ${fleet.ticks.spawned}, lane slots skipped ${fleet.ticks.skipped}, ticks skipped by the resource gate ${fleet.ticks.gated}`,
-      `outcomes: ${Object.entries(fleet.outcomes).filter(([, n]) => n).map(([o, n]) => `${o} ${n}`).join(', ') || 'none'}; noop rate ${pct(fleet.noop_rate)}`,
+      `outcomes: ${
+        Object.entries(fleet.outcomes)
+          .filter(([, n]) => n)
+          .map(([o, n]) => `${o} ${n}`)
+          .join(', ') || 'none'
+      }; noop rate ${pct(fleet.noop_rate)}`,
       `grade mean, last 20: ${fleet.grade_mean_last20 === null ? '–' : fleet.grade_mean_last20.toFixed(2)}; orphaned results ${orphans}`,
       '',
-      ...fleet.lanes.map((l) => `${l.lane.padEnd(16)} ${String(l.sessions).padStart(4)} sessions  share ${pct(l.share).padStart(6)}  target ${pct(l.target).padStart(6)}  ${l.over_allocation === null ? '' : `×${l.over_allocation.toFixed(2)} of target`}`),
+      ...fleet.lanes.map(
+        (l) =>
+          `${l.lane.padEnd(16)} ${String(l.sessions).padStart(4)} sessions  share ${pct(l.share).padStart(6)}  target ${pct(l.target).padStart(6)}  ${l.over_allocation === null ? '' : `×${l.over_allocation.toFixed(2)} of target`}`,
+      ),
     ];
-    if (supply) lines.push('', 'task supply (active / ready / waiting / backlog):', ...Object.entries(supply).map(([lane, s]) => `  ${lane.padEnd(16)} ${s.active} / ${s.ready} / ${s.waiting} / ${s.backlog}`));
-    if (locks.violations.length) lines.push('', 'VIOLATIONS:', ...locks.violations.map((v) => `  ${v.key}: ${v.holder} got token ${v.epoch} while ${v.open.join(', ')} held it`));
+    if (supply)
+      lines.push(
+        '',
+        'task supply (active / ready / waiting / backlog):',
+        ...Object.entries(supply).map(
+          ([lane, s]) => `  ${lane.padEnd(16)} ${s.active} / ${s.ready} / ${s.waiting} / ${s.backlog}`,
+        ),
+      );
+    if (locks.violations.length)
+      lines.push(
+        '',
+        'VIOLATIONS:',
+        ...locks.violations.map(
+          (v) => `  ${v.key}: ${v.holder} got token ${v.epoch} while ${v.open.join(', ')} held it`,
+        ),
+      );
     out(lines.join('\n'));
   } finally {
     await store.close();

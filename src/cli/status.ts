@@ -29,7 +29,8 @@ export const DEFAULT_WATCH_INTERVAL_MS = 2000;
 const PLAIN_WIDTH = 100;
 
 export async function statusCommand(opts: StatusOptions): Promise<void> {
-  if (opts.interval !== undefined && !opts.watch) throw new UsageError('--interval goes with --watch (how often to redraw)');
+  if (opts.interval !== undefined && !opts.watch)
+    throw new UsageError('--interval goes with --watch (how often to redraw)');
   const { store, dir, host } = await openReaderStore(opts, process.env);
   try {
     const frame = () => (opts.json ? statusJson(store, dir, opts, host) : statusText(store, dir, opts, host));
@@ -38,7 +39,10 @@ export async function statusCommand(opts: StatusOptions): Promise<void> {
       return;
     }
     // JSON frames are one line each (one document per line); text frames get a rule between them.
-    await watch(frame, { intervalMs: opts.interval ?? DEFAULT_WATCH_INTERVAL_MS, separator: opts.json ? null : '─'.repeat(PLAIN_WIDTH) });
+    await watch(frame, {
+      intervalMs: opts.interval ?? DEFAULT_WATCH_INTERVAL_MS,
+      separator: opts.json ? null : '─'.repeat(PLAIN_WIDTH),
+    });
   } finally {
     await store.close();
   }
@@ -57,10 +61,25 @@ async function statusJson(store: Store, dir: string, opts: StatusOptions, host?:
     running: run.running,
     ...(run.unknown ? { running_unknown: run.unknown } : {}),
     last_stop: run.lastStop && { at: iso(run.lastStop.at), clean: run.lastStop.clean },
-    lanes: lanes.map((l) => ({ name: l.lane, slot: l.slot, lane_id: l.lane_id, state: l.state, since: iso(l.since), until: iso(l.deadline ?? null), session: l.session, ...(l.host ? { host: l.host } : {}) })),
+    lanes: lanes.map((l) => ({
+      name: l.lane,
+      slot: l.slot,
+      lane_id: l.lane_id,
+      state: l.state,
+      since: iso(l.since),
+      until: iso(l.deadline ?? null),
+      session: l.session,
+      ...(l.host ? { host: l.host } : {}),
+    })),
     sessions: sessions.map(sessionJson),
     decisions: decisions.map(decisionJson),
-    fallbacks: tallyFallbacks(decisions).map((t) => ({ step: t.step, reason: t.reason, count: t.count, first_seq: t.firstSeq, last_seq: t.lastSeq })),
+    fallbacks: tallyFallbacks(decisions).map((t) => ({
+      step: t.step,
+      reason: t.reason,
+      count: t.count,
+      first_seq: t.firstSeq,
+      last_seq: t.lastSeq,
+    })),
     next_tick: iso(nextTick),
     claims: claims.map(claimJson),
     liveness: livenessJson(await readLiveness(store, Date.now(), { lanes, run })),
@@ -140,12 +159,35 @@ function sessionJson(s: SessionRow) {
 }
 
 function claimJson(c: ClaimRow) {
-  return { key: c.key, slot: c.slot, holder: c.holder, token: c.epoch, acquired_at: iso(c.acquired_at), expires_at: iso(c.expires_at) };
+  return {
+    key: c.key,
+    slot: c.slot,
+    holder: c.holder,
+    token: c.epoch,
+    acquired_at: iso(c.acquired_at),
+    expires_at: iso(c.expires_at),
+  };
 }
 
 /** A decision as `status --json` shows it: the chosen slots with score components, skips, fallbacks. */
 function decisionJson(d: RecordDecisionIntent) {
-  const chosen = d.chosen.map((c) => ({ lane: c.lane, lane_id: c.laneId, task: c.task?.id ?? null, ...('score' in c ? { score: c.score, components: c.components } : {}) }));
-  if (d.kind === 'pivot') return { seq: d.seq, kind: d.kind, tick: d.tickSeq, denied: d.denied, chosen, reason: d.reason };
-  return { seq: d.seq, kind: d.kind, seed: d.seed, width: d.width, source: d.source, gate: d.gate, chosen, skipped: d.skipped, fallbacks: d.fallbacks };
+  const chosen = d.chosen.map((c) => ({
+    lane: c.lane,
+    lane_id: c.laneId,
+    task: c.task?.id ?? null,
+    ...('score' in c ? { score: c.score, components: c.components } : {}),
+  }));
+  if (d.kind === 'pivot')
+    return { seq: d.seq, kind: d.kind, tick: d.tickSeq, denied: d.denied, chosen, reason: d.reason };
+  return {
+    seq: d.seq,
+    kind: d.kind,
+    seed: d.seed,
+    width: d.width,
+    source: d.source,
+    gate: d.gate,
+    chosen,
+    skipped: d.skipped,
+    fallbacks: d.fallbacks,
+  };
 }

@@ -8,7 +8,14 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderUnits, SERVICE_UNIT, TICK_TIMER_UNIT, unitPathProblems, type RenderedUnit, type UnitOptions } from '../adapters/systemd/units.js';
+import {
+  renderUnits,
+  SERVICE_UNIT,
+  TICK_TIMER_UNIT,
+  unitPathProblems,
+  type RenderedUnit,
+  type UnitOptions,
+} from '../adapters/systemd/units.js';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { out } from './io.js';
@@ -53,7 +60,9 @@ export function systemdInstallCommand(opts: SystemdOptions & { user?: boolean; f
     return existsSync(file) && readFileSync(file, 'utf8') !== u.text;
   });
   if (changed.length && !opts.force) {
-    throw new UsageError(`${changed.map((u) => path.join(dir, u.name)).join(', ')} already exist${changed.length === 1 ? 's' : ''} with other content; pass --force to overwrite (compare with "lanekeeper systemd print")`);
+    throw new UsageError(
+      `${changed.map((u) => path.join(dir, u.name)).join(', ')} already exist${changed.length === 1 ? 's' : ''} with other content; pass --force to overwrite (compare with "lanekeeper systemd print")`,
+    );
   }
   for (const u of units) {
     const file = path.join(dir, u.name);
@@ -76,7 +85,8 @@ export function systemdInstallCommand(opts: SystemdOptions & { user?: boolean; f
 export function userUnitDir(env: NodeJS.ProcessEnv): string {
   const xdg = env.XDG_CONFIG_HOME;
   if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'systemd', 'user');
-  if (!env.HOME) throw new UsageError('neither XDG_CONFIG_HOME nor HOME is set, so there is no user unit directory to install into');
+  if (!env.HOME)
+    throw new UsageError('neither XDG_CONFIG_HOME nor HOME is set, so there is no user unit directory to install into');
   return path.join(env.HOME, '.config', 'systemd', 'user');
 }
 

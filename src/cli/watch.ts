@@ -36,7 +36,10 @@ export async function watch(frame: () => Promise<string>, opts: WatchOptions): P
     for (let n = 0; !stopped; n++) {
       const text = await frame();
       if (stopped) break;
-      if (tty) stream.write(`${n === 0 ? CLEAR_SCREEN : ''}${HOME}${text.split('\n').join(`${CLEAR_LINE_END}\n`)}${CLEAR_LINE_END}\n${CLEAR_BELOW}`);
+      if (tty)
+        stream.write(
+          `${n === 0 ? CLEAR_SCREEN : ''}${HOME}${text.split('\n').join(`${CLEAR_LINE_END}\n`)}${CLEAR_LINE_END}\n${CLEAR_BELOW}`,
+        );
       else stream.write(`${n > 0 && opts.separator !== null ? `${opts.separator}\n` : ''}${text}\n`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, opts.intervalMs);

@@ -62,8 +62,10 @@ export function durationProblem(got: unknown): string {
 export function checkDuration(value: unknown, bounds: DurationBounds): { ms: number } | { problem: string } {
   const ms = parseDuration(value);
   if (ms === null) return { problem: durationProblem(value) };
-  if (ms < bounds.minMs) return { problem: `expected at least ${boundText(bounds.minMs)}, got ${JSON.stringify(value)}` };
-  if (ms > bounds.maxMs) return { problem: `expected at most ${boundText(bounds.maxMs)}, got ${JSON.stringify(value)}` };
+  if (ms < bounds.minMs)
+    return { problem: `expected at least ${boundText(bounds.minMs)}, got ${JSON.stringify(value)}` };
+  if (ms > bounds.maxMs)
+    return { problem: `expected at most ${boundText(bounds.maxMs)}, got ${JSON.stringify(value)}` };
   return { ms };
 }
 

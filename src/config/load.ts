@@ -73,7 +73,11 @@ function parsePlacedConfig(text: string, source: string, opts: Omit<LoadOptions,
     throw new ConfigError(source, ['the file must hold a mapping of settings (lanes:, backends:, …)']);
   }
   const result = resolveConfig(data, { source, env: opts.env, stateDir: opts.stateDir });
-  if (!result.ok) throw new ConfigError(source, result.problems.map((p) => withLine(p, doc, lineCounter)));
+  if (!result.ok)
+    throw new ConfigError(
+      source,
+      result.problems.map((p) => withLine(p, doc, lineCounter)),
+    );
   return { config: result.config, place: (p) => withLine(p, doc, lineCounter) };
 }
 

@@ -36,11 +36,20 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): Problem[] {
       case 'invalid_type':
         out.push({
           path,
-          message: input === undefined ? `required ${expected(issue.expected)} is missing` : `expected ${expected(issue.expected)}, got ${describeValue(input)}`,
+          message:
+            input === undefined
+              ? `required ${expected(issue.expected)} is missing`
+              : `expected ${expected(issue.expected)}, got ${describeValue(input)}`,
         });
         break;
       case 'too_small':
-        out.push({ path, message: issue.origin === 'array' ? `needs at least ${issue.minimum} entr${issue.minimum === 1 ? 'y' : 'ies'}` : `expected at least ${issue.minimum}, got ${describeValue(input)}` });
+        out.push({
+          path,
+          message:
+            issue.origin === 'array'
+              ? `needs at least ${issue.minimum} entr${issue.minimum === 1 ? 'y' : 'ies'}`
+              : `expected at least ${issue.minimum}, got ${describeValue(input)}`,
+        });
         break;
       case 'too_big':
         out.push({ path, message: `expected at most ${issue.maximum}, got ${describeValue(input)}` });
@@ -50,7 +59,13 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): Problem[] {
         break;
       case 'invalid_union':
         // A union given its own message (what it expects) says it; others only what they got.
-        out.push({ path, message: issue.message && issue.message !== 'Invalid input' ? `${issue.message}, got ${describeValue(input)}` : `unexpected value ${describeValue(input)}` });
+        out.push({
+          path,
+          message:
+            issue.message && issue.message !== 'Invalid input'
+              ? `${issue.message}, got ${describeValue(input)}`
+              : `unexpected value ${describeValue(input)}`,
+        });
         break;
       default:
         out.push({ path, message: issue.message });

@@ -8,7 +8,8 @@ import type { ResolvedConfig } from './types.js';
 
 /** Why `next` cannot replace `current` without a restart, or null. */
 export function reloadProblem(current: ResolvedConfig, next: ResolvedConfig): string | null {
-  if (next.stateDir !== current.stateDir) return `state_dir changed (${current.stateDir} → ${next.stateDir}); that needs a restart`;
+  if (next.stateDir !== current.stateDir)
+    return `state_dir changed (${current.stateDir} → ${next.stateDir}); that needs a restart`;
   if (next.store !== current.store) return 'store changed; that needs a restart';
   if (next.host !== current.host) return `host changed (${current.host} → ${next.host}); that needs a restart`;
   if ((next.tasks?.dir ?? null) !== (current.tasks?.dir ?? null)) return 'tasks.dir changed; that needs a restart';
@@ -19,11 +20,18 @@ export function reloadProblem(current: ResolvedConfig, next: ResolvedConfig): st
 export function changedSections(current: ResolvedConfig, next: ResolvedConfig): string[] {
   const keys = new Set([...Object.keys(current), ...Object.keys(next)]);
   keys.delete('source');
-  return [...keys].filter((k) => JSON.stringify(current[k as keyof ResolvedConfig]) !== JSON.stringify(next[k as keyof ResolvedConfig])).sort();
+  return [...keys]
+    .filter(
+      (k) => JSON.stringify(current[k as keyof ResolvedConfig]) !== JSON.stringify(next[k as keyof ResolvedConfig]),
+    )
+    .sort();
 }
 
 /** A reload's verdict: the new configuration, or why it was refused, in one line. */
-export function readReload(load: () => ResolvedConfig, current: ResolvedConfig): { config: ResolvedConfig; changes: string[] } | { reason: string } {
+export function readReload(
+  load: () => ResolvedConfig,
+  current: ResolvedConfig,
+): { config: ResolvedConfig; changes: string[] } | { reason: string } {
   let next: ResolvedConfig;
   try {
     next = load();

@@ -7,7 +7,8 @@ import type { ArmConfig, ConfigEnv, LaneConfig, ResolvedConfig, ResourceGateConf
 import { formatIssues, type Problem } from './problems.js';
 import { resolveStoreUrl } from './store-url.js';
 
-export const DEFAULT_PROMPT = 'You are an autonomous agent working on the {lane} lane. Pick the most valuable next step, do it, and commit your work.';
+export const DEFAULT_PROMPT =
+  'You are an autonomous agent working on the {lane} lane. Pick the most valuable next step, do it, and commit your work.';
 
 export interface ResolveOptions {
   source: string;
@@ -26,7 +27,11 @@ export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResul
   const store = resolveStoreUrl(raw.store, opts.env);
   if ('problem' in store) problems.push({ path: ['store'], message: store.problem });
   const host = opts.env.LANEKEEPER_HOST || raw.host || os.hostname();
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(host)) problems.push({ path: ['host'], message: `${opts.env.LANEKEEPER_HOST ? 'LANEKEEPER_HOST (which overrides host)' : 'the host id'} ${JSON.stringify(host)}: letters, digits, '.', '_' and '-' only` });
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(host))
+    problems.push({
+      path: ['host'],
+      message: `${opts.env.LANEKEEPER_HOST ? 'LANEKEEPER_HOST (which overrides host)' : 'the host id'} ${JSON.stringify(host)}: letters, digits, '.', '_' and '-' only`,
+    });
   if (problems.length) return { ok: false, problems };
 
   const arms: ArmConfig[] = raw.backends.flatMap((b) =>
@@ -40,7 +45,14 @@ export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResul
       tier: m.tier ?? b.tier,
       cost: m.cost ?? b.cost,
       replaces: m.replaces ? `${b.name}:${m.replaces}` : null,
-      quota: b.quota ? { command: b.quota.command, everyMs: b.quota.every, timeoutMs: b.quota.timeout, shortTimeoutMs: b.quota.short_timeout } : null,
+      quota: b.quota
+        ? {
+            command: b.quota.command,
+            everyMs: b.quota.every,
+            timeoutMs: b.quota.timeout,
+            shortTimeoutMs: b.quota.short_timeout,
+          }
+        : null,
       restAfterFailureMs: b.rest_after_failure,
     })),
   );
@@ -70,13 +82,25 @@ export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResul
     host,
     width: raw.width,
     checkpointEvery: raw.checkpoint_every,
-    schedule: { intervalMs: raw.schedule.interval, jitterMs: raw.schedule.jitter, tickOnStart: raw.schedule.tick_on_start },
-    sessions: { killGraceMs: raw.sessions.kill_grace, drainGraceMs: raw.sessions.drain_grace, onRestart: raw.sessions.on_restart },
+    schedule: {
+      intervalMs: raw.schedule.interval,
+      jitterMs: raw.schedule.jitter,
+      tickOnStart: raw.schedule.tick_on_start,
+    },
+    sessions: {
+      killGraceMs: raw.sessions.kill_grace,
+      drainGraceMs: raw.sessions.drain_grace,
+      onRestart: raw.sessions.on_restart,
+    },
     claims: { laneTtlMs: raw.claims.lane_ttl, sweepEveryMs: raw.claims.sweep_every },
     hooks: { beforeSession: raw.hooks.before_session ?? null, timeoutMs: raw.hooks.timeout, waitMs: raw.hooks.wait },
     selector: resolveSelector(raw.selector, opts),
     resources: resolveResources(raw.resources),
-    grading: { command: raw.grading.command ?? null, timeoutMs: raw.grading.timeout, weights: raw.grading.weights ?? null },
+    grading: {
+      command: raw.grading.command ?? null,
+      timeoutMs: raw.grading.timeout,
+      weights: raw.grading.weights ?? null,
+    },
     tasks: raw.tasks ? { dir: besideConfig(raw.tasks.dir, opts) } : null,
     lanes,
     arms,
@@ -84,18 +108,28 @@ export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResul
   return { ok: true, config: deepFreeze(config) };
 }
 
-export function resolveSelector(s: RawConfig['selector'], opts: Pick<ResolveOptions, 'source' | 'env'>): SelectorConfig {
+export function resolveSelector(
+  s: RawConfig['selector'],
+  opts: Pick<ResolveOptions, 'source' | 'env'>,
+): SelectorConfig {
   return {
     model: s.model,
     forgetting: {
       ...(s.forgetting.per_pull === undefined ? {} : { pullDecay: s.forgetting.per_pull }),
       ...(s.forgetting.idle === undefined ? {} : { idleDecay: s.forgetting.idle }),
-      ...(s.forgetting.stale_after === undefined ? {} : { staleAfter: s.forgetting.stale_after === 'never' ? null : s.forgetting.stale_after }),
+      ...(s.forgetting.stale_after === undefined
+        ? {}
+        : { staleAfter: s.forgetting.stale_after === 'never' ? null : s.forgetting.stale_after }),
       ...(s.forgetting.detector === undefined ? {} : { detector: s.forgetting.detector }),
     },
     shareWeight: s.share_weight,
     monotony: s.monotony,
-    neglect: { share: s.neglect.share, windowMs: s.neglect.window, minSessions: s.neglect.min_sessions, bonus: s.neglect.bonus },
+    neglect: {
+      share: s.neglect.share,
+      windowMs: s.neglect.window,
+      minSessions: s.neglect.min_sessions,
+      bonus: s.neglect.bonus,
+    },
     signals: s.signals ? { file: besideConfig(s.signals.file, opts), weight: s.signals.weight } : null,
     command: s.command ?? null,
     timeoutMs: s.timeout,
@@ -105,7 +139,13 @@ export function resolveSelector(s: RawConfig['selector'], opts: Pick<ResolveOpti
 }
 
 export function resolveResources(r: RawConfig['resources']): ResourceGateConfig {
-  return { enabled: r.enabled, skipLoad: r.skip_load, width1Load: r.width1_load, width2Load: r.width2_load, minMemory: r.min_memory };
+  return {
+    enabled: r.enabled,
+    skipLoad: r.skip_load,
+    width1Load: r.width1_load,
+    width2Load: r.width2_load,
+    minMemory: r.min_memory,
+  };
 }
 
 function crossCheck(raw: RawConfig): Problem[] {
@@ -113,18 +153,31 @@ function crossCheck(raw: RawConfig): Problem[] {
   const seen = new Map<string, number>();
   raw.lanes.forEach((l, i) => {
     const first = seen.get(l.name);
-    if (first !== undefined) problems.push({ path: ['lanes', i, 'name'], message: `duplicate lane "${l.name}" (also lanes[${first}])` });
+    if (first !== undefined)
+      problems.push({ path: ['lanes', i, 'name'], message: `duplicate lane "${l.name}" (also lanes[${first}])` });
     else seen.set(l.name, i);
   });
   const backends = new Map<string, number>();
   raw.backends.forEach((b, i) => {
     const first = backends.get(b.name);
-    if (first !== undefined) problems.push({ path: ['backends', i, 'name'], message: `duplicate backend "${b.name}" (also backends[${first}])` });
+    if (first !== undefined)
+      problems.push({
+        path: ['backends', i, 'name'],
+        message: `duplicate backend "${b.name}" (also backends[${first}])`,
+      });
     else backends.set(b.name, i);
     const models = new Set<string>();
     b.models.forEach((m, j) => {
-      if (m.replaces === m.name) problems.push({ path: ['backends', i, 'models', j, 'replaces'], message: `a model cannot replace itself ("${m.name}")` });
-      if (models.has(m.name)) problems.push({ path: ['backends', i, 'models', j, 'name'], message: `duplicate model "${m.name}" in backend "${b.name}"` });
+      if (m.replaces === m.name)
+        problems.push({
+          path: ['backends', i, 'models', j, 'replaces'],
+          message: `a model cannot replace itself ("${m.name}")`,
+        });
+      if (models.has(m.name))
+        problems.push({
+          path: ['backends', i, 'models', j, 'name'],
+          message: `duplicate model "${m.name}" in backend "${b.name}"`,
+        });
       models.add(m.name);
     });
   });
@@ -138,22 +191,39 @@ function crossCheck(raw: RawConfig): Problem[] {
   );
   raw.lanes.forEach((l, i) => {
     if (l.min_tier !== undefined && l.max_tier !== undefined && l.min_tier > l.max_tier) {
-      problems.push({ path: ['lanes', i, 'min_tier'], message: `min_tier ${l.min_tier} is above max_tier ${l.max_tier}: no arm could run this lane` });
+      problems.push({
+        path: ['lanes', i, 'min_tier'],
+        message: `min_tier ${l.min_tier} is above max_tier ${l.max_tier}: no arm could run this lane`,
+      });
     }
     // flock is exclusive: a second slot could never take the file the first one holds.
-    if (l.lock_file && l.concurrency > 1) problems.push({ path: ['lanes', i, 'lock_file'], message: `a lock_file allows one session at a time; this lane has concurrency ${l.concurrency}` });
+    if (l.lock_file && l.concurrency > 1)
+      problems.push({
+        path: ['lanes', i, 'lock_file'],
+        message: `a lock_file allows one session at a time; this lane has concurrency ${l.concurrency}`,
+      });
     const noArm = tierProblem(l, raw.backends);
-    if (noArm) problems.push({ path: ['lanes', i, l.min_tier !== undefined ? 'min_tier' : 'max_tier'], message: noArm });
+    if (noArm)
+      problems.push({ path: ['lanes', i, l.min_tier !== undefined ? 'min_tier' : 'max_tier'], message: noArm });
   });
   const shares = raw.lanes.reduce((sum, l) => sum + (l.target_share ?? 0), 0);
   if (shares > 1 + 1e-9) {
-    problems.push({ path: ['lanes'], message: `target shares add up to ${Number(shares.toFixed(3))}; together they must not exceed 1` });
+    problems.push({
+      path: ['lanes'],
+      message: `target shares add up to ${Number(shares.toFixed(3))}; together they must not exceed 1`,
+    });
   }
-  if (!raw.lanes.some((l) => l.enabled ?? true)) problems.push({ path: ['lanes'], message: 'every lane is disabled; enable at least one' });
+  if (!raw.lanes.some((l) => l.enabled ?? true))
+    problems.push({ path: ['lanes'], message: 'every lane is disabled; enable at least one' });
   const laneNames = raw.lanes.map((l) => l.name);
   raw.selector.allowlist.forEach((a, i) => {
-    if (!laneNames.includes(a)) problems.push({ path: ['selector', 'allowlist', i], message: `unknown lane "${a}" (known: ${laneNames.join(', ')})` });
-    else if (raw.selector.allowlist.indexOf(a) !== i) problems.push({ path: ['selector', 'allowlist', i], message: `"${a}" is listed twice` });
+    if (!laneNames.includes(a))
+      problems.push({
+        path: ['selector', 'allowlist', i],
+        message: `unknown lane "${a}" (known: ${laneNames.join(', ')})`,
+      });
+    else if (raw.selector.allowlist.indexOf(a) !== i)
+      problems.push({ path: ['selector', 'allowlist', i], message: `"${a}" is listed twice` });
   });
   const weights = raw.grading.weights;
   if (weights && Object.keys(weights).length > 0 && !Object.values(weights).some((w) => w > 0)) {
@@ -161,7 +231,10 @@ function crossCheck(raw: RawConfig): Problem[] {
   }
   const r = raw.resources;
   if (!(r.width2_load <= r.width1_load && r.width1_load <= r.skip_load)) {
-    problems.push({ path: ['resources'], message: `load thresholds must rise: width2_load (${r.width2_load}) ≤ width1_load (${r.width1_load}) ≤ skip_load (${r.skip_load})` });
+    problems.push({
+      path: ['resources'],
+      message: `load thresholds must rise: width2_load (${r.width2_load}) ≤ width1_load (${r.width1_load}) ≤ skip_load (${r.skip_load})`,
+    });
   }
   return problems;
 }
@@ -178,16 +251,24 @@ function tierProblem(l: RawConfig['lanes'][number], backends: RawConfig['backend
   const all = backends.flatMap((b) => b.models.map((m) => ({ id: `${b.name}:${m.name}`, tier: m.tier ?? b.tier })));
   const mine = l.arms ? all.filter((a) => l.arms!.includes(a.id)) : all;
   if (!mine.length) return null;
-  const fits = (tier: number) => (l.min_tier === undefined || tier >= l.min_tier) && (l.max_tier === undefined || tier <= l.max_tier);
+  const fits = (tier: number) =>
+    (l.min_tier === undefined || tier >= l.min_tier) && (l.max_tier === undefined || tier <= l.max_tier);
   if (mine.some((a) => fits(a.tier))) return null;
-  const bounds = [l.min_tier !== undefined ? `min_tier ${l.min_tier}` : '', l.max_tier !== undefined ? `max_tier ${l.max_tier}` : ''].filter(Boolean).join(' and ');
+  const bounds = [
+    l.min_tier !== undefined ? `min_tier ${l.min_tier}` : '',
+    l.max_tier !== undefined ? `max_tier ${l.max_tier}` : '',
+  ]
+    .filter(Boolean)
+    .join(' and ');
   return `no arm meets ${bounds} (${l.arms ? 'its arms' : 'the arms'}: ${mine.map((a) => `${a.id} tier ${a.tier}`).join(', ')}): no session of this lane could ever start`;
 }
 
 /** A path from the file, relative to the file's own directory (the working directory for the demo). */
 function besideConfig(p: string, opts: Pick<ResolveOptions, 'source' | 'env'>): string {
   const expanded = expandHome(p, opts.env);
-  return opts.source.startsWith('<') ? path.resolve(expanded) : path.resolve(path.dirname(path.resolve(opts.source)), expanded);
+  return opts.source.startsWith('<')
+    ? path.resolve(expanded)
+    : path.resolve(path.dirname(path.resolve(opts.source)), expanded);
 }
 
 function resolveStateDir(fromFile: string | undefined, opts: ResolveOptions): string {

@@ -29,11 +29,14 @@ function duration(fallback: number, minMs = 0, maxMs = MAX_TIMER_MS) {
 }
 
 /** A key whose bounds a command-line flag shares (KEY_BOUNDS). */
-const boundedDuration = (fallback: number, key: keyof typeof KEY_BOUNDS) => duration(fallback, KEY_BOUNDS[key].minMs, KEY_BOUNDS[key].maxMs);
+const boundedDuration = (fallback: number, key: keyof typeof KEY_BOUNDS) =>
+  duration(fallback, KEY_BOUNDS[key].minMs, KEY_BOUNDS[key].maxMs);
 
 const NAME = /^[a-z0-9][a-z0-9_-]*$/;
 const name = (what: string) =>
-  z.string().regex(NAME, { message: `${what} must be lowercase letters, digits, "-" or "_", starting with a letter or digit` });
+  z
+    .string()
+    .regex(NAME, { message: `${what} must be lowercase letters, digits, "-" or "_", starting with a letter or digit` });
 
 const PLACEHOLDER = /\{([a-z_]+)\}/g;
 
@@ -52,7 +55,8 @@ const templated = z.string().superRefine((text, ctx) => {
 /** Text with only the placeholders known before any session exists: {node}, {state}. */
 const runtimeTemplated = z.string().superRefine((text, ctx) => {
   for (const m of text.matchAll(PLACEHOLDER)) {
-    if (m[1] !== 'node' && m[1] !== 'state') ctx.addIssue({ code: 'custom', message: `placeholder {${m[1]}} is not known here (known: {node}, {state})` });
+    if (m[1] !== 'node' && m[1] !== 'state')
+      ctx.addIssue({ code: 'custom', message: `placeholder {${m[1]}} is not known here (known: {node}, {state})` });
   }
 });
 
@@ -159,14 +163,25 @@ export const configSchema = z.strictObject({
         .strictObject({
           per_pull: z.number().gt(0).max(1).optional(),
           idle: z.number().gt(0).max(1).optional(),
-          stale_after: z.union([z.number().int().min(1), z.literal('never')], { error: 'expected a whole number of graded sessions (at least 1), or never' }).optional(),
-          detector: z.union([z.boolean(), z.strictObject({ threshold: z.number().gt(0).max(100) })], { error: 'expected true, false, or { threshold: N }' }).optional(),
+          stale_after: z
+            .union([z.number().int().min(1), z.literal('never')], {
+              error: 'expected a whole number of graded sessions (at least 1), or never',
+            })
+            .optional(),
+          detector: z
+            .union([z.boolean(), z.strictObject({ threshold: z.number().gt(0).max(100) })], {
+              error: 'expected true, false, or { threshold: N }',
+            })
+            .optional(),
         })
         .optional()
         .default({}),
       share_weight: z.number().min(0).max(100).optional().default(1),
       monotony: z
-        .strictObject({ streak: z.number().int().min(2).optional().default(3), penalty: z.number().min(0).max(10).optional().default(0) })
+        .strictObject({
+          streak: z.number().int().min(2).optional().default(3),
+          penalty: z.number().min(0).max(10).optional().default(0),
+        })
         .prefault({}),
       neglect: z
         .strictObject({

@@ -25,7 +25,10 @@ export function envStoreUrl(env: ConfigEnv): string | null {
 }
 
 /** The store URL in force (LANEKEEPER_STORE beats the file's `store:`), or the problem with it. */
-export function resolveStoreUrl(fromFile: string | undefined, env: ConfigEnv): { url: string | null } | { problem: string } {
+export function resolveStoreUrl(
+  fromFile: string | undefined,
+  env: ConfigEnv,
+): { url: string | null } | { problem: string } {
   const fromEnv = envStoreUrl(env);
   const url = fromEnv ?? fromFile ?? null;
   if (url === null) return { url };

@@ -36,7 +36,12 @@ export interface ArmConfig {
   /** The arm (`backend:old-model`) whose evidence this one starts from, at a reduced weight. */
   readonly replaces: string | null;
   /** The backend's quota probe (JSON on stdout), or null: then failed sessions block it a while. */
-  readonly quota: { readonly command: readonly string[]; readonly everyMs: number; readonly timeoutMs: number; readonly shortTimeoutMs: number } | null;
+  readonly quota: {
+    readonly command: readonly string[];
+    readonly everyMs: number;
+    readonly timeoutMs: number;
+    readonly shortTimeoutMs: number;
+  } | null;
   /** Without a usable quota report, how long a failed session blocks the backend (0: never). */
   readonly restAfterFailureMs: number;
 }
@@ -93,7 +98,12 @@ export interface SelectorConfig {
   };
   readonly shareWeight: number;
   readonly monotony: { readonly streak: number; readonly penalty: number };
-  readonly neglect: { readonly share: number; readonly windowMs: number; readonly minSessions: number; readonly bonus: number };
+  readonly neglect: {
+    readonly share: number;
+    readonly windowMs: number;
+    readonly minSessions: number;
+    readonly bonus: number;
+  };
   readonly signals: { readonly file: string; readonly weight: number } | null;
   /** An external selector program (argv) whose JSON replaces the built-in order; null for none. */
   readonly command: readonly string[] | null;

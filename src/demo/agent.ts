@@ -35,7 +35,9 @@ const workMs = 1000 * (lo + Math.random() * ((hi ?? lo) - lo));
 const quality = Math.min(0.95, Math.max(0.05, (QUALITY[values.lane] ?? 0.5) + (MODEL_BONUS[values.model] ?? 0)));
 const session = process.env.LANEKEEPER_SESSION_ID ?? 'manual';
 
-console.log(`[demo agent] ${session}: working on ${values.lane} with ${values.model} for ${(workMs / 1000).toFixed(1)}s`);
+console.log(
+  `[demo agent] ${session}: working on ${values.lane} with ${values.model} for ${(workMs / 1000).toFixed(1)}s`,
+);
 
 setTimeout(() => {
   if (Math.random() < Number(values['fail-rate'])) {
@@ -47,7 +49,16 @@ setTimeout(() => {
     try {
       appendFileSync('WORK.md', `- ${new Date().toISOString()} ${session} (${values.model})\n`);
       execFileSync('git', ['add', 'WORK.md']);
-      execFileSync('git', ['-c', 'user.name=demo agent', '-c', 'user.email=demo@lanekeeper.invalid', 'commit', '-q', '-m', `${values.lane}: ${session}`]);
+      execFileSync('git', [
+        '-c',
+        'user.name=demo agent',
+        '-c',
+        'user.email=demo@lanekeeper.invalid',
+        'commit',
+        '-q',
+        '-m',
+        `${values.lane}: ${session}`,
+      ]);
       console.log(`[demo agent] ${session}: committed`);
     } catch (err) {
       console.error(`[demo agent] ${session}: could not commit: ${(err as Error).message}`);
@@ -57,7 +68,10 @@ setTimeout(() => {
   const file = process.env.LANEKEEPER_GRADE_FILE;
   if (file) {
     // Write then rename, so a reader never sees half a file.
-    writeFileSync(`${file}.tmp`, JSON.stringify({ grade: Number(grade.toFixed(3)), dimensions: { quality: Number(quality.toFixed(2)) } }));
+    writeFileSync(
+      `${file}.tmp`,
+      JSON.stringify({ grade: Number(grade.toFixed(3)), dimensions: { quality: Number(quality.toFixed(2)) } }),
+    );
     renameSync(`${file}.tmp`, file);
   }
   console.log(`[demo agent] ${session}: done, grade ${grade.toFixed(2)}`);

@@ -15,7 +15,11 @@ export async function prepareDemoRepos(config: ResolvedConfig): Promise<void> {
     if (existsSync(path.join(dir, '.git'))) continue;
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'README.md'), `# ${lane.name}\n\nScratch repository of the lanekeeper demo.\n`);
-    const git = (...args: string[]) => execa('git', ['-c', 'user.name=lanekeeper demo', '-c', 'user.email=demo@lanekeeper.invalid', ...args], { cwd: dir, stdin: 'ignore' });
+    const git = (...args: string[]) =>
+      execa('git', ['-c', 'user.name=lanekeeper demo', '-c', 'user.email=demo@lanekeeper.invalid', ...args], {
+        cwd: dir,
+        stdin: 'ignore',
+      });
     await git('init', '-q');
     await git('add', 'README.md');
     await git('commit', '-q', '-m', 'start');

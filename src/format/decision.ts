@@ -16,7 +16,8 @@ export interface LineOptions {
 }
 
 /** "fallbacks: fill (docs: …); allowlist (…)": every fallback with its reason. */
-export const fallbacksInFull = (fallbacks: readonly Fallback[]): string => `fallbacks: ${fallbacks.map((f) => `${f.step} (${f.reason})`).join('; ')}`;
+export const fallbacksInFull = (fallbacks: readonly Fallback[]): string =>
+  `fallbacks: ${fallbacks.map((f) => `${f.step} (${f.reason})`).join('; ')}`;
 
 /** "fallbacks: fill ×2, alternatives (each once below)": the steps only, for a view that tallies the reasons apart. */
 export function fallbackSteps(fallbacks: readonly Fallback[]): string {
@@ -27,7 +28,8 @@ export function fallbackSteps(fallbacks: readonly Fallback[]): string {
 
 export function decisionLine(d: RecordDecisionIntent, opts: LineOptions = {}): string {
   const slot = (c: { laneId: string; task: { id: string } | null }) => `${c.laneId}${c.task ? ` [${c.task.id}]` : ''}`;
-  if (d.kind === 'pivot') return `pivot after ${d.denied.key} was denied to ${d.denied.laneId} → ${d.chosen.map(slot).join(', ') || 'nothing'} (${d.reason})`;
+  if (d.kind === 'pivot')
+    return `pivot after ${d.denied.key} was denied to ${d.denied.laneId} → ${d.chosen.map(slot).join(', ') || 'nothing'} (${d.reason})`;
   if (d.gate.action === 'skip') return `tick at event ${d.seq} skipped by the resource gate: ${d.gate.reason}`;
   const chosen = d.chosen.map((c) => `${slot(c)} ${c.score.toFixed(2)}`).join(', ');
   // "width reached" is the normal case for every lane not chosen; the rest are worth reading.

@@ -8,7 +8,11 @@ import { DEFAULT_NO_PROBE } from '../policy/availability.js';
 import { adoptedText, exitedText, restoredText, startedText, tasksChangedText } from './event.js';
 
 /** `arms` (the configured arms) name each backend's rest after a failure in the quota lines. */
-export function logEvent(log: Logger, e: StampedEvent, arms: readonly Pick<ArmConfig, 'backend' | 'restAfterFailureMs'>[] = []): void {
+export function logEvent(
+  log: Logger,
+  e: StampedEvent,
+  arms: readonly Pick<ArmConfig, 'backend' | 'restAfterFailureMs'>[] = [],
+): void {
   switch (e.type) {
     case 'SESSION_STARTED':
       log.child({ lane: e.laneId }).info(startedText(e));
@@ -22,17 +26,27 @@ export function logEvent(log: Logger, e: StampedEvent, arms: readonly Pick<ArmCo
       else log.child({ lane: e.laneId }).info(exitedText(e));
       break;
     case 'SESSION_GRADED':
-      log.child({ lane: e.laneId }).info(`${e.sessionId} graded ${e.grade === null ? 'none' : e.grade.toFixed(2)} (${e.source})`);
+      log
+        .child({ lane: e.laneId })
+        .info(`${e.sessionId} graded ${e.grade === null ? 'none' : e.grade.toFixed(2)} (${e.source})`);
       break;
     case 'GRADE_REJECTED':
       log.child({ lane: e.laneId }).warn(`${e.sessionId}: grade rejected: ${e.reason}`);
       break;
     case 'SESSION_REGRADED':
-      log.child({ lane: e.laneId }).info(`${e.sessionId} graded late: ${e.grade.toFixed(2)} (replaces its earlier grade in what was learned)`);
+      log
+        .child({ lane: e.laneId })
+        .info(`${e.sessionId} graded late: ${e.grade.toFixed(2)} (replaces its earlier grade in what was learned)`);
       break;
     case 'QUOTA_OBSERVED':
-      if (e.reason) log.warn(`${e.backend}: ${e.reason}; without a report, ${restNote(arms.find((a) => a.backend === e.backend)?.restAfterFailureMs ?? DEFAULT_NO_PROBE.blockMs)}`);
-      else log.info(`${e.backend}: quota ${e.report!.available ? 'available' : 'not available'}${e.report!.windows.map((w) => `, ${w.name} ${Math.round(w.utilization * 100)}%`).join('')}`);
+      if (e.reason)
+        log.warn(
+          `${e.backend}: ${e.reason}; without a report, ${restNote(arms.find((a) => a.backend === e.backend)?.restAfterFailureMs ?? DEFAULT_NO_PROBE.blockMs)}`,
+        );
+      else
+        log.info(
+          `${e.backend}: quota ${e.report!.available ? 'available' : 'not available'}${e.report!.windows.map((w) => `, ${w.name} ${Math.round(w.utilization * 100)}%`).join('')}`,
+        );
       break;
     case 'TASKS_CHANGED':
       log.info(tasksChangedText(e));
@@ -51,5 +65,7 @@ export function logEvent(log: Logger, e: StampedEvent, arms: readonly Pick<ArmCo
 }
 
 function restNote(restMs: number): string {
-  return restMs > 0 ? `a failed session blocks it for ${formatDuration(restMs)}` : 'a failed session does not block it (rest_after_failure: 0s)';
+  return restMs > 0
+    ? `a failed session blocks it for ${formatDuration(restMs)}`
+    : 'a failed session does not block it (rest_after_failure: 0s)';
 }

@@ -14,11 +14,20 @@ type Of<T extends StampedEvent['type']> = Extract<StampedEvent, { type: T }>;
 export const startedText = (e: Of<'SESSION_STARTED'>): string => `${e.sessionId} started on ${e.arm} (pid ${e.pid})`;
 export function exitedText(e: Of<'SESSION_EXITED'>): string {
   // An agent adopted after a crash ran, but its exit code is nobody's to know.
-  const how = e.exitCode !== null ? `exit ${e.exitCode}` : e.signal ? `signal ${e.signal}` : e.outcome === 'unknown' && e.durationMs > 0 ? 'exit not known' : 'did not run';
+  const how =
+    e.exitCode !== null
+      ? `exit ${e.exitCode}`
+      : e.signal
+        ? `signal ${e.signal}`
+        : e.outcome === 'unknown' && e.durationMs > 0
+          ? 'exit not known'
+          : 'did not run';
   return `${e.sessionId} ended after ${formatDuration(e.durationMs)}: ${how} → ${e.outcome}${e.reason ? ` (${e.reason})` : ''}`;
 }
-export const adoptedText = (e: Of<'SESSION_ADOPTED'>): string => `${e.sessionId} (pid ${e.pid}) still runs after the crash: adopted, watched to its end`;
-export const restoredText = (e: Of<'SELECTOR_RESTORED'>): string => e.discarded ?? `restored what was learned from ${plural(e.learning.clock, 'graded session')}`;
+export const adoptedText = (e: Of<'SESSION_ADOPTED'>): string =>
+  `${e.sessionId} (pid ${e.pid}) still runs after the crash: adopted, watched to its end`;
+export const restoredText = (e: Of<'SELECTOR_RESTORED'>): string =>
+  e.discarded ?? `restored what was learned from ${plural(e.learning.clock, 'graded session')}`;
 
 /**
  * What a read of the task files found: the usable tasks and the files left out. A file may have
@@ -60,11 +69,15 @@ export function eventSummary(e: StampedEvent): string {
     case 'SELECTOR_CONTRACT_VIOLATION':
       return `external selector broke its contract: ${e.reason}`;
     case 'RUNTIME_RECOVERED':
-      return e.stop === 'drain' ? `started again: the actors go on from seq ${e.after}, where the last run drained` : `recovered after a crash: the actors go on from seq ${e.after}`;
+      return e.stop === 'drain'
+        ? `started again: the actors go on from seq ${e.after}, where the last run drained`
+        : `recovered after a crash: the actors go on from seq ${e.after}`;
     case 'SESSION_ADOPTED':
       return `${e.laneId}: ${adoptedText(e)}`;
     case 'QUOTA_OBSERVED':
-      return e.report ? `${e.backend}: quota ${e.report.available ? 'available' : 'not available'}` : `${e.backend}: no quota report (${e.reason})`;
+      return e.report
+        ? `${e.backend}: quota ${e.report.available ? 'available' : 'not available'}`
+        : `${e.backend}: no quota report (${e.reason})`;
     default:
       // An event type added later than this formatter: its type says enough.
       return (e as { type: string }).type.toLowerCase().replaceAll('_', ' ');
@@ -83,7 +96,9 @@ export function intentSummary(i: Intent): string {
     case 'stopSession':
       return `stop ${i.sessionId}: ${i.reason}`;
     case 'recordDecision':
-      return i.kind === 'pivot' ? `pivot → ${i.chosen.map((c) => c.laneId).join(', ') || 'nothing'}` : `decide → ${i.chosen.map((c) => c.laneId).join(', ') || 'nothing'}`;
+      return i.kind === 'pivot'
+        ? `pivot → ${i.chosen.map((c) => c.laneId).join(', ') || 'nothing'}`
+        : `decide → ${i.chosen.map((c) => c.laneId).join(', ') || 'nothing'}`;
     case 'saveLearning':
       return `save learning (${i.cause}, ${i.lane})`;
     case 'laneNote':

@@ -21,7 +21,8 @@ export function fleetStats(input: {
   recentGrades: readonly number[];
 }): FleetStats {
   const ticks = input.decisions.filter((d) => d.kind === 'tick');
-  const skippedOf = (d: DecisionRow) => ((d.detail as { skipped?: { reason: string }[] }).skipped ?? []).filter((s) => s.reason !== 'disabled').length;
+  const skippedOf = (d: DecisionRow) =>
+    ((d.detail as { skipped?: { reason: string }[] }).skipped ?? []).filter((s) => s.reason !== 'disabled').length;
   const outcomes = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
   for (const s of input.sessions) if (s.outcome) outcomes[s.outcome]++;
   const finished = OUTCOMES.reduce((n, o) => n + (o === 'refused' ? 0 : outcomes[o]), 0);

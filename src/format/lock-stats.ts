@@ -36,7 +36,8 @@ export function lockStats(records: readonly LockRecord[], windowStart = -Infinit
       if (counting) acquisitions++;
       if (counting && holds.size >= (r.slots ?? 1)) {
         violationCount++;
-        if (violations.length < 10) violations.push({ key: r.key, holder: r.holder, epoch: r.epoch, at: r.at, open: [...holds.values()] });
+        if (violations.length < 10)
+          violations.push({ key: r.key, holder: r.holder, epoch: r.epoch, at: r.at, open: [...holds.values()] });
       }
       if (!holds.has(r.epoch)) {
         holds.set(r.epoch, r.holder);

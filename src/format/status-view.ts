@@ -55,7 +55,10 @@ const notRunning = (v: StatusViewData) => v.run?.running === false;
 export function renderStatusView(v: StatusViewData): string {
   const blocks = [
     [
-      ...[`lanekeeper at ${clockTime(v.now, v.now)} · ${v.store ? `store: ${v.store}` : `state: ${v.dir}`}`, runtimeLine(v)].map((l) => cut(l, v.width)),
+      ...[
+        `lanekeeper at ${clockTime(v.now, v.now)} · ${v.store ? `store: ${v.store}` : `state: ${v.dir}`}`,
+        runtimeLine(v),
+      ].map((l) => cut(l, v.width)),
       // Wrapped, not cut: the lanes named at the end are the point.
       ...(v.liveness?.reasons ?? []).map((r) => wrap(`STALLED: ${r}`, v.width, '', '  ')),
     ].join('\n'),
@@ -73,13 +76,18 @@ function decisionsBlock(v: StatusViewData): string {
   const lines = shown.map((d) => wrap(decisionLine(d, { fallbacks: fallbackSteps }), v.width, '  ', '      '));
   const tally = tallyFallbacks(v.decisions);
   const fallbacks = tally.length
-    ? ['', `fallbacks of the last ${v.decisions.length} decision${v.decisions.length === 1 ? '' : 's'}, each once (latest first):`, ...tally.map((t) => wrap(tallyLine(t), v.width, '  ', '      '))]
+    ? [
+        '',
+        `fallbacks of the last ${v.decisions.length} decision${v.decisions.length === 1 ? '' : 's'}, each once (latest first):`,
+        ...tally.map((t) => wrap(tallyLine(t), v.width, '  ', '      ')),
+      ]
     : [];
   return ['recent decisions (newest first):', ...lines, ...fallbacks].join('\n');
 }
 
 function runtimeLine(v: StatusViewData): string {
-  if (!v.lanes.length && !v.run?.lastStop) return notRunning(v) || !v.run ? 'lanekeeper has not run here yet' : 'lanekeeper is starting';
+  if (!v.lanes.length && !v.run?.lastStop)
+    return notRunning(v) || !v.run ? 'lanekeeper has not run here yet' : 'lanekeeper is starting';
   if (notRunning(v)) {
     const stop = v.run!.lastStop;
     if (!stop) return 'lanekeeper is not running';
@@ -87,7 +95,8 @@ function runtimeLine(v: StatusViewData): string {
     return `lanekeeper is not running (${stop.clean ? `stopped cleanly at ${at}` : `the last run ended without draining at ${at}`})`;
   }
   if (v.nextTick === null) return 'next tick: none planned';
-  if (v.nextTick < v.now - OVERDUE_AFTER_MS) return `next tick was due ${clockTime(v.nextTick, v.now)} (${elapsed(v.now - v.nextTick)} ago): is lanekeeper still running?`;
+  if (v.nextTick < v.now - OVERDUE_AFTER_MS)
+    return `next tick was due ${clockTime(v.nextTick, v.now)} (${elapsed(v.now - v.nextTick)} ago): is lanekeeper still running?`;
   return `next tick ${clockTime(v.nextTick, v.now)} (${v.nextTick <= v.now ? 'due now' : `in ${elapsed(v.nextTick - v.now)}`})`;
 }
 
@@ -104,9 +113,14 @@ function laneTable(v: StatusViewData): string {
   });
   const head = ['LANE', 'STATE', 'FOR', 'SESSION'];
   // The last outcomes get what the other columns leave of the width: as many as fit, up to three.
-  const used = renderTable([head, ...rows]).split('\n').reduce((w, line) => Math.max(w, line.length), 0);
+  const used = renderTable([head, ...rows])
+    .split('\n')
+    .reduce((w, line) => Math.max(w, line.length), 0);
   const room = Math.max(v.width - used - 2, 0);
-  const withLast = rows.map((r, i) => [...r, lastOutcomes(v.history, v.lanes[i]!.lane_id, room, hosts.size > 1 ? v.lanes[i]!.host : undefined)]);
+  const withLast = rows.map((r, i) => [
+    ...r,
+    lastOutcomes(v.history, v.lanes[i]!.lane_id, room, hosts.size > 1 ? v.lanes[i]!.host : undefined),
+  ]);
   return renderTable([[...head, 'LAST (newest first)'], ...withLast])
     .split('\n')
     .map((l) => cut(l, v.width))
@@ -118,13 +132,18 @@ function laneTable(v: StatusViewData): string {
  * (recovered or closed at the next start), and a deadline is what the next start goes on with.
  */
 function laneState(l: LaneStateRow, v: StatusViewData): string {
-  if (notRunning(v) && (l.state === 'running' || l.state === 'claiming' || l.state === 'respawn')) return `was ${l.state}`;
-  return l.deadline != null && (l.state === 'cooldown' || l.state === 'waiting') ? `${l.state} (${leftText(l.deadline, v.now)})` : l.state;
+  if (notRunning(v) && (l.state === 'running' || l.state === 'claiming' || l.state === 'respawn'))
+    return `was ${l.state}`;
+  return l.deadline != null && (l.state === 'cooldown' || l.state === 'waiting')
+    ? `${l.state} (${leftText(l.deadline, v.now)})`
+    : l.state;
 }
 
 /** "productive 0.82, noop 0.10, failed –": the lane's last ended sessions that fit in `room`. */
 function lastOutcomes(history: readonly SessionRow[], laneId: string, room: number, host?: string): string {
-  const ended = history.filter((s) => s.lane_id === laneId && s.ended_at !== null && (!host || s.id.endsWith(`@${host}`))).slice(0, LAST_PER_LANE);
+  const ended = history
+    .filter((s) => s.lane_id === laneId && s.ended_at !== null && (!host || s.id.endsWith(`@${host}`)))
+    .slice(0, LAST_PER_LANE);
   if (!ended.length) return '–';
   let text = '';
   for (const s of ended) {
@@ -139,9 +158,16 @@ function lastOutcomes(history: readonly SessionRow[], laneId: string, room: numb
 function claimsBlock(v: StatusViewData): string {
   if (!v.claims.length) return 'no claims held';
   const shown = v.claims.slice(0, CLAIMS_SHOWN);
-  const table = renderTable([['KEY', 'HOLDER', 'EXPIRES IN'], ...shown.map((c) => [cut(c.key, 48), cut(c.holder, 32), elapsed(c.expires_at - v.now)])]);
+  const table = renderTable([
+    ['KEY', 'HOLDER', 'EXPIRES IN'],
+    ...shown.map((c) => [cut(c.key, 48), cut(c.holder, 32), elapsed(c.expires_at - v.now)]),
+  ]);
   const more = v.claims.length - shown.length;
-  const lines = [`claims held: ${v.claims.length}`, ...table.split('\n'), ...(more ? [`… and ${more} more (lanekeeper claims lists them all)`] : [])];
+  const lines = [
+    `claims held: ${v.claims.length}`,
+    ...table.split('\n'),
+    ...(more ? [`… and ${more} more (lanekeeper claims lists them all)`] : []),
+  ];
   return lines.map((l) => cut(l, v.width)).join('\n');
 }
 
@@ -151,7 +177,11 @@ function sessionsTable(v: StatusViewData): string {
     s.arm,
     s.dispatch,
     clockTime(s.started_at, v.now),
-    s.ended_at === null ? (notRunning(v) ? 'was running' : `running ${elapsed(v.now - s.started_at)}`) : formatDuration(s.ended_at - s.started_at),
+    s.ended_at === null
+      ? notRunning(v)
+        ? 'was running'
+        : `running ${elapsed(v.now - s.started_at)}`
+      : formatDuration(s.ended_at - s.started_at),
     s.outcome ?? '',
     s.grade === null ? '' : s.grade.toFixed(2),
   ]);
@@ -171,7 +201,9 @@ export function clockTime(ms: number, now: number): string {
   const d = new Date(ms);
   const p = (n: number) => String(n).padStart(2, '0');
   const time = `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-  return d.toDateString() === new Date(now).toDateString() ? time : `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${time.slice(0, 5)}`;
+  return d.toDateString() === new Date(now).toDateString()
+    ? time
+    : `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${time.slice(0, 5)}`;
 }
 
 function cut(text: string, max: number): string {

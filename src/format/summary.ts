@@ -39,7 +39,9 @@ export function formatSummary(rows: readonly LaneSummary[]): string {
     String(r.sessions),
     String(r.respawns),
     r.meanGrade === null ? '–' : r.meanGrade.toFixed(2),
-    OUTCOMES.filter((o) => r.outcomes[o]).map((o) => `${o} ${r.outcomes[o]}`).join(', '),
+    OUTCOMES.filter((o) => r.outcomes[o])
+      .map((o) => `${o} ${r.outcomes[o]}`)
+      .join(', '),
   ]);
   const total = rows.reduce((a, r) => a + r.sessions, 0);
   return `${renderTable([header, ...body], { rule: true })}\n${total} session${total === 1 ? '' : 's'} in ${rows.length} lane${rows.length === 1 ? '' : 's'}.`;

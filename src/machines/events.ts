@@ -12,17 +12,24 @@ import type { Outcome } from '../policy/outcome.js';
 import type { TickInputs } from '../policy/plan-tick.js';
 import type { Task } from '../policy/task.js';
 
-
-
 /**
  * A scheduled wake-up asking the selector for work. `inputs` holds what the shell gathered for
  * the decision (load and memory, signals, claims held elsewhere, the external selector's verdict).
  */
-export interface TickEvent { type: 'TICK'; reason: 'start' | 'timer' | 'manual' | 'operator'; inputs?: TickInputs }
+export interface TickEvent {
+  type: 'TICK';
+  reason: 'start' | 'timer' | 'manual' | 'operator';
+  inputs?: TickInputs;
+}
 /** A deadline (cooldown end, retry) passed. */
-export interface WakeEvent { type: 'WAKE' }
+export interface WakeEvent {
+  type: 'WAKE';
+}
 /** Stop dispatching; let running sessions finish. */
-export interface DrainEvent { type: 'DRAIN'; reason: string }
+export interface DrainEvent {
+  type: 'DRAIN';
+  reason: string;
+}
 
 export interface ClaimGrantedEvent {
   type: 'CLAIM_GRANTED';
@@ -48,9 +55,21 @@ export interface ClaimDeniedEvent {
   reason: string;
 }
 /** A held claim could not be renewed: someone else may hold it now. */
-export interface ClaimLostEvent { type: 'CLAIM_LOST'; laneId: string; sessionId: string; key: string; reason: string }
+export interface ClaimLostEvent {
+  type: 'CLAIM_LOST';
+  laneId: string;
+  sessionId: string;
+  key: string;
+  reason: string;
+}
 
-export interface SessionStartedEvent { type: 'SESSION_STARTED'; laneId: string; sessionId: string; pid: number; arm: string }
+export interface SessionStartedEvent {
+  type: 'SESSION_STARTED';
+  laneId: string;
+  sessionId: string;
+  pid: number;
+  arm: string;
+}
 export interface SessionExitedEvent {
   type: 'SESSION_EXITED';
   laneId: string;
@@ -92,7 +111,12 @@ export interface SessionRegradedEvent {
   lateGradeId?: number;
 }
 /** A grade file that could not be used; the session stays ungraded and the reason is kept. */
-export interface GradeRejectedEvent { type: 'GRADE_REJECTED'; laneId: string; sessionId: string; reason: string }
+export interface GradeRejectedEvent {
+  type: 'GRADE_REJECTED';
+  laneId: string;
+  sessionId: string;
+  reason: string;
+}
 
 /**
  * What the selector had learned before this start (from the store), so the journal holds it.
@@ -109,12 +133,25 @@ export interface SelectorRestoredEvent {
   discarded?: string;
 }
 /** The task directory changed: the whole valid task list, and the files that could not be used. */
-export interface TasksChangedEvent { type: 'TASKS_CHANGED'; tasks: Task[]; problems: { file: string; message: string }[] }
+export interface TasksChangedEvent {
+  type: 'TASKS_CHANGED';
+  tasks: Task[];
+  problems: { file: string; message: string }[];
+}
 /** The external selector broke its contract; the built-in selector decides the tick that follows. */
-export interface SelectorContractViolationEvent { type: 'SELECTOR_CONTRACT_VIOLATION'; reason: string; durationMs: number }
+export interface SelectorContractViolationEvent {
+  type: 'SELECTOR_CONTRACT_VIOLATION';
+  reason: string;
+  durationMs: number;
+}
 
 /** A backend's quota probe ran: its report, or why there is none (journaled; no machine reads it). */
-export interface QuotaObservedEvent { type: 'QUOTA_OBSERVED'; backend: string; report: QuotaReport | null; reason: string | null }
+export interface QuotaObservedEvent {
+  type: 'QUOTA_OBSERVED';
+  backend: string;
+  report: QuotaReport | null;
+  reason: string | null;
+}
 
 /**
  * A runtime started: the fleet it hosts as the machines see it (no prompts, commands or paths),
@@ -148,7 +185,12 @@ export interface RuntimeRecoveredEvent {
  * A session a dead runtime left running was found alive (its pid and start time match) and is
  * watched to its end by this one. Its lane stays running; its exit code will not be known.
  */
-export interface SessionAdoptedEvent { type: 'SESSION_ADOPTED'; laneId: string; sessionId: string; pid: number }
+export interface SessionAdoptedEvent {
+  type: 'SESSION_ADOPTED';
+  laneId: string;
+  sessionId: string;
+  pid: number;
+}
 
 /**
  * The configuration was reloaded (SIGHUP, an edit of the file, or a restart after a crash with a
@@ -164,7 +206,11 @@ export interface ConfigReloadedEvent {
   changes: string[];
 }
 /** A reload was refused: the configuration is invalid or changes what needs a restart. Journaled only. */
-export interface ConfigRejectedEvent { type: 'CONFIG_REJECTED'; source: string; reason: string }
+export interface ConfigRejectedEvent {
+  type: 'CONFIG_REJECTED';
+  source: string;
+  reason: string;
+}
 
 export type BusEvent =
   | RuntimeStartedEvent
@@ -198,7 +244,10 @@ export const SEEDED_EVENTS: ReadonlySet<BusEvent['type']> = new Set(['TICK', 'CL
  * (the bus stamps every seeded type); inventing one would make the decision unreplayable.
  */
 export function seedOf(event: { type: string; seq: number; seed?: number }): number {
-  if (event.seed === undefined) throw new Error(`${event.type} #${event.seq} has no seed; every ${[...SEEDED_EVENTS].join(' and ')} is stamped with one`);
+  if (event.seed === undefined)
+    throw new Error(
+      `${event.type} #${event.seq} has no seed; every ${[...SEEDED_EVENTS].join(' and ')} is stamped with one`,
+    );
   return event.seed;
 }
 

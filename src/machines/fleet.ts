@@ -27,11 +27,20 @@ import type { LaneConfig } from '../config/types.js';
 import { seedOf, type ConfigReloadedEvent, type StampedEvent, type TickEvent } from './events.js';
 import { laneMachine, waitsForDeadline } from './lane.js';
 import { selectorMachine, type SelectorEvent } from './selector.js';
-import type { ConfigureEvent, FleetArm, FleetInput, FleetLane, LaneDeniedEvent, LaneInput, LaneRespawnEvent, LaneSpec, RetireEvent, SelectionSettings } from './types.js';
+import type {
+  ConfigureEvent,
+  FleetArm,
+  FleetInput,
+  FleetLane,
+  LaneDeniedEvent,
+  LaneInput,
+  LaneRespawnEvent,
+  LaneSpec,
+  RetireEvent,
+  SelectionSettings,
+} from './types.js';
 
 export type { FleetArm, FleetInput, FleetLane } from './types.js';
-
-
 
 export interface FleetContext {
   width: number;
@@ -48,10 +57,16 @@ export function laneIds(lane: Pick<LaneConfig, 'name' | 'concurrency'>): string[
   return Array.from({ length: lane.concurrency }, (_, i) => (i === 0 ? lane.name : `${lane.name}.${i + 1}`));
 }
 
-export function slotsOf(lanes: readonly FleetLane[], arms: readonly FleetArm[] = [], host?: string): FleetContext['slots'] {
+export function slotsOf(
+  lanes: readonly FleetLane[],
+  arms: readonly FleetArm[] = [],
+  host?: string,
+): FleetContext['slots'] {
   const info = (id: string) => {
     const a = arms.find((x) => x.id === id);
-    return a ? { id, backend: a.backend, model: a.model, tier: a.tier, cost: a.cost } : { id, backend: id.split(':')[0]!, model: id.split(':')[1] ?? id, tier: 1, cost: 0 };
+    return a
+      ? { id, backend: a.backend, model: a.model, tier: a.tier, cost: a.cost }
+      : { id, backend: id.split(':')[0]!, model: id.split(':')[1] ?? id, tier: 1, cost: 0 };
   };
   return lanes.flatMap((l) =>
     laneIds(l).map((laneId, i) => ({
@@ -70,7 +85,10 @@ export function slotsOf(lanes: readonly FleetLane[], arms: readonly FleetArm[] =
         timeoutMs: l.timeoutMs,
         arms: l.arms,
         armInfo: l.arms.map(info),
-        bounds: { ...(l.minTier === null ? {} : { minTier: l.minTier }), ...(l.maxTier === null ? {} : { maxTier: l.maxTier }) },
+        bounds: {
+          ...(l.minTier === null ? {} : { minTier: l.minTier }),
+          ...(l.maxTier === null ? {} : { maxTier: l.maxTier }),
+        },
         prefer: l.prefer,
         ...(host ? { host } : {}),
       },
@@ -79,7 +97,10 @@ export function slotsOf(lanes: readonly FleetLane[], arms: readonly FleetArm[] =
 }
 
 /** Every lane actor: the configured slots, then those a reload retired. */
-const laneActors = (context: FleetContext): string[] => [...context.slots.map((s) => s.laneId), ...(context.retired ?? [])];
+const laneActors = (context: FleetContext): string[] => [
+  ...context.slots.map((s) => s.laneId),
+  ...(context.retired ?? []),
+];
 
 const LANE_EVENTS = ['CLAIM_GRANTED', 'CLAIM_DENIED', 'CLAIM_LOST', 'GRADE_REJECTED'] as const;
 
@@ -119,7 +140,14 @@ export const fleetMachine = setup({
       const retire: RetireEvent = { type: 'RETIRE', seq: e.seq, now: e.now };
       for (const id of retired) if (!(context.retired ?? []).includes(id)) enqueue.sendTo(system.get(id), retire);
       const lanes: LaneSpec[] = slots.map(({ input: _input, ...spec }) => spec);
-      const selector: SelectorEvent = { type: 'CONFIGURE', seq: e.seq, now: e.now, width: e.fleet.width, selection: e.fleet.selection, lanes };
+      const selector: SelectorEvent = {
+        type: 'CONFIGURE',
+        seq: e.seq,
+        now: e.now,
+        width: e.fleet.width,
+        selection: e.fleet.selection,
+        lanes,
+      };
       enqueue.sendTo(system.get('selector'), selector);
     }),
     toNamedLane: enqueueActions(({ event, system, enqueue }) => {
@@ -135,19 +163,50 @@ export const fleetMachine = setup({
     select: sendTo('selector', ({ event }) => {
       const e = event as TickEvent & StampedEvent;
       // An operator's tick dispatches back to back; every other tick is a tick.
-      return { type: 'SELECT' as const, seq: e.seq, now: e.now, seed: seedOf(e), inputs: e.inputs ?? {}, dispatch: e.reason === 'operator' ? ('operator' as const) : ('tick' as const) };
+      return {
+        type: 'SELECT' as const,
+        seq: e.seq,
+        now: e.now,
+        seed: seedOf(e),
+        inputs: e.inputs ?? {},
+        dispatch: e.reason === 'operator' ? ('operator' as const) : ('tick' as const),
+      };
     }),
     // Session starts and grades, task lists, restored learning: the selector takes them as they are.
-    toSelector: sendTo('selector', ({ event }) => event as Extract<StampedEvent, { type: 'SESSION_STARTED' | 'SESSION_EXITED' | 'SESSION_GRADED' | 'SESSION_REGRADED' | 'TASKS_CHANGED' | 'SELECTOR_RESTORED' }>),
+    toSelector: sendTo(
+      'selector',
+      ({ event }) =>
+        event as Extract<
+          StampedEvent,
+          {
+            type:
+              | 'SESSION_STARTED'
+              | 'SESSION_EXITED'
+              | 'SESSION_GRADED'
+              | 'SESSION_REGRADED'
+              | 'TASKS_CHANGED'
+              | 'SELECTOR_RESTORED';
+          }
+        >,
+    ),
   },
 }).createMachine({
   id: 'fleet',
-  context: ({ input }) => ({ width: input.width, selection: input.selection, slots: slotsOf(input.lanes, input.arms, input.host), retired: [] }),
+  context: ({ input }) => ({
+    width: input.width,
+    selection: input.selection,
+    slots: slotsOf(input.lanes, input.arms, input.host),
+    retired: [],
+  }),
   entry: enqueueActions(({ context, enqueue }) => {
     enqueue.spawnChild('selector', {
       id: 'selector',
       systemId: 'selector',
-      input: { width: context.width, selection: context.selection, lanes: context.slots.map(({ input: _input, ...spec }) => spec) },
+      input: {
+        width: context.width,
+        selection: context.selection,
+        lanes: context.slots.map(({ input: _input, ...spec }) => spec),
+      },
     });
     for (const s of context.slots) enqueue.spawnChild('lane', { id: s.laneId, systemId: s.laneId, input: s.input });
   }),
@@ -166,7 +225,14 @@ export const fleetMachine = setup({
     LANE_RESPAWN: {
       actions: sendTo('selector', ({ event }) => {
         const e = event as LaneRespawnEvent;
-        return { type: 'RESPAWN' as const, seq: e.seq, now: e.now, laneId: e.laneId, task: e.task, released: e.released };
+        return {
+          type: 'RESPAWN' as const,
+          seq: e.seq,
+          now: e.now,
+          laneId: e.laneId,
+          task: e.task,
+          released: e.released,
+        };
       }),
     },
     // While draining too: a start that goes on from a drained fleet applies a changed
@@ -180,7 +246,15 @@ export const fleetMachine = setup({
         LANE_DENIED: {
           actions: sendTo('selector', ({ event }) => {
             const e = event as LaneDeniedEvent;
-            return { type: 'PIVOT' as const, seq: e.seq, now: e.now, tickSeq: e.tickSeq, laneId: e.laneId, key: e.key, task: e.task };
+            return {
+              type: 'PIVOT' as const,
+              seq: e.seq,
+              now: e.now,
+              tickSeq: e.tickSeq,
+              laneId: e.laneId,
+              key: e.key,
+              task: e.task,
+            };
           }),
         },
         DRAIN: { target: 'draining', actions: 'toAllLanes' },

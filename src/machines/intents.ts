@@ -11,7 +11,13 @@ export interface RequestClaimIntent {
   key: string;
   slots: number;
 }
-export interface ReleaseClaimIntent { type: 'releaseClaim'; laneId: string; sessionId: string; key: string; token: number }
+export interface ReleaseClaimIntent {
+  type: 'releaseClaim';
+  laneId: string;
+  sessionId: string;
+  key: string;
+  token: number;
+}
 export interface StartSessionIntent {
   type: 'startSession';
   laneId: string;
@@ -28,18 +34,33 @@ export interface StartSessionIntent {
   timeoutMs: number;
 }
 /** Stop a running session early (its lane slot was lost): SIGTERM, then SIGKILL after the grace. */
-export interface StopSessionIntent { type: 'stopSession'; laneId: string; sessionId: string; reason: string }
+export interface StopSessionIntent {
+  type: 'stopSession';
+  laneId: string;
+  sessionId: string;
+  reason: string;
+}
 /** A tick's decision (plan-tick.ts), or a pivot within a tick after a denied claim. */
 export type RecordDecisionIntent = { type: 'recordDecision'; seq: number; seed: number | null } & (
   | ({ kind: 'tick' } & Omit<Decision, 'spare'>)
-  | { kind: 'pivot'; tickSeq: number | null; denied: { laneId: string; key: string }; chosen: { laneId: string; lane: string; task: SlotTask | null }[]; reason: string }
+  | {
+      kind: 'pivot';
+      tickSeq: number | null;
+      denied: { laneId: string; key: string };
+      chosen: { laneId: string; lane: string; task: SlotTask | null }[];
+      reason: string;
+    }
 );
 /**
  * The selector's learning changed (a grade, a session start): the shell keeps the selector's
  * current learning in the store. The intent names only the cause, so the journal of effects stays
  * small; the state itself is rebuilt by replay and read from the actor by the shell.
  */
-export interface SaveLearningIntent { type: 'saveLearning'; cause: 'grade' | 'start'; lane: string }
+export interface SaveLearningIntent {
+  type: 'saveLearning';
+  cause: 'grade' | 'start';
+  lane: string;
+}
 export interface LaneNoteIntent {
   type: 'laneNote';
   laneId: string;
@@ -47,4 +68,11 @@ export interface LaneNoteIntent {
   detail: Record<string, unknown>;
 }
 
-export type Intent = RequestClaimIntent | ReleaseClaimIntent | StartSessionIntent | StopSessionIntent | RecordDecisionIntent | SaveLearningIntent | LaneNoteIntent;
+export type Intent =
+  | RequestClaimIntent
+  | ReleaseClaimIntent
+  | StartSessionIntent
+  | StopSessionIntent
+  | RecordDecisionIntent
+  | SaveLearningIntent
+  | LaneNoteIntent;

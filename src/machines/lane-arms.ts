@@ -3,7 +3,14 @@
 // then a Thompson draw per eligible arm from what the selector has learned about arms in this lane
 // (or, with less than 3 sessions of evidence here, about the arm everywhere). Pure: the learning is
 // read from the selector's snapshot, the seed and the blocked arms come with the grant.
-import { armEligibility, chooseArm, eligibleArms, type ArmInfo, type ArmPreference, type TierBounds } from '../policy/arms.js';
+import {
+  armEligibility,
+  chooseArm,
+  eligibleArms,
+  type ArmInfo,
+  type ArmPreference,
+  type TierBounds,
+} from '../policy/arms.js';
 import type { Learning } from '../policy/learning.js';
 import type { ArmDecision } from './types.js';
 
@@ -17,11 +24,23 @@ export interface LaneArms {
   prefer: ArmPreference;
 }
 
-
-export function decideArm(lane: LaneArms, learning: Learning, blocked: Readonly<Record<string, string>>, seed: number): ArmDecision {
+export function decideArm(
+  lane: LaneArms,
+  learning: Learning,
+  blocked: Readonly<Record<string, string>>,
+  seed: number,
+): ArmDecision {
   const availability = armEligibility(lane.armInfo, lane.arms, lane.bounds, blocked);
-  const excluded = Object.fromEntries(availability.filter((a) => !a.eligible).map((a) => [a.id, a.reason ?? 'not eligible']));
-  const choice = chooseArm({ lane: lane.lane, arms: eligibleArms(lane.armInfo, availability), learning, prefer: lane.prefer, seed });
+  const excluded = Object.fromEntries(
+    availability.filter((a) => !a.eligible).map((a) => [a.id, a.reason ?? 'not eligible']),
+  );
+  const choice = chooseArm({
+    lane: lane.lane,
+    arms: eligibleArms(lane.armInfo, availability),
+    learning,
+    prefer: lane.prefer,
+    seed,
+  });
   return choice
     ? { arm: choice.arm, excluded, sample: choice.components.sample, source: choice.components.source }
     : { arm: null, excluded, sample: null, source: null };

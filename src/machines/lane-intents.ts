@@ -43,13 +43,23 @@ export const claimRequest = (context: LaneContext, key: string, slots: number): 
 
 export const noteDrained = {
   type: 'laneNote' as const,
-  params: ({ context }: { context: LaneContext }): LaneNoteIntent => ({ type: 'laneNote', laneId: context.laneId, note: 'drained', detail: { sessionId: context.sessionId } }),
+  params: ({ context }: { context: LaneContext }): LaneNoteIntent => ({
+    type: 'laneNote',
+    laneId: context.laneId,
+    note: 'drained',
+    detail: { sessionId: context.sessionId },
+  }),
 };
 export const noteDenied = {
   type: 'laneNote' as const,
   params: ({ context, event }: { context: LaneContext; event: LaneEvent }): LaneNoteIntent => {
     const e = event as ClaimDeniedEvent;
-    return { type: 'laneNote', laneId: context.laneId, note: 'denied', detail: { sessionId: context.sessionId, key: e.key, holder: e.holder, reason: e.reason } };
+    return {
+      type: 'laneNote',
+      laneId: context.laneId,
+      note: 'denied',
+      detail: { sessionId: context.sessionId, key: e.key, holder: e.holder, reason: e.reason },
+    };
   },
 };
 
@@ -57,7 +67,12 @@ export const noteArm = {
   type: 'laneNote' as const,
   params: ({ context, event }: { context: LaneContext; event: LaneEvent }): LaneNoteIntent => {
     const d = (event as ArmChosenEvent).decision;
-    return { type: 'laneNote', laneId: context.laneId, note: 'arm', detail: { sessionId: context.sessionId, arm: d.arm, sample: d.sample, source: d.source, excluded: d.excluded } };
+    return {
+      type: 'laneNote',
+      laneId: context.laneId,
+      note: 'arm',
+      detail: { sessionId: context.sessionId, arm: d.arm, sample: d.sample, source: d.source, excluded: d.excluded },
+    };
   },
 };
 
@@ -66,5 +81,11 @@ export const noteRespawn = (context: LaneContext, why: string | null): LaneNoteI
   type: 'laneNote',
   laneId: context.laneId,
   note: 'respawn',
-  detail: { sessionId: context.sessionId, parent: context.parent, chain: context.chain, chainLimit: context.chainLimit, ...(why ? { task: context.task?.id ?? null, why } : {}) },
+  detail: {
+    sessionId: context.sessionId,
+    parent: context.parent,
+    chain: context.chain,
+    chainLimit: context.chainLimit,
+    ...(why ? { task: context.task?.id ?? null, why } : {}),
+  },
 });

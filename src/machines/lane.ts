@@ -47,28 +47,47 @@ import type { ClaimDeniedEvent, ClaimGrantedEvent, Stamp } from './events.js';
 import { decideArm } from './lane-arms.js';
 import { claimRequest, noteArm, noteDenied, noteDrained, noteRespawn, releaseOf, startIntent } from './lane-intents.js';
 import { topState } from './state-value.js';
-import type { LaneNoteIntent, ReleaseClaimIntent, RequestClaimIntent, StartSessionIntent, StopSessionIntent } from './intents.js';
-import type { ArmChosenEvent, LaneContext, LaneDeniedEvent, LaneInput, LaneRespawnEvent, SelectorContext } from './types.js';
+import type {
+  LaneNoteIntent,
+  ReleaseClaimIntent,
+  RequestClaimIntent,
+  StartSessionIntent,
+  StopSessionIntent,
+} from './intents.js';
+import type {
+  ArmChosenEvent,
+  LaneContext,
+  LaneDeniedEvent,
+  LaneInput,
+  LaneRespawnEvent,
+  SelectorContext,
+} from './types.js';
 
 export type { LaneEvent } from './events.js';
-export type { ArmChosenEvent, ConfigureEvent, DispatchEvent, LaneContext, LaneDeniedEvent, LaneInput, LaneRespawnEvent, RetireEvent } from './types.js';
-
-
-
-
-
-
-
-
-
-
+export type {
+  ArmChosenEvent,
+  ConfigureEvent,
+  DispatchEvent,
+  LaneContext,
+  LaneDeniedEvent,
+  LaneInput,
+  LaneRespawnEvent,
+  RetireEvent,
+} from './types.js';
 
 /**
  * Fields of a fresh session, from the event that starts it. Its id is the lane slot and the seq
  * of that event, and the host when several hosts share one store (each counts its own seq).
  */
 function newSession(context: Pick<LaneContext, 'laneId' | 'host'>, seq: number) {
-  return { sessionId: `${context.laneId}-${seq}${context.host ? `@${context.host}` : ''}`, claim: null, taskClaim: null, arm: null, grade: null, deadline: null };
+  return {
+    sessionId: `${context.laneId}-${seq}${context.host ? `@${context.host}` : ''}`,
+    claim: null,
+    taskClaim: null,
+    arm: null,
+    grade: null,
+    deadline: null,
+  };
 }
 
 /**
@@ -100,21 +119,41 @@ export const laneMachine = setup({
       enqueue.raise({ type: 'ARM_CHOSEN', sessionId: context.sessionId!, decision, seq: e.seq, now: e.now });
     }),
     // A task-backed respawn asks the parent (the selector, through the fleet) which task it works on.
-    askRespawnTask: sendParent(({ context, event }): LaneRespawnEvent => ({ type: 'LANE_RESPAWN', laneId: context.laneId, task: context.task!, released: context.taskReleased === true, seq: event.seq, now: event.now })),
+    askRespawnTask: sendParent(({ context, event }): LaneRespawnEvent => ({
+      type: 'LANE_RESPAWN',
+      laneId: context.laneId,
+      task: context.task!,
+      released: context.taskReleased === true,
+      seq: event.seq,
+      now: event.now,
+    })),
     tellParentDenied: sendParent(({ context, event }): LaneDeniedEvent => {
       const key = (event as ClaimDeniedEvent).key;
-      return { type: 'LANE_DENIED', laneId: context.laneId, tickSeq: context.tickSeq, seq: event.seq, now: event.now, key, task: key === context.task?.key };
+      return {
+        type: 'LANE_DENIED',
+        laneId: context.laneId,
+        tickSeq: context.tickSeq,
+        seq: event.seq,
+        now: event.now,
+        key,
+        task: key === context.task?.key,
+      };
     }),
   },
   guards: {
     forThisSession: ({ context, event }) => 'sessionId' in event && event.sessionId === context.sessionId,
-    armChosen: ({ context, event }) => event.type === 'ARM_CHOSEN' && event.sessionId === context.sessionId && event.decision.arm !== null,
+    armChosen: ({ context, event }) =>
+      event.type === 'ARM_CHOSEN' && event.sessionId === context.sessionId && event.decision.arm !== null,
     taskBacked: ({ context }) => context.task !== null,
     // The fleet drains, or this lane was removed by a reload: start nothing, respawn nothing.
     draining: ({ context }) => context.draining || context.retired === true,
     deadlinePassed: ({ context, event }) => context.deadline !== null && event.now >= context.deadline,
     earnsRespawn: ({ context }) =>
-      !context.draining && !context.retired && context.grade !== null && context.grade >= context.respawnThreshold && context.chain < context.chainLimit,
+      !context.draining &&
+      !context.retired &&
+      context.grade !== null &&
+      context.grade >= context.respawnThreshold &&
+      context.chain < context.chainLimit,
   },
 }).createMachine({
   id: 'lane',
@@ -167,7 +206,10 @@ export const laneMachine = setup({
       initial: 'slot',
       states: {
         slot: {
-          entry: { type: 'requestClaim', params: ({ context }) => claimRequest(context, laneKey(context.lane), context.concurrency) },
+          entry: {
+            type: 'requestClaim',
+            params: ({ context }) => claimRequest(context, laneKey(context.lane), context.concurrency),
+          },
           on: {
             RUNTIME_RECOVERED: { target: 'slot', reenter: true, actions: assign({ draining: false }) },
             CLAIM_GRANTED: [
@@ -175,12 +217,19 @@ export const laneMachine = setup({
                 // Granted after the drain began: give the slot straight back.
                 guard: and(['forThisSession', 'draining']),
                 target: '#lane.idle',
-                actions: [assign(({ event }) => ({ claim: { key: event.key, token: event.token } })), { type: 'releaseClaim', params: releaseOf('claim') }, noteDrained],
+                actions: [
+                  assign(({ event }) => ({ claim: { key: event.key, token: event.token } })),
+                  { type: 'releaseClaim', params: releaseOf('claim') },
+                  noteDrained,
+                ],
               },
               {
                 guard: 'forThisSession',
                 target: 'arm',
-                actions: [assign(({ event }) => ({ claim: { key: event.key, token: event.token } })), 'chooseArmOnGrant'],
+                actions: [
+                  assign(({ event }) => ({ claim: { key: event.key, token: event.token } })),
+                  'chooseArmOnGrant',
+                ],
               },
             ],
           },
@@ -241,7 +290,11 @@ export const laneMachine = setup({
               },
             ],
             // The task is someone else's: give the slot back too.
-            CLAIM_DENIED: { guard: 'forThisSession', target: '#lane.idle', actions: [{ type: 'releaseClaim', params: releaseOf('claim') }, noteDenied, 'tellParentDenied'] },
+            CLAIM_DENIED: {
+              guard: 'forThisSession',
+              target: '#lane.idle',
+              actions: [{ type: 'releaseClaim', params: releaseOf('claim') }, noteDenied, 'tellParentDenied'],
+            },
           },
         },
       },
@@ -261,11 +314,15 @@ export const laneMachine = setup({
               actions: [
                 { type: 'releaseClaim', params: releaseOf('claim') },
                 // A task claim given back at the end was neither completed nor kept: a respawn may go on with it.
-                assign(({ context, event }) => ({ taskReleased: context.task !== null && (event.releasedClaims ?? []).includes(context.task.key) })),
+                assign(({ context, event }) => ({
+                  taskReleased: context.task !== null && (event.releasedClaims ?? []).includes(context.task.key),
+                })),
               ],
             },
             CLAIM_LOST: {
-              guard: ({ context, event }) => event.sessionId === context.sessionId && (event.key === context.claim?.key || event.key === context.taskClaim?.key),
+              guard: ({ context, event }) =>
+                event.sessionId === context.sessionId &&
+                (event.key === context.claim?.key || event.key === context.taskClaim?.key),
               actions: {
                 type: 'stopSession',
                 params: ({ context, event }) => ({
@@ -283,7 +340,10 @@ export const laneMachine = setup({
             SESSION_GRADED: {
               guard: 'forThisSession',
               target: '#lane.cooldown',
-              actions: assign(({ context, event }) => ({ grade: event.grade, deadline: event.now + context.cooldownMs })),
+              actions: assign(({ context, event }) => ({
+                grade: event.grade,
+                deadline: event.now + context.cooldownMs,
+              })),
             },
           },
         },
@@ -334,7 +394,10 @@ export const laneMachine = setup({
             DISPATCH: {
               guard: ({ event }) => event.dispatch === 'respawn',
               target: '#lane.claiming',
-              actions: [assign(({ event }) => ({ task: event.task ?? null })), { type: 'laneNote', params: ({ context, event }) => noteRespawn(context, event.why ?? null) }],
+              actions: [
+                assign(({ event }) => ({ task: event.task ?? null })),
+                { type: 'laneNote', params: ({ context, event }) => noteRespawn(context, event.why ?? null) },
+              ],
             },
           },
         },

@@ -30,25 +30,50 @@ import { isActive, pivotTarget, planTick, type LaneView, type SlotTask, type Tic
 import { respawnTask } from '../policy/respawn-task.js';
 import { isLaneKey } from '../policy/task-tiers.js';
 import type { Forgetting } from '../policy/posterior.js';
-import type { SelectorRestoredEvent, SessionExitedEvent, SessionGradedEvent, SessionRegradedEvent, SessionStartedEvent, TasksChangedEvent } from './events.js';
+import type {
+  SelectorRestoredEvent,
+  SessionExitedEvent,
+  SessionGradedEvent,
+  SessionRegradedEvent,
+  SessionStartedEvent,
+  TasksChangedEvent,
+} from './events.js';
 import type { RecordDecisionIntent, SaveLearningIntent } from './intents.js';
 import { topState } from './state-value.js';
-import type { Dispatch, DispatchEvent, LaneSpec, SelectionSettings, SelectorContext, SelectorInput, Stamp } from './types.js';
+import type {
+  Dispatch,
+  DispatchEvent,
+  LaneSpec,
+  SelectionSettings,
+  SelectorContext,
+  SelectorInput,
+  Stamp,
+} from './types.js';
 
 export { topState } from './state-value.js';
 export type { LaneSpec, SelectionSettings, SelectorContext, SelectorInput } from './types.js';
-
-
-
-
-
 
 export type SelectorEvent =
   | { type: 'SELECT'; seq: number; now: number; seed: number; inputs: TickInputs; dispatch: Dispatch }
   | { type: 'PIVOT'; seq: number; now: number; tickSeq: number | null; laneId: string; key: string; task: boolean }
   | { type: 'RESPAWN'; seq: number; now: number; laneId: string; task: SlotTask; released: boolean }
-  | { type: 'CONFIGURE'; seq: number; now: number; width: number; lanes: readonly LaneSpec[]; selection: SelectionSettings }
-  | ((SessionGradedEvent | SessionRegradedEvent | SessionStartedEvent | SessionExitedEvent | TasksChangedEvent | SelectorRestoredEvent) & Stamp);
+  | {
+      type: 'CONFIGURE';
+      seq: number;
+      now: number;
+      width: number;
+      lanes: readonly LaneSpec[];
+      selection: SelectionSettings;
+    }
+  | ((
+      | SessionGradedEvent
+      | SessionRegradedEvent
+      | SessionStartedEvent
+      | SessionExitedEvent
+      | TasksChangedEvent
+      | SelectorRestoredEvent
+    ) &
+      Stamp);
 
 function laneViews(lanes: readonly LaneSpec[], system: { get: (id: string) => AnyActorRef | undefined }): LaneView[] {
   return lanes.map((l) => ({
@@ -68,14 +93,33 @@ const armForgetting = (f: Forgetting): Forgetting => ({ ...f, detector: null });
 
 type PivotEvent = Extract<SelectorEvent, { type: 'PIVOT' }>;
 /** The decision recorded for a denied slot: where it went, or why nowhere. */
-const pivotRecord = (event: PivotEvent, tickSeq: number | null, chosen: { laneId: string; lane: string; task: SlotTask | null }[], reason: string) => ({
+const pivotRecord = (
+  event: PivotEvent,
+  tickSeq: number | null,
+  chosen: { laneId: string; lane: string; task: SlotTask | null }[],
+  reason: string,
+) => ({
   type: 'recordDecision' as const,
-  params: { type: 'recordDecision' as const, kind: 'pivot' as const, seq: event.seq, seed: null, tickSeq, denied: { laneId: event.laneId, key: event.key }, chosen, reason },
+  params: {
+    type: 'recordDecision' as const,
+    kind: 'pivot' as const,
+    seq: event.seq,
+    seed: null,
+    tickSeq,
+    denied: { laneId: event.laneId, key: event.key },
+    chosen,
+    reason,
+  },
 });
 
 const laneOf = (context: SelectorContext, laneId: string) => context.lanes.find((l) => l.laneId === laneId)?.lane;
-const enabledLanes = (context: SelectorContext) => [...new Set(context.lanes.filter((l) => l.enabled).map((l) => l.lane))];
-const save = (cause: SaveLearningIntent['cause'], lane: string): { type: 'saveLearning'; params: SaveLearningIntent } => ({
+const enabledLanes = (context: SelectorContext) => [
+  ...new Set(context.lanes.filter((l) => l.enabled).map((l) => l.lane)),
+];
+const save = (
+  cause: SaveLearningIntent['cause'],
+  lane: string,
+): { type: 'saveLearning'; params: SaveLearningIntent } => ({
   type: 'saveLearning',
   params: { type: 'saveLearning', cause, lane },
 });
@@ -121,12 +165,29 @@ export const selectorMachine = setup({
             });
             const { spare, ...recorded } = decision;
             enqueue.assign({
-              tick: { seq: event.seq, dispatch: event.dispatch, order: decision.ranked.map((r) => r.lane), denied: [], denials: {}, spare },
+              tick: {
+                seq: event.seq,
+                dispatch: event.dispatch,
+                order: decision.ranked.map((r) => r.lane),
+                denied: [],
+                denials: {},
+                spare,
+              },
               taskBlocked: (event.inputs.blocked ?? []).filter((k) => !isLaneKey(k)),
             });
-            enqueue({ type: 'recordDecision', params: { type: 'recordDecision', kind: 'tick', seq: event.seq, seed: event.seed, ...recorded } });
+            enqueue({
+              type: 'recordDecision',
+              params: { type: 'recordDecision', kind: 'tick', seq: event.seq, seed: event.seed, ...recorded },
+            });
             for (const c of decision.chosen) {
-              const dispatch: DispatchEvent = { type: 'DISPATCH', seq: event.seq, now: event.now, dispatch: event.dispatch, tickSeq: event.seq, task: c.task };
+              const dispatch: DispatchEvent = {
+                type: 'DISPATCH',
+                seq: event.seq,
+                now: event.now,
+                dispatch: event.dispatch,
+                tickSeq: event.seq,
+                task: c.task,
+              };
               enqueue.sendTo(system.get(c.laneId)!, dispatch);
             }
           }),
@@ -141,14 +202,32 @@ export const selectorMachine = setup({
               // A lane leaves the tick when its slot was denied, or at its second task denial.
               const denied = !event.task || denials[lane]! >= 2 ? [...tick.denied, lane] : tick.denied;
               const spare = { ...tick.spare, [lane]: (tick.spare[lane] ?? []).filter((t) => t.key !== event.key) };
-              const next = pivotTarget(laneViews(context.lanes, system), tick.order, denied, { lane, laneId: event.laneId, taskDenied: event.task, denials: denials[lane]! }, spare);
+              const next = pivotTarget(
+                laneViews(context.lanes, system),
+                tick.order,
+                denied,
+                { lane, laneId: event.laneId, taskDenied: event.task, denials: denials[lane]! },
+                spare,
+              );
               if (next?.task) spare[next.lane] = spare[next.lane]!.filter((t) => t.key !== next.task!.key);
               enqueue.assign({ tick: { ...tick, denied, denials, spare } });
               enqueue(
-                pivotRecord(event, tick.seq, next ? [{ laneId: next.laneId, lane: next.lane, task: next.task }] : [], next ? next.reason : 'no idle lane left in this tick'),
+                pivotRecord(
+                  event,
+                  tick.seq,
+                  next ? [{ laneId: next.laneId, lane: next.lane, task: next.task }] : [],
+                  next ? next.reason : 'no idle lane left in this tick',
+                ),
               );
               if (next) {
-                const dispatch: DispatchEvent = { type: 'DISPATCH', seq: event.seq, now: event.now, dispatch: tick.dispatch, tickSeq: tick.seq, task: next.task };
+                const dispatch: DispatchEvent = {
+                  type: 'DISPATCH',
+                  seq: event.seq,
+                  now: event.now,
+                  dispatch: tick.dispatch,
+                  tickSeq: tick.seq,
+                  task: next.task,
+                };
                 enqueue.sendTo(system.get(next.laneId)!, dispatch);
               }
             }),
@@ -181,22 +260,41 @@ export const selectorMachine = setup({
               ...(context.taskBlocked ?? []),
               ...context.lanes
                 .filter((l) => l.laneId !== event.laneId)
-                .map((l) => system.get(l.laneId)?.getSnapshot() as { value: unknown; context: { task: SlotTask | null } } | undefined)
+                .map(
+                  (l) =>
+                    system.get(l.laneId)?.getSnapshot() as
+                      { value: unknown; context: { task: SlotTask | null } } | undefined,
+                )
                 .filter((snap) => snap && isActive(topState(snap.value)) && snap.context.task)
                 .map((snap) => snap!.context.task!.key),
             ]);
             const { task, why } = respawnTask(context.tasks, lane, event.task, event.released, busy);
-            if (!event.released) enqueue.assign({ taskBlocked: [...new Set([...(context.taskBlocked ?? []), event.task.key])] });
-            const dispatch: DispatchEvent = { type: 'DISPATCH', seq: event.seq, now: event.now, dispatch: 'respawn', tickSeq: null, task, why };
+            if (!event.released)
+              enqueue.assign({ taskBlocked: [...new Set([...(context.taskBlocked ?? []), event.task.key])] });
+            const dispatch: DispatchEvent = {
+              type: 'DISPATCH',
+              seq: event.seq,
+              now: event.now,
+              dispatch: 'respawn',
+              tickSeq: null,
+              task,
+              why,
+            };
             enqueue.sendTo(target, dispatch);
           }),
         },
         SESSION_GRADED: {
           // A censored grade (the agent never started) teaches nothing about the lane or the arm.
-          guard: ({ context, event }) => event.grade !== null && !event.censored && gradeLearned(context.graded, event.sessionId) === undefined && laneOf(context, event.laneId) !== undefined,
+          guard: ({ context, event }) =>
+            event.grade !== null &&
+            !event.censored &&
+            gradeLearned(context.graded, event.sessionId) === undefined &&
+            laneOf(context, event.laneId) !== undefined,
           actions: enqueueActions(({ context, event, enqueue }) => {
             const lane = laneOf(context, event.laneId)!;
-            enqueue.assign(applyGrade(context, { session: event.sessionId, lane, arm: event.arm ?? null, grade: event.grade! }));
+            enqueue.assign(
+              applyGrade(context, { session: event.sessionId, lane, arm: event.arm ?? null, grade: event.grade! }),
+            );
             enqueue(save('grade', lane));
           }),
         },
@@ -205,7 +303,10 @@ export const selectorMachine = setup({
           guard: ({ context, event }) => laneOf(context, event.laneId) !== undefined,
           actions: enqueueActions(({ context, event, enqueue }) => {
             const lane = laneOf(context, event.laneId)!;
-            const noops = { ...(context.fairness.noops ?? {}), [lane]: noteOutcome(context.fairness.noops?.[lane] ?? 0, event.outcome) };
+            const noops = {
+              ...(context.fairness.noops ?? {}),
+              [lane]: noteOutcome(context.fairness.noops?.[lane] ?? 0, event.outcome),
+            };
             enqueue.assign({ fairness: { ...context.fairness, noops } });
           }),
         },
@@ -214,14 +315,28 @@ export const selectorMachine = setup({
           guard: ({ context, event }) => laneOf(context, event.laneId) !== undefined,
           actions: enqueueActions(({ context, event, enqueue }) => {
             const lane = laneOf(context, event.laneId)!;
-            enqueue.assign(applyGrade(context, { session: event.sessionId, lane, arm: event.arm, grade: event.grade, regrade: true }));
+            enqueue.assign(
+              applyGrade(context, {
+                session: event.sessionId,
+                lane,
+                arm: event.arm,
+                grade: event.grade,
+                regrade: true,
+              }),
+            );
             enqueue(save('grade', lane));
           }),
         },
         SESSION_STARTED: {
           guard: ({ context, event }) => laneOf(context, event.laneId) !== undefined,
           actions: enqueueActions(({ context, event, enqueue }) => {
-            const fairness = noteStart(context.fairness, laneOf(context, event.laneId)!, event.now, context.selection.plan.fairness, enabledLanes(context));
+            const fairness = noteStart(
+              context.fairness,
+              laneOf(context, event.laneId)!,
+              event.now,
+              context.selection.plan.fairness,
+              enabledLanes(context),
+            );
             enqueue.assign({ fairness });
             enqueue(save('start', laneOf(context, event.laneId)!));
           }),
@@ -239,8 +354,12 @@ export const selectorMachine = setup({
               width: event.width,
               lanes: event.lanes,
               selection,
-              learning: fresh ? emptyLearning(selection.model, selection.forgetting) : { ...context.learning, forgetting: selection.forgetting },
-              arms: fresh ? emptyLearning(selection.model, armForgetting(selection.forgetting)) : { ...context.arms, forgetting: armForgetting(selection.forgetting) },
+              learning: fresh
+                ? emptyLearning(selection.model, selection.forgetting)
+                : { ...context.learning, forgetting: selection.forgetting },
+              arms: fresh
+                ? emptyLearning(selection.model, armForgetting(selection.forgetting))
+                : { ...context.arms, forgetting: armForgetting(selection.forgetting) },
             });
           }),
         },
@@ -249,7 +368,9 @@ export const selectorMachine = setup({
           actions: enqueueActions(({ context, event, enqueue }) =>
             enqueue.assign({
               learning: { ...event.learning, model: context.learning.model, forgetting: context.learning.forgetting },
-              arms: event.arms ? { ...event.arms, model: context.arms.model, forgetting: context.arms.forgetting } : context.arms,
+              arms: event.arms
+                ? { ...event.arms, model: context.arms.model, forgetting: context.arms.forgetting }
+                : context.arms,
               fairness: event.fairness ?? context.fairness,
               graded: event.graded ?? context.graded,
             }),

@@ -25,7 +25,19 @@ export type Dispatch = 'tick' | 'respawn' | 'manual' | 'operator';
 /** What the machines read of a lane's configuration (no prompts, paths or commands). */
 export type FleetLane = Pick<
   LaneConfig,
-  'name' | 'enabled' | 'concurrency' | 'cooldownMs' | 'respawnThreshold' | 'chainLimit' | 'timeoutMs' | 'targetShare' | 'parallel' | 'arms' | 'minTier' | 'maxTier' | 'prefer'
+  | 'name'
+  | 'enabled'
+  | 'concurrency'
+  | 'cooldownMs'
+  | 'respawnThreshold'
+  | 'chainLimit'
+  | 'timeoutMs'
+  | 'targetShare'
+  | 'parallel'
+  | 'arms'
+  | 'minTier'
+  | 'maxTier'
+  | 'prefer'
 >;
 
 /** What the machines read of an arm (no commands, environment or working directories). */
@@ -70,7 +82,14 @@ export interface SelectorContext extends SelectorInput {
   tasks: Task[] | null;
   graded: GradedList;
   /** The current tick's order and spare tasks, kept so a denied slot can pivot. */
-  tick: { seq: number; dispatch: Dispatch; order: string[]; denied: string[]; denials: Record<string, number>; spare: Record<string, SlotTask[]> } | null;
+  tick: {
+    seq: number;
+    dispatch: Dispatch;
+    order: string[];
+    denied: string[];
+    denials: Record<string, number>;
+    spare: Record<string, SlotTask[]>;
+  } | null;
   /**
    * Task claim keys a respawn must not take: those held elsewhere or completed at the last tick,
    * and those respawns found finished since (absent in older checkpoints).

@@ -84,9 +84,12 @@ export function armEligibility(
     if (!arm) reasons.push('unknown arm: not configured');
     else {
       if (arm.retired) reasons.push('retired');
-      if (bounds.minTier !== undefined && arm.tier < bounds.minTier) reasons.push(`tier ${arm.tier} below min_tier ${bounds.minTier}`);
-      if (bounds.maxTier !== undefined && arm.tier > bounds.maxTier) reasons.push(`tier ${arm.tier} above max_tier ${bounds.maxTier}`);
-      if (has(arm.backend) && arm.backend !== id) reasons.push(`backend ${arm.backend} blocked: ${blocked[arm.backend]}`);
+      if (bounds.minTier !== undefined && arm.tier < bounds.minTier)
+        reasons.push(`tier ${arm.tier} below min_tier ${bounds.minTier}`);
+      if (bounds.maxTier !== undefined && arm.tier > bounds.maxTier)
+        reasons.push(`tier ${arm.tier} above max_tier ${bounds.maxTier}`);
+      if (has(arm.backend) && arm.backend !== id)
+        reasons.push(`backend ${arm.backend} blocked: ${blocked[arm.backend]}`);
     }
     if (has(id)) reasons.push(`arm blocked: ${blocked[id]}`);
     out.push({ id, eligible: reasons.length === 0, reason: reasons.length ? reasons.join('; ') : null });
@@ -131,7 +134,11 @@ export interface ChooseArmInput {
 const round = (x: number) => Number(x.toFixed(6));
 
 /** The belief an arm is drawn from in a lane: the lane-arm one with ≥ 3 sessions' evidence, else the global one. */
-export function armContext(learning: Learning, lane: string, arm: string): { key: string; source: ArmSource; evidence: number } {
+export function armContext(
+  learning: Learning,
+  lane: string,
+  arm: string,
+): { key: string; source: ArmSource; evidence: number } {
   const local = laneArmKey(lane, arm);
   const w = summary(learning, local).weight;
   if (w >= CONTEXT_MIN_EVIDENCE) return { key: local, source: 'lane', evidence: w };
@@ -188,7 +195,16 @@ export function learnArm(learning: Learning, lane: string, arm: string, grade: n
 /** Replaces a grade learned earlier for `arm` in `lane` with another (a late grade); both keys. */
 export function relearnArm(learning: Learning, lane: string, arm: string, previous: number, grade: number): Learning {
   const taken = [laneArmKey(lane, arm), globalArmKey(arm)].reduce(
-    (l, key) => (l.beliefs[key] ? { ...l, beliefs: { ...l.beliefs, [key]: { ...l.beliefs[key]!, posterior: unobserve(l.beliefs[key]!.posterior, previous) } } } : l),
+    (l, key) =>
+      l.beliefs[key]
+        ? {
+            ...l,
+            beliefs: {
+              ...l.beliefs,
+              [key]: { ...l.beliefs[key]!, posterior: unobserve(l.beliefs[key]!.posterior, previous) },
+            },
+          }
+        : l,
     learning,
   );
   return learnArm(taken, lane, arm, grade);

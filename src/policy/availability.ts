@@ -82,7 +82,11 @@ function windowNote(w: QuotaWindow): string {
   return `window ${JSON.stringify(w.name)} at ${percent(w.utilization)}`;
 }
 
-export function quotaVerdict(report: QuotaReport | null, now: number, opts: QuotaThresholds = DEFAULT_QUOTA_THRESHOLDS): QuotaVerdict {
+export function quotaVerdict(
+  report: QuotaReport | null,
+  now: number,
+  opts: QuotaThresholds = DEFAULT_QUOTA_THRESHOLDS,
+): QuotaVerdict {
   if (report === null) return { eligible: true, until: null, shorten: false, reason: 'no quota report' };
   const counted = report.windows.filter((w) => w.resetsAt === null || w.resetsAt > now);
   const exhausted = counted.filter((w) => w.utilization >= opts.exhaustedAt);
@@ -90,22 +94,39 @@ export function quotaVerdict(report: QuotaReport | null, now: number, opts: Quot
   if (!report.available || exhausted.length > 0) {
     let until: number | null;
     if (exhausted.length > 0) {
-      until = exhausted.some((w) => w.resetsAt === null) ? null : Math.max(...exhausted.map((w) => w.resetsAt as number));
+      until = exhausted.some((w) => w.resetsAt === null)
+        ? null
+        : Math.max(...exhausted.map((w) => w.resetsAt as number));
     } else {
       const resets = counted.flatMap((w) => (w.resetsAt === null ? [] : [w.resetsAt]));
       until = resets.length ? Math.min(...resets) : null;
     }
-    const notes = exhausted.map((w) => `${windowNote(w)} ${w.resetsAt === null ? '(reset time unknown)' : `until ${isoTime(w.resetsAt)}`}`);
-    if (!report.available) notes.unshift(`probe reports unavailable${exhausted.length === 0 ? (until === null ? ' (reset time unknown)' : `; retry at the next reset, ${isoTime(until)}`) : ''}`);
+    const notes = exhausted.map(
+      (w) => `${windowNote(w)} ${w.resetsAt === null ? '(reset time unknown)' : `until ${isoTime(w.resetsAt)}`}`,
+    );
+    if (!report.available)
+      notes.unshift(
+        `probe reports unavailable${exhausted.length === 0 ? (until === null ? ' (reset time unknown)' : `; retry at the next reset, ${isoTime(until)}`) : ''}`,
+      );
     return { eligible: false, until, shorten: false, reason: `quota exhausted: ${notes.join('; ')}` };
   }
 
   const high = counted.filter((w) => w.utilization >= opts.shortenAt);
   if (high.length > 0) {
-    return { eligible: true, until: null, shorten: true, reason: `quota low: ${high.map(windowNote).join('; ')} (≥ ${percent(opts.shortenAt)}): shorter session timeout` };
+    return {
+      eligible: true,
+      until: null,
+      shorten: true,
+      reason: `quota low: ${high.map(windowNote).join('; ')} (≥ ${percent(opts.shortenAt)}): shorter session timeout`,
+    };
   }
   const top = counted.reduce<QuotaWindow | null>((a, w) => (a === null || w.utilization > a.utilization ? w : a), null);
-  return { eligible: true, until: null, shorten: false, reason: top ? `quota ok (highest: ${windowNote(top)})` : 'quota ok' };
+  return {
+    eligible: true,
+    until: null,
+    shorten: false,
+    reason: top ? `quota ok (highest: ${windowNote(top)})` : 'quota ok',
+  };
 }
 
 /**
@@ -131,7 +152,11 @@ export interface NoProbeOptions {
   failedOutcomes: readonly string[];
 }
 
-export const DEFAULT_NO_PROBE: Readonly<NoProbeOptions> = { lookbackMs: NO_PROBE_LOOKBACK_MS, blockMs: NO_PROBE_BLOCK_MS, failedOutcomes: ['failed'] };
+export const DEFAULT_NO_PROBE: Readonly<NoProbeOptions> = {
+  lookbackMs: NO_PROBE_LOOKBACK_MS,
+  blockMs: NO_PROBE_BLOCK_MS,
+  failedOutcomes: ['failed'],
+};
 
 /**
  * The rule for a backend without a quota report. `sessions` are its ended sessions in any order
@@ -143,11 +168,26 @@ export function noProbeBlock(sessions: readonly SessionEnd[], now: number, opts:
   let last: SessionEnd | null = null;
   for (const s of sessions) if (last === null || s.at >= last.at) last = s;
   if (last === null) return { blocked: false, until: null, reason: 'no sessions on record' };
-  if (!o.failedOutcomes.includes(last.outcome)) return { blocked: false, until: null, reason: `last session ${last.outcome} at ${isoTime(last.at)}` };
-  if (o.blockMs <= 0) return { blocked: false, until: null, reason: `last session failed at ${isoTime(last.at)}; no rest after a failure` };
+  if (!o.failedOutcomes.includes(last.outcome))
+    return { blocked: false, until: null, reason: `last session ${last.outcome} at ${isoTime(last.at)}` };
+  if (o.blockMs <= 0)
+    return {
+      blocked: false,
+      until: null,
+      reason: `last session failed at ${isoTime(last.at)}; no rest after a failure`,
+    };
   const until = last.at + Math.min(o.blockMs, o.lookbackMs);
-  if (now >= until) return { blocked: false, until: null, reason: `last session failed at ${isoTime(last.at)}; its block ended at ${isoTime(until)}` };
-  return { blocked: true, until, reason: `no quota report; last session failed at ${isoTime(last.at)}, blocked until ${isoTime(until)}` };
+  if (now >= until)
+    return {
+      blocked: false,
+      until: null,
+      reason: `last session failed at ${isoTime(last.at)}; its block ended at ${isoTime(until)}`,
+    };
+  return {
+    blocked: true,
+    until,
+    reason: `no quota report; last session failed at ${isoTime(last.at)}, blocked until ${isoTime(until)}`,
+  };
 }
 
 export interface StartAttempt {
@@ -170,10 +210,24 @@ export function crashLoop(starts: readonly StartAttempt[], now: number, opts: Pa
   for (let i = starts.length - 1; i >= 0 && starts[i]!.failedToStart; i--) streak++;
   const newest = starts[starts.length - 1];
   if (streak === 0 || newest === undefined) return { blocked: false, until: null, reason: 'no failed starts in a row' };
-  if (streak < o.failures) return { blocked: false, until: null, reason: `${streak} failed start${streak === 1 ? '' : 's'} in a row (cooldown at ${o.failures})` };
+  if (streak < o.failures)
+    return {
+      blocked: false,
+      until: null,
+      reason: `${streak} failed start${streak === 1 ? '' : 's'} in a row (cooldown at ${o.failures})`,
+    };
   const until = newest.at + o.cooldownMs;
-  if (now >= until) return { blocked: false, until: null, reason: `${streak} failed starts in a row; the cooldown ended at ${isoTime(until)}` };
-  return { blocked: true, until, reason: `crash loop: ${streak} failed starts in a row, cooling down until ${isoTime(until)}` };
+  if (now >= until)
+    return {
+      blocked: false,
+      until: null,
+      reason: `${streak} failed starts in a row; the cooldown ended at ${isoTime(until)}`,
+    };
+  return {
+    blocked: true,
+    until,
+    reason: `crash loop: ${streak} failed starts in a row, cooling down until ${isoTime(until)}`,
+  };
 }
 
 export interface ArmRef {
@@ -204,7 +258,11 @@ export interface AvailabilityOptions {
   crashLoop: CrashLoopOptions;
 }
 
-export const DEFAULT_AVAILABILITY: Readonly<AvailabilityOptions> = { quota: DEFAULT_QUOTA_THRESHOLDS, noProbe: DEFAULT_NO_PROBE, crashLoop: DEFAULT_CRASH_LOOP };
+export const DEFAULT_AVAILABILITY: Readonly<AvailabilityOptions> = {
+  quota: DEFAULT_QUOTA_THRESHOLDS,
+  noProbe: DEFAULT_NO_PROBE,
+  crashLoop: DEFAULT_CRASH_LOOP,
+};
 
 export interface ArmBlocks {
   /** Arm ids that may run, in input order. */
@@ -221,7 +279,12 @@ export interface ArmBlocks {
   quota: Record<string, string>;
 }
 
-export function armBlocks(arms: readonly ArmRef[], facts: AvailabilityFacts, now: number, opts: AvailabilityOptions = DEFAULT_AVAILABILITY): ArmBlocks {
+export function armBlocks(
+  arms: readonly ArmRef[],
+  facts: AvailabilityFacts,
+  now: number,
+  opts: AvailabilityOptions = DEFAULT_AVAILABILITY,
+): ArmBlocks {
   const out: ArmBlocks = { eligible: [], shortened: [], blocked: {}, blockedUntil: {}, until: null, quota: {} };
   for (const arm of arms) {
     const backend = facts.backends[arm.backend] ?? { report: null, sessions: [] };
@@ -238,7 +301,10 @@ export function armBlocks(arms: readonly ArmRef[], facts: AvailabilityFacts, now
         out.quota[arm.id] = v.reason;
       }
     } else {
-      const noProbe = backend.restAfterFailureMs === undefined ? opts.noProbe : { ...opts.noProbe, blockMs: backend.restAfterFailureMs };
+      const noProbe =
+        backend.restAfterFailureMs === undefined
+          ? opts.noProbe
+          : { ...opts.noProbe, blockMs: backend.restAfterFailureMs };
       const b = noProbeBlock(backend.sessions, now, noProbe);
       if (b.blocked) {
         reasons.push(b.reason);

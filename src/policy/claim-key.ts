@@ -15,7 +15,8 @@ const SHAPES: Record<string, { re: RegExp; expected: string }> = {
 /** null when the key is fine, else the reason it is not. */
 export function claimKeyProblem(key: string): string | null {
   if (key.length === 0) return 'a claim key cannot be empty';
-  if (key.length > MAX_KEY_LENGTH) return `a claim key has at most ${MAX_KEY_LENGTH} characters, this one has ${key.length}`;
+  if (key.length > MAX_KEY_LENGTH)
+    return `a claim key has at most ${MAX_KEY_LENGTH} characters, this one has ${key.length}`;
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f-\u009f]/.test(key)) return 'a claim key must be printable (it holds a control character)';
   if (key.trim() !== key) return 'a claim key cannot start or end with whitespace';

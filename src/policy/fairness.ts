@@ -57,7 +57,13 @@ export const DEFICIT_SLACK = 1;
 export const emptyFairness = (): Fairness => ({ deficits: {}, history: [] });
 
 /** Records a session start of `lane` at `at` among the `enabled` lanes. */
-export function noteStart(f: Fairness, lane: string, at: number, s: FairnessSettings, enabled: readonly string[]): Fairness {
+export function noteStart(
+  f: Fairness,
+  lane: string,
+  at: number,
+  s: FairnessSettings,
+  enabled: readonly string[],
+): Fairness {
   const deficits = { ...f.deficits };
   for (const l of enabled) {
     const share = s.targets[l];
@@ -82,7 +88,12 @@ export interface FairnessComponents {
   plateau: string[];
 }
 
-export function fairnessComponents(f: Fairness, lanes: readonly string[], now: number, s: FairnessSettings): Record<string, FairnessComponents> {
+export function fairnessComponents(
+  f: Fairness,
+  lanes: readonly string[],
+  now: number,
+  s: FairnessSettings,
+): Record<string, FairnessComponents> {
   // Counted from the history's index: this runs on every tick, the history holds up to HISTORY_MAX starts.
   const { counts, total: inWindow, last, streak } = windowCounts(f.history, now - s.neglectWindowMs);
   const out: Record<string, FairnessComponents> = {};

@@ -8,7 +8,10 @@
  * Σ wᵢ·dᵢ / Σ wᵢ over the dimensions present in both `dimensions` and `weights`; null when none
  * applies (no shared dimension, or their weights add up to 0), so the reported grade stands.
  */
-export function composite(dimensions: Readonly<Record<string, number>>, weights: Readonly<Record<string, number>>): number | null {
+export function composite(
+  dimensions: Readonly<Record<string, number>>,
+  weights: Readonly<Record<string, number>>,
+): number | null {
   let sum = 0;
   let total = 0;
   for (const [name, value] of Object.entries(dimensions)) {
@@ -23,7 +26,11 @@ export function composite(dimensions: Readonly<Record<string, number>>, weights:
 }
 
 /** The grade to record: the composite when weights exist and apply, else the grade as given. */
-export function applyComposite(grade: number, dimensions: Readonly<Record<string, number>> | null, weights: Readonly<Record<string, number>> | null): number {
+export function applyComposite(
+  grade: number,
+  dimensions: Readonly<Record<string, number>> | null,
+  weights: Readonly<Record<string, number>> | null,
+): number {
   if (!weights || !dimensions) return grade;
   return composite(dimensions, weights) ?? grade;
 }

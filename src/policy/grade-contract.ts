@@ -10,7 +10,8 @@ const gradeSchema = z.looseObject({
   dimensions: z.record(z.string(), unit).optional(),
 });
 
-export type GradeParse = { ok: true; grade: number; dimensions: Record<string, number> | null } | { ok: false; reason: string };
+export type GradeParse =
+  { ok: true; grade: number; dimensions: Record<string, number> | null } | { ok: false; reason: string };
 
 export function parseGradeText(text: string): GradeParse {
   let data: unknown;
@@ -28,7 +29,8 @@ export function parseGradeText(text: string): GradeParse {
     const where = issue.path.join('.') || 'grade';
     const value = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k], data);
     if (value === undefined) return { ok: false, reason: `"${where}" is missing` };
-    if (typeof value !== 'number' || !Number.isFinite(value)) return { ok: false, reason: `"${where}" must be a number in [0, 1], got ${JSON.stringify(value)}` };
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      return { ok: false, reason: `"${where}" must be a number in [0, 1], got ${JSON.stringify(value)}` };
     return { ok: false, reason: `"${where}" is ${value}, outside [0, 1]` };
   }
   return { ok: true, grade: parsed.data.grade, dimensions: parsed.data.dimensions ?? null };

@@ -44,9 +44,16 @@ export function applyGrade(p: Posteriors, u: GradeUpdate): Posteriors {
       graded,
     };
   }
-  const learning = previous === undefined ? learn(p.learning, u.lane, u.grade) : relearn(p.learning, u.lane, previous, u.grade);
-  const arms = !u.arm ? p.arms : previous === undefined ? learnArm(p.arms, u.lane, u.arm, u.grade) : relearnArm(p.arms, u.lane, u.arm, previous, u.grade);
-  const graded = Trail.of([...[...p.graded].filter(([id]) => id !== u.session), [u.session, u.grade] as const].slice(-GRADED_MEMORY));
+  const learning =
+    previous === undefined ? learn(p.learning, u.lane, u.grade) : relearn(p.learning, u.lane, previous, u.grade);
+  const arms = !u.arm
+    ? p.arms
+    : previous === undefined
+      ? learnArm(p.arms, u.lane, u.arm, u.grade)
+      : relearnArm(p.arms, u.lane, u.arm, previous, u.grade);
+  const graded = Trail.of(
+    [...[...p.graded].filter(([id]) => id !== u.session), [u.session, u.grade] as const].slice(-GRADED_MEMORY),
+  );
   return { learning, arms, graded };
 }
 

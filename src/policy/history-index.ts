@@ -56,7 +56,12 @@ function indexOf(history: List<SessionMark>): HistoryIndex {
  * `history` without the starts before `cutoff`, with `mark` appended, at most `max` long: the same
  * as `[...history.filter((m) => m.at >= cutoff), mark].slice(-max)`.
  */
-export function appendMark(history: List<SessionMark>, mark: SessionMark, cutoff: number, max: number): Trail<SessionMark> {
+export function appendMark(
+  history: List<SessionMark>,
+  mark: SessionMark,
+  cutoff: number,
+  max: number,
+): Trail<SessionMark> {
   const index = indexOf(history);
   if (!index.ordered) return Trail.of([...[...history].filter((m) => m.at >= cutoff), mark].slice(-max));
   // In time order, the starts before the cutoff are a prefix, and so are those beyond `max`.
@@ -71,12 +76,20 @@ export function appendMark(history: List<SessionMark>, mark: SessionMark, cutoff
   }
   counts.set(mark.lane, (counts.get(mark.lane) ?? 0) + 1);
   const streak = mark.lane === index.last ? Math.min(index.streak, history.length - from) + 1 : 1;
-  indexes.set(next, { counts, ordered: history.length === from || history.at(-1)!.at <= mark.at, last: mark.lane, streak });
+  indexes.set(next, {
+    counts,
+    ordered: history.length === from || history.at(-1)!.at <= mark.at,
+    last: mark.lane,
+    streak,
+  });
   return next;
 }
 
 /** Starts per lane at or after `cutoff`, their total, the lane of the last start and its streak. */
-export function windowCounts(history: List<SessionMark>, cutoff: number): { counts: Map<string, number>; total: number; last: string | undefined; streak: number } {
+export function windowCounts(
+  history: List<SessionMark>,
+  cutoff: number,
+): { counts: Map<string, number>; total: number; last: string | undefined; streak: number } {
   const index = indexOf(history);
   const counts = new Map<string, number>();
   let total = 0;

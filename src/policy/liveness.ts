@@ -56,7 +56,11 @@ export interface Liveness {
 
 export function liveness(v: LivenessInput): Liveness {
   const lastStart = latest(v.sessions.map((s) => s.started_at));
-  const lastOk = latest(v.sessions.filter((s) => s.ended_at !== null && s.outcome !== null && !FAILED.has(s.outcome)).map((s) => s.ended_at!));
+  const lastOk = latest(
+    v.sessions
+      .filter((s) => s.ended_at !== null && s.outcome !== null && !FAILED.has(s.outcome))
+      .map((s) => s.ended_at!),
+  );
   const result = (reasons: string[]): Liveness => ({ stalled: reasons.length > 0, reasons, lastStart, lastOk });
   if (!v.enabledLanes.length) return result([]);
   if (v.stoppedAt !== null && v.now - v.stoppedAt > STOPPED_LONG_AGO_MS) return result([]);
@@ -69,13 +73,17 @@ export function liveness(v: LivenessInput): Liveness {
   }
 
   const okRef = latest([runStart, lastOk]);
-  const failedSince = v.sessions.filter((s) => s.ended_at !== null && s.outcome !== null && FAILED.has(s.outcome) && (okRef === null || s.ended_at > okRef));
+  const failedSince = v.sessions.filter(
+    (s) => s.ended_at !== null && s.outcome !== null && FAILED.has(s.outcome) && (okRef === null || s.ended_at > okRef),
+  );
   const running = v.sessions.some((s) => s.ended_at === null);
   // With neither a run start nor a success to measure from, the failures themselves are the span.
   const from = okRef ?? (failedSince.length ? Math.min(...failedSince.map((s) => s.started_at)) : null);
   if (failedSince.length && !running && from !== null && v.now - from >= NO_OK_AFTER_MS) {
     const n = failedSince.length;
-    reasons.push(`no non-failed session in ${minutes(v.now - from)} (${n} session${n === 1 ? '' : 's'} since failed or timed out)`);
+    reasons.push(
+      `no non-failed session in ${minutes(v.now - from)} (${n} session${n === 1 ? '' : 's'} since failed or timed out)`,
+    );
   }
   return result(reasons);
 }

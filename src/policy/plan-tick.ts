@@ -155,7 +155,16 @@ export function planTick(p: PlanInput): Decision {
   const fallbacks: Decision['fallbacks'] = [];
   const skipped: Decision['skipped'] = [];
   const blocked = new Set(inputs.blocked ?? []);
-  const empty = (): Decision => ({ width: gate.width, gate, source: 'builtin', fallbacks, chosen: [], ranked: [], skipped, spare: {} });
+  const empty = (): Decision => ({
+    width: gate.width,
+    gate,
+    source: 'builtin',
+    fallbacks,
+    chosen: [],
+    ranked: [],
+    skipped,
+    spare: {},
+  });
 
   if (gate.action === 'skip') {
     for (const v of p.view) skipped.push({ laneId: v.laneId, reason: `resource gate: ${gate.reason}` });
@@ -168,7 +177,10 @@ export function planTick(p: PlanInput): Decision {
     if (!backoffs.has(lane)) {
       const n = p.fairness.noops?.[lane] ?? 0;
       const d = skipDispatch(n, p.seed, lane);
-      backoffs.set(lane, d.skip ? `noop backoff: ${n} noop sessions in a row, ${d.rate * 100}% of its ticks skipped` : null);
+      backoffs.set(
+        lane,
+        d.skip ? `noop backoff: ${n} noop sessions in a row, ${d.rate * 100}% of its ticks skipped` : null,
+      );
     }
     return backoffs.get(lane)!;
   };
@@ -176,7 +188,8 @@ export function planTick(p: PlanInput): Decision {
   for (const v of p.view) {
     if (!v.enabled) skipped.push({ laneId: v.laneId, reason: 'disabled' });
     else if (v.state !== 'idle') skipped.push({ laneId: v.laneId, reason: v.state });
-    else if (blocked.has(laneKey(v.lane))) skipped.push({ laneId: v.laneId, reason: `claim_blocked: ${laneKey(v.lane)} is held elsewhere` });
+    else if (blocked.has(laneKey(v.lane)))
+      skipped.push({ laneId: v.laneId, reason: `claim_blocked: ${laneKey(v.lane)} is held elsewhere` });
     else if (backoff(v.lane)) skipped.push({ laneId: v.laneId, reason: backoff(v.lane)! });
     else idleSlots.set(v.lane, [...(idleSlots.get(v.lane) ?? []), v]);
   }
@@ -186,7 +199,12 @@ export function planTick(p: PlanInput): Decision {
   const work = new Map(available.map((lane) => [lane, p.tasks ? laneWork(p.tasks, lane, blocked) : null]));
   const spare: Record<string, SlotTask[]> = {};
   for (const [lane, w] of work) {
-    spare[lane] = (w?.candidates ?? []).map((c) => ({ id: c.task.id, key: taskKey(c.task.id), path: c.task.path, tier: c.tier }));
+    spare[lane] = (w?.candidates ?? []).map((c) => ({
+      id: c.task.id,
+      key: taskKey(c.task.id),
+      path: c.task.path,
+      tier: c.tier,
+    }));
   }
 
   // 3. Scores.
@@ -215,7 +233,12 @@ export function planTick(p: PlanInput): Decision {
       priority: w && w.tier === 2 ? w.candidates[0]!.task.priority : null,
       claimBlocked: (w?.blocked ?? []).map((b) => b.task.id),
     };
-    scores.set(lane, { lane, score: round(sample + f.deficit + f.monotony + f.neglect + signal), tiebreak: rng(), components });
+    scores.set(lane, {
+      lane,
+      score: round(sample + f.deficit + f.monotony + f.neglect + signal),
+      tiebreak: rng(),
+      components,
+    });
   }
 
   // 4. Order.
@@ -238,9 +261,16 @@ export function planTick(p: PlanInput): Decision {
     order = externalOrder(external, scores, available, p.settings.allowlist, fallbacks);
     if (p.settings.fill === 'builtin') fill = builtin.filter((s) => !order.includes(s));
     const t = external.task;
-    if (t && blocked.has(t.claim)) fallbacks.push({ step: 'selected', reason: `claim_blocked: ${t.claim} is held elsewhere; the lane takes its next task or lane-level work` });
+    if (t && blocked.has(t.claim))
+      fallbacks.push({
+        step: 'selected',
+        reason: `claim_blocked: ${t.claim} is held elsewhere; the lane takes its next task or lane-level work`,
+      });
     else if (t && scores.has(t.lane)) {
-      spare[t.lane] = [{ id: t.id, key: t.claim, path: p.tasks?.find((x) => x.id === t.id)?.path ?? null, tier: null }, ...spare[t.lane]!.filter((s) => s.key !== t.claim)];
+      spare[t.lane] = [
+        { id: t.id, key: t.claim, path: p.tasks?.find((x) => x.id === t.id)?.path ?? null, tier: null },
+        ...spare[t.lane]!.filter((s) => s.key !== t.claim),
+      ];
     }
   }
 
@@ -284,19 +314,25 @@ export function planTick(p: PlanInput): Decision {
       if (chosen.length < gate.width && !alone) {
         take(scores.get(slot.lane)!, slot);
         onTake(slot);
-      } else skipped.push({ laneId: slot.laneId, reason: alone ? 'a lane that runs alone was chosen' : 'width reached' });
+      } else
+        skipped.push({ laneId: slot.laneId, reason: alone ? 'a lane that runs alone was chosen' : 'width reached' });
     }
   };
   place(order, source === 'builtin');
   // The width an external order left, from the built-in order of the lanes it did not name.
   const ordered = chosen.length;
   place(fill, true, (slot) =>
-    fallbacks.push({ step: 'fill', reason: `${slot.laneId}: next in the built-in ranking; the selector's lanes took ${ordered} of ${gate.width} slots (selector.fill: builtin)` }),
+    fallbacks.push({
+      step: 'fill',
+      reason: `${slot.laneId}: next in the built-in ranking; the selector's lanes took ${ordered} of ${gate.width} slots (selector.fill: builtin)`,
+    }),
   );
   const ranked = [...order, ...fill];
   // Lanes the external order left out (with `fill: none`) were not considered at all; say so.
   for (const lane of available) {
-    if (!ranked.some((s) => s.lane === lane)) for (const v of idleSlots.get(lane)!) skipped.push({ laneId: v.laneId, reason: 'not named by the external selector' });
+    if (!ranked.some((s) => s.lane === lane))
+      for (const v of idleSlots.get(lane)!)
+        skipped.push({ laneId: v.laneId, reason: 'not named by the external selector' });
   }
   return { width: gate.width, gate, source, fallbacks, chosen, ranked, skipped, spare };
 }
@@ -322,7 +358,8 @@ function externalOrder(
   for (const i of verdict.ignored ?? []) fallbacks.push({ step: i.step, reason: i.reason });
   // The contract put the allowlist in for a payload that named no configured lane.
   const standIn = verdict.order.filter((s) => s.step === 'allowlist');
-  if (standIn.length) fallbacks.push({ step: 'allowlist', reason: `${standIn[0]!.reason}: ${standIn.map((s) => s.lane).join(', ')}` });
+  if (standIn.length)
+    fallbacks.push({ step: 'allowlist', reason: `${standIn[0]!.reason}: ${standIn.map((s) => s.lane).join(', ')}` });
   for (const step of verdict.order) {
     const s = scores.get(step.lane);
     if (s && !order.includes(s)) order.push(s);
@@ -330,7 +367,11 @@ function externalOrder(
   }
   if (order.length === 0) {
     const fromAllow = [...new Set(allowlist.filter((l) => scores.has(l)))];
-    if (!allowlist.length) fallbacks.push({ step: 'external', reason: 'no lane the selector named can run now, and selector.allowlist is empty' });
+    if (!allowlist.length)
+      fallbacks.push({
+        step: 'external',
+        reason: 'no lane the selector named can run now, and selector.allowlist is empty',
+      });
     else {
       fallbacks.push({
         step: 'allowlist',
@@ -363,7 +404,8 @@ export function pivotTarget(
   if (deniedLane.taskDenied && deniedLane.denials < 2) {
     const next = spare[deniedLane.lane]?.[0];
     const slot = view.find((v) => v.laneId === deniedLane.laneId);
-    if (next && slot?.state === 'idle') return { laneId: slot.laneId, lane: slot.lane, task: next, reason: 'task claim denied: next task of the lane' };
+    if (next && slot?.state === 'idle')
+      return { laneId: slot.laneId, lane: slot.lane, task: next, reason: 'task claim denied: next task of the lane' };
   }
   for (const lane of order) {
     if (denied.includes(lane)) continue;

@@ -69,10 +69,22 @@ export interface Forgetting {
   detector?: Detector | null;
 }
 
-export const DEFAULT_DETECTOR: Detector = { slack: 0.5, threshold: 8, staleStart: 5, suspectAt: 6, keep: 1, minWeight: 5 };
+export const DEFAULT_DETECTOR: Detector = {
+  slack: 0.5,
+  threshold: 8,
+  staleStart: 5,
+  suspectAt: 6,
+  keep: 1,
+  minWeight: 5,
+};
 
 /** The tuned defaults (bench/results/selector.md). */
-export const DEFAULT_FORGETTING: Forgetting = { pullDecay: 1, idleDecay: 1, staleAfter: 140, detector: DEFAULT_DETECTOR };
+export const DEFAULT_FORGETTING: Forgetting = {
+  pullDecay: 1,
+  idleDecay: 1,
+  staleAfter: 140,
+  detector: DEFAULT_DETECTOR,
+};
 
 /** No forgetting at all: the static baselines of the simulator. */
 export const NO_FORGETTING: Forgetting = { pullDecay: 1, idleDecay: 1, staleAfter: null, detector: null };
@@ -109,7 +121,8 @@ export function observe(p: Posterior, grade: number, pullDecay = 1): Posterior {
  */
 export function unobserve(p: Posterior, grade: number): Posterior {
   const g = Math.min(1, Math.max(0, grade));
-  if (p.model === 'beta') return { model: 'beta', alpha: Math.max(1, p.alpha - g), beta: Math.max(1, p.beta - (1 - g)) };
+  if (p.model === 'beta')
+    return { model: 'beta', alpha: Math.max(1, p.alpha - g), beta: Math.max(1, p.beta - (1 - g)) };
   const counts = p.counts.slice();
   const x = g * 10;
   const lo = Math.floor(x);
@@ -162,7 +175,8 @@ export function loosening(idle: number, staleAfter: number | null | undefined): 
 }
 
 /** A lane is stale once its loosening has passed one half. */
-export const isStale = (idle: number, staleAfter: number | null | undefined): boolean => !!staleAfter && idle > staleAfter;
+export const isStale = (idle: number, staleAfter: number | null | undefined): boolean =>
+  !!staleAfter && idle > staleAfter;
 
 /** The detector's state for one lane: upward and downward CUSUM statistics. */
 export interface Change {
@@ -179,7 +193,13 @@ const MIN_SPREAD = 0.05;
  * the new statistics and whether they alarmed (then they are back to 0 and the caller cuts the
  * evidence).
  */
-export function detectChange(p: Posterior, c: Change, grade: number, lead: number, d: Detector): { change: Change; alarm: boolean } {
+export function detectChange(
+  p: Posterior,
+  c: Change,
+  grade: number,
+  lead: number,
+  d: Detector,
+): { change: Change; alarm: boolean } {
   const stats = weight(p) >= d.minWeight ? gradeStats(p) : null;
   if (!stats) return { change: { up: 0, down: 0 }, alarm: false };
   const r = (Math.min(1, Math.max(0, grade)) - stats.mean) / Math.max(MIN_SPREAD, stats.sd);

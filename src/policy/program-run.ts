@@ -31,7 +31,10 @@ export function stderrNote(stderr: string, whenEmpty = ' (stderr empty)'): strin
  * Why a run gave no answer, or null when it exited 0. The time-out names the limit when given
  * (else how long the run took); `whenStderrEmpty` is what stands in for an empty stderr.
  */
-export function runProblem(run: ProgramRun, opts: { timeoutMs?: number; whenStderrEmpty?: string } = {}): string | null {
+export function runProblem(
+  run: ProgramRun,
+  opts: { timeoutMs?: number; whenStderrEmpty?: string } = {},
+): string | null {
   if (run.error) return run.error;
   if (run.timedOut) return `timed out after ${opts.timeoutMs ?? Math.round(run.durationMs)} ms`;
   if (run.signal) return `killed by ${run.signal}${stderrNote(run.stderr, opts.whenStderrEmpty)}`;
@@ -41,7 +44,10 @@ export function runProblem(run: ProgramRun, opts: { timeoutMs?: number; whenStde
 }
 
 /** The JSON object a program printed, or why there is none (`expected` completes "expected an object …"). */
-export function jsonObject(stdout: string, expected: string): { ok: true; data: Record<string, unknown> } | { ok: false; reason: string } {
+export function jsonObject(
+  stdout: string,
+  expected: string,
+): { ok: true; data: Record<string, unknown> } | { ok: false; reason: string } {
   const text = stdout.trim();
   if (text === '') return { ok: false, reason: 'printed nothing on stdout (expected a JSON object)' };
   let data: unknown;

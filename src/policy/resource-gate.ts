@@ -24,7 +24,13 @@ export interface GateThresholds {
   minMemory: number;
 }
 
-export const DEFAULT_GATE: GateThresholds = { enabled: true, skipLoad: 0.9, width1Load: 0.75, width2Load: 0.6, minMemory: 0.2 };
+export const DEFAULT_GATE: GateThresholds = {
+  enabled: true,
+  skipLoad: 0.9,
+  width1Load: 0.75,
+  width2Load: 0.6,
+  minMemory: 0.2,
+};
 
 export interface GateResult {
   action: 'proceed' | 'skip';
@@ -39,17 +45,63 @@ export interface GateResult {
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 export function resourceGate(reading: ResourceReading | null, t: GateThresholds, width: number): GateResult {
-  if (!t.enabled) return { action: 'proceed', width, narrowed: false, reason: 'resource gate off', loadRatio: null, memAvailable: null };
-  if (!reading) return { action: 'proceed', width, narrowed: false, reason: 'no resource figures with this tick', loadRatio: null, memAvailable: null };
+  if (!t.enabled)
+    return {
+      action: 'proceed',
+      width,
+      narrowed: false,
+      reason: 'resource gate off',
+      loadRatio: null,
+      memAvailable: null,
+    };
+  if (!reading)
+    return {
+      action: 'proceed',
+      width,
+      narrowed: false,
+      reason: 'no resource figures with this tick',
+      loadRatio: null,
+      memAvailable: null,
+    };
   const loadRatio = reading.load1 !== null && reading.cores ? reading.load1 / reading.cores : null;
   const mem = reading.memAvailable;
   const base = { loadRatio, memAvailable: mem };
   const missing = [loadRatio === null ? 'load' : null, mem === null ? 'memory' : null].filter(Boolean);
-  const note = missing.length ? ` (${missing.join(' and ')} unreadable${reading.error ? `: ${reading.error}` : ''}; not gated on it)` : '';
+  const note = missing.length
+    ? ` (${missing.join(' and ')} unreadable${reading.error ? `: ${reading.error}` : ''}; not gated on it)`
+    : '';
   const load = loadRatio === null ? '' : `load1/core ${loadRatio.toFixed(2)}`;
-  if (loadRatio !== null && loadRatio > t.skipLoad) return { ...base, action: 'skip', width: 0, narrowed: true, reason: `${load} > ${t.skipLoad}${note}` };
-  if (mem !== null && mem < t.minMemory) return { ...base, action: 'skip', width: 0, narrowed: true, reason: `available memory ${pct(mem)} < ${pct(t.minMemory)}${note}` };
-  if (loadRatio !== null && loadRatio > t.width1Load) return { ...base, action: 'proceed', width: Math.min(width, 1), narrowed: width > 1, reason: `${load} > ${t.width1Load}: width 1${note}` };
-  if (loadRatio !== null && loadRatio > t.width2Load) return { ...base, action: 'proceed', width: Math.min(width, 2), narrowed: width > 2, reason: `${load} > ${t.width2Load}: width 2${note}` };
-  return { ...base, action: 'proceed', width, narrowed: false, reason: `${[load, mem === null ? '' : `memory ${pct(mem)}`].filter(Boolean).join(', ') || 'no figures'}: full width${note}` };
+  if (loadRatio !== null && loadRatio > t.skipLoad)
+    return { ...base, action: 'skip', width: 0, narrowed: true, reason: `${load} > ${t.skipLoad}${note}` };
+  if (mem !== null && mem < t.minMemory)
+    return {
+      ...base,
+      action: 'skip',
+      width: 0,
+      narrowed: true,
+      reason: `available memory ${pct(mem)} < ${pct(t.minMemory)}${note}`,
+    };
+  if (loadRatio !== null && loadRatio > t.width1Load)
+    return {
+      ...base,
+      action: 'proceed',
+      width: Math.min(width, 1),
+      narrowed: width > 1,
+      reason: `${load} > ${t.width1Load}: width 1${note}`,
+    };
+  if (loadRatio !== null && loadRatio > t.width2Load)
+    return {
+      ...base,
+      action: 'proceed',
+      width: Math.min(width, 2),
+      narrowed: width > 2,
+      reason: `${load} > ${t.width2Load}: width 2${note}`,
+    };
+  return {
+    ...base,
+    action: 'proceed',
+    width,
+    narrowed: false,
+    reason: `${[load, mem === null ? '' : `memory ${pct(mem)}`].filter(Boolean).join(', ') || 'no figures'}: full width${note}`,
+  };
 }

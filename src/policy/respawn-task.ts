@@ -19,9 +19,17 @@ export interface RespawnTask {
   why: string;
 }
 
-export function respawnTask(tasks: readonly Task[] | null, lane: string, parent: SlotTask, released: boolean, busy: ReadonlySet<string>): RespawnTask {
+export function respawnTask(
+  tasks: readonly Task[] | null,
+  lane: string,
+  parent: SlotTask,
+  released: boolean,
+  busy: ReadonlySet<string>,
+): RespawnTask {
   const listed = tasks?.find((t) => taskKey(t.id) === parent.key) ?? null;
-  const open = listed ? (listed.state === 'active' || listed.state === 'ready') && listed.waitingFor === null : tasks === null || parent.path === null;
+  const open = listed
+    ? (listed.state === 'active' || listed.state === 'ready') && listed.waitingFor === null
+    : tasks === null || parent.path === null;
   if (released && open) return { task: parent, why: `continues task ${parent.id}` };
   const done = !released
     ? `its claim was not given back at the end (completed, or kept by the agent)`
@@ -30,6 +38,13 @@ export function respawnTask(tasks: readonly Task[] | null, lane: string, parent:
       : 'its file is gone';
   if (!tasks) return { task: null, why: `task ${parent.id} is done (${done}): lane-level work` };
   const next = laneWork(tasks, lane, new Set([...busy, parent.key])).candidates[0];
-  if (!next) return { task: null, why: `task ${parent.id} is done (${done}) and the lane has no other task ready: lane-level work` };
-  return { task: { id: next.task.id, key: taskKey(next.task.id), path: next.task.path, tier: next.tier }, why: `task ${parent.id} is done (${done}): next task ${next.task.id}` };
+  if (!next)
+    return {
+      task: null,
+      why: `task ${parent.id} is done (${done}) and the lane has no other task ready: lane-level work`,
+    };
+  return {
+    task: { id: next.task.id, key: taskKey(next.task.id), path: next.task.path, tier: next.tier },
+    why: `task ${parent.id} is done (${done}): next task ${next.task.id}`,
+  };
 }

@@ -78,7 +78,11 @@ type Steps = Pick<Partial<Tiered>, 'tier' | 'selected' | 'diversity_alternatives
 
 const TIERED_KEYS = ['tier', 'selected', 'diversity_alternatives', 'alternatives'];
 
-export function interpretSelectorRun(run: SelectorRun, lanes: readonly string[], allowlist: readonly string[]): SelectorVerdict {
+export function interpretSelectorRun(
+  run: SelectorRun,
+  lanes: readonly string[],
+  allowlist: readonly string[],
+): SelectorVerdict {
   const failed = runProblem(run);
   if (failed) return { ok: false, reason: failed };
   const json = jsonObject(run.stdout, 'with "all_scores" or "tier"');
@@ -95,16 +99,25 @@ export function interpretSelectorRun(run: SelectorRun, lanes: readonly string[],
   const parsed = (aimed.length ? tieredPayload : scoresPayload).safeParse(record, { reportInput: true });
   if (!parsed.success) {
     // A record is a mapping to the reader; problems.ts speaks of config, which has none.
-    const mapped = parsed.error.issues.map((i) => (i.code === 'invalid_type' && i.expected === 'record' ? { ...i, expected: 'object' as const } : i));
+    const mapped = parsed.error.issues.map((i) =>
+      i.code === 'invalid_type' && i.expected === 'record' ? { ...i, expected: 'object' as const } : i,
+    );
     const issues = formatIssues(mapped)
       .slice(0, 3)
       .map((p) => `${formatPath(p.path)}: ${p.message}`)
       .join('; ');
-    const how = aimed.length ? `read as tiered (it has "${aimed[0]}")` : 'read as scores (it has no tier, selected or alternatives)';
+    const how = aimed.length
+      ? `read as tiered (it has "${aimed[0]}")`
+      : 'read as scores (it has no tier, selected or alternatives)';
     return { ok: false, reason: `payload matches neither selector shape; ${how}: ${issues}` };
   }
   if (aimed.length) return planOrder('tiered', parsed.data as Tiered, lanes, allowlist);
-  return planOrder('scores', { all_scores: (parsed.data as z.infer<typeof scoresPayload>).all_scores }, lanes, allowlist);
+  return planOrder(
+    'scores',
+    { all_scores: (parsed.data as z.infer<typeof scoresPayload>).all_scores },
+    lanes,
+    allowlist,
+  );
 }
 
 function nonFiniteScore(scores: unknown): string | null {
@@ -124,7 +137,12 @@ export function selectorClaimProblem(key: string): string | null {
   return null;
 }
 
-function planOrder(shape: 'scores' | 'tiered', p: Steps, lanes: readonly string[], allowlist: readonly string[]): SelectorVerdict {
+function planOrder(
+  shape: 'scores' | 'tiered',
+  p: Steps,
+  lanes: readonly string[],
+  allowlist: readonly string[],
+): SelectorVerdict {
   const known = new Set(lanes);
   const order: OrderStep[] = [];
   const ignored: IgnoredEntry[] = [];
@@ -144,12 +162,20 @@ function planOrder(shape: 'scores' | 'tiered', p: Steps, lanes: readonly string[
     // The claim is checked even when the lane is not ours: a bad claim is a broken payload.
     if (sel.suggested_claim !== undefined) {
       const problem = selectorClaimProblem(sel.suggested_claim);
-      if (problem) return { ok: false, reason: `selected.suggested_claim ${JSON.stringify(sel.suggested_claim)} is not a claim key: ${problem}` };
+      if (problem)
+        return {
+          ok: false,
+          reason: `selected.suggested_claim ${JSON.stringify(sel.suggested_claim)} is not a claim key: ${problem}`,
+        };
     }
     const claim = sel.id === undefined ? null : (sel.suggested_claim ?? defaultClaim(sel.id));
     if (claim !== null && sel.suggested_claim === undefined) {
       const problem = selectorClaimProblem(claim);
-      if (problem) return { ok: false, reason: `selected.id ${JSON.stringify(sel.id)} makes the claim key ${JSON.stringify(claim)}, which is not one: ${problem}` };
+      if (problem)
+        return {
+          ok: false,
+          reason: `selected.id ${JSON.stringify(sel.id)} makes the claim key ${JSON.stringify(claim)}, which is not one: ${problem}`,
+        };
     }
     const tierNote = p.tier === undefined ? '' : `tier ${p.tier}`;
     const taskNote = sel.id === undefined ? '' : `task ${sel.id}`;
@@ -159,11 +185,20 @@ function planOrder(shape: 'scores' | 'tiered', p: Steps, lanes: readonly string[
     }
   }
   (p.diversity_alternatives ?? []).forEach((a, i) =>
-    take(a.category, 'diversity_alternatives', `diversity alternative ${i + 1}`, `diversity_alternatives[${i}].category`),
+    take(
+      a.category,
+      'diversity_alternatives',
+      `diversity alternative ${i + 1}`,
+      `diversity_alternatives[${i}].category`,
+    ),
   );
-  (p.alternatives ?? []).forEach((a, i) => take(a.category, 'alternatives', `alternative ${i + 1}`, `alternatives[${i}].category`));
+  (p.alternatives ?? []).forEach((a, i) =>
+    take(a.category, 'alternatives', `alternative ${i + 1}`, `alternatives[${i}].category`),
+  );
   const ranked = Object.entries(p.all_scores ?? {}).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0));
-  ranked.forEach(([lane, score], i) => take(lane, 'all_scores', `all_scores rank ${i + 1} (${score})`, 'all_scores key'));
+  ranked.forEach(([lane, score], i) =>
+    take(lane, 'all_scores', `all_scores rank ${i + 1} (${score})`, 'all_scores key'),
+  );
 
   if (order.length === 0) {
     const named = [...new Set(ignored.map((g) => g.value))];
@@ -178,7 +213,10 @@ function planOrder(shape: 'scores' | 'tiered', p: Steps, lanes: readonly string[
     const named = ignored.filter((g) => g.step !== 'allowlist').map((g) => g.value);
     const namedNote = named.length ? `named: ${[...new Set(named)].join(', ')}` : 'it named none';
     const allowNote = allowlist.length ? 'no allowlist entry is a configured lane either' : 'the allowlist is empty';
-    return { ok: false, reason: `payload named no configured lane (${namedNote}; known: ${[...known].join(', ') || 'none'}) and ${allowNote}` };
+    return {
+      ok: false,
+      reason: `payload named no configured lane (${namedNote}; known: ${[...known].join(', ') || 'none'}) and ${allowNote}`,
+    };
   }
   return {
     ok: true,

@@ -54,7 +54,9 @@ export function laneWork(tasks: readonly Task[], lane: string, blockedKeys: Read
 
 /** Supply per configured lane, for `lanekeeper stats`; `done` is not supply and is not counted. */
 export function supply(tasks: readonly Task[], lanes: readonly string[]): Record<string, LaneSupply> {
-  const out: Record<string, LaneSupply> = Object.fromEntries(lanes.map((l) => [l, { active: 0, ready: 0, waiting: 0, backlog: 0 }]));
+  const out: Record<string, LaneSupply> = Object.fromEntries(
+    lanes.map((l) => [l, { active: 0, ready: 0, waiting: 0, backlog: 0 }]),
+  );
   for (const task of tasks) {
     const s = Object.hasOwn(out, task.lane) ? out[task.lane] : undefined;
     if (!s) continue; // a lane no longer configured

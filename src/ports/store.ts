@@ -72,7 +72,11 @@ export interface SessionRow {
 }
 
 export interface SessionsPort {
-  insert(row: Pick<SessionRow, 'id' | 'lane' | 'lane_id' | 'arm' | 'dispatch' | 'parent' | 'started_at' | 'log_path'> & { task?: string | null }): Promise<void>;
+  insert(
+    row: Pick<SessionRow, 'id' | 'lane' | 'lane_id' | 'arm' | 'dispatch' | 'parent' | 'started_at' | 'log_path'> & {
+      task?: string | null;
+    },
+  ): Promise<void>;
   update(id: string, patch: Partial<Omit<SessionRow, 'id'>>): Promise<void>;
   list(opts?: { since?: number; limit?: number }): Promise<SessionRow[]>;
   get(id: string): Promise<SessionRow | null>;
@@ -184,7 +188,8 @@ export type AcquireResult =
  * renewal or completion is refused. A refusal without it is a stale token (re-granted since,
  * another holder's, or already ended).
  */
-export type FencedResult = { ok: true; expiresAt?: number; expiredAt?: number } | { ok: false; reason: string; expiredAt?: number };
+export type FencedResult =
+  { ok: true; expiresAt?: number; expiredAt?: number } | { ok: false; reason: string; expiredAt?: number };
 
 /** One lock telemetry record: a grant, renewal, release, completion or expiry. Denials write nothing. */
 export interface LockRecord {

@@ -48,7 +48,8 @@ export class ArmHealth {
       const arm = this.armOf.get(event.sessionId);
       const backend = this.arms.find((a) => a.id === arm)?.backend;
       // Stopped before it began (a drain) is no failure of the arm.
-      if (arm && !this.started.has(event.sessionId) && event.outcome === 'failed') push(this.starts, arm, { at: event.now, failedToStart: true });
+      if (arm && !this.started.has(event.sessionId) && event.outcome === 'failed')
+        push(this.starts, arm, { at: event.now, failedToStart: true });
       if (backend) push(this.ends, backend, { at: event.now, outcome: event.outcome });
       this.armOf.delete(event.sessionId);
       this.started.delete(event.sessionId);
@@ -61,18 +62,27 @@ export class ArmHealth {
    * would otherwise spend waiting for them.
    */
   async refresh(now: number, report: (event: BusEvent) => void, whileProbing?: () => void): Promise<void> {
-    const stale = [...new Map(this.arms.filter((a) => a.quota).map((a) => [a.backend, a.quota!]))].filter(([backend, quota]) => {
-      const seen = this.reports[backend];
-      return !(seen && isFresh(seen.observedAt, now, quota.everyMs));
-    });
+    const stale = [...new Map(this.arms.filter((a) => a.quota).map((a) => [a.backend, a.quota!]))].filter(
+      ([backend, quota]) => {
+        const seen = this.reports[backend];
+        return !(seen && isFresh(seen.observedAt, now, quota.everyMs));
+      },
+    );
     const probes = Promise.all(
       stale.map(async ([backend, quota]) => {
-        const argv = quota.command.map((part) => expandTemplate(part, { node: process.execPath, state: this.stateDir }));
+        const argv = quota.command.map((part) =>
+          expandTemplate(part, { node: process.execPath, state: this.stateDir }),
+        );
         const r = await runQuotaProbe(argv, { timeoutMs: quota.timeoutMs });
         // A probe that fails says nothing: the backend falls back to the no-probe rule, said so.
         this.reports[backend] = { report: r.ok ? r.report : null, observedAt: now };
         this.last = null;
-        report({ type: 'QUOTA_OBSERVED', backend, report: r.ok ? r.report : null, reason: r.ok ? null : `quota probe failed: ${r.reason}` });
+        report({
+          type: 'QUOTA_OBSERVED',
+          backend,
+          report: r.ok ? r.report : null,
+          reason: r.ok ? null : `quota probe failed: ${r.reason}`,
+        });
       }),
     );
     if (stale.length) whileProbing?.();
@@ -87,7 +97,14 @@ export class ArmHealth {
   verdict(now: number): { blocked: Record<string, string>; shortened: string[] } {
     if (this.last?.now === now) return this.last.verdict;
     const backends = Object.fromEntries(
-      this.arms.map((a) => [a.backend, { report: this.reports[a.backend]?.report ?? null, sessions: this.ends[a.backend] ?? [], restAfterFailureMs: a.restAfterFailureMs }]),
+      this.arms.map((a) => [
+        a.backend,
+        {
+          report: this.reports[a.backend]?.report ?? null,
+          sessions: this.ends[a.backend] ?? [],
+          restAfterFailureMs: a.restAfterFailureMs,
+        },
+      ]),
     );
     const v = armBlocks(
       this.arms.map((a) => ({ id: a.id, backend: a.backend })),

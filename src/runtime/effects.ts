@@ -48,7 +48,9 @@ export class EffectRunner {
     const { store, push, log } = this.deps;
     switch (intent.type) {
       case 'requestClaim':
-        this.inLane(intent.laneId, () => this.claimLane(intent).catch((err: Error) => push(denied(intent, null, null, `store error: ${err.message}`))));
+        this.inLane(intent.laneId, () =>
+          this.claimLane(intent).catch((err: Error) => push(denied(intent, null, null, `store error: ${err.message}`))),
+        );
         break;
       case 'releaseClaim':
         this.inLane(intent.laneId, async () => {
@@ -57,9 +59,14 @@ export class EffectRunner {
             this.flocks.delete(intent.sessionId);
           }
           const r = await store.claims.release({ key: intent.key, holder: intent.sessionId, token: intent.token });
-          if (!r.ok) log.warn({ key: intent.key, session: intent.sessionId }, `could not release ${intent.key}: ${r.reason}`);
+          if (!r.ok)
+            log.warn({ key: intent.key, session: intent.sessionId }, `could not release ${intent.key}: ${r.reason}`);
           // Its lease ran out first and nobody took it since: nothing to give back.
-          else if (r.expiredAt !== undefined) log.info({ key: intent.key, session: intent.sessionId }, `${intent.key} had expired at ${isoSeconds(r.expiredAt)}; nothing to release`);
+          else if (r.expiredAt !== undefined)
+            log.info(
+              { key: intent.key, session: intent.sessionId },
+              `${intent.key} had expired at ${isoSeconds(r.expiredAt)}; nothing to release`,
+            );
         });
         break;
       case 'startSession':
@@ -70,8 +77,19 @@ export class EffectRunner {
         this.deps.supervisor.stop(intent.sessionId, intent.reason);
         break;
       case 'recordDecision': {
-        this.track(store.decisions.record({ seq: intent.seq, at: cause.now, kind: intent.kind, chosen: intent.chosen.map((c) => c.laneId), detail: intent }));
-        const news = intent.kind === 'tick' ? this.fallbacks.note(intent.seq, intent.fallbacks, cause.type === 'TICK' ? cause.inputs : undefined) : null;
+        this.track(
+          store.decisions.record({
+            seq: intent.seq,
+            at: cause.now,
+            kind: intent.kind,
+            chosen: intent.chosen.map((c) => c.laneId),
+            detail: intent,
+          }),
+        );
+        const news =
+          intent.kind === 'tick'
+            ? this.fallbacks.note(intent.seq, intent.fallbacks, cause.type === 'TICK' ? cause.inputs : undefined)
+            : null;
         const line = decisionLine(intent, news ? { fallbacks: () => loggedFallbacks(news) } : {});
         if ((intent.kind === 'tick' && intent.gate.action === 'skip') || news?.warn) log.warn(line);
         else log.info(line);
@@ -81,11 +99,24 @@ export class EffectRunner {
         if (!store.shared) this.track(store.learning.save(this.deps.memory(), cause.now));
         else if (cause.type === 'SESSION_GRADED' || cause.type === 'SESSION_REGRADED') {
           // Hosts share the posteriors: this grade is folded into them, atomically, in order.
-          const update = { session: cause.sessionId, lane: intent.lane, arm: cause.arm ?? null, grade: cause.grade!, regrade: cause.type === 'SESSION_REGRADED' };
+          const update = {
+            session: cause.sessionId,
+            lane: intent.lane,
+            arm: cause.arm ?? null,
+            grade: cause.grade!,
+            regrade: cause.type === 'SESSION_REGRADED',
+          };
           // Nothing stored yet: begin from nothing learned, with this selector's settings.
           const m = this.deps.memory();
-          const fresh = { learning: emptyLearning(m.learning.model, m.learning.forgetting), arms: emptyLearning(m.learning.model, m.arms?.forgetting ?? m.learning.forgetting), fairness: m.fairness, graded: [] };
-          this.learningChain = this.learningChain.catch(() => {}).then(() => store.learning.applyGrade(update, fresh, cause.now));
+          const fresh = {
+            learning: emptyLearning(m.learning.model, m.learning.forgetting),
+            arms: emptyLearning(m.learning.model, m.arms?.forgetting ?? m.learning.forgetting),
+            fairness: m.fairness,
+            graded: [],
+          };
+          this.learningChain = this.learningChain
+            .catch(() => {})
+            .then(() => store.learning.applyGrade(update, fresh, cause.now));
           this.track(this.learningChain);
         }
         break;
@@ -96,14 +127,22 @@ export class EffectRunner {
           const until = d.until as number;
           lane.info(`cooling down for ${formatDuration(Math.max(0, until - cause.now))}`);
         } else if (intent.note === 'respawn') {
-          lane.info(`respawn: ${String(d.sessionId)} follows ${String(d.parent)} back to back (chain ${String(d.chain)}/${String(d.chainLimit)})${d.why ? `; ${String(d.why)}` : ''}`);
+          lane.info(
+            `respawn: ${String(d.sessionId)} follows ${String(d.parent)} back to back (chain ${String(d.chain)}/${String(d.chainLimit)})${d.why ? `; ${String(d.why)}` : ''}`,
+          );
         } else if (intent.note === 'denied') {
           lane.info(`slot denied: ${String(d.reason)}`);
         } else if (intent.note === 'no_arm') {
-          lane.warn(`no eligible arm (${excludedText(d.excluded)}); waiting until ${new Date(d.until as number).toISOString()}`);
+          lane.warn(
+            `no eligible arm (${excludedText(d.excluded)}); waiting until ${new Date(d.until as number).toISOString()}`,
+          );
         } else if (intent.note === 'arm') {
-          const excluded = Object.keys((d.excluded as Record<string, string>) ?? {}).length ? `; left out: ${excludedText(d.excluded)}` : '';
-          lane.debug(`${String(d.sessionId)} runs on ${String(d.arm)} (draw ${Number(d.sample).toFixed(2)} from its ${String(d.source)} posterior${excluded})`);
+          const excluded = Object.keys((d.excluded as Record<string, string>) ?? {}).length
+            ? `; left out: ${excludedText(d.excluded)}`
+            : '';
+          lane.debug(
+            `${String(d.sessionId)} runs on ${String(d.arm)} (draw ${Number(d.sample).toFixed(2)} from its ${String(d.source)} posterior${excluded})`,
+          );
         } else {
           lane.info(`slot given back: draining`);
         }
@@ -115,15 +154,33 @@ export class EffectRunner {
   /** The lane slot from the store, then the lane's lock_file (if any) with flock. */
   private async claimLane(intent: RequestClaimIntent): Promise<void> {
     const { store, config, push } = this.deps;
-    const r = await store.claims.acquire({ key: intent.key, holder: intent.sessionId, ttlMs: config.claims.laneTtlMs, slots: intent.slots });
+    const r = await store.claims.acquire({
+      key: intent.key,
+      holder: intent.sessionId,
+      ttlMs: config.claims.laneTtlMs,
+      slots: intent.slots,
+    });
     if (!r.granted) {
-      push(denied(intent, r.holder, r.expiresAt, r.state === 'completed' ? `${r.key} already completed by ${r.holder}` : `${r.key} held by ${r.holder}`));
+      push(
+        denied(
+          intent,
+          r.holder,
+          r.expiresAt,
+          r.state === 'completed' ? `${r.key} already completed by ${r.holder}` : `${r.key} held by ${r.holder}`,
+        ),
+      );
       return;
     }
     const lockFile = isLaneKey(intent.key) ? config.lanes.find((l) => l.name === intent.lane)?.lockFile : null;
     if (lockFile) {
-      const file = path.resolve(config.stateDir, expandTemplate(lockFile, { lane: intent.lane, state: config.stateDir }));
-      const hold = await holdFlock(file).catch((err: Error) => ({ ok: false as const, reason: `flock on ${file} failed: ${err.message}` }));
+      const file = path.resolve(
+        config.stateDir,
+        expandTemplate(lockFile, { lane: intent.lane, state: config.stateDir }),
+      );
+      const hold = await holdFlock(file).catch((err: Error) => ({
+        ok: false as const,
+        reason: `flock on ${file} failed: ${err.message}`,
+      }));
       if (!hold.ok) {
         await store.claims.release({ key: r.key, holder: intent.sessionId, token: r.token, result: 'lock_file busy' });
         push(denied(intent, null, null, hold.reason));
@@ -152,7 +209,9 @@ export class EffectRunner {
   }
 
   private track(p: Promise<unknown>): void {
-    const tracked = p.catch((err: unknown) => this.deps.log.error({ err }, 'effect failed')).finally(() => this.inflight.delete(tracked));
+    const tracked = p
+      .catch((err: unknown) => this.deps.log.error({ err }, 'effect failed'))
+      .finally(() => this.inflight.delete(tracked));
     this.inflight.add(tracked);
   }
 
@@ -169,7 +228,15 @@ export class EffectRunner {
 }
 
 function denied(intent: RequestClaimIntent, holder: string | null, expiresAt: number | null, reason: string): BusEvent {
-  return { type: 'CLAIM_DENIED', laneId: intent.laneId, sessionId: intent.sessionId, key: intent.key, holder, expiresAt, reason };
+  return {
+    type: 'CLAIM_DENIED',
+    laneId: intent.laneId,
+    sessionId: intent.sessionId,
+    key: intent.key,
+    holder,
+    expiresAt,
+    reason,
+  };
 }
 
 /** Arms left out of a choice, with why: "a:x (tier 3 above max_tier 2), b:y (…)". */

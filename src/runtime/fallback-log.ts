@@ -38,7 +38,9 @@ export class FallbackLog {
       this.told.clear();
     }
     const external = inputs?.external;
-    const unknown = new Set(external?.ok ? (external.ignored ?? []).map((i) => key({ step: i.step, reason: i.reason })) : []);
+    const unknown = new Set(
+      external?.ok ? (external.ignored ?? []).map((i) => key({ step: i.step, reason: i.reason })) : [],
+    );
     const fresh: Fallback[] = [];
     let repeated = 0;
     let since: number | null = null;
@@ -61,7 +63,11 @@ export class FallbackLog {
 export function loggedFallbacks(news: FallbackNews): string {
   const parts = [];
   if (news.fresh.length) parts.push(fallbacksInFull(news.fresh));
-  const when = news.since === news.until ? `at the tick at event ${news.since}` : `at the ticks at events ${news.since}–${news.until}`;
-  if (news.repeated) parts.push(`${news.repeated} fallback${news.repeated === 1 ? '' : 's'} as logged ${when} (same selector payload)`);
+  const when =
+    news.since === news.until
+      ? `at the tick at event ${news.since}`
+      : `at the ticks at events ${news.since}–${news.until}`;
+  if (news.repeated)
+    parts.push(`${news.repeated} fallback${news.repeated === 1 ? '' : 's'} as logged ${when} (same selector payload)`);
   return parts.join('; ');
 }

@@ -27,11 +27,16 @@ export class FirstTick {
     if (event.type === 'TICK') this.ticked = true;
     if (event.type === 'SESSION_STARTED') this.result.started++;
     if (event.type === 'SESSION_EXITED' && event.started === false) {
-      this.result.unstarted.push({ sessionId: event.sessionId, lane: event.laneId, reason: event.reason ?? 'it did not start' });
+      this.result.unstarted.push({
+        sessionId: event.sessionId,
+        lane: event.laneId,
+        reason: event.reason ?? 'it did not start',
+      });
     }
     for (const i of intents) {
       if (i.type === 'laneNote' && i.note === 'no_arm') this.result.noArm++;
-      if (i.type === 'recordDecision' && (i.kind === 'tick' || i.chosen.length === 0)) this.result.reason = decisionLine(i);
+      if (i.type === 'recordDecision' && (i.kind === 'tick' || i.chosen.length === 0))
+        this.result.reason = decisionLine(i);
     }
   }
 

@@ -20,10 +20,17 @@ export const WIDTH_KEY = 'fleet:width';
 export async function fleetLearning(store: Store, mine: SelectorMemory): Promise<SelectorRestoredEvent | null> {
   const shared = await store.learning.load();
   if (!shared || shared.learning.model !== mine.learning.model) return null;
-  const same = JSON.stringify([shared.learning.beliefs, shared.learning.clock, shared.arms, shared.graded]) === JSON.stringify([mine.learning.beliefs, mine.learning.clock, mine.arms, mine.graded]);
+  const same =
+    JSON.stringify([shared.learning.beliefs, shared.learning.clock, shared.arms, shared.graded]) ===
+    JSON.stringify([mine.learning.beliefs, mine.learning.clock, mine.arms, mine.graded]);
   if (same) return null;
   // Without fairness: share deficits stay this host's own, as they are when the event is taken.
-  return { type: 'SELECTOR_RESTORED', learning: shared.learning, ...(shared.arms ? { arms: shared.arms } : {}), graded: shared.graded ?? [] };
+  return {
+    type: 'SELECTOR_RESTORED',
+    learning: shared.learning,
+    ...(shared.arms ? { arms: shared.arms } : {}),
+    graded: shared.graded ?? [],
+  };
 }
 
 export interface TickWidth {
@@ -32,7 +39,13 @@ export interface TickWidth {
 }
 
 /** Takes up to `width` slots of the fleet's width for one tick. */
-export async function claimTickWidth(store: Store, host: string, tick: number, width: number, ttlMs: number): Promise<TickWidth> {
+export async function claimTickWidth(
+  store: Store,
+  host: string,
+  tick: number,
+  width: number,
+  ttlMs: number,
+): Promise<TickWidth> {
   const held: TickWidth['held'] = [];
   for (let i = 0; i < width; i++) {
     const holder = `tick:${host}:${tick}:${i}`;
@@ -45,5 +58,6 @@ export async function claimTickWidth(store: Store, host: string, tick: number, w
 
 /** Gives back the slots a tick took but did not use. */
 export async function releaseUnused(store: Store, width: TickWidth, used: number): Promise<void> {
-  for (const { holder, token } of width.held.slice(used)) await store.claims.release({ key: WIDTH_KEY, holder, token, result: 'unused' });
+  for (const { holder, token } of width.held.slice(used))
+    await store.claims.release({ key: WIDTH_KEY, holder, token, result: 'unused' });
 }

@@ -20,7 +20,15 @@ export async function lateGradeEvents(store: Store, log: Logger, inFlight: Set<n
       continue;
     }
     inFlight.add(row.id);
-    events.push({ type: 'SESSION_REGRADED', laneId: s.lane_id, sessionId: s.id, grade: row.grade, dimensions: row.dimensions, arm: s.arm, lateGradeId: row.id });
+    events.push({
+      type: 'SESSION_REGRADED',
+      laneId: s.lane_id,
+      sessionId: s.id,
+      grade: row.grade,
+      dimensions: row.dimensions,
+      arm: s.arm,
+      lateGradeId: row.id,
+    });
   }
   return events;
 }

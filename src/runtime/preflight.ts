@@ -45,34 +45,50 @@ export async function preflight(config: ResolvedConfig, opts: PreflightOptions):
   helper(config.selector.command, ['selector', 'command', 0]);
   helper(config.grading.command, ['grading', 'command', 0]);
   helper(config.hooks.beforeSession, ['hooks', 'before_session', 0]);
-  for (const a of config.arms) helper(a.quota?.command ?? null, ['backends', backendIndex.get(a.backend)!, 'quota', 'command', 0]);
+  for (const a of config.arms)
+    helper(a.quota?.command ?? null, ['backends', backendIndex.get(a.backend)!, 'quota', 'command', 0]);
 
   // Each lane on each arm it may run on: where its sessions would start, and with what.
   config.lanes.forEach((lane, li) => {
     if (!lane.enabled) return;
-    for (const arm of config.arms.filter((a) => lane.arms.includes(a.id) && withinTiers(lane, a))) checkSession(config, lane, li, arm, backendIndex.get(arm.backend)!, opts, add);
+    for (const arm of config.arms.filter((a) => lane.arms.includes(a.id) && withinTiers(lane, a)))
+      checkSession(config, lane, li, arm, backendIndex.get(arm.backend)!, opts, add);
   });
 
   for (const [li, lane] of config.lanes.entries()) {
     if (!lane.enabled || !lane.lockFile) continue;
     // As the run resolves it (runtime/effects.ts): {lane} and {state}, relative to the state directory.
-    const file = path.resolve(config.stateDir, expandTemplate(lane.lockFile, { lane: lane.name, state: config.stateDir }));
+    const file = path.resolve(
+      config.stateDir,
+      expandTemplate(lane.lockFile, { lane: lane.name, state: config.stateDir }),
+    );
     const where = ['lanes', li, 'lock_file'];
     if (!existsSync(file)) {
       // flock makes the file, but not its directory.
-      if (!existsSync(path.dirname(file))) add({ path: where, message: `the directory of ${file} does not exist, so flock cannot make the lock file there` });
+      if (!existsSync(path.dirname(file)))
+        add({
+          path: where,
+          message: `the directory of ${file} does not exist, so flock cannot make the lock file there`,
+        });
       continue;
     }
     // Read from the kernel's lock table, not by taking the lock: a legacy `flock -n` loop that
     // wanted it at that moment would give up.
     const held = flockHeld(file);
-    if (held.held) add({ path: where, message: `${file} is held by another process now (flock): this lane cannot start while it is` });
+    if (held.held)
+      add({
+        path: where,
+        message: `${file} is held by another process now (flock): this lane cannot start while it is`,
+      });
     else if (held.held === null) add({ path: where, message: `cannot tell whether ${file} is held: ${held.reason}` });
   }
 
   if (config.tasks) {
     const dir = config.tasks.dir;
-    const snapshot = await readTasks(dir, config.lanes.map((l) => l.name));
+    const snapshot = await readTasks(
+      dir,
+      config.lanes.map((l) => l.name),
+    );
     for (const p of snapshot.problems) {
       // readTasks says "tasks.dir does not exist"; here the key is named by the path, and the directory by the message.
       if (p.file === dir) add({ path: ['tasks', 'dir'], message: p.message.replace(/^tasks\.dir\b/, dir) });
@@ -87,8 +103,23 @@ function withinTiers(lane: LaneConfig, arm: ArmConfig): boolean {
 }
 
 /** The working directory (the lane's, else the backend's) and the agent command of one lane on one arm. */
-function checkSession(config: ResolvedConfig, lane: LaneConfig, li: number, arm: ArmConfig, bi: number, opts: PreflightOptions, add: (w: PreflightWarning) => void): void {
-  const vars: TemplateVars = { lane: lane.name, model: arm.model, backend: arm.backend, arm: arm.id, node: process.execPath, state: config.stateDir };
+function checkSession(
+  config: ResolvedConfig,
+  lane: LaneConfig,
+  li: number,
+  arm: ArmConfig,
+  bi: number,
+  opts: PreflightOptions,
+  add: (w: PreflightWarning) => void,
+): void {
+  const vars: TemplateVars = {
+    lane: lane.name,
+    model: arm.model,
+    backend: arm.backend,
+    arm: arm.id,
+    node: process.execPath,
+    state: config.stateDir,
+  };
   // No cwd: the state directory, which the run makes.
   let cwd = config.stateDir;
   let cwdKnown = true;

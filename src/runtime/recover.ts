@@ -52,7 +52,10 @@ export interface Restored {
  * Rebuilds the actors as the last run left them (the one fold, streams/fold.ts), or says why it
  * cannot (`empty`: the journal holds no run at all, the first start in this store).
  */
-export async function restoreFleet(store: Store, opts: { inspect?: (e: InspectionEvent) => void } = {}): Promise<Restored | { reason: string; empty?: boolean }> {
+export async function restoreFleet(
+  store: Store,
+  opts: { inspect?: (e: InspectionEvent) => void } = {},
+): Promise<Restored | { reason: string; empty?: boolean }> {
   const after = await store.journal.lastSeq();
   if (!after) return { reason: 'the journal holds no run to go on from', empty: true };
   const source = storeJournalSource(store.journal, store.location);
@@ -60,14 +63,25 @@ export async function restoreFleet(store: Store, opts: { inspect?: (e: Inspectio
   const start = await foldStart(source, after, { build });
   if (start.begin.at === 'first') return { reason: 'the journal holds no run to go on from', empty: true };
   if (start.begin.at === 'run') {
-    const started = (await store.journal.read({ fromSeq: start.begin.seq, limit: 1 }))[0] as RuntimeStartedEvent & { seq: number };
-    if (started.machines !== MACHINES_VERSION) return { reason: `the last run was recorded by other machines (${started.machines}; these are ${MACHINES_VERSION}: lanekeeper was upgraded)` };
+    const started = (await store.journal.read({ fromSeq: start.begin.seq, limit: 1 }))[0] as RuntimeStartedEvent & {
+      seq: number;
+    };
+    if (started.machines !== MACHINES_VERSION)
+      return {
+        reason: `the last run was recorded by other machines (${started.machines}; these are ${MACHINES_VERSION}: lanekeeper was upgraded)`,
+      };
   }
   let folded = 0;
   const grades: GradeUpdate[] = [];
   const onStep = ({ event }: Folded) => {
     // Lane ids are the lane's name, or the name and ".N" for a further slot (names have no dot).
-    if (event.type === 'SESSION_GRADED' && event.grade !== null && !event.censored) grades.push({ session: event.sessionId, lane: event.laneId.split('.')[0]!, arm: event.arm ?? null, grade: event.grade });
+    if (event.type === 'SESSION_GRADED' && event.grade !== null && !event.censored)
+      grades.push({
+        session: event.sessionId,
+        lane: event.laneId.split('.')[0]!,
+        arm: event.arm ?? null,
+        grade: event.grade,
+      });
     if (event.type !== 'RUNTIME_STARTED') folded++;
   };
   try {
@@ -75,7 +89,8 @@ export async function restoreFleet(store: Store, opts: { inspect?: (e: Inspectio
     if (!host || !fleet) return { reason: 'the journal holds no run to go on from', empty: true };
     return { host, fleet, after, from: { seq: start.begin.seq, at: start.begin.at }, folded, grades };
   } catch (err) {
-    if (err instanceof FoldError) return { reason: `the journal of the last run does not fold through these machines: ${err.message}` };
+    if (err instanceof FoldError)
+      return { reason: `the journal of the last run does not fold through these machines: ${err.message}` };
     throw err;
   }
 }
@@ -118,12 +133,25 @@ export async function reconcileSessions(deps: ReconcileDeps, lanes: readonly Lan
     const startedAt = row?.started_at ?? deps.clock();
     if (l.path === 'running.grading') {
       // The exit was journaled; the grade was not (perhaps stored).
-      const how = { reason: 'the runtime stopped before it was graded', cwd, startedAt, exited: exitOf(row, deps.clock), journaled: true, graded: gradedOf(row) };
+      const how = {
+        reason: 'the runtime stopped before it was graded',
+        cwd,
+        startedAt,
+        exited: exitOf(row, deps.clock),
+        journaled: true,
+        graded: gradedOf(row),
+      };
       actions.push(() => deps.supervisor.close(intent, how));
       done.closed.push(intent.sessionId);
     } else if (row?.ended_at != null) {
       // Recorded in the store as ended, but the runtime died before it journaled that.
-      const how = { reason: row.reason ?? 'ended', cwd, startedAt, exited: exitOf(row, deps.clock), graded: gradedOf(row) };
+      const how = {
+        reason: row.reason ?? 'ended',
+        cwd,
+        startedAt,
+        exited: exitOf(row, deps.clock),
+        graded: gradedOf(row),
+      };
       actions.push(() => deps.supervisor.close(intent, how));
       done.closed.push(intent.sessionId);
     } else {
@@ -155,10 +183,22 @@ export async function reconcileSessions(deps: ReconcileDeps, lanes: readonly Lan
 }
 
 /** A session whose exit nobody recorded: adopt its agent if alive, else close it. */
-async function settle(deps: ReconcileDeps, intent: StartSessionIntent, row: SessionRow | null, cwd: string, startedAt: number, done: Reconciled, actions: (() => void)[], concurrency: number): Promise<void> {
+async function settle(
+  deps: ReconcileDeps,
+  intent: StartSessionIntent,
+  row: SessionRow | null,
+  cwd: string,
+  startedAt: number,
+  done: Reconciled,
+  actions: (() => void)[],
+  concurrency: number,
+): Promise<void> {
   const found = liveAgent(intent.sessionId, row, sessionPaths(deps.config, intent).grade);
   if (!found) {
-    const reason = row?.pid != null ? 'its agent ended while no lanekeeper watched it; the exit code is not known' : 'the runtime stopped before the agent started';
+    const reason =
+      row?.pid != null
+        ? 'its agent ended while no lanekeeper watched it; the exit code is not known'
+        : 'the runtime stopped before the agent started';
     actions.push(() => deps.supervisor.close(intent, { reason, cwd, startedAt }));
     done.closed.push(intent.sessionId);
     return;
@@ -167,14 +207,30 @@ async function settle(deps: ReconcileDeps, intent: StartSessionIntent, row: Sess
   // its own claim back; a new token (it had expired) is released by the session itself at its
   // end, since its lane holds the old one.
   const key = intent.claim.key || laneKey(intent.lane);
-  const slot = await deps.store.claims.acquire({ key, holder: intent.sessionId, ttlMs: deps.config.claims.laneTtlMs, slots: concurrency });
-  if (!slot.granted) deps.log.warn(`${intent.sessionId} still runs, but its lane slot ${key} is held by ${slot.holder} now; it is watched all the same`);
+  const slot = await deps.store.claims.acquire({
+    key,
+    holder: intent.sessionId,
+    ttlMs: deps.config.claims.laneTtlMs,
+    slots: concurrency,
+  });
+  if (!slot.granted)
+    deps.log.warn(
+      `${intent.sessionId} still runs, but its lane slot ${key} is held by ${slot.holder} now; it is watched all the same`,
+    );
   // Its task too (released with its other claims when it ends, whatever the token).
   if (intent.taskClaim) {
-    const task = await deps.store.claims.acquire({ key: intent.taskClaim.key, holder: intent.sessionId, ttlMs: deps.config.claims.laneTtlMs });
-    if (!task.granted) deps.log.warn(`${intent.sessionId} still runs, but its task claim ${intent.taskClaim.key} is held by ${task.holder} now`);
+    const task = await deps.store.claims.acquire({
+      key: intent.taskClaim.key,
+      holder: intent.sessionId,
+      ttlMs: deps.config.claims.laneTtlMs,
+    });
+    if (!task.granted)
+      deps.log.warn(
+        `${intent.sessionId} still runs, but its task claim ${intent.taskClaim.key} is held by ${task.holder} now`,
+      );
   }
-  const adopted = slot.granted && slot.token !== intent.claim.token ? { ...intent, claim: { key: '', token: 0 } } : intent;
+  const adopted =
+    slot.granted && slot.token !== intent.claim.token ? { ...intent, claim: { key: '', token: 0 } } : intent;
   const kill = deps.config.sessions.onRestart === 'kill' ? 'sessions.on_restart is kill' : undefined;
   actions.push(() => deps.supervisor.adopt(adopted, { ...found, startedAt, cwd }, kill));
   done.adopted.push(intent.sessionId);
@@ -185,11 +241,19 @@ async function settle(deps: ReconcileDeps, intent: StartSessionIntent, row: Sess
  * time; else a group leader carrying the session's id and grade file (its pid was never written).
  * Processes it forked that outlived it are stopped here: the session they belong to is over.
  */
-function liveAgent(sessionId: string, row: SessionRow | null, gradeFile: string): { pid: number; startTime: string | null; pgrp: number } | null {
+function liveAgent(
+  sessionId: string,
+  row: SessionRow | null,
+  gradeFile: string,
+): { pid: number; startTime: string | null; pgrp: number } | null {
   // Without a recorded start time a live pid proves nothing (it may be another process's now):
   // then only a process carrying the session's id counts.
   if (row?.pid != null && row.pid_start !== null && sameProcess(row.pid, row.pid_start)) {
-    return { pid: row.pid, startTime: procInfo(row.pid)?.startTime ?? row.pid_start, pgrp: procInfo(row.pid)?.pgrp ?? row.pid };
+    return {
+      pid: row.pid,
+      startTime: procInfo(row.pid)?.startTime ?? row.pid_start,
+      pgrp: procInfo(row.pid)?.pgrp ?? row.pid,
+    };
   }
   const procs = sessionProcesses(sessionId, gradeFile);
   const leader = procs.find((p) => p.pid === p.pgrp);
@@ -199,13 +263,24 @@ function liveAgent(sessionId: string, row: SessionRow | null, gradeFile: string)
 }
 
 function exitOf(row: SessionRow | null, clock: () => number): ExitRecord {
-  if (row?.ended_at == null) return { exitCode: null, signal: null, outcome: 'unknown', reason: 'not recorded', endedAt: clock() };
-  return { exitCode: row.exit_code, signal: row.signal, outcome: row.outcome ?? 'unknown', reason: row.reason, endedAt: row.ended_at };
+  if (row?.ended_at == null)
+    return { exitCode: null, signal: null, outcome: 'unknown', reason: 'not recorded', endedAt: clock() };
+  return {
+    exitCode: row.exit_code,
+    signal: row.signal,
+    outcome: row.outcome ?? 'unknown',
+    reason: row.reason,
+    endedAt: row.ended_at,
+  };
 }
 
 function gradedOf(row: SessionRow | null) {
   if (!row?.grade_source) return undefined;
-  return { grade: row.grade, source: row.grade_source as 'session' | 'grader' | 'default' | 'none', dimensions: row.dimensions };
+  return {
+    grade: row.grade,
+    source: row.grade_source as 'session' | 'grader' | 'default' | 'none',
+    dimensions: row.dimensions,
+  };
 }
 
 /**

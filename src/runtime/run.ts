@@ -3,7 +3,20 @@
 // one event at a time. Stopping drains: no new sessions, running ones get the drain grace, then
 // their process groups are killed; every exit and grade is journaled before the store closes.
 import { randomBytes } from 'node:crypto';
-import { BehaviorSubject, concat, concatMap, distinctUntilChanged, from, merge, of, ReplaySubject, Subject, switchMap, takeUntil, type Observable } from 'rxjs';
+import {
+  BehaviorSubject,
+  concat,
+  concatMap,
+  distinctUntilChanged,
+  from,
+  merge,
+  of,
+  ReplaySubject,
+  Subject,
+  switchMap,
+  takeUntil,
+  type Observable,
+} from 'rxjs';
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
 import type { Store } from '../ports/store.js';
@@ -62,7 +75,6 @@ export interface RuntimeOptions {
   reload?: () => ResolvedConfig;
 }
 
-
 export type { FirstTickResult } from './first-tick.js';
 export type { RuntimeObserver } from '../ports/observer.js';
 
@@ -86,7 +98,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   let opts = options;
   const { store, log } = opts;
   // A once run's lanes never respawn: each run is one tick's worth of work.
-  const forMode = (c: ResolvedConfig): ResolvedConfig => (opts.once ? { ...c, lanes: c.lanes.map((l) => ({ ...l, chainLimit: 0 })) } : c);
+  const forMode = (c: ResolvedConfig): ResolvedConfig =>
+    opts.once ? { ...c, lanes: c.lanes.map((l) => ({ ...l, chainLimit: 0 })) } : c;
   let config = forMode(opts.config);
   const clock = opts.clock ?? Date.now;
   const startedAt = clock();
@@ -112,28 +125,48 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     // The dead run may have journaled grades it never folded into the shared posteriors: fold
     // them now (a grade already there changes nothing).
     const m = restored.host.selectorMemory();
-    const fresh = { learning: emptyLearning(m.learning.model, m.learning.forgetting), arms: emptyLearning(m.learning.model, m.arms.forgetting), fairness: m.fairness, graded: [] };
+    const fresh = {
+      learning: emptyLearning(m.learning.model, m.learning.forgetting),
+      arms: emptyLearning(m.learning.model, m.arms.forgetting),
+      fairness: m.fairness,
+      graded: [],
+    };
     for (const g of restored.grades) await store.learning.applyGrade(g, fresh, clock());
   }
   if (restored) {
     // The file changed while no lanekeeper ran (or this run's mode differs: a --once run never
     // respawns): applied like a reload, before the fleet resumes, so a cooldown whose deadline
     // passed meanwhile ends under the settings of this run.
-    if (JSON.stringify(restored.fleet) !== JSON.stringify(fleet)) startup.push({ type: 'CONFIG_RELOADED', fleet, source: 'restart', changes: ['fleet'] });
+    if (JSON.stringify(restored.fleet) !== JSON.stringify(fleet))
+      startup.push({ type: 'CONFIG_RELOADED', fleet, source: 'restart', changes: ['fleet'] });
     // The selector's learning came back with the actors: every grade journaled, each once.
-    startup.push({ type: 'RUNTIME_RECOVERED', after: restored.after, machines: MACHINES_VERSION, mode, stop: crashed ? 'crash' : 'drain' });
+    startup.push({
+      type: 'RUNTIME_RECOVERED',
+      after: restored.after,
+      machines: MACHINES_VERSION,
+      mode,
+      stop: crashed ? 'crash' : 'drain',
+    });
     // A model version bump added since (`replaces:`) starts from the older model's evidence, as at a fresh start.
     const memory = restored.host.selectorMemory();
     const bumped = withModelBumps(memory, config, log);
-    if (bumped.arms !== memory.arms) startup.push({ type: 'SELECTOR_RESTORED', learning: memory.learning, arms: bumped.arms });
+    if (bumped.arms !== memory.arms)
+      startup.push({ type: 'SELECTOR_RESTORED', learning: memory.learning, arms: bumped.arms });
   } else {
     startup.push({ type: 'RUNTIME_STARTED', fleet, machines: MACHINES_VERSION, mode });
     const memory = await store.learning.load();
-    if (memory && memory.learning.model === config.selector.model) startup.push({ type: 'SELECTOR_RESTORED', ...withModelBumps(memory, config, log) });
+    if (memory && memory.learning.model === config.selector.model)
+      startup.push({ type: 'SELECTOR_RESTORED', ...withModelBumps(memory, config, log) });
     else if (memory) {
       // Shares and recent starts do not depend on the model; the evidence does.
       const discarded = `the evidence in the store was kept with the ${memory.learning.model} model; this run uses ${config.selector.model}, so learning starts fresh`;
-      startup.push({ type: 'SELECTOR_RESTORED', learning: emptyLearning(config.selector.model), fairness: memory.fairness, arms: emptyLearning(config.selector.model), discarded });
+      startup.push({
+        type: 'SELECTOR_RESTORED',
+        learning: emptyLearning(config.selector.model),
+        fairness: memory.fairness,
+        arms: emptyLearning(config.selector.model),
+        discarded,
+      });
     }
   }
   // Late grades given while lanekeeper was down are learned first.
@@ -159,9 +192,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const stopTicks$ = new Subject<void>();
   const closed$ = new Subject<void>();
   // Journaled here; logged with the tick's decision (a `builtin` fallback), once per distinct violation.
-  const onViolation = (reason: string, durationMs: number) => bus.push({ type: 'SELECTOR_CONTRACT_VIOLATION', reason, durationMs });
+  const onViolation = (reason: string, durationMs: number) =>
+    bus.push({ type: 'SELECTOR_CONTRACT_VIOLATION', reason, durationMs });
   // `status` shows when the next timer tick is due; a --once run plans none (forget a crashed run's).
-  const nextTick = (at: number | null) => void store.runtimeInfo.set('next_tick', at === null ? null : String(at)).catch((err: unknown) => log.warn({ err }, 'could not record the next tick'));
+  const nextTick = (at: number | null) =>
+    void store.runtimeInfo
+      .set('next_tick', at === null ? null : String(at))
+      .catch((err: unknown) => log.warn({ err }, 'could not record the next tick'));
   if (opts.once) nextTick(null);
   // Operator mode asks for its back-to-back ticks here, so they are gathered like every other.
   const operatorTicks$ = new Subject<TickEvent>();
@@ -171,7 +208,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const timer$ = (first: boolean) =>
     scheduleConfig$.pipe(
       distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)),
-      switchMap((s, i) => ticks({ ...s, tickOnStart: first && i === 0 && s.tickOnStart }, { now: clock, onScheduled: nextTick })),
+      switchMap((s, i) =>
+        ticks({ ...s, tickOnStart: first && i === 0 && s.tickOnStart }, { now: clock, onScheduled: nextTick }),
+      ),
     );
   const schedule$: Observable<TickEvent> = opts.once
     ? of({ type: 'TICK', reason: 'manual' })
@@ -181,7 +220,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const ticks$ = schedule$.pipe(
     concatMap(async (tick) => {
       // The machines' code runs once on a throwaway fleet while the probes run (warm-up.ts).
-      const warmUp = () => warmUpMachines(fleet, clock(), (err) => log.warn({ err }, 'warming up the machines before the tick failed; the tick runs them cold'));
+      const warmUp = () =>
+        warmUpMachines(fleet, clock(), (err) =>
+          log.warn({ err }, 'warming up the machines before the tick failed; the tick runs them cold'),
+        );
       await armHealth.refresh(clock(), (e) => bus.push(e), warmUp);
       if (store.shared) {
         // The fleet's posteriors (every host's grades, this host's own all in) before deciding.
@@ -195,7 +237,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       if (operator) return { ...tick, inputs: { ...inputs, maxWidth: Math.max(0, operatorRoom(host.lanes())) } };
       if (!store.shared) return { ...tick, inputs };
       // Several hosts: this tick's share of the fleet's width.
-      const width = await claimTickWidth(store, `${config.host}:${runId}`, ++tickCount, config.width, Math.max(1000, Math.floor(config.schedule.intervalMs * 0.9)));
+      const width = await claimTickWidth(
+        store,
+        `${config.host}:${runId}`,
+        ++tickCount,
+        config.width,
+        Math.max(1000, Math.floor(config.schedule.intervalMs * 0.9)),
+      );
       tickWidths.push(width);
       return { ...tick, inputs: { ...inputs, maxWidth: Math.min(inputs.maxWidth ?? config.width, width.granted) } };
     }),
@@ -219,7 +267,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     // A backend whose quota is past 70% gets its sessions' shorter limit.
     timeoutFor: (arm, laneTimeoutMs) => {
       const quota = config.arms.find((a) => a.id === arm)?.quota;
-      return quota && armHealth.verdict(clock()).shortened.includes(arm) ? Math.min(laneTimeoutMs, quota.shortTimeoutMs) : laneTimeoutMs;
+      return quota && armHealth.verdict(clock()).shortened.includes(arm)
+        ? Math.min(laneTimeoutMs, quota.shortTimeoutMs)
+        : laneTimeoutMs;
     },
   };
   const supervisor = new SessionSupervisor(supervisorDeps);
@@ -227,11 +277,22 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   // slot), acted on once the bus runs.
   // A drained run leaves nothing open, but a session that ended after its bus closed has no exit in
   // the journal: checked at every start that goes on from a fleet, not only after a crash.
-  const reconciled = crashed || restored ? await reconcileSessions({ config, store, supervisor, log, clock }, restored ? host.lanes() : []) : null;
+  const reconciled =
+    crashed || restored
+      ? await reconcileSessions({ config, store, supervisor, log, clock }, restored ? host.lanes() : [])
+      : null;
   // Expired claims go only now: an adopted session has taken its own back first.
   const swept = await store.claims.sweep();
   if (swept) log.info(`released ${swept} expired claim${swept === 1 ? '' : 's'} left by an earlier run`);
-  const effectDeps: EffectDeps = { config, store, log, supervisor, push: bus.push, memory: () => host.selectorMemory(), blockedArms: () => armHealth.verdict(clock()).blocked };
+  const effectDeps: EffectDeps = {
+    config,
+    store,
+    log,
+    supervisor,
+    push: bus.push,
+    memory: () => host.selectorMemory(),
+    blockedArms: () => armHealth.verdict(clock()).blocked,
+  };
   const effects = new EffectRunner(effectDeps);
 
   // Late grades (`lanekeeper grade`) are looked for every second: a cheap read of a small table.
@@ -269,10 +330,22 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   let targets = new Map(config.lanes.map((l) => [l.name, l.targetShare]));
   /** The lanes table `status` and `stats` read. */
   const saveLane = (l: LaneStatus, since: number) =>
-    store.lanes.set({ lane_id: l.laneId, lane: l.lane, slot: l.slot, state: l.state, since, session: activeSession(l), target_share: targets.get(l.lane) ?? null, deadline: deadlineOf(l) });
+    store.lanes.set({
+      lane_id: l.laneId,
+      lane: l.lane,
+      slot: l.slot,
+      state: l.state,
+      since,
+      session: activeSession(l),
+      target_share: targets.get(l.lane) ?? null,
+      deadline: deadlineOf(l),
+    });
   // A lane the last run left in the same state has been in it since then (a cooldown goes on).
-  const rows = new Map((await store.lanes.list()).filter((r) => !store.shared || r.host === config.host).map((r) => [r.lane_id, r]));
-  for (const l of host.lanes()) await saveLane(l, rows.get(l.laneId)?.state === l.state ? rows.get(l.laneId)!.since : startedAt);
+  const rows = new Map(
+    (await store.lanes.list()).filter((r) => !store.shared || r.host === config.host).map((r) => [r.lane_id, r]),
+  );
+  for (const l of host.lanes())
+    await saveLane(l, rows.get(l.laneId)?.state === l.state ? rows.get(l.laneId)!.since : startedAt);
   let scheduled: number | null = null;
   /** Several hosts: the width each pending tick claimed, oldest first, and how many ticks there were. */
   const tickWidths: TickWidth[] = [];
@@ -301,7 +374,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     if (event.type === 'TICK' && store.shared && event.reason !== 'operator') {
       const width = tickWidths.shift();
       const decision = intents.find((i) => i.type === 'recordDecision');
-      if (width) void releaseUnused(store, width, decision?.chosen.length ?? 0).catch((err: unknown) => log.warn({ err }, 'could not give back the unused width'));
+      if (width)
+        void releaseUnused(store, width, decision?.chosen.length ?? 0).catch((err: unknown) =>
+          log.warn({ err }, 'could not give back the unused width'),
+        );
     }
     for (const intent of intents) effects.run(intent, event);
     let becameIdle = false;
@@ -313,7 +389,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
     lastTaken = event.seq;
     if (event.seq % config.checkpointEvery === 0) {
-      await store.journal.saveCheckpoint({ seq: event.seq, version: MACHINES_VERSION, state: { fleet, actors: host.persist() } });
+      await store.journal.saveCheckpoint({
+        seq: event.seq,
+        version: MACHINES_VERSION,
+        state: { fleet, actors: host.persist() },
+      });
       lastCheckpoint = event.seq;
     }
     const deadline = host.nextDeadline(lanes);
@@ -338,9 +418,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   };
 
   /** Sessions an operator run may still begin: its target less those begun and being claimed. */
-  const operatorRoom = (lanes: LaneStatus[]) => operator!.target - operator!.begun - lanes.filter((l) => l.state === 'claiming').length;
+  const operatorRoom = (lanes: LaneStatus[]) =>
+    operator!.target - operator!.begun - lanes.filter((l) => l.state === 'claiming').length;
   // Operator mode: a decision whenever capacity frees up, until the sessions are all begun.
-  const operator = opts.operator ? { target: opts.operator.sessions, begun: 0, tickPending: false, closing: false } : null;
+  const operator = opts.operator
+    ? { target: opts.operator.sessions, begun: 0, tickPending: false, closing: false }
+    : null;
   const watchOperator = (event: StampedEvent, intents: Intent[], lanes: LaneStatus[], becameIdle: boolean) => {
     const op = operator!;
     if (event.type === 'TICK') op.tickPending = false;
@@ -349,7 +432,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     if (!op.closing && op.begun >= op.target) {
       // No more dispatches or respawns, but the sessions that run finish in their own time.
       op.closing = true;
-      log.info(`--operator: ${op.begun} session${op.begun === 1 ? '' : 's'} begun; waiting for the running ones to end`);
+      log.info(
+        `--operator: ${op.begun} session${op.begun === 1 ? '' : 's'} begun; waiting for the running ones to end`,
+      );
       stopTicks$.next();
       bus.push({ type: 'DRAIN', reason: `--operator: ${op.target} sessions begun` });
     }
@@ -358,7 +443,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       return;
     }
     if (op.tickPending || draining) return;
-    const room = active < config.width && operatorRoom(lanes) > 0 && lanes.some((l) => l.state === 'idle' && config.lanes.find((c) => c.name === l.lane)?.enabled);
+    const room =
+      active < config.width &&
+      operatorRoom(lanes) > 0 &&
+      lanes.some((l) => l.state === 'idle' && config.lanes.find((c) => c.name === l.lane)?.enabled);
     if (room && (event.type === 'SESSION_GRADED' || becameIdle)) {
       op.tickPending = true;
       operatorTicks$.next({ type: 'TICK', reason: 'operator' });
@@ -388,7 +476,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const drain = (reason: string) => {
     if (draining) return;
     draining = true;
-    log.info(`stopping (${reason}): no new sessions; ${supervisor.running} running session(s) get up to ${formatDuration(config.sessions.drainGraceMs)}`);
+    log.info(
+      `stopping (${reason}): no new sessions; ${supervisor.running} running session(s) get up to ${formatDuration(config.sessions.drainGraceMs)}`,
+    );
     stopTicks$.next();
     void tasks?.close().then(() => taskSnapshots$.complete());
     bus.push({ type: 'DRAIN', reason });
@@ -424,7 +514,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     }
     const next = forMode(verdict.config);
     pendingConfigs.push(next);
-    log.info(`config reloaded (${source}): ${verdict.changes.join(', ')} changed; running sessions keep what they started with`);
+    log.info(
+      `config reloaded (${source}): ${verdict.changes.join(', ')} changed; running sessions keep what they started with`,
+    );
     bus.push({ type: 'CONFIG_RELOADED', fleet: fleetSpec(next), source, changes: verdict.changes });
   };
   /**
@@ -472,14 +564,21 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     );
   } else if (restored) {
     const stoppedAt = Number((await store.runtimeInfo.get('stopped_at')) ?? NaN);
-    const closed = reconciled?.closed.length ? `; ${reconciled.closed.length} session(s) whose end the last run did not journal closed (${reconciled.closed.join(', ')})` : '';
-    log.info(`going on from the last run${Number.isFinite(stoppedAt) ? ` (drained ${isoSeconds(stoppedAt)})` : ''}: lanes restored from the journal (${foldedText(restored)})${resting(host.lanes(), clock())}${closed}`);
+    const closed = reconciled?.closed.length
+      ? `; ${reconciled.closed.length} session(s) whose end the last run did not journal closed (${reconciled.closed.join(', ')})`
+      : '';
+    log.info(
+      `going on from the last run${Number.isFinite(stoppedAt) ? ` (drained ${isoSeconds(stoppedAt)})` : ''}: lanes restored from the journal (${foldedText(restored)})${resting(host.lanes(), clock())}${closed}`,
+    );
   }
 
   const finished = (async () => {
     await drainStarted;
     const graceTimer = setTimeout(() => {
-      if (supervisor.running) log.warn(`drain grace of ${formatDuration(config.sessions.drainGraceMs)} over: stopping ${supervisor.running} session(s)`);
+      if (supervisor.running)
+        log.warn(
+          `drain grace of ${formatDuration(config.sessions.drainGraceMs)} over: stopping ${supervisor.running} session(s)`,
+        );
       supervisor.stopAll('drain grace over');
     }, config.sessions.drainGraceMs);
     await supervisor.settled();
@@ -498,14 +597,21 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       // The next start goes on from here: a checkpoint of the fleet as it stops, so it folds
       // nothing, and the lane rows stay as they are (a cooldown says until when) for status and
       // plan. A run that dies before this is gone on from all the same, from the journal.
-      if (lastTaken > (lastCheckpoint ?? 0)) await store.journal.saveCheckpoint({ seq: lastTaken, version: MACHINES_VERSION, state: { fleet, actors: host.persist() } });
+      if (lastTaken > (lastCheckpoint ?? 0))
+        await store.journal.saveCheckpoint({
+          seq: lastTaken,
+          version: MACHINES_VERSION,
+          state: { fleet, actors: host.persist() },
+        });
       await store.runtimeInfo.set('stopped_at', String(clock()));
       await store.runtimeInfo.set('run_state', 'stopped');
     }
     host.stop();
     if (failure) throw failure;
     // On a shared store the sessions table holds every host's: the summary is this host's.
-    const mine = (await store.sessions.list({ since: startedAt })).filter((s) => !store.shared || s.id.endsWith(`@${config.host}`));
+    const mine = (await store.sessions.list({ since: startedAt })).filter(
+      (s) => !store.shared || s.id.endsWith(`@${config.host}`),
+    );
     return summarize(mine);
   })();
 
@@ -535,7 +641,9 @@ function foldedText(r: Restored): string {
 
 /** "; resting: code cooldown (1h 59m left), docs waiting (due now)": the lanes a deadline holds. */
 function resting(lanes: readonly LaneStatus[], now: number): string {
-  const held = lanes.filter((l) => deadlineOf(l) !== null).map((l) => `${l.laneId} ${l.state} (${leftText(deadlineOf(l)!, now)})`);
+  const held = lanes
+    .filter((l) => deadlineOf(l) !== null)
+    .map((l) => `${l.laneId} ${l.state} (${leftText(deadlineOf(l)!, now)})`);
   return held.length ? `; resting: ${held.join(', ')}` : '';
 }
 

@@ -9,7 +9,9 @@ import { DEFAULT_DETECTOR, DEFAULT_FORGETTING, type Forgetting } from '../policy
 
 type LaneShare = Pick<LaneConfig, 'name' | 'targetShare'>;
 
-export function selectionFromConfig(config: Pick<ResolvedConfig, 'selector' | 'resources' | 'tasks'> & { lanes: readonly LaneShare[] }): SelectionSettings {
+export function selectionFromConfig(
+  config: Pick<ResolvedConfig, 'selector' | 'resources' | 'tasks'> & { lanes: readonly LaneShare[] },
+): SelectionSettings {
   const s = config.selector;
   return {
     model: s.model,

@@ -29,7 +29,12 @@ export async function gatherTickInputs(deps: GatherDeps): Promise<TickInputs> {
   const { config } = deps;
   const [resources, signals, blocked, external] = await Promise.all([
     config.resources.enabled ? readResources(deps.meminfoPath ?? '/proc/meminfo') : Promise.resolve(null),
-    config.selector.signals ? readSignals(config.selector.signals.file, config.lanes.map((l) => l.name)) : Promise.resolve(null),
+    config.selector.signals
+      ? readSignals(
+          config.selector.signals.file,
+          config.lanes.map((l) => l.name),
+        )
+      : Promise.resolve(null),
     deps.store ? heldKeys(deps.store, config) : Promise.resolve([]),
     config.selector.command ? externalVerdict(deps) : Promise.resolve(null),
   ]);
@@ -44,7 +49,8 @@ export async function readResources(meminfoPath: string): Promise<ResourceReadin
     const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
     const total = kb('MemTotal');
     const available = kb('MemAvailable');
-    if (!(total > 0) || !Number.isFinite(available)) return { load1: load1 ?? null, cores, memAvailable: null, error: `${meminfoPath} has no MemTotal/MemAvailable` };
+    if (!(total > 0) || !Number.isFinite(available))
+      return { load1: load1 ?? null, cores, memAvailable: null, error: `${meminfoPath} has no MemTotal/MemAvailable` };
     return { load1: load1 ?? null, cores, memAvailable: Number((available / total).toFixed(4)) };
   } catch (err) {
     return { load1: load1 ?? null, cores, memAvailable: null, error: `${meminfoPath}: ${(err as Error).message}` };
@@ -59,7 +65,9 @@ export async function readSignals(file: string, lanes: readonly string[]): Promi
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    return { error: `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}` };
+    return {
+      error: `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+    };
   }
   let data: unknown;
   try {
@@ -70,10 +78,15 @@ export async function readSignals(file: string, lanes: readonly string[]): Promi
   const parsed = signalsSchema.safeParse(data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    return { error: `${file}: ${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message} (expected {"lane": number from -1 to 1, …})` };
+    return {
+      error: `${file}: ${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message} (expected {"lane": number from -1 to 1, …})`,
+    };
   }
   const unknown = Object.keys(parsed.data).filter((k) => !lanes.includes(k));
-  if (unknown.length) return { error: `${file}: unknown lane${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${lanes.join(', ')})` };
+  if (unknown.length)
+    return {
+      error: `${file}: unknown lane${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${lanes.join(', ')})`,
+    };
   return { values: parsed.data };
 }
 
@@ -100,8 +113,13 @@ async function heldKeys(store: Store, config: ResolvedConfig): Promise<string[]>
 async function externalVerdict(deps: GatherDeps): Promise<NonNullable<TickInputs['external']>> {
   const { config } = deps;
   const lanes = config.lanes.map((l) => l.name);
-  const argv = config.selector.command!.map((part) => expandTemplate(part, { node: process.execPath, state: config.stateDir }));
-  const run = await runSelectorCommand(argv, { timeoutMs: config.selector.timeoutMs, env: selectorEnv(lanes, config.width) });
+  const argv = config.selector.command!.map((part) =>
+    expandTemplate(part, { node: process.execPath, state: config.stateDir }),
+  );
+  const run = await runSelectorCommand(argv, {
+    timeoutMs: config.selector.timeoutMs,
+    env: selectorEnv(lanes, config.width),
+  });
   const verdict = interpretSelectorRun(run, lanes, config.selector.allowlist);
   if (!verdict.ok) {
     deps.onViolation?.(verdict.reason, run.durationMs);

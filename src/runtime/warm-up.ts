@@ -21,11 +21,26 @@ export function warmUpMachines(fleet: FleetInput, now: number, onError: (err: un
   try {
     f = Fold.of(fleet);
     let seq = 0;
-    const step = (event: BusEvent, seed?: number) => f!.step({ ...event, seq: ++seq, now, seed } as StampedEvent)?.intents ?? [];
-    const dispatched = step({ type: 'TICK', reason: 'manual', inputs: { resources: null, signals: null, blocked: [], external: null } }, 1);
+    const step = (event: BusEvent, seed?: number) =>
+      f!.step({ ...event, seq: ++seq, now, seed } as StampedEvent)?.intents ?? [];
+    const dispatched = step(
+      { type: 'TICK', reason: 'manual', inputs: { resources: null, signals: null, blocked: [], external: null } },
+      1,
+    );
     for (const claim of dispatched) {
       if (claim.type !== 'requestClaim') continue;
-      step({ type: 'CLAIM_GRANTED', laneId: claim.laneId, sessionId: claim.sessionId, key: claim.key, slot: 0, token: 1, expiresAt: now + 60_000 }, 1);
+      step(
+        {
+          type: 'CLAIM_GRANTED',
+          laneId: claim.laneId,
+          sessionId: claim.sessionId,
+          key: claim.key,
+          slot: 0,
+          token: 1,
+          expiresAt: now + 60_000,
+        },
+        1,
+      );
     }
   } catch (err) {
     onError(err);

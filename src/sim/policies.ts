@@ -13,7 +13,18 @@ export interface SimPolicy {
   update(lane: number, grade: number): void;
 }
 
-export const POLICIES = ['lanekeeper', 'uniform', 'round-robin', 'allowlist', 'epsilon-greedy', 'ucb1', 'kl-ucb', 'ts-beta', 'npts-static', 'npts-two-rate'] as const;
+export const POLICIES = [
+  'lanekeeper',
+  'uniform',
+  'round-robin',
+  'allowlist',
+  'epsilon-greedy',
+  'ucb1',
+  'kl-ucb',
+  'ts-beta',
+  'npts-static',
+  'npts-two-rate',
+] as const;
 export type PolicyId = (typeof POLICIES)[number];
 
 const topN = (scores: number[], n: number) =>
@@ -37,7 +48,11 @@ function thompson(k: number, model: Model, forgetting: Forgetting): SimPolicy {
   const l = emptyLearning(model, forgetting);
   const keys = Array.from({ length: k }, (_, i) => String(i));
   return {
-    choose: (width, _t, rng) => topN(keys.map((key) => draw(l, key, rng)), width),
+    choose: (width, _t, rng) =>
+      topN(
+        keys.map((key) => draw(l, key, rng)),
+        width,
+      ),
     update: (lane, grade) => learnInPlace(l, keys[lane]!, grade),
   };
 }
@@ -53,8 +68,15 @@ function kl(p: number, q: number): number {
 export function makePolicy(id: PolicyId, k: number): SimPolicy {
   const n = new Array<number>(k).fill(0);
   const sum = new Array<number>(k).fill(0);
-  const stats = { update: (lane: number, grade: number) => ((n[lane] = n[lane]! + 1), (sum[lane] = sum[lane]! + grade)) };
-  const untried = (width: number) => n.map((c, i) => [c, i] as const).filter(([c]) => c === 0).slice(0, width).map(([, i]) => i);
+  const stats = {
+    update: (lane: number, grade: number) => ((n[lane] = n[lane]! + 1), (sum[lane] = sum[lane]! + grade)),
+  };
+  const untried = (width: number) =>
+    n
+      .map((c, i) => [c, i] as const)
+      .filter(([c]) => c === 0)
+      .slice(0, width)
+      .map(([, i]) => i);
   let total = 0;
   switch (id) {
     case 'lanekeeper':
@@ -75,9 +97,19 @@ export function makePolicy(id: PolicyId, k: number): SimPolicy {
       return {
         choose(width, _t, rng) {
           const first = untried(width);
-          if (first.length) return [...first, ...topN(n.map((c, i) => (first.includes(i) ? -1 : sum[i]! / Math.max(c, 1))), width - first.length)];
+          if (first.length)
+            return [
+              ...first,
+              ...topN(
+                n.map((c, i) => (first.includes(i) ? -1 : sum[i]! / Math.max(c, 1))),
+                width - first.length,
+              ),
+            ];
           if (rng() < 0.1) return shuffled(k, rng).slice(0, width);
-          return topN(n.map((c, i) => sum[i]! / c), width);
+          return topN(
+            n.map((c, i) => sum[i]! / c),
+            width,
+          );
         },
         update: stats.update,
       };
@@ -87,7 +119,10 @@ export function makePolicy(id: PolicyId, k: number): SimPolicy {
           const first = untried(width);
           if (first.length === width) return first;
           const ln = Math.log(Math.max(total, 1));
-          return topN(n.map((c, i) => (c === 0 ? Infinity : sum[i]! / c + Math.sqrt((2 * ln) / c))), width);
+          return topN(
+            n.map((c, i) => (c === 0 ? Infinity : sum[i]! / c + Math.sqrt((2 * ln) / c))),
+            width,
+          );
         },
         update: (lane, grade) => (stats.update(lane, grade), total++),
       };

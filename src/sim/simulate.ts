@@ -27,13 +27,26 @@ export interface SimResult {
 
 const WINDOW = 50;
 
-export function simulate(env: Environment, policies: readonly PolicyId[], sessions: number, seeds: number): SimResult[] {
+export function simulate(
+  env: Environment,
+  policies: readonly PolicyId[],
+  sessions: number,
+  seeds: number,
+): SimResult[] {
   const k = env.lanes.length;
   const decisions = Math.ceil(sessions / env.width);
   const changeAt = [...env.changes.map((c) => c.at), ...env.droughts.map((d) => d.from)].sort((a, b) => a - b)[0];
   const means = Array.from({ length: decisions }, (_, t) => meansAt(env, t));
-  const best = means.map((m) => [...m].sort((a, b) => b - a).slice(0, env.width).reduce((a, b) => a + b, 0));
-  const newBest = changeAt === undefined ? -1 : means[Math.min(changeAt, decisions - 1)]!.indexOf(Math.max(...means[Math.min(changeAt, decisions - 1)]!));
+  const best = means.map((m) =>
+    [...m]
+      .sort((a, b) => b - a)
+      .slice(0, env.width)
+      .reduce((a, b) => a + b, 0),
+  );
+  const newBest =
+    changeAt === undefined
+      ? -1
+      : means[Math.min(changeAt, decisions - 1)]!.indexOf(Math.max(...means[Math.min(changeAt, decisions - 1)]!));
 
   return policies.map((id) => {
     const regrets: number[] = [];
@@ -55,7 +68,8 @@ export function simulate(env: Environment, policies: readonly PolicyId[], sessio
         let got = 0;
         for (const lane of chosen) {
           got += m[lane]!;
-          const grade = m[lane] === 0 ? 0 : Math.min(1, Math.max(0, m[lane]! + env.lanes[lane]!.sd * noise[t * k + lane]!));
+          const grade =
+            m[lane] === 0 ? 0 : Math.min(1, Math.max(0, m[lane]! + env.lanes[lane]!.sd * noise[t * k + lane]!));
           gradeSum += grade;
           policy.update(lane, grade);
         }

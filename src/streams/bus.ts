@@ -29,7 +29,15 @@ export function createBus(opts: BusOptions): Bus {
   let seq = opts.lastSeq;
   const events$ = merge(pushed$, ...(opts.sources ?? [])).pipe(
     takeUntil(opts.until),
-    map((event): StampedEvent => ({ ...event, seq: ++seq, now: opts.clock(), ...(SEEDED_EVENTS.has(event.type) ? { seed: opts.seed() } : {}) }) as StampedEvent),
+    map(
+      (event): StampedEvent =>
+        ({
+          ...event,
+          seq: ++seq,
+          now: opts.clock(),
+          ...(SEEDED_EVENTS.has(event.type) ? { seed: opts.seed() } : {}),
+        }) as StampedEvent,
+    ),
     concatMap(async (event) => {
       await opts.journal.append(event);
       return event;

@@ -15,7 +15,6 @@ import type { Fairness } from '../policy/fairness.js';
 import type { GradedList } from '../policy/graded.js';
 import type { Learning } from '../policy/learning.js';
 
-
 /** What one event did to the fleet: its intents, the lanes after it, the lane paths it changed (and from what). */
 export interface Step {
   intents: Intent[];
@@ -61,12 +60,20 @@ export class FleetHost {
     };
     const machine = fleetMachine.provide({
       actors: {
-        lane: (opts.laneMachine ?? laneMachine).provide({ actions: { requestClaim: sink, releaseClaim: sink, startSession: sink, stopSession: sink, laneNote: sink } }),
+        lane: (opts.laneMachine ?? laneMachine).provide({
+          actions: { requestClaim: sink, releaseClaim: sink, startSession: sink, stopSession: sink, laneNote: sink },
+        }),
         selector: selectorMachine.provide({ actions: { recordDecision: sink, saveLearning: sink } }),
       },
     });
     this.actor = createActor(machine, {
-      input: { width: opts.width, lanes: opts.lanes, arms: opts.arms, selection: opts.selection, ...(opts.host ? { host: opts.host } : {}) },
+      input: {
+        width: opts.width,
+        lanes: opts.lanes,
+        arms: opts.arms,
+        selection: opts.selection,
+        ...(opts.host ? { host: opts.host } : {}),
+      },
       ...(opts.snapshot ? { snapshot: opts.snapshot as Snapshot<unknown> } : {}),
       ...(opts.inspect ? { inspect: opts.inspect } : {}),
     });
@@ -123,7 +130,10 @@ export class FleetHost {
   }
 
   lanes(): LaneStatus[] {
-    const children = this.actor.getSnapshot().children as Record<string, { getSnapshot(): { value: unknown; context: LaneContext } } | undefined>;
+    const children = this.actor.getSnapshot().children as Record<
+      string,
+      { getSnapshot(): { value: unknown; context: LaneContext } } | undefined
+    >;
     return this.laneIds.map((id) => {
       const snap = children[id]!.getSnapshot();
       return {
@@ -139,7 +149,9 @@ export class FleetHost {
 
   /** What the selector has learned so far (posteriors, share deficits, recent starts). */
   selectorMemory(): { learning: Learning; fairness: Fairness; arms: Learning; graded: GradedList } {
-    const selector = (this.actor.getSnapshot().children as Record<string, { getSnapshot(): { context: SelectorContext } } | undefined>).selector!;
+    const selector = (
+      this.actor.getSnapshot().children as Record<string, { getSnapshot(): { context: SelectorContext } } | undefined>
+    ).selector!;
     const { learning, fairness, arms, graded } = selector.getSnapshot().context;
     return { learning, fairness, arms, graded };
   }

@@ -34,7 +34,11 @@ export interface FoldStart {
 }
 
 /** Where a fold to `until` begins, and the fleet there. */
-export async function foldStart(source: JournalSource, until: number, opts: { fromStart?: boolean; build?: BuildHost } = {}): Promise<FoldStart> {
+export async function foldStart(
+  source: JournalSource,
+  until: number,
+  opts: { fromStart?: boolean; build?: BuildHost } = {},
+): Promise<FoldStart> {
   const build = opts.build ?? newHost;
   const bounds = await source.bounds();
   const first: FoldStart = { host: null, fleet: null, begin: { seq: bounds.first, at: 'first' }, notes: [] };
@@ -43,8 +47,11 @@ export async function foldStart(source: JournalSource, until: number, opts: { fr
   const cp = await source.checkpoint(until);
   const notes: string[] = [];
   if (cp && (run === null || cp.seq >= run)) {
-    if (cp.version === MACHINES_VERSION) return { host: fleetAt(cp, build), fleet: cp.state.fleet, begin: { seq: cp.seq + 1, at: 'checkpoint' }, notes };
-    notes.push(`the checkpoint at seq ${cp.seq} was written by other machines (${cp.version}; these are ${MACHINES_VERSION}), so the fold begins at the run's start`);
+    if (cp.version === MACHINES_VERSION)
+      return { host: fleetAt(cp, build), fleet: cp.state.fleet, begin: { seq: cp.seq + 1, at: 'checkpoint' }, notes };
+    notes.push(
+      `the checkpoint at seq ${cp.seq} was written by other machines (${cp.version}; these are ${MACHINES_VERSION}), so the fold begins at the run's start`,
+    );
   }
   return run === null ? { ...first, notes } : { host: null, fleet: null, begin: { seq: run, at: 'run' }, notes };
 }
@@ -69,7 +76,9 @@ export class FoldError extends Error {
     readonly type: string,
     cause: unknown,
   ) {
-    super(`${type} #${seq} does not fold through these machines: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    super(`${type} #${seq} does not fold through these machines: ${(cause as Error)?.message ?? String(cause)}`, {
+      cause,
+    });
   }
 }
 
@@ -152,7 +161,12 @@ export async function fold(
     if (event.seq > span.until) break;
     end = event.seq;
     const step = f.step(event);
-    if (step) opts.onStep?.({ ...step, event, recorded: entry.changed === null ? null : { effects: entry.effects, changed: entry.changed } });
+    if (step)
+      opts.onStep?.({
+        ...step,
+        event,
+        recorded: entry.changed === null ? null : { effects: entry.effects, changed: entry.changed },
+      });
   }
   return { ...f.result, end };
 }

@@ -29,7 +29,12 @@ export interface JournalSource {
 const BATCH = 5000;
 
 /** A store's journal, read in batches so a journal of millions of events never sits in memory. */
-export function storeJournalSource(journal: JournalPort, name: string, close: () => Promise<void> = async () => {}, origin?: SourceOrigin): JournalSource {
+export function storeJournalSource(
+  journal: JournalPort,
+  name: string,
+  close: () => Promise<void> = async () => {},
+  origin?: SourceOrigin,
+): JournalSource {
   return {
     name,
     ...(origin ? { origin } : {}),

@@ -58,12 +58,19 @@ export async function cutPoints(source: JournalSource, start: ReplayStart, jobs:
 }
 
 /** The replay in pieces, or why it must be replayed in one (null: nothing worth saying). */
-export async function replayInPieces(source: JournalSource, start: ReplayStart, cuts: readonly number[]): Promise<ReplayResult | { why: string | null }> {
+export async function replayInPieces(
+  source: JournalSource,
+  start: ReplayStart,
+  cuts: readonly number[],
+): Promise<ReplayResult | { why: string | null }> {
   const origin = source.origin!;
   // Every piece on a worker thread with a bounded heap; this thread only waits.
   start.host?.stop();
-  const first: PieceTask['from'] = start.begin.at === 'checkpoint' ? { checkpoint: start.begin.seq - 1 } : { seq: start.begin.seq };
-  const pieces = [first, ...cuts.map((checkpoint) => ({ checkpoint }))].map((from, i) => runPiece({ origin, from, until: cuts[i] ?? start.until, checkAt: cuts[i] ?? null }));
+  const first: PieceTask['from'] =
+    start.begin.at === 'checkpoint' ? { checkpoint: start.begin.seq - 1 } : { seq: start.begin.seq };
+  const pieces = [first, ...cuts.map((checkpoint) => ({ checkpoint }))].map((from, i) =>
+    runPiece({ origin, from, until: cuts[i] ?? start.until, checkAt: cuts[i] ?? null }),
+  );
   const answers = await Promise.all(pieces);
   const failed = answers.find((a): a is { ok: false; error: string } => !a.ok);
   if (failed) return { why: `replaying in pieces failed (${failed.error}), so it was replayed in one piece` };
@@ -72,7 +79,9 @@ export async function replayInPieces(source: JournalSource, start: ReplayStart, 
   // divergence they found may be its doing.
   const seam = spans.findIndex((s) => s.matches === false);
   if (seam >= 0) {
-    return { why: `the fleet folded to seq ${cuts[seam]} differs from the checkpoint there (the checkpoint, or what the machines do, changed since it was written), so replay went on in one piece` };
+    return {
+      why: `the fleet folded to seq ${cuts[seam]} differs from the checkpoint there (the checkpoint, or what the machines do, changed since it was written), so replay went on in one piece`,
+    };
   }
   // A divergence is what one piece reports, so nothing more is said of it.
   if (spans.some((s) => s.divergences > 0)) return { why: null };
@@ -91,7 +100,11 @@ function runPiece(task: PieceTask): Promise<PieceAnswer> {
   return new Promise((resolve) => {
     // The node flags this process was started with, but --input-type, which a worker refuses.
     const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-    const worker = new Worker(new URL('./replay-worker.js', import.meta.url), { workerData: task, execArgv, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+    const worker = new Worker(new URL('./replay-worker.js', import.meta.url), {
+      workerData: task,
+      execArgv,
+      resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
+    });
     let answered = false;
     worker.once('message', (answer: PieceAnswer) => {
       answered = true;

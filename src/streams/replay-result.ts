@@ -63,7 +63,10 @@ export interface SpanResult {
 /** The result of a replay that began at `start` and folded `span` (the pieces of one, merged). */
 export function finish(start: ReplayStart, span: SpanResult): ReplayResult {
   const notes = [...start.notes, ...span.notes];
-  if (span.skipped) notes.push(`${span.skipped} event(s) before the first RUNTIME_STARTED were recorded by an older lanekeeper and not replayed`);
+  if (span.skipped)
+    notes.push(
+      `${span.skipped} event(s) before the first RUNTIME_STARTED were recorded by an older lanekeeper and not replayed`,
+    );
   const { matches: _matches, notes: _notes, ...rest } = span;
   return { ...rest, begin: start.begin, notes };
 }

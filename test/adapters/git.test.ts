@@ -7,7 +7,12 @@ import { describe, expect, test } from 'vitest';
 import { gitHead } from '../../src/adapters/process/git.js';
 import { tmpDir } from '../helpers/tmp.js';
 
-const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t.invalid', '-c', 'protocol.file.allow=always', ...args], { cwd, encoding: 'utf8' }).trim();
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync(
+    'git',
+    ['-c', 'user.name=t', '-c', 'user.email=t@t.invalid', '-c', 'protocol.file.allow=always', ...args],
+    { cwd, encoding: 'utf8' },
+  ).trim();
 const commit = (cwd: string, name: string) => {
   writeFileSync(path.join(cwd, name), name);
   git(cwd, 'add', name);

@@ -5,7 +5,12 @@
 import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { watchGradeFile, type GradeWatch, type GradeWatchOptions, type WatchedGradeValue } from '../../src/adapters/watch/grade-watch.js';
+import {
+  watchGradeFile,
+  type GradeWatch,
+  type GradeWatchOptions,
+  type WatchedGradeValue,
+} from '../../src/adapters/watch/grade-watch.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const open: GradeWatch[] = [];
@@ -20,7 +25,12 @@ function setup(opts: GradeWatchOptions = {}) {
   const grades: WatchedGradeValue[] = [];
   const rejected: string[] = [];
   const errors: Error[] = [];
-  const watch = watchGradeFile(file, { onGrade: (g) => grades.push(g), onRejected: (r) => rejected.push(r), onError: (e) => errors.push(e), ...opts });
+  const watch = watchGradeFile(file, {
+    onGrade: (g) => grades.push(g),
+    onRejected: (r) => rejected.push(r),
+    onError: (e) => errors.push(e),
+    ...opts,
+  });
   open.push(watch);
   let n = 0;
   /** Writes a temporary file and renames it over the grade file, as sessions are asked to. */
@@ -135,7 +145,10 @@ describe('grade file watcher', () => {
 
     const empty = setup();
     writeFileSync(empty.file, '');
-    expect(await empty.watch.finish()).toMatchObject({ ok: false, reason: expect.stringMatching(/grade\.json: not JSON/) });
+    expect(await empty.watch.finish()).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/grade\.json: not JSON/),
+    });
     expect(empty.rejected).toHaveLength(1);
   });
 

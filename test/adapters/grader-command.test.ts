@@ -7,7 +7,8 @@ import { running, tmpDir } from '../helpers/tmp.js';
 const GRADERS = path.resolve(import.meta.dirname, '../fixtures/graders');
 const node = (fixture: string) => [process.execPath, path.join(GRADERS, fixture)];
 const RECORD = { id: 'code-1', lane: 'code', arm: 'fixture:ok', outcome: 'noop', exit_code: 0, head_before: null };
-const run = (fixture: string, timeoutMs = 10_000, record: object = RECORD) => runGrader(node(fixture), record, { timeoutMs });
+const run = (fixture: string, timeoutMs = 10_000, record: object = RECORD) =>
+  runGrader(node(fixture), record, { timeoutMs });
 
 describe('grader command', () => {
   test('a good grader reads the record on stdin; its grade and dimensions come back, unknown fields ignored', async () => {
@@ -26,7 +27,10 @@ describe('grader command', () => {
   });
 
   test('a non-zero exit: the code and the first stderr line, even with a good grade printed', async () => {
-    expect(await run('exit1.mjs')).toEqual({ ok: false, reason: 'exited with code 1: grader: no rubric for this lane' });
+    expect(await run('exit1.mjs')).toEqual({
+      ok: false,
+      reason: 'exited with code 1: grader: no rubric for this lane',
+    });
   });
 
   test('empty output is rejected', async () => {
@@ -34,8 +38,14 @@ describe('grader command', () => {
   });
 
   test('a grader that cannot start, or a missing working directory, is a reason, not a throw', async () => {
-    expect(await runGrader(['lanekeeper-no-such-grader'], RECORD, { timeoutMs: 5000 })).toEqual({ ok: false, reason: 'could not start: command not found: lanekeeper-no-such-grader' });
-    expect(await runGrader([], RECORD, { timeoutMs: 5000 })).toEqual({ ok: false, reason: 'could not start: grading.command is empty' });
+    expect(await runGrader(['lanekeeper-no-such-grader'], RECORD, { timeoutMs: 5000 })).toEqual({
+      ok: false,
+      reason: 'could not start: command not found: lanekeeper-no-such-grader',
+    });
+    expect(await runGrader([], RECORD, { timeoutMs: 5000 })).toEqual({
+      ok: false,
+      reason: 'could not start: grading.command is empty',
+    });
     const r = await runGrader(node('good.mjs'), RECORD, { timeoutMs: 5000, cwd: path.join(tmpDir(), 'gone') });
     expect(r.ok).toBe(false);
     expect(!r.ok && r.reason).toMatch(/^could not start: /);

@@ -78,7 +78,16 @@ const arm = (): ArmConfig =>
 
 const task = (id: string, body: string): Task =>
   // Task bodies are not part of Task today; a body that reaches an event some day must still not leak.
-  ({ id, lane: 'a', state: 'ready', priority: 2, waitingFor: null, path: `/tasks/${id}.md`, title: `Task ${id}`, body }) as Task;
+  ({
+    id,
+    lane: 'a',
+    state: 'ready',
+    priority: 2,
+    waitingFor: null,
+    path: `/tasks/${id}.md`,
+    title: `Task ${id}`,
+    body,
+  }) as Task;
 
 let feed: InspectFeed | null = null;
 const hosts: FleetHost[] = [];
@@ -93,10 +102,17 @@ async function fleetWithFeed() {
   feed = await startInspectFeed({ port: 0, host: '127.0.0.1' });
   const lanes = [laneConfig('a', { prompt: `Fix the bug. Use the key ${SECRET}.` }), laneConfig('b')];
   const early = await connect(feed.url);
-  const host = new FleetHost({ width: 1, lanes, arms: [arm()], selection: defaultSelection(lanes), inspect: feed.inspect });
+  const host = new FleetHost({
+    width: 1,
+    lanes,
+    arms: [arm()],
+    selection: defaultSelection(lanes),
+    inspect: feed.inspect,
+  });
   hosts.push(host);
   let seq = 0;
-  const deliver = (e: Unstamped<StampedEvent>) => host.deliver({ ...e, seq: ++seq, now: 1_000_000 + seq } as StampedEvent);
+  const deliver = (e: Unstamped<StampedEvent>) =>
+    host.deliver({ ...e, seq: ++seq, now: 1_000_000 + seq } as StampedEvent);
   return { feed, lanes, host, deliver, early };
 }
 
@@ -112,30 +128,58 @@ describe('inspector feed', () => {
     const [fleet, ...children] = actors;
     for (const child of children) expect(child.parentId).toBe(fleet!.sessionId);
     // Each comes with its machine's definition, so the inspector can draw it.
-    expect(actors.map((a) => (JSON.parse(a.definition!) as { id: string }).id)).toEqual(['fleet', 'selector', 'lane', 'lane']);
-    for (const a of actors) expect(a).toMatchObject({ _version: expect.any(String), rootId: fleet!.sessionId, createdAt: expect.any(String) });
+    expect(actors.map((a) => (JSON.parse(a.definition!) as { id: string }).id)).toEqual([
+      'fleet',
+      'selector',
+      'lane',
+      'lane',
+    ]);
+    for (const a of actors)
+      expect(a).toMatchObject({
+        _version: expect.any(String),
+        rootId: fleet!.sessionId,
+        createdAt: expect.any(String),
+      });
     const laneSession = Object.fromEntries(children.map((a) => [a.name!, a.sessionId]));
 
     const intents = deliver({ type: 'TICK', reason: 'start', seed: 7 });
     const dispatched = intents.find((i): i is RequestClaimIntent => i.type === 'requestClaim')!.laneId;
-    const snapshotsOf = (name: string) => early.messages.filter((m) => m.type === '@xstate.snapshot' && m.sessionId === laneSession[name]);
-    await early.until(() => snapshotsOf(dispatched).some((m) => topState(m.snapshot!.value) === 'claiming'), `a claiming snapshot of lane ${dispatched}`);
+    const snapshotsOf = (name: string) =>
+      early.messages.filter((m) => m.type === '@xstate.snapshot' && m.sessionId === laneSession[name]);
+    await early.until(
+      () => snapshotsOf(dispatched).some((m) => topState(m.snapshot!.value) === 'claiming'),
+      `a claiming snapshot of lane ${dispatched}`,
+    );
 
     // The fleet received the TICK; the dispatched lane went from idle to claiming on its DISPATCH
     // (an idle lane waits for no deadline, so the TICK itself is not sent to it).
-    expect(early.messages).toContainEqual(expect.objectContaining({ type: '@xstate.event', sessionId: fleet!.sessionId, event: expect.objectContaining({ type: 'TICK', seed: 7 }) }));
+    expect(early.messages).toContainEqual(
+      expect.objectContaining({
+        type: '@xstate.event',
+        sessionId: fleet!.sessionId,
+        event: expect.objectContaining({ type: 'TICK', seed: 7 }),
+      }),
+    );
     const values = snapshotsOf(dispatched).map((m) => [m.event!.type, topState(m.snapshot!.value)]);
     expect(values).toEqual([
       ['xstate.init', 'idle'],
       ['DISPATCH', 'claiming'],
     ]);
-    expect(snapshotsOf(dispatched).at(-1)!.snapshot!.context).toMatchObject({ laneId: dispatched, sessionId: expect.stringContaining(dispatched) });
+    expect(snapshotsOf(dispatched).at(-1)!.snapshot!.context).toMatchObject({
+      laneId: dispatched,
+      sessionId: expect.stringContaining(dispatched),
+    });
   });
 
   test('a client that connects late gets every live actor with its latest snapshot first, then live events', async () => {
     const { feed, deliver, early } = await fleetWithFeed();
-    const [claim] = deliver({ type: 'TICK', reason: 'start', seed: 7 }).filter((i): i is RequestClaimIntent => i.type === 'requestClaim');
-    await early.until(() => early.messages.some((m) => m.type === '@xstate.snapshot' && topState(m.snapshot!.value) === 'claiming'), 'the claim');
+    const [claim] = deliver({ type: 'TICK', reason: 'start', seed: 7 }).filter(
+      (i): i is RequestClaimIntent => i.type === 'requestClaim',
+    );
+    await early.until(
+      () => early.messages.some((m) => m.type === '@xstate.snapshot' && topState(m.snapshot!.value) === 'claiming'),
+      'the claim',
+    );
 
     const late = await connect(feed.url);
     await late.until(() => late.messages.length >= 4, 'the actors');
@@ -152,9 +196,26 @@ describe('inspector feed', () => {
     // Only what was live: nothing from before it connected.
     expect(late.messages.filter((m) => m.type !== '@xstate.actor')).toEqual([]);
 
-    deliver({ type: 'CLAIM_GRANTED', laneId: claim!.laneId, sessionId: claim!.sessionId, key: claim!.key, slot: 1, token: 1, expiresAt: 2_000_000, seed: 5 });
-    await late.until(() => late.messages.some((m) => m.type === '@xstate.snapshot' && topState(m.snapshot!.value) === 'running'), 'the lane running');
-    expect(late.messages).toContainEqual(expect.objectContaining({ type: '@xstate.event', event: expect.objectContaining({ type: 'CLAIM_GRANTED', laneId: claim!.laneId }) }));
+    deliver({
+      type: 'CLAIM_GRANTED',
+      laneId: claim!.laneId,
+      sessionId: claim!.sessionId,
+      key: claim!.key,
+      slot: 1,
+      token: 1,
+      expiresAt: 2_000_000,
+      seed: 5,
+    });
+    await late.until(
+      () => late.messages.some((m) => m.type === '@xstate.snapshot' && topState(m.snapshot!.value) === 'running'),
+      'the lane running',
+    );
+    expect(late.messages).toContainEqual(
+      expect.objectContaining({
+        type: '@xstate.event',
+        event: expect.objectContaining({ type: 'CLAIM_GRANTED', laneId: claim!.laneId }),
+      }),
+    );
   });
 
   test('no secret reaches a client: prompts, env, commands and task bodies are redacted, and the runtime keeps its own', async () => {
@@ -171,7 +232,9 @@ describe('inspector feed', () => {
     expect(everything).not.toContain(SECRET);
     // They were there to leak: the fleet's init event carries the lane and arm configuration, and
     // the selector's context the tasks; what stands in their place says so.
-    const init = early.messages.find((m) => m.event?.type === 'xstate.init' && m.sessionId === actorsIn(early.messages)[0]!.sessionId)!;
+    const init = early.messages.find(
+      (m) => m.event?.type === 'xstate.init' && m.sessionId === actorsIn(early.messages)[0]!.sessionId,
+    )!;
     const input = init.event!.input as { lanes: { prompt: string }[]; arms: { command: string; env: string }[] };
     expect(input.lanes[0]!.prompt).toBe('[redacted]');
     expect(input.arms[0]).toMatchObject({ command: '[redacted]', env: '[redacted]' });
@@ -202,6 +265,8 @@ describe('inspector feed', () => {
     feed = await startInspectFeed({ port: 0, host: '127.0.0.1' });
     const second = startInspectFeed({ port: feed.port, host: '127.0.0.1' });
     await expect(second).rejects.toThrow(InspectListenError);
-    await expect(second).rejects.toThrow(`port ${feed.port} on 127.0.0.1 is already in use; pick another with --inspect PORT (0 takes any free port)`);
+    await expect(second).rejects.toThrow(
+      `port ${feed.port} on 127.0.0.1 is already in use; pick another with --inspect PORT (0 takes any free port)`,
+    );
   });
 });

@@ -6,7 +6,13 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { claimKind, FleetMetrics, LANE_STATES, skipKind, type FleetMetricsOptions } from '../../src/adapters/metrics/fleet-metrics.js';
+import {
+  claimKind,
+  FleetMetrics,
+  LANE_STATES,
+  skipKind,
+  type FleetMetricsOptions,
+} from '../../src/adapters/metrics/fleet-metrics.js';
 import { sqliteDatabaseBytes } from '../../src/adapters/metrics/database-bytes.js';
 import { MetricsServerError, startMetricsServer, type MetricsServer } from '../../src/adapters/metrics/server.js';
 import type { BusEvent, StampedEvent } from '../../src/machines/events.js';
@@ -30,8 +36,19 @@ function watchedFleet(opts: FleetMetricsOptions = {}) {
     metrics.event(event, intents, host.lanes());
     return intents;
   };
-  const claims = (intents: { type: string }[]) => intents.filter((i): i is RequestClaimIntent => i.type === 'requestClaim');
-  const grant = (c: RequestClaimIntent) => send({ type: 'CLAIM_GRANTED', laneId: c.laneId, sessionId: c.sessionId, key: c.key, slot: 1, token: 1, expiresAt: 1e12, seed: 5 });
+  const claims = (intents: { type: string }[]) =>
+    intents.filter((i): i is RequestClaimIntent => i.type === 'requestClaim');
+  const grant = (c: RequestClaimIntent) =>
+    send({
+      type: 'CLAIM_GRANTED',
+      laneId: c.laneId,
+      sessionId: c.sessionId,
+      key: c.key,
+      slot: 1,
+      token: 1,
+      expiresAt: 1e12,
+      seed: 5,
+    });
   const scrape = async () => parseMetrics(await metrics.metrics());
   return { host, metrics, send, claims, grant, scrape };
 }
@@ -39,7 +56,9 @@ function watchedFleet(opts: FleetMetricsOptions = {}) {
 describe('FleetMetrics', () => {
   test('sessions by lane, arm and outcome; running sessions; grades by lane and source; late grades', async () => {
     const f = watchedFleet();
-    const [code, docs] = f.claims(f.send({ type: 'TICK', reason: 'start', seed: 1 })).sort((a, b) => a.lane.localeCompare(b.lane));
+    const [code, docs] = f
+      .claims(f.send({ type: 'TICK', reason: 'start', seed: 1 }))
+      .sort((a, b) => a.lane.localeCompare(b.lane));
     expect([code!.lane, docs!.lane]).toEqual(['code', 'docs']);
     const start = f.grant(code!).find((i) => i.type === 'startSession');
     expect(start).toMatchObject({ arm: 'sim:a' });
@@ -53,11 +72,52 @@ describe('FleetMetrics', () => {
     expect(valueOf(m, 'lanekeeper_sessions_running', { lane: 'ops' })).toBe(0);
     expect(series(m, 'lanekeeper_sessions_total')).toEqual([]);
 
-    f.send({ type: 'SESSION_EXITED', laneId: 'code', sessionId: code!.sessionId, exitCode: 0, signal: null, outcome: 'productive', durationMs: 50, reason: null });
-    f.send({ type: 'SESSION_GRADED', laneId: 'code', sessionId: code!.sessionId, grade: 0.85, source: 'session', dimensions: null, arm: 'sim:a' });
-    f.send({ type: 'SESSION_EXITED', laneId: 'docs', sessionId: docs!.sessionId, exitCode: null, signal: null, outcome: 'failed', durationMs: 0, reason: 'spawn failed' });
-    f.send({ type: 'SESSION_GRADED', laneId: 'docs', sessionId: docs!.sessionId, grade: null, source: 'none', dimensions: null, censored: 'never started' });
-    f.send({ type: 'SESSION_REGRADED', laneId: 'code', sessionId: code!.sessionId, grade: 0.3, dimensions: null, arm: 'sim:a' });
+    f.send({
+      type: 'SESSION_EXITED',
+      laneId: 'code',
+      sessionId: code!.sessionId,
+      exitCode: 0,
+      signal: null,
+      outcome: 'productive',
+      durationMs: 50,
+      reason: null,
+    });
+    f.send({
+      type: 'SESSION_GRADED',
+      laneId: 'code',
+      sessionId: code!.sessionId,
+      grade: 0.85,
+      source: 'session',
+      dimensions: null,
+      arm: 'sim:a',
+    });
+    f.send({
+      type: 'SESSION_EXITED',
+      laneId: 'docs',
+      sessionId: docs!.sessionId,
+      exitCode: null,
+      signal: null,
+      outcome: 'failed',
+      durationMs: 0,
+      reason: 'spawn failed',
+    });
+    f.send({
+      type: 'SESSION_GRADED',
+      laneId: 'docs',
+      sessionId: docs!.sessionId,
+      grade: null,
+      source: 'none',
+      dimensions: null,
+      censored: 'never started',
+    });
+    f.send({
+      type: 'SESSION_REGRADED',
+      laneId: 'code',
+      sessionId: code!.sessionId,
+      grade: 0.3,
+      dimensions: null,
+      arm: 'sim:a',
+    });
 
     m = await f.scrape();
     expect(m.lanekeeper_sessions_total!.type).toBe('counter');
@@ -77,11 +137,27 @@ describe('FleetMetrics', () => {
 
   test('claims granted, denied and lost by kind of key', async () => {
     const f = watchedFleet();
-    const [code, docs] = f.claims(f.send({ type: 'TICK', reason: 'start', seed: 1 })).sort((a, b) => a.lane.localeCompare(b.lane));
+    const [code, docs] = f
+      .claims(f.send({ type: 'TICK', reason: 'start', seed: 1 }))
+      .sort((a, b) => a.lane.localeCompare(b.lane));
     f.grant(code!);
-    f.send({ type: 'CLAIM_DENIED', laneId: 'docs', sessionId: docs!.sessionId, key: docs!.key, holder: 'another-host', expiresAt: 1e12, reason: 'held' });
+    f.send({
+      type: 'CLAIM_DENIED',
+      laneId: 'docs',
+      sessionId: docs!.sessionId,
+      key: docs!.key,
+      holder: 'another-host',
+      expiresAt: 1e12,
+      reason: 'held',
+    });
     f.send({ type: 'SESSION_STARTED', laneId: 'code', sessionId: code!.sessionId, pid: 1, arm: 'sim:a' });
-    f.send({ type: 'CLAIM_LOST', laneId: 'code', sessionId: code!.sessionId, key: 'task:fix-login', reason: 'expired' });
+    f.send({
+      type: 'CLAIM_LOST',
+      laneId: 'code',
+      sessionId: code!.sessionId,
+      key: 'task:fix-login',
+      reason: 'expired',
+    });
 
     const m = await f.scrape();
     expect(valueOf(m, 'lanekeeper_claims_granted_total', { lane: 'code', kind: 'lane' })).toBe(1);
@@ -160,7 +236,11 @@ describe('FleetMetrics', () => {
   });
 
   test('label values stay few: claim keys by namespace, skip reasons by kind', () => {
-    expect(['lane:code', 'task:fix/login', 'github:o/r#12', 'artifact:blog:post', 'no namespace', 'Weird NS:x'].map(claimKind)).toEqual(['lane', 'task', 'github', 'artifact', 'other', 'other']);
+    expect(
+      ['lane:code', 'task:fix/login', 'github:o/r#12', 'artifact:blog:post', 'no namespace', 'Weird NS:x'].map(
+        claimKind,
+      ),
+    ).toEqual(['lane', 'task', 'github', 'artifact', 'other', 'other']);
     expect(
       [
         'disabled',
@@ -176,7 +256,20 @@ describe('FleetMetrics', () => {
         'not named by the external selector',
         'Something New: 42',
       ].map(skipKind),
-    ).toEqual(['disabled', 'cooldown', 'width_reached', 'claim_blocked', 'resource_gate', 'noop_backoff', 'score_not_positive', 'exclusive_lane_chosen', 'exclusive_lane_running', 'runs_alone', 'not_selected_externally', 'other']);
+    ).toEqual([
+      'disabled',
+      'cooldown',
+      'width_reached',
+      'claim_blocked',
+      'resource_gate',
+      'noop_backoff',
+      'score_not_positive',
+      'exclusive_lane_chosen',
+      'exclusive_lane_running',
+      'runs_alone',
+      'not_selected_externally',
+      'other',
+    ]);
   });
 });
 
@@ -231,8 +324,12 @@ describe('metrics server', () => {
       busy.close();
     }
     // 192.0.2.1 is reserved for documentation: never an address of this machine (binding sends nothing).
-    await expect(startMetricsServer({ registry, port: 0, host: '192.0.2.1' })).rejects.toThrow('cannot serve metrics on 192.0.2.1:0: the address is not one of this machine’s');
-    await expect(startMetricsServer({ registry, port: 70000 })).rejects.toThrow('cannot serve metrics on 127.0.0.1:70000: the port must be a whole number from 0 to 65535');
+    await expect(startMetricsServer({ registry, port: 0, host: '192.0.2.1' })).rejects.toThrow(
+      'cannot serve metrics on 192.0.2.1:0: the address is not one of this machine’s',
+    );
+    await expect(startMetricsServer({ registry, port: 70000 })).rejects.toThrow(
+      'cannot serve metrics on 127.0.0.1:70000: the port must be a whole number from 0 to 65535',
+    );
   });
 
   test('after close the port is free and nothing answers', async () => {

@@ -7,7 +7,8 @@ import { running, tmpDir } from '../helpers/tmp.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/quota');
 const node = (fixture: string) => [process.execPath, path.join(FIXTURES, fixture)];
-const probe = (fixture: string, timeoutMs = 10_000) => runQuotaProbe(node(fixture), { timeoutMs, env: { QUOTA_NOTE: 'from env' } });
+const probe = (fixture: string, timeoutMs = 10_000) =>
+  runQuotaProbe(node(fixture), { timeoutMs, env: { QUOTA_NOTE: 'from env' } });
 
 describe('quota probe (real programs)', () => {
   test('a good report: extra fields ignored, ISO and epoch-second resets, 1.02 clamped to 1', async () => {
@@ -29,9 +30,17 @@ describe('quota probe (real programs)', () => {
 
   test('an exhausted report reads as such and blocks until its reset (epoch ms)', async () => {
     const r = await probe('exhausted.mjs');
-    expect(r).toMatchObject({ ok: true, report: { available: false, windows: [{ name: '5h', utilization: 0.93, resetsAt: 1786210000000 }] } });
+    expect(r).toMatchObject({
+      ok: true,
+      report: { available: false, windows: [{ name: '5h', utilization: 0.93, resetsAt: 1786210000000 }] },
+    });
     const v = r.ok ? quotaVerdict(r.report, 1786200000000) : null;
-    expect(v).toEqual({ eligible: false, until: 1786210000000, shorten: false, reason: expect.stringContaining('window "5h" at 93% until 2026-08-') });
+    expect(v).toEqual({
+      eligible: false,
+      until: 1786210000000,
+      shorten: false,
+      reason: expect.stringContaining('window "5h" at 93% until 2026-08-'),
+    });
   });
 
   test('a non-zero exit: the code and the first non-empty stderr line, even with a good report printed', async () => {
@@ -57,18 +66,28 @@ describe('quota probe (real programs)', () => {
     expect(!a.ok && a.reason).toMatch(/^stdout is not valid JSON \(/);
     expect(b).toMatchObject({
       ok: false,
-      reason: 'not a quota report: available: expected true or false, got "yes"; windows[0].utilization: expected a number, got "93%"',
+      reason:
+        'not a quota report: available: expected true or false, got "yes"; windows[0].utilization: expected a number, got "93%"',
     });
   });
 
   test('output over the 64 KiB cap stops the probe', async () => {
-    const r = await runQuotaProbe([process.execPath, '-e', `process.stdout.write('x'.repeat(${2 * QUOTA_PROBE_OUTPUT_CAP}))`], { timeoutMs: 10_000 });
+    const r = await runQuotaProbe(
+      [process.execPath, '-e', `process.stdout.write('x'.repeat(${2 * QUOTA_PROBE_OUTPUT_CAP}))`],
+      { timeoutMs: 10_000 },
+    );
     expect(r).toMatchObject({ ok: false, reason: `stdout went over the ${QUOTA_PROBE_OUTPUT_CAP}-character cap` });
   });
 
   test('a missing program and an empty command never throw', async () => {
-    expect(await runQuotaProbe(['/nonexistent/check-quota'], { timeoutMs: 1000 })).toMatchObject({ ok: false, reason: 'could not start: command not found: /nonexistent/check-quota' });
-    expect(await runQuotaProbe([], { timeoutMs: 1000 })).toMatchObject({ ok: false, reason: 'could not start: the quota probe command is empty' });
+    expect(await runQuotaProbe(['/nonexistent/check-quota'], { timeoutMs: 1000 })).toMatchObject({
+      ok: false,
+      reason: 'could not start: command not found: /nonexistent/check-quota',
+    });
+    expect(await runQuotaProbe([], { timeoutMs: 1000 })).toMatchObject({
+      ok: false,
+      reason: 'could not start: the quota probe command is empty',
+    });
   });
 });
 
@@ -79,7 +98,10 @@ describe('quota report parsing (pure)', () => {
   };
 
   test('empty, non-object and Infinity', () => {
-    expect(parseQuotaReport('  \n')).toEqual({ ok: false, reason: 'printed nothing on stdout (expected a JSON object)' });
+    expect(parseQuotaReport('  \n')).toEqual({
+      ok: false,
+      reason: 'printed nothing on stdout (expected a JSON object)',
+    });
     expect(bad([1])).toBe('stdout JSON is a list, expected an object with "available" and "windows"');
     expect(parseQuotaReport('{"available": true, "windows": [{"name": "5h", "utilization": 1e999}]}')).toEqual({
       ok: false,
@@ -97,12 +119,16 @@ describe('quota report parsing (pure)', () => {
     expect(w(-0.1)).toBe('not a quota report: windows[0].utilization: expected at least 0, got -0.1');
     expect(w(0)).toBe('ok');
     expect(w(2)).toBe('ok');
-    expect(parseQuotaReport(JSON.stringify({ available: true, windows: [{ name: 'w', utilization: 2 }] }))).toMatchObject({ ok: true, report: { windows: [{ utilization: 1 }] } });
+    expect(
+      parseQuotaReport(JSON.stringify({ available: true, windows: [{ name: 'w', utilization: 2 }] })),
+    ).toMatchObject({ ok: true, report: { windows: [{ utilization: 1 }] } });
     expect(w(93)).toBe('not a quota report: windows[0].utilization: expected a fraction 0..1, got 93 (a percentage?)');
   });
 
   test('window name must be a non-empty string', () => {
-    expect(bad({ available: true, windows: [{ name: ' ', utilization: 0.1 }] })).toBe('not a quota report: windows[0].name: expected a non-empty string, got " "');
+    expect(bad({ available: true, windows: [{ name: ' ', utilization: 0.1 }] })).toBe(
+      'not a quota report: windows[0].name: expected a non-empty string, got " "',
+    );
   });
 
   test('resets_at: ISO with and without offset, epoch seconds below 1e12, milliseconds from 1e12', () => {
@@ -122,6 +148,8 @@ describe('quota report parsing (pure)', () => {
     expect(bad({ available: true, windows: [{ name: 'w', utilization: 0.1, resets_at: true }] })).toBe(
       'not a quota report: windows[0].resets_at: expected an ISO-8601 time, epoch seconds or milliseconds, or null, got true',
     );
-    expect(parseQuotaReport('{"available": true, "windows": [{"name": "w", "utilization": 0.1, "resets_at": null}]}')).toMatchObject({ ok: true, report: { windows: [{ resetsAt: null }] } });
+    expect(
+      parseQuotaReport('{"available": true, "windows": [{"name": "w", "utilization": 0.1, "resets_at": null}]}'),
+    ).toMatchObject({ ok: true, report: { windows: [{ resetsAt: null }] } });
   });
 });

@@ -9,7 +9,14 @@ import { tmpDir } from '../helpers/tmp.js';
 
 function spec(argv: string[], env: Record<string, string> = { PATH: process.env.PATH ?? '' }): RunSpec {
   const dir = tmpDir();
-  return { argv, cwd: dir, env, logPath: path.join(dir, 'sessions', 's1', 'output.log'), timeoutMs: 10_000, killGraceMs: 1000 };
+  return {
+    argv,
+    cwd: dir,
+    env,
+    logPath: path.join(dir, 'sessions', 's1', 'output.log'),
+    timeoutMs: 10_000,
+    killGraceMs: 1000,
+  };
 }
 
 describe('starting an agent', () => {
@@ -34,7 +41,10 @@ describe('starting an agent', () => {
   test('the agent sees exactly the environment it is given, and its output lands in the log', async () => {
     process.env.LANEKEEPER_TEST_NOT_PASSED = 'leak';
     try {
-      const s = spec(['/bin/sh', '-c', 'env; echo to-stderr >&2'], { PATH: process.env.PATH ?? '', LANEKEEPER_SESSION_ID: 's1' });
+      const s = spec(['/bin/sh', '-c', 'env; echo to-stderr >&2'], {
+        PATH: process.env.PATH ?? '',
+        LANEKEEPER_SESSION_ID: 's1',
+      });
       const r = await runSession(s).exited;
       expect(r).toMatchObject({ exitCode: 0, signal: null, spawnError: null });
       const log = readFileSync(s.logPath, 'utf8');

@@ -64,7 +64,12 @@ describe('session runner', () => {
   test('a forked grandchild dies with the session', async () => {
     const dir = tmpDir();
     const pidFile = path.join(dir, 'grandchild.pid');
-    const h = runSession(spec('fork-grandchild.mjs', { env: { PATH: process.env.PATH ?? '', GRANDCHILD_PID_FILE: pidFile }, killGraceMs: 500 }));
+    const h = runSession(
+      spec('fork-grandchild.mjs', {
+        env: { PATH: process.env.PATH ?? '', GRANDCHILD_PID_FILE: pidFile },
+        killGraceMs: 500,
+      }),
+    );
     const r = await h.exited;
     expect(r.exitCode).toBe(0);
     const grandchild = Number(readFileSync(pidFile, 'utf8'));

@@ -4,7 +4,14 @@
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_UNIT_OPTIONS, renderUnits, stopTimeoutMs, timespan, unitPathProblems, type UnitOptions } from '../../src/adapters/systemd/units.js';
+import {
+  DEFAULT_UNIT_OPTIONS,
+  renderUnits,
+  stopTimeoutMs,
+  timespan,
+  unitPathProblems,
+  type UnitOptions,
+} from '../../src/adapters/systemd/units.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { STARTER_CONFIG } from '../../src/config/starter.js';
 import { verifyUnits } from '../helpers/systemd-verify.js';
@@ -26,7 +33,9 @@ const line = (text: string, key: string) => text.split('\n').filter((l) => l.sta
 describe('the committed unit files', () => {
   test('are the templates rendered with the defaults (regenerate: node scripts/render-systemd-units.mjs)', () => {
     const rendered = renderUnits(DEFAULT_UNIT_OPTIONS);
-    const committed = readdirSync(SYSTEMD_DIR).filter((f) => /\.(service|timer)$/.test(f)).sort();
+    const committed = readdirSync(SYSTEMD_DIR)
+      .filter((f) => /\.(service|timer)$/.test(f))
+      .sort();
     expect(committed).toEqual(rendered.map((u) => u.name).sort());
     for (const u of rendered) expect(readFileSync(path.join(SYSTEMD_DIR, u.name), 'utf8'), u.name).toBe(u.text);
   });
@@ -37,9 +46,18 @@ describe('the committed unit files', () => {
   });
 
   test("the defaults' graces are the schema's and the starter configuration's", () => {
-    const minimal = parseConfigText('lanes: [{ name: code }]\nbackends: [{ name: b, command: ["true"], models: [{ name: m }] }]\n', 'x.yaml', { env: {} });
+    const minimal = parseConfigText(
+      'lanes: [{ name: code }]\nbackends: [{ name: b, command: ["true"], models: [{ name: m }] }]\n',
+      'x.yaml',
+      { env: {} },
+    );
     const starter = parseConfigText(STARTER_CONFIG, 'lanekeeper.yaml', { env: {} });
-    for (const c of [minimal, starter]) expect(c.sessions).toEqual({ onRestart: 'adopt', drainGraceMs: DEFAULT_UNIT_OPTIONS.drainGraceMs, killGraceMs: DEFAULT_UNIT_OPTIONS.killGraceMs });
+    for (const c of [minimal, starter])
+      expect(c.sessions).toEqual({
+        onRestart: 'adopt',
+        drainGraceMs: DEFAULT_UNIT_OPTIONS.drainGraceMs,
+        killGraceMs: DEFAULT_UNIT_OPTIONS.killGraceMs,
+      });
   });
 });
 
@@ -91,12 +109,21 @@ describe('quoting real paths', () => {
       `ExecStart="/opt/my node %%z $X/bin/node" /usr/lib/node_modules/lanekeeper/dist/cli/main.js run --config "/tmp/a b/it's \\"q\\" \\\\ $$HOME 100%%.yaml"`,
     ]);
     // Environment= is unquoted, then specifiers are expanded; variables are not.
-    expect(line(service!.text, 'Environment')).toEqual([`Environment="LANEKEEPER_STATE=/tmp/a b/st \\"q\\" \\\\ $HOME 100%%"`]);
+    expect(line(service!.text, 'Environment')).toEqual([
+      `Environment="LANEKEEPER_STATE=/tmp/a b/st \\"q\\" \\\\ $HOME 100%%"`,
+    ]);
   });
 
   test('plain paths stay bare; home paths use %h, quoted', () => {
-    const [service] = renderUnits({ ...awkward, node: '/usr/bin/node', config: '/home/u/lk.yaml', stateDir: { home: 'my state' } });
-    expect(line(service!.text, 'ExecStart')).toEqual(['ExecStart=/usr/bin/node /usr/lib/node_modules/lanekeeper/dist/cli/main.js run --config /home/u/lk.yaml']);
+    const [service] = renderUnits({
+      ...awkward,
+      node: '/usr/bin/node',
+      config: '/home/u/lk.yaml',
+      stateDir: { home: 'my state' },
+    });
+    expect(line(service!.text, 'ExecStart')).toEqual([
+      'ExecStart=/usr/bin/node /usr/lib/node_modules/lanekeeper/dist/cli/main.js run --config /home/u/lk.yaml',
+    ]);
     expect(line(service!.text, 'Environment')).toEqual(['Environment="LANEKEEPER_STATE=%h/my state"']);
   });
 
@@ -109,7 +136,12 @@ describe('quoting real paths', () => {
     mkdirSync(nodeDir);
     mkdirSync(confDir);
     symlinkSync(process.execPath, path.join(nodeDir, 'node'));
-    const files = writeUnits({ ...awkward, node: path.join(nodeDir, 'node'), config: path.join(confDir, 'lk.yaml'), stateDir: path.join(confDir, 'state') });
+    const files = writeUnits({
+      ...awkward,
+      node: path.join(nodeDir, 'node'),
+      config: path.join(confDir, 'lk.yaml'),
+      stateDir: path.join(confDir, 'state'),
+    });
     expect(await verifyUnits(files)).toEqual([]);
   });
 
@@ -122,7 +154,9 @@ describe('quoting real paths', () => {
   });
 
   test('paths no unit can hold are refused with the reason', () => {
-    expect(unitPathProblems({ ...awkward, node: `/opt/it's/node`, config: 'relative.yaml', stateDir: '/tmp/new\nline' })).toEqual([
+    expect(
+      unitPathProblems({ ...awkward, node: `/opt/it's/node`, config: 'relative.yaml', stateDir: '/tmp/new\nline' }),
+    ).toEqual([
       `the node binary "/opt/it's/node" contains a quote or a backslash, which systemd does not allow in an executable's path (link it from a plain path)`,
       'the configuration file must be an absolute path, got "relative.yaml"',
       'the state directory "/tmp/new\\nline" contains a control character (a newline?), which a unit file cannot hold',

@@ -31,14 +31,31 @@ describe('readTasks', () => {
     const { tasks, problems } = await readTasks(dir, LANES);
     expect(problems).toEqual([]);
     expect(tasks).toEqual([
-      { id: 'alpha', lane: 'triage', state: 'ready', priority: 2, waitingFor: 'Erik', path: path.resolve(dir, 'alpha.md'), title: null },
-      { id: 'zeta', lane: 'code', state: 'active', priority: 5, waitingFor: null, path: path.resolve(dir, 'zeta.md'), title: 'Zeta work' },
+      {
+        id: 'alpha',
+        lane: 'triage',
+        state: 'ready',
+        priority: 2,
+        waitingFor: 'Erik',
+        path: path.resolve(dir, 'alpha.md'),
+        title: null,
+      },
+      {
+        id: 'zeta',
+        lane: 'code',
+        state: 'active',
+        priority: 5,
+        waitingFor: null,
+        path: path.resolve(dir, 'zeta.md'),
+        title: 'Zeta work',
+      },
     ]);
   });
 
   test('unknown keys are ignored; CRLF line ends and a byte-order mark are fine', async () => {
     const dir = dirWith({
-      'wild.md': '\uFEFF---\r\nlane: code\r\nstate: backlog\r\ncreated: 2026-01-02\r\ntags: [a, b]\r\ndepends: [x]\r\n---\r\n# Wild one\r\n',
+      'wild.md':
+        '\uFEFF---\r\nlane: code\r\nstate: backlog\r\ncreated: 2026-01-02\r\ntags: [a, b]\r\ndepends: [x]\r\n---\r\n# Wild one\r\n',
     });
     const { tasks, problems } = await readTasks(dir, LANES);
     expect(problems).toEqual([]);
@@ -58,7 +75,16 @@ describe('readTasks', () => {
     });
     const { tasks, problems } = await readTasks(dir, LANES);
     expect(problems).toEqual([]);
-    expect(Object.fromEntries(tasks.map((t) => [t.id, t.priority]))).toEqual({ u: 4, h: 3, m: 2, l: 1, n: 7, neg: -1, d: 2, e: 2 });
+    expect(Object.fromEntries(tasks.map((t) => [t.id, t.priority]))).toEqual({
+      u: 4,
+      h: 3,
+      m: 2,
+      l: 1,
+      n: 7,
+      neg: -1,
+      d: 2,
+      e: 2,
+    });
   });
 
   test('title: front matter, else the first # heading outside code, else null', async () => {
@@ -69,7 +95,12 @@ describe('readTasks', () => {
       'none.md': fm('lane: code\nstate: ready', 'Just text.\n#hashtag\n'),
     });
     const { tasks } = await readTasks(d, LANES);
-    expect(Object.fromEntries(tasks.map((t) => [t.id, t.title]))).toEqual({ fm: 'From front matter', head: 'The heading', fenced: 'Real title', none: null });
+    expect(Object.fromEntries(tasks.map((t) => [t.id, t.title]))).toEqual({
+      fm: 'From front matter',
+      head: 'The heading',
+      fenced: 'Real title',
+      none: null,
+    });
   });
 
   test('waiting_for: text, a list, or empty (not waiting)', async () => {
@@ -80,14 +111,27 @@ describe('readTasks', () => {
       'blank.md': fm('lane: code\nstate: ready\nwaiting_for: ""'),
     });
     const { tasks } = await readTasks(dir, LANES);
-    expect(Object.fromEntries(tasks.map((t) => [t.id, t.waitingFor]))).toEqual({ one: 'CI to go green', list: 'review; deploy', empty: null, blank: null });
+    expect(Object.fromEntries(tasks.map((t) => [t.id, t.waitingFor]))).toEqual({
+      one: 'CI to go green',
+      list: 'review; deploy',
+      empty: null,
+      blank: null,
+    });
   });
 
   test('a front-matter id equal to the file name is fine; a different one is a problem naming both', async () => {
-    const dir = dirWith({ 'same.md': fm('id: same\nlane: code\nstate: ready'), 'fix-login.md': fm('lane: code\nstate: ready\nid: fix-signup') });
+    const dir = dirWith({
+      'same.md': fm('id: same\nlane: code\nstate: ready'),
+      'fix-login.md': fm('lane: code\nstate: ready\nid: fix-signup'),
+    });
     const { tasks, problems } = await readTasks(dir, LANES);
     expect(tasks.map((t) => t.id)).toEqual(['same']);
-    expect(problems).toEqual([{ file: path.resolve(dir, 'fix-login.md'), message: expect.stringMatching(/^line 4: id: .*"fix-signup".*"fix-login"/) }]);
+    expect(problems).toEqual([
+      {
+        file: path.resolve(dir, 'fix-login.md'),
+        message: expect.stringMatching(/^line 4: id: .*"fix-signup".*"fix-login"/),
+      },
+    ]);
   });
 
   test('each kind of problem names the file and says what is wrong', async () => {
@@ -113,7 +157,9 @@ describe('readTasks', () => {
       'badstate.md: line 3: state: expected one of active, ready, backlog, waiting, done, got "todo"',
       expect.stringMatching(/^dupe\.md: line 3, column 1: invalid YAML: Map keys must be unique/),
       'fracprio.md: line 4: priority: expected urgent, high, medium, low or a whole number, got 2.5',
-      expect.stringMatching(/^has space\.md: the file name "has space" is not a usable task id \(its claim key task:<id> is refused: expected task:SLUG/),
+      expect.stringMatching(
+        /^has space\.md: the file name "has space" is not a usable task id \(its claim key task:<id> is refused: expected task:SLUG/,
+      ),
       'list.md: the front matter must be a mapping (lane:, state:, …), got a list',
       'nolane.md: lane: missing (one of the lanes: code, triage, content)',
       'nostate.md: line 3: state: missing (one of active, ready, backlog, waiting, done)',
@@ -133,7 +179,9 @@ describe('readTasks', () => {
 
   test('a file over the size cap is refused unread', async () => {
     const big = fm('lane: code\nstate: ready', 'x'.repeat(MAX_TASK_FILE_BYTES));
-    expect(await problemsOf({ 'huge.md': big })).toEqual([`huge.md: the file has ${Buffer.byteLength(big)} bytes, more than a task file may have (${MAX_TASK_FILE_BYTES})`]);
+    expect(await problemsOf({ 'huge.md': big })).toEqual([
+      `huge.md: the file has ${Buffer.byteLength(big)} bytes, more than a task file may have (${MAX_TASK_FILE_BYTES})`,
+    ]);
   });
 
   test('bad files never hide the good ones', async () => {
@@ -163,9 +211,15 @@ describe('readTasks', () => {
 
   test('a missing tasks.dir is one problem, not an exception', async () => {
     const dir = path.join(tmpDir('lk-tasks-'), 'nope');
-    expect(await readTasks(dir, LANES)).toEqual({ tasks: [], problems: [{ file: dir, message: 'tasks.dir does not exist' }] });
+    expect(await readTasks(dir, LANES)).toEqual({
+      tasks: [],
+      problems: [{ file: dir, message: 'tasks.dir does not exist' }],
+    });
     const file = path.join(dirWith({ 'f.md': 'x' }), 'f.md');
-    expect(await readTasks(file, LANES)).toEqual({ tasks: [], problems: [{ file, message: 'tasks.dir is not a directory' }] });
+    expect(await readTasks(file, LANES)).toEqual({
+      tasks: [],
+      problems: [{ file, message: 'tasks.dir is not a directory' }],
+    });
   });
 });
 
@@ -229,7 +283,9 @@ describe('watchTasks', () => {
     writeFileSync(path.join(dir, 'bad.md'), 'no front matter');
     const withBad = await snaps.next();
     expect(ids(withBad)).toEqual(['one:active', 'two:backlog']);
-    expect(withBad.problems).toEqual([{ file: path.resolve(dir, 'bad.md'), message: expect.stringMatching(/^no front matter/) }]);
+    expect(withBad.problems).toEqual([
+      { file: path.resolve(dir, 'bad.md'), message: expect.stringMatching(/^no front matter/) },
+    ]);
 
     rmSync(path.join(dir, 'two.md'));
     rmSync(path.join(dir, 'bad.md'));
@@ -240,17 +296,22 @@ describe('watchTasks', () => {
     expect(errors).toEqual([]);
   });
 
-  test('after a reload changes the lanes, the tasks are read again at once: a new lane\'s task is taken, a removed lane\'s is a problem', async () => {
+  test("after a reload changes the lanes, the tasks are read again at once: a new lane's task is taken, a removed lane's is a problem", async () => {
     const dir = dirWith({ 'one.md': fm('lane: code\nstate: ready'), 'new.md': fm('lane: research\nstate: ready') });
     const snaps = new Snapshots();
     const w = start(dir, snaps, [], 0); // no periodic re-read: only setLanes can bring the change
     await w.ready;
     const first = await snaps.next();
     expect(ids(first)).toEqual(['one:ready']);
-    expect(first.problems.map((p) => p.message)).toEqual([expect.stringContaining('"research" is not a configured lane')]);
+    expect(first.problems.map((p) => p.message)).toEqual([
+      expect.stringContaining('"research" is not a configured lane'),
+    ]);
 
     w.setLanes([...LANES, 'research']);
-    expect(await snaps.next()).toEqual({ tasks: [expect.objectContaining({ id: 'new', lane: 'research' }), expect.objectContaining({ id: 'one' })], problems: [] });
+    expect(await snaps.next()).toEqual({
+      tasks: [expect.objectContaining({ id: 'new', lane: 'research' }), expect.objectContaining({ id: 'one' })],
+      problems: [],
+    });
 
     w.setLanes(['triage', 'research']);
     const after = await snaps.next();

@@ -31,11 +31,16 @@ describe('claim commands', () => {
 
   test('complete, then denied as completed until reopened; reopen grants a newer token', async () => {
     const t = Number((await run(['claim', 'task:two', '--holder', 'alice'])).stdout);
-    expect(await run(['complete', 'task:two', '--holder', 'alice', '--token', String(t), '--result', 'PR #4'])).toMatchObject({ code: 0, stdout: 'completed task:two\n' });
+    expect(
+      await run(['complete', 'task:two', '--holder', 'alice', '--token', String(t), '--result', 'PR #4']),
+    ).toMatchObject({ code: 0, stdout: 'completed task:two\n' });
     const d = await run(['claim', 'task:two', '--holder', 'bob']);
     expect(d).toMatchObject({ code: 1, stderr: 'DENIED — task:two already completed by alice\n' });
     expect(await run(['reopen', 'task:two'])).toMatchObject({ code: 0, stdout: 'reopened task:two\n' });
-    expect(await run(['reopen', 'task:two'])).toMatchObject({ code: 1, stderr: 'task:two is not completed (it is released); nothing to reopen\n' });
+    expect(await run(['reopen', 'task:two'])).toMatchObject({
+      code: 1,
+      stderr: 'task:two is not completed (it is released); nothing to reopen\n',
+    });
     const again = Number((await run(['claim', 'task:two', '--holder', 'bob'])).stdout);
     expect(again).toBeGreaterThan(t);
   });
@@ -53,8 +58,13 @@ describe('claim commands', () => {
       code: 1,
       stderr: `STALE — task:three with token ${t} is held by alice, not mallory\n`,
     });
-    expect(await run(['complete', 'task:three', '--holder', 'mallory', '--token', String(t), '--result', 'x'])).toMatchObject({ code: 1 });
-    expect(await run(['release', 'task:three', '--holder', 'alice', '--token', String(t)])).toMatchObject({ code: 0, stdout: 'released task:three\n' });
+    expect(
+      await run(['complete', 'task:three', '--holder', 'mallory', '--token', String(t), '--result', 'x']),
+    ).toMatchObject({ code: 1 });
+    expect(await run(['release', 'task:three', '--holder', 'alice', '--token', String(t)])).toMatchObject({
+      code: 0,
+      stdout: 'released task:three\n',
+    });
     const stats = JSON.parse((await run(['stats', '--json'])).stdout) as { orphaned_results: number };
     // The refused release and completion are kept as orphans (a refused renewal has no result to keep).
     expect(stats.orphaned_results).toBe(2);
@@ -67,7 +77,9 @@ describe('claim commands', () => {
     expect(list.claims).toContainEqual(expect.objectContaining({ key: 'github:acme/app#12', holder: 'code-77' }));
     const outside = await run(['claim', 'task:four'], { LANEKEEPER_SESSION_ID: undefined });
     expect(outside.code).toBe(2);
-    expect(outside.stderr).toBe('lanekeeper claim: --holder is required outside a lanekeeper session (inside one it defaults to $LANEKEEPER_SESSION_ID)\n');
+    expect(outside.stderr).toBe(
+      'lanekeeper claim: --holder is required outside a lanekeeper session (inside one it defaults to $LANEKEEPER_SESSION_ID)\n',
+    );
   });
 
   test.each([
@@ -85,10 +97,19 @@ describe('claim commands', () => {
 
   test('free-text keys are fine; bad flags and values are exit 2', async () => {
     expect((await run(['claim', 'artifact:blog:my post', '--holder', 'x'])).code).toBe(0);
-    expect(await run(['claim', 'task:five', '--holder', 'x', '--ttl', 'soon'])).toMatchObject({ code: 2, stderr: 'lanekeeper claim: --ttl: expected a duration like "180s", got "soon"\n' });
-    expect((await run(['claim', 'task:five', '--holder', 'x', '--tll', '5m'])).stderr).toMatch(/^lanekeeper claim: Unknown option '--tll'/);
-    expect((await run(['release', 'task:five', '--holder', 'x'])).stderr).toBe('lanekeeper release: --token is required (the number "claim" printed)\n');
-    expect((await run(['release', 'task:five', '--holder', 'x', '--token', 'abc'])).stderr).toBe('lanekeeper release: --token: expected a positive whole number, got "abc"\n');
+    expect(await run(['claim', 'task:five', '--holder', 'x', '--ttl', 'soon'])).toMatchObject({
+      code: 2,
+      stderr: 'lanekeeper claim: --ttl: expected a duration like "180s", got "soon"\n',
+    });
+    expect((await run(['claim', 'task:five', '--holder', 'x', '--tll', '5m'])).stderr).toMatch(
+      /^lanekeeper claim: Unknown option '--tll'/,
+    );
+    expect((await run(['release', 'task:five', '--holder', 'x'])).stderr).toBe(
+      'lanekeeper release: --token is required (the number "claim" printed)\n',
+    );
+    expect((await run(['release', 'task:five', '--holder', 'x', '--token', 'abc'])).stderr).toBe(
+      'lanekeeper release: --token: expected a positive whole number, got "abc"\n',
+    );
     expect((await run(['claim', '--holder', 'x'])).code).toBe(2);
   });
 
@@ -104,7 +125,9 @@ describe('claim commands', () => {
   test('a state directory without a store: exit 2, saying so', async () => {
     const r = await cli(['claim', 'task:x', '--holder', 'x', '--state', tmpDir()]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^lanekeeper: cannot use state directory .*: no lanekeeper database at .*lanekeeper\.db \(has "lanekeeper run" used this state directory\?\)\n$/);
+    expect(r.stderr).toMatch(
+      /^lanekeeper: cannot use state directory .*: no lanekeeper database at .*lanekeeper\.db \(has "lanekeeper run" used this state directory\?\)\n$/,
+    );
   });
 });
 
@@ -121,22 +144,39 @@ describe('after a claim expired: expiry decides, not when the sweeper ran', () =
       await store.close();
     }
   };
-  const KEYS = ['task:done-late-swept', 'task:done-late-unswept', 'task:dropped-swept', 'task:dropped-unswept', 'task:taken'];
+  const KEYS = [
+    'task:done-late-swept',
+    'task:done-late-unswept',
+    'task:dropped-swept',
+    'task:dropped-unswept',
+    'task:taken',
+  ];
   const claimed = new Map<string, { token: number; expires_at: string }>();
   /** alice's claim of `key` with the shortest lease a claim may have (3s), once it is no longer held. */
   async function expired(key: string): Promise<{ token: number; expires_at: string }> {
-    while ((await runIn(key, ['claims', '--json'])).stdout.includes(`"${key}"`)) await new Promise((r) => setTimeout(r, 100));
+    while ((await runIn(key, ['claims', '--json'])).stdout.includes(`"${key}"`))
+      await new Promise((r) => setTimeout(r, 100));
     return claimed.get(key)!;
   }
-  const stateOf = async (key: string) => (JSON.parse((await runIn(key, ['claims', '--all', '--json'])).stdout) as { claims: { key: string; state: string }[] }).claims.find((c) => c.key === key)?.state;
-  const orphans = async (key: string) => (JSON.parse((await runIn(key, ['stats', '--json'])).stdout) as { orphaned_results: number }).orphaned_results;
+  const stateOf = async (key: string) =>
+    (
+      JSON.parse((await runIn(key, ['claims', '--all', '--json'])).stdout) as {
+        claims: { key: string; state: string }[];
+      }
+    ).claims.find((c) => c.key === key)?.state;
+  const orphans = async (key: string) =>
+    (JSON.parse((await runIn(key, ['stats', '--json'])).stdout) as { orphaned_results: number }).orphaned_results;
 
   beforeAll(async () => {
     dirs.swept = tmpDir();
     dirs.unswept = tmpDir();
     for (const d of Object.values(dirs)) await openSqliteStore(d).close();
     // All at once, so the tests wait for one lease to run out, not one each.
-    for (const [key, c] of await Promise.all(KEYS.map(async (key) => [key, await runIn(key, ['claim', key, '--holder', 'alice', '--ttl', '3s', '--json'])] as const))) {
+    for (const [key, c] of await Promise.all(
+      KEYS.map(
+        async (key) => [key, await runIn(key, ['claim', key, '--holder', 'alice', '--ttl', '3s', '--json'])] as const,
+      ),
+    )) {
       expect(c.code, c.stderr).toBe(0);
       claimed.set(key, JSON.parse(c.stdout) as { token: number; expires_at: string });
     }
@@ -145,21 +185,37 @@ describe('after a claim expired: expiry decides, not when the sweeper ran', () =
   test.each([
     ['before the sweeper ran', false],
     ['after the sweeper ran', true],
-  ])('complete %s: EXPIRED, exit 1, the result kept as an orphan; the key can be claimed again', async (_when, swept) => {
-    const key = `task:done-late-${swept ? 'swept' : 'unswept'}`;
-    const c = await expired(key);
-    if (swept) await sweep(key);
-    // Swept, or still recorded as claimed (its lease ran out, but nothing settled it yet).
-    expect(await stateOf(key)).toBe(swept ? 'released' : 'claimed');
-    const before = await orphans(key);
-    const r = await runIn(key, ['complete', key, '--holder', 'alice', '--token', String(c.token), '--result', 'PR #9']);
-    expect(r).toEqual({ code: 1, stdout: '', stderr: `EXPIRED — ${key} expired at ${c.expires_at} (token ${c.token}); claim it again\n` });
-    expect(await orphans(key)).toBe(before + 1);
-    // Not completed: the key is free, and a new claim gets a newer token.
-    const again = await runIn(key, ['claim', key, '--holder', 'alice']);
-    expect(again.code).toBe(0);
-    expect(Number(again.stdout)).toBeGreaterThan(c.token);
-  });
+  ])(
+    'complete %s: EXPIRED, exit 1, the result kept as an orphan; the key can be claimed again',
+    async (_when, swept) => {
+      const key = `task:done-late-${swept ? 'swept' : 'unswept'}`;
+      const c = await expired(key);
+      if (swept) await sweep(key);
+      // Swept, or still recorded as claimed (its lease ran out, but nothing settled it yet).
+      expect(await stateOf(key)).toBe(swept ? 'released' : 'claimed');
+      const before = await orphans(key);
+      const r = await runIn(key, [
+        'complete',
+        key,
+        '--holder',
+        'alice',
+        '--token',
+        String(c.token),
+        '--result',
+        'PR #9',
+      ]);
+      expect(r).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `EXPIRED — ${key} expired at ${c.expires_at} (token ${c.token}); claim it again\n`,
+      });
+      expect(await orphans(key)).toBe(before + 1);
+      // Not completed: the key is free, and a new claim gets a newer token.
+      const again = await runIn(key, ['claim', key, '--holder', 'alice']);
+      expect(again.code).toBe(0);
+      expect(Number(again.stdout)).toBeGreaterThan(c.token);
+    },
+  );
 
   test.each([
     ['before the sweeper ran', false],
@@ -171,13 +227,28 @@ describe('after a claim expired: expiry decides, not when the sweeper ran', () =
     // Swept, or still recorded as claimed (its lease ran out, but nothing settled it yet).
     expect(await stateOf(key)).toBe(swept ? 'released' : 'claimed');
     const before = await orphans(key);
-    const r = await runIn(key, ['release', key, '--holder', 'alice', '--token', String(c.token), '--result', 'gave up']);
-    expect(r).toEqual({ code: 0, stdout: `${key} had expired at ${c.expires_at} (token ${c.token}); nothing to release\n`, stderr: '' });
+    const r = await runIn(key, [
+      'release',
+      key,
+      '--holder',
+      'alice',
+      '--token',
+      String(c.token),
+      '--result',
+      'gave up',
+    ]);
+    expect(r).toEqual({
+      code: 0,
+      stdout: `${key} had expired at ${c.expires_at} (token ${c.token}); nothing to release\n`,
+      stderr: '',
+    });
     const j = await runIn(key, ['release', key, '--holder', 'alice', '--token', String(c.token), '--json']);
     expect(j.code).toBe(0);
     expect(JSON.parse(j.stdout)).toEqual({ key, ok: true, expiredAt: c.expires_at });
     expect(await orphans(key)).toBe(before);
-    const all = JSON.parse((await runIn(key, ['claims', '--all', '--json'])).stdout) as { claims: { key: string; state: string; result: string | null }[] };
+    const all = JSON.parse((await runIn(key, ['claims', '--all', '--json'])).stdout) as {
+      claims: { key: string; state: string; result: string | null }[];
+    };
     expect(all.claims.find((x) => x.key === key)).toMatchObject({ state: 'released', result: 'expired' });
   });
 
@@ -185,7 +256,11 @@ describe('after a claim expired: expiry decides, not when the sweeper ran', () =
     const c = await expired('task:taken');
     expect((await runIn('task:taken', ['claim', 'task:taken', '--holder', 'bob'])).code).toBe(0);
     const stale = `STALE — token ${c.token} is not current for task:taken (re-granted since, or never granted)\n`;
-    expect(await runIn('task:taken', ['release', 'task:taken', '--holder', 'alice', '--token', String(c.token)])).toEqual({ code: 1, stdout: '', stderr: stale });
-    expect(await runIn('task:taken', ['complete', 'task:taken', '--holder', 'alice', '--token', String(c.token)])).toEqual({ code: 1, stdout: '', stderr: stale });
+    expect(
+      await runIn('task:taken', ['release', 'task:taken', '--holder', 'alice', '--token', String(c.token)]),
+    ).toEqual({ code: 1, stdout: '', stderr: stale });
+    expect(
+      await runIn('task:taken', ['complete', 'task:taken', '--holder', 'alice', '--token', String(c.token)]),
+    ).toEqual({ code: 1, stdout: '', stderr: stale });
   });
 });

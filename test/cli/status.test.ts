@@ -21,7 +21,13 @@ interface StatusJson {
 }
 
 const backend = (name: string, agent: string, cwd: string, env: Record<string, string> = {}) =>
-  [`  - name: ${name}`, `    command: ["{node}", ${JSON.stringify(path.join(AGENTS, agent))}]`, `    cwd: ${JSON.stringify(cwd)}`, `    env: ${JSON.stringify(env)}`, '    models: [{ name: m }]'].join('\n');
+  [
+    `  - name: ${name}`,
+    `    command: ["{node}", ${JSON.stringify(path.join(AGENTS, agent))}]`,
+    `    cwd: ${JSON.stringify(cwd)}`,
+    `    env: ${JSON.stringify(env)}`,
+    '    models: [{ name: m }]',
+  ].join('\n');
 
 function repo(dir: string): string {
   mkdirSync(dir);
@@ -66,7 +72,9 @@ ${backend('hang', 'hang.mjs', dir)}
 ${backend('quick', 'ok.mjs', repo(path.join(dir, 'quick-repo')), { AGENT_GRADE: '0.9', AGENT_SLEEP_MS: '50' })}
 `,
   );
-  runtime = spawn(process.execPath, [CLI, 'run', '--config', file, '--state', state], { stdio: ['ignore', 'pipe', 'pipe'] });
+  runtime = spawn(process.execPath, [CLI, 'run', '--config', file, '--state', state], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   runtime.stdout!.on('data', (d: Buffer) => (runtimeOut += d.toString()));
   runtime.stderr!.on('data', (d: Buffer) => (runtimeOut += d.toString()));
   runtimeExit = new Promise((resolve) => runtime.on('exit', (code) => resolve(code)));
@@ -74,7 +82,12 @@ ${backend('quick', 'ok.mjs', repo(path.join(dir, 'quick-repo')), { AGENT_GRADE: 
   const settled = (st: StatusJson) => {
     const ended = (lane: string) => st.sessions.filter((s) => s.lane === lane && s.ended_at !== null).length;
     const lane = (id: string) => st.lanes.find((l) => l.lane_id === id)?.state;
-    return ended('code') === 3 && lane('code') === 'idle' && lane('infrastructure') === 'running' && quick.every((l) => ended(l) === 2 && lane(l) === 'idle');
+    return (
+      ended('code') === 3 &&
+      lane('code') === 'idle' &&
+      lane('infrastructure') === 'running' &&
+      quick.every((l) => ended(l) === 2 && lane(l) === 'idle')
+    );
   };
   const started = Date.now();
   for (;;) {
@@ -108,7 +121,8 @@ describe('status while lanekeeper runs', () => {
     expect(text).toMatch(/^infrastructure\s+running\s+\d+(m \d+)?s\s+infrastructure-\d+ \(\d+(m \d+)?s\)\s+–$/m);
     // The code lane's chain, newest first, with the grades (a failure takes the default 0.05).
     expect(text).toMatch(/^code\s+idle\s+\d+(m \d+)?s\s+failed 0\.05, noop 0\.70, productive 0\.82$/m);
-    for (const lane of ['triage', 'content', 'research', 'cleanup']) expect(text).toMatch(new RegExp(`^${lane}\\s+idle\\s+\\d+(m \\d+)?s\\s+noop 0\\.90, noop 0\\.90$`, 'm'));
+    for (const lane of ['triage', 'content', 'research', 'cleanup'])
+      expect(text).toMatch(new RegExp(`^${lane}\\s+idle\\s+\\d+(m \\d+)?s\\s+noop 0\\.90, noop 0\\.90$`, 'm'));
     // Claims held: the running session's lane slot and the agent's own claim, with time left.
     expect(text).toContain('claims held: 2');
     expect(text).toMatch(/^KEY\s+HOLDER\s+EXPIRES IN$/m);
@@ -122,10 +136,35 @@ describe('status while lanekeeper runs', () => {
 
   test('--json keeps its keys and adds next_tick and claims', async () => {
     const st = await statusJson();
-    expect(Object.keys(st)).toEqual(expect.arrayContaining(['state_dir', 'running', 'last_stop', 'lanes', 'sessions', 'decisions', 'next_tick', 'claims']));
+    expect(Object.keys(st)).toEqual(
+      expect.arrayContaining([
+        'state_dir',
+        'running',
+        'last_stop',
+        'lanes',
+        'sessions',
+        'decisions',
+        'next_tick',
+        'claims',
+      ]),
+    );
     expect([st.running, st.last_stop]).toEqual([true, null]);
     expect(Object.keys(st.lanes[0]!).sort()).toEqual(['lane_id', 'name', 'session', 'since', 'slot', 'state', 'until']);
-    expect(Object.keys(st.sessions[0]!).sort()).toEqual(['arm', 'dispatch', 'ended_at', 'exit_code', 'grade', 'grade_source', 'id', 'lane', 'outcome', 'parent', 'reason', 'started_at', 'task']);
+    expect(Object.keys(st.sessions[0]!).sort()).toEqual([
+      'arm',
+      'dispatch',
+      'ended_at',
+      'exit_code',
+      'grade',
+      'grade_source',
+      'id',
+      'lane',
+      'outcome',
+      'parent',
+      'reason',
+      'started_at',
+      'task',
+    ]);
     expect(st.decisions.some((d) => d.kind === 'tick')).toBe(true);
     const inMs = Date.parse(st.next_tick!) - Date.now();
     expect(inMs).toBeGreaterThan(50 * 60_000);
@@ -138,7 +177,9 @@ describe('status while lanekeeper runs', () => {
   });
 
   test('--watch redraws into a pipe with a rule between frames until Ctrl-C, then exits 0', async () => {
-    const child = spawn(process.execPath, [CLI, 'status', '--watch', '--interval', '200ms', '--state', state], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'status', '--watch', '--interval', '200ms', '--state', state], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -161,7 +202,11 @@ describe('status while lanekeeper runs', () => {
   });
 
   test('--watch --json prints one JSON document per line', async () => {
-    const child = spawn(process.execPath, [CLI, 'status', '--watch', '--json', '--interval', '100ms', '--state', state], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'status', '--watch', '--json', '--interval', '100ms', '--state', state],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -172,7 +217,10 @@ describe('status while lanekeeper runs', () => {
     }
     child.kill('SIGINT');
     expect(await exited).toBe(0);
-    const docs = out.trim().split('\n').map((l) => JSON.parse(l) as StatusJson);
+    const docs = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as StatusJson);
     expect(docs.length).toBeGreaterThanOrEqual(2);
     for (const d of docs) expect(d.lanes.find((l) => l.lane_id === 'infrastructure')?.state).toBe('running');
   });
@@ -181,7 +229,10 @@ describe('status while lanekeeper runs', () => {
 describe('status misuse', () => {
   test('--interval needs --watch and a positive duration; a missing state dir is exit 2 with the same message', async () => {
     const alone = await status('--interval', '2s');
-    expect([alone.code, alone.stderr.trim()]).toEqual([2, 'lanekeeper: --interval goes with --watch (how often to redraw)']);
+    expect([alone.code, alone.stderr.trim()]).toEqual([
+      2,
+      'lanekeeper: --interval goes with --watch (how often to redraw)',
+    ]);
     const zero = await status('--watch', '--interval', '0s');
     expect([zero.code, zero.stderr.trim()]).toEqual([2, 'lanekeeper: --interval: expected at least 100ms, got "0s"']);
     const bad = await status('--watch', '--interval', 'soon');
@@ -190,7 +241,10 @@ describe('status misuse', () => {
     const missing = path.join(tmpDir(), 'nothing-here');
     for (const args of [[], ['--watch']]) {
       const r = await cli(['status', '--state', missing, ...args]);
-      expect([r.code, r.stderr.trim()]).toEqual([2, `lanekeeper: cannot use state directory ${missing}: no lanekeeper database at ${path.join(missing, 'lanekeeper.db')} (has "lanekeeper run" used this state directory?)`]);
+      expect([r.code, r.stderr.trim()]).toEqual([
+        2,
+        `lanekeeper: cannot use state directory ${missing}: no lanekeeper database at ${path.join(missing, 'lanekeeper.db')} (has "lanekeeper run" used this state directory?)`,
+      ]);
     }
   });
 });

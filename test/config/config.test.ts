@@ -36,8 +36,33 @@ describe('configuration', () => {
     const c = parse(MINIMAL);
     expect(c.width).toBe(3);
     expect(c.schedule).toEqual({ intervalMs: 30 * 60_000, jitterMs: 120_000, tickOnStart: true });
-    expect(c.lanes[0]).toMatchObject({ name: 'code', enabled: true, concurrency: 1, cooldownMs: 180_000, respawnThreshold: 0.65, chainLimit: 1, timeoutMs: 65 * 60_000, parallel: true, targetShare: null, arms: ['claude-code:sonnet'] });
-    expect(c.arms).toEqual([{ id: 'claude-code:sonnet', backend: 'claude-code', model: 'sonnet', command: ['claude', '-p', '{prompt}'], env: {}, cwd: null, tier: 1, cost: 0, replaces: null, quota: null, restAfterFailureMs: 30 * 60_000 }]);
+    expect(c.lanes[0]).toMatchObject({
+      name: 'code',
+      enabled: true,
+      concurrency: 1,
+      cooldownMs: 180_000,
+      respawnThreshold: 0.65,
+      chainLimit: 1,
+      timeoutMs: 65 * 60_000,
+      parallel: true,
+      targetShare: null,
+      arms: ['claude-code:sonnet'],
+    });
+    expect(c.arms).toEqual([
+      {
+        id: 'claude-code:sonnet',
+        backend: 'claude-code',
+        model: 'sonnet',
+        command: ['claude', '-p', '{prompt}'],
+        env: {},
+        cwd: null,
+        tier: 1,
+        cost: 0,
+        replaces: null,
+        quota: null,
+        restAfterFailureMs: 30 * 60_000,
+      },
+    ]);
     expect(c.stateDir).toBe('/home/u/.local/state/lanekeeper');
     expect(Object.isFrozen(c.lanes[0])).toBe(true);
   });
@@ -45,7 +70,14 @@ describe('configuration', () => {
   test('the starter and the demo configurations are valid', () => {
     expect(parse(STARTER_CONFIG).lanes.map((l) => l.name)).toEqual(['code', 'triage', 'cleanup']);
     const demo = parse(demoConfigYaml('/x/agent.js'));
-    expect(demo.lanes.map((l) => l.name)).toEqual(['code', 'triage', 'content', 'research', 'infrastructure', 'cleanup']);
+    expect(demo.lanes.map((l) => l.name)).toEqual([
+      'code',
+      'triage',
+      'content',
+      'research',
+      'infrastructure',
+      'cleanup',
+    ]);
     expect(demo.arms.map((a) => a.id)).toEqual(['sim-fast:small', 'sim-deep:large']);
     expect(demo.demo).toBe(true);
   });
@@ -147,13 +179,18 @@ ${rest}`;
     const rest = 'lanes: [{ name: code }]\nbackends: [{ name: x, command: [x], models: [{ name: m }] }]\n';
     const forgetting = (yaml: string) => selectionFromConfig(parse(`${yaml}\n${rest}`)).forgetting;
     expect(forgetting('')).toEqual(DEFAULT_FORGETTING);
-    expect(forgetting('selector: { forgetting: { per_pull: 0.98, idle: 0.999, stale_after: never, detector: false } }')).toEqual({
+    expect(
+      forgetting('selector: { forgetting: { per_pull: 0.98, idle: 0.999, stale_after: never, detector: false } }'),
+    ).toEqual({
       pullDecay: 0.98,
       idleDecay: 0.999,
       staleAfter: null,
       detector: null,
     });
-    expect(forgetting('selector: { forgetting: { stale_after: 300, detector: { threshold: 12 } } }')).toMatchObject({ staleAfter: 300, detector: { ...DEFAULT_DETECTOR, threshold: 12 } });
+    expect(forgetting('selector: { forgetting: { stale_after: 300, detector: { threshold: 12 } } }')).toMatchObject({
+      staleAfter: 300,
+      detector: { ...DEFAULT_DETECTOR, threshold: 12 },
+    });
     expect(problems(`selector: { forgetting: { per_pull: 1.5, stale_after: sometimes } }\n${rest}`)).toEqual([
       'line 1: selector.forgetting.per_pull: expected at most 1, got 1.5',
       'line 1: selector.forgetting.stale_after: expected a whole number of graded sessions (at least 1), or never, got "sometimes"',
@@ -161,26 +198,33 @@ ${rest}`;
   });
 
   test('missing sections and invalid YAML', () => {
-    expect(problems('width: 2\n')).toEqual(['line 1: lanes: required a list is missing', 'line 1: backends: required a list is missing']);
+    expect(problems('width: 2\n')).toEqual([
+      'line 1: lanes: required a list is missing',
+      'line 1: backends: required a list is missing',
+    ]);
     expect(problems('lanes: [\n')[0]).toMatch(/^line \d+, column \d+: invalid YAML: /);
     expect(problems('- a\n- b\n')).toEqual(['the file must hold a mapping of settings (lanes:, backends:, …)']);
   });
 
   test('files: missing, unreadable; the state directory: --state beats LANEKEEPER_STATE beats the file', () => {
     const dir = tmpDir();
-    expect(() => loadConfig({ file: path.join(dir, 'none.yaml'), env })).toThrow(/none\.yaml: cannot read configuration: no such file/);
+    expect(() => loadConfig({ file: path.join(dir, 'none.yaml'), env })).toThrow(
+      /none\.yaml: cannot read configuration: no such file/,
+    );
     const file = path.join(dir, 'lk.yaml');
     writeFileSync(file, `state_dir: ~/lk-state\n${MINIMAL}`);
     expect(loadConfig({ file, env }).stateDir).toBe('/home/u/lk-state');
     expect(loadConfig({ file, env: { ...env, LANEKEEPER_STATE: '/s/env' } }).stateDir).toBe('/s/env');
-    expect(loadConfig({ file, env: { ...env, LANEKEEPER_STATE: '/s/env' }, stateDir: '/s/flag' }).stateDir).toBe('/s/flag');
+    expect(loadConfig({ file, env: { ...env, LANEKEEPER_STATE: '/s/env' }, stateDir: '/s/flag' }).stateDir).toBe(
+      '/s/flag',
+    );
   });
 });
 
 test('a lock file is exclusive, so its lane cannot run two sessions at once', () => {
-  expect(problems(MINIMAL.replace('  - name: code', '  - name: code\n    concurrency: 2\n    lock_file: /tmp/code.lock'))).toEqual([
-    'line 5: lanes[0].lock_file: a lock_file allows one session at a time; this lane has concurrency 2',
-  ]);
+  expect(
+    problems(MINIMAL.replace('  - name: code', '  - name: code\n    concurrency: 2\n    lock_file: /tmp/code.lock')),
+  ).toEqual(['line 5: lanes[0].lock_file: a lock_file allows one session at a time; this lane has concurrency 2']);
 });
 
 describe('duration bounds', () => {

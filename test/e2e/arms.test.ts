@@ -33,8 +33,12 @@ backends:
     models: [{ name: ok }]
 `,
   );
-  expect((await cli(['run', '--operator', '--sessions', '12', '--for', '40s', '--config', file, '--state', state])).code).toBe(0);
-  const st = JSON.parse((await cli(['status', '--json', '--state', state, '--limit', '50'])).stdout) as { sessions: { arm: string; outcome: string; started_at: string }[] };
+  expect(
+    (await cli(['run', '--operator', '--sessions', '12', '--for', '40s', '--config', file, '--state', state])).code,
+  ).toBe(0);
+  const st = JSON.parse((await cli(['status', '--json', '--state', state, '--limit', '50'])).stdout) as {
+    sessions: { arm: string; outcome: string; started_at: string }[];
+  };
   const byTime = st.sessions.slice().sort((a, b) => Date.parse(a.started_at) - Date.parse(b.started_at));
   const broken = byTime.filter((s) => s.arm === 'broken:x');
   expect(broken.length).toBe(3);
@@ -44,7 +48,9 @@ backends:
   expect(byTime.slice(third + 1).every((s) => s.arm === 'good:ok')).toBe(true);
   expect(byTime.length).toBe(12);
   // Failed starts taught nothing: only the good arm has evidence.
-  const plan = JSON.parse((await cli(['plan', '--json', '--config', file, '--state', state, '--seed', '1'])).stdout) as { ranked: { components: { evidence: number } }[] };
+  const plan = JSON.parse(
+    (await cli(['plan', '--json', '--config', file, '--state', state, '--seed', '1'])).stdout,
+  ) as { ranked: { components: { evidence: number } }[] };
   expect(plan.ranked[0]!.components.evidence).toBeCloseTo(12 - 3, 0);
 });
 
@@ -60,20 +66,46 @@ test('a backend whose quota probe says it is exhausted is not used; with no othe
     quota: { command: ["{node}", ${JSON.stringify(path.join(quota, probe))}] }`;
   const config = (name: string, backends: string) => {
     const file = path.join(dir, `${name}.yaml`);
-    writeFileSync(file, `width: 2\nschedule: { interval: 1h, jitter: 0s }\nresources: { enabled: false }\nlanes:\n  - { name: code }\n  - { name: docs }\nbackends:${backends}\n`);
+    writeFileSync(
+      file,
+      `width: 2\nschedule: { interval: 1h, jitter: 0s }\nresources: { enabled: false }\nlanes:\n  - { name: code }\n  - { name: docs }\nbackends:${backends}\n`,
+    );
     return file;
   };
   // One exhausted backend beside a healthy one: every session runs on the healthy one.
   const mixed = path.join(dir, 'mixed');
-  expect((await cli(['run', '--once', '--config', config('mixed', backend('spent', 'exhausted.mjs') + backend('fresh', 'good.mjs')), '--state', mixed])).code).toBe(0);
+  expect(
+    (
+      await cli([
+        'run',
+        '--once',
+        '--config',
+        config('mixed', backend('spent', 'exhausted.mjs') + backend('fresh', 'good.mjs')),
+        '--state',
+        mixed,
+      ])
+    ).code,
+  ).toBe(0);
   const st = JSON.parse((await cli(['status', '--json', '--state', mixed])).stdout) as { sessions: { arm: string }[] };
   expect(st.sessions.map((s) => s.arm)).toEqual(['fresh:m', 'fresh:m']);
 
   // Only the exhausted backend: nothing can run, the lanes wait, and --once says so with 76.
   const spent = path.join(dir, 'spent');
-  const run = await cli(['run', '--once', '--config', config('spent', backend('spent', 'exhausted.mjs')), '--state', spent]);
+  const run = await cli([
+    'run',
+    '--once',
+    '--config',
+    config('spent', backend('spent', 'exhausted.mjs')),
+    '--state',
+    spent,
+  ]);
   expect(run.code).toBe(76);
-  expect(run.stdout + run.stderr).toContain('no eligible arm (spent:m: arm blocked: quota exhausted: probe reports unavailable');
-  const lanes = JSON.parse((await cli(['status', '--json', '--state', spent])).stdout) as { lanes: { state: string }[]; sessions: unknown[] };
+  expect(run.stdout + run.stderr).toContain(
+    'no eligible arm (spent:m: arm blocked: quota exhausted: probe reports unavailable',
+  );
+  const lanes = JSON.parse((await cli(['status', '--json', '--state', spent])).stdout) as {
+    lanes: { state: string }[];
+    sessions: unknown[];
+  };
   expect(lanes.sessions).toEqual([]);
 });

@@ -8,14 +8,17 @@ import { cli, tmpDir, fixtureBackend } from '../helpers/tmp.js';
 
 const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
 /** The line of the starter configuration (`lanekeeper init`) that holds `needle`, not in a comment. */
-const starterLine = (needle: string) => STARTER_CONFIG.split('\n').findIndex((l) => l.includes(needle) && !l.trimStart().startsWith('#')) + 1;
+const starterLine = (needle: string) =>
+  STARTER_CONFIG.split('\n').findIndex((l) => l.includes(needle) && !l.trimStart().startsWith('#')) + 1;
 
 describe('bad input', () => {
   test('a missing config file: exit 2, one line naming the file', async () => {
     const dir = tmpDir();
     const r = await cli(['validate'], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe('lanekeeper.yaml: cannot read configuration: no such file (create one with "lanekeeper init", pass --config FILE, or try --demo)');
+    expect(r.stderr.trim()).toBe(
+      'lanekeeper.yaml: cannot read configuration: no such file (create one with "lanekeeper init", pass --config FILE, or try --demo)',
+    );
     const run = await cli(['run', '--config', path.join(dir, 'nope.yaml')], { cwd: dir });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('nope.yaml: cannot read configuration: no such file');
@@ -25,10 +28,15 @@ describe('bad input', () => {
     const dir = tmpDir();
     const file = path.join(dir, 'lk.yaml');
     writeFileSync(file, 'lanes:\n  - name: code\n    cooldown: soon\nbackends: []\n');
-    for (const cmd of [['validate', '--config', file], ['run', '--config', file]]) {
+    for (const cmd of [
+      ['validate', '--config', file],
+      ['run', '--config', file],
+    ]) {
       const r = await cli(cmd);
       expect(r.code).toBe(2);
-      expect(r.stderr).toBe(`${file}: 2 problems\n  line 3: lanes[0].cooldown: expected a duration like "180s", got "soon"\n  line 4: backends: needs at least 1 entry\n`);
+      expect(r.stderr).toBe(
+        `${file}: 2 problems\n  line 3: lanes[0].cooldown: expected a duration like "180s", got "soon"\n  line 4: backends: needs at least 1 entry\n`,
+      );
     }
   });
 
@@ -64,7 +72,9 @@ describe('bad input', () => {
     writeFileSync(blocker, 'not a directory');
     const r = await cli(['run', '--demo', '--for', '1s', '--state', path.join(blocker, 'state')]);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe(`lanekeeper: cannot use state directory ${path.join(blocker, 'state')}: a file is in the way where the directory should be`);
+    expect(r.stderr.trim()).toBe(
+      `lanekeeper: cannot use state directory ${path.join(blocker, 'state')}: a file is in the way where the directory should be`,
+    );
     noStack(r.stderr);
     const s = await cli(['status', '--state', path.join(dir, 'empty')]);
     expect(s.code).toBe(2);
@@ -99,15 +109,24 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '{not json', AGENT_GRADE_RAW: '1'
     const r = await cli(['run', '--config', file, '--state', state, '--for', '6s']);
     expect(r.code, r.stderr).toBe(0);
     noStack(r.stdout + r.stderr);
-    const st = JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as { sessions: { lane: string; outcome: string; grade: number | null; reason: string | null }[] };
+    const st = JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as {
+      sessions: { lane: string; outcome: string; grade: number | null; reason: string | null }[];
+    };
     const broken = st.sessions.filter((s) => s.lane === 'broken');
     const bad = st.sessions.filter((s) => s.lane === 'badgrade');
     // The lane with the bad grade kept being dispatched. The lane whose only backend failed (and
     // has no quota probe) ran once: then that backend rests for 30 minutes and the lane waits.
     expect(bad.length).toBeGreaterThanOrEqual(2);
     expect(broken.length).toBe(1);
-    expect(r.stdout + r.stderr).toMatch(/no eligible arm \(ghost:m: [^)]*no quota report; last session failed at [^)]*, blocked until /);
-    for (const s of broken) expect(s).toMatchObject({ outcome: 'failed', reason: 'command not found: lanekeeper-no-such-agent-binary', grade: 0.05 });
+    expect(r.stdout + r.stderr).toMatch(
+      /no eligible arm \(ghost:m: [^)]*no quota report; last session failed at [^)]*, blocked until /,
+    );
+    for (const s of broken)
+      expect(s).toMatchObject({
+        outcome: 'failed',
+        reason: 'command not found: lanekeeper-no-such-agent-binary',
+        grade: 0.05,
+      });
     // Not a git repository: no evidence of work, so the outcome is unknown, and the bad grade leaves it ungraded.
     for (const s of bad) expect(s).toMatchObject({ outcome: 'unknown', grade: null });
     const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });

@@ -17,9 +17,19 @@ function config(dir: string, body: string): string {
 
 const journal = (state: string) => {
   const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
-  const rows = db.prepare('SELECT type, payload FROM journal ORDER BY seq').all() as { type: string; payload: string }[];
+  const rows = db.prepare('SELECT type, payload FROM journal ORDER BY seq').all() as {
+    type: string;
+    payload: string;
+  }[];
   db.close();
-  return rows.map((r) => ({ ...(JSON.parse(r.payload) as Record<string, unknown>), type: r.type }) as { type: string; laneId?: string; reason?: string });
+  return rows.map(
+    (r) =>
+      ({ ...(JSON.parse(r.payload) as Record<string, unknown>), type: r.type }) as {
+        type: string;
+        laneId?: string;
+        reason?: string;
+      },
+  );
 };
 
 describe('claims in the runtime', () => {
@@ -58,12 +68,18 @@ ${fixtureBackend('ok.mjs', dir, { HOOK_LOG: hookLog, ...hookEnv })}
     const failing = fleet({ HOOK_MS: '10', HOOK_EXIT: '1' });
     const state2 = path.join(dir, 'state2');
     expect((await cli(['run', '--config', failing, '--state', state2, '--for', '3s'])).code).toBe(0);
-    const st = JSON.parse((await cli(['status', '--json', '--state', state2])).stdout) as { sessions: { outcome: string; reason: string }[] };
+    const st = JSON.parse((await cli(['status', '--json', '--state', state2])).stdout) as {
+      sessions: { outcome: string; reason: string }[];
+    };
     expect(st.sessions).toHaveLength(4);
-    for (const s of st.sessions) expect(s).toMatchObject({ outcome: 'failed', reason: 'before_session hook failed (exit 1): hook: the remote rejected the pull' });
+    for (const s of st.sessions)
+      expect(s).toMatchObject({
+        outcome: 'failed',
+        reason: 'before_session hook failed (exit 1): hook: the remote rejected the pull',
+      });
   });
 
-  test('while flock(1) holds a lane\'s lock_file the lane is not dispatched, and the reason is recorded', async () => {
+  test("while flock(1) holds a lane's lock_file the lane is not dispatched, and the reason is recorded", async () => {
     const dir = tmpDir();
     const lock = path.join(dir, 'code.lock');
     const holder = spawn('flock', [lock, 'sleep', '30'], { stdio: 'ignore' });
@@ -110,7 +126,11 @@ backends:
 ${fixtureBackend('ok.mjs', dir, { AGENT_SLEEP_MS: '2500' })}
 `,
     );
-    const run = spawn(process.execPath, [CLI, 'run', '--config', file, '--state', path.join(dir, 'state'), '--for', '2s'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const run = spawn(
+      process.execPath,
+      [CLI, 'run', '--config', file, '--state', path.join(dir, 'state'), '--for', '2s'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const exited = new Promise((r) => run.on('exit', r));
     // The lock file is taken with the lane slot, before the session starts: wait for the start.
     let log = '';
@@ -144,7 +164,9 @@ ${fixtureBackend('claimer.mjs', dir, { LANEKEEPER_CLI: CLI, CLAIM_TTL: '3s', AGE
 `,
     );
     expect((await cli(['run', '--config', file, '--state', state, '--for', '1s'])).code).toBe(0);
-    const all = JSON.parse((await cli(['claims', '--all', '--json', '--state', state])).stdout) as { claims: { key: string; holder: string; state: string; result: string | null }[] };
+    const all = JSON.parse((await cli(['claims', '--all', '--json', '--state', state])).stdout) as {
+      claims: { key: string; holder: string; state: string; result: string | null }[];
+    };
     const byKey = new Map(all.claims.map((c) => [c.key, c]));
     // The agent took both claims as its session (the holder is the session id it was given).
     const st = JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as { sessions: { id: string }[] };
@@ -154,7 +176,10 @@ ${fixtureBackend('claimer.mjs', dir, { LANEKEEPER_CLI: CLI, CLAIM_TTL: '3s', AGE
     expect(byKey.get('task:code-kept')).toMatchObject({ holder: session, state: 'claimed' });
     expect(byKey.get('lane:code')).toMatchObject({ state: 'released' });
     const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
-    const renewals = db.prepare("SELECT COUNT(*) FROM lock_events WHERE key = 'task:code' AND event = 'renewed'").pluck().get() as number;
+    const renewals = db
+      .prepare("SELECT COUNT(*) FROM lock_events WHERE key = 'task:code' AND event = 'renewed'")
+      .pluck()
+      .get() as number;
     db.close();
     expect(renewals).toBeGreaterThanOrEqual(2);
   });

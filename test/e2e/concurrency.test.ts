@@ -37,12 +37,21 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_SLEEP_MS: '1500' })}
 `,
   );
   expect((await cli(['run', '--config', file, '--state', state, '--for', '6s'])).code).toBe(0);
-  const st = JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as { sessions: { lane: string; started_at: string; ended_at: string }[] };
-  const spans = (lane: string) => st.sessions.filter((s) => s.lane === lane).map((s) => ({ start: Date.parse(s.started_at), end: Date.parse(s.ended_at) }));
+  const st = JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as {
+    sessions: { lane: string; started_at: string; ended_at: string }[];
+  };
+  const spans = (lane: string) =>
+    st.sessions
+      .filter((s) => s.lane === lane)
+      .map((s) => ({ start: Date.parse(s.started_at), end: Date.parse(s.ended_at) }));
   expect(spans('code').length).toBeGreaterThanOrEqual(4);
   expect(maxOverlap(spans('code'))).toBe(2);
   expect(maxOverlap(spans('docs'))).toBe(1);
-  const stats = JSON.parse((await cli(['stats', '--json', '--state', state])).stdout) as { same_lock_violations: number; peak_concurrency: number; total_acquisitions: number };
+  const stats = JSON.parse((await cli(['stats', '--json', '--state', state])).stdout) as {
+    same_lock_violations: number;
+    peak_concurrency: number;
+    total_acquisitions: number;
+  };
   expect(stats.same_lock_violations).toBe(0);
   expect(stats.peak_concurrency).toBe(3);
   expect(stats.total_acquisitions).toBe(st.sessions.length);

@@ -30,7 +30,9 @@ describe('lanekeeper run --demo', () => {
 
   beforeAll(async () => {
     state = tmpDir('lk-demo-');
-    run = await cli(['run', '--demo', '--for', '30s', '--tick', '3s', '--state', state], { env: { DEMO_AGENT_WORK: '1s-3s', DEMO_AGENT_FAIL_RATE: '0' } });
+    run = await cli(['run', '--demo', '--for', '30s', '--tick', '3s', '--state', state], {
+      env: { DEMO_AGENT_WORK: '1s-3s', DEMO_AGENT_FAIL_RATE: '0' },
+    });
     const s = await cli(['status', '--json', '--state', state]);
     expect(s.code, s.stderr).toBe(0);
     status = JSON.parse(s.stdout) as StatusJson;
@@ -38,7 +40,10 @@ describe('lanekeeper run --demo', () => {
 
   test('exits 0 and logs ticks, starts, exits and the summary', () => {
     expect(run.code, run.stderr).toBe(0);
-    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
+    const lines = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string });
     const msgs = lines.map((l) => l.msg);
     expect(msgs.some((m) => /^tick at event \d+: → \S+ \d\.\d\d/.test(m))).toBe(true);
     expect(msgs.some((m) => / started on sim-(fast|deep):(small|large) \(pid \d+\)$/.test(m))).toBe(true);
@@ -55,7 +60,14 @@ describe('lanekeeper run --demo', () => {
       expect(s.ended_at, s.id).not.toBeNull();
       expect(Date.parse(s.started_at)).toBeLessThanOrEqual(Date.parse(s.ended_at!));
     }
-    expect(status.lanes.map((l) => l.name).sort()).toEqual(['cleanup', 'code', 'content', 'infrastructure', 'research', 'triage']);
+    expect(status.lanes.map((l) => l.name).sort()).toEqual([
+      'cleanup',
+      'code',
+      'content',
+      'infrastructure',
+      'research',
+      'triage',
+    ]);
     // The demo drained: nothing runs, and the lanes are as it left them for the next start.
     expect([status.running, status.last_stop?.clean]).toEqual([false, true]);
     expect(status.lanes.some((l) => ['claiming', 'running', 'respawn'].includes(l.state))).toBe(false);
@@ -64,7 +76,10 @@ describe('lanekeeper run --demo', () => {
   test('never more sessions of one lane at once than its concurrency (1 in the demo)', () => {
     const byLane = new Map<string, { start: number; end: number }[]>();
     for (const s of status.sessions) {
-      byLane.set(s.lane, [...(byLane.get(s.lane) ?? []), { start: Date.parse(s.started_at), end: Date.parse(s.ended_at!) }]);
+      byLane.set(s.lane, [
+        ...(byLane.get(s.lane) ?? []),
+        { start: Date.parse(s.started_at), end: Date.parse(s.ended_at!) },
+      ]);
     }
     for (const [lane, spans] of byLane) {
       spans.sort((a, b) => a.start - b.start);
@@ -79,7 +94,8 @@ describe('lanekeeper run --demo', () => {
     expect(rows.length).toBeGreaterThan(10);
     rows.forEach((r, i) => expect(r.seq).toBe(i + 1));
     const types = new Set(rows.map((r) => r.type));
-    for (const t of ['TICK', 'CLAIM_GRANTED', 'SESSION_STARTED', 'SESSION_EXITED', 'SESSION_GRADED', 'DRAIN']) expect(types).toContain(t);
+    for (const t of ['TICK', 'CLAIM_GRANTED', 'SESSION_STARTED', 'SESSION_EXITED', 'SESSION_GRADED', 'DRAIN'])
+      expect(types).toContain(t);
     // Every session that started also exited and was graded.
     const count = (t: string) => rows.filter((r) => r.type === t).length;
     expect(count('SESSION_EXITED')).toBe(count('SESSION_STARTED'));

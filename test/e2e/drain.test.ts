@@ -29,8 +29,12 @@ ${backend(dir)}
 }
 
 test('SIGTERM while sessions run: they are stopped after the drain grace and recorded; nothing is left behind', async () => {
-  const { state, file } = drainSetup(['a', 'b', 'c'], (dir) => fixtureBackend('ignore-sigterm.mjs', dir, {}, 'stubborn'));
-  const child = spawn(process.execPath, [CLI, 'run', '--config', file, '--state', state], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const { state, file } = drainSetup(['a', 'b', 'c'], (dir) =>
+    fixtureBackend('ignore-sigterm.mjs', dir, {}, 'stubborn'),
+  );
+  const child = spawn(process.execPath, [CLI, 'run', '--config', file, '--state', state], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -44,7 +48,14 @@ test('SIGTERM while sessions run: they are stopped after the drain grace and rec
   expect(await exited).toBe(0);
 
   const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
-  const sessions = db.prepare('SELECT id, pid, ended_at, outcome, reason, grade FROM sessions').all() as { id: string; pid: number; ended_at: number | null; outcome: string; reason: string; grade: number | null }[];
+  const sessions = db.prepare('SELECT id, pid, ended_at, outcome, reason, grade FROM sessions').all() as {
+    id: string;
+    pid: number;
+    ended_at: number | null;
+    outcome: string;
+    reason: string;
+    grade: number | null;
+  }[];
   const types = db.prepare('SELECT type FROM journal ORDER BY seq').pluck().all() as string[];
   const held = db.prepare("SELECT COUNT(*) FROM claims WHERE state = 'claimed'").pluck().get();
   db.close();
@@ -52,7 +63,11 @@ test('SIGTERM while sessions run: they are stopped after the drain grace and rec
   expect(sessions).toHaveLength(3);
   for (const s of sessions) {
     // Stopped by the runtime, not by its own doing: no verdict, no grade against the lane.
-    expect(s).toMatchObject({ outcome: 'unknown', reason: 'stopped: drain grace over (ignored SIGTERM; SIGKILL)', grade: null });
+    expect(s).toMatchObject({
+      outcome: 'unknown',
+      reason: 'stopped: drain grace over (ignored SIGTERM; SIGKILL)',
+      grade: null,
+    });
     expect(s.ended_at).not.toBeNull();
     expect(pidAlive(s.pid)).toBe(false);
   }

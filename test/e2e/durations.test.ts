@@ -12,7 +12,10 @@ const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/)
 /** A runnable configuration with `schedule` as given. */
 function config(dir: string, schedule = '{ interval: 30m, jitter: 0s }'): string {
   const file = path.join(dir, 'lk.yaml');
-  writeFileSync(file, `schedule: ${schedule}\nresources: { enabled: false }\nlanes:\n  - name: solo\nbackends:\n${fixtureBackend('ok.mjs', dir)}\n`);
+  writeFileSync(
+    file,
+    `schedule: ${schedule}\nresources: { enabled: false }\nlanes:\n  - name: solo\nbackends:\n${fixtureBackend('ok.mjs', dir)}\n`,
+  );
   return file;
 }
 
@@ -28,11 +31,18 @@ describe('duration flags', () => {
 
       // --for bounds the run should the flag be taken after all (the build before ticked 15,376 times in 20 s).
       const flag = await cli(['run', '--config', config(dir), '--state', state, '--tick', value, '--for', '3s']);
-      expect([flag.code, flag.stdout, flag.stderr]).toEqual([2, '', `lanekeeper: --tick (schedule.interval): ${problem}\n`]);
+      expect([flag.code, flag.stdout, flag.stderr]).toEqual([
+        2,
+        '',
+        `lanekeeper: --tick (schedule.interval): ${problem}\n`,
+      ]);
       expect(existsSync(path.join(state, 'lanekeeper.db'))).toBe(false);
     }
     const tooLong = await cli(['run', '--config', config(dir), '--state', state, '--tick', '25d']);
-    expect([tooLong.code, tooLong.stderr]).toEqual([2, 'lanekeeper: --tick (schedule.interval): expected at most 24 days, got "25d"\n']);
+    expect([tooLong.code, tooLong.stderr]).toEqual([
+      2,
+      'lanekeeper: --tick (schedule.interval): expected at most 24 days, got "25d"\n',
+    ]);
     const key = await cli(['validate', '--config', config(dir, '{ interval: 25d }')]);
     expect(key.stderr).toContain('schedule.interval: expected at most 24 days, got "25d"');
   });
@@ -44,11 +54,17 @@ describe('duration flags', () => {
     expect((await cli(['run', '--config', config(dir), '--state', state, '--once'])).code).toBe(0);
     const cases: [string[], string][] = [
       [['run', '--config', config(dir), '--state', state, '--for', '0s'], '--for: expected at least 1s, got "0s"'],
-      [['run', '--config', config(dir), '--state', state, '--for', '30d'], '--for: expected at most 24 days, got "30d"'],
+      [
+        ['run', '--config', config(dir), '--state', state, '--for', '30d'],
+        '--for: expected at most 24 days, got "30d"',
+      ],
       [['status', '--state', state, '--watch', '--interval', '0s'], '--interval: expected at least 100ms, got "0s"'],
       [['stats', '--state', state, '--since', '0s'], '--since: expected at least 1s, got "0s"'],
       [['stats', '--state', state, '--since', '99999d'], '--since: expected at most 3650d, got "99999d"'],
-      [['journal', 'export', '--state', state, '--since', '0ms', '--out', path.join(dir, 'j.jsonl')], '--since: expected at least 1s, got "0ms"'],
+      [
+        ['journal', 'export', '--state', state, '--since', '0ms', '--out', path.join(dir, 'j.jsonl')],
+        '--since: expected at least 1s, got "0ms"',
+      ],
     ];
     for (const [args, problem] of cases) {
       const r = await cli(args);
@@ -64,8 +80,13 @@ describe('duration flags', () => {
       const r = await cli([...args, '--state', state]);
       expect([r.code, r.stdout, r.stderr]).toEqual([2, '', `lanekeeper ${args[0]}: ${problem}\n`]);
     }
-    writeFileSync(path.join(dir, 'ttl.yaml'), `claims: { lane_ttl: 1s }\nlanes: [{ name: solo }]\nbackends:\n${fixtureBackend('ok.mjs', dir)}\n`);
-    expect((await cli(['validate', '--config', path.join(dir, 'ttl.yaml')])).stderr).toContain('claims.lane_ttl: expected at least 3s, got "1s"');
+    writeFileSync(
+      path.join(dir, 'ttl.yaml'),
+      `claims: { lane_ttl: 1s }\nlanes: [{ name: solo }]\nbackends:\n${fixtureBackend('ok.mjs', dir)}\n`,
+    );
+    expect((await cli(['validate', '--config', path.join(dir, 'ttl.yaml')])).stderr).toContain(
+      'claims.lane_ttl: expected at least 3s, got "1s"',
+    );
     // Within the bounds, they work.
     expect((await cli(['stats', '--state', state, '--since', '1h'])).code).toBe(0);
     expect((await cli(['claim', 'task:x', '--holder', 'a', '--ttl', '3s', '--state', state])).code).toBe(0);

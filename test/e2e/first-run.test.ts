@@ -20,7 +20,11 @@ describe('help', () => {
   test('each claim command has full help: usage, the key, every option with what it does', async () => {
     const common = [/--state <dir> +state directory/, /--json +print JSON/, /-h, --help +display help/];
     const own: Record<string, RegExp[]> = {
-      claim: [/--holder <id> +who holds the claim/, /--ttl <duration> +how long it lasts unless renewed[^]*\(default: 60m\)/, /--keep +when the session ends, leave the claim to expire/],
+      claim: [
+        /--holder <id> +who holds the claim/,
+        /--ttl <duration> +how long it lasts unless renewed[^]*\(default: 60m\)/,
+        /--keep +when the session ends, leave the claim to expire/,
+      ],
       renew: [/--token <n> +the fencing token/, /--holder <id>/, /--ttl <duration> +the new lease from now/],
       release: [/--token <n>/, /--holder <id>/, /--result <text> +what came of the work/],
       complete: [/--token <n>/, /--holder <id>/, /--result <text>/],
@@ -30,7 +34,9 @@ describe('help', () => {
     for (const [name, patterns] of Object.entries(own)) {
       const r = await cli([name, '--help']);
       expect([r.code, r.stderr], name).toEqual([0, '']);
-      expect(r.stdout, name).toMatch(new RegExp(`^Usage: lanekeeper ${name} \\[options\\]${name === 'claims' ? '' : ' <key>'}\\n`));
+      expect(r.stdout, name).toMatch(
+        new RegExp(`^Usage: lanekeeper ${name} \\[options\\]${name === 'claims' ? '' : ' <key>'}\\n`),
+      );
       if (name !== 'claims') expect(r.stdout, name).toMatch(/Arguments:\n +key +lane:NAME, task:SLUG/);
       for (const p of [...common, ...patterns]) expect(r.stdout, name).toMatch(p);
     }
@@ -76,7 +82,10 @@ describe("a run's log", () => {
     const r = await cli(['run', '--config', file, '--state', state, '--for', '4s']);
     expect(r.code, r.stderr).toBe(0);
     // Not a terminal: JSON lines.
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string; summary?: { meanGrade: number | null }[] });
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string; summary?: { meanGrade: number | null }[] });
     const msgs = lines.map((l) => l.msg);
     expect(msgs[0]).toMatch(/^lanekeeper: 1 lane, 1 arm, width 3, a tick every 1s, for 4s; state in /);
     expect(msgs).toContain('task files: 1 task, 5 files skipped');
@@ -102,12 +111,16 @@ describe('--log-format and LANEKEEPER_LOG_FORMAT', () => {
   test('pretty into a pipe: timed lines without colour codes, then the summary table; the flag beats the variable', async () => {
     const { dir, file } = setUp();
     // A state directory each: a run goes on from the last one's lanes, and solo would be cooling down.
-    for (const [i, [args, env]] of ([
-      [['--log-format', 'pretty'], {}],
-      [[], { LANEKEEPER_LOG_FORMAT: 'pretty' }],
-      [['--log-format', 'pretty'], { LANEKEEPER_LOG_FORMAT: 'json' }],
-    ] as const).entries()) {
-      const r = await cli(['run', '--config', file, '--state', path.join(dir, `state-${i}`), '--once', ...args], { env });
+    for (const [i, [args, env]] of (
+      [
+        [['--log-format', 'pretty'], {}],
+        [[], { LANEKEEPER_LOG_FORMAT: 'pretty' }],
+        [['--log-format', 'pretty'], { LANEKEEPER_LOG_FORMAT: 'json' }],
+      ] as const
+    ).entries()) {
+      const r = await cli(['run', '--config', file, '--state', path.join(dir, `state-${i}`), '--once', ...args], {
+        env,
+      });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: lanekeeper: 1 lane, 1 arm, /);
       expect(r.stdout).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: tick at event \d+: → solo \[good\] /m);
@@ -115,7 +128,10 @@ describe('--log-format and LANEKEEPER_LOG_FORMAT', () => {
       expect(r.stdout).not.toContain('\x1b[');
       expect(r.stdout).toMatch(/mean grade[^]*solo +\d+ +\d+ +0\.12 /);
     }
-    const json = await cli(['run', '--config', file, '--state', path.join(dir, 'state-json'), '--once', '--log-format', 'json'], { env: { LANEKEEPER_LOG_FORMAT: 'pretty' } });
+    const json = await cli(
+      ['run', '--config', file, '--state', path.join(dir, 'state-json'), '--once', '--log-format', 'json'],
+      { env: { LANEKEEPER_LOG_FORMAT: 'pretty' } },
+    );
     expect(json.code, json.stderr).toBe(0);
     for (const line of json.stdout.trim().split('\n')) expect(() => JSON.parse(line), line).not.toThrow();
   });
@@ -124,9 +140,19 @@ describe('--log-format and LANEKEEPER_LOG_FORMAT', () => {
     const { dir, file } = setUp();
     const state = path.join(dir, 'state');
     const flag = await cli(['run', '--config', file, '--state', state, '--once', '--log-format', 'xml']);
-    expect([flag.code, flag.stdout, flag.stderr]).toEqual([2, '', 'lanekeeper: --log-format: expected pretty or json, got "xml"\n']);
-    const env = await cli(['run', '--config', file, '--state', state, '--once'], { env: { LANEKEEPER_LOG_FORMAT: 'text' } });
-    expect([env.code, env.stdout, env.stderr]).toEqual([2, '', 'lanekeeper: LANEKEEPER_LOG_FORMAT: expected pretty or json, got "text"\n']);
+    expect([flag.code, flag.stdout, flag.stderr]).toEqual([
+      2,
+      '',
+      'lanekeeper: --log-format: expected pretty or json, got "xml"\n',
+    ]);
+    const env = await cli(['run', '--config', file, '--state', state, '--once'], {
+      env: { LANEKEEPER_LOG_FORMAT: 'text' },
+    });
+    expect([env.code, env.stdout, env.stderr]).toEqual([
+      2,
+      '',
+      'lanekeeper: LANEKEEPER_LOG_FORMAT: expected pretty or json, got "text"\n',
+    ]);
     expect(existsSync(path.join(state, 'lanekeeper.db'))).toBe(false);
   });
 });

@@ -36,10 +36,14 @@ lanes:
 backends:${backend('rewrite', { AGENT_GRADES: JSON.stringify(['{"grade": 0.2}', '{"grade": "great"}', '{"grade": 0.9, "dimensions": {"tests": 1}}']), AGENT_GAP_MS: '1200' })}${backend('halves', { AGENT_GRADES: JSON.stringify(['{"grade": 0.35}', '{"grade": 0.75}']), AGENT_GAP_MS: '1200', AGENT_HALVES: '1' })}
 `,
   );
-  const run = await cli(['run', '--once', '--config', file, '--state', state], { env: { LANEKEEPER_LOG_LEVEL: 'debug' } });
+  const run = await cli(['run', '--once', '--config', file, '--state', state], {
+    env: { LANEKEEPER_LOG_LEVEL: 'debug' },
+  });
   expect(run.code, run.stderr).toBe(0);
 
-  const st = JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as { sessions: { id: string; lane: string; grade: number | null; grade_source: string | null }[] };
+  const st = JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as {
+    sessions: { id: string; lane: string; grade: number | null; grade_source: string | null }[];
+  };
   const rewrite = st.sessions.find((s) => s.lane === 'rewrite')!;
   const halves = st.sessions.find((s) => s.lane === 'halves')!;
   expect(rewrite).toMatchObject({ grade: 0.9, grade_source: 'session' });
@@ -48,12 +52,21 @@ backends:${backend('rewrite', { AGENT_GRADES: JSON.stringify(['{"grade": 0.2}', 
   expect(run.stdout).toContain(`${rewrite.id} wrote its grade: 0.2`);
 
   const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
-  const rows = db.prepare("SELECT seq, type, payload FROM journal WHERE type IN ('GRADE_REJECTED', 'SESSION_EXITED', 'SESSION_GRADED') ORDER BY seq").all() as Row[];
+  const rows = db
+    .prepare(
+      "SELECT seq, type, payload FROM journal WHERE type IN ('GRADE_REJECTED', 'SESSION_EXITED', 'SESSION_GRADED') ORDER BY seq",
+    )
+    .all() as Row[];
   db.close();
-  const of = (id: string) => rows.map((r) => ({ ...r, payload: JSON.parse(r.payload) as Record<string, unknown> })).filter((r) => r.payload.sessionId === id);
+  const of = (id: string) =>
+    rows
+      .map((r) => ({ ...r, payload: JSON.parse(r.payload) as Record<string, unknown> }))
+      .filter((r) => r.payload.sessionId === id);
   // The bad write: journaled once, with the reason naming the file, before the session exited.
   expect(of(rewrite.id).map((r) => r.type)).toEqual(['GRADE_REJECTED', 'SESSION_EXITED', 'SESSION_GRADED']);
-  expect(of(rewrite.id)[0]!.payload.reason).toBe(`${path.join(state, 'sessions', rewrite.id, 'grade.json')}: "grade" must be a number in [0, 1], got "great"`);
+  expect(of(rewrite.id)[0]!.payload.reason).toBe(
+    `${path.join(state, 'sessions', rewrite.id, 'grade.json')}: "grade" must be a number in [0, 1], got "great"`,
+  );
   expect(of(rewrite.id)[2]!.payload).toMatchObject({ grade: 0.9, source: 'session', dimensions: { tests: 1 } });
   // Written in halves, never read half-way: nothing rejected.
   expect(of(halves.id).map((r) => r.type)).toEqual(['SESSION_EXITED', 'SESSION_GRADED']);
@@ -83,9 +96,15 @@ backends:
   expect(run.code, run.stderr).toBe(0);
 
   const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
-  const rows = db.prepare("SELECT type, payload FROM journal WHERE type IN ('SESSION_STARTED', 'GRADE_REJECTED', 'SESSION_EXITED', 'SESSION_GRADED') ORDER BY seq").all() as Row[];
+  const rows = db
+    .prepare(
+      "SELECT type, payload FROM journal WHERE type IN ('SESSION_STARTED', 'GRADE_REJECTED', 'SESSION_EXITED', 'SESSION_GRADED') ORDER BY seq",
+    )
+    .all() as Row[];
   db.close();
   expect(rows.map((r) => r.type)).toEqual(['SESSION_STARTED', 'GRADE_REJECTED', 'SESSION_EXITED', 'SESSION_GRADED']);
-  expect(JSON.parse(rows[1]!.payload).reason).toMatch(/grade\.json: "grade" must be a number in \[0, 1\], got "great"$/);
+  expect(JSON.parse(rows[1]!.payload).reason).toMatch(
+    /grade\.json: "grade" must be a number in \[0, 1\], got "great"$/,
+  );
   expect(JSON.parse(rows[3]!.payload)).toMatchObject({ grade: 0.8, source: 'session' });
 });

@@ -14,7 +14,8 @@ interface StatusJson {
   sessions: { id: string; lane: string; outcome: string; grade: number | null; grade_source: string | null }[];
 }
 
-const status = async (state: string) => JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as StatusJson;
+const status = async (state: string) =>
+  JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as StatusJson;
 
 function journal(state: string, type: string): Record<string, unknown>[] {
   const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
@@ -56,17 +57,35 @@ describe('grader command, end to end', () => {
   test('a session without a grade file is graded by the grader from its record; weights make a composite', async () => {
     const dir = repo();
     const state = path.join(dir, 'state');
-    const run = await cli(['run', '--config', config(dir, `{ command: ${grader('good.mjs')}, timeout: 10s }`), '--state', state, '--for', '3s']);
+    const run = await cli([
+      'run',
+      '--config',
+      config(dir, `{ command: ${grader('good.mjs')}, timeout: 10s }`),
+      '--state',
+      state,
+      '--for',
+      '3s',
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const st = await status(state);
     expect(st.sessions).toHaveLength(1);
     expect(st.sessions[0]).toMatchObject({ lane: 'code', outcome: 'noop', grade: 0.42, grade_source: 'grader' });
     expect(journal(state, 'GRADE_REJECTED')).toEqual([]);
-    expect(journal(state, 'SESSION_GRADED')).toEqual([expect.objectContaining({ grade: 0.42, source: 'grader', dimensions: { quality: 0.9, tests: 0.3 } })]);
+    expect(journal(state, 'SESSION_GRADED')).toEqual([
+      expect.objectContaining({ grade: 0.42, source: 'grader', dimensions: { quality: 0.9, tests: 0.3 } }),
+    ]);
 
     // With weights, the dimensions define the grade: (3·0.9 + 1·0.3) / 4 = 0.75.
     const weighted = path.join(dir, 'weighted');
-    const run2 = await cli(['run', '--config', config(dir, `{ command: ${grader('good.mjs')}, timeout: 10s, weights: { quality: 3, tests: 1 } }`), '--state', weighted, '--for', '3s']);
+    const run2 = await cli([
+      'run',
+      '--config',
+      config(dir, `{ command: ${grader('good.mjs')}, timeout: 10s, weights: { quality: 3, tests: 1 } }`),
+      '--state',
+      weighted,
+      '--for',
+      '3s',
+    ]);
     expect(run2.code, run2.stderr).toBe(0);
     const [s] = (await status(weighted)).sessions;
     expect(s).toMatchObject({ grade_source: 'grader' });
@@ -78,12 +97,28 @@ describe('grader command, end to end', () => {
     const state = path.join(dir, 'state');
     const lanes = '  - { name: code, arms: [fixture:ok] }\n  - { name: broken, arms: [ghost:m] }';
     const ghost = '  - name: ghost\n    command: [lanekeeper-no-such-agent-binary]\n    models: [{ name: m }]';
-    const run = await cli(['run', '--config', config(dir, `{ command: ${grader('bad-json.mjs')}, timeout: 10s }`, lanes, ghost), '--state', state, '--for', '3s']);
+    const run = await cli([
+      'run',
+      '--config',
+      config(dir, `{ command: ${grader('bad-json.mjs')}, timeout: 10s }`, lanes, ghost),
+      '--state',
+      state,
+      '--for',
+      '3s',
+    ]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout + run.stderr).toMatch(/grade rejected: grader: not JSON/);
     const st = await status(state);
-    expect(st.sessions.find((s) => s.lane === 'code')).toMatchObject({ outcome: 'noop', grade: 0.3, grade_source: 'default' });
-    expect(st.sessions.find((s) => s.lane === 'broken')).toMatchObject({ outcome: 'failed', grade: 0.05, grade_source: 'default' });
+    expect(st.sessions.find((s) => s.lane === 'code')).toMatchObject({
+      outcome: 'noop',
+      grade: 0.3,
+      grade_source: 'default',
+    });
+    expect(st.sessions.find((s) => s.lane === 'broken')).toMatchObject({
+      outcome: 'failed',
+      grade: 0.05,
+      grade_source: 'default',
+    });
     const rejected = journal(state, 'GRADE_REJECTED');
     // Only the session that ran was sent to the grader.
     expect(rejected).toHaveLength(1);

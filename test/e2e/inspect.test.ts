@@ -52,12 +52,18 @@ async function until(found: () => boolean, what: string, seen: () => string): Pr
 
 test('run --inspect 0: a client is shown the fleet, follows it live, and is told when the run ends', async () => {
   const { file, state } = setup();
-  const child = spawn(process.execPath, [CLI, 'run', '--inspect', '0', '--config', file, '--state', state], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'run', '--inspect', '0', '--config', file, '--state', state], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
-    await until(() => /inspector feed: ws:\/\/127\.0\.0\.1:\d+ /.test(stdout), 'the feed address in the log', () => stdout);
+    await until(
+      () => /inspector feed: ws:\/\/127\.0\.0\.1:\d+ /.test(stdout),
+      'the feed address in the log',
+      () => stdout,
+    );
     const url = /inspector feed: (ws:\/\/127\.0\.0\.1:\d+) /.exec(stdout)![1]!;
     expect(stdout).toContain(`open ${url.replace('ws:', 'http:')}/ in a browser`);
 
@@ -75,7 +81,9 @@ test('run --inspect 0: a client is shown the fleet, follows it live, and is told
     expect(actors.map((m) => m.name)).toEqual(['fleet', 'selector', 'a']);
     const lane = actors[2]!.sessionId;
     const laneState = () => {
-      const last = messages().filter((m) => m.sessionId === lane && m.snapshot).at(-1);
+      const last = messages()
+        .filter((m) => m.sessionId === lane && m.snapshot)
+        .at(-1);
       return topState(last?.snapshot?.value);
     };
     await until(() => laneState() === 'running', 'lane a running', seen);
@@ -84,9 +92,15 @@ test('run --inspect 0: a client is shown the fleet, follows it live, and is told
     child.kill('SIGTERM');
     await until(() => closeCode !== null, 'the feed close', seen);
     expect(await exited).toBe(0);
-    const events = messages().filter((m) => m.type === '@xstate.event').map((m) => m.event!.type);
+    const events = messages()
+      .filter((m) => m.type === '@xstate.event')
+      .map((m) => m.event!.type);
     expect(events).toEqual(expect.arrayContaining(['DRAIN', 'SESSION_EXITED', 'SESSION_GRADED']));
-    expect(messages().filter((m) => m.sessionId === lane && m.snapshot).map((m) => topState(m.snapshot!.value))).toContain('cooldown');
+    expect(
+      messages()
+        .filter((m) => m.sessionId === lane && m.snapshot)
+        .map((m) => topState(m.snapshot!.value)),
+    ).toContain('cooldown');
     expect(closeCode).toBe(1001);
     expect(texts.join('\n')).not.toContain(SECRET);
   } finally {
@@ -102,7 +116,9 @@ test('run --inspect on a port that is taken: one line, exit 2, nothing started',
   try {
     const run = await cli(['run', '--inspect', String(port), '--config', file, '--state', state]);
     expect(run.code).toBe(2);
-    expect(run.stderr.trim()).toBe(`lanekeeper: --inspect: port ${port} on 127.0.0.1 is already in use; pick another with --inspect PORT (0 takes any free port)`);
+    expect(run.stderr.trim()).toBe(
+      `lanekeeper: --inspect: port ${port} on 127.0.0.1 is already in use; pick another with --inspect PORT (0 takes any free port)`,
+    );
     expect(run.stdout).not.toContain('started on');
   } finally {
     taken.close();

@@ -26,7 +26,10 @@ function counts(state: string) {
     return {
       sessions: db.prepare('SELECT id, pid FROM sessions').all() as { id: string; pid: number | null }[],
       // A run after a kill -9 goes on from the journal (RUNTIME_RECOVERED): a run all the same.
-      runs: db.prepare("SELECT COUNT(*) FROM journal WHERE type IN ('RUNTIME_STARTED', 'RUNTIME_RECOVERED')").pluck().get() as number,
+      runs: db
+        .prepare("SELECT COUNT(*) FROM journal WHERE type IN ('RUNTIME_STARTED', 'RUNTIME_RECOVERED')")
+        .pluck()
+        .get() as number,
     };
   } finally {
     db.close();
@@ -50,10 +53,14 @@ backends:
 ${fixtureBackend('hang.mjs', dir, {}, 'hang')}
 `,
   );
-  const first = spawn(process.execPath, [CLI, 'run', '--config', file, '--state', state], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const first = spawn(process.execPath, [CLI, 'run', '--config', file, '--state', state], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   first.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  const firstExit = new Promise<NodeJS.Signals | null>((resolve) => first.on('exit', (_code, signal) => resolve(signal)));
+  const firstExit = new Promise<NodeJS.Signals | null>((resolve) =>
+    first.on('exit', (_code, signal) => resolve(signal)),
+  );
   const t0 = Date.now();
   while (!stdout.includes(' started on fixture:hang')) {
     if (Date.now() - t0 > 30_000) throw new Error(`the first run did not start its session:\n${stdout}`);
@@ -64,7 +71,9 @@ ${fixtureBackend('hang.mjs', dir, {}, 'hang')}
   agents.push(before.sessions[0]!.pid!);
 
   // Every way to run is refused, with the holder named; none journals a run or starts a session.
-  const held = new RegExp(`^lanekeeper: another lanekeeper \\(pid ${first.pid}, started \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\) is running on ${state.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; stop it first\\n$`);
+  const held = new RegExp(
+    `^lanekeeper: another lanekeeper \\(pid ${first.pid}, started \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\) is running on ${state.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; stop it first\\n$`,
+  );
   for (const mode of [['--once'], ['--operator', '--sessions', '1'], []]) {
     const second = await cli(['run', ...mode, '--config', file, '--state', state]);
     expect(second.code, `run ${mode.join(' ')}: ${second.stderr}`).toBe(2);
@@ -81,7 +90,11 @@ ${fixtureBackend('hang.mjs', dir, {}, 'hang')}
   const status = await cli(['status', '--json', '--state', state]);
   expect(status.code, status.stderr).toBe(0);
   // The refused runs did not overwrite what the holder recorded: a freshly started run, live.
-  expect((JSON.parse(status.stdout) as { liveness: unknown }).liveness).toMatchObject({ stalled: false, reasons: [], last_start: expect.any(String) });
+  expect((JSON.parse(status.stdout) as { liveness: unknown }).liveness).toMatchObject({
+    stalled: false,
+    reasons: [],
+    last_start: expect.any(String),
+  });
   expect((await cli(['stats', '--json', '--state', state])).code).toBe(0);
 
   first.kill('SIGKILL');
@@ -94,6 +107,9 @@ ${fixtureBackend('hang.mjs', dir, {}, 'hang')}
   expect(third.stderr).not.toMatch(/another lanekeeper/);
   expect(counts(state).runs).toBe(before.runs + 1);
   // The lock file named the new holder while it ran.
-  const holder = JSON.parse(readFileSync(path.join(state, 'lanekeeper.lock'), 'utf8')) as { pid: number; started_at: string };
+  const holder = JSON.parse(readFileSync(path.join(state, 'lanekeeper.lock'), 'utf8')) as {
+    pid: number;
+    started_at: string;
+  };
   expect(holder.pid).not.toBe(first.pid);
 });

@@ -15,7 +15,10 @@ test('late grades replace the earlier grade in what was learned; bad input is re
     `width: 1\nschedule: { interval: 1h, jitter: 0s }\nresources: { enabled: false }\nlanes:\n  - { name: code }\nbackends:\n${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.3' })}\n`,
   );
   expect((await cli(['run', '--once', '--config', file, '--state', state])).code).toBe(0);
-  const status = async () => JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as { sessions: { id: string; grade: number; grade_source: string }[] };
+  const status = async () =>
+    JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as {
+      sessions: { id: string; grade: number; grade_source: string }[];
+    };
   const [session] = (await status()).sessions;
   expect(session).toMatchObject({ grade: 0.3, grade_source: 'session' });
 
@@ -27,7 +30,10 @@ test('late grades replace the earlier grade in what was learned; bad input is re
   for (const [args, message] of [
     [[session!.id, '1.5'], 'lanekeeper: SCORE: expected a grade from 0 to 1, got "1.5"'],
     [['code-999', '0.5'], `lanekeeper: no session "code-999" in ${state} (lanekeeper status lists them)`],
-    [[session!.id, '0.5', '--dimensions', '{"quality": 2}'], 'lanekeeper: --dimensions: "dimensions.quality" is 2, outside [0, 1]'],
+    [
+      [session!.id, '0.5', '--dimensions', '{"quality": 2}'],
+      'lanekeeper: --dimensions: "dimensions.quality" is 2, outside [0, 1]',
+    ],
   ] as const) {
     const r = await cli(['grade', ...args, '--state', state]);
     expect([r.code, r.stderr.trim()]).toEqual([2, message]);
@@ -38,7 +44,9 @@ test('late grades replace the earlier grade in what was learned; bad input is re
   expect((await cli(['run', '--once', '--config', file, '--state', state])).code).toBe(75);
   const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
   const regraded = db.prepare("SELECT count(*) FROM journal WHERE type = 'SESSION_REGRADED'").pluck().get();
-  const beliefs = JSON.parse(db.prepare("SELECT data FROM posteriors WHERE scope = 'lane' AND arm = 'code'").pluck().get() as string) as { posterior: { counts: number[] } };
+  const beliefs = JSON.parse(
+    db.prepare("SELECT data FROM posteriors WHERE scope = 'lane' AND arm = 'code'").pluck().get() as string,
+  ) as { posterior: { counts: number[] } };
   db.close();
   expect(regraded).toBe(2);
   // One session, one grade: evidence 1, all of it at 0.8 (the 0.3, then the 0.9, were taken back out).

@@ -31,13 +31,40 @@ async function fill(f: Fill): Promise<{ state: string; now: number }> {
   const now = Date.now();
   const store = openSqliteStore(state);
   // What `lanekeeper run` records when it starts, through the same function.
-  await recordRunStart(store, { lanes: f.enabled.map((name) => ({ name, enabled: true })) }, f.run.mode, now - f.run.startedMinAgo * MIN);
-  for (const l of f.lanes) await store.lanes.set({ lane_id: l.lane, lane: l.lane, slot: 1, state: l.state, since: now - l.sinceMinAgo * MIN, session: null });
+  await recordRunStart(
+    store,
+    { lanes: f.enabled.map((name) => ({ name, enabled: true })) },
+    f.run.mode,
+    now - f.run.startedMinAgo * MIN,
+  );
+  for (const l of f.lanes)
+    await store.lanes.set({
+      lane_id: l.lane,
+      lane: l.lane,
+      slot: 1,
+      state: l.state,
+      since: now - l.sinceMinAgo * MIN,
+      session: null,
+    });
   let n = 0;
   for (const s of f.sessions) {
     const id = `${s.lane}-${++n}`;
-    await store.sessions.insert({ id, lane: s.lane, lane_id: s.lane, arm: 'fixture:m', dispatch: 'tick', parent: null, started_at: now - s.start * MIN, log_path: null });
-    if (s.end !== null) await store.sessions.update(id, { ended_at: now - s.end * MIN, outcome: s.outcome ?? 'productive', exit_code: s.outcome === 'failed' ? 1 : 0 });
+    await store.sessions.insert({
+      id,
+      lane: s.lane,
+      lane_id: s.lane,
+      arm: 'fixture:m',
+      dispatch: 'tick',
+      parent: null,
+      started_at: now - s.start * MIN,
+      log_path: null,
+    });
+    if (s.end !== null)
+      await store.sessions.update(id, {
+        ended_at: now - s.end * MIN,
+        outcome: s.outcome ?? 'productive',
+        exit_code: s.outcome === 'failed' ? 1 : 0,
+      });
   }
   await store.close();
   return { state, now };
@@ -49,7 +76,9 @@ async function views(state: string) {
     expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
     return r.stdout;
   };
-  const statusJson = JSON.parse(await run(['status', '--json'])) as Record<string, unknown> & { liveness: LivenessJson };
+  const statusJson = JSON.parse(await run(['status', '--json'])) as Record<string, unknown> & {
+    liveness: LivenessJson;
+  };
   const statsJson = JSON.parse(await run(['stats', '--json'])) as Record<string, unknown> & { liveness: LivenessJson };
   return { statusJson, statsJson, statusText: await run(['status']), statsText: await run(['stats']) };
 }
@@ -75,8 +104,19 @@ describe('status and stats flag a stall', () => {
     expect(v.statusJson.liveness).toEqual(expected);
     expect(v.statsJson.liveness).toEqual(expected);
     // Fields were added, none removed.
-    expect(Object.keys(v.statusJson)).toEqual(expect.arrayContaining(['state_dir', 'lanes', 'sessions', 'decisions', 'next_tick', 'claims', 'liveness']));
-    expect(Object.keys(v.statsJson)).toEqual(expect.arrayContaining(['since', 'peak_concurrency', 'total_acquisitions', 'same_lock_violations', 'orphaned_results', 'liveness']));
+    expect(Object.keys(v.statusJson)).toEqual(
+      expect.arrayContaining(['state_dir', 'lanes', 'sessions', 'decisions', 'next_tick', 'claims', 'liveness']),
+    );
+    expect(Object.keys(v.statsJson)).toEqual(
+      expect.arrayContaining([
+        'since',
+        'peak_concurrency',
+        'total_acquisitions',
+        'same_lock_violations',
+        'orphaned_results',
+        'liveness',
+      ]),
+    );
     const line = 'STALLED: no session started in 2h 10m (enabled lanes: code, docs)';
     // Right under the header of status, near the top of stats.
     expect(v.statusText.split('\n').slice(0, 4)).toContain(line);
@@ -123,7 +163,12 @@ describe('no stall to flag', () => {
   });
 
   test('a freshly started run after a long quiet spell is not stalled', async () => {
-    const { state } = await fill({ run: { startedMinAgo: 2, mode: 'service' }, enabled: ['code'], lanes: idle('code'), sessions: [{ lane: 'code', start: 900, end: 890 }] });
+    const { state } = await fill({
+      run: { startedMinAgo: 2, mode: 'service' },
+      enabled: ['code'],
+      lanes: idle('code'),
+      sessions: [{ lane: 'code', start: 900, end: 890 }],
+    });
     expect((await views(state)).statusJson.liveness).toMatchObject({ stalled: false, reasons: [] });
   });
 

@@ -37,7 +37,9 @@ describe('run --metrics-port', () => {
     const { file, state } = setup();
     await openSqliteStore(state).close();
     expect((await cli(['claim', 'lane:c', '--holder', 'another-host', '--state', state])).code).toBe(0);
-    const child = spawn(process.execPath, [CLI, 'run', '--config', file, '--state', state, '--metrics-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'run', '--config', file, '--state', state, '--metrics-port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -66,8 +68,14 @@ describe('run --metrics-port', () => {
       }
 
       for (const lane of ['a', 'b']) {
-        expect(series(m, 'lanekeeper_sessions_total', { lane })).toEqual([{ labels: { lane, arm: 'fixture:ok', outcome: expect.any(String) }, value: 1 }]);
-        expect(histogramOf(m, 'lanekeeper_session_grade', { lane, source: 'session' })).toMatchObject({ count: 1, sum: 0.9, buckets: { '0.8': 0, '0.9': 1, '+Inf': 1 } });
+        expect(series(m, 'lanekeeper_sessions_total', { lane })).toEqual([
+          { labels: { lane, arm: 'fixture:ok', outcome: expect.any(String) }, value: 1 },
+        ]);
+        expect(histogramOf(m, 'lanekeeper_session_grade', { lane, source: 'session' })).toMatchObject({
+          count: 1,
+          sum: 0.9,
+          buckets: { '0.8': 0, '0.9': 1, '+Inf': 1 },
+        });
         expect(valueOf(m, 'lanekeeper_claims_granted_total', { lane, kind: 'lane' })).toBe(1);
         expect(valueOf(m, 'lanekeeper_tick_lanes_chosen_total', { lane })).toBe(1);
         expect(valueOf(m, 'lanekeeper_sessions_running', { lane })).toBe(0);
@@ -86,9 +94,17 @@ describe('run --metrics-port', () => {
       expect(await exited).toBe(0);
       await expect(fetch(url)).rejects.toThrow();
       // The labels say what the store recorded.
-      const st = JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as { sessions: { lane: string; arm: string; outcome: string }[] };
-      expect(st.sessions.map((s) => ({ lane: s.lane, arm: s.arm, outcome: s.outcome })).sort((x, y) => x.lane.localeCompare(y.lane))).toEqual(
-        series(m, 'lanekeeper_sessions_total').map((s) => s.labels).sort((x, y) => x.lane!.localeCompare(y.lane!)),
+      const st = JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as {
+        sessions: { lane: string; arm: string; outcome: string }[];
+      };
+      expect(
+        st.sessions
+          .map((s) => ({ lane: s.lane, arm: s.arm, outcome: s.outcome }))
+          .sort((x, y) => x.lane.localeCompare(y.lane)),
+      ).toEqual(
+        series(m, 'lanekeeper_sessions_total')
+          .map((s) => s.labels)
+          .sort((x, y) => x.lane!.localeCompare(y.lane!)),
       );
     } finally {
       child.kill('SIGKILL');
@@ -102,7 +118,10 @@ describe('run --metrics-port', () => {
     const port = (busy.address() as { port: number }).port;
     try {
       const run = await cli(['run', '--config', file, '--state', state, '--metrics-port', String(port)]);
-      expect([run.code, run.stderr.trim()]).toEqual([2, `lanekeeper: --metrics-port: cannot serve metrics on 127.0.0.1:${port}: the port is already in use`]);
+      expect([run.code, run.stderr.trim()]).toEqual([
+        2,
+        `lanekeeper: --metrics-port: cannot serve metrics on 127.0.0.1:${port}: the port is already in use`,
+      ]);
     } finally {
       busy.close();
     }

@@ -42,7 +42,13 @@ describe('run --once exit codes', () => {
     const r = await cli(['run', '--once', '--config', file, '--state', state]);
     expect(r.code, r.stdout + r.stderr).toBe(1);
     const warned = lines(r.stdout);
-    expect(warned.filter((m) => /^--once: (code|docs)-\d+ \((code|docs)\) did not start: command not found: lanekeeper-no-such-agent-binary$/.test(m))).toHaveLength(2);
+    expect(
+      warned.filter((m) =>
+        /^--once: (code|docs)-\d+ \((code|docs)\) did not start: command not found: lanekeeper-no-such-agent-binary$/.test(
+          m,
+        ),
+      ),
+    ).toHaveLength(2);
     expect(warned).toContain('--once: no session of the tick started; exit 1');
     // The session's own end is logged as a warning, not as news.
     expect(warned.filter((m) => /^(code|docs)-\d+ ended after .*command not found/.test(m))).toHaveLength(2);
@@ -53,16 +59,26 @@ describe('run --once exit codes', () => {
     const { file, state } = setup(fixtureBackend('ok.mjs', '/nonexistent/lanekeeper-work'));
     const r = await cli(['run', '--once', '--config', file, '--state', state]);
     expect(r.code, r.stdout + r.stderr).toBe(1);
-    expect(lines(r.stdout).filter((m) => /^--once: .* did not start: .*\/nonexistent\/lanekeeper-work/.test(m))).toHaveLength(2);
+    expect(
+      lines(r.stdout).filter((m) => /^--once: .* did not start: .*\/nonexistent\/lanekeeper-work/.test(m)),
+    ).toHaveLength(2);
   });
 
   test('the before-session hook fails: exit 1 with the hook named', async () => {
     const dir = tmpDir();
     mkdirSync(path.join(dir, 'work'));
-    const { file, state } = setup(fixtureBackend('ok.mjs', path.join(dir, 'work')), { extra: 'hooks: { before_session: [sh, -c, "echo pull failed >&2; exit 3"] }' });
+    const { file, state } = setup(fixtureBackend('ok.mjs', path.join(dir, 'work')), {
+      extra: 'hooks: { before_session: [sh, -c, "echo pull failed >&2; exit 3"] }',
+    });
     const r = await cli(['run', '--once', '--config', file, '--state', state]);
     expect(r.code, r.stdout + r.stderr).toBe(1);
-    expect(lines(r.stdout).filter((m) => /^--once: (code|docs)-\d+ \((code|docs)\) did not start: before_session hook failed \(exit 3\): pull failed$/.test(m))).toHaveLength(2);
+    expect(
+      lines(r.stdout).filter((m) =>
+        /^--once: (code|docs)-\d+ \((code|docs)\) did not start: before_session hook failed \(exit 3\): pull failed$/.test(
+          m,
+        ),
+      ),
+    ).toHaveLength(2);
   });
 
   test('one session starts and another cannot: exit 0, the one that could not is still a warning', async () => {
@@ -72,12 +88,16 @@ describe('run --once exit codes', () => {
     });
     const r = await cli(['run', '--once', '--config', file, '--state', state]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(lines(r.stdout).filter((m) => /^--once: docs-\d+ \(docs\) did not start: command not found/.test(m))).toHaveLength(1);
+    expect(
+      lines(r.stdout).filter((m) => /^--once: docs-\d+ \(docs\) did not start: command not found/.test(m)),
+    ).toHaveLength(1);
   });
 
   test('--operator whose first tick can start no agent ends there with exit 1, not after its sessions or a timer', async () => {
     const { file, state } = setup(GHOST);
-    const r = await cli(['run', '--operator', '--sessions', '10', '--config', file, '--state', state], { timeoutMs: 60_000 });
+    const r = await cli(['run', '--operator', '--sessions', '10', '--config', file, '--state', state], {
+      timeoutMs: 60_000,
+    });
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(lines(r.stdout)).toContain('--operator: no session of the tick started; exit 1');
   });

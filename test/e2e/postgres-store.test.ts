@@ -29,11 +29,16 @@ describe('LANEKEEPER_STORE that cannot be used', () => {
   test('a server that is not there: one line naming host and port, exit 2, no password, no stack', async () => {
     const port = await closedPort();
     const env = { LANEKEEPER_STORE: `postgres://agent:pa55word@127.0.0.1:${port}/fleet` };
-    for (const args of [['claim', 'task:x', '--holder', 'a'], ['status', '--state', tmpDir()]]) {
+    for (const args of [
+      ['claim', 'task:x', '--holder', 'a'],
+      ['status', '--state', tmpDir()],
+    ]) {
       const r = await cli(args, { env });
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
-      expect(r.stderr).toBe(`lanekeeper: cannot use the PostgreSQL store at 127.0.0.1:${port} (database fleet, user agent): connection refused (is PostgreSQL running and listening there?)\n`);
+      expect(r.stderr).toBe(
+        `lanekeeper: cannot use the PostgreSQL store at 127.0.0.1:${port} (database fleet, user agent): connection refused (is PostgreSQL running and listening there?)\n`,
+      );
     }
   });
 
@@ -41,7 +46,9 @@ describe('LANEKEEPER_STORE that cannot be used', () => {
     const env = { LANEKEEPER_STORE: 'mysql://agent:pa55word@db/fleet' };
     const claim = await cli(['claim', 'task:x', '--holder', 'a'], { env });
     expect(claim.code).toBe(2);
-    expect(claim.stderr).toMatch(/^lanekeeper claim: LANEKEEPER_STORE: expected a postgres:\/\/ or postgresql:\/\/ URL .*, got a "mysql:\/\/" URL\n$/);
+    expect(claim.stderr).toMatch(
+      /^lanekeeper claim: LANEKEEPER_STORE: expected a postgres:\/\/ or postgresql:\/\/ URL .*, got a "mysql:\/\/" URL\n$/,
+    );
     const status = await cli(['status', '--state', tmpDir()], { env });
     expect(status.code).toBe(2);
     expect(status.stderr).toMatch(/^lanekeeper: LANEKEEPER_STORE: expected a postgres:\/\/ /);
@@ -53,7 +60,8 @@ if (probe.ok) {
   describe('the CLI on a PostgreSQL store', () => {
     const schema = `lk_cli_${process.pid}_${Date.now().toString(36)}`;
     const emptySchema = `${schema}_empty`;
-    const withSchema = (s: string) => `${probe.url}${probe.url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${s}`)}`;
+    const withSchema = (s: string) =>
+      `${probe.url}${probe.url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${s}`)}`;
     const env = () => ({ LANEKEEPER_STORE: withSchema(schema) });
     let admin: pg.Client;
 
@@ -63,8 +71,24 @@ if (probe.ok) {
       await admin.query(`CREATE SCHEMA ${schema}; CREATE SCHEMA ${emptySchema}`);
       // As `lanekeeper run` would leave it: the store set up, a session running.
       const store = await openPostgresStore(withSchema(schema));
-      await store.sessions.insert({ id: 'code-1', lane: 'code', lane_id: 'code', arm: 'claude-code:opus', dispatch: 'tick', parent: null, started_at: Date.now(), log_path: null });
-      await store.lanes.set({ lane_id: 'code', lane: 'code', slot: 0, state: 'running', since: Date.now(), session: 'code-1' });
+      await store.sessions.insert({
+        id: 'code-1',
+        lane: 'code',
+        lane_id: 'code',
+        arm: 'claude-code:opus',
+        dispatch: 'tick',
+        parent: null,
+        started_at: Date.now(),
+        log_path: null,
+      });
+      await store.lanes.set({
+        lane_id: 'code',
+        lane: 'code',
+        slot: 0,
+        state: 'running',
+        since: Date.now(),
+        session: 'code-1',
+      });
       await store.close();
     });
     afterAll(async () => {
@@ -80,16 +104,24 @@ if (probe.ok) {
       const b = await cli(['claim', 'task:one', '--holder', 'bob'], { env: env() });
       expect(b.code).toBe(1);
       expect(b.stderr).toMatch(/^DENIED — task:one held by alice \(expires \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)\n$/);
-      const list = JSON.parse((await cli(['claims', '--json'], { env: env() })).stdout) as { claims: { key: string; holder: string; token: number }[] };
+      const list = JSON.parse((await cli(['claims', '--json'], { env: env() })).stdout) as {
+        claims: { key: string; holder: string; token: number }[];
+      };
       expect(list.claims).toEqual([expect.objectContaining({ key: 'task:one', holder: 'alice', token })]);
       // A reader given only --state honours LANEKEEPER_STORE.
       const status = await cli(['status', '--json', '--state', tmpDir()], { env: env() });
       expect(status.code).toBe(0);
-      const view = JSON.parse(status.stdout) as { lanes: { name: string; state: string }[]; sessions: { id: string }[]; claims: { key: string; token: number }[] };
+      const view = JSON.parse(status.stdout) as {
+        lanes: { name: string; state: string }[];
+        sessions: { id: string }[];
+        claims: { key: string; token: number }[];
+      };
       expect(view.lanes).toEqual([expect.objectContaining({ name: 'code', state: 'running' })]);
       expect(view.sessions.map((s) => s.id)).toEqual(['code-1']);
       expect(view.claims).toEqual([expect.objectContaining({ key: 'task:one', token })]);
-      expect(await cli(['release', 'task:one', '--holder', 'alice', '--token', String(token)], { env: env() })).toMatchObject({ code: 0, stdout: 'released task:one\n' });
+      expect(
+        await cli(['release', 'task:one', '--holder', 'alice', '--token', String(token)], { env: env() }),
+      ).toMatchObject({ code: 0, stdout: 'released task:one\n' });
     });
 
     test('a database lanekeeper has not set up: readers say so and create nothing', async () => {

@@ -44,13 +44,24 @@ interface Row {
 function read(state: string) {
   const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
   try {
-    const sessions = db.prepare('SELECT id, lane_id, pid, ended_at, outcome, reason, grade, grade_source FROM sessions ORDER BY id').all() as Row[];
-    const journal = (db.prepare('SELECT seq, type, payload FROM journal ORDER BY seq').all() as { seq: number; type: string; payload: string }[]).map((r) => ({
+    const sessions = db
+      .prepare('SELECT id, lane_id, pid, ended_at, outcome, reason, grade, grade_source FROM sessions ORDER BY id')
+      .all() as Row[];
+    const journal = (
+      db.prepare('SELECT seq, type, payload FROM journal ORDER BY seq').all() as {
+        seq: number;
+        type: string;
+        payload: string;
+      }[]
+    ).map((r) => ({
       seq: r.seq,
       type: r.type,
       ...(JSON.parse(r.payload) as { sessionId?: string; laneId?: string }),
     }));
-    const held = db.prepare("SELECT key, holder FROM claims WHERE state = 'claimed'").all() as { key: string; holder: string }[];
+    const held = db.prepare("SELECT key, holder FROM claims WHERE state = 'claimed'").all() as {
+      key: string;
+      holder: string;
+    }[];
     return { sessions, journal, held };
   } finally {
     db.close();
@@ -66,7 +77,8 @@ async function crashWithTwoRunning(file: string, state: string): Promise<number[
   return read(state).sessions.map((s) => s.pid!);
 }
 
-const count = (journal: { type: string; sessionId?: string }[], type: string, id: string) => journal.filter((e) => e.type === type && e.sessionId === id).length;
+const count = (journal: { type: string; sessionId?: string }[], type: string, id: string) =>
+  journal.filter((e) => e.type === type && e.sessionId === id).length;
 
 describe('after kill -9', () => {
   test('agents still running are adopted: their lanes start nothing else while they run, and each ends and is graded once', async () => {
@@ -87,7 +99,12 @@ describe('after kill -9', () => {
     // Only the two sessions of the first run: nothing new started beside them (cooldown 1h after).
     expect(sessions).toHaveLength(2);
     for (const s of sessions) {
-      expect(s).toMatchObject({ outcome: 'unknown', reason: 'adopted after a restart: its exit code is not known', grade: 0.9, grade_source: 'session' });
+      expect(s).toMatchObject({
+        outcome: 'unknown',
+        reason: 'adopted after a restart: its exit code is not known',
+        grade: 0.9,
+        grade_source: 'session',
+      });
       expect(count(journal, 'SESSION_STARTED', s.id)).toBe(1);
       expect(count(journal, 'SESSION_ADOPTED', s.id)).toBe(1);
       expect(count(journal, 'SESSION_EXITED', s.id)).toBe(1);
@@ -95,7 +112,9 @@ describe('after kill -9', () => {
     }
     expect(pids.some(running)).toBe(false);
     expect(held).toEqual([]);
-    expect(again.output()).toMatch(/the last run ended without a drain: lanes restored from the journal .*2 session\(s\) still running adopted/);
+    expect(again.output()).toMatch(
+      /the last run ended without a drain: lanes restored from the journal .*2 session\(s\) still running adopted/,
+    );
     // The ticks while they ran dispatched nothing.
     expect(again.output()).toMatch(/no lane dispatched; skipped a \(running\), b \(running\)/);
   });
@@ -110,7 +129,11 @@ describe('after kill -9', () => {
       spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], {
         detached: true,
         stdio: 'ignore',
-        env: { ...process.env, LANEKEEPER_SESSION_ID: s.id, LANEKEEPER_GRADE_FILE: path.join(tmpDir(), 'sessions', s.id, 'grade.json') },
+        env: {
+          ...process.env,
+          LANEKEEPER_SESSION_ID: s.id,
+          LANEKEEPER_GRADE_FILE: path.join(tmpDir(), 'sessions', s.id, 'grade.json'),
+        },
       }),
     );
 
@@ -121,7 +144,12 @@ describe('after kill -9', () => {
     const { sessions, journal, held } = read(state);
     expect(sessions).toHaveLength(2);
     for (const s of sessions) {
-      expect(s).toMatchObject({ outcome: 'unknown', reason: 'its agent ended while no lanekeeper watched it; the exit code is not known', grade: 0.4, grade_source: 'session' });
+      expect(s).toMatchObject({
+        outcome: 'unknown',
+        reason: 'its agent ended while no lanekeeper watched it; the exit code is not known',
+        grade: 0.4,
+        grade_source: 'session',
+      });
       expect(count(journal, 'SESSION_EXITED', s.id)).toBe(1);
       expect(count(journal, 'SESSION_GRADED', s.id)).toBe(1);
       expect(count(journal, 'SESSION_ADOPTED', s.id)).toBe(0);
@@ -136,7 +164,8 @@ describe('after kill -9', () => {
     const again = startCli(['run', '--config', file, '--state', state, '--for', '4s']);
     expect(await again.exited).toBe(0);
     const { sessions } = read(state);
-    for (const s of sessions) expect(s).toMatchObject({ outcome: 'unknown', reason: 'stopped: sessions.on_restart is kill' });
+    for (const s of sessions)
+      expect(s).toMatchObject({ outcome: 'unknown', reason: 'stopped: sessions.on_restart is kill' });
     expect(pids.some(running)).toBe(false);
   });
 

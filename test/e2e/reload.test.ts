@@ -25,8 +25,16 @@ function read(state: string) {
   const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
   try {
     return {
-      sessions: db.prepare('SELECT id, lane, exit_code, outcome, reason FROM sessions ORDER BY started_at').all() as { id: string; lane: string; exit_code: number | null; outcome: string; reason: string | null }[],
-      journal: (db.prepare('SELECT type, payload FROM journal ORDER BY seq').all() as { type: string; payload: string }[]).map((r) => ({ type: r.type, ...(JSON.parse(r.payload) as Record<string, unknown>) })),
+      sessions: db.prepare('SELECT id, lane, exit_code, outcome, reason FROM sessions ORDER BY started_at').all() as {
+        id: string;
+        lane: string;
+        exit_code: number | null;
+        outcome: string;
+        reason: string | null;
+      }[],
+      journal: (
+        db.prepare('SELECT type, payload FROM journal ORDER BY seq').all() as { type: string; payload: string }[]
+      ).map((r) => ({ type: r.type, ...(JSON.parse(r.payload) as Record<string, unknown>) })),
     };
   } finally {
     db.close();
@@ -43,7 +51,9 @@ test('SIGHUP with a broken configuration: refused with the reason, the old one s
   // Written in place and signalled at once: the file watcher may see it first; either refuses it.
   writeFileSync(file, config(dir, ['a'], 2500).replace('cooldown: 1h', 'cooldown: soon'));
   run.child.kill('SIGHUP');
-  await run.waitFor(/config reload \(SIGHUP\) rejected, the last good configuration stays: .*lk\.yaml: line 7: lanes\[0\]\.cooldown: expected a duration/);
+  await run.waitFor(
+    /config reload \(SIGHUP\) rejected, the last good configuration stays: .*lk\.yaml: line 7: lanes\[0\]\.cooldown: expected a duration/,
+  );
   await run.waitFor(/a-\d+ ended after .*: exit 0/);
   run.child.kill('SIGTERM');
   expect(await run.exited).toBe(0);
@@ -81,7 +91,8 @@ test('an edit of the file adds a lane and removes another: the new lane runs, th
   expect(b).toHaveLength(1);
   expect(b[0]).toMatchObject({ exit_code: 0, reason: null });
   expect(sessions.filter((s) => s.lane === 'c').length).toBeGreaterThanOrEqual(1);
-  const reloaded = journal.find((e) => e.type === 'CONFIG_RELOADED') as { source: string; changes: string[] } | undefined;
+  const reloaded = journal.find((e) => e.type === 'CONFIG_RELOADED') as
+    { source: string; changes: string[] } | undefined;
   expect(reloaded).toMatchObject({ source: 'file changed', changes: ['lanes'] });
   // b left the lanes table once its session was over; c is there.
   const lanes = (JSON.parse(status.stdout) as { lanes: { name: string }[] }).lanes.map((l) => l.name);
@@ -111,7 +122,10 @@ test('a reload that adds a lane takes the task files waiting for it at once: its
   expect(await run.exited).toBe(0);
 
   const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
-  const docs = db.prepare("SELECT id, task FROM sessions WHERE lane = 'docs'").all() as { id: string; task: string | null }[];
+  const docs = db.prepare("SELECT id, task FROM sessions WHERE lane = 'docs'").all() as {
+    id: string;
+    task: string | null;
+  }[];
   db.close();
   expect(docs[0]).toMatchObject({ task: 'write-guide' });
   const log = readFileSync(path.join(state, 'sessions', docs[0]!.id, 'output.log'), 'utf8');

@@ -64,8 +64,10 @@ describe('replay in pieces', () => {
     // What the runtime recorded for an event in the second half no longer matches the machines.
     tamper(state, (db) => {
       const changed = db
-        .prepare(`UPDATE effects SET intent = replace(intent, '"type":"startSession"', '"type":"startSession","x":1')
-                  WHERE (seq, idx) = (SELECT seq, idx FROM effects WHERE seq > 20000 AND intent LIKE '%"type":"startSession"%' ORDER BY seq, idx LIMIT 1)`)
+        .prepare(
+          `UPDATE effects SET intent = replace(intent, '"type":"startSession"', '"type":"startSession","x":1')
+                  WHERE (seq, idx) = (SELECT seq, idx FROM effects WHERE seq > 20000 AND intent LIKE '%"type":"startSession"%' ORDER BY seq, idx LIMIT 1)`,
+        )
         .run();
       expect(changed.changes).toBe(1);
     });
@@ -83,7 +85,9 @@ describe('replay in pieces', () => {
       const rows = db.prepare('SELECT seq, snapshot FROM checkpoints').all() as { seq: number; snapshot: string }[];
       const update = db.prepare('UPDATE checkpoints SET snapshot = ? WHERE seq = ?');
       for (const r of rows) {
-        const s = JSON.parse(r.snapshot) as { actors: { children: Record<string, { snapshot: { context: { chain: number } } }> } };
+        const s = JSON.parse(r.snapshot) as {
+          actors: { children: Record<string, { snapshot: { context: { chain: number } } }> };
+        };
         s.actors.children.code!.snapshot.context.chain = 99;
         update.run(JSON.stringify(s), r.seq);
       }
@@ -93,7 +97,9 @@ describe('replay in pieces', () => {
     expect(two.json.divergences).toBe(0);
     expect(two.json.events).toBe(EVENTS);
     expect(two.json.lanes).toEqual(one.json.lanes);
-    expect((two.json.notes as string[]).join('\n')).toMatch(/the fleet folded to seq \d+ differs from the checkpoint there \(.*\), so replay went on in one piece/);
+    expect((two.json.notes as string[]).join('\n')).toMatch(
+      /the fleet folded to seq \d+ differs from the checkpoint there \(.*\), so replay went on in one piece/,
+    );
   }, 120_000);
 });
 
@@ -122,12 +128,20 @@ describe.skipIf(!probe.ok)(`replay in pieces on PostgreSQL${probe.ok ? '' : ` (s
     // The journal as the host h1 would have written it, copied table by table in batches.
     const db = new Database(path.join(journal, 'lanekeeper.db'), { readonly: true });
     const copy = async (table: string, columns: string[]) => {
-      const rows = db.prepare(`SELECT ${columns.join(', ')} FROM ${table}`).raw().all() as unknown[][];
+      const rows = db
+        .prepare(`SELECT ${columns.join(', ')} FROM ${table}`)
+        .raw()
+        .all() as unknown[][];
       for (let i = 0; i < rows.length; i += 1000) {
         const batch = rows.slice(i, i + 1000);
         const width = columns.length + 1;
-        const values = batch.map((_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`).join(', ');
-        await admin.query(`INSERT INTO ${schema}.${table} (host, ${columns.join(', ')}) VALUES ${values}`, batch.flatMap((row) => ['h1', ...row]));
+        const values = batch
+          .map((_, r) => `(${Array.from({ length: width }, (_, c) => `$${r * width + c + 1}`).join(', ')})`)
+          .join(', ');
+        await admin.query(
+          `INSERT INTO ${schema}.${table} (host, ${columns.join(', ')}) VALUES ${values}`,
+          batch.flatMap((row) => ['h1', ...row]),
+        );
       }
     };
     await copy('journal', ['seq', 'at', 'type', 'seed', 'payload']);
@@ -136,7 +150,10 @@ describe.skipIf(!probe.ok)(`replay in pieces on PostgreSQL${probe.ok ? '' : ` (s
     await copy('checkpoints', ['seq', 'version', 'snapshot']);
     db.close();
 
-    const env = { LANEKEEPER_STORE: `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`, LANEKEEPER_HOST: 'h1' };
+    const env = {
+      LANEKEEPER_STORE: `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
+      LANEKEEPER_HOST: 'h1',
+    };
     const replay = async (jobs: number) => {
       const r = await cli(['replay', '--from-start', '--json', '--jobs', String(jobs), '--state', journal], { env });
       expect(r.stderr).toBe('');

@@ -45,10 +45,14 @@ async function chain(file: string, state: string): Promise<{ sessions: Session[]
   const run = await cli(['run', '--config', file, '--state', state, '--for', '7s']);
   expect(run.code, run.stdout + run.stderr).toBe(0);
   const st = JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as { sessions: Session[] };
-  return { sessions: st.sessions.slice().sort((a, b) => Date.parse(a.started_at) - Date.parse(b.started_at)), output: run.stdout };
+  return {
+    sessions: st.sessions.slice().sort((a, b) => Date.parse(a.started_at) - Date.parse(b.started_at)),
+    output: run.stdout,
+  };
 }
 
-const prompt = (state: string, id: string) => /prompt=(.*)$/m.exec(readFileSync(path.join(state, 'sessions', id, 'output.log'), 'utf8'))?.[1];
+const prompt = (state: string, id: string) =>
+  /prompt=(.*)$/m.exec(readFileSync(path.join(state, 'sessions', id, 'output.log'), 'utf8'))?.[1];
 
 describe('a respawn keeps its task', () => {
   test('while the task is not done, each respawn continues it, with its task id in the prompt', async () => {
@@ -61,7 +65,9 @@ describe('a respawn keeps its task', () => {
     ]);
     expect(sessions[1]!.parent).toBe(sessions[0]!.id);
     for (const s of sessions) expect(prompt(state, s.id)).toBe('Work on fix-ci-flake');
-    expect(output).toMatch(/respawn: code-\d+ follows code-\d+ back to back \(chain 1\/2\); continues task fix-ci-flake/);
+    expect(output).toMatch(
+      /respawn: code-\d+ follows code-\d+ back to back \(chain 1\/2\); continues task fix-ci-flake/,
+    );
     // Every task claim went back at the end of its session.
     const { claims } = JSON.parse((await cli(['claims', '--json', '--state', state])).stdout) as { claims: unknown[] };
     expect(claims).toEqual([]);
@@ -77,7 +83,9 @@ describe('a respawn keeps its task', () => {
       ['respawn', null],
     ]);
     expect(prompt(state, sessions[1]!.id)).toBe('Work on next-one');
-    expect(output).toMatch(/task fix-ci-flake is done \(its claim was not given back at the end \(completed, or kept by the agent\)\): next task next-one/);
+    expect(output).toMatch(
+      /task fix-ci-flake is done \(its claim was not given back at the end \(completed, or kept by the agent\)\): next task next-one/,
+    );
   });
 
   test('the agent marked the task file done: the respawn takes the lane next task', async () => {

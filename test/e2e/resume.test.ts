@@ -30,9 +30,17 @@ ${fixtureBackend('ok.mjs', dir, env)}
 interface Status {
   running: boolean;
   lanes: { name: string; state: string }[];
-  sessions: { id: string; lane: string; dispatch: string; parent: string | null; outcome: string | null; grade: number | null }[];
+  sessions: {
+    id: string;
+    lane: string;
+    dispatch: string;
+    parent: string | null;
+    outcome: string | null;
+    grade: number | null;
+  }[];
 }
-const status = async (state: string) => JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as Status;
+const status = async (state: string) =>
+  JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as Status;
 
 async function replayed(state: string): Promise<{ divergences: number; events: number }> {
   const r = await cli(['replay', '--state', state, '--from-start', '--json']);
@@ -55,7 +63,9 @@ describe('every start goes on from the last run', () => {
     const plan = await cli(['plan', '--config', file, '--state', state, '--json']);
     const skipped = (JSON.parse(plan.stdout) as { skipped: { lane: string; reason: string }[] }).skipped;
     expect(skipped).toEqual([{ lane: 'code', reason: expect.stringMatching(/^cooldown \((1h 59m|2h) left\)$/) }]);
-    expect((await cli(['plan', '--config', file, '--state', state])).stdout).toMatch(/code: cooldown \((1h 59m|2h) left\)/);
+    expect((await cli(['plan', '--config', file, '--state', state])).stdout).toMatch(
+      /code: cooldown \((1h 59m|2h) left\)/,
+    );
     expect((await replayed(state)).divergences).toBe(0);
   });
 
@@ -74,7 +84,9 @@ describe('every start goes on from the last run', () => {
     await second.waitFor(/ graded 0\.90/);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-    expect(second.output()).toMatch(/going on from the last run \(drained [^)]+\): lanes restored from the journal \(\d+ events? from seq \d+, after its last checkpoint\); resting: a cooldown \((\d+(\.\d)?s left|due now)\)/);
+    expect(second.output()).toMatch(
+      /going on from the last run \(drained [^)]+\): lanes restored from the journal \(\d+ events? from seq \d+, after its last checkpoint\); resting: a cooldown \((\d+(\.\d)?s left|due now)\)/,
+    );
     const sessions = (await status(state)).sessions;
     expect(sessions).toHaveLength(2);
     expect(sessions[0]).toMatchObject({ lane: 'a', dispatch: 'respawn', parent: parent!.id });
@@ -106,7 +118,9 @@ describe('every start goes on from the last run', () => {
     expect(st.lanes.map((l) => l.name).sort()).toEqual(['a', 'c']);
     // a still cools down from the first run; c is new and runs.
     expect(st.sessions.map((s) => s.lane).sort()).toEqual(['a', 'b', 'c']);
-    const journal = JSON.parse((await cli(['replay', '--state', state, '--from-start', '--json'])).stdout) as { divergences: number };
+    const journal = JSON.parse((await cli(['replay', '--state', state, '--from-start', '--json'])).stdout) as {
+      divergences: number;
+    };
     expect(journal.divergences).toBe(0);
   });
 });

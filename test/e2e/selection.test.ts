@@ -13,10 +13,17 @@ const SELECTORS = path.resolve(import.meta.dirname, '../fixtures/selectors');
 
 interface StatusJson {
   sessions: { id: string; lane: string; task: string | null; grade: number | null }[];
-  decisions: { kind: string; source?: string; chosen: { lane: string; task: string | null }[]; fallbacks?: { step: string; reason: string }[]; gate?: { action: string; reason: string } }[];
+  decisions: {
+    kind: string;
+    source?: string;
+    chosen: { lane: string; task: string | null }[];
+    fallbacks?: { step: string; reason: string }[];
+    gate?: { action: string; reason: string };
+  }[];
 }
 
-const status = async (state: string) => JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as StatusJson;
+const status = async (state: string) =>
+  JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as StatusJson;
 
 function task(dir: string, id: string, front: string) {
   writeFileSync(path.join(dir, `${id}.md`), `---\n${front}\n---\n# ${id}\n`);
@@ -65,20 +72,31 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.8' })}
     const log = readFileSync(path.join(state, 'sessions', code.id, 'output.log'), 'utf8');
     expect(log).toContain(`task=fix-login file=${path.join(tasks, 'fix-login.md')}`);
     // The task claims were released with the sessions; the foreign one is still held.
-    const { claims } = JSON.parse((await cli(['claims', '--json', '--state', state])).stdout) as { claims: { key: string }[] };
+    const { claims } = JSON.parse((await cli(['claims', '--json', '--state', state])).stdout) as {
+      claims: { key: string }[];
+    };
     expect(claims.map((c) => c.key)).toEqual(['task:held-elsewhere']);
     // Once the active task is completed, plan passes it over and says so; code does lane-level work.
     const token = (await cli(['claim', 'task:fix-login', '--holder', 'me', '--state', state])).stdout.trim();
-    expect((await cli(['complete', 'task:fix-login', '--token', token, '--holder', 'me', '--state', state])).code).toBe(0);
-    const plan = JSON.parse((await cli(['plan', '--json', '--config', file, '--state', state, '--seed', '1'])).stdout) as {
+    expect((await cli(['complete', 'task:fix-login', '--token', token, '--holder', 'me', '--state', state])).code).toBe(
+      0,
+    );
+    const plan = JSON.parse(
+      (await cli(['plan', '--json', '--config', file, '--state', state, '--seed', '1'])).stdout,
+    ) as {
       chosen: { lane: string; task?: string }[];
       ranked: { lane: string; components: { claimBlocked: string[]; tier: number } }[];
     };
-    expect(plan.ranked.find((r) => r.lane === 'code')!.components).toMatchObject({ claimBlocked: ['fix-login'], tier: 3 });
+    expect(plan.ranked.find((r) => r.lane === 'code')!.components).toMatchObject({
+      claimBlocked: ['fix-login'],
+      tier: 3,
+    });
     expect(plan.chosen.find((c) => c.lane === 'docs')).toMatchObject({ task: 'write-guide' });
     expect(plan.chosen.some((c) => c.task === 'fix-login' || c.task === 'held-elsewhere')).toBe(false);
     // stats reports the supply per lane.
-    const stats = JSON.parse((await cli(['stats', '--json', '--config', file, '--state', state])).stdout) as { supply: Record<string, unknown> };
+    const stats = JSON.parse((await cli(['stats', '--json', '--config', file, '--state', state])).stdout) as {
+      supply: Record<string, unknown>;
+    };
     expect(stats.supply).toEqual({
       code: { active: 1, ready: 0, waiting: 0, backlog: 0 },
       docs: { active: 1, ready: 1, waiting: 0, backlog: 1 },
@@ -115,7 +133,10 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.5' })}
     expect(tick.source).toBe('external');
     expect(tick.chosen).toEqual([expect.objectContaining({ lane: 'code', task: 'session-grading' })]);
     // "novelty" is no lane here: recorded, not silently dropped.
-    expect(tick.fallbacks).toContainEqual({ step: 'diversity_alternatives', reason: expect.stringContaining('novelty') });
+    expect(tick.fallbacks).toContainEqual({
+      step: 'diversity_alternatives',
+      reason: expect.stringContaining('novelty'),
+    });
     expect(st.sessions.map((s) => [s.lane, s.task])).toEqual([['code', 'session-grading']]);
 
     const broken = path.join(dir, 'broken-state');
@@ -124,10 +145,15 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.5' })}
     expect(run.stdout + run.stderr).toContain('selector.contract_violation');
     const tick2 = (await status(broken)).decisions.find((d) => d.kind === 'tick')!;
     expect(tick2.source).toBe('builtin');
-    expect(tick2.fallbacks).toContainEqual({ step: 'builtin', reason: expect.stringMatching(/^selector\.contract_violation: stdout is not valid JSON/) });
+    expect(tick2.fallbacks).toContainEqual({
+      step: 'builtin',
+      reason: expect.stringMatching(/^selector\.contract_violation: stdout is not valid JSON/),
+    });
     expect(tick2.chosen).toHaveLength(1);
     const db = new Database(path.join(broken, 'lanekeeper.db'), { readonly: true });
-    const journaled = db.prepare("SELECT payload FROM journal WHERE type = 'SELECTOR_CONTRACT_VIOLATION'").all() as { payload: string }[];
+    const journaled = db.prepare("SELECT payload FROM journal WHERE type = 'SELECTOR_CONTRACT_VIOLATION'").all() as {
+      payload: string;
+    }[];
     db.close();
     expect(journaled).toHaveLength(1);
     expect((JSON.parse(journaled[0]!.payload) as { reason: string }).reason).toMatch(/not valid JSON/);
@@ -169,7 +195,22 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.9' })}
     const before = await plan();
     expect(before).toMatchObject({ width: 2, source: 'builtin', fallbacks: [] });
     expect(before.chosen).toHaveLength(2);
-    for (const c of before.chosen) expect(Object.keys(c.components).sort()).toEqual(['claimBlocked', 'deficit', 'evidence', 'mean', 'monotony', 'neglect', 'plateau', 'priority', 'sample', 'signal', 'streak', 'tier', 'windowShare']);
+    for (const c of before.chosen)
+      expect(Object.keys(c.components).sort()).toEqual([
+        'claimBlocked',
+        'deficit',
+        'evidence',
+        'mean',
+        'monotony',
+        'neglect',
+        'plateau',
+        'priority',
+        'sample',
+        'signal',
+        'streak',
+        'tier',
+        'windowShare',
+      ]);
     // The same seed gives the same plan; plan starts nothing.
     expect(await plan()).toEqual(before);
     const none = await cli(['status', '--json', '--state', state]);
@@ -180,7 +221,8 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.9' })}
     const learned = await plan();
     const graded = (await status(state)).sessions.map((s) => s.lane);
     expect(graded.length).toBeGreaterThan(0);
-    for (const lane of graded) expect(learned.ranked.find((r) => r.lane === lane)?.components.evidence).toBeCloseTo(1, 1);
+    for (const lane of graded)
+      expect(learned.ranked.find((r) => r.lane === lane)?.components.evidence).toBeCloseTo(1, 1);
 
     // A second run goes on from the fleet the first left, its learning with it (RUNTIME_RECOVERED,
     // nothing restored from scratch). No machine has 100% of its memory free; the load thresholds
@@ -188,7 +230,12 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.9' })}
     write('resources: { min_memory: 1, skip_load: 1000, width1_load: 1000, width2_load: 1000 }');
     expect((await cli(['run', '--config', file, '--state', state, '--for', '2s'])).code).toBe(0);
     const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
-    const starts = db.prepare("SELECT type FROM journal WHERE type IN ('RUNTIME_STARTED', 'RUNTIME_RECOVERED', 'SELECTOR_RESTORED') ORDER BY seq").pluck().all() as string[];
+    const starts = db
+      .prepare(
+        "SELECT type FROM journal WHERE type IN ('RUNTIME_STARTED', 'RUNTIME_RECOVERED', 'SELECTOR_RESTORED') ORDER BY seq",
+      )
+      .pluck()
+      .all() as string[];
     db.close();
     expect(starts).toEqual(['RUNTIME_STARTED', 'RUNTIME_RECOVERED']);
     write('resources: { enabled: false }');
@@ -197,7 +244,10 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.9' })}
     // With less than 100% memory free, every tick of the second run was skipped, with the figures.
     const st = await status(state);
     expect(st.sessions).toHaveLength(graded.length);
-    expect(st.decisions[0]!.gate).toMatchObject({ action: 'skip', reason: expect.stringMatching(/^available memory \d+(\.\d)?% < 100\.0%/) });
+    expect(st.decisions[0]!.gate).toMatchObject({
+      action: 'skip',
+      reason: expect.stringMatching(/^available memory \d+(\.\d)?% < 100\.0%/),
+    });
     const stats = JSON.parse((await cli(['stats', '--json', '--state', state])).stdout) as { ticks: { gated: number } };
     expect(stats.ticks.gated).toBe(1);
   });

@@ -18,7 +18,13 @@ interface Fallback {
 }
 interface StatusJson {
   sessions: { lane: string; task: string | null }[];
-  decisions: { kind: string; source?: string; chosen: { lane: string; task: string | null }[]; skipped?: { laneId: string; reason: string }[]; fallbacks?: Fallback[] }[];
+  decisions: {
+    kind: string;
+    source?: string;
+    chosen: { lane: string; task: string | null }[];
+    skipped?: { laneId: string; reason: string }[];
+    fallbacks?: Fallback[];
+  }[];
   fallbacks: (Fallback & { count: number; first_seq: number; last_seq: number })[];
 }
 interface LiveView {
@@ -48,7 +54,10 @@ async function inspect(state: string): Promise<{ live: LiveView; page: string; s
   await view.waitFor(/lanekeeper inspect: http:\/\/127\.0\.0\.1:\d+\//);
   const url = /lanekeeper inspect: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(view.output())![1]!;
   const live = (await (await fetch(`${url}api/live`)).json()) as LiveView;
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu'],
+  });
   try {
     const page = await browser.newPage();
     await page.goto(url);
@@ -135,16 +144,23 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.8' })}
     expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 
-  test('a fallback that repeats tick after tick is logged once per payload and shown once, with a count, in status and the view', { timeout: 120_000 }, async () => {
-    const dir = tmpDir();
-    const state = path.join(dir, 'state');
-    const payload = path.join(dir, 'payload.json');
-    const says = (unknown: string) => writeFileSync(payload, JSON.stringify({ tier: 2, selected: { category: 'code' }, alternatives: [{ category: unknown }] }));
-    says('novelty');
-    const file = path.join(dir, 'lk.yaml');
-    writeFileSync(
-      file,
-      `
+  test(
+    'a fallback that repeats tick after tick is logged once per payload and shown once, with a count, in status and the view',
+    { timeout: 120_000 },
+    async () => {
+      const dir = tmpDir();
+      const state = path.join(dir, 'state');
+      const payload = path.join(dir, 'payload.json');
+      const says = (unknown: string) =>
+        writeFileSync(
+          payload,
+          JSON.stringify({ tier: 2, selected: { category: 'code' }, alternatives: [{ category: unknown }] }),
+        );
+      says('novelty');
+      const file = path.join(dir, 'lk.yaml');
+      writeFileSync(
+        file,
+        `
 width: 1
 schedule: { interval: 1h, jitter: 0s }
 resources: { enabled: false }
@@ -154,59 +170,82 @@ lanes:
 backends:
 ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.5' })}
 `,
-    );
-    const run = startCli(['run', '--config', file, '--state', state, '--tick', '1s']);
-    const ticks = /tick at event \d+ \(external selector\)/;
-    await run.waitFor(ticks, { count: 3 });
-    // The same payload three ticks running: its unknown lane was logged once, at warn.
-    expect(count(run.output(), 'novelty')).toBe(1);
-    expect(logLines(run.output()).find((l) => l.msg.includes('novelty'))!.level).toBe(40);
-    expect(logLines(run.output()).filter((l) => ticks.test(l.msg)).slice(1).map((l) => l.msg)).toEqual(
-      Array(2).fill(expect.stringMatching(/1 fallback as logged at the tick at event \d+ \(same selector payload\)/)),
-    );
-    // Another payload is news: logged once, then quiet again.
-    says('oddity');
-    await run.waitFor(/oddity/);
-    const seen = (run.output().match(new RegExp(ticks.source, 'g')) ?? []).length;
-    await run.waitFor(ticks, { count: seen + 2 });
-    run.child.kill('SIGTERM');
-    expect(await run.exited).toBe(0);
-    expect(count(run.output(), 'oddity')).toBe(1);
-    expect(count(run.output(), 'novelty')).toBe(1);
+      );
+      const run = startCli(['run', '--config', file, '--state', state, '--tick', '1s']);
+      const ticks = /tick at event \d+ \(external selector\)/;
+      await run.waitFor(ticks, { count: 3 });
+      // The same payload three ticks running: its unknown lane was logged once, at warn.
+      expect(count(run.output(), 'novelty')).toBe(1);
+      expect(logLines(run.output()).find((l) => l.msg.includes('novelty'))!.level).toBe(40);
+      expect(
+        logLines(run.output())
+          .filter((l) => ticks.test(l.msg))
+          .slice(1)
+          .map((l) => l.msg),
+      ).toEqual(
+        Array(2).fill(expect.stringMatching(/1 fallback as logged at the tick at event \d+ \(same selector payload\)/)),
+      );
+      // Another payload is news: logged once, then quiet again.
+      says('oddity');
+      await run.waitFor(/oddity/);
+      const seen = (run.output().match(new RegExp(ticks.source, 'g')) ?? []).length;
+      await run.waitFor(ticks, { count: seen + 2 });
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+      expect(count(run.output(), 'oddity')).toBe(1);
+      expect(count(run.output(), 'novelty')).toBe(1);
 
-    // status: each fallback once, with how many ticks recorded it.
-    const st = await statusJson(state);
-    const novelTicks = st.decisions.filter((d) => d.fallbacks?.some((f) => f.reason.includes('novelty'))).length;
-    expect(novelTicks).toBeGreaterThanOrEqual(3);
-    expect(st.fallbacks).toContainEqual(expect.objectContaining({ step: 'alternatives', reason: 'alternatives[0].category "novelty" is not a configured lane', count: novelTicks }));
-    // Lines are wrapped to the width; read as one.
-    const text = (await cli(['status', '--state', state])).stdout.replace(/\s+/g, ' ');
-    expect(count(text, 'novelty')).toBe(1);
-    expect(text).toMatch(new RegExp(`×${novelTicks} alternatives: alternatives\\[0\\]\\.category "novelty"`));
+      // status: each fallback once, with how many ticks recorded it.
+      const st = await statusJson(state);
+      const novelTicks = st.decisions.filter((d) => d.fallbacks?.some((f) => f.reason.includes('novelty'))).length;
+      expect(novelTicks).toBeGreaterThanOrEqual(3);
+      expect(st.fallbacks).toContainEqual(
+        expect.objectContaining({
+          step: 'alternatives',
+          reason: 'alternatives[0].category "novelty" is not a configured lane',
+          count: novelTicks,
+        }),
+      );
+      // Lines are wrapped to the width; read as one.
+      const text = (await cli(['status', '--state', state])).stdout.replace(/\s+/g, ' ');
+      expect(count(text, 'novelty')).toBe(1);
+      expect(text).toMatch(new RegExp(`×${novelTicks} alternatives: alternatives\\[0\\]\\.category "novelty"`));
 
-    // The view: the same tally, each fallback once in the decision panel.
-    const view = await inspect(state);
-    try {
-      expect(view.live.fallbacks).toContainEqual(expect.objectContaining({ step: 'alternatives', count: novelTicks, reason: expect.stringContaining('novelty') }));
-      expect(count(view.page, 'novelty')).toBe(1);
-      expect(view.page).toMatch(new RegExp(`×${novelTicks}\\s+alternatives: alternatives\\[0\\]\\.category "novelty"`));
-    } finally {
-      await view.stop();
-    }
-  });
+      // The view: the same tally, each fallback once in the decision panel.
+      const view = await inspect(state);
+      try {
+        expect(view.live.fallbacks).toContainEqual(
+          expect.objectContaining({
+            step: 'alternatives',
+            count: novelTicks,
+            reason: expect.stringContaining('novelty'),
+          }),
+        );
+        expect(count(view.page, 'novelty')).toBe(1);
+        expect(view.page).toMatch(
+          new RegExp(`×${novelTicks}\\s+alternatives: alternatives\\[0\\]\\.category "novelty"`),
+        );
+      } finally {
+        await view.stop();
+      }
+    },
+  );
 });
 
 describe('the allowlist standing in for a payload', () => {
-  test('plan --json, the text plan, the log (warn), status and the view say so, with the reason', { timeout: 120_000 }, async () => {
-    const dir = tmpDir();
-    const state = path.join(dir, 'state');
-    const payload = path.join(dir, 'payload.json');
-    // Nothing it names is a lane here.
-    writeFileSync(payload, JSON.stringify({ tier: 2, selected: { category: 'novelty' } }));
-    const file = path.join(dir, 'lk.yaml');
-    writeFileSync(
-      file,
-      `
+  test(
+    'plan --json, the text plan, the log (warn), status and the view say so, with the reason',
+    { timeout: 120_000 },
+    async () => {
+      const dir = tmpDir();
+      const state = path.join(dir, 'state');
+      const payload = path.join(dir, 'payload.json');
+      // Nothing it names is a lane here.
+      writeFileSync(payload, JSON.stringify({ tier: 2, selected: { category: 'novelty' } }));
+      const file = path.join(dir, 'lk.yaml');
+      writeFileSync(
+        file,
+        `
 width: 1
 schedule: { interval: 1h, jitter: 0s }
 resources: { enabled: false }
@@ -219,37 +258,48 @@ lanes:
 backends:
 ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.5' })}
 `,
-    );
-    const reason = /^the payload named no configured lane \(named: novelty\); selector\.allowlist stands in: docs$/;
+      );
+      const reason = /^the payload named no configured lane \(named: novelty\); selector\.allowlist stands in: docs$/;
 
-    const plan = await cli(['plan', '--json', '--config', file, '--state', state, '--seed', '1']);
-    expect(plan.code, plan.stderr).toBe(0);
-    const planned = JSON.parse(plan.stdout) as { chosen: { lane: string }[]; fallbacks: Fallback[] };
-    expect(planned.chosen.map((c) => c.lane)).toEqual(['docs']);
-    expect(planned.fallbacks).toContainEqual({ step: 'allowlist', reason: expect.stringMatching(reason) });
-    const planText = await cli(['plan', '--config', file, '--state', state, '--seed', '1']);
-    expect(planText.stdout).toMatch(/fallbacks:\n(.*\n)*\s+allowlist: the payload named no configured lane \(named: novelty\); selector\.allowlist stands in: docs/);
+      const plan = await cli(['plan', '--json', '--config', file, '--state', state, '--seed', '1']);
+      expect(plan.code, plan.stderr).toBe(0);
+      const planned = JSON.parse(plan.stdout) as { chosen: { lane: string }[]; fallbacks: Fallback[] };
+      expect(planned.chosen.map((c) => c.lane)).toEqual(['docs']);
+      expect(planned.fallbacks).toContainEqual({ step: 'allowlist', reason: expect.stringMatching(reason) });
+      const planText = await cli(['plan', '--config', file, '--state', state, '--seed', '1']);
+      expect(planText.stdout).toMatch(
+        /fallbacks:\n(.*\n)*\s+allowlist: the payload named no configured lane \(named: novelty\); selector\.allowlist stands in: docs/,
+      );
 
-    const run = await cli(['run', '--once', '--config', file, '--state', state]);
-    expect(run.code, run.stdout + run.stderr).toBe(0);
-    const warned = logLines(run.stdout).filter((l) => l.level === 40 && l.msg.includes('selector.allowlist stands in: docs'));
-    expect(warned).toHaveLength(1);
-    expect(warned[0]!.msg).toMatch(/allowlist \(the payload named no configured lane/);
+      const run = await cli(['run', '--once', '--config', file, '--state', state]);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      const warned = logLines(run.stdout).filter(
+        (l) => l.level === 40 && l.msg.includes('selector.allowlist stands in: docs'),
+      );
+      expect(warned).toHaveLength(1);
+      expect(warned[0]!.msg).toMatch(/allowlist \(the payload named no configured lane/);
 
-    const st = await statusJson(state);
-    const tick = st.decisions.find((d) => d.kind === 'tick')!;
-    expect(tick.chosen.map((c) => c.lane)).toEqual(['docs']);
-    expect(tick.fallbacks).toContainEqual({ step: 'allowlist', reason: expect.stringMatching(reason) });
-    expect(st.fallbacks).toContainEqual(expect.objectContaining({ step: 'allowlist', count: 1 }));
-    const text = (await cli(['status', '--state', state])).stdout.replace(/\s+/g, ' ');
-    expect(text).toMatch(/×1 allowlist: the payload named no configured lane \(named: novelty\); selector\.allowlist stands in: docs/);
+      const st = await statusJson(state);
+      const tick = st.decisions.find((d) => d.kind === 'tick')!;
+      expect(tick.chosen.map((c) => c.lane)).toEqual(['docs']);
+      expect(tick.fallbacks).toContainEqual({ step: 'allowlist', reason: expect.stringMatching(reason) });
+      expect(st.fallbacks).toContainEqual(expect.objectContaining({ step: 'allowlist', count: 1 }));
+      const text = (await cli(['status', '--state', state])).stdout.replace(/\s+/g, ' ');
+      expect(text).toMatch(
+        /×1 allowlist: the payload named no configured lane \(named: novelty\); selector\.allowlist stands in: docs/,
+      );
 
-    const view = await inspect(state);
-    try {
-      expect(view.live.fallbacks).toContainEqual(expect.objectContaining({ step: 'allowlist', count: 1, reason: expect.stringMatching(reason) }));
-      expect(view.page).toMatch(/×1\s+allowlist: the payload named no configured lane \(named: novelty\); selector\.allowlist stands in: docs/);
-    } finally {
-      await view.stop();
-    }
-  });
+      const view = await inspect(state);
+      try {
+        expect(view.live.fallbacks).toContainEqual(
+          expect.objectContaining({ step: 'allowlist', count: 1, reason: expect.stringMatching(reason) }),
+        );
+        expect(view.page).toMatch(
+          /×1\s+allowlist: the payload named no configured lane \(named: novelty\); selector\.allowlist stands in: docs/,
+        );
+      } finally {
+        await view.stop();
+      }
+    },
+  );
 });

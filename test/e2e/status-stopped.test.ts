@@ -51,7 +51,9 @@ ${fixtureBackend('hang.mjs', dir)}
     expect(dead.json.running).toBe(false);
     expect(dead.json.last_stop).toEqual({ at: expect.any(String), clean: false });
     expect(dead.json.next_tick).toBeNull();
-    expect(dead.text).toMatch(/^lanekeeper is not running \(the last run ended without draining at \d\d:\d\d:\d\d, \d+s ago\)$/m);
+    expect(dead.text).toMatch(
+      /^lanekeeper is not running \(the last run ended without draining at \d\d:\d\d:\d\d, \d+s ago\)$/m,
+    );
     expect(dead.text).not.toContain('next tick');
     expect(dead.text).toMatch(/^code\s+was running\s+\d+s\s+code-\d+\s/m);
     expect(dead.text).toMatch(/^code-\d+\s+fixture:ok\s+tick\s+\d\d:\d\d:\d\d\s+was running\s*$/m);

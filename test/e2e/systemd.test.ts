@@ -15,7 +15,10 @@ function configIn(dir: string, sessions = 'sessions:\n  drain_grace: 10m\n  kill
   const confDir = path.join(dir, 'my config');
   mkdirSync(confDir, { recursive: true });
   const file = path.join(confDir, 'lanekeeper.yaml');
-  writeFileSync(file, `lanes:\n  - name: code\nbackends:\n  - name: b\n    command: ["true"]\n    models: [{ name: m }]\n${sessions}`);
+  writeFileSync(
+    file,
+    `lanes:\n  - name: code\nbackends:\n  - name: b\n    command: ["true"]\n    models: [{ name: m }]\n${sessions}`,
+  );
   return file;
 }
 
@@ -33,7 +36,10 @@ describe('lanekeeper systemd', () => {
       `ExecStart=${process.execPath} ${CLI} run --config "${config}"`,
       `ExecStart=${process.execPath} ${CLI} run --once --config "${config}"`,
     ]);
-    expect(keyLines(r.stdout, 'Environment')).toEqual([`Environment=LANEKEEPER_STATE=${state}`, `Environment=LANEKEEPER_STATE=${state}`]);
+    expect(keyLines(r.stdout, 'Environment')).toEqual([
+      `Environment=LANEKEEPER_STATE=${state}`,
+      `Environment=LANEKEEPER_STATE=${state}`,
+    ]);
     // drain_grace 10m + kill_grace 20s + the 30s margin.
     expect(keyLines(r.stdout, 'TimeoutStopSec')).toEqual(['TimeoutStopSec=10min 50s', 'TimeoutStopSec=10min 50s']);
   });
@@ -59,7 +65,9 @@ describe('lanekeeper systemd', () => {
     const xdg = path.join(dir, 'xdg');
     const unitDir = path.join(xdg, 'systemd', 'user');
     const env = { XDG_CONFIG_HOME: xdg };
-    const r = await cli(['systemd', 'install', '--user', '--config', config, '--state', path.join(dir, 'state')], { env });
+    const r = await cli(['systemd', 'install', '--user', '--config', config, '--state', path.join(dir, 'state')], {
+      env,
+    });
     expect(r.code).toBe(0);
     for (const u of UNITS) expect(r.stdout).toContain(`wrote ${path.join(unitDir, u)}\n`);
     expect(r.stdout).toContain('systemctl --user daemon-reload\n');
@@ -76,13 +84,18 @@ describe('lanekeeper systemd', () => {
 
     const service = path.join(unitDir, 'lanekeeper.service');
     writeFileSync(service, readFileSync(service, 'utf8').replace('# MemoryMax=8G', 'MemoryMax=4G'));
-    const refused = await cli(['systemd', 'install', '--config', config, '--state', path.join(dir, 'other-state')], { env });
+    const refused = await cli(['systemd', 'install', '--config', config, '--state', path.join(dir, 'other-state')], {
+      env,
+    });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toBe(
       `lanekeeper: ${service}, ${path.join(unitDir, 'lanekeeper-tick.service')} already exist with other content; pass --force to overwrite (compare with "lanekeeper systemd print")\n`,
     );
     expect(readFileSync(service, 'utf8')).toContain('MemoryMax=4G');
-    const forced = await cli(['systemd', 'install', '--force', '--config', config, '--state', path.join(dir, 'other-state')], { env });
+    const forced = await cli(
+      ['systemd', 'install', '--force', '--config', config, '--state', path.join(dir, 'other-state')],
+      { env },
+    );
     expect(forced.code).toBe(0);
     expect(readFileSync(service, 'utf8')).not.toContain('MemoryMax=4G');
     expect(readFileSync(service, 'utf8')).toContain(`LANEKEEPER_STATE=${path.join(dir, 'other-state')}`);
@@ -91,11 +104,15 @@ describe('lanekeeper systemd', () => {
   test('install without XDG_CONFIG_HOME: ~/.config/systemd/user', async () => {
     const dir = tmpDir();
     const config = configIn(dir);
-    const r = await cli(['systemd', 'install', '--config', config], { env: { XDG_CONFIG_HOME: undefined, HOME: dir, XDG_STATE_HOME: undefined } });
+    const r = await cli(['systemd', 'install', '--config', config], {
+      env: { XDG_CONFIG_HOME: undefined, HOME: dir, XDG_STATE_HOME: undefined },
+    });
     expect(r.code).toBe(0);
     for (const u of UNITS) expect(existsSync(path.join(dir, '.config', 'systemd', 'user', u))).toBe(true);
     // The state directory the configuration resolves to with this HOME.
-    expect(readFileSync(path.join(dir, '.config', 'systemd', 'user', 'lanekeeper.service'), 'utf8')).toContain(`LANEKEEPER_STATE=${path.join(dir, '.local', 'state', 'lanekeeper')}`);
+    expect(readFileSync(path.join(dir, '.config', 'systemd', 'user', 'lanekeeper.service'), 'utf8')).toContain(
+      `LANEKEEPER_STATE=${path.join(dir, '.local', 'state', 'lanekeeper')}`,
+    );
   });
 
   test('a bad or missing configuration: exit 2 with its problems, nothing written', async () => {
@@ -107,7 +124,9 @@ describe('lanekeeper systemd', () => {
       const r = await cli(['systemd', ...args, '--config', bad], { env: { XDG_CONFIG_HOME: xdg } });
       expect(r.code).toBe(2);
       expect(r.stdout).toBe('');
-      expect(r.stderr).toBe(`${bad}: 2 problems\n  line 3: lanes[0].cooldown: expected a duration like "180s", got "soon"\n  line 4: backends: needs at least 1 entry\n`);
+      expect(r.stderr).toBe(
+        `${bad}: 2 problems\n  line 3: lanes[0].cooldown: expected a duration like "180s", got "soon"\n  line 4: backends: needs at least 1 entry\n`,
+      );
     }
     expect(existsSync(path.join(dir, 'units'))).toBe(false);
     expect(existsSync(xdg)).toBe(false);

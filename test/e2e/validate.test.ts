@@ -19,7 +19,10 @@ afterAll(() => {
  * it. flock's command (a sleep) holds the lock too, so it runs in a process group of its own.
  */
 function holdLock(file: string): Promise<ChildProcess> {
-  const child = spawn('flock', ['--nonblock', file, 'sh', '-c', 'echo held; exec sleep 600'], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  const child = spawn('flock', ['--nonblock', file, 'sh', '-c', 'echo held; exec sleep 600'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
+  });
   holders.push(child);
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('held') && resolve(child));
@@ -127,16 +130,31 @@ ${fixtureBackend('ok.mjs', dir)}
     stop(holder);
     await gone;
     const free = await cli(['validate', '--config', file, '--state', state]);
-    expect(free.stdout).toBe(`ok (7 warnings)\n${warnings.filter((w) => !w.includes('lock_file')).map((w) => `  ${w}\n`).join('')}`);
+    expect(free.stdout).toBe(
+      `ok (7 warnings)\n${warnings
+        .filter((w) => !w.includes('lock_file'))
+        .map((w) => `  ${w}\n`)
+        .join('')}`,
+    );
   });
 
   test('a configuration this machine can run: "ok", and nothing is created by looking', async () => {
     const dir = tmpDir();
     const file = path.join(dir, 'lk.yaml');
     const lock = path.join(dir, 'never-made.lock');
-    writeFileSync(file, `lanes:\n  - name: code\n    lock_file: ${lock}\nbackends:\n${fixtureBackend('ok.mjs', dir)}\n`);
-    expect(await cli(['validate', '--config', file, '--state', path.join(dir, 'state')])).toMatchObject({ code: 0, stdout: 'ok\n', stderr: '' });
-    expect(await cli(['validate', '--strict', '--config', file, '--state', path.join(dir, 'state')])).toMatchObject({ code: 0, stdout: 'ok\n' });
+    writeFileSync(
+      file,
+      `lanes:\n  - name: code\n    lock_file: ${lock}\nbackends:\n${fixtureBackend('ok.mjs', dir)}\n`,
+    );
+    expect(await cli(['validate', '--config', file, '--state', path.join(dir, 'state')])).toMatchObject({
+      code: 0,
+      stdout: 'ok\n',
+      stderr: '',
+    });
+    expect(await cli(['validate', '--strict', '--config', file, '--state', path.join(dir, 'state')])).toMatchObject({
+      code: 0,
+      stdout: 'ok\n',
+    });
     expect(existsSync(lock)).toBe(false);
     expect(existsSync(path.join(dir, 'state'))).toBe(false);
   });

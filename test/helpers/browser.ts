@@ -10,7 +10,9 @@ export const CHROMIUM = process.env.LANEKEEPER_TEST_CHROMIUM || '/usr/bin/chromi
 const requireBrowser = process.env.LANEKEEPER_REQUIRE_BROWSER === '1';
 
 /** Why the browser tests cannot run here, or null when they can. */
-export const browserMissing: string | null = existsSync(CHROMIUM) ? null : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set LANEKEEPER_TEST_CHROMIUM)`;
+export const browserMissing: string | null = existsSync(CHROMIUM)
+  ? null
+  : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set LANEKEEPER_TEST_CHROMIUM)`;
 
 if (browserMissing !== null && !requireBrowser) console.warn(`skipping the browser tests: ${browserMissing}`);
 
@@ -22,7 +24,9 @@ export function browserTest(name: string, opts: { timeout: number }, fn: () => P
   if (browserMissing === null) test(name, opts, fn);
   else if (requireBrowser) {
     test(name, opts, () => {
-      throw new Error(`LANEKEEPER_REQUIRE_BROWSER=1, but there is no browser for the local view's tests: ${browserMissing}`);
+      throw new Error(
+        `LANEKEEPER_REQUIRE_BROWSER=1, but there is no browser for the local view's tests: ${browserMissing}`,
+      );
     });
   } else test.skip(`${name} (skipped: ${browserMissing})`, opts, fn);
 }

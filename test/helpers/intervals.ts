@@ -14,4 +14,5 @@ export function peak(intervals: [number, number][]): number {
 }
 
 /** A PostgreSQL URL whose connections use `schema` (each test its own). */
-export const inSchema = (url: string, schema: string): string => `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+export const inSchema = (url: string, schema: string): string =>
+  `${url}${url.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;

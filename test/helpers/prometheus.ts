@@ -18,7 +18,8 @@ export function parseMetrics(text: string): Promise<PromMetrics> {
   return getMetricsFromIterator(lines[Symbol.iterator]());
 }
 
-const matches = (have: Record<string, string>, want: Record<string, string>) => Object.entries(want).every(([k, v]) => have[k] === v);
+const matches = (have: Record<string, string>, want: Record<string, string>) =>
+  Object.entries(want).every(([k, v]) => have[k] === v);
 
 /** The series of a counter or gauge whose labels include `labels`. */
 export function series(m: PromMetrics, name: string, labels: Record<string, string> = {}): PromData[] {
@@ -33,7 +34,11 @@ export function valueOf(m: PromMetrics, name: string, labels: Record<string, str
 }
 
 /** The one histogram series with exactly these labels. */
-export function histogramOf(m: PromMetrics, name: string, labels: Record<string, string>): PromHistogramData | undefined {
+export function histogramOf(
+  m: PromMetrics,
+  name: string,
+  labels: Record<string, string>,
+): PromHistogramData | undefined {
   const data = (m[name]?.data ?? []) as PromHistogramData[];
   return data.find((d) => matches(d.labels, labels) && Object.keys(d.labels).length === Object.keys(labels).length);
 }

@@ -25,15 +25,24 @@ function procState(pid: number | undefined): string {
   if (pid === undefined) return 'no pid';
   try {
     const state = /State:\s+(.*)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '?';
-    const threads = readdirSync(`/proc/${pid}/task`).map((t) => readFileSync(`/proc/${pid}/task/${t}/wchan`, 'utf8') || 'running');
+    const threads = readdirSync(`/proc/${pid}/task`).map(
+      (t) => readFileSync(`/proc/${pid}/task/${t}/wchan`, 'utf8') || 'running',
+    );
     return `pid ${pid} ${state}; threads waiting in: ${[...new Set(threads)].join(', ')}`;
   } catch {
     return `pid ${pid}: no /proc entry`;
   }
 }
 
-export function startCli(args: string[], opts: { env?: Record<string, string | undefined>; cwd?: string } = {}): Running {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: opts.cwd, env: { ...process.env, LANEKEEPER_STATE: undefined, ...opts.env } });
+export function startCli(
+  args: string[],
+  opts: { env?: Record<string, string | undefined>; cwd?: string } = {},
+): Running {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: opts.cwd,
+    env: { ...process.env, LANEKEEPER_STATE: undefined, ...opts.env },
+  });
   children.push(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -50,7 +59,10 @@ export function startCli(args: string[], opts: { env?: Record<string, string | u
       const global = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`);
       while ((out.match(global) ?? []).length < count) {
         if (done) throw new Error(`lanekeeper ${args[0]} exited before printing ${pattern} (${count}×):\n${out}`);
-        if (Date.now() > until) throw new Error(`lanekeeper ${args[0]} did not print ${pattern} (${count}×) in ${timeoutMs} ms (${procState(child.pid)}):\n${out}`);
+        if (Date.now() > until)
+          throw new Error(
+            `lanekeeper ${args[0]} did not print ${pattern} (${count}×) in ${timeoutMs} ms (${procState(child.pid)}):\n${out}`,
+          );
         await new Promise((r) => setTimeout(r, 50));
       }
     },

@@ -60,8 +60,11 @@ export function startLane(over: Partial<LaneInput> = {}) {
   const take = () => intents.splice(0);
   // The events of the lane's current session, as the adapters would report them.
   const own = () => ({ laneId: ctx().laneId, sessionId: ctx().sessionId! });
-  const grant = (token = 1, seed = 1) => send({ type: 'CLAIM_GRANTED', ...own(), key: `lane:${ctx().lane}`, slot: 0, token, expiresAt: 0, seed });
-  const exit = (outcome: Outcome = 'productive') => send({ type: 'SESSION_EXITED', ...own(), exitCode: 0, signal: null, outcome, durationMs: 5, reason: null });
-  const grade = (g: number | null) => send({ type: 'SESSION_GRADED', ...own(), grade: g, source: g === null ? 'none' : 'session', dimensions: null });
+  const grant = (token = 1, seed = 1) =>
+    send({ type: 'CLAIM_GRANTED', ...own(), key: `lane:${ctx().lane}`, slot: 0, token, expiresAt: 0, seed });
+  const exit = (outcome: Outcome = 'productive') =>
+    send({ type: 'SESSION_EXITED', ...own(), exitCode: 0, signal: null, outcome, durationMs: 5, reason: null });
+  const grade = (g: number | null) =>
+    send({ type: 'SESSION_GRADED', ...own(), grade: g, source: g === null ? 'none' : 'session', dimensions: null });
   return { actor, send, ctx, value, take, grant, exit, grade, clock: () => now, lastSeq: () => seq };
 }

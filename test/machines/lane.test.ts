@@ -10,14 +10,27 @@ describe('lane machine', () => {
     expect(l.value()).toEqual({ claiming: 'slot' });
     const first = l.ctx().sessionId!;
     expect(first).toBe('code-1');
-    expect(l.take()).toEqual([{ type: 'requestClaim', laneId: 'code', lane: 'code', sessionId: 'code-1', key: 'lane:code', slots: 1 }]);
+    expect(l.take()).toEqual([
+      { type: 'requestClaim', laneId: 'code', lane: 'code', sessionId: 'code-1', key: 'lane:code', slots: 1 },
+    ]);
 
     l.grant(7, 123);
     expect(l.value()).toEqual({ running: 'session' });
     // The arm choice is noted (with its draw and what was left out), then the session starts.
     const [note, start] = l.take();
-    expect(note).toMatchObject({ type: 'laneNote', note: 'arm', detail: { sessionId: first, source: 'global', excluded: {} } });
-    expect(start).toMatchObject({ type: 'startSession', sessionId: first, dispatch: 'tick', parent: null, chain: 0, claim: { key: 'lane:code', token: 7 } });
+    expect(note).toMatchObject({
+      type: 'laneNote',
+      note: 'arm',
+      detail: { sessionId: first, source: 'global', excluded: {} },
+    });
+    expect(start).toMatchObject({
+      type: 'startSession',
+      sessionId: first,
+      dispatch: 'tick',
+      parent: null,
+      chain: 0,
+      claim: { key: 'lane:code', token: 7 },
+    });
     expect(['sim:a', 'sim:b']).toContain((start as { arm: string }).arm);
 
     l.exit();
@@ -82,7 +95,15 @@ describe('lane machine', () => {
     const l = startLane();
     l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
     l.take();
-    l.send({ type: 'CLAIM_DENIED', laneId: 'code', sessionId: l.ctx().sessionId!, key: 'lane:code', holder: 'other', expiresAt: 5, reason: 'lane:code held by other' });
+    l.send({
+      type: 'CLAIM_DENIED',
+      laneId: 'code',
+      sessionId: l.ctx().sessionId!,
+      key: 'lane:code',
+      holder: 'other',
+      expiresAt: 5,
+      reason: 'lane:code held by other',
+    });
     expect(l.value()).toBe('idle');
     expect(l.take().map((i) => i.type)).toEqual(['laneNote', 'tellParentDenied']);
   });
@@ -92,16 +113,34 @@ describe('lane machine', () => {
     const task = { id: 'fix-login', key: 'task:fix-login', path: '/tasks/fix-login.md', tier: 2 as const };
     l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1, task });
     const id = l.ctx().sessionId!;
-    expect(l.take()).toEqual([{ type: 'requestClaim', laneId: 'code', lane: 'code', sessionId: id, key: 'lane:code', slots: 1 }]);
+    expect(l.take()).toEqual([
+      { type: 'requestClaim', laneId: 'code', lane: 'code', sessionId: id, key: 'lane:code', slots: 1 },
+    ]);
     l.grant(3, 1);
     expect(l.value()).toEqual({ claiming: 'task' });
-    expect(l.take()).toEqual([expect.objectContaining({ note: 'arm' }), { type: 'requestClaim', laneId: 'code', lane: 'code', sessionId: id, key: 'task:fix-login', slots: 1 }]);
-    l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: id, key: 'task:fix-login', slot: 0, token: 4, expiresAt: 0, seed: 1 });
+    expect(l.take()).toEqual([
+      expect.objectContaining({ note: 'arm' }),
+      { type: 'requestClaim', laneId: 'code', lane: 'code', sessionId: id, key: 'task:fix-login', slots: 1 },
+    ]);
+    l.send({
+      type: 'CLAIM_GRANTED',
+      laneId: 'code',
+      sessionId: id,
+      key: 'task:fix-login',
+      slot: 0,
+      token: 4,
+      expiresAt: 0,
+      seed: 1,
+    });
     expect(l.value()).toEqual({ running: 'session' });
-    expect(l.take()).toEqual([expect.objectContaining({ type: 'startSession', sessionId: id, task, claim: { key: 'lane:code', token: 3 } })]);
+    expect(l.take()).toEqual([
+      expect.objectContaining({ type: 'startSession', sessionId: id, task, claim: { key: 'lane:code', token: 3 } }),
+    ]);
     // Losing the task claim stops the session, like losing the slot.
     l.send({ type: 'CLAIM_LOST', laneId: 'code', sessionId: id, key: 'task:fix-login', reason: 'expired' });
-    expect(l.take()).toEqual([{ type: 'stopSession', laneId: 'code', sessionId: id, reason: 'task claim lost: expired' }]);
+    expect(l.take()).toEqual([
+      { type: 'stopSession', laneId: 'code', sessionId: id, reason: 'task claim lost: expired' },
+    ]);
   });
 
   test('a denied task claim gives the lane slot back and tells the parent which key was denied', () => {
@@ -110,9 +149,21 @@ describe('lane machine', () => {
     const id = l.ctx().sessionId!;
     l.grant(8, 1);
     l.take();
-    l.send({ type: 'CLAIM_DENIED', laneId: 'code', sessionId: id, key: 'task:t', holder: 'other', expiresAt: 5, reason: 'task:t held by other' });
+    l.send({
+      type: 'CLAIM_DENIED',
+      laneId: 'code',
+      sessionId: id,
+      key: 'task:t',
+      holder: 'other',
+      expiresAt: 5,
+      reason: 'task:t held by other',
+    });
     expect(l.value()).toBe('idle');
-    expect(l.take()).toEqual([{ type: 'releaseClaim', laneId: 'code', sessionId: id, key: 'lane:code', token: 8 }, expect.objectContaining({ type: 'laneNote', note: 'denied' }), { type: 'tellParentDenied' }]);
+    expect(l.take()).toEqual([
+      { type: 'releaseClaim', laneId: 'code', sessionId: id, key: 'lane:code', token: 8 },
+      expect.objectContaining({ type: 'laneNote', note: 'denied' }),
+      { type: 'tellParentDenied' },
+    ]);
   });
 
   test('losing its lane slot stops the session; losing an agent claim does not', () => {
@@ -123,8 +174,21 @@ describe('lane machine', () => {
     l.take();
     l.send({ type: 'CLAIM_LOST', laneId: 'code', sessionId: id, key: 'task:x', reason: 'expired' });
     expect(l.take()).toEqual([]);
-    l.send({ type: 'CLAIM_LOST', laneId: 'code', sessionId: id, key: 'lane:code', reason: 'lane:code expired before it was renewed' });
-    expect(l.take()).toEqual([{ type: 'stopSession', laneId: 'code', sessionId: id, reason: 'lane slot lost: lane:code expired before it was renewed' }]);
+    l.send({
+      type: 'CLAIM_LOST',
+      laneId: 'code',
+      sessionId: id,
+      key: 'lane:code',
+      reason: 'lane:code expired before it was renewed',
+    });
+    expect(l.take()).toEqual([
+      {
+        type: 'stopSession',
+        laneId: 'code',
+        sessionId: id,
+        reason: 'lane slot lost: lane:code expired before it was renewed',
+      },
+    ]);
     // It still waits for the exit, which the stop brings.
     expect(l.value()).toEqual({ running: 'session' });
   });
@@ -132,28 +196,74 @@ describe('lane machine', () => {
   test('events of another session are ignored', () => {
     const l = startLane();
     l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
-    l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: 'code-999', key: 'lane:code', slot: 0, token: 1, expiresAt: 0, seed: 1 });
+    l.send({
+      type: 'CLAIM_GRANTED',
+      laneId: 'code',
+      sessionId: 'code-999',
+      key: 'lane:code',
+      slot: 0,
+      token: 1,
+      expiresAt: 0,
+      seed: 1,
+    });
     expect(l.value()).toEqual({ claiming: 'slot' });
-    l.send({ type: 'CLAIM_DENIED', laneId: 'code', sessionId: 'code-999', key: 'lane:code', holder: 'x', expiresAt: 0, reason: 'x' });
+    l.send({
+      type: 'CLAIM_DENIED',
+      laneId: 'code',
+      sessionId: 'code-999',
+      key: 'lane:code',
+      holder: 'x',
+      expiresAt: 0,
+      reason: 'x',
+    });
     expect(l.value()).toEqual({ claiming: 'slot' });
   });
 
   test('eligibility comes before the draw: an out-of-tier or blocked arm is never chosen, and with none left the lane waits', () => {
     for (let seed = 0; seed < 60; seed++) {
       const arms = ['a:cheap', 'b:mid', 'c:top'];
-      const armInfo = arms.map((id, i) => ({ id, backend: id.split(':')[0]!, model: id.split(':')[1]!, tier: i + 1, cost: 0 }));
+      const armInfo = arms.map((id, i) => ({
+        id,
+        backend: id.split(':')[0]!,
+        model: id.split(':')[1]!,
+        tier: i + 1,
+        cost: 0,
+      }));
       const l = startLane({ arms, armInfo, bounds: { maxTier: 2 } });
       l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
       l.take();
-      l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: l.ctx().sessionId!, key: 'lane:code', slot: 0, token: 1, expiresAt: 0, seed, blockedArms: { a: 'quota window "5h" at 95%' } });
+      l.send({
+        type: 'CLAIM_GRANTED',
+        laneId: 'code',
+        sessionId: l.ctx().sessionId!,
+        key: 'lane:code',
+        slot: 0,
+        token: 1,
+        expiresAt: 0,
+        seed,
+        blockedArms: { a: 'quota window "5h" at 95%' },
+      });
       expect(l.ctx().arm).toBe('b:mid');
     }
     const none = startLane({ arms: ['a:x'] });
     none.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
     none.take();
-    none.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: none.ctx().sessionId!, key: 'lane:code', slot: 0, token: 1, expiresAt: 0, seed: 1, blockedArms: { 'a:x': '3 failed starts in a row' } });
+    none.send({
+      type: 'CLAIM_GRANTED',
+      laneId: 'code',
+      sessionId: none.ctx().sessionId!,
+      key: 'lane:code',
+      slot: 0,
+      token: 1,
+      expiresAt: 0,
+      seed: 1,
+      blockedArms: { 'a:x': '3 failed starts in a row' },
+    });
     expect(none.value()).toBe('waiting');
-    expect(none.take().find((i) => i.type === 'laneNote')).toMatchObject({ note: 'no_arm', detail: { excluded: { 'a:x': 'arm blocked: 3 failed starts in a row' } } });
+    expect(none.take().find((i) => i.type === 'laneNote')).toMatchObject({
+      note: 'no_arm',
+      detail: { excluded: { 'a:x': 'arm blocked: 3 failed starts in a row' } },
+    });
   });
 
   test('a lane with no eligible arm gives its slot back and waits before it may run again', () => {
@@ -207,7 +317,16 @@ describe('lane machine', () => {
     const armFor = (seed: number) => {
       const l = startLane({ arms });
       l.send({ type: 'DISPATCH', dispatch: 'tick', tickSeq: 1 });
-      l.send({ type: 'CLAIM_GRANTED', laneId: 'code', sessionId: l.ctx().sessionId!, key: 'lane:code', slot: 0, token: 1, expiresAt: 0, seed });
+      l.send({
+        type: 'CLAIM_GRANTED',
+        laneId: 'code',
+        sessionId: l.ctx().sessionId!,
+        key: 'lane:code',
+        slot: 0,
+        token: 1,
+        expiresAt: 0,
+        seed,
+      });
       return l.ctx().arm;
     };
     expect(armFor(42)).toBe(armFor(42));
@@ -217,19 +336,46 @@ describe('lane machine', () => {
   test('every state and transition is reachable with explicit events (xstate/graph)', () => {
     // Events offered in each state, built from its context so guards can pass or fail. Time and
     // seq are fixed per event kind so the state space stays finite.
-    const events = (snap: { context: ReturnType<typeof laneInput> & { sessionId: string | null; deadline: number | null } }): LaneEvent[] => {
+    const events = (snap: {
+      context: ReturnType<typeof laneInput> & { sessionId: string | null; deadline: number | null };
+    }): LaneEvent[] => {
       const id = snap.context.sessionId ?? 'none';
       const at = snap.context.deadline ?? 0;
       const base = { laneId: 'code', sessionId: id };
       return [
         { type: 'DISPATCH', dispatch: 'tick', tickSeq: 1, seq: 1, now: 10 },
-        { type: 'DISPATCH', dispatch: 'tick', tickSeq: 1, seq: 1, now: 10, task: { id: 't1', key: 'task:t1', path: null, tier: 2 } },
+        {
+          type: 'DISPATCH',
+          dispatch: 'tick',
+          tickSeq: 1,
+          seq: 1,
+          now: 10,
+          task: { id: 't1', key: 'task:t1', path: null, tier: 2 },
+        },
         { type: 'CLAIM_GRANTED', ...base, key: 'lane:code', slot: 0, token: 1, expiresAt: 0, seq: 2, now: 20, seed: 9 },
         { type: 'CLAIM_GRANTED', ...base, key: 'task:t1', slot: 0, token: 2, expiresAt: 0, seq: 2, now: 20, seed: 9 },
         { type: 'CLAIM_DENIED', ...base, key: 'lane:code', holder: 'h', expiresAt: 0, reason: 'held', seq: 3, now: 30 },
         { type: 'CLAIM_DENIED', ...base, key: 'task:t1', holder: 'h', expiresAt: 0, reason: 'held', seq: 3, now: 30 },
-        { type: 'SESSION_EXITED', ...base, exitCode: 0, signal: null, outcome: 'productive', durationMs: 1, reason: null, seq: 4, now: 40 },
-        { type: 'DISPATCH', dispatch: 'respawn', tickSeq: null, seq: 9, now: at, task: { id: 't1', key: 'task:t1', path: null, tier: 2 }, why: 'continues task t1' },
+        {
+          type: 'SESSION_EXITED',
+          ...base,
+          exitCode: 0,
+          signal: null,
+          outcome: 'productive',
+          durationMs: 1,
+          reason: null,
+          seq: 4,
+          now: 40,
+        },
+        {
+          type: 'DISPATCH',
+          dispatch: 'respawn',
+          tickSeq: null,
+          seq: 9,
+          now: at,
+          task: { id: 't1', key: 'task:t1', path: null, tier: 2 },
+          why: 'continues task t1',
+        },
         { type: 'SESSION_GRADED', ...base, grade: 0.9, source: 'session', dimensions: null, seq: 5, now: 50 },
         { type: 'SESSION_GRADED', ...base, grade: 0.1, source: 'session', dimensions: null, seq: 6, now: 60 },
         { type: 'WAKE', seq: 7, now: at },
@@ -244,7 +390,12 @@ describe('lane machine', () => {
         input: laneInput({ arms, chainLimit: 1 }),
         events: events as never,
         serializeState: (s: { value: unknown; context: { chain: number; grade: number | null; task: unknown } }) =>
-          JSON.stringify([s.value, s.context.chain, s.context.grade !== null && s.context.grade > 0.5, s.context.task !== null]),
+          JSON.stringify([
+            s.value,
+            s.context.chain,
+            s.context.grade !== null && s.context.grade > 0.5,
+            s.context.task !== null,
+          ]),
       };
       // Every reachable state has a shortest path from the start…
       for (const p of getShortestPaths(machine, options as never)) {
@@ -252,7 +403,10 @@ describe('lane machine', () => {
         if ((p.state.context as { dispatch: string }).dispatch === 'respawn') states.add('"respawn"');
       }
       // …and every transition out of every reachable state is listed in the adjacency map.
-      type Node = { state: { value: unknown }; transitions: Record<string, { event: { type: string }; state: { value: unknown } }> };
+      type Node = {
+        state: { value: unknown };
+        transitions: Record<string, { event: { type: string }; state: { value: unknown } }>;
+      };
       for (const node of Object.values(getAdjacencyMap(machine, options as never)) as Node[]) {
         for (const t of Object.values(node.transitions)) {
           const from = JSON.stringify(node.state.value);
@@ -262,7 +416,17 @@ describe('lane machine', () => {
       }
     }
     expect([...states].sort()).toEqual(
-      ['{"claiming":"slot"}', '{"claiming":"task"}', '"cooldown"', '"idle"', '"respawn"', '{"respawn":"task"}', '"waiting"', '{"running":"grading"}', '{"running":"session"}'].sort(),
+      [
+        '{"claiming":"slot"}',
+        '{"claiming":"task"}',
+        '"cooldown"',
+        '"idle"',
+        '"respawn"',
+        '{"respawn":"task"}',
+        '"waiting"',
+        '{"running":"grading"}',
+        '{"running":"session"}',
+      ].sort(),
     );
     for (const edge of [
       '"idle" -DISPATCH-> {"claiming":"slot"}',

@@ -19,17 +19,32 @@ function fleet(lanes: LaneConfig[], width: number) {
   const host = new FleetHost(spec(lanes, width));
   let seq = 0;
   let now = 1000;
-  const send = (e: Unstamped<StampedEvent>) => host.step({ ...e, seq: ++seq, now: (now = e.now ?? now + 1) } as StampedEvent).intents;
+  const send = (e: Unstamped<StampedEvent>) =>
+    host.step({ ...e, seq: ++seq, now: (now = e.now ?? now + 1) } as StampedEvent).intents;
   const states = () => Object.fromEntries(host.lanes().map((l) => [l.laneId, l.path]));
   const session = (laneId: string) => host.lanes().find((l) => l.laneId === laneId)!.context.sessionId!;
   /** Grant the slot of every lane that asked in `intents`. */
   const grantAll = (intents: Intent[]) => {
-    for (const i of intents) if (i.type === 'requestClaim') send({ type: 'CLAIM_GRANTED', laneId: i.laneId, sessionId: i.sessionId, key: i.key, slot: 0, token: seq, expiresAt: 0, seed: 5 });
+    for (const i of intents)
+      if (i.type === 'requestClaim')
+        send({
+          type: 'CLAIM_GRANTED',
+          laneId: i.laneId,
+          sessionId: i.sessionId,
+          key: i.key,
+          slot: 0,
+          token: seq,
+          expiresAt: 0,
+          seed: 5,
+        });
   };
   return { host, send, states, session, grantAll };
 }
 
-const chosen = (intents: Intent[]) => (intents.find((i) => i.type === 'recordDecision') as Extract<RecordDecisionIntent, { kind: 'tick' }>).chosen.map((c) => c.laneId);
+const chosen = (intents: Intent[]) =>
+  (intents.find((i) => i.type === 'recordDecision') as Extract<RecordDecisionIntent, { kind: 'tick' }>).chosen.map(
+    (c) => c.laneId,
+  );
 
 describe('CONFIG_RELOADED', () => {
   test('a removed lane keeps its running session to its end, then starts nothing and leaves the view', () => {
@@ -38,14 +53,35 @@ describe('CONFIG_RELOADED', () => {
     expect(f.states()).toEqual({ a: 'running.session', b: 'running.session' });
     const b = f.session('b');
 
-    const reloaded = f.send({ type: 'CONFIG_RELOADED', fleet: spec([lane('a', { cooldownMs: 0 }), lane('c')], 2), source: 'test', changes: ['lanes'] });
+    const reloaded = f.send({
+      type: 'CONFIG_RELOADED',
+      fleet: spec([lane('a', { cooldownMs: 0 }), lane('c')], 2),
+      source: 'test',
+      changes: ['lanes'],
+    });
     // Nothing is stopped or started by the reload itself.
     expect(reloaded.filter((i) => i.type === 'stopSession' || i.type === 'startSession')).toEqual([]);
     expect(f.states()).toEqual({ a: 'running.session', c: 'idle', b: 'running.session' });
 
     // b ends well enough to respawn, but it was removed: it goes idle and out of view instead.
-    f.send({ type: 'SESSION_EXITED', laneId: 'b', sessionId: b, exitCode: 0, signal: null, outcome: 'productive', durationMs: 1, reason: null });
-    const graded = f.send({ type: 'SESSION_GRADED', laneId: 'b', sessionId: b, grade: 0.9, source: 'session', dimensions: null });
+    f.send({
+      type: 'SESSION_EXITED',
+      laneId: 'b',
+      sessionId: b,
+      exitCode: 0,
+      signal: null,
+      outcome: 'productive',
+      durationMs: 1,
+      reason: null,
+    });
+    const graded = f.send({
+      type: 'SESSION_GRADED',
+      laneId: 'b',
+      sessionId: b,
+      grade: 0.9,
+      source: 'session',
+      dimensions: null,
+    });
     expect(graded.filter((i) => i.type === 'requestClaim')).toEqual([]);
     expect(f.host.laneIds).toEqual(['a', 'c']);
 
@@ -56,7 +92,12 @@ describe('CONFIG_RELOADED', () => {
 
   test('new settings apply to what a lane starts next; more slots mean more actors', () => {
     const f = fleet([lane('a', { timeoutMs: 60_000 })], 1);
-    f.send({ type: 'CONFIG_RELOADED', fleet: spec([lane('a', { timeoutMs: 5000, concurrency: 2 })], 2), source: 'test', changes: ['lanes', 'width'] });
+    f.send({
+      type: 'CONFIG_RELOADED',
+      fleet: spec([lane('a', { timeoutMs: 5000, concurrency: 2 })], 2),
+      source: 'test',
+      changes: ['lanes', 'width'],
+    });
     expect(f.host.laneIds).toEqual(['a', 'a.2']);
     const tick = f.send({ type: 'TICK', reason: 'timer', seed: 3 });
     expect(chosen(tick).sort()).toEqual(['a', 'a.2']);
@@ -93,7 +134,14 @@ describe('RUNTIME_RECOVERED', () => {
     f.grantAll([a]);
     const b = f.session('b');
     const restored = new FleetHost({ ...spec([lane('a'), lane('b')], 2), snapshot: f.host.persist() });
-    const { intents } = restored.step({ type: 'RUNTIME_RECOVERED', after: 9, machines: 'x', mode: 'service', seq: 10, now: 5000 } as StampedEvent);
+    const { intents } = restored.step({
+      type: 'RUNTIME_RECOVERED',
+      after: 9,
+      machines: 'x',
+      mode: 'service',
+      seq: 10,
+      now: 5000,
+    } as StampedEvent);
     expect(intents).toEqual([{ type: 'requestClaim', laneId: 'b', lane: 'b', sessionId: b, key: 'lane:b', slots: 1 }]);
     expect(restored.lanes().map((l) => l.path)).toEqual(['running.session', 'claiming.slot']);
   });
@@ -102,7 +150,14 @@ describe('RUNTIME_RECOVERED', () => {
     const f = fleet([lane('a')], 1);
     f.send({ type: 'DRAIN', reason: 'SIGTERM' });
     const restored = new FleetHost({ ...spec([lane('a')], 1), snapshot: f.host.persist() });
-    restored.step({ type: 'RUNTIME_RECOVERED', after: 1, machines: 'x', mode: 'service', seq: 2, now: 5000 } as StampedEvent);
+    restored.step({
+      type: 'RUNTIME_RECOVERED',
+      after: 1,
+      machines: 'x',
+      mode: 'service',
+      seq: 2,
+      now: 5000,
+    } as StampedEvent);
     const { intents } = restored.step({ type: 'TICK', reason: 'timer', seq: 3, now: 6000, seed: 1 } as StampedEvent);
     expect(intents.some((i) => i.type === 'requestClaim')).toBe(true);
   });

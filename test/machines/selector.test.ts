@@ -2,7 +2,12 @@ import { laneConfig as lane } from '../helpers/settings.js';
 import { describe, expect, test } from 'vitest';
 import type { LaneConfig } from '../../src/config/types.js';
 import type { StampedEvent } from '../../src/machines/events.js';
-import type { Intent, RecordDecisionIntent, RequestClaimIntent, SaveLearningIntent } from '../../src/machines/intents.js';
+import type {
+  Intent,
+  RecordDecisionIntent,
+  RequestClaimIntent,
+  SaveLearningIntent,
+} from '../../src/machines/intents.js';
 import type { SelectionSettings } from '../../src/machines/selector.js';
 import type { Fairness } from '../../src/policy/fairness.js';
 import type { Learning } from '../../src/policy/learning.js';
@@ -11,40 +16,94 @@ import { FleetHost } from '../../src/streams/fleet-host.js';
 import { defaultSelection } from '../../src/runtime/selection.js';
 import type { Unstamped } from './harness.js';
 
-
-const task = (id: string, over: Partial<Task> = {}): Task => ({ id, lane: 'a', state: 'ready', priority: 2, waitingFor: null, path: `/tasks/${id}.md`, title: null, ...over });
+const task = (id: string, over: Partial<Task> = {}): Task => ({
+  id,
+  lane: 'a',
+  state: 'ready',
+  priority: 2,
+  waitingFor: null,
+  path: `/tasks/${id}.md`,
+  title: null,
+  ...over,
+});
 
 function fleet(lanes: LaneConfig[], width: number, selection?: SelectionSettings) {
   const host = new FleetHost({ width, lanes, selection: selection ?? defaultSelection(lanes) });
   let seq = 0;
-  const send = (e: Unstamped<StampedEvent>) => host.deliver({ ...e, seq: ++seq, now: e.now ?? 1000 + seq } as StampedEvent);
+  const send = (e: Unstamped<StampedEvent>) =>
+    host.deliver({ ...e, seq: ++seq, now: e.now ?? 1000 + seq } as StampedEvent);
   const states = () => Object.fromEntries(host.lanes().map((l) => [l.laneId, l.state]));
   return { host, send, states, seq: () => seq };
 }
 
 type TickDecision = Extract<RecordDecisionIntent, { kind: 'tick' }>;
 type PivotDecision = Extract<RecordDecisionIntent, { kind: 'pivot' }>;
-const decisionOf = (intents: Intent[]) => intents.find((i) => i.type === 'recordDecision' && i.kind === 'tick') as TickDecision | undefined;
-const pivotOf = (intents: Intent[]) => intents.find((i) => i.type === 'recordDecision' && i.kind === 'pivot') as PivotDecision | undefined;
+const decisionOf = (intents: Intent[]) =>
+  intents.find((i) => i.type === 'recordDecision' && i.kind === 'tick') as TickDecision | undefined;
+const pivotOf = (intents: Intent[]) =>
+  intents.find((i) => i.type === 'recordDecision' && i.kind === 'pivot') as PivotDecision | undefined;
 const claimsOf = (intents: Intent[]) => intents.filter((i): i is RequestClaimIntent => i.type === 'requestClaim');
 const savesOf = (intents: Intent[]) => intents.filter((i): i is SaveLearningIntent => i.type === 'saveLearning');
 const ids = (d: { chosen: { laneId: string }[] }) => d.chosen.map((c) => c.laneId);
 
 type Fleet = ReturnType<typeof fleet>;
 const grant = (f: Fleet, c: RequestClaimIntent, token = 1) =>
-  f.send({ type: 'CLAIM_GRANTED', laneId: c.laneId, sessionId: c.sessionId, key: c.key, slot: 1, token, expiresAt: 0, seed: 17 });
-const deny = (f: Fleet, c: RequestClaimIntent) => f.send({ type: 'CLAIM_DENIED', laneId: c.laneId, sessionId: c.sessionId, key: c.key, holder: 'someone-else', expiresAt: null, reason: 'held' });
+  f.send({
+    type: 'CLAIM_GRANTED',
+    laneId: c.laneId,
+    sessionId: c.sessionId,
+    key: c.key,
+    slot: 1,
+    token,
+    expiresAt: 0,
+    seed: 17,
+  });
+const deny = (f: Fleet, c: RequestClaimIntent) =>
+  f.send({
+    type: 'CLAIM_DENIED',
+    laneId: c.laneId,
+    sessionId: c.sessionId,
+    key: c.key,
+    holder: 'someone-else',
+    expiresAt: null,
+    reason: 'held',
+  });
 
 /** Runs the session a granted lane-slot claim starts, to its grade; returns the grade's intents. */
 function runSession(f: Fleet, c: RequestClaimIntent, grade: number | null, token = 1): Intent[] {
   const started = grant(f, c, token);
-  expect(started).toContainEqual(expect.objectContaining({ type: 'startSession', laneId: c.laneId, sessionId: c.sessionId }));
+  expect(started).toContainEqual(
+    expect.objectContaining({ type: 'startSession', laneId: c.laneId, sessionId: c.sessionId }),
+  );
   f.send({ type: 'SESSION_STARTED', laneId: c.laneId, sessionId: c.sessionId, pid: 4242, arm: 'sim:a' });
-  f.send({ type: 'SESSION_EXITED', laneId: c.laneId, sessionId: c.sessionId, exitCode: 0, signal: null, outcome: 'productive', durationMs: 5, reason: null });
-  return f.send({ type: 'SESSION_GRADED', laneId: c.laneId, sessionId: c.sessionId, grade, source: grade === null ? 'none' : 'session', dimensions: null });
+  f.send({
+    type: 'SESSION_EXITED',
+    laneId: c.laneId,
+    sessionId: c.sessionId,
+    exitCode: 0,
+    signal: null,
+    outcome: 'productive',
+    durationMs: 5,
+    reason: null,
+  });
+  return f.send({
+    type: 'SESSION_GRADED',
+    laneId: c.laneId,
+    sessionId: c.sessionId,
+    grade,
+    source: grade === null ? 'none' : 'session',
+    dimensions: null,
+  });
 }
 const gradeAgain = (f: Fleet, c: RequestClaimIntent, grade: number) =>
-  f.send({ type: 'SESSION_GRADED', laneId: c.laneId, sessionId: c.sessionId, grade, source: 'session', dimensions: null });
+  f.send({
+    type: 'SESSION_GRADED',
+    laneId: c.laneId,
+    sessionId: c.sessionId,
+    grade,
+    source: 'session',
+    dimensions: null,
+  });
 
 describe('learning through the machines', () => {
   test("a grade of a lane's session updates that lane's belief, once", () => {
@@ -53,7 +112,9 @@ describe('learning through the machines', () => {
     const [claim] = claimsOf(tick);
     const graded = runSession(f, claim!, 0.8);
     // The intent names the cause; the shell reads the learning itself from the actor.
-    expect(savesOf(graded).filter((s) => s.cause === 'grade')).toEqual([{ type: 'saveLearning', cause: 'grade', lane: claim!.lane }]);
+    expect(savesOf(graded).filter((s) => s.cause === 'grade')).toEqual([
+      { type: 'saveLearning', cause: 'grade', lane: claim!.lane },
+    ]);
     const { learning } = f.host.selectorMemory();
     expect(learning.clock).toBe(1);
     expect(Object.keys(learning.beliefs)).toEqual([claim!.lane]);
@@ -74,8 +135,25 @@ describe('learning through the machines', () => {
     const f = fleet([lane('a', { arms: ['sim:a', 'sim:b'], chainLimit: 0 })], 1);
     const [claim] = claimsOf(f.send({ type: 'TICK', reason: 'start', seed: 1 }));
     const started = grant(f, claim!, 1).find((i) => i.type === 'startSession') as { arm: string };
-    f.send({ type: 'SESSION_EXITED', laneId: 'a', sessionId: claim!.sessionId, exitCode: 0, signal: null, outcome: 'productive', durationMs: 5, reason: null });
-    f.send({ type: 'SESSION_GRADED', laneId: 'a', sessionId: claim!.sessionId, grade: 0.8, source: 'session', dimensions: null, arm: started.arm });
+    f.send({
+      type: 'SESSION_EXITED',
+      laneId: 'a',
+      sessionId: claim!.sessionId,
+      exitCode: 0,
+      signal: null,
+      outcome: 'productive',
+      durationMs: 5,
+      reason: null,
+    });
+    f.send({
+      type: 'SESSION_GRADED',
+      laneId: 'a',
+      sessionId: claim!.sessionId,
+      grade: 0.8,
+      source: 'session',
+      dimensions: null,
+      arm: started.arm,
+    });
     const { arms, learning } = f.host.selectorMemory();
     expect(Object.keys(arms.beliefs).sort()).toEqual([`*|${started.arm}`, `a|${started.arm}`]);
     expect(learning.clock).toBe(1);
@@ -84,15 +162,42 @@ describe('learning through the machines', () => {
     f.send({ type: 'WAKE', now: 10_000_000 });
     const [next] = claimsOf(f.send({ type: 'TICK', reason: 'timer', seed: 2, now: 10_000_001 }));
     grant(f, next!, 2);
-    f.send({ type: 'SESSION_EXITED', laneId: 'a', sessionId: next!.sessionId, exitCode: null, signal: null, outcome: 'failed', durationMs: 0, reason: 'command not found: x' });
-    f.send({ type: 'SESSION_GRADED', laneId: 'a', sessionId: next!.sessionId, grade: 0.05, source: 'default', dimensions: null, arm: 'sim:b', censored: 'the agent did not start' });
+    f.send({
+      type: 'SESSION_EXITED',
+      laneId: 'a',
+      sessionId: next!.sessionId,
+      exitCode: null,
+      signal: null,
+      outcome: 'failed',
+      durationMs: 0,
+      reason: 'command not found: x',
+    });
+    f.send({
+      type: 'SESSION_GRADED',
+      laneId: 'a',
+      sessionId: next!.sessionId,
+      grade: 0.05,
+      source: 'default',
+      dimensions: null,
+      arm: 'sim:b',
+      censored: 'the agent did not start',
+    });
     expect(f.host.selectorMemory()).toMatchObject({ arms, learning });
   });
 
   test('noop sessions in a row are counted per lane for the backoff; a productive one resets the count', () => {
     const f = fleet([lane('a')], 1);
     const exit = (outcome: 'noop' | 'productive' | 'failed') =>
-      f.send({ type: 'SESSION_EXITED', laneId: 'a', sessionId: `a-${outcome}`, exitCode: 0, signal: null, outcome, durationMs: 1, reason: null });
+      f.send({
+        type: 'SESSION_EXITED',
+        laneId: 'a',
+        sessionId: `a-${outcome}`,
+        exitCode: 0,
+        signal: null,
+        outcome,
+        durationMs: 1,
+        reason: null,
+      });
     const noops = () => f.host.selectorMemory().fairness.noops?.a;
     exit('noop');
     exit('noop');
@@ -113,7 +218,18 @@ describe('learning through the machines', () => {
 
   test('a grade for a lane id that is not configured is not learned', () => {
     const f = fleet([lane('a')], 1);
-    expect(savesOf(f.send({ type: 'SESSION_GRADED', laneId: 'ghost', sessionId: 'ghost-1', grade: 1, source: 'session', dimensions: null }))).toEqual([]);
+    expect(
+      savesOf(
+        f.send({
+          type: 'SESSION_GRADED',
+          laneId: 'ghost',
+          sessionId: 'ghost-1',
+          grade: 1,
+          source: 'session',
+          dimensions: null,
+        }),
+      ),
+    ).toEqual([]);
   });
 
   test('two slots of one lane share one belief, keyed by the lane name', () => {
@@ -174,11 +290,17 @@ describe('pivot after a denial', () => {
 
   test('a denied task tries the next task of the lane, then a second denial moves to the next lane', () => {
     const f = withTasks([lane('a'), lane('b')], 1);
-    f.send({ type: 'TASKS_CHANGED', tasks: [task('a1', { priority: 3 }), task('a2', { priority: 2 }), task('a3', { priority: 1 })], problems: [] });
+    f.send({
+      type: 'TASKS_CHANGED',
+      tasks: [task('a1', { priority: 3 }), task('a2', { priority: 2 }), task('a3', { priority: 1 })],
+      problems: [],
+    });
     const tick = f.send({ type: 'TICK', reason: 'start', seed: 4 });
     const tickSeq = f.seq();
     const d = decisionOf(tick)!;
-    expect(d.chosen).toEqual([expect.objectContaining({ laneId: 'a', task: expect.objectContaining({ id: 'a1', key: 'task:a1' }) })]);
+    expect(d.chosen).toEqual([
+      expect.objectContaining({ laneId: 'a', task: expect.objectContaining({ id: 'a1', key: 'task:a1' }) }),
+    ]);
     expect(d.ranked.map((r) => r.lane)).toEqual(['a', 'b']);
 
     // The lane slot first, then the task.
@@ -190,7 +312,13 @@ describe('pivot after a denial', () => {
 
     // Task denied: the same lane again, with its next task.
     const denied1 = deny(f, taskClaim!);
-    expect(denied1).toContainEqual({ type: 'releaseClaim', laneId: 'a', sessionId: slotClaim!.sessionId, key: 'lane:a', token: 1 });
+    expect(denied1).toContainEqual({
+      type: 'releaseClaim',
+      laneId: 'a',
+      sessionId: slotClaim!.sessionId,
+      key: 'lane:a',
+      token: 1,
+    });
     expect(pivotOf(denied1)).toMatchObject({
       kind: 'pivot',
       tickSeq,
@@ -218,7 +346,11 @@ describe('pivot after a denial', () => {
 
   test('a denied lane slot moves on to the next lane at once, with that lane’s task', () => {
     const f = withTasks([lane('a'), lane('b'), lane('c')], 1);
-    f.send({ type: 'TASKS_CHANGED', tasks: [task('a1', { priority: 4 }), task('a2', { priority: 4 }), task('b1', { lane: 'b', priority: 1 })], problems: [] });
+    f.send({
+      type: 'TASKS_CHANGED',
+      tasks: [task('a1', { priority: 4 }), task('a2', { priority: 4 }), task('b1', { lane: 'b', priority: 1 })],
+      problems: [],
+    });
     const tick = f.send({ type: 'TICK', reason: 'start', seed: 8 });
     expect(decisionOf(tick)!.ranked.map((r) => r.lane)).toEqual(['a', 'b', 'c']);
     const [slotClaim] = claimsOf(tick);
@@ -243,7 +375,10 @@ describe('pivot after a denial', () => {
   });
 
   test('a denial belonging to an older tick is not pivoted, and the decision says why', () => {
-    const f = fleet(['a', 'b', 'c'].map((n) => lane(n)), 1);
+    const f = fleet(
+      ['a', 'b', 'c'].map((n) => lane(n)),
+      1,
+    );
     const tick1 = f.send({ type: 'TICK', reason: 'start', seed: 2 });
     const [old] = claimsOf(tick1);
     const tick2 = f.send({ type: 'TICK', reason: 'timer', seed: 3 });
@@ -252,7 +387,10 @@ describe('pivot after a denial', () => {
 
     const late = deny(f, old!);
     expect(late).toContainEqual(expect.objectContaining({ type: 'laneNote', laneId: old!.laneId, note: 'denied' }));
-    expect(pivotOf(late)).toMatchObject({ chosen: [], reason: "tick 1 is over (tick 2 is current): the slot waits for the next tick" });
+    expect(pivotOf(late)).toMatchObject({
+      chosen: [],
+      reason: 'tick 1 is over (tick 2 is current): the slot waits for the next tick',
+    });
     expect(claimsOf(late)).toEqual([]);
     expect(f.states()[old!.laneId]).toBe('idle');
 
@@ -266,11 +404,20 @@ describe('pivot after a denial', () => {
 describe('determinism through the host', () => {
   test('the same events and seeds give the same intents; other seeds give other orders', () => {
     const run = (seed: number) => {
-      const f = fleet(['a', 'b', 'c', 'd', 'e'].map((n) => lane(n)), 2);
+      const f = fleet(
+        ['a', 'b', 'c', 'd', 'e'].map((n) => lane(n)),
+        2,
+      );
       return f.send({ type: 'TICK', reason: 'start', seed });
     };
     expect(run(1234)).toEqual(run(1234));
-    const orders = new Set([1, 2, 3, 4, 5, 6].map((s) => decisionOf(run(s))!.ranked.map((r) => r.lane).join()));
+    const orders = new Set(
+      [1, 2, 3, 4, 5, 6].map((s) =>
+        decisionOf(run(s))!
+          .ranked.map((r) => r.lane)
+          .join(),
+      ),
+    );
     expect(orders.size).toBeGreaterThanOrEqual(3);
   });
 });

@@ -31,11 +31,23 @@ const SEEDS = Array.from({ length: 400 }, (_, i) => i * 7919 + 1);
 
 describe('armEligibility', () => {
   test('one entry per lane arm, in the lane order, each exclusion with its reason', () => {
-    const arms = [arm('cc:opus', 3, 10), arm('cc:sonnet', 2, 3), arm('cc:haiku', 1, 1), arm('gx:glm', 2, 1), arm('cx:old', 2, 2, true), arm('cx:gpt', 2, 2)];
-    const av = armEligibility(arms, ['cx:gpt', 'cc:haiku', 'cx:old', 'gx:glm', 'cc:opus', 'cc:sonnet', 'nope:x', 'cx:gpt'], { minTier: 2, maxTier: 3 }, {
-      gx: 'quota exhausted until 12:00',
-      'cc:opus': 'crash-loop cooldown until 13:00',
-    });
+    const arms = [
+      arm('cc:opus', 3, 10),
+      arm('cc:sonnet', 2, 3),
+      arm('cc:haiku', 1, 1),
+      arm('gx:glm', 2, 1),
+      arm('cx:old', 2, 2, true),
+      arm('cx:gpt', 2, 2),
+    ];
+    const av = armEligibility(
+      arms,
+      ['cx:gpt', 'cc:haiku', 'cx:old', 'gx:glm', 'cc:opus', 'cc:sonnet', 'nope:x', 'cx:gpt'],
+      { minTier: 2, maxTier: 3 },
+      {
+        gx: 'quota exhausted until 12:00',
+        'cc:opus': 'crash-loop cooldown until 13:00',
+      },
+    );
     expect(av.map((a) => a.id)).toEqual(['cx:gpt', 'cc:haiku', 'cx:old', 'gx:glm', 'cc:opus', 'cc:sonnet', 'nope:x']);
     const by = Object.fromEntries(av.map((a) => [a.id, a]));
     expect(by['cx:gpt']).toEqual({ id: 'cx:gpt', eligible: true, reason: null });
@@ -54,7 +66,13 @@ describe('armEligibility', () => {
     const backends = ['cc', 'gx', 'cx'];
     const armsArb = fc
       .uniqueArray(
-        fc.record({ backend: fc.constantFrom(...backends), model: fc.constantFrom('a', 'b', 'c', 'd'), tier: fc.integer({ min: 0, max: 4 }), cost: fc.integer({ min: 0, max: 5 }), retired: fc.boolean() }),
+        fc.record({
+          backend: fc.constantFrom(...backends),
+          model: fc.constantFrom('a', 'b', 'c', 'd'),
+          tier: fc.integer({ min: 0, max: 4 }),
+          cost: fc.integer({ min: 0, max: 5 }),
+          retired: fc.boolean(),
+        }),
         { selector: (a) => `${a.backend}:${a.model}`, maxLength: 10 },
       )
       .map((xs) => xs.map((x): ArmInfo => ({ id: `${x.backend}:${x.model}`, ...x })));
@@ -64,11 +82,16 @@ describe('armEligibility', () => {
         fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
         fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined }),
         fc.subarray([...backends, ...backends.flatMap((b) => ['a', 'b', 'c', 'd'].map((m) => `${b}:${m}`))]),
-        fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'd'), fc.double({ min: 0, max: 1, noNaN: true })), { maxLength: 20 }),
+        fc.array(fc.tuple(fc.constantFrom('a', 'b', 'c', 'd'), fc.double({ min: 0, max: 1, noNaN: true })), {
+          maxLength: 20,
+        }),
         fc.constantFrom('top-tier' as const, 'cheapest' as const, null),
         fc.integer({ min: 0, max: 2 ** 32 - 1 }),
         (arms, minTier, maxTier, blockedKeys, grades, prefer, seed) => {
-          const bounds: TierBounds = { ...(minTier === undefined ? {} : { minTier }), ...(maxTier === undefined ? {} : { maxTier }) };
+          const bounds: TierBounds = {
+            ...(minTier === undefined ? {} : { minTier }),
+            ...(maxTier === undefined ? {} : { maxTier }),
+          };
           const blocked = Object.fromEntries(blockedKeys.map((k) => [k, `blocked ${k}`]));
           let learning = emptyLearning();
           for (const [m, g] of grades) learning = learnArm(learning, 'lane', `cc:${m}`, g);
@@ -76,7 +99,11 @@ describe('armEligibility', () => {
           const av = armEligibility(arms, laneArms, bounds, blocked);
           const choice = chooseArm({ lane: 'lane', arms: eligibleArms(arms, av), learning, prefer, seed });
           const ok = (a: ArmInfo) =>
-            !a.retired && (minTier === undefined || a.tier >= minTier) && (maxTier === undefined || a.tier <= maxTier) && !(a.id in blocked) && !(a.backend in blocked);
+            !a.retired &&
+            (minTier === undefined || a.tier >= minTier) &&
+            (maxTier === undefined || a.tier <= maxTier) &&
+            !(a.id in blocked) &&
+            !(a.backend in blocked);
           if (!arms.some(ok)) return choice === null;
           const chosen = arms.find((a) => a.id === choice!.arm);
           expect(chosen).toBeDefined();
@@ -127,10 +154,14 @@ describe('chooseArm', () => {
     let l = feed(emptyLearning(), 'a', 'cc:sonnet', 30, 0.8);
     l = feed(l, 'a', 'gx:glm', 30, 0.3);
     const pair = [arms[1]!, arms[2]!];
-    const wins = SEEDS.filter((seed) => chooseArm({ lane: 'a', arms: pair, learning: l, prefer: null, seed })!.arm === 'cc:sonnet').length;
+    const wins = SEEDS.filter(
+      (seed) => chooseArm({ lane: 'a', arms: pair, learning: l, prefer: null, seed })!.arm === 'cc:sonnet',
+    ).length;
     expect(wins / SEEDS.length).toBeGreaterThan(0.95);
     // Learned in another lane only: the global belief carries it.
-    const elsewhere = SEEDS.filter((seed) => chooseArm({ lane: 'z', arms: pair, learning: l, prefer: null, seed })!.arm === 'cc:sonnet').length;
+    const elsewhere = SEEDS.filter(
+      (seed) => chooseArm({ lane: 'z', arms: pair, learning: l, prefer: null, seed })!.arm === 'cc:sonnet',
+    ).length;
     expect(elsewhere / SEEDS.length).toBeGreaterThan(0.95);
   });
 
@@ -145,7 +176,13 @@ describe('chooseArm', () => {
     }
     expect(seen.size).toBe(2);
     // The top tier is the top among the eligible arms given.
-    const c = chooseArm({ lane: 'strategic', arms: arms.slice(1), learning: emptyLearning(), prefer: 'top-tier', seed: 3 })!;
+    const c = chooseArm({
+      lane: 'strategic',
+      arms: arms.slice(1),
+      learning: emptyLearning(),
+      prefer: 'top-tier',
+      seed: 3,
+    })!;
     expect(['cc:sonnet', 'gx:glm']).toContain(c.arm);
   });
 
@@ -168,7 +205,13 @@ describe('chooseArm', () => {
       const one = chooseArm({ lane: 'a', arms, learning: l, prefer: null, seed });
       expect(chooseArm({ lane: 'a', arms, learning: l, prefer: null, seed })).toEqual(one);
       expect(chooseArm({ lane: 'a', arms: [...arms].reverse(), learning: copy, prefer: null, seed })).toEqual(one);
-      const masked = chooseArm({ lane: 'a', arms: arms.filter((a) => a.id !== 'cc:opus'), learning: l, prefer: null, seed })!;
+      const masked = chooseArm({
+        lane: 'a',
+        arms: arms.filter((a) => a.id !== 'cc:opus'),
+        learning: l,
+        prefer: null,
+        seed,
+      })!;
       expect(masked.ranked).toEqual(one!.ranked.filter((r) => r.arm !== 'cc:opus'));
     }
     const choices = new Set(SEEDS.map((seed) => chooseArm({ lane: 'a', arms, learning: l, prefer: null, seed })!.arm));
@@ -181,9 +224,12 @@ describe('chooseArm', () => {
     for (const seed of SEEDS.slice(0, 100)) {
       const c = chooseArm({ lane: 'a', arms, learning: emptyLearning(), prefer: null, seed })!;
       expect(c.ranked.every((r) => r.sample === 1)).toBe(true);
-      for (let i = 1; i < c.ranked.length; i++) expect(c.ranked[i - 1]!.tiebreak).toBeGreaterThanOrEqual(c.ranked[i]!.tiebreak);
+      for (let i = 1; i < c.ranked.length; i++)
+        expect(c.ranked[i - 1]!.tiebreak).toBeGreaterThanOrEqual(c.ranked[i]!.tiebreak);
       expect(c.arm).toBe(c.ranked[0]!.arm);
-      expect(chooseArm({ lane: 'a', arms: [...arms].reverse(), learning: emptyLearning(), prefer: null, seed })!.arm).toBe(c.arm);
+      expect(
+        chooseArm({ lane: 'a', arms: [...arms].reverse(), learning: emptyLearning(), prefer: null, seed })!.arm,
+      ).toBe(c.arm);
       seen.add(c.arm);
     }
     expect(seen.size).toBe(arms.length);
@@ -225,7 +271,9 @@ describe('learnArm and warmStart', () => {
     expect(summary(w, 'b|cc:opus-5').weight).toBeCloseTo(2, 9);
     expect(summary(warmStart(l, 'cc:opus-4', 'cc:opus-5', 10), '*|cc:opus-5').weight).toBeCloseTo(10, 9);
     // n0 = 5 is above the 3 sessions the lane context needs, so the new arm keeps its lane context.
-    expect(chooseArm({ lane: 'a', arms: [arm('cc:opus-5', 3, 10)], learning: w, prefer: null, seed: 1 })!.components.source).toBe('lane');
+    expect(
+      chooseArm({ lane: 'a', arms: [arm('cc:opus-5', 3, 10)], learning: w, prefer: null, seed: 1 })!.components.source,
+    ).toBe('lane');
   });
 
   test('warmStart keeps evidence the new arm already has, and is idempotent', () => {

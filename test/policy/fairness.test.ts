@@ -1,15 +1,31 @@
 import { DAY, fairnessSettings as settings } from '../helpers/settings.js';
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { DEFICIT_CAP, HISTORY_MAX, emptyFairness, fairnessComponents, noteStart, type Fairness, type FairnessSettings } from '../../src/policy/fairness.js';
+import {
+  DEFICIT_CAP,
+  HISTORY_MAX,
+  emptyFairness,
+  fairnessComponents,
+  noteStart,
+  type Fairness,
+  type FairnessSettings,
+} from '../../src/policy/fairness.js';
 import { emptyLearning, learn, type Learning } from '../../src/policy/learning.js';
 import { planTick, type LaneView, type PlanSettings } from '../../src/policy/plan-tick.js';
 import { DEFAULT_GATE } from '../../src/policy/resource-gate.js';
 
-const planSettings = (fairness: FairnessSettings): PlanSettings => ({ fairness, signalWeight: 0.1, gate: DEFAULT_GATE, allowlist: [] });
+const planSettings = (fairness: FairnessSettings): PlanSettings => ({
+  fairness,
+  signalWeight: 0.1,
+  gate: DEFAULT_GATE,
+  allowlist: [],
+});
 const idle = (lane: string): LaneView => ({ laneId: lane, lane, state: 'idle', enabled: true, parallel: true });
 /** A fairness state whose history is the given lanes, one start per millisecond from `from`. */
-const history = (lanes: string[], from = 0): Fairness => ({ deficits: {}, history: lanes.map((lane, i) => ({ lane, at: from + i })) });
+const history = (lanes: string[], from = 0): Fairness => ({
+  deficits: {},
+  history: lanes.map((lane, i) => ({ lane, at: from + i })),
+});
 
 describe('target-share deficit (noteStart)', () => {
   const s = settings({ targets: { a: 0.3, b: 0.5 } });
@@ -56,18 +72,22 @@ describe('target-share deficit (noteStart)', () => {
 
   test('property: deficits stay within [0, DEFICIT_CAP] and the input is never changed', () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom('a', 'b', 'c'), { maxLength: 60 }), fc.double({ min: 0, max: 1, noNaN: true }), (starts, share) => {
-        const st = settings({ targets: { a: share } });
-        let f = emptyFairness();
-        for (const [i, lane] of starts.entries()) {
-          const before = JSON.stringify(f);
-          const next = noteStart(f, lane, i, st, enabled);
-          expect(JSON.stringify(f)).toBe(before);
-          expect(next.deficits.a).toBeGreaterThanOrEqual(0);
-          expect(next.deficits.a).toBeLessThanOrEqual(DEFICIT_CAP);
-          f = next;
-        }
-      }),
+      fc.property(
+        fc.array(fc.constantFrom('a', 'b', 'c'), { maxLength: 60 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (starts, share) => {
+          const st = settings({ targets: { a: share } });
+          let f = emptyFairness();
+          for (const [i, lane] of starts.entries()) {
+            const before = JSON.stringify(f);
+            const next = noteStart(f, lane, i, st, enabled);
+            expect(JSON.stringify(f)).toBe(before);
+            expect(next.deficits.a).toBeGreaterThanOrEqual(0);
+            expect(next.deficits.a).toBeLessThanOrEqual(DEFICIT_CAP);
+            f = next;
+          }
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -78,7 +98,17 @@ describe('target-share deficit in the planner', () => {
     const view = ['a', 'b'].map(idle);
     const fairness: Fairness = { deficits: { a: 1.6 }, history: [] };
     const plan = (shareWeight: number) =>
-      planTick({ view, width: 2, seed: 11, now: 0, learning: emptyLearning(), fairness, settings: planSettings(settings({ targets: { a: 0.3 }, shareWeight })), tasks: null, inputs: {} });
+      planTick({
+        view,
+        width: 2,
+        seed: 11,
+        now: 0,
+        learning: emptyLearning(),
+        fairness,
+        settings: planSettings(settings({ targets: { a: 0.3 }, shareWeight })),
+        tasks: null,
+        inputs: {},
+      });
     const d = plan(2);
     const a = d.ranked.find((r) => r.lane === 'a')!;
     const b = d.ranked.find((r) => r.lane === 'b')!;
@@ -88,8 +118,21 @@ describe('target-share deficit in the planner', () => {
     expect(b.score).toBeCloseTo(b.components.sample, 6);
     expect(d.ranked[0]!.lane).toBe('a');
     // The same draw, without a deficit: the component is gone.
-    const none = planTick({ view, width: 2, seed: 11, now: 0, learning: emptyLearning(), fairness: emptyFairness(), settings: planSettings(settings({ targets: { a: 0.3 } })), tasks: null, inputs: {} });
-    expect(none.ranked.find((r) => r.lane === 'a')!.components).toMatchObject({ deficit: 0, sample: a.components.sample });
+    const none = planTick({
+      view,
+      width: 2,
+      seed: 11,
+      now: 0,
+      learning: emptyLearning(),
+      fairness: emptyFairness(),
+      settings: planSettings(settings({ targets: { a: 0.3 } })),
+      tasks: null,
+      inputs: {},
+    });
+    expect(none.ranked.find((r) => r.lane === 'a')!.components).toMatchObject({
+      deficit: 0,
+      sample: a.components.sample,
+    });
   });
 
   /** planTick + noteStart, width 1, five lanes with the same learned grades; the share of starts of lane a. */
@@ -101,7 +144,17 @@ describe('target-share deficit in the planner', () => {
     let fairness = emptyFairness();
     let a = 0;
     for (let t = 0; t < ticks; t++) {
-      const d = planTick({ view: lanes.map(idle), width: 1, seed: 1000 + t * 7919, now: t, learning, fairness, settings: planSettings(st), tasks: null, inputs: {} });
+      const d = planTick({
+        view: lanes.map(idle),
+        width: 1,
+        seed: 1000 + t * 7919,
+        now: t,
+        learning,
+        fairness,
+        settings: planSettings(st),
+        tasks: null,
+        inputs: {},
+      });
       expect(d.chosen).toHaveLength(1);
       const lane = d.chosen[0]!.lane;
       if (lane === 'a') a++;
@@ -123,7 +176,13 @@ describe('target-share deficit in the planner', () => {
   });
 
   test('one session of deficit is slack: no bonus until the lane is more than a session behind', () => {
-    const c = (d: number) => fairnessComponents({ deficits: { a: d }, history: [] }, ['a'], 0, settings({ targets: { a: 0.3 }, shareWeight: 1 })).a!.deficit;
+    const c = (d: number) =>
+      fairnessComponents(
+        { deficits: { a: d }, history: [] },
+        ['a'],
+        0,
+        settings({ targets: { a: 0.3 }, shareWeight: 1 }),
+      ).a!.deficit;
     expect([c(0.3), c(1), c(1.5)]).toEqual([0, 0, 0.5]);
   });
 });
@@ -144,12 +203,24 @@ describe('plateau: monotony', () => {
     const f = history(['a', 'a', 'a', 'b']);
     expect(fairnessComponents(f, ['a', 'b'], 10, s).a!.monotony).toBe(0);
     const f2 = history(['a', 'a']);
-    expect(fairnessComponents(f2, ['a'], 10, settings({ monotonyStreak: 2, monotonyPenalty: 0.25 })).a!.monotony).toBe(-0.25);
+    expect(fairnessComponents(f2, ['a'], 10, settings({ monotonyStreak: 2, monotonyPenalty: 0.25 })).a!.monotony).toBe(
+      -0.25,
+    );
   });
 
   test('the monotony penalty enters the planner score', () => {
     const fairness = history(['b', 'a', 'a', 'a']);
-    const d = planTick({ view: ['a', 'b'].map(idle), width: 2, seed: 3, now: 10, learning: emptyLearning(), fairness, settings: planSettings(settings()), tasks: null, inputs: {} });
+    const d = planTick({
+      view: ['a', 'b'].map(idle),
+      width: 2,
+      seed: 3,
+      now: 10,
+      learning: emptyLearning(),
+      fairness,
+      settings: planSettings(settings()),
+      tasks: null,
+      inputs: {},
+    });
     const a = d.ranked.find((r) => r.lane === 'a')!;
     expect(a.components.monotony).toBe(-0.1);
     expect(a.score).toBeCloseTo(a.components.sample - 0.1, 6);
@@ -176,7 +247,13 @@ describe('plateau: neglect', () => {
 
   test('only sessions inside the window count for neglect', () => {
     // 20 old starts, a week and more ago, and 5 recent ones: the window holds too few.
-    const f: Fairness = { deficits: {}, history: [...history(Array.from({ length: 20 }, () => 'a')).history, ...history(['a', 'a', 'b', 'b', 'a'], 8 * DAY).history] };
+    const f: Fairness = {
+      deficits: {},
+      history: [
+        ...history(Array.from({ length: 20 }, () => 'a')).history,
+        ...history(['a', 'a', 'b', 'b', 'a'], 8 * DAY).history,
+      ],
+    };
     expect(fairnessComponents(f, ['c'], 8 * DAY + 10, s).c!.neglect).toBe(0);
     // With a window that reaches back to the old starts, the same history calls c neglected.
     expect(fairnessComponents(f, ['c'], 8 * DAY + 10, settings({ neglectWindowMs: 9 * DAY })).c!.neglect).toBe(0.1);
@@ -193,7 +270,17 @@ describe('plateau: flags', () => {
     expect(c.b!.plateau).toEqual([]);
     for (const lane of ['a', 'd']) expect(c[lane]!.monotony + c[lane]!.neglect).toBe(0);
     // In the planner: flagged, with the streak and the window share, and the score is the draw alone.
-    const d = planTick({ view: ['a', 'd'].map(idle), width: 2, seed: 2, now: 100, learning: emptyLearning(), fairness: f, settings: planSettings(quiet), tasks: null, inputs: {} });
+    const d = planTick({
+      view: ['a', 'd'].map(idle),
+      width: 2,
+      seed: 2,
+      now: 100,
+      learning: emptyLearning(),
+      fairness: f,
+      settings: planSettings(quiet),
+      tasks: null,
+      inputs: {},
+    });
     const a = d.ranked.find((r) => r.lane === 'a')!;
     expect(a.components).toMatchObject({ plateau: ['monotony'], streak: 3, windowShare: 0.15 });
     expect(a.score).toBeCloseTo(a.components.sample, 6);
@@ -220,7 +307,10 @@ describe('history', () => {
   });
 
   test(`the history is bounded at HISTORY_MAX (${HISTORY_MAX}) starts, the newest kept`, () => {
-    const full = history(Array.from({ length: HISTORY_MAX }, (_, i) => `l${i}`), 1);
+    const full = history(
+      Array.from({ length: HISTORY_MAX }, (_, i) => `l${i}`),
+      1,
+    );
     const f = noteStart(full, 'new', HISTORY_MAX + 1, settings(), []);
     expect(f.history).toHaveLength(HISTORY_MAX);
     expect(f.history.at(0)).toEqual({ lane: 'l1', at: 2 });

@@ -26,7 +26,10 @@ describe('composite grade', () => {
   test('stays within [0, 1] and is scale-free in the weights', () => {
     const dims = { a: 1, b: 1, c: 1 };
     expect(composite(dims, { a: 0.1, b: 0.2, c: 0.7 })).toBeLessThanOrEqual(1);
-    expect(composite({ a: 0.2, b: 0.7 }, { a: 1, b: 3 })).toBeCloseTo(composite({ a: 0.2, b: 0.7 }, { a: 100, b: 300 })!, 12);
+    expect(composite({ a: 0.2, b: 0.7 }, { a: 1, b: 3 })).toBeCloseTo(
+      composite({ a: 0.2, b: 0.7 }, { a: 100, b: 300 })!,
+      12,
+    );
   });
 
   test('applyComposite: the composite replaces the grade only when weights and dimensions apply', () => {

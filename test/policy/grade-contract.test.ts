@@ -4,7 +4,11 @@ import { classifyExit } from '../../src/policy/outcome.js';
 
 describe('grade files', () => {
   test('a grade with dimensions; extra fields are ignored', () => {
-    expect(parseGradeText('{"grade": 0.8, "dimensions": {"quality": 0.9}, "note": "x"}')).toEqual({ ok: true, grade: 0.8, dimensions: { quality: 0.9 } });
+    expect(parseGradeText('{"grade": 0.8, "dimensions": {"quality": 0.9}, "note": "x"}')).toEqual({
+      ok: true,
+      grade: 0.8,
+      dimensions: { quality: 0.9 },
+    });
     expect(parseGradeText('{"grade": 0}')).toEqual({ ok: true, grade: 0, dimensions: null });
   });
 

@@ -8,7 +8,8 @@ import { applyGrade, gradeLearned, GRADED_MEMORY, type Posteriors } from '../../
 import { emptyLearning } from '../../src/policy/learning.js';
 import type { List } from '../../src/policy/trail.js';
 
-const plainAppend = (h: readonly SessionMark[], mark: SessionMark, cutoff: number, max: number) => [...h.filter((m) => m.at >= cutoff), mark].slice(-max);
+const plainAppend = (h: readonly SessionMark[], mark: SessionMark, cutoff: number, max: number) =>
+  [...h.filter((m) => m.at >= cutoff), mark].slice(-max);
 
 function plainCounts(h: readonly SessionMark[], cutoff: number) {
   const counts: Record<string, number> = {};
@@ -28,7 +29,13 @@ const nonZero = (m: Map<string, number>) => Object.fromEntries([...m].filter(([,
 
 // A step: start `lane` at a time `dt` after the last (negative: the clock stepped back), keep
 // `window` ms, and extend either the newest history or an older one (`back` histories ago).
-const step = fc.record({ lane: fc.constantFrom('a', 'b', 'c'), dt: fc.integer({ min: -3, max: 10 }), window: fc.integer({ min: 1, max: 40 }), back: fc.nat({ max: 3 }), probe: fc.integer({ min: -5, max: 50 }) });
+const step = fc.record({
+  lane: fc.constantFrom('a', 'b', 'c'),
+  dt: fc.integer({ min: -3, max: 10 }),
+  window: fc.integer({ min: 1, max: 40 }),
+  back: fc.nat({ max: 3 }),
+  probe: fc.integer({ min: -5, max: 50 }),
+});
 
 describe('the start history index', () => {
   test('extends and counts exactly like the plain filter, in and out of time order, from old histories too', () => {
@@ -62,7 +69,8 @@ describe('the graded list index', () => {
 
   test('a grade is learned once, a late grade replaces it, and the list holds the last GRADED_MEMORY sessions', () => {
     let p = fresh();
-    for (let i = 0; i < GRADED_MEMORY + 5; i++) p = applyGrade(p, { session: `s${i}`, lane: 'code', arm: null, grade: 0.5 });
+    for (let i = 0; i < GRADED_MEMORY + 5; i++)
+      p = applyGrade(p, { session: `s${i}`, lane: 'code', arm: null, grade: 0.5 });
     expect(p.graded).toHaveLength(GRADED_MEMORY);
     expect(gradeLearned(p.graded, 's4')).toBeUndefined(); // dropped off the front
     expect(gradeLearned(p.graded, 's5')).toBe(0.5);

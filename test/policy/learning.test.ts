@@ -1,16 +1,36 @@
 import { describe, expect, test } from 'vitest';
-import { draw, drawScale, emptyLearning, learn, learnInPlace, summary, type Learning } from '../../src/policy/learning.js';
-import { DEFAULT_DETECTOR, DEFAULT_FORGETTING, NO_FORGETTING, weight, type Forgetting } from '../../src/policy/posterior.js';
+import {
+  draw,
+  drawScale,
+  emptyLearning,
+  learn,
+  learnInPlace,
+  summary,
+  type Learning,
+} from '../../src/policy/learning.js';
+import {
+  DEFAULT_DETECTOR,
+  DEFAULT_FORGETTING,
+  NO_FORGETTING,
+  weight,
+  type Forgetting,
+} from '../../src/policy/posterior.js';
 import { rngFromSeed } from '../../src/policy/prng.js';
 
 /** Grades for `key`, alternating around `mean` by ±`half` (so the lane has a known spread). */
-const grades = (key: string, n: number, mean: number, half = 0.1): [string, number][] => Array.from({ length: n }, (_, i) => [key, i % 2 ? mean - half : mean + half]);
+const grades = (key: string, n: number, mean: number, half = 0.1): [string, number][] =>
+  Array.from({ length: n }, (_, i) => [key, i % 2 ? mean - half : mean + half]);
 const feed = (l: Learning, gs: [string, number][]) => gs.reduce((acc, [k, g]) => learn(acc, k, g), l);
 const only = (over: Partial<Forgetting>): Forgetting => ({ ...NO_FORGETTING, ...over });
 
 describe('learning state', () => {
   test('learn is pure and learnInPlace gives the same state, detector included', () => {
-    const seq: [string, number][] = [...grades('a', 60, 0.7), ...grades('b', 200, 0.5), ...grades('a', 10, 0.2), ['c', 0.9]];
+    const seq: [string, number][] = [
+      ...grades('a', 60, 0.7),
+      ...grades('b', 200, 0.5),
+      ...grades('a', 10, 0.2),
+      ['c', 0.9],
+    ];
     const before = emptyLearning();
     const snapshot = JSON.stringify(before);
     const pure = feed(before, seq);
@@ -48,11 +68,17 @@ describe('learning state', () => {
     });
 
     test('all-lanes discount: a lane left alone loosens as other lanes are graded, applied lazily', () => {
-      const l = feed(emptyLearning('npts', only({ idleDecay: 0.99 })), [...grades('a', 10, 0.3), ...grades('b', 100, 0.6)]);
+      const l = feed(emptyLearning('npts', only({ idleDecay: 0.99 })), [
+        ...grades('a', 10, 0.3),
+        ...grades('b', 100, 0.6),
+      ]);
       // 'a' owes 0.99 per update since its last grade (10 of its own grades decayed while they came in).
       const own = Array.from({ length: 10 }, (_, i) => 0.99 ** i).reduce((x, y) => x + y, 0);
       expect(summary(l, 'a').weight).toBeCloseTo(own * 0.99 ** 100, 9);
-      expect(summary(l, 'a').mean).toBeGreaterThan(summary(feed(emptyLearning('npts', NO_FORGETTING), [...grades('a', 10, 0.3), ...grades('b', 100, 0.6)]), 'a').mean);
+      expect(summary(l, 'a').mean).toBeGreaterThan(
+        summary(feed(emptyLearning('npts', NO_FORGETTING), [...grades('a', 10, 0.3), ...grades('b', 100, 0.6)]), 'a')
+          .mean,
+      );
     });
   });
 
@@ -81,7 +107,8 @@ describe('learning state', () => {
     });
 
     test('a neglected lane that got better is relearned after two good grades (one alone makes it suspect)', () => {
-      const setup = (forgetting: Forgetting) => feed(emptyLearning('npts', forgetting), [...grades('n', 50, 0.3, 0.15), ...grades('x', staleAfter + 20, 0.7)]);
+      const setup = (forgetting: Forgetting) =>
+        feed(emptyLearning('npts', forgetting), [...grades('n', 50, 0.3, 0.15), ...grades('x', staleAfter + 20, 0.7)]);
       const l = setup(f);
       const once = learn(l, 'n', 0.75);
       expect(once.beliefs.n!.up).toBeGreaterThan(DEFAULT_DETECTOR.suspectAt);
@@ -107,7 +134,11 @@ describe('learning state', () => {
 
     test('states written before staleness and the detector existed replay as before (both absent = off)', () => {
       const old = { model: 'npts', forgetting: { pullDecay: 1, idleDecay: 1 }, clock: 0, beliefs: {} } as Learning;
-      const seq: [string, number][] = [...grades('fav', 300, 0.8), ...grades('fav', 6, 0.3, 0.05), ...grades('b', 400, 0.5)];
+      const seq: [string, number][] = [
+        ...grades('fav', 300, 0.8),
+        ...grades('fav', 6, 0.3, 0.05),
+        ...grades('b', 400, 0.5),
+      ];
       const a = feed(old, seq);
       const b = feed(emptyLearning('npts', NO_FORGETTING), seq);
       expect(summary(a, 'fav')).toEqual(summary(b, 'fav'));

@@ -9,7 +9,11 @@ const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 const ago = (minutes: number) => NOW - minutes * MIN;
 
 /** A session that started `start` minutes ago and ended `end` minutes ago (null: still running). */
-const session = (start: number, end: number | null, outcome: Outcome | null = end === null ? null : 'productive'): LivenessSession => ({
+const session = (
+  start: number,
+  end: number | null,
+  outcome: Outcome | null = end === null ? null : 'productive',
+): LivenessSession => ({
   started_at: ago(start),
   ended_at: end === null ? null : ago(end),
   outcome,
@@ -51,22 +55,33 @@ describe('no session started in 90 minutes', () => {
   });
 
   test('a --once run (a timer) does not reset the clock: the last session decides', () => {
-    const l = liveness(input({ run: { startedAt: ago(2), mode: 'once' }, stoppedAt: ago(1), sessions: [session(200, 190)] }));
+    const l = liveness(
+      input({ run: { startedAt: ago(2), mode: 'once' }, stoppedAt: ago(1), sessions: [session(200, 190)] }),
+    );
     expect(l.reasons).toEqual(['no session started in 3h 20m (enabled lanes: code, docs)']);
   });
 
   test('an --operator run counts from its start like the service', () => {
-    expect(liveness(input({ run: { startedAt: ago(10), mode: 'operator' }, sessions: [session(200, 190)] })).stalled).toBe(false);
+    expect(
+      liveness(input({ run: { startedAt: ago(10), mode: 'operator' }, sessions: [session(200, 190)] })).stalled,
+    ).toBe(false);
   });
 
   test('a runtime that died under a running session (rows say running) is still flagged', () => {
-    expect(liveness(input({ sessions: [session(300, null)] })).reasons).toEqual(['no session started in 5h (enabled lanes: code, docs)']);
+    expect(liveness(input({ sessions: [session(300, null)] })).reasons).toEqual([
+      'no session started in 5h (enabled lanes: code, docs)',
+    ]);
   });
 });
 
 describe('no non-failed session in 60 minutes', () => {
   test('sessions keep failing for over an hour: stalled, with how many failed', () => {
-    const sessions = [session(20, 19, 'failed'), session(50, 40, 'timeout'), session(80, 79, 'failed'), session(100, 85, 'productive')];
+    const sessions = [
+      session(20, 19, 'failed'),
+      session(50, 40, 'timeout'),
+      session(80, 79, 'failed'),
+      session(100, 85, 'productive'),
+    ];
     const l = liveness(input({ sessions }));
     expect(l.stalled).toBe(true);
     expect(l.reasons).toEqual(['no non-failed session in 1h 25m (3 sessions since failed or timed out)']);
@@ -91,7 +106,9 @@ describe('no non-failed session in 60 minutes', () => {
   });
 
   test('measured from the run start when the run is younger than the last success', () => {
-    const l = liveness(input({ run: { startedAt: ago(30), mode: 'service' }, sessions: [session(25, 24, 'failed'), session(300, 290)] }));
+    const l = liveness(
+      input({ run: { startedAt: ago(30), mode: 'service' }, sessions: [session(25, 24, 'failed'), session(300, 290)] }),
+    );
     expect(l.stalled).toBe(false);
   });
 
@@ -104,7 +121,10 @@ describe('no non-failed session in 60 minutes', () => {
 
   test('both rules can fire at once', () => {
     const l = liveness(input({ sessions: [session(120, 110, 'failed'), session(300, 290)] }));
-    expect(l.reasons).toEqual(['no session started in 2h (enabled lanes: code, docs)', 'no non-failed session in 4h 50m (1 session since failed or timed out)']);
+    expect(l.reasons).toEqual([
+      'no session started in 2h (enabled lanes: code, docs)',
+      'no non-failed session in 4h 50m (1 session since failed or timed out)',
+    ]);
   });
 });
 

@@ -3,7 +3,13 @@ import type { LockRecord } from '../../src/ports/store.js';
 import { lockStats } from '../../src/format/lock-stats.js';
 
 let at = 0;
-const rec = (event: LockRecord['event'], key: string, holder: string, epoch: number | null, slots: number | null = 1): LockRecord => ({ at: ++at, key, slot: 0, slots, holder, epoch, event });
+const rec = (
+  event: LockRecord['event'],
+  key: string,
+  holder: string,
+  epoch: number | null,
+  slots: number | null = 1,
+): LockRecord => ({ at: ++at, key, slot: 0, slots, holder, epoch, event });
 
 describe('lock telemetry', () => {
   test('clean handovers: no violation; peak counts lane slots held at once', () => {
@@ -20,7 +26,11 @@ describe('lock telemetry', () => {
   });
 
   test('finds two holders of one key at once', () => {
-    const s = lockStats([rec('acquired', 'task:x', 'a', 1), rec('acquired', 'task:x', 'b', 2), rec('released', 'task:x', 'a', 1)]);
+    const s = lockStats([
+      rec('acquired', 'task:x', 'a', 1),
+      rec('acquired', 'task:x', 'b', 2),
+      rec('released', 'task:x', 'a', 1),
+    ]);
     expect(s.same_lock_violations).toBe(1);
     expect(s.violations[0]).toMatchObject({ key: 'task:x', holder: 'b', epoch: 2, open: ['a'] });
   });

@@ -6,7 +6,19 @@ import { deriveSeed, rngFromSeed } from '../../src/policy/prng.js';
 describe('noop backoff', () => {
   test('skip rates by consecutive noops: 3 → 50%, 6 → 75%, 10 → 87.5%', () => {
     const rates = [0, 1, 2, 3, 4, 5, 6, 9, 10, 11, 1000].map((n) => [n, noopSkipRate(n)]);
-    expect(Object.fromEntries(rates)).toEqual({ 0: 0, 1: 0, 2: 0, 3: 0.5, 4: 0.5, 5: 0.5, 6: 0.75, 9: 0.75, 10: 0.875, 11: 0.875, 1000: 0.875 });
+    expect(Object.fromEntries(rates)).toEqual({
+      0: 0,
+      1: 0,
+      2: 0,
+      3: 0.5,
+      4: 0.5,
+      5: 0.5,
+      6: 0.75,
+      9: 0.75,
+      10: 0.875,
+      11: 0.875,
+      1000: 0.875,
+    });
   });
 
   test('noop counts up, productive resets, other outcomes leave the count alone', () => {
@@ -23,7 +35,12 @@ describe('noop backoff', () => {
   });
 
   test('over 10,000 seeded ticks the skip frequency is within ±2% of the rate', () => {
-    for (const [count, rate] of [[0, 0], [3, 0.5], [6, 0.75], [10, 0.875]] as const) {
+    for (const [count, rate] of [
+      [0, 0],
+      [3, 0.5],
+      [6, 0.75],
+      [10, 0.875],
+    ] as const) {
       for (const lane of ['alpha', 'beta']) {
         let skipped = 0;
         for (let tick = 0; tick < 10_000; tick++) {
@@ -46,7 +63,10 @@ describe('noop backoff', () => {
       expect(skipDispatch(10, seed, 'alpha').draw).toBe(d.draw);
       if (d.skip) expect(skipDispatch(10, seed, 'alpha').skip).toBe(true);
     }
-    const differs = Array.from({ length: 50 }, (_, s) => skipDispatch(3, s, 'alpha').draw !== skipDispatch(3, s, 'beta').draw);
+    const differs = Array.from(
+      { length: 50 },
+      (_, s) => skipDispatch(3, s, 'alpha').draw !== skipDispatch(3, s, 'beta').draw,
+    );
     expect(differs.every(Boolean)).toBe(true);
     expect(skipDispatch(2, 1, 'alpha').skip).toBe(false);
   });

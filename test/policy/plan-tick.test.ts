@@ -3,23 +3,64 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { emptyFairness, type Fairness } from '../../src/policy/fairness.js';
 import { emptyLearning, learn, type Learning } from '../../src/policy/learning.js';
-import { pivotTarget, planTick, type Decision, type ExternalVerdict, type LaneView, type PlanInput, type PlanSettings, type TickInputs } from '../../src/policy/plan-tick.js';
+import {
+  pivotTarget,
+  planTick,
+  type Decision,
+  type ExternalVerdict,
+  type LaneView,
+  type PlanInput,
+  type PlanSettings,
+  type TickInputs,
+} from '../../src/policy/plan-tick.js';
 import { DEFAULT_GATE } from '../../src/policy/resource-gate.js';
 import type { Task } from '../../src/policy/task.js';
 
 const STATES = ['idle', 'claiming', 'running', 'cooldown', 'respawn', 'waiting'] as const;
 const ACTIVE = new Set(['claiming', 'running', 'respawn']);
 
-const planSettings = (over: Partial<PlanSettings> = {}): PlanSettings => ({ fairness: fairnessSettings(), signalWeight: 0.1, gate: DEFAULT_GATE, allowlist: [], ...over });
+const planSettings = (over: Partial<PlanSettings> = {}): PlanSettings => ({
+  fairness: fairnessSettings(),
+  signalWeight: 0.1,
+  gate: DEFAULT_GATE,
+  allowlist: [],
+  ...over,
+});
 
 /** A lane slot: "code" is slot 1 of lane code, "code.2" its slot 2. */
-const slot = (laneId: string, state = 'idle', over: Partial<LaneView> = {}): LaneView => ({ laneId, lane: laneId.split('.')[0]!, state, enabled: true, parallel: true, ...over });
+const slot = (laneId: string, state = 'idle', over: Partial<LaneView> = {}): LaneView => ({
+  laneId,
+  lane: laneId.split('.')[0]!,
+  state,
+  enabled: true,
+  parallel: true,
+  ...over,
+});
 const idle = (...ids: string[]) => ids.map((id) => slot(id));
 
-const task = (id: string, over: Partial<Task> = {}): Task => ({ id, lane: 'code', state: 'ready', priority: 2, waitingFor: null, path: `/tasks/${id}.md`, title: null, ...over });
+const task = (id: string, over: Partial<Task> = {}): Task => ({
+  id,
+  lane: 'code',
+  state: 'ready',
+  priority: 2,
+  waitingFor: null,
+  path: `/tasks/${id}.md`,
+  title: null,
+  ...over,
+});
 
 function plan(over: Partial<PlanInput> & { view: LaneView[] }): Decision {
-  return planTick({ width: 3, seed: 1, now: 0, learning: emptyLearning(), fairness: emptyFairness(), settings: planSettings(), tasks: null, inputs: {}, ...over });
+  return planTick({
+    width: 3,
+    seed: 1,
+    now: 0,
+    learning: emptyLearning(),
+    fairness: emptyFairness(),
+    settings: planSettings(),
+    tasks: null,
+    inputs: {},
+    ...over,
+  });
 }
 
 /** A learning state where each lane was graded `grade` `times` times. */
@@ -50,7 +91,10 @@ interface LaneGen {
   blocked: boolean;
   states: (typeof STATES)[number][];
 }
-const stateArb = fc.oneof({ arbitrary: fc.constant('idle' as const), weight: 3 }, { arbitrary: fc.constantFrom(...STATES), weight: 3 });
+const stateArb = fc.oneof(
+  { arbitrary: fc.constant('idle' as const), weight: 3 },
+  { arbitrary: fc.constantFrom(...STATES), weight: 3 },
+);
 const laneArb: fc.Arbitrary<LaneGen> = fc.record({
   enabled: fc.nat(4).map((n) => n > 0),
   parallel: fc.nat(3).map((n) => n > 0),
@@ -66,14 +110,19 @@ function buildView(lanes: LaneGen[], prefix = 'l'): { view: LaneView[]; blocked:
   lanes.forEach((g, i) => {
     const lane = `${prefix}${i}`;
     if (g.blocked) blocked.push(`lane:${lane}`);
-    g.states.forEach((state, k) => view.push({ laneId: k === 0 ? lane : `${lane}.${k + 1}`, lane, state, enabled: g.enabled, parallel: g.parallel }));
+    g.states.forEach((state, k) =>
+      view.push({ laneId: k === 0 ? lane : `${lane}.${k + 1}`, lane, state, enabled: g.enabled, parallel: g.parallel }),
+    );
   });
   return { view, blocked };
 }
-const learningOf = (grades: [number, number][], prefix = 'l') => grades.reduce((l, [i, g]) => learn(l, `${prefix}${i}`, g), emptyLearning());
+const learningOf = (grades: [number, number][], prefix = 'l') =>
+  grades.reduce((l, [i, g]) => learn(l, `${prefix}${i}`, g), emptyLearning());
 /** Lanes with at least one slot that may be planned: enabled, idle, lane slot not held elsewhere. */
 const availableOf = (view: readonly LaneView[], blocked: readonly string[]) =>
-  new Set(view.filter((v) => v.enabled && v.state === 'idle' && !blocked.includes(`lane:${v.lane}`)).map((v) => v.lane));
+  new Set(
+    view.filter((v) => v.enabled && v.state === 'idle' && !blocked.includes(`lane:${v.lane}`)).map((v) => v.lane),
+  );
 
 describe('masking (property)', () => {
   test('chosen slots are idle, enabled, not blocked, distinct, within width and the parallel rules; every other slot says why', () => {
@@ -87,9 +136,22 @@ describe('masking (property)', () => {
         (lanes, grades, width, seed, starts) => {
           const { view, blocked } = buildView(lanes);
           const learning = learningOf(grades);
-          const fairness: Fairness = { deficits: { l0: 0.7 }, history: starts.map((i, k) => ({ lane: `l${i}`, at: k })) };
+          const fairness: Fairness = {
+            deficits: { l0: 0.7 },
+            history: starts.map((i, k) => ({ lane: `l${i}`, at: k })),
+          };
           const settings = planSettings({ fairness: fairnessSettings({ targets: { l0: 0.3 } }) });
-          const input: PlanInput = deepFreeze({ view, width, seed, now: 100, learning, fairness, settings, tasks: null, inputs: { blocked } });
+          const input: PlanInput = deepFreeze({
+            view,
+            width,
+            seed,
+            now: 100,
+            learning,
+            fairness,
+            settings,
+            tasks: null,
+            inputs: { blocked },
+          });
           const before = JSON.stringify(input);
           const d = planTick(input);
           expect(JSON.stringify(input)).toBe(before);
@@ -123,7 +185,8 @@ describe('masking (property)', () => {
             const v = byId.get(s.laneId)!;
             if (!v.enabled) expect(s.reason).toBe('disabled');
             else if (v.state !== 'idle') expect(s.reason).toBe(v.state);
-            else if (blocked.includes(`lane:${v.lane}`)) expect(s.reason).toBe(`claim_blocked: lane:${v.lane} is held elsewhere`);
+            else if (blocked.includes(`lane:${v.lane}`))
+              expect(s.reason).toBe(`claim_blocked: lane:${v.lane} is held elsewhere`);
           }
           // Masked lanes are not scored (their posterior is not drawn); available ones all are.
           expect(new Set(lanesOf(d))).toEqual(available);
@@ -148,7 +211,17 @@ describe('masking (property)', () => {
         (lanes, grades, width, seed, named) => {
           const { view, blocked } = buildView(lanes);
           const order = named.map((i) => ({ lane: `l${i}`, step: 'alternatives', reason: `alternative l${i}` }));
-          const input: PlanInput = { view, width, seed, now: 100, learning: learningOf(grades), fairness: emptyFairness(), settings: planSettings({ fill: 'builtin' }), tasks: null, inputs: { blocked, external: { ok: true, order, task: null } } };
+          const input: PlanInput = {
+            view,
+            width,
+            seed,
+            now: 100,
+            learning: learningOf(grades),
+            fairness: emptyFairness(),
+            settings: planSettings({ fill: 'builtin' }),
+            tasks: null,
+            inputs: { blocked, external: { ok: true, order, task: null } },
+          };
           const d = planTick(input);
           const byId = new Map(view.map((v) => [v.laneId, v]));
           const available = availableOf(view, blocked);
@@ -165,7 +238,12 @@ describe('masking (property)', () => {
           expect(fills).toEqual(d.chosen.filter((c) => !isNamed(c.lane)).map((c) => c.laneId));
           // The width is filled: with every slot parallel, as many as there are idle slots worth taking.
           if (view.every((v) => v.parallel)) {
-            const worth = view.filter((v) => v.state === 'idle' && available.has(v.lane) && (isNamed(v.lane) || d.ranked.find((r) => r.lane === v.lane)!.score > 0));
+            const worth = view.filter(
+              (v) =>
+                v.state === 'idle' &&
+                available.has(v.lane) &&
+                (isNamed(v.lane) || d.ranked.find((r) => r.lane === v.lane)!.score > 0),
+            );
             expect(d.chosen.length).toBe(Math.min(width, worth.length));
           }
         },
@@ -186,11 +264,18 @@ describe('masking (property)', () => {
         (lanes, grades, seed, mask, pick) => {
           const { view, blocked } = buildView(lanes);
           const learning = learningOf(grades);
-          const run = (v: LaneView[], b: string[]) => plan({ view: v, width: 2, seed, learning, inputs: { blocked: b } });
+          const run = (v: LaneView[], b: string[]) =>
+            plan({ view: v, width: 2, seed, learning, inputs: { blocked: b } });
           const base = run(view, blocked);
 
           // An extra lane, masked: the shared lanes' scores are the same, and so is their order.
-          const extra: LaneView = { laneId: 'zz', lane: 'zz', state: 'state' in mask ? mask.state : 'idle', enabled: !('enabled' in mask), parallel: true };
+          const extra: LaneView = {
+            laneId: 'zz',
+            lane: 'zz',
+            state: 'state' in mask ? mask.state : 'idle',
+            enabled: !('enabled' in mask),
+            parallel: true,
+          };
           const withExtra = run([...view, extra], 'blocked' in mask ? [...blocked, 'lane:zz'] : blocked);
           expect(withExtra.ranked).toEqual(base.ranked);
 
@@ -211,7 +296,13 @@ describe('masking (property)', () => {
   });
 
   test('masked slots in a concrete view: their reasons, and the lane slot held elsewhere', () => {
-    const view = [slot('off', 'idle', { enabled: false }), slot('busy', 'running'), slot('cool', 'cooldown'), slot('held'), slot('free')];
+    const view = [
+      slot('off', 'idle', { enabled: false }),
+      slot('busy', 'running'),
+      slot('cool', 'cooldown'),
+      slot('held'),
+      slot('free'),
+    ];
     const d = plan({ view, inputs: { blocked: ['lane:held'] } });
     expect(slotIds(d)).toEqual(['free']);
     expect(d.skipped).toEqual([
@@ -230,13 +321,24 @@ describe('masking (property)', () => {
       seed: 5,
       now: 50,
       learning: graded({ code: 0.7, docs: 0.4 }),
-      fairness: { deficits: { docs: 1 }, history: [{ lane: 'code', at: 1 }, { lane: 'code', at: 2 }, { lane: 'code', at: 3 }] },
+      fairness: {
+        deficits: { docs: 1 },
+        history: [
+          { lane: 'code', at: 1 },
+          { lane: 'code', at: 2 },
+          { lane: 'code', at: 3 },
+        ],
+      },
       settings: planSettings({ fairness: fairnessSettings({ targets: { docs: 0.5 } }), allowlist: ['docs'] }),
       tasks: [task('t1'), task('t2', { state: 'active' }), task('t3', { lane: 'docs' })],
       inputs: {
         signals: { values: { code: 0.5 } },
         blocked: ['task:t9'],
-        external: { ok: true, order: [{ lane: 'code', step: 's', reason: 'r' }], task: { id: 't1', lane: 'code', claim: 'task:t1' } },
+        external: {
+          ok: true,
+          order: [{ lane: 'code', step: 's', reason: 'r' }],
+          task: { id: 't1', lane: 'code', claim: 'task:t1' },
+        },
       },
     });
     const before = JSON.stringify(input);
@@ -264,14 +366,21 @@ describe('determinism', () => {
   });
 
   test('different seeds give different orders', () => {
-    const orders = new Set([1, 2, 3, 4, 5, 6, 7, 8].map((seed) => lanesOf(planTick({ ...input(seed), tasks: null })).join(',')));
+    const orders = new Set(
+      [1, 2, 3, 4, 5, 6, 7, 8].map((seed) => lanesOf(planTick({ ...input(seed), tasks: null })).join(',')),
+    );
     expect(orders.size).toBeGreaterThanOrEqual(4);
   });
 });
 
 describe('signals', () => {
   test('a signal enters the score as weight × clamp(value, −1, 1)', () => {
-    const d = plan({ view: idle('a', 'b', 'c', 'd'), width: 4, settings: planSettings({ signalWeight: 0.4 }), inputs: { signals: { values: { a: 0.5, b: 3, c: -7 } } } });
+    const d = plan({
+      view: idle('a', 'b', 'c', 'd'),
+      width: 4,
+      settings: planSettings({ signalWeight: 0.4 }),
+      inputs: { signals: { values: { a: 0.5, b: 3, c: -7 } } },
+    });
     const by = Object.fromEntries(d.ranked.map((r) => [r.lane, r]));
     expect(by.a!.components.signal).toBe(0.2);
     expect(by.b!.components.signal).toBe(0.4);
@@ -285,7 +394,9 @@ describe('signals', () => {
 
   test('signals that could not be read are recorded as a fallback and add nothing', () => {
     const d = plan({ view: idle('a', 'b'), inputs: { signals: { error: 'signals.json: unexpected token' } } });
-    expect(d.fallbacks).toEqual([{ step: 'signals', reason: 'external signals ignored this tick: signals.json: unexpected token' }]);
+    expect(d.fallbacks).toEqual([
+      { step: 'signals', reason: 'external signals ignored this tick: signals.json: unexpected token' },
+    ]);
     for (const r of d.ranked) expect(r.components.signal).toBe(0);
     expect(d.chosen).toHaveLength(2);
   });
@@ -293,7 +404,11 @@ describe('signals', () => {
 
 describe('task tiers in the planner', () => {
   test('active-task lanes before ready-task lanes before lane-level lanes, whatever was learned', () => {
-    const tasks = [task('a1', { lane: 'act', state: 'active', priority: 1 }), task('r1', { lane: 'rdy' }), task('b1', { lane: 'lvl', state: 'backlog' })];
+    const tasks = [
+      task('a1', { lane: 'act', state: 'active', priority: 1 }),
+      task('r1', { lane: 'rdy' }),
+      task('b1', { lane: 'lvl', state: 'backlog' }),
+    ];
     const learning = graded({ act: 0, rdy: 0.1, lvl: 1 }, 15);
     for (let seed = 0; seed < 20; seed++) {
       const d = plan({ view: idle('lvl', 'rdy', 'act'), width: 3, seed, learning, tasks });
@@ -307,7 +422,12 @@ describe('task tiers in the planner', () => {
   });
 
   test('among lanes with ready tasks, higher priority first', () => {
-    const tasks = [task('h', { lane: 'hi', priority: 4 }), task('m', { lane: 'mid', priority: 2 }), task('l', { lane: 'lo', priority: 1 }), task('l2', { lane: 'lo', priority: 1 })];
+    const tasks = [
+      task('h', { lane: 'hi', priority: 4 }),
+      task('m', { lane: 'mid', priority: 2 }),
+      task('l', { lane: 'lo', priority: 1 }),
+      task('l2', { lane: 'lo', priority: 1 }),
+    ];
     const learning = graded({ hi: 0, mid: 0.2, lo: 1 }, 15);
     for (let seed = 0; seed < 20; seed++) {
       const d = plan({ view: idle('lo', 'mid', 'hi'), width: 3, seed, learning, tasks });
@@ -352,7 +472,12 @@ describe('task tiers in the planner', () => {
 describe('external verdict in the planner', () => {
   const view = [...idle('a', 'b', 'c', 'd'), slot('e', 'running')];
   const ok = (order: [string, string?][], extra: Partial<Extract<ExternalVerdict, { ok: true }>> = {}): TickInputs => ({
-    external: { ok: true, order: order.map(([lane, step = `pick-${lane}`]) => ({ lane, step, reason: `why ${lane}` })), task: null, ...extra },
+    external: {
+      ok: true,
+      order: order.map(([lane, step = `pick-${lane}`]) => ({ lane, step, reason: `why ${lane}` })),
+      task: null,
+      ...extra,
+    },
   });
 
   test("an ok verdict's order is used, and lanes it did not name are skipped with that reason", () => {
@@ -371,7 +496,16 @@ describe('external verdict in the planner', () => {
   });
 
   test('a named lane that cannot run is recorded as a fallback and the next step is taken', () => {
-    const d = plan({ view, width: 1, inputs: ok([['e', 'top'], ['gone', 'second'], ['b', 'third'], ['a', 'fourth']]) });
+    const d = plan({
+      view,
+      width: 1,
+      inputs: ok([
+        ['e', 'top'],
+        ['gone', 'second'],
+        ['b', 'third'],
+        ['a', 'fourth'],
+      ]),
+    });
     expect(d.source).toBe('external');
     expect(d.fallbacks).toEqual([
       { step: 'top', reason: 'why e: e cannot run now; next step' },
@@ -382,9 +516,18 @@ describe('external verdict in the planner', () => {
   });
 
   test("the verdict's task goes to the first slot of its lane, with the verdict's claim key", () => {
-    const tasks = [task('top', { priority: 4 }), task('fix', { priority: 3, path: '/t/fix.md' }), task('other', { priority: 1 })];
+    const tasks = [
+      task('top', { priority: 4 }),
+      task('fix', { priority: 3, path: '/t/fix.md' }),
+      task('other', { priority: 1 }),
+    ];
     const view3 = [slot('code'), slot('code.2'), slot('code.3'), slot('docs')];
-    const d = plan({ view: view3, width: 4, tasks, inputs: ok([['docs'], ['code']], { task: { id: 'fix', lane: 'code', claim: 'task:fix' } }) });
+    const d = plan({
+      view: view3,
+      width: 4,
+      tasks,
+      inputs: ok([['docs'], ['code']], { task: { id: 'fix', lane: 'code', claim: 'task:fix' } }),
+    });
     // The verdict's task is taken out of the lane's own candidates: no slot gets it twice.
     expect(d.chosen.map((c) => [c.laneId, c.task?.id ?? null])).toEqual([
       ['docs', null],
@@ -394,21 +537,41 @@ describe('external verdict in the planner', () => {
     ]);
     expect(d.chosen[1]!.task).toEqual({ id: 'fix', key: 'task:fix', path: '/t/fix.md', tier: null });
     // Without a task directory the task still goes out, with no path.
-    const bare = plan({ view: idle('code'), inputs: ok([['code']], { task: { id: 'gh-7', lane: 'code', claim: 'github:o/r#7' } }) });
+    const bare = plan({
+      view: idle('code'),
+      inputs: ok([['code']], { task: { id: 'gh-7', lane: 'code', claim: 'github:o/r#7' } }),
+    });
     expect(bare.chosen[0]!.task).toEqual({ id: 'gh-7', key: 'github:o/r#7', path: null, tier: null });
   });
 
   test("a verdict's task whose claim is held elsewhere is not assigned; the lane works without it", () => {
     const tasks = [task('fix'), task('next', { priority: 1 })];
-    const d = plan({ view: idle('code'), tasks, inputs: { ...ok([['code']], { task: { id: 'fix', lane: 'code', claim: 'task:fix' } }), blocked: ['task:fix'] } });
-    expect(d.fallbacks).toEqual([{ step: 'selected', reason: 'claim_blocked: task:fix is held elsewhere; the lane takes its next task or lane-level work' }]);
-    expect(d.chosen).toEqual([expect.objectContaining({ laneId: 'code', task: expect.objectContaining({ id: 'next' }) })]);
+    const d = plan({
+      view: idle('code'),
+      tasks,
+      inputs: { ...ok([['code']], { task: { id: 'fix', lane: 'code', claim: 'task:fix' } }), blocked: ['task:fix'] },
+    });
+    expect(d.fallbacks).toEqual([
+      {
+        step: 'selected',
+        reason: 'claim_blocked: task:fix is held elsewhere; the lane takes its next task or lane-level work',
+      },
+    ]);
+    expect(d.chosen).toEqual([
+      expect.objectContaining({ laneId: 'code', task: expect.objectContaining({ id: 'next' }) }),
+    ]);
     expect(JSON.stringify(d.chosen)).not.toContain('task:fix');
   });
 
   test('a verdict that broke the contract falls back to the built-in order, with the reason', () => {
     const learning = graded({ a: 0.2, b: 0.9 });
-    const d = plan({ view, width: 2, seed: 9, learning, inputs: { external: { ok: false, reason: 'stdout is not JSON' } } });
+    const d = plan({
+      view,
+      width: 2,
+      seed: 9,
+      learning,
+      inputs: { external: { ok: false, reason: 'stdout is not JSON' } },
+    });
     expect(d.source).toBe('builtin');
     expect(d.fallbacks).toEqual([{ step: 'builtin', reason: 'selector.contract_violation: stdout is not JSON' }]);
     const builtin = plan({ view, width: 2, seed: 9, learning });
@@ -417,16 +580,31 @@ describe('external verdict in the planner', () => {
   });
 
   test('a lane named twice in the allowlist is still dispatched once', () => {
-    const d = plan({ view, width: 2, settings: planSettings({ allowlist: ['d', 'd', 'b'] }), inputs: ok([['e', 'top']]) });
+    const d = plan({
+      view,
+      width: 2,
+      settings: planSettings({ allowlist: ['d', 'd', 'b'] }),
+      inputs: ok([['e', 'top']]),
+    });
     expect(slotIds(d)).toEqual(['d', 'b']);
   });
 
   test('when no lane the payload named can run, the allowlist lanes are used', () => {
-    const d = plan({ view, width: 3, settings: planSettings({ allowlist: ['e', 'd', 'b'] }), inputs: ok([['e', 'top'], ['nope', 'next']]) });
+    const d = plan({
+      view,
+      width: 3,
+      settings: planSettings({ allowlist: ['e', 'd', 'b'] }),
+      inputs: ok([
+        ['e', 'top'],
+        ['nope', 'next'],
+      ]),
+    });
     expect(d.source).toBe('external');
     expect(lanesOf(d)).toEqual(['d', 'b']);
     expect(d.fallbacks.map((f) => f.step)).toEqual(['top', 'next', 'allowlist']);
-    expect(d.fallbacks.at(-1)!.reason).toBe('no lane the selector named can run now (4 available); selector.allowlist stands in: d, b');
+    expect(d.fallbacks.at(-1)!.reason).toBe(
+      'no lane the selector named can run now (4 available); selector.allowlist stands in: d, b',
+    );
     expect(d.skipped).toEqual(
       expect.arrayContaining([
         { laneId: 'a', reason: 'not named by the external selector' },
@@ -436,8 +614,16 @@ describe('external verdict in the planner', () => {
     // No allowlist lane can run either: nothing is chosen, and the record says so.
     const none = plan({ view, width: 3, settings: planSettings({ allowlist: ['e'] }), inputs: ok([['e', 'top']]) });
     expect(none.chosen).toEqual([]);
-    expect(none.fallbacks.at(-1)).toEqual({ step: 'allowlist', reason: 'no lane the selector named can run now, and no selector.allowlist lane can either' });
-    expect(none.skipped.filter((s) => s.reason === 'not named by the external selector').map((s) => s.laneId).sort()).toEqual(['a', 'b', 'c', 'd']);
+    expect(none.fallbacks.at(-1)).toEqual({
+      step: 'allowlist',
+      reason: 'no lane the selector named can run now, and no selector.allowlist lane can either',
+    });
+    expect(
+      none.skipped
+        .filter((s) => s.reason === 'not named by the external selector')
+        .map((s) => s.laneId)
+        .sort(),
+    ).toEqual(['a', 'b', 'c', 'd']);
   });
 
   test('fill: builtin gives the width the external order leaves to the other lanes in the built-in order, each slot a fill fallback', () => {
@@ -450,12 +636,21 @@ describe('external verdict in the planner', () => {
     expect(slotIds(d)).toEqual(['c', ...rest.slice(0, 2)]);
     expect(lanesOf(d)).toEqual(['c', ...rest]);
     expect(d.fallbacks).toEqual(
-      rest.slice(0, 2).map((l) => ({ step: 'fill', reason: `${l}: next in the built-in ranking; the selector's lanes took 1 of 3 slots (selector.fill: builtin)` })),
+      rest.slice(0, 2).map((l) => ({
+        step: 'fill',
+        reason: `${l}: next in the built-in ranking; the selector's lanes took 1 of 3 slots (selector.fill: builtin)`,
+      })),
     );
     expect(d.skipped).toContainEqual({ laneId: rest[2], reason: 'width reached' });
     expect(d.skipped.some((s) => s.reason === 'not named by the external selector')).toBe(false);
     // fill: none keeps to the selector's lanes.
-    const none = plan({ view, width: 3, learning, settings: planSettings({ fill: 'none' }), inputs: ok([['c', 'top']]) });
+    const none = plan({
+      view,
+      width: 3,
+      learning,
+      settings: planSettings({ fill: 'none' }),
+      inputs: ok([['c', 'top']]),
+    });
     expect(slotIds(none)).toEqual(['c']);
     expect(none.fallbacks).toEqual([]);
   });
@@ -466,7 +661,9 @@ describe('external verdict in the planner', () => {
     // b's signal pulls its score below 0: the built-in order would not take it, nor does fill.
     const d = plan({ view: view2, width: 4, settings, inputs: { ...ok([['c']]), signals: { values: { b: -1 } } } });
     expect(slotIds(d)).toEqual(['c', 'c.2', 'a']);
-    expect(d.fallbacks.map((f) => f.reason)).toEqual(["a: next in the built-in ranking; the selector's lanes took 2 of 4 slots (selector.fill: builtin)"]);
+    expect(d.fallbacks.map((f) => f.reason)).toEqual([
+      "a: next in the built-in ranking; the selector's lanes took 2 of 4 slots (selector.fill: builtin)",
+    ]);
     expect(d.skipped).toContainEqual({ laneId: 'b', reason: expect.stringMatching(/^score -[\d.]+ ≤ 0/) });
     // A named lane is taken whatever its score: the selector chose it.
     const named = plan({ view: view2, width: 4, settings, inputs: { ...ok([['b']]), signals: { values: { b: -1 } } } });
@@ -474,7 +671,13 @@ describe('external verdict in the planner', () => {
   });
 
   test('when no lane the payload named can run, fill: builtin fills the width from the built-in order', () => {
-    const d = plan({ view, width: 2, seed: 4, settings: planSettings({ fill: 'builtin' }), inputs: ok([['e', 'top']]) });
+    const d = plan({
+      view,
+      width: 2,
+      seed: 4,
+      settings: planSettings({ fill: 'builtin' }),
+      inputs: ok([['e', 'top']]),
+    });
     const builtin = plan({ view, width: 2, seed: 4 });
     expect(slotIds(d)).toEqual(slotIds(builtin));
     expect(d.fallbacks.map((f) => f.step)).toEqual(['top', 'external', 'fill', 'fill']);
@@ -483,7 +686,18 @@ describe('external verdict in the planner', () => {
 
   test('the allowlist standing in for a payload is a recorded fallback, with the lanes it put in', () => {
     const why = 'the payload named no configured lane (named: ghost); selector.allowlist stands in';
-    const verdict = { ...ok([]), external: { ok: true as const, order: [{ lane: 'd', step: 'allowlist', reason: why }, { lane: 'e', step: 'allowlist', reason: why }], task: null, ignored: [{ value: 'ghost', step: 'selected', reason: 'selected.category "ghost" is not a configured lane' }] } };
+    const verdict = {
+      ...ok([]),
+      external: {
+        ok: true as const,
+        order: [
+          { lane: 'd', step: 'allowlist', reason: why },
+          { lane: 'e', step: 'allowlist', reason: why },
+        ],
+        task: null,
+        ignored: [{ value: 'ghost', step: 'selected', reason: 'selected.category "ghost" is not a configured lane' }],
+      },
+    };
     const d = plan({ view, width: 1, inputs: verdict });
     expect(slotIds(d)).toEqual(['d']);
     expect(d.fallbacks).toEqual([
@@ -494,7 +708,11 @@ describe('external verdict in the planner', () => {
   });
 
   test('entries of the payload that named no configured lane are recorded as fallbacks', () => {
-    const d = plan({ view, width: 1, inputs: ok([['a']], { ignored: [{ value: 'ghost', step: 'lanes[0]', reason: 'unknown lane "ghost"' }] }) });
+    const d = plan({
+      view,
+      width: 1,
+      inputs: ok([['a']], { ignored: [{ value: 'ghost', step: 'lanes[0]', reason: 'unknown lane "ghost"' }] }),
+    });
     expect(d.fallbacks).toEqual([{ step: 'lanes[0]', reason: 'unknown lane "ghost"' }]);
     expect(slotIds(d)).toEqual(['a']);
   });
@@ -514,16 +732,30 @@ describe('pivotTarget', () => {
 
   test('a second denial, or a lane without a next task, moves on to the next lane of the order', () => {
     const view = idle('a', 'b', 'c');
-    expect(pivotTarget(view, ['a', 'b', 'c'], ['a'], { lane: 'a', laneId: 'a', taskDenied: true, denials: 2 }, spare)).toMatchObject({ lane: 'b', task: null, reason: 'second task denial in the lane: next lane' });
-    expect(pivotTarget(view, ['a', 'c', 'b'], [], { lane: 'b', laneId: 'b', taskDenied: true, denials: 1 }, spare)).toMatchObject({ lane: 'a', task: spare.a[0] });
+    expect(
+      pivotTarget(view, ['a', 'b', 'c'], ['a'], { lane: 'a', laneId: 'a', taskDenied: true, denials: 2 }, spare),
+    ).toMatchObject({ lane: 'b', task: null, reason: 'second task denial in the lane: next lane' });
+    expect(
+      pivotTarget(view, ['a', 'c', 'b'], [], { lane: 'b', laneId: 'b', taskDenied: true, denials: 1 }, spare),
+    ).toMatchObject({ lane: 'a', task: spare.a[0] });
   });
 
   test('busy, disabled and run-alone lanes are passed over; nothing moves while a run-alone lane runs', () => {
-    const view = [slot('a'), slot('b', 'claiming'), slot('c', 'idle', { enabled: false }), slot('d', 'idle', { parallel: false }), slot('e')];
-    expect(pivotTarget(view, ['b', 'c', 'd', 'e'], ['a'], { lane: 'a', laneId: 'a', taskDenied: false, denials: 1 }, {})).toEqual({ laneId: 'e', lane: 'e', task: null, reason: 'lane slot denied: next lane' });
+    const view = [
+      slot('a'),
+      slot('b', 'claiming'),
+      slot('c', 'idle', { enabled: false }),
+      slot('d', 'idle', { parallel: false }),
+      slot('e'),
+    ];
+    expect(
+      pivotTarget(view, ['b', 'c', 'd', 'e'], ['a'], { lane: 'a', laneId: 'a', taskDenied: false, denials: 1 }, {}),
+    ).toEqual({ laneId: 'e', lane: 'e', task: null, reason: 'lane slot denied: next lane' });
     const alone = [slot('a'), slot('x', 'running', { parallel: false }), slot('e')];
     expect(pivotTarget(alone, ['e'], ['a'], { lane: 'a', laneId: 'a', taskDenied: false, denials: 1 }, {})).toBeNull();
-    expect(pivotTarget(idle('a'), ['a'], ['a'], { lane: 'a', laneId: 'a', taskDenied: false, denials: 1 }, {})).toBeNull();
+    expect(
+      pivotTarget(idle('a'), ['a'], ['a'], { lane: 'a', laneId: 'a', taskDenied: false, denials: 1 }, {}),
+    ).toBeNull();
   });
 });
 
@@ -537,7 +769,9 @@ describe('no-op backoff', () => {
         const s = d.skipped.find((x) => x.laneId === 'a');
         if (s) {
           skipped++;
-          expect(s.reason).toBe(`noop backoff: ${n} noop sessions in a row, ${n >= 10 ? 87.5 : n >= 6 ? 75 : 50}% of its ticks skipped`);
+          expect(s.reason).toBe(
+            `noop backoff: ${n} noop sessions in a row, ${n >= 10 ? 87.5 : n >= 6 ? 75 : 50}% of its ticks skipped`,
+          );
           expect(d.ranked.map((r) => r.lane)).toEqual(['b']);
         }
       }

@@ -30,7 +30,10 @@ describe('reward model', () => {
     const p = observe(emptyPosterior('npts'), 0.73);
     expect(p.model === 'npts' && p.counts[7]).toBeCloseTo(0.7);
     expect(p.model === 'npts' && p.counts[8]).toBeCloseTo(0.3);
-    const many = feed(emptyPosterior('npts'), Array.from({ length: 5000 }, (_, i) => (i % 100) / 100));
+    const many = feed(
+      emptyPosterior('npts'),
+      Array.from({ length: 5000 }, (_, i) => (i % 100) / 100),
+    );
     expect(many.model === 'npts' && many.counts.length).toBe(11);
     expect(weight(many)).toBeCloseTo(5000);
   });
@@ -41,7 +44,10 @@ describe('reward model', () => {
 
   test('with little evidence the sample is optimistic (the pseudo-observation at 1); with much, it centres on the grades', () => {
     expect(sampleMean(emptyPosterior('npts'))).toBeGreaterThan(0.99);
-    const p = feed(emptyPosterior('npts'), Array.from({ length: 400 }, (_, i) => (i % 2 ? 0.5 : 0.7)));
+    const p = feed(
+      emptyPosterior('npts'),
+      Array.from({ length: 400 }, (_, i) => (i % 2 ? 0.5 : 0.7)),
+    );
     expect(sampleMean(p)).toBeCloseTo(0.6, 1);
     expect(mean(p)).toBeCloseTo((0.6 * 400 + 1) / 401, 5);
   });
@@ -63,15 +69,32 @@ describe('reward model', () => {
   });
 
   test('per-pull forgetting: a lane that keeps being chosen and got worse is seen to be worse', () => {
-    const good = feed(emptyPosterior('npts'), Array.from({ length: 300 }, () => 0.8), 0.98);
-    const worse = feed(good, Array.from({ length: 100 }, () => 0.3), 0.98);
-    const noForget = feed(feed(emptyPosterior('npts'), Array.from({ length: 300 }, () => 0.8)), Array.from({ length: 100 }, () => 0.3));
+    const good = feed(
+      emptyPosterior('npts'),
+      Array.from({ length: 300 }, () => 0.8),
+      0.98,
+    );
+    const worse = feed(
+      good,
+      Array.from({ length: 100 }, () => 0.3),
+      0.98,
+    );
+    const noForget = feed(
+      feed(
+        emptyPosterior('npts'),
+        Array.from({ length: 300 }, () => 0.8),
+      ),
+      Array.from({ length: 100 }, () => 0.3),
+    );
     expect(mean(worse)).toBeLessThan(0.4);
     expect(mean(noForget)).toBeGreaterThan(0.65);
   });
 
   test('idle forgetting: a lane left alone loosens back toward the optimistic prior', () => {
-    const p = feed(emptyPosterior('npts'), Array.from({ length: 200 }, () => 0.3));
+    const p = feed(
+      emptyPosterior('npts'),
+      Array.from({ length: 200 }, () => 0.3),
+    );
     const idle = decay(p, 0.999 ** 3000);
     expect(weight(idle)).toBeLessThan(weight(p) / 10);
     expect(sampleMean(idle)).toBeGreaterThan(sampleMean(p) + 0.05);
@@ -81,7 +104,10 @@ describe('reward model', () => {
 
   test('grade statistics: mean and spread of the grades seen, without the prior; the Beta model reports the Bernoulli bound', () => {
     expect(gradeStats(emptyPosterior('npts'))).toBeNull();
-    const p = feed(emptyPosterior('npts'), Array.from({ length: 100 }, (_, i) => (i % 2 ? 0.5 : 0.7)));
+    const p = feed(
+      emptyPosterior('npts'),
+      Array.from({ length: 100 }, (_, i) => (i % 2 ? 0.5 : 0.7)),
+    );
     expect(gradeStats(p)!.mean).toBeCloseTo(0.6, 10);
     expect(gradeStats(p)!.sd).toBeCloseTo(0.1, 10);
     // A grade between grid points keeps its mean; its split adds a little spread (0.73 → 0.7 and 0.8).
@@ -101,9 +127,12 @@ describe('reward model', () => {
     expect([isStale(140, 140), isStale(141, 140), isStale(10_000, null)]).toEqual([false, true, false]);
   });
 
-  describe('change detector (two-sided CUSUM in units of the lane\'s grade spread)', () => {
+  describe("change detector (two-sided CUSUM in units of the lane's grade spread)", () => {
     const d = DEFAULT_DETECTOR;
-    const lane = feed(emptyPosterior('npts'), Array.from({ length: 400 }, (_, i) => (i % 2 ? 0.5 : 0.7))); // mean 0.6, spread 0.1
+    const lane = feed(
+      emptyPosterior('npts'),
+      Array.from({ length: 400 }, (_, i) => (i % 2 ? 0.5 : 0.7)),
+    ); // mean 0.6, spread 0.1
     const run = (grades: number[], lead = 0) => {
       let c: Change = { up: 0, down: 0 };
       for (const [i, g] of grades.entries()) {
@@ -114,7 +143,7 @@ describe('reward model', () => {
       return { alarmAt: null, change: c };
     };
 
-    test('grades like the lane\'s own do not alarm', () => {
+    test("grades like the lane's own do not alarm", () => {
       const rng = rngFromSeed(9);
       const steady = Array.from({ length: 5000 }, () => Math.min(1, Math.max(0, 0.6 + 0.1 * normal(rng))));
       expect(run(steady).alarmAt).toBeNull();
@@ -139,7 +168,10 @@ describe('reward model', () => {
     test('it waits for minWeight of evidence, and steady lanes have a floor on their spread', () => {
       const young = feed(emptyPosterior('npts'), [0.6, 0.6, 0.6, 0.6]);
       expect(detectChange(young, { up: 7.9, down: 0 }, 1, 0, d)).toEqual({ change: { up: 0, down: 0 }, alarm: false });
-      const steady = feed(emptyPosterior('npts'), Array.from({ length: 50 }, () => 0.6)); // spread 0 → treated as 0.05
+      const steady = feed(
+        emptyPosterior('npts'),
+        Array.from({ length: 50 }, () => 0.6),
+      ); // spread 0 → treated as 0.05
       expect(detectChange(steady, { up: 0, down: 0 }, 0.65, 0, d).change.up).toBeCloseTo(1 - d.slack, 10);
     });
   });

@@ -6,14 +6,36 @@ import { planTick, type LaneView, type TickInputs } from '../../src/policy/plan-
 import { DEFAULT_GATE, resourceGate, type ResourceReading } from '../../src/policy/resource-gate.js';
 import { defaultSelection } from '../../src/runtime/selection.js';
 
-const reading = (over: Partial<ResourceReading> = {}): ResourceReading => ({ load1: 0.1, cores: 1, memAvailable: 0.5, ...over });
+const reading = (over: Partial<ResourceReading> = {}): ResourceReading => ({
+  load1: 0.1,
+  cores: 1,
+  memAvailable: 0.5,
+  ...over,
+});
 const gate = (over: Partial<ResourceReading>, width = 4) => resourceGate(reading(over), DEFAULT_GATE, width);
 
-const slot = (laneId: string, state = 'idle', over: Partial<LaneView> = {}): LaneView => ({ laneId, lane: laneId.split('.')[0]!, state, enabled: true, parallel: true, ...over });
+const slot = (laneId: string, state = 'idle', over: Partial<LaneView> = {}): LaneView => ({
+  laneId,
+  lane: laneId.split('.')[0]!,
+  state,
+  enabled: true,
+  parallel: true,
+  ...over,
+});
 
 function plan(view: LaneView[], width: number, inputs: TickInputs) {
   const lanes = [...new Set(view.map((v) => v.lane))].map((name) => lane(name));
-  return planTick({ view, width, seed: 1, now: 0, learning: emptyLearning(), fairness: emptyFairness(), settings: defaultSelection(lanes).plan, tasks: null, inputs });
+  return planTick({
+    view,
+    width,
+    seed: 1,
+    now: 0,
+    learning: emptyLearning(),
+    fairness: emptyFairness(),
+    settings: defaultSelection(lanes).plan,
+    tasks: null,
+    inputs,
+  });
 }
 
 describe('resource gate: load per core', () => {

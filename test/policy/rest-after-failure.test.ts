@@ -53,10 +53,25 @@ function healthAfterFailures(c: ResolvedConfig, at: number): ArmHealth {
   const health = new ArmHealth(c.arms, c.stateDir);
   c.arms.forEach((arm, i) => {
     const sessionId = `code-${i + 1}`;
-    health.observe({ type: 'SESSION_STARTED', laneId: 'code', sessionId, pid: 100 + i, arm: arm.id, seq: 2 * i + 1, now: at - MIN }, [
-      { type: 'startSession', laneId: 'code', lane: 'code', sessionId, arm: arm.id } as StartSessionIntent,
-    ]);
-    health.observe({ type: 'SESSION_EXITED', laneId: 'code', sessionId, exitCode: 1, signal: null, outcome: 'failed', durationMs: MIN, reason: null, seq: 2 * i + 2, now: at }, []);
+    health.observe(
+      { type: 'SESSION_STARTED', laneId: 'code', sessionId, pid: 100 + i, arm: arm.id, seq: 2 * i + 1, now: at - MIN },
+      [{ type: 'startSession', laneId: 'code', lane: 'code', sessionId, arm: arm.id } as StartSessionIntent],
+    );
+    health.observe(
+      {
+        type: 'SESSION_EXITED',
+        laneId: 'code',
+        sessionId,
+        exitCode: 1,
+        signal: null,
+        outcome: 'failed',
+        durationMs: MIN,
+        reason: null,
+        seq: 2 * i + 2,
+        now: at,
+      },
+      [],
+    );
   });
   return health;
 }
@@ -70,7 +85,9 @@ describe('rest_after_failure', () => {
     expect(config('45m').arms[0]!.restAfterFailureMs).toBe(45 * MIN);
     expect(config('6h').arms[0]!.restAfterFailureMs).toBe(360 * MIN);
     expect(problems('7h')).toEqual(['line 8: backends[0].rest_after_failure: expected at most 6h, got "7h"']);
-    expect(problems('a while')).toEqual(['line 8: backends[0].rest_after_failure: expected a duration like "180s", got "a while"']);
+    expect(problems('a while')).toEqual([
+      'line 8: backends[0].rest_after_failure: expected a duration like "180s", got "a while"',
+    ]);
   });
 
   test('availability: a backend rests for its own time after a failed session; 0 never blocks', () => {
@@ -94,14 +111,18 @@ describe('rest_after_failure', () => {
     );
     // The default (30 min) has run out for `plain`; `slow` rests 5 more minutes; `fast` never rested.
     expect(r.eligible).toEqual(['fast:m', 'plain:m']);
-    expect(r.blocked).toEqual({ 'slow:m': `no quota report; last session failed at ${iso(NOW - 40 * MIN)}, blocked until ${iso(NOW + 5 * MIN)}` });
+    expect(r.blocked).toEqual({
+      'slow:m': `no quota report; last session failed at ${iso(NOW - 40 * MIN)}, blocked until ${iso(NOW + 5 * MIN)}`,
+    });
     expect(r.until).toBe(NOW + 5 * MIN);
   });
 
   test('the runtime: after one failed session each, the configured rest blocks one backend and not the other', () => {
     const c = config('10m');
     const health = healthAfterFailures(c, NOW);
-    expect(health.verdict(NOW + 9 * MIN).blocked).toEqual({ 'slow:m': `no quota report; last session failed at ${iso(NOW)}, blocked until ${iso(NOW + 10 * MIN)}` });
+    expect(health.verdict(NOW + 9 * MIN).blocked).toEqual({
+      'slow:m': `no quota report; last session failed at ${iso(NOW)}, blocked until ${iso(NOW + 10 * MIN)}`,
+    });
     expect(health.verdict(NOW + 10 * MIN).blocked).toEqual({});
     // The default rest, 30 minutes.
     expect(Object.keys(healthAfterFailures(config(), NOW).verdict(NOW + 29 * MIN).blocked)).toEqual(['slow:m']);
@@ -116,7 +137,14 @@ describe('rest_after_failure', () => {
       },
     });
     const log = pino({ level: 'info' }, sink);
-    const probeFailed = (backend: string): StampedEvent => ({ type: 'QUOTA_OBSERVED', backend, report: null, reason: 'quota probe failed: exit 1', seq: 1, now: NOW });
+    const probeFailed = (backend: string): StampedEvent => ({
+      type: 'QUOTA_OBSERVED',
+      backend,
+      report: null,
+      reason: 'quota probe failed: exit 1',
+      seq: 1,
+      now: NOW,
+    });
     const arms = config('45m').arms;
     logEvent(log, probeFailed('slow'), arms);
     logEvent(log, probeFailed('fast'), arms);

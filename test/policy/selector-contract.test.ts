@@ -1,8 +1,20 @@
 import { describe, expect, test } from 'vitest';
-import { interpretSelectorRun, selectorClaimProblem, type SelectorRun, type SelectorVerdict } from '../../src/policy/selector-contract.js';
+import {
+  interpretSelectorRun,
+  selectorClaimProblem,
+  type SelectorRun,
+  type SelectorVerdict,
+} from '../../src/policy/selector-contract.js';
 
 const LANES = ['code', 'triage', 'content', 'research'];
-const ok = (stdout: string): SelectorRun => ({ exitCode: 0, signal: null, timedOut: false, stdout, stderr: '', durationMs: 120 });
+const ok = (stdout: string): SelectorRun => ({
+  exitCode: 0,
+  signal: null,
+  timedOut: false,
+  stdout,
+  stderr: '',
+  durationMs: 120,
+});
 const judge = (payload: unknown, allowlist: string[] = [], lanes = LANES) =>
   interpretSelectorRun(ok(typeof payload === 'string' ? payload : JSON.stringify(payload)), lanes, allowlist);
 
@@ -30,14 +42,23 @@ describe('scores payloads', () => {
   });
 
   test('unknown fields, top level and nested, are kept and ignored', () => {
-    const v = good(judge({ all_scores: { code: 1, triage: -2 }, selector_mode: 'scored', supply_drought_consecutive_dry: 12, extra: { deep: [1] } }));
+    const v = good(
+      judge({
+        all_scores: { code: 1, triage: -2 },
+        selector_mode: 'scored',
+        supply_drought_consecutive_dry: 12,
+        extra: { deep: [1] },
+      }),
+    );
     expect(v.order.map((o) => o.lane)).toEqual(['code', 'triage']);
   });
 
   test('scores for categories that are not lanes are ignored with the reason; the rank counts them', () => {
     const v = good(judge({ all_scores: { novelty: 0.99, code: 0.5 } }));
     expect(v.order).toEqual([{ lane: 'code', step: 'all_scores', reason: 'all_scores rank 2 (0.5)' }]);
-    expect(v.ignored).toEqual([{ value: 'novelty', step: 'all_scores', reason: 'all_scores key "novelty" is not a configured lane' }]);
+    expect(v.ignored).toEqual([
+      { value: 'novelty', step: 'all_scores', reason: 'all_scores key "novelty" is not a configured lane' },
+    ]);
   });
 });
 
@@ -47,7 +68,14 @@ describe('tiered payloads', () => {
     recommended_scope: 'standard',
     selector_mode: 'task_backed',
     blocked_tasks: ['task-a'],
-    selected: { id: 'session-grading', category: 'code', label: '…', state: 'backlog', entry_actions: ['Open task file'], execution_surface: { category: 'cleanup' } },
+    selected: {
+      id: 'session-grading',
+      category: 'code',
+      label: '…',
+      state: 'backlog',
+      entry_actions: ['Open task file'],
+      execution_surface: { category: 'cleanup' },
+    },
     diversity_alternatives: [{ category: 'novelty' }, { category: 'content', why: 'unknown field' }],
     alternatives: [{ category: 'triage' }, { category: 'code' }],
     all_scores: { research: 0.3, triage: 0.8 },
@@ -63,7 +91,13 @@ describe('tiered payloads', () => {
       { lane: 'triage', step: 'alternatives', reason: 'alternative 1' },
       { lane: 'research', step: 'all_scores', reason: 'all_scores rank 2 (0.3)' },
     ]);
-    expect(v.ignored).toEqual([{ value: 'novelty', step: 'diversity_alternatives', reason: 'diversity_alternatives[0].category "novelty" is not a configured lane' }]);
+    expect(v.ignored).toEqual([
+      {
+        value: 'novelty',
+        step: 'diversity_alternatives',
+        reason: 'diversity_alternatives[0].category "novelty" is not a configured lane',
+      },
+    ]);
   });
 
   test('with no all_scores the selected lane is dispatched first', () => {
@@ -79,28 +113,44 @@ describe('tiered payloads', () => {
     expect(good(judge({ tier: 3, selected: null, diversity_alternatives: [{ category: 'research' }] })).order).toEqual([
       { lane: 'research', step: 'diversity_alternatives', reason: 'diversity alternative 1' },
     ]);
-    expect(good(judge({ tier: 2, alternatives: [{ category: 'content' }] })).order.map((o) => o.lane)).toEqual(['content']);
+    expect(good(judge({ tier: 2, alternatives: [{ category: 'content' }] })).order.map((o) => o.lane)).toEqual([
+      'content',
+    ]);
   });
 
   test('a selected id makes the tick task-backed: the suggested claim, else task:<id>', () => {
     expect(good(judge(cascade)).task).toEqual({ id: 'session-grading', lane: 'code', claim: 'task:session-grading' });
-    const suggested = good(judge({ tier: 1, selected: { id: 'task-x', category: 'content', suggested_claim: 'cascade:task:task-x' } }));
+    const suggested = good(
+      judge({ tier: 1, selected: { id: 'task-x', category: 'content', suggested_claim: 'cascade:task:task-x' } }),
+    );
     expect(suggested.task).toEqual({ id: 'task-x', lane: 'content', claim: 'cascade:task:task-x' });
     // A suggested claim without an id is no task: there is nothing to run under it.
-    expect(good(judge({ tier: 3, selected: { category: 'content', suggested_claim: 'lane:content' } })).task).toBeNull();
+    expect(
+      good(judge({ tier: 3, selected: { category: 'content', suggested_claim: 'lane:content' } })).task,
+    ).toBeNull();
   });
 
   test('a selected category that is not a lane: no task, ignored with the reason, the rest still counts', () => {
-    const v = good(judge({ tier: 0, selected: { id: 'gh-42', category: 'cross-repo' }, alternatives: [{ category: 'code' }] }));
+    const v = good(
+      judge({ tier: 0, selected: { id: 'gh-42', category: 'cross-repo' }, alternatives: [{ category: 'code' }] }),
+    );
     expect(v.task).toBeNull();
     expect(v.order).toEqual([{ lane: 'code', step: 'alternatives', reason: 'alternative 1' }]);
-    expect(v.ignored).toEqual([{ value: 'cross-repo', step: 'selected', reason: 'selected.category "cross-repo" is not a configured lane' }]);
+    expect(v.ignored).toEqual([
+      { value: 'cross-repo', step: 'selected', reason: 'selected.category "cross-repo" is not a configured lane' },
+    ]);
   });
 });
 
 describe('the allowlist, last resort only', () => {
   test('used when the payload named no configured lane; its own unknown entries are ignored too', () => {
-    const v = good(judge({ tier: 3, selected: { category: 'novelty' }, alternatives: [{ category: 'strategic' }] }, ['ghost', 'research', 'code']));
+    const v = good(
+      judge({ tier: 3, selected: { category: 'novelty' }, alternatives: [{ category: 'strategic' }] }, [
+        'ghost',
+        'research',
+        'code',
+      ]),
+    );
     const why = 'the payload named no configured lane (named: novelty, strategic); selector.allowlist stands in';
     expect(v.order).toEqual([
       { lane: 'research', step: 'allowlist', reason: why },
@@ -132,12 +182,24 @@ describe('the allowlist, last resort only', () => {
 describe('violations', () => {
   const run = (over: Partial<SelectorRun>): SelectorRun => ({ ...ok('{"all_scores": {"code": 1}}'), ...over });
   test.each<[string, Partial<SelectorRun>, string]>([
-    ['could not start', { exitCode: null, error: 'could not start: command not found: cascade' }, 'could not start: command not found: cascade'],
+    [
+      'could not start',
+      { exitCode: null, error: 'could not start: command not found: cascade' },
+      'could not start: command not found: cascade',
+    ],
     ['time-out', { exitCode: null, signal: 'SIGKILL', timedOut: true, durationMs: 5003.4 }, 'timed out after 5003 ms'],
     ['killed by a signal', { exitCode: null, signal: 'SIGSEGV', stderr: '' }, 'killed by SIGSEGV (stderr empty)'],
-    ['non-zero exit, first stderr line', { exitCode: 3, stderr: '\n  Traceback (most recent call last):  \n  File "x"\n' }, 'exited with code 3: Traceback (most recent call last):'],
+    [
+      'non-zero exit, first stderr line',
+      { exitCode: 3, stderr: '\n  Traceback (most recent call last):  \n  File "x"\n' },
+      'exited with code 3: Traceback (most recent call last):',
+    ],
     ['non-zero exit, no stderr', { exitCode: 1 }, 'exited with code 1 (stderr empty)'],
-    ['non-zero exit, long stderr is cut', { exitCode: 2, stderr: 'e'.repeat(500) }, `exited with code 2: ${'e'.repeat(200)}…`],
+    [
+      'non-zero exit, long stderr is cut',
+      { exitCode: 2, stderr: 'e'.repeat(500) },
+      `exited with code 2: ${'e'.repeat(200)}…`,
+    ],
     ['no exit code at all', { exitCode: null }, 'ended without an exit code'],
   ])('%s', (_name, over, reason) => {
     expect(reasonOf(interpretSelectorRun(run(over), LANES, ['code']))).toBe(reason);
@@ -151,25 +213,93 @@ describe('violations', () => {
     ['a list', '[{"category": "code"}]', 'stdout JSON is a list, expected an object with "all_scores" or "tier"'],
     ['a number', '0.7', 'stdout JSON is 0.7, expected an object with "all_scores" or "tier"'],
     ['null', 'null', 'stdout JSON is null, expected an object with "all_scores" or "tier"'],
-    ['an empty object', '{}', 'payload matches neither selector shape; read as scores (it has no tier, selected or alternatives): all_scores: required a mapping is missing'],
-    ['a score that is a string', '{"all_scores": {"code": "high"}}', 'payload matches neither selector shape; read as scores (it has no tier, selected or alternatives): all_scores.code: expected a number, got "high"'],
-    ['scores that are a list', '{"all_scores": [0.1, 0.2]}', /read as scores .*: all_scores: expected a mapping, got a list$/],
+    [
+      'an empty object',
+      '{}',
+      'payload matches neither selector shape; read as scores (it has no tier, selected or alternatives): all_scores: required a mapping is missing',
+    ],
+    [
+      'a score that is a string',
+      '{"all_scores": {"code": "high"}}',
+      'payload matches neither selector shape; read as scores (it has no tier, selected or alternatives): all_scores.code: expected a number, got "high"',
+    ],
+    [
+      'scores that are a list',
+      '{"all_scores": [0.1, 0.2]}',
+      /read as scores .*: all_scores: expected a mapping, got a list$/,
+    ],
     ['a score of 1e999', '{"all_scores": {"code": 1e999}}', 'all_scores.code: expected a finite number, got Infinity'],
-    ['a tier that is a string', '{"tier": "3", "selected": {"category": "code"}}', 'payload matches neither selector shape; read as tiered (it has "tier"): tier: expected a number, got "3"'],
-    ['a fractional tier', '{"tier": 1.5, "selected": {"category": "code"}}', /read as tiered \(it has "tier"\): tier: /],
-    ['tiered fields without a tier', '{"selected": {"category": "code"}, "all_scores": {"code": 1}}', 'payload matches neither selector shape; read as tiered (it has "selected"): tier: required a number is missing'],
-    ['selected without a category', '{"tier": 1, "selected": {"id": "t1"}}', /read as tiered \(it has "tier"\): selected\.category: required a string is missing$/],
+    [
+      'a tier that is a string',
+      '{"tier": "3", "selected": {"category": "code"}}',
+      'payload matches neither selector shape; read as tiered (it has "tier"): tier: expected a number, got "3"',
+    ],
+    [
+      'a fractional tier',
+      '{"tier": 1.5, "selected": {"category": "code"}}',
+      /read as tiered \(it has "tier"\): tier: /,
+    ],
+    [
+      'tiered fields without a tier',
+      '{"selected": {"category": "code"}, "all_scores": {"code": 1}}',
+      'payload matches neither selector shape; read as tiered (it has "selected"): tier: required a number is missing',
+    ],
+    [
+      'selected without a category',
+      '{"tier": 1, "selected": {"id": "t1"}}',
+      /read as tiered \(it has "tier"\): selected\.category: required a string is missing$/,
+    ],
     ['selected that is a string', '{"tier": 1, "selected": "code"}', /: selected: expected a mapping, got "code"$/],
-    ['an alternative without a category', '{"tier": 3, "alternatives": [{"category": "code"}, {"name": "x"}]}', /: alternatives\[1\]\.category: required a string is missing$/],
-    ['alternatives that are strings', '{"tier": 3, "diversity_alternatives": ["code"]}', /: diversity_alternatives\[0\]: expected a mapping, got "code"$/],
-    ['an empty category', '{"tier": 3, "selected": {"category": ""}}', /: selected\.category: expected a non-empty string, got ""$/],
-    ['an empty id', '{"tier": 3, "selected": {"category": "code", "id": " "}}', /: selected\.id: expected a non-empty string, got " "$/],
-    ['a tiered score of the wrong type', '{"tier": 3, "all_scores": {"code": null}}', /: all_scores\.code: expected a number, got null$/],
-    ['a suggested claim with whitespace', '{"tier": 1, "selected": {"id": "t", "category": "code", "suggested_claim": "task:a b"}}', 'selected.suggested_claim "task:a b" is not a claim key: a claim key cannot hold whitespace'],
-    ['a suggested claim without a namespace', '{"tier": 1, "selected": {"id": "t", "category": "code", "suggested_claim": "just-a-name"}}', /^selected\.suggested_claim "just-a-name" is not a claim key: expected NAMESPACE:REST/],
-    ['a suggested claim that is too long', `{"tier": 1, "selected": {"id": "t", "category": "code", "suggested_claim": "task:${'a'.repeat(200)}"}}`, /is not a claim key: a claim key has at most 200 characters, this one has 205$/],
-    ['a suggested claim with a control character', '{"tier": 1, "selected": {"id": "t", "category": "code", "suggested_claim": "task:a\\u0007"}}', /is not a claim key: a claim key must be printable/],
-    ['an id that makes no claim key', '{"tier": 1, "selected": {"id": "has space", "category": "code"}}', /^selected\.id "has space" makes the claim key "task:has space", which is not one: /],
+    [
+      'an alternative without a category',
+      '{"tier": 3, "alternatives": [{"category": "code"}, {"name": "x"}]}',
+      /: alternatives\[1\]\.category: required a string is missing$/,
+    ],
+    [
+      'alternatives that are strings',
+      '{"tier": 3, "diversity_alternatives": ["code"]}',
+      /: diversity_alternatives\[0\]: expected a mapping, got "code"$/,
+    ],
+    [
+      'an empty category',
+      '{"tier": 3, "selected": {"category": ""}}',
+      /: selected\.category: expected a non-empty string, got ""$/,
+    ],
+    [
+      'an empty id',
+      '{"tier": 3, "selected": {"category": "code", "id": " "}}',
+      /: selected\.id: expected a non-empty string, got " "$/,
+    ],
+    [
+      'a tiered score of the wrong type',
+      '{"tier": 3, "all_scores": {"code": null}}',
+      /: all_scores\.code: expected a number, got null$/,
+    ],
+    [
+      'a suggested claim with whitespace',
+      '{"tier": 1, "selected": {"id": "t", "category": "code", "suggested_claim": "task:a b"}}',
+      'selected.suggested_claim "task:a b" is not a claim key: a claim key cannot hold whitespace',
+    ],
+    [
+      'a suggested claim without a namespace',
+      '{"tier": 1, "selected": {"id": "t", "category": "code", "suggested_claim": "just-a-name"}}',
+      /^selected\.suggested_claim "just-a-name" is not a claim key: expected NAMESPACE:REST/,
+    ],
+    [
+      'a suggested claim that is too long',
+      `{"tier": 1, "selected": {"id": "t", "category": "code", "suggested_claim": "task:${'a'.repeat(200)}"}}`,
+      /is not a claim key: a claim key has at most 200 characters, this one has 205$/,
+    ],
+    [
+      'a suggested claim with a control character',
+      '{"tier": 1, "selected": {"id": "t", "category": "code", "suggested_claim": "task:a\\u0007"}}',
+      /is not a claim key: a claim key must be printable/,
+    ],
+    [
+      'an id that makes no claim key',
+      '{"tier": 1, "selected": {"id": "has space", "category": "code"}}',
+      /^selected\.id "has space" makes the claim key "task:has space", which is not one: /,
+    ],
   ])('%s', (_name, stdout, reason) => {
     const r = reasonOf(interpretSelectorRun(ok(stdout), LANES, ['code']));
     if (typeof reason === 'string') expect(r).toBe(reason);
@@ -177,12 +307,18 @@ describe('violations', () => {
   });
 
   test("an issue reference from CASCADE's tier 0 is claimed as github:owner/repo#N", () => {
-    const v = interpretSelectorRun(ok('{"tier": 0, "selected": {"id": "owner/repo#42", "category": "code"}}'), LANES, []);
+    const v = interpretSelectorRun(
+      ok('{"tier": 0, "selected": {"id": "owner/repo#42", "category": "code"}}'),
+      LANES,
+      [],
+    );
     expect(v).toMatchObject({ ok: true, task: { id: 'owner/repo#42', lane: 'code', claim: 'github:owner/repo#42' } });
   });
 
   test('a failed run is a violation even when its stdout holds a good payload', () => {
-    expect(reasonOf(interpretSelectorRun(run({ exitCode: 3, stderr: 'boom' }), LANES, []))).toBe('exited with code 3: boom');
+    expect(reasonOf(interpretSelectorRun(run({ exitCode: 3, stderr: 'boom' }), LANES, []))).toBe(
+      'exited with code 3: boom',
+    );
   });
 });
 

@@ -17,13 +17,27 @@ const ids = (w: ReturnType<typeof laneWork>) => w.candidates.map((c) => `${c.tie
 
 describe('task tiers', () => {
   test('active tasks come before ready ones, whatever their priority', () => {
-    const w = laneWork([task('r-urgent', { priority: 4 }), task('a-low', { state: 'active', priority: 1 })], 'code', none);
+    const w = laneWork(
+      [task('r-urgent', { priority: 4 }), task('a-low', { state: 'active', priority: 1 })],
+      'code',
+      none,
+    );
     expect(ids(w)).toEqual(['1:a-low', '2:r-urgent']);
     expect(w.tier).toBe(1);
   });
 
   test('within a tier: priority high to low, then id', () => {
-    const w = laneWork([task('b', { priority: 2 }), task('c', { priority: 3 }), task('a', { priority: 2 }), task('z', { priority: -1 }), task('d', { priority: 10 })], 'code', none);
+    const w = laneWork(
+      [
+        task('b', { priority: 2 }),
+        task('c', { priority: 3 }),
+        task('a', { priority: 2 }),
+        task('z', { priority: -1 }),
+        task('d', { priority: 10 }),
+      ],
+      'code',
+      none,
+    );
     expect(ids(w)).toEqual(['2:d', '2:c', '2:a', '2:b', '2:z']);
     expect(w.tier).toBe(2);
   });
@@ -65,7 +79,13 @@ describe('task tiers', () => {
   });
 
   test('deterministic: the order of the input does not matter', () => {
-    const tasks = [task('m', { state: 'active' }), task('k', { priority: 3 }), task('j', { priority: 3 }), task('a'), task('n', { state: 'active', priority: 4 })];
+    const tasks = [
+      task('m', { state: 'active' }),
+      task('k', { priority: 3 }),
+      task('j', { priority: 3 }),
+      task('a'),
+      task('n', { state: 'active', priority: 4 }),
+    ];
     const expected = laneWork(tasks, 'code', none);
     expect(ids(expected)).toEqual(['1:n', '1:m', '2:j', '2:k', '2:a']);
     for (let i = 0; i < 5; i++) {

@@ -24,9 +24,15 @@ test('an invalid file is refused with every problem, naming the file and the lin
 test('what needs a restart is refused with the reason: the state directory, the store, the task directory', () => {
   const current = parse(BASE);
   const moved = () => parseConfigText(BASE, 'lk.yaml', { env: {}, stateDir: '/elsewhere' });
-  expect(readReload(moved, current)).toEqual({ reason: 'state_dir changed (/srv/lk → /elsewhere); that needs a restart' });
-  expect(readReload(() => parse(`${BASE}store: postgres://db/lk\n`), current)).toEqual({ reason: 'store changed; that needs a restart' });
-  expect(readReload(() => parse(`${BASE}tasks: { dir: /srv/tasks }\n`), current)).toEqual({ reason: 'tasks.dir changed; that needs a restart' });
+  expect(readReload(moved, current)).toEqual({
+    reason: 'state_dir changed (/srv/lk → /elsewhere); that needs a restart',
+  });
+  expect(readReload(() => parse(`${BASE}store: postgres://db/lk\n`), current)).toEqual({
+    reason: 'store changed; that needs a restart',
+  });
+  expect(readReload(() => parse(`${BASE}tasks: { dir: /srv/tasks }\n`), current)).toEqual({
+    reason: 'tasks.dir changed; that needs a restart',
+  });
 });
 
 test('a file that cannot be read at all is refused, not thrown', () => {

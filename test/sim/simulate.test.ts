@@ -18,7 +18,13 @@ describe('simulate', () => {
   });
 
   test('lanekeeper forgets on evidence of change: cheaper than the constant two-rate discount when nothing changes, and it finds a neglected lane that improved', () => {
-    const by = (env: string) => Object.fromEntries(simulate(builtinEnvironment(env, 2000)!, ['lanekeeper', 'npts-static', 'npts-two-rate'], 2000, 6).map((x) => [x.policy, x]));
+    const by = (env: string) =>
+      Object.fromEntries(
+        simulate(builtinEnvironment(env, 2000)!, ['lanekeeper', 'npts-static', 'npts-two-rate'], 2000, 6).map((x) => [
+          x.policy,
+          x,
+        ]),
+      );
     const stationary = by('stationary');
     expect(stationary.lanekeeper!.regret).toBeLessThan(stationary['npts-two-rate']!.regret);
     const improve = by('improve');
@@ -44,12 +50,30 @@ describe('simulate', () => {
   test('an environment from a file; bad input is exit 2 with the reason', async () => {
     const dir = tmpDir();
     const file = path.join(dir, 'env.json');
-    writeFileSync(file, JSON.stringify({ lanes: [{ mean: 0.3 }, { mean: 0.7 }], changes: [{ at: 100, lane: 0, mean: 0.9 }] }));
-    const ok = await cli(['simulate', '--env', file, '--policy', 'lanekeeper', '--sessions', '300', '--seeds', '2', '--json']);
+    writeFileSync(
+      file,
+      JSON.stringify({ lanes: [{ mean: 0.3 }, { mean: 0.7 }], changes: [{ at: 100, lane: 0, mean: 0.9 }] }),
+    );
+    const ok = await cli([
+      'simulate',
+      '--env',
+      file,
+      '--policy',
+      'lanekeeper',
+      '--sessions',
+      '300',
+      '--seeds',
+      '2',
+      '--json',
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout).results[0]).toMatchObject({ env: file, policy: 'lanekeeper', sessions: 300 });
-    expect((await cli(['simulate', '--policy', 'thompson'])).stderr).toContain('--policy: unknown policy "thompson" (known: lanekeeper, uniform, round-robin');
-    expect((await cli(['simulate', '--env', 'nowhere'])).stderr).toContain('"nowhere" is neither a built-in environment');
+    expect((await cli(['simulate', '--policy', 'thompson'])).stderr).toContain(
+      '--policy: unknown policy "thompson" (known: lanekeeper, uniform, round-robin',
+    );
+    expect((await cli(['simulate', '--env', 'nowhere'])).stderr).toContain(
+      '"nowhere" is neither a built-in environment',
+    );
     writeFileSync(file, JSON.stringify({ lanes: [{ mean: 0.3 }, { mean: 1.7 }] }));
     const bad = await cli(['simulate', '--env', file]);
     expect(bad.code).toBe(2);

@@ -134,8 +134,21 @@ function checkHistory(input: CheckInput): CheckResult {
     if (violations.length < 50) violations.push(msg);
   };
   const stats: CheckStats = {
-    grants: 0, denials: 0, renewals: 0, completions: 0, releases: 0, expiries: 0, reopens: 0,
-    refusals: 0, staleRefusals: 0, orphans: input.orphans?.length ?? 0, errors: 0, busyErrors: 0, expiredReleases: 0, expiredRefusals: 0, implicitExpiries: 0,
+    grants: 0,
+    denials: 0,
+    renewals: 0,
+    completions: 0,
+    releases: 0,
+    expiries: 0,
+    reopens: 0,
+    refusals: 0,
+    staleRefusals: 0,
+    orphans: input.orphans?.length ?? 0,
+    errors: 0,
+    busyErrors: 0,
+    expiredReleases: 0,
+    expiredRefusals: 0,
+    implicitExpiries: 0,
   };
   const events = [...input.lockEvents].sort((a, b) => a.id - b.id);
   const ek = (key: string, epoch: number | null) => `${key}#${epoch}`;
@@ -192,7 +205,8 @@ function checkHistory(input: CheckInput): CheckResult {
         if (prev !== undefined && e.epoch <= prev) fail(`(ii) token did not increase: ${tag} after token ${prev}`);
         const other = seenTokens.get(e.epoch);
         if (other !== undefined) fail(`token ${e.epoch} issued twice: ${tag}, and before for ${other}`);
-        else if (e.epoch <= lastGlobalToken) fail(`(ii) the fence sequence went back: ${tag} after token ${lastGlobalToken}`);
+        else if (e.epoch <= lastGlobalToken)
+          fail(`(ii) the fence sequence went back: ${tag} after token ${lastGlobalToken}`);
         seenTokens.set(e.epoch, e.key);
         lastGlobalToken = Math.max(lastGlobalToken, e.epoch);
         lastGrant.set(e.key, e.epoch);
@@ -213,8 +227,12 @@ function checkHistory(input: CheckInput): CheckResult {
           if (n > 1) fail(`(i) completed twice: ${tag}`);
         }
         if (hold && hold.holder === e.holder) {
-          if (slots === 1 && lastGrant.get(e.key) !== e.epoch) fail(`(iv) ${e.event} with a token not current: ${tag}, current ${lastGrant.get(e.key)}`);
-          if (input.ttlMs !== undefined && e.at > hold.lastAt + input.ttlMs) fail(`(v) ${e.event} after its lease ran out: ${tag} at ${e.at}, granted/renewed at ${hold.lastAt} with TTL ${input.ttlMs}`);
+          if (slots === 1 && lastGrant.get(e.key) !== e.epoch)
+            fail(`(iv) ${e.event} with a token not current: ${tag}, current ${lastGrant.get(e.key)}`);
+          if (input.ttlMs !== undefined && e.at > hold.lastAt + input.ttlMs)
+            fail(
+              `(v) ${e.event} after its lease ran out: ${tag} at ${e.at}, granted/renewed at ${hold.lastAt} with TTL ${input.ttlMs}`,
+            );
           if (e.event === 'completed') completedKey.add(e.key);
           else stats.releases++;
           close();
@@ -224,7 +242,9 @@ function checkHistory(input: CheckInput): CheckResult {
           completedKey.delete(e.key);
           ended.set(ek(e.key, e.epoch), 'reopened');
         } else {
-          fail(`(iv) stale ${e.event === 'completed' ? 'completion' : 'release'} accepted: ${tag}, key held by ${[...held.keys()].join(',') || 'nobody'}, last granted ${lastGrant.get(e.key)}`);
+          fail(
+            `(iv) stale ${e.event === 'completed' ? 'completion' : 'release'} accepted: ${tag}, key held by ${[...held.keys()].join(',') || 'nobody'}, last granted ${lastGrant.get(e.key)}`,
+          );
         }
         break;
       case 'expired':
@@ -274,10 +294,16 @@ function checkHistory(input: CheckInput): CheckResult {
   // The histories against the record.
   const matched = new Set<LockEventRow>();
   const claimEvent = (h: HistoryOp, event: LockEventRow['event'], what: string) => {
-    const rows = (byKeyEpochEvent.get(`${ek(h.key!, h.token)}#${event}`) ?? []).filter((r) => r.holder === h.worker && !matched.has(r));
-    const inWindow = rows.find((r) => h.w_invoke === undefined || h.w_ok === undefined || (r.at >= h.w_invoke && r.at <= h.w_ok));
+    const rows = (byKeyEpochEvent.get(`${ek(h.key!, h.token)}#${event}`) ?? []).filter(
+      (r) => r.holder === h.worker && !matched.has(r),
+    );
+    const inWindow = rows.find(
+      (r) => h.w_invoke === undefined || h.w_ok === undefined || (r.at >= h.w_invoke && r.at <= h.w_ok),
+    );
     if (!inWindow) {
-      fail(`${what} ${h.op} of ${h.key} token ${h.token} by ${h.worker} has no '${event}' lock event${rows.length ? ' within its call' : ''}`);
+      fail(
+        `${what} ${h.op} of ${h.key} token ${h.token} by ${h.worker} has no '${event}' lock event${rows.length ? ' within its call' : ''}`,
+      );
       return;
     }
     matched.add(inWindow);
@@ -311,8 +337,12 @@ function checkHistory(input: CheckInput): CheckResult {
         if (h.ok && h.expiredAt !== undefined) {
           // A no-op: the claim had expired (its 'expired' record is the sweeper's or this call's).
           stats.expiredReleases++;
-          if (h.op !== 'release') fail(`(v) ${h.worker}'s ${h.op} of ${h.key} token ${h.token} was accepted as expired`);
-          if (h.w_ok !== undefined && h.expiredAt >= h.w_ok) fail(`(v) ${h.worker}'s release of ${h.key} token ${h.token} answered "expired at ${h.expiredAt}" by ${h.w_ok}`);
+          if (h.op !== 'release')
+            fail(`(v) ${h.worker}'s ${h.op} of ${h.key} token ${h.token} was accepted as expired`);
+          if (h.w_ok !== undefined && h.expiredAt >= h.w_ok)
+            fail(
+              `(v) ${h.worker}'s release of ${h.key} token ${h.token} answered "expired at ${h.expiredAt}" by ${h.w_ok}`,
+            );
         } else if (h.ok) {
           claimEvent(h, h.op === 'complete' ? 'completed' : 'released', 'accepted');
           if (h.op === 'complete') {
@@ -350,7 +380,10 @@ function checkHistory(input: CheckInput): CheckResult {
   for (const [key, gs] of grantsByKey) {
     const sorted = [...gs].sort((a, b) => a.t_ok - b.t_ok);
     let max = -Infinity;
-    grantedBefore.set(key, sorted.map((g) => ({ t: g.t_ok, max: (max = Math.max(max, g.token!)) })));
+    grantedBefore.set(
+      key,
+      sorted.map((g) => ({ t: g.t_ok, max: (max = Math.max(max, g.token!)) })),
+    );
   }
   const maxGrantedBefore = (key: string, t: number): number => {
     const list = grantedBefore.get(key) ?? [];
@@ -370,18 +403,22 @@ function checkHistory(input: CheckInput): CheckResult {
       fail(`(ii) ${h.worker} was granted ${h.key} token ${h.token} after token ${before} had been returned to someone`);
     }
     if ((h.op === 'complete' || h.op === 'release') && before > h.token) {
-      fail(`(iv) stale ${h.op} accepted: ${h.worker} with ${h.key} token ${h.token} after token ${before} had been granted`);
+      fail(
+        `(iv) stale ${h.op} accepted: ${h.worker} with ${h.key} token ${h.token} after token ${before} had been granted`,
+      );
     }
   }
 
   // The final claims table agrees with the replay.
   for (const c of input.claims ?? []) {
     const tag = `claims row ${c.key}/${c.slot} (${c.state}, token ${c.epoch}, ${c.holder})`;
-    if (lastGrant.get(c.key) !== c.epoch && slots === 1) fail(`${tag}: the last grant in lock_events is ${lastGrant.get(c.key)}`);
+    if (lastGrant.get(c.key) !== c.epoch && slots === 1)
+      fail(`${tag}: the last grant in lock_events is ${lastGrant.get(c.key)}`);
     const isOpen = open.get(c.key)?.has(c.epoch) ?? false;
     if ((c.state === 'claimed') !== isOpen) fail(`${tag}: lock_events say the hold is ${isOpen ? 'open' : 'closed'}`);
     if (c.state === 'completed') {
-      if (ended.get(ek(c.key, c.epoch)) !== 'completed') fail(`${tag}: lock_events say ${ended.get(ek(c.key, c.epoch))}`);
+      if (ended.get(ek(c.key, c.epoch)) !== 'completed')
+        fail(`${tag}: lock_events say ${ended.get(ek(c.key, c.epoch))}`);
       if (input.resultIsToken && c.result !== String(c.epoch)) fail(`${tag}: result ${c.result}, not its token`);
     }
   }
@@ -392,11 +429,41 @@ function checkHistory(input: CheckInput): CheckResult {
 
 describe('the history checker', () => {
   let nextId = 1;
-  const ev = (event: LockEventRow['event'], key: string, holder: string, epoch: number | null, at: number): LockEventRow => ({
-    id: nextId++, at, key, slot: epoch === null ? null : 0, slots: event === 'acquired' || event === 'denied' ? 1 : null, holder, epoch, event,
+  const ev = (
+    event: LockEventRow['event'],
+    key: string,
+    holder: string,
+    epoch: number | null,
+    at: number,
+  ): LockEventRow => ({
+    id: nextId++,
+    at,
+    key,
+    slot: epoch === null ? null : 0,
+    slots: event === 'acquired' || event === 'denied' ? 1 : null,
+    holder,
+    epoch,
+    event,
   });
-  const op = (worker: string, o: Op, key: string, token: number | null, ok: boolean, t: number, extra: Partial<HistoryOp> = {}): HistoryOp => ({
-    worker, op: o, key, token, ok, t_invoke: t * 1000, t_ok: t * 1000 + 500, w_invoke: t, w_ok: t + 1, ...extra,
+  const op = (
+    worker: string,
+    o: Op,
+    key: string,
+    token: number | null,
+    ok: boolean,
+    t: number,
+    extra: Partial<HistoryOp> = {},
+  ): HistoryOp => ({
+    worker,
+    op: o,
+    key,
+    token,
+    ok,
+    t_invoke: t * 1000,
+    t_ok: t * 1000 + 500,
+    w_invoke: t,
+    w_ok: t + 1,
+    ...extra,
   });
 
   test('a clean history passes', () => {
@@ -410,7 +477,9 @@ describe('the history checker', () => {
         op('b', 'reopen', 'k', null, true, 121),
         op('b', 'acquire', 'k', 2, true, 130),
         op('c', 'acquire', 'k', 3, true, 500),
-        op('b', 'release', 'k', 2, false, 600, { reason: 'token 2 is not current for k (re-granted since, or never granted)' }),
+        op('b', 'release', 'k', 2, false, 600, {
+          reason: 'token 2 is not current for k (re-granted since, or never granted)',
+        }),
         op('c', 'complete', 'k', 3, true, 610),
         op('c', 'acquire', 'k2', 4, true, 700),
         op('c', 'release', 'k2', 4, true, 1100, { expiredAt: 1000 }),
@@ -432,20 +501,57 @@ describe('the history checker', () => {
         ev('expired', 'k3', 'c', 5, 1100),
       ],
       orphans: [
-        { id: 1, at: 600, op: 'release', key: 'k', holder: 'b', token: 2, result: '2', reason: 'token 2 is not current for k' },
-        { id: 2, at: 1100, op: 'complete', key: 'k3', holder: 'c', token: 5, result: '5', reason: 'k3 with token 5 has expired' },
+        {
+          id: 1,
+          at: 600,
+          op: 'release',
+          key: 'k',
+          holder: 'b',
+          token: 2,
+          result: '2',
+          reason: 'token 2 is not current for k',
+        },
+        {
+          id: 2,
+          at: 1100,
+          op: 'complete',
+          key: 'k3',
+          holder: 'c',
+          token: 5,
+          result: '5',
+          reason: 'k3 with token 5 has expired',
+        },
       ],
       claims: [{ key: 'k', slot: 0, holder: 'c', epoch: 3, state: 'completed', expires_at: 800, result: '3' }],
     });
     expect(r.violations).toEqual([]);
-    expect(r.stats).toMatchObject({ grants: 5, completions: 2, reopens: 1, expiries: 3, refusals: 2, staleRefusals: 1, expiredReleases: 1, expiredRefusals: 1, orphans: 2 });
+    expect(r.stats).toMatchObject({
+      grants: 5,
+      completions: 2,
+      reopens: 1,
+      expiries: 3,
+      refusals: 2,
+      staleRefusals: 1,
+      expiredReleases: 1,
+      expiredRefusals: 1,
+      orphans: 2,
+    });
   });
 
   test('a completion accepted after the lease ran out, and a release answered "expired" while it was live', () => {
     const r = checkHistory({
       ttlMs: 300,
-      histories: [op('a', 'acquire', 'k', 1, true, 100), op('a', 'complete', 'k', 1, true, 500), op('b', 'acquire', 'j', 2, true, 100), op('b', 'release', 'j', 2, true, 200, { expiredAt: 400 })],
-      lockEvents: [ev('acquired', 'k', 'a', 1, 100), ev('acquired', 'j', 'b', 2, 100), ev('completed', 'k', 'a', 1, 500)],
+      histories: [
+        op('a', 'acquire', 'k', 1, true, 100),
+        op('a', 'complete', 'k', 1, true, 500),
+        op('b', 'acquire', 'j', 2, true, 100),
+        op('b', 'release', 'j', 2, true, 200, { expiredAt: 400 }),
+      ],
+      lockEvents: [
+        ev('acquired', 'k', 'a', 1, 100),
+        ev('acquired', 'j', 'b', 2, 100),
+        ev('completed', 'k', 'a', 1, 500),
+      ],
     });
     expect(r.violations.some((v) => v.startsWith('(v) completed after its lease ran out'))).toBe(true);
     expect(r.violations.some((v) => v.startsWith(`(v) b's release of j token 2 answered "expired at 400"`))).toBe(true);
@@ -454,7 +560,12 @@ describe('the history checker', () => {
   test('two overlapping holders', () => {
     const r = checkHistory({
       histories: [],
-      lockEvents: [ev('acquired', 'k', 'a', 1, 100), ev('acquired', 'k', 'b', 2, 150), ev('released', 'k', 'b', 2, 160), ev('released', 'k', 'a', 1, 200)],
+      lockEvents: [
+        ev('acquired', 'k', 'a', 1, 100),
+        ev('acquired', 'k', 'b', 2, 150),
+        ev('released', 'k', 'b', 2, 160),
+        ev('released', 'k', 'a', 1, 200),
+      ],
     });
     expect(r.violations.some((v) => v.startsWith('(iii) two holders at once'))).toBe(true);
     expect(r.violations.some((v) => /^\(iii\) k held by 2/.test(v))).toBe(true);
@@ -464,28 +575,49 @@ describe('the history checker', () => {
     // The second grant is logged after the first release, but stamped earlier than it.
     const r = checkHistory({
       histories: [],
-      lockEvents: [ev('acquired', 'k', 'a', 1, 100), ev('released', 'k', 'a', 1, 200), ev('acquired', 'k', 'b', 2, 150), ev('released', 'k', 'b', 2, 250)],
+      lockEvents: [
+        ev('acquired', 'k', 'a', 1, 100),
+        ev('released', 'k', 'a', 1, 200),
+        ev('acquired', 'k', 'b', 2, 150),
+        ev('released', 'k', 'b', 2, 250),
+      ],
     });
     expect(r.violations.some((v) => /^\(iii\) k held by 2/.test(v))).toBe(true);
   });
 
   test('a grant after the TTL ran out ends the old hold even without an expiry record; before it, it is a double grant', () => {
-    const late = checkHistory({ ttlMs: 300, histories: [], lockEvents: [ev('acquired', 'k', 'a', 1, 100), ev('acquired', 'k', 'b', 2, 401)] });
+    const late = checkHistory({
+      ttlMs: 300,
+      histories: [],
+      lockEvents: [ev('acquired', 'k', 'a', 1, 100), ev('acquired', 'k', 'b', 2, 401)],
+    });
     expect(late.violations).toEqual([]);
     expect(late.stats.implicitExpiries).toBe(1);
-    const early = checkHistory({ ttlMs: 300, histories: [], lockEvents: [ev('acquired', 'k', 'a', 1, 100), ev('acquired', 'k', 'b', 2, 400)] });
+    const early = checkHistory({
+      ttlMs: 300,
+      histories: [],
+      lockEvents: [ev('acquired', 'k', 'a', 1, 100), ev('acquired', 'k', 'b', 2, 400)],
+    });
     expect(early.violations.some((v) => v.startsWith('(iii) two holders at once'))).toBe(true);
   });
 
   test('an expiry before the TTL ran out', () => {
-    const r = checkHistory({ ttlMs: 300, histories: [], lockEvents: [ev('acquired', 'k', 'a', 1, 100), ev('expired', 'k', 'a', 1, 350), ev('acquired', 'k', 'b', 2, 350)] });
+    const r = checkHistory({
+      ttlMs: 300,
+      histories: [],
+      lockEvents: [ev('acquired', 'k', 'a', 1, 100), ev('expired', 'k', 'a', 1, 350), ev('acquired', 'k', 'b', 2, 350)],
+    });
     expect(r.violations.some((v) => v.startsWith('expired early'))).toBe(true);
   });
 
   test('a token that does not increase', () => {
     const r = checkHistory({
       histories: [op('a', 'acquire', 'k', 5, true, 100), op('b', 'acquire', 'k', 3, true, 200)],
-      lockEvents: [ev('acquired', 'k', 'a', 5, 100), ev('released', 'k', 'a', 5, 150), ev('acquired', 'k', 'b', 3, 200)],
+      lockEvents: [
+        ev('acquired', 'k', 'a', 5, 100),
+        ev('released', 'k', 'a', 5, 150),
+        ev('acquired', 'k', 'b', 3, 200),
+      ],
     });
     expect(r.violations.some((v) => v.startsWith('(ii) token did not increase'))).toBe(true);
     expect(r.violations.some((v) => v.startsWith('(ii) b was granted k token 3 after token 5'))).toBe(true);
@@ -493,8 +625,16 @@ describe('the history checker', () => {
 
   test('a double completion', () => {
     const r = checkHistory({
-      histories: [op('a', 'acquire', 'k', 7, true, 100), op('a', 'complete', 'k', 7, true, 110), op('a', 'complete', 'k', 7, true, 120)],
-      lockEvents: [ev('acquired', 'k', 'a', 7, 100), ev('completed', 'k', 'a', 7, 110), ev('completed', 'k', 'a', 7, 120)],
+      histories: [
+        op('a', 'acquire', 'k', 7, true, 100),
+        op('a', 'complete', 'k', 7, true, 110),
+        op('a', 'complete', 'k', 7, true, 120),
+      ],
+      lockEvents: [
+        ev('acquired', 'k', 'a', 7, 100),
+        ev('completed', 'k', 'a', 7, 110),
+        ev('completed', 'k', 'a', 7, 120),
+      ],
     });
     expect(r.violations.some((v) => v.startsWith('(i) completed twice'))).toBe(true);
     expect(r.violations.some((v) => v.startsWith('(i) a saw a second accepted completion'))).toBe(true);
@@ -508,12 +648,21 @@ describe('the history checker', () => {
         op('a', 'complete', 'k', 1, true, 600),
         op('b', 'release', 'k', 2, false, 700, { reason: 'whatever' }),
       ],
-      lockEvents: [ev('acquired', 'k', 'a', 1, 100), ev('expired', 'k', 'a', 1, 500), ev('acquired', 'k', 'b', 2, 500), ev('completed', 'k', 'a', 1, 600)],
+      lockEvents: [
+        ev('acquired', 'k', 'a', 1, 100),
+        ev('expired', 'k', 'a', 1, 500),
+        ev('acquired', 'k', 'b', 2, 500),
+        ev('completed', 'k', 'a', 1, 600),
+      ],
       orphans: [],
     });
     expect(r.violations.some((v) => v.startsWith('(iv) stale completion accepted'))).toBe(true);
-    expect(r.violations.some((v) => v.startsWith('(iv) stale complete accepted: a with k token 1 after token 2'))).toBe(true);
-    expect(r.violations.some((v) => v.startsWith('(iv) refused release of k token 2 by b is not in orphans'))).toBe(true);
+    expect(r.violations.some((v) => v.startsWith('(iv) stale complete accepted: a with k token 1 after token 2'))).toBe(
+      true,
+    );
+    expect(r.violations.some((v) => v.startsWith('(iv) refused release of k token 2 by b is not in orphans'))).toBe(
+      true,
+    );
   });
 });
 
@@ -552,7 +701,23 @@ describe('claims under real concurrency', () => {
       historyFiles.push(out);
       const c = spawn(
         process.execPath,
-        [WORKER, '--dir', state, '--id', `w${i}`, '--keys', KEYS.join(','), '--seed', String(seed + i), '--ttl', String(TTL_MS), '--duration', String(DURATION_MS), '--out', out],
+        [
+          WORKER,
+          '--dir',
+          state,
+          '--id',
+          `w${i}`,
+          '--keys',
+          KEYS.join(','),
+          '--seed',
+          String(seed + i),
+          '--ttl',
+          String(TTL_MS),
+          '--duration',
+          String(DURATION_MS),
+          '--out',
+          out,
+        ],
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
       stderr[i] = '';
@@ -613,7 +778,9 @@ describe('claims under real concurrency', () => {
     await Promise.all(resumes);
 
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), DURATION_MS + 15_000)));
+    const timeout = new Promise<'timeout'>(
+      (resolve) => (timer = setTimeout(() => resolve('timeout'), DURATION_MS + 15_000)),
+    );
     const codes = await Promise.race([Promise.all(exits), timeout]);
     clearTimeout(timer);
     if (codes === 'timeout') throw new Error(`workers did not finish:\n${stderr.join('\n')}`);
@@ -627,15 +794,32 @@ describe('claims under real concurrency', () => {
       histories.push(...ops);
     }
     const db = new Database(dbFile, { readonly: true, fileMustExist: true });
-    const lockEvents = db.prepare('SELECT id, at, key, slot, slots, holder, epoch, event FROM lock_events ORDER BY id').all() as LockEventRow[];
-    const orphans = db.prepare('SELECT id, at, op, key, holder, token, result, reason FROM orphans ORDER BY id').all() as OrphanDbRow[];
-    const claims = db.prepare('SELECT key, slot, holder, epoch, state, expires_at, result FROM claims').all() as ClaimDbRow[];
+    const lockEvents = db
+      .prepare('SELECT id, at, key, slot, slots, holder, epoch, event FROM lock_events ORDER BY id')
+      .all() as LockEventRow[];
+    const orphans = db
+      .prepare('SELECT id, at, op, key, holder, token, result, reason FROM orphans ORDER BY id')
+      .all() as OrphanDbRow[];
+    const claims = db
+      .prepare('SELECT key, slot, holder, epoch, state, expires_at, result FROM claims')
+      .all() as ClaimDbRow[];
     db.close();
 
-    const { violations, stats } = checkHistory({ histories, lockEvents, orphans, claims, slots: 1, ttlMs: TTL_MS, resultIsToken: true });
+    const { violations, stats } = checkHistory({
+      histories,
+      lockEvents,
+      orphans,
+      claims,
+      slots: 1,
+      ttlMs: TTL_MS,
+      resultIsToken: true,
+    });
     const summary = { seed, pauses: pauses.length, ops: histories.length, ...stats };
     console.log(`claims concurrency: ${JSON.stringify(summary)}`);
-    if (violations.length) throw new Error(`${violations.length} violations (${JSON.stringify(summary)}):\n${violations.slice(0, 15).join('\n')}`);
+    if (violations.length)
+      throw new Error(
+        `${violations.length} violations (${JSON.stringify(summary)}):\n${violations.slice(0, 15).join('\n')}`,
+      );
     // Not vacuous: real churn, real pauses, stale tokens refused, completed keys reopened.
     expect(pauses.length).toBeGreaterThan(3);
     expect(stats.grants).toBeGreaterThan(200);

@@ -110,9 +110,24 @@ function pick(xs: number[], i: number): number | undefined {
 function resolveToken(m: Model, key: Key, holder: string, ref: TokenRef): number {
   const { kind, i } = ref;
   let t: number | undefined;
-  if (kind === 'held') t = pick(m.rowsOf(key).filter((r) => r.holder === holder).map((r) => r.epoch), i);
-  if (t === undefined && (kind === 'held' || kind === 'key')) t = pick(m.issued.filter((x) => x.key === key).map((x) => x.token), i);
-  if (t === undefined && kind !== 'bogus') t = pick(m.issued.map((x) => x.token), i);
+  if (kind === 'held')
+    t = pick(
+      m
+        .rowsOf(key)
+        .filter((r) => r.holder === holder)
+        .map((r) => r.epoch),
+      i,
+    );
+  if (t === undefined && (kind === 'held' || kind === 'key'))
+    t = pick(
+      m.issued.filter((x) => x.key === key).map((x) => x.token),
+      i,
+    );
+  if (t === undefined && kind !== 'bogus')
+    t = pick(
+      m.issued.map((x) => x.token),
+      i,
+    );
   return t ?? m.maxToken + 1 + i;
 }
 
@@ -166,7 +181,14 @@ class Acquire implements Cmd {
     // Held live by the same holder: renewed in place, same token, expiry now + ttl.
     const mine = live.find((x) => x.holder === holder);
     if (mine && m.mut !== 'reacquire-new-token') {
-      expect(actual).toEqual({ granted: true, key, slot: mine.slot, token: mine.epoch, expiresAt: now + ttl, renewed: true });
+      expect(actual).toEqual({
+        granted: true,
+        key,
+        slot: mine.slot,
+        token: mine.epoch,
+        expiresAt: now + ttl,
+        renewed: true,
+      });
       Object.assign(mine, { renewed_at: now, expires_at: now + ttl, ttl_ms: ttl });
       return;
     }
@@ -207,7 +229,13 @@ class Acquire implements Cmd {
     // Every slot held by others: denied, naming the claim that expires soonest (ties: lowest slot).
     const byExpiry = [...live].sort((a, b) => a.expires_at - b.expires_at || a.slot - b.slot);
     const soonest = m.mut === 'deny-latest' ? byExpiry[byExpiry.length - 1]! : byExpiry[0]!;
-    expect(actual).toEqual({ granted: false, key, holder: soonest.holder, expiresAt: soonest.expires_at, state: 'claimed' });
+    expect(actual).toEqual({
+      granted: false,
+      key,
+      holder: soonest.holder,
+      expiresAt: soonest.expires_at,
+      state: 'claimed',
+    });
   }
   toString(): string {
     return `acquire(${this.key}, ${this.holder}, ttl ${this.ttl})`;
@@ -272,12 +300,24 @@ class End implements Cmd {
       await expectOrphans(m, r);
     } else {
       const lapsed = row !== undefined && m.lapsed(row);
-      expect(actual).toEqual(lapsed ? { ok: false, reason: expect.any(String), expiredAt: row.expires_at } : { ok: false, reason: expect.any(String) });
+      expect(actual).toEqual(
+        lapsed
+          ? { ok: false, reason: expect.any(String), expiredAt: row.expires_at }
+          : { ok: false, reason: expect.any(String) },
+      );
       if (lapsed && row.state === 'claimed') m.expire(row);
       if (m.mut !== 'no-orphan') m.orphans++;
       const orphans = await r.store.claims.orphans();
       expect(orphans.length, 'a refused release/complete is kept as an orphan').toBe(m.orphans);
-      expect(orphans[orphans.length - 1]).toEqual({ at: now, op, key, holder, token, result: result ?? null, reason: (actual as { reason: string }).reason });
+      expect(orphans[orphans.length - 1]).toEqual({
+        at: now,
+        op,
+        key,
+        holder,
+        token,
+        result: result ?? null,
+        reason: (actual as { reason: string }).reason,
+      });
     }
   }
   toString(): string {
@@ -307,7 +347,9 @@ class Sweep implements Cmd {
   async run(m: Model, r: Real): Promise<void> {
     const actual = await r.store.claims.sweep();
     r.log.push(actual);
-    const due = m.rows.filter((x) => x.state === 'claimed' && (m.mut === 'sweep-at-expiry' ? x.expires_at <= m.now : x.expires_at < m.now));
+    const due = m.rows.filter(
+      (x) => x.state === 'claimed' && (m.mut === 'sweep-at-expiry' ? x.expires_at <= m.now : x.expires_at < m.now),
+    );
     for (const row of due) m.expire(row);
     expect(actual, 'claims swept').toBe(due.length);
   }
@@ -342,7 +384,8 @@ class Advance implements Cmd {
   }
   toString(): string {
     const s = this.step;
-    const how = 'by' in s ? `${s.by}` : `to expiry of claimed#${s.toExpiryOf}${s.delta ? (s.delta > 0 ? ' +1' : ' -1') : ''}`;
+    const how =
+      'by' in s ? `${s.by}` : `to expiry of claimed#${s.toExpiryOf}${s.delta ? (s.delta > 0 ? ' +1' : ' -1') : ''}`;
     return `advance(${how}${'by' in s || this.ms === undefined ? '' : ` = ${this.ms}`})`;
   }
 }
@@ -372,7 +415,10 @@ const keyArb = fc.constantFrom(...KEYS);
 // Acquisitions lean to the 2-slot key, so that both its slots are often full when a third holder asks.
 const acquireKeyArb = fc.oneof({ arbitrary: fc.constant<Key>('lane:x'), weight: 2 }, { arbitrary: keyArb, weight: 2 });
 const holderArb = fc.constantFrom(...HOLDERS);
-const ttlArb = fc.oneof({ arbitrary: fc.constant(TTL), weight: 3 }, { arbitrary: fc.constantFrom(TTL / 2, 2 * TTL), weight: 1 });
+const ttlArb = fc.oneof(
+  { arbitrary: fc.constant(TTL), weight: 3 },
+  { arbitrary: fc.constantFrom(TTL / 2, 2 * TTL), weight: 1 },
+);
 const indexArb = fc.nat({ max: 7 });
 const tokenArb: fc.Arbitrary<TokenRef> = fc.oneof(
   { arbitrary: indexArb.map((i) => ({ kind: 'held' as const, i })), weight: 6 },
@@ -381,23 +427,35 @@ const tokenArb: fc.Arbitrary<TokenRef> = fc.oneof(
   { arbitrary: indexArb.map((i) => ({ kind: 'bogus' as const, i })), weight: 1 },
 );
 const targetArb: fc.Arbitrary<Target> = fc.oneof(
-  { arbitrary: fc.tuple(keyArb, holderArb, tokenArb).map(([key, holder, ref]) => ({ from: 'given' as const, key, holder, ref })), weight: 2 },
+  {
+    arbitrary: fc
+      .tuple(keyArb, holderArb, tokenArb)
+      .map(([key, holder, ref]) => ({ from: 'given' as const, key, holder, ref })),
+    weight: 2,
+  },
   { arbitrary: indexArb.map((i) => ({ from: 'claimed' as const, i })), weight: 2 },
 );
 const resultArb = fc.option(fc.constantFrom('done', 'partial'), { nil: undefined });
 // Steps of 0..3×TTL, biased to land exactly on (and one either side of) expiry times.
 const advanceArb: fc.Arbitrary<Step> = fc.oneof(
-  { arbitrary: fc.constantFrom(0, 1, TTL / 2 - 1, TTL / 2, TTL - 1, TTL, TTL + 1, 2 * TTL).map((by) => ({ by })), weight: 1 },
+  {
+    arbitrary: fc.constantFrom(0, 1, TTL / 2 - 1, TTL / 2, TTL - 1, TTL, TTL + 1, 2 * TTL).map((by) => ({ by })),
+    weight: 1,
+  },
   { arbitrary: fc.integer({ min: 0, max: 3 * TTL }).map((by) => ({ by })), weight: 1 },
   {
-    arbitrary: fc.tuple(indexArb, fc.constantFrom(-1 as const, 0 as const, 0 as const, 1 as const)).map(([toExpiryOf, delta]) => ({ toExpiryOf, delta })),
+    arbitrary: fc
+      .tuple(indexArb, fc.constantFrom(-1 as const, 0 as const, 0 as const, 1 as const))
+      .map(([toExpiryOf, delta]) => ({ toExpiryOf, delta })),
     weight: 2,
   },
 );
 
 function commandsArb(inspect: boolean): fc.Arbitrary<Iterable<Cmd>> {
   const acquire = fc.tuple(acquireKeyArb, holderArb, ttlArb).map(([k, h, t]) => new Acquire(k, h, t));
-  const renew = fc.tuple(targetArb, fc.option(fc.constantFrom(TTL / 2, 2 * TTL), { nil: undefined, freq: 2 })).map(([t, ttl]) => new Renew(t, ttl));
+  const renew = fc
+    .tuple(targetArb, fc.option(fc.constantFrom(TTL / 2, 2 * TTL), { nil: undefined, freq: 2 }))
+    .map(([t, ttl]) => new Renew(t, ttl));
   const arbs: fc.Arbitrary<Cmd>[] = [
     acquire,
     acquire,
@@ -460,7 +518,14 @@ describe('SQLite claims store against a model', () => {
     ];
     const log = await runModel(seq);
     const t0 = (log[0] as { token: number }).token;
-    expect(log[0]).toEqual({ granted: true, key: 'task:a', slot: 0, token: t0, expiresAt: START + TTL, renewed: false });
+    expect(log[0]).toEqual({
+      granted: true,
+      key: 'task:a',
+      slot: 0,
+      token: t0,
+      expiresAt: START + TTL,
+      renewed: false,
+    });
     expect(log[1]).toEqual({ granted: false, key: 'task:a', holder: 'h0', expiresAt: START + TTL, state: 'claimed' });
     expect(log[2]).toMatchObject({ granted: true, slot: 0, renewed: false, expiresAt: START + 2 * TTL + 1 });
     expect((log[2] as { token: number }).token).toBeGreaterThan(t0);

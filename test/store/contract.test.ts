@@ -32,4 +32,5 @@ if (!pg.ok && requirePg) {
       throw new Error(`LANEKEEPER_REQUIRE_PG=1 but ${pg.why}`);
     });
   });
-} else if (!pg.ok) describe.skip(`store contract: postgres (skipped: ${pg.why})`, () => test('needs PostgreSQL', () => {}));
+} else if (!pg.ok)
+  describe.skip(`store contract: postgres (skipped: ${pg.why})`, () => test('needs PostgreSQL', () => {}));

@@ -44,21 +44,31 @@ describe('the store setting', () => {
 
   test('store: takes a postgres:// or postgresql:// URL; LANEKEEPER_STORE overrides it; an empty one does not', () => {
     const file = `store: postgres://lk:secret@db.example:5432/lanekeeper\n${MINIMAL}`;
-    expect(parseConfigText(file, 'lanekeeper.yaml', { env: {} }).store).toBe('postgres://lk:secret@db.example:5432/lanekeeper');
+    expect(parseConfigText(file, 'lanekeeper.yaml', { env: {} }).store).toBe(
+      'postgres://lk:secret@db.example:5432/lanekeeper',
+    );
     const env = { LANEKEEPER_STORE: 'postgresql://other@db2.example/lk' };
     expect(parseConfigText(file, 'lanekeeper.yaml', { env }).store).toBe('postgresql://other@db2.example/lk');
     expect(parseConfigText(MINIMAL, 'lanekeeper.yaml', { env }).store).toBe('postgresql://other@db2.example/lk');
-    expect(parseConfigText(file, 'lanekeeper.yaml', { env: { LANEKEEPER_STORE: '' } }).store).toBe('postgres://lk:secret@db.example:5432/lanekeeper');
+    expect(parseConfigText(file, 'lanekeeper.yaml', { env: { LANEKEEPER_STORE: '' } }).store).toBe(
+      'postgres://lk:secret@db.example:5432/lanekeeper',
+    );
   });
 
   test('a store URL of another kind is refused, naming store and never echoing the URL', () => {
     const problems = configProblems(`store: mysql://root:hunter2@db.example/lk\n${MINIMAL}`);
-    expect(problems).toEqual(['line 1: store: expected a postgres:// or postgresql:// URL such as postgres://lanekeeper@db.example:5432/lanekeeper, got a "mysql://" URL']);
-    expect(configProblems(`store: hunter2\n${MINIMAL}`)[0]).toMatch(/^line 1: store: expected a PostgreSQL URL .*, got something that is not a URL$/);
+    expect(problems).toEqual([
+      'line 1: store: expected a postgres:// or postgresql:// URL such as postgres://lanekeeper@db.example:5432/lanekeeper, got a "mysql://" URL',
+    ]);
+    expect(configProblems(`store: hunter2\n${MINIMAL}`)[0]).toMatch(
+      /^line 1: store: expected a PostgreSQL URL .*, got something that is not a URL$/,
+    );
     expect(configProblems(`store: 5432\n${MINIMAL}`)[0]).toMatch(/store: expected a string/);
     const fromEnv = configProblems(MINIMAL, { LANEKEEPER_STORE: 'redis://:hunter2@cache' });
     expect(fromEnv).toHaveLength(1);
-    expect(fromEnv[0]).toMatch(/store: LANEKEEPER_STORE \(which overrides store\): expected a postgres:\/\/ or postgresql:\/\/ URL .*, got a "redis:\/\/" URL$/);
+    expect(fromEnv[0]).toMatch(
+      /store: LANEKEEPER_STORE \(which overrides store\): expected a postgres:\/\/ or postgresql:\/\/ URL .*, got a "redis:\/\/" URL$/,
+    );
     expect([...problems, ...fromEnv].join('\n')).not.toContain('hunter2');
   });
 });
@@ -87,12 +97,16 @@ describe('opening the store', () => {
       expect(err).toBeInstanceOf(StoreError);
       expect(isUserError(err)).toBe(true);
       const message = (err as Error).message;
-      expect(message).toBe(`cannot use the PostgreSQL store at 127.0.0.1:${port} (database lanekeeper, user lanekeeper): connection refused (is PostgreSQL running and listening there?)`);
+      expect(message).toBe(
+        `cannot use the PostgreSQL store at 127.0.0.1:${port} (database lanekeeper, user lanekeeper): connection refused (is PostgreSQL running and listening there?)`,
+      );
       expect(message).not.toContain('s3cret-pw');
     }
   });
 
   test('a URL that is not PostgreSQL is refused before anything is opened', async () => {
-    await expect(openStore({ stateDir: tmpDir(), url: 'sqlite:///tmp/x.db' })).rejects.toThrow(/store: expected a postgres:\/\/ or postgresql:\/\/ URL/);
+    await expect(openStore({ stateDir: tmpDir(), url: 'sqlite:///tmp/x.db' })).rejects.toThrow(
+      /store: expected a postgres:\/\/ or postgresql:\/\/ URL/,
+    );
   });
 });

@@ -55,7 +55,10 @@ if (probe.ok) {
     /** Resolves once a backend of the store waits on a lock. */
     async function waitingOnLock(): Promise<void> {
       for (;;) {
-        const r = await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`, [app]);
+        const r = await admin.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
+          [app],
+        );
         if (r.rows[0].n > 0) return;
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
@@ -94,7 +97,9 @@ if (probe.ok) {
       const answer = await acquireAcross('task:rollback', 'ROLLBACK');
       expect(answer).toMatchObject({ granted: true, slot: 0, renewed: false });
       expect((answer as { token: number }).token).toBeGreaterThan(before);
-      expect((await store.claims.lockRecords()).filter((r) => r.key === 'task:rollback').map((r) => [r.holder, r.event])).toEqual([
+      expect(
+        (await store.claims.lockRecords()).filter((r) => r.key === 'task:rollback').map((r) => [r.holder, r.event]),
+      ).toEqual([
         ['a', 'acquired'],
         ['a', 'released'],
         ['b', 'acquired'],
@@ -105,4 +110,6 @@ if (probe.ok) {
   test('PostgreSQL is reachable (LANEKEEPER_REQUIRE_PG=1)', () => {
     throw new Error(`LANEKEEPER_REQUIRE_PG=1 but ${probe.why}`);
   });
-} else describe.skip(`a one-slot acquire racing a grant in flight (skipped: ${probe.why})`, () => test('needs PostgreSQL', () => {}));
+} else
+  describe.skip(`a one-slot acquire racing a grant in flight (skipped: ${probe.why})`, () =>
+    test('needs PostgreSQL', () => {}));

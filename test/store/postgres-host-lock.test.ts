@@ -57,10 +57,11 @@ describe.skipIf(!probe.ok)(`the host lock loses its connection${probe.ok ? '' : 
         [`lanekeeper host ${host}: %`],
       )
     ).rows.map((r) => r.pid);
-  const alive = async (pid: number) => (await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount === 1;
+  const alive = async (pid: number) =>
+    (await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount === 1;
   /** Waits until `check` holds (the lock is retaken in the background). */
   async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-    for (const end = Date.now() + 30_000; !(await check()); ) {
+    for (const end = Date.now() + 30_000; !(await check());) {
       if (Date.now() > end) throw new Error(`not within 30 s: ${what}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -112,7 +113,11 @@ describe.skipIf(!probe.ok)(`the host lock loses its connection${probe.ok ? '' : 
     const [taken] = await holders(host);
     proxy.refuse(false);
     await until('the first told', async () => lost.length > 0);
-    expect(lost).toEqual([expect.stringMatching(new RegExp(`^another lanekeeper \\(pid ${process.pid} on .+\\) runs as host ${host} on this store`))]);
+    expect(lost).toEqual([
+      expect.stringMatching(
+        new RegExp(`^another lanekeeper \\(pid ${process.pid} on .+\\) runs as host ${host} on this store`),
+      ),
+    ]);
     // The second keeps it: the first did not end it as if it were its own.
     expect(await holders(host)).toEqual([taken]);
   });

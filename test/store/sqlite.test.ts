@@ -25,7 +25,12 @@ describe('SQLite store: claims', () => {
     const first = await s.claims.acquire({ key: 'task:x', holder: 'a', ttlMs: 1000 });
     advance(500);
     const again = await s.claims.acquire({ key: 'task:x', holder: 'a', ttlMs: 1000 });
-    expect(again).toMatchObject({ granted: true, renewed: true, token: (first as { token: number }).token, expiresAt: 1_001_500 });
+    expect(again).toMatchObject({
+      granted: true,
+      renewed: true,
+      token: (first as { token: number }).token,
+      expiresAt: 1_001_500,
+    });
     advance(2000);
     const other = await s.claims.acquire({ key: 'task:x', holder: 'b', ttlMs: 1000 });
     expect(other.granted && other.token).toBeGreaterThan((first as { token: number }).token);
@@ -34,12 +39,25 @@ describe('SQLite store: claims', () => {
   test('renew and release need the current token; a stale one is refused with the reason', async () => {
     const { s, advance } = store();
     const a = (await s.claims.acquire({ key: 'lane:x', holder: 'a', ttlMs: 1000 })) as { token: number };
-    expect(await s.claims.renew({ key: 'lane:x', holder: 'a', token: a.token, ttlMs: 1000 })).toEqual({ ok: true, expiresAt: 1_001_000 });
+    expect(await s.claims.renew({ key: 'lane:x', holder: 'a', token: a.token, ttlMs: 1000 })).toEqual({
+      ok: true,
+      expiresAt: 1_001_000,
+    });
     advance(1001);
-    expect(await s.claims.renew({ key: 'lane:x', holder: 'a', token: a.token, ttlMs: 1000 })).toEqual({ ok: false, reason: `lane:x with token ${a.token} has expired`, expiredAt: 1_001_000 });
+    expect(await s.claims.renew({ key: 'lane:x', holder: 'a', token: a.token, ttlMs: 1000 })).toEqual({
+      ok: false,
+      reason: `lane:x with token ${a.token} has expired`,
+      expiredAt: 1_001_000,
+    });
     const b = (await s.claims.acquire({ key: 'lane:x', holder: 'b', ttlMs: 1000 })) as { token: number };
-    expect(await s.claims.release({ key: 'lane:x', holder: 'a', token: a.token })).toEqual({ ok: false, reason: `token ${a.token} is not current for lane:x (re-granted since, or never granted)` });
-    expect(await s.claims.release({ key: 'lane:x', holder: 'c', token: b.token })).toEqual({ ok: false, reason: `lane:x with token ${b.token} is held by b, not c` });
+    expect(await s.claims.release({ key: 'lane:x', holder: 'a', token: a.token })).toEqual({
+      ok: false,
+      reason: `token ${a.token} is not current for lane:x (re-granted since, or never granted)`,
+    });
+    expect(await s.claims.release({ key: 'lane:x', holder: 'c', token: b.token })).toEqual({
+      ok: false,
+      reason: `lane:x with token ${b.token} is held by b, not c`,
+    });
     expect(await s.claims.release({ key: 'lane:x', holder: 'b', token: b.token })).toEqual({ ok: true });
     expect(await s.claims.acquire({ key: 'lane:x', holder: 'c', ttlMs: 1000 })).toMatchObject({ granted: true });
   });
@@ -51,7 +69,10 @@ describe('SQLite store: claims', () => {
     advance(2000);
     expect(await s.claims.sweep()).toBe(1);
     expect((await s.claims.list()).map((c) => c.key)).toEqual(['lane:b']);
-    expect((await s.claims.list({ all: true })).find((c) => c.key === 'lane:a')).toMatchObject({ state: 'released', result: 'expired' });
+    expect((await s.claims.list({ all: true })).find((c) => c.key === 'lane:a')).toMatchObject({
+      state: 'released',
+      result: 'expired',
+    });
   });
 });
 
@@ -70,7 +91,11 @@ describe('SQLite store: journal and sessions', () => {
     await expect(s.journal.append({ type: 'WAKE', seq: 2, now: 30 })).rejects.toThrow(/UNIQUE/);
     // Replay reads events with what was recorded of them; seq 2 was journaled but never taken.
     expect(await s.journal.entries(1, 10)).toEqual([
-      { event: { type: 'TICK', reason: 'start', seq: 1, now: 10, seed: 5 }, effects: ['{"type":"laneNote","laneId":"a","note":"drained","detail":{}}'], changed: { a: 'idle' } },
+      {
+        event: { type: 'TICK', reason: 'start', seq: 1, now: 10, seed: 5 },
+        effects: ['{"type":"laneNote","laneId":"a","note":"drained","detail":{}}'],
+        changed: { a: 'idle' },
+      },
       { event: { type: 'WAKE', seq: 2, now: 20 }, effects: [], changed: null },
     ]);
     expect(await s.journal.firstSeqSince(15)).toBe(2);
@@ -91,9 +116,24 @@ describe('SQLite store: journal and sessions', () => {
 
   test('a session row is written at start and completed at exit and grade', async () => {
     const { s } = store();
-    await s.sessions.insert({ id: 'code-1', lane: 'code', lane_id: 'code', arm: 'a:b', dispatch: 'tick', parent: null, started_at: 5, log_path: '/l' });
+    await s.sessions.insert({
+      id: 'code-1',
+      lane: 'code',
+      lane_id: 'code',
+      arm: 'a:b',
+      dispatch: 'tick',
+      parent: null,
+      started_at: 5,
+      log_path: '/l',
+    });
     await s.sessions.update('code-1', { ended_at: 9, exit_code: 0, outcome: 'productive' });
     await s.sessions.update('code-1', { grade: 0.8, grade_source: 'session', dimensions: { q: 0.9 } });
-    expect(await s.sessions.get('code-1')).toMatchObject({ started_at: 5, ended_at: 9, outcome: 'productive', grade: 0.8, dimensions: { q: 0.9 } });
+    expect(await s.sessions.get('code-1')).toMatchObject({
+      started_at: 5,
+      ended_at: 9,
+      outcome: 'productive',
+      grade: 0.8,
+      dimensions: { q: 0.9 },
+    });
   });
 });

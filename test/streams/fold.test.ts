@@ -77,11 +77,19 @@ describe('the one fold', () => {
   test('each step carries what was recorded of it; a CONFIG_RELOADED changes the fleet it ends with', async () => {
     const entries = await entriesOf('config-reload');
     const steps: string[] = [];
-    const end = await fold(memory(entries), { from: 1, until: entries.at(-1)!.event.seq, start: { host: null, fleet: null } }, {
-      onStep: (s) => {
-        if (s.recorded && JSON.stringify(s.intents) !== JSON.stringify(s.recorded.effects.map((x) => JSON.parse(x) as unknown))) steps.push(`seq ${s.event.seq}`);
+    const end = await fold(
+      memory(entries),
+      { from: 1, until: entries.at(-1)!.event.seq, start: { host: null, fleet: null } },
+      {
+        onStep: (s) => {
+          if (
+            s.recorded &&
+            JSON.stringify(s.intents) !== JSON.stringify(s.recorded.effects.map((x) => JSON.parse(x) as unknown))
+          )
+            steps.push(`seq ${s.event.seq}`);
+        },
       },
-    });
+    );
     expect(steps).toEqual([]);
     expect(end.fleet!.lanes.map((l) => l.name)).toEqual(['a', 'c']);
     end.host!.stop();
@@ -89,9 +97,19 @@ describe('the one fold', () => {
 
   test('an event the machines throw at stops the fold with its seq and type', async () => {
     const entries = await entriesOf('respawn-chain');
-    const broken = laneMachine.provide({ guards: { forThisSession: () => { throw new Error('boom'); } } });
+    const broken = laneMachine.provide({
+      guards: {
+        forThisSession: () => {
+          throw new Error('boom');
+        },
+      },
+    });
     const build = (o: ConstructorParameters<typeof FleetHost>[0]) => new FleetHost({ ...o, laneMachine: broken });
-    const err = await fold(memory(entries), { from: 1, until: 99, start: { host: null, fleet: null } }, { build }).catch((e: unknown) => e);
+    const err = await fold(
+      memory(entries),
+      { from: 1, until: 99, start: { host: null, fleet: null } },
+      { build },
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FoldError);
     expect((err as FoldError).type).toBe('CLAIM_GRANTED');
     expect((err as FoldError).message).toMatch(/^CLAIM_GRANTED #\d+ does not fold through these machines: /);
@@ -102,7 +120,11 @@ describe('the one fold', () => {
     const entries = await entriesOf('respawn-chain');
     const f = new Fold({ host: null, fleet: null });
     for (const e of entries) f.step(e.event);
-    const journal = await fold(memory(entries), { from: 1, until: entries.at(-1)!.event.seq, start: { host: null, fleet: null } });
+    const journal = await fold(memory(entries), {
+      from: 1,
+      until: entries.at(-1)!.event.seq,
+      start: { host: null, fleet: null },
+    });
     expect(persisted(f.result.host)).toEqual(persisted(journal.host));
   });
 });

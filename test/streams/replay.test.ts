@@ -14,38 +14,74 @@ import { cli, fixtureBackend, tmpDir } from '../helpers/tmp.js';
 const JOURNALS = path.resolve(import.meta.dirname, '../fixtures/journals');
 
 /** What each golden journal is there to show, so a re-recording that lost it fails too. */
-type Line = { event: { type: string; laneId?: string; sessionId?: string }; effects: { type: string; kind?: string; note?: string; dispatch?: string; laneId?: string }[]; changed: Record<string, string> | null };
+type Line = {
+  event: { type: string; laneId?: string; sessionId?: string };
+  effects: { type: string; kind?: string; note?: string; dispatch?: string; laneId?: string }[];
+  changed: Record<string, string> | null;
+};
 const types = (ls: Line[]) => ls.map((l) => l.event.type);
 const SIGNATURES: Record<string, (lines: Line[]) => boolean> = {
-  demo: (ls) => new Set(ls.flatMap((l) => l.effects.filter((i) => i.type === 'startSession').map((i) => JSON.stringify(i).match(/"lane":"(\w+)"/)![1]))).size >= 3,
-  'respawn-chain': (ls) => ls.flatMap((l) => l.effects).filter((i) => i.type === 'startSession' && i.dispatch === 'respawn').length === 2,
-  'claim-denied-pivot': (ls) => ls.some((l) => l.event.type === 'CLAIM_DENIED') && ls.flatMap((l) => l.effects).some((i) => i.type === 'recordDecision' && i.kind === 'pivot'),
-  'backends-exhausted': (ls) => ls.flatMap((l) => l.effects).filter((i) => i.type === 'laneNote' && i.note === 'no_arm').length === 2,
+  demo: (ls) =>
+    new Set(
+      ls.flatMap((l) =>
+        l.effects.filter((i) => i.type === 'startSession').map((i) => JSON.stringify(i).match(/"lane":"(\w+)"/)![1]),
+      ),
+    ).size >= 3,
+  'respawn-chain': (ls) =>
+    ls.flatMap((l) => l.effects).filter((i) => i.type === 'startSession' && i.dispatch === 'respawn').length === 2,
+  'claim-denied-pivot': (ls) =>
+    ls.some((l) => l.event.type === 'CLAIM_DENIED') &&
+    ls.flatMap((l) => l.effects).some((i) => i.type === 'recordDecision' && i.kind === 'pivot'),
+  'backends-exhausted': (ls) =>
+    ls.flatMap((l) => l.effects).filter((i) => i.type === 'laneNote' && i.note === 'no_arm').length === 2,
   'selector-violation': (ls) => ls.some((l) => l.event.type === 'SELECTOR_CONTRACT_VIOLATION'),
   // Both agents of the killed run adopted after RUNTIME_RECOVERED, each exiting once.
   'crash-recovery': (ls) => {
     const t = types(ls);
     const recovered = t.indexOf('RUNTIME_RECOVERED');
-    return recovered > 0 && t.slice(recovered).filter((x) => x === 'SESSION_ADOPTED').length === 2 && t.filter((x) => x === 'SESSION_EXITED').length === 2;
+    return (
+      recovered > 0 &&
+      t.slice(recovered).filter((x) => x === 'SESSION_ADOPTED').length === 2 &&
+      t.filter((x) => x === 'SESSION_EXITED').length === 2
+    );
   },
   // A drain during a cooldown that earned a respawn; the next start goes on (RUNTIME_RECOVERED,
   // stop: drain) and the respawn follows, after it, with its parent from the run before.
   'drain-resume': (ls) => {
     const t = types(ls);
-    const resumed = ls.findIndex((l) => l.event.type === 'RUNTIME_RECOVERED' && (l.event as { stop?: string }).stop === 'drain');
-    const respawns = ls.slice(resumed + 1).flatMap((l) => l.effects).filter((i) => i.type === 'startSession' && i.dispatch === 'respawn');
-    return resumed > t.indexOf('DRAIN') && t.filter((x) => x === 'RUNTIME_STARTED').length === 1 && respawns.length === 1;
+    const resumed = ls.findIndex(
+      (l) => l.event.type === 'RUNTIME_RECOVERED' && (l.event as { stop?: string }).stop === 'drain',
+    );
+    const respawns = ls
+      .slice(resumed + 1)
+      .flatMap((l) => l.effects)
+      .filter((i) => i.type === 'startSession' && i.dispatch === 'respawn');
+    return (
+      resumed > t.indexOf('DRAIN') && t.filter((x) => x === 'RUNTIME_STARTED').length === 1 && respawns.length === 1
+    );
   },
   // Respawns of a task-backed session: the first continues its task, the second (the task file
   // now says done) takes the lane's next one.
   'respawn-task': (ls) => {
-    const tasks = ls.flatMap((l) => l.effects).filter((i) => i.type === 'startSession').map((i) => [i.dispatch, (i as { task?: { id: string } | null }).task?.id ?? null]);
-    return JSON.stringify(tasks) === JSON.stringify([['tick', 'fix-ci-flake'], ['respawn', 'fix-ci-flake'], ['respawn', 'next-one']]);
+    const tasks = ls
+      .flatMap((l) => l.effects)
+      .filter((i) => i.type === 'startSession')
+      .map((i) => [i.dispatch, (i as { task?: { id: string } | null }).task?.id ?? null]);
+    return (
+      JSON.stringify(tasks) ===
+      JSON.stringify([
+        ['tick', 'fix-ci-flake'],
+        ['respawn', 'fix-ci-flake'],
+        ['respawn', 'next-one'],
+      ])
+    );
   },
   // After CONFIG_RELOADED, lane c starts a session and lane b starts none.
   'config-reload': (ls) => {
     const at = types(ls).indexOf('CONFIG_RELOADED');
-    const after = ls.slice(at + 1).flatMap((l) => l.effects.filter((i) => i.type === 'startSession').map((i) => i.laneId));
+    const after = ls
+      .slice(at + 1)
+      .flatMap((l) => l.effects.filter((i) => i.type === 'startSession').map((i) => i.laneId));
     return at > 0 && after.includes('c') && !after.includes('b');
   },
 };
@@ -61,7 +97,11 @@ describe('golden journals (test/fixtures/journals; re-record with scripts/record
     const result = await replayJournal(await openJournalFile(path.join(JOURNALS, file)), { fromStart: true });
     expect(result.firstDivergence).toBeNull();
     expect(result.divergences).toBe(0);
-    const lines = readFileSync(path.join(JOURNALS, file), 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l) as Line);
+    const lines = readFileSync(path.join(JOURNALS, file), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => JSON.parse(l) as Line);
     expect(result.events).toBe(lines.length);
     expect(SIGNATURES[file.replace('.jsonl', '')]!(lines)).toBe(true);
   });
@@ -69,9 +109,16 @@ describe('golden journals (test/fixtures/journals; re-record with scripts/record
   test('a lane machine that no longer respawns diverges at the first respawn, and says how', async () => {
     const altered = laneMachine.provide({ guards: { earnsRespawn: () => false } });
     const file = path.join(JOURNALS, 'respawn-chain.jsonl');
-    const lines = readFileSync(file, 'utf8').trim().split('\n').slice(1).map((l) => JSON.parse(l) as { event: { seq: number }; effects: { type: string; note?: string }[] });
-    const firstRespawn = lines.find((l) => l.effects.some((i) => i.type === 'laneNote' && i.note === 'respawn'))!.event.seq;
-    const result = await replayJournal(await openJournalFile(file), { host: (o) => new FleetHost({ ...o, laneMachine: altered }) });
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => JSON.parse(l) as { event: { seq: number }; effects: { type: string; note?: string }[] });
+    const firstRespawn = lines.find((l) => l.effects.some((i) => i.type === 'laneNote' && i.note === 'respawn'))!.event
+      .seq;
+    const result = await replayJournal(await openJournalFile(file), {
+      host: (o) => new FleetHost({ ...o, laneMachine: altered }),
+    });
     expect(result.firstDivergence).toMatchObject({ seq: firstRespawn, event: 'SESSION_GRADED', what: 'intents' });
     expect(JSON.stringify(result.firstDivergence!.expected)).toContain('"note":"respawn"');
     expect(JSON.stringify(result.firstDivergence!.got)).not.toContain('"note":"respawn"');
@@ -150,7 +197,10 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.8', AGENT_SLEEP_MS: '150' })}
     expect(fromCheckpoint.begin.at).toBe('checkpoint');
     expect(fromCheckpoint.events).toBeLessThan(10);
     const store2 = openSqliteStore(state, { mustExist: true });
-    const fromStart = await replayJournal(storeJournalSource(store2.journal, state, () => store2.close()), { fromStart: true });
+    const fromStart = await replayJournal(
+      storeJournalSource(store2.journal, state, () => store2.close()),
+      { fromStart: true },
+    );
     expect([fromCheckpoint.divergences, fromStart.divergences]).toEqual([0, 0]);
     expect(fromStart.events).toBe(last);
     expect(fromCheckpoint.lanes).toEqual(fromStart.lanes);
@@ -166,7 +216,12 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.8', AGENT_SLEEP_MS: '150' })}
     for (const e of entries.filter((x) => x.event.seq <= until)) Object.assign(recorded, e.changed);
     const r = await cli(['replay', '--state', state, '--until', String(until), '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const json = JSON.parse(r.stdout) as { events: number; divergences: number; lanes: { name: string; state: string }[]; end: number };
+    const json = JSON.parse(r.stdout) as {
+      events: number;
+      divergences: number;
+      lanes: { name: string; state: string }[];
+      end: number;
+    };
     expect(json.end).toBe(until);
     expect(json.divergences).toBe(0);
     expect(Object.fromEntries(json.lanes.map((l) => [l.name, l.state]))).toEqual(recorded);
@@ -180,7 +235,10 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.8', AGENT_SLEEP_MS: '150' })}
     const exp = await cli(['journal', 'export', '--state', state, '--since', '15', '--out', file]);
     expect(exp.code, exp.stderr).toBe(0);
     expect(exp.stdout).toMatch(/from a checkpoint\) to .*bug\.jsonl/);
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines[0]).toMatchObject({ lanekeeper_journal: 1, first_seq: 11 });
     expect(lines[1].checkpoint.seq).toBe(10);
     const r = await cli(['replay', '--journal', file, '--json']);

@@ -6,7 +6,10 @@ test('onScheduled hears each planned tick time, then null when the schedule is u
   const heard: (number | null)[] = [];
   let now = 10_000;
   const seen: string[] = [];
-  const sub = ticks({ intervalMs: 20, jitterMs: 10, tickOnStart: true }, { random: () => 0.5, now: () => now, onScheduled: (at) => heard.push(at) }).subscribe((t) => {
+  const sub = ticks(
+    { intervalMs: 20, jitterMs: 10, tickOnStart: true },
+    { random: () => 0.5, now: () => now, onScheduled: (at) => heard.push(at) },
+  ).subscribe((t) => {
     seen.push(t.reason);
     now += 1000;
   });

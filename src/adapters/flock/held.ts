@@ -24,7 +24,11 @@ export function flockHeld(file: string, locks = '/proc/locks'): FlockState {
   }
   // "1: FLOCK  ADVISORY  WRITE 4242 fd:01:123456 0 EOF": major and minor in hex, the inode in decimal.
   const id = `${hex(major(dev))}:${hex(minor(dev))}:${ino}`;
-  return { held: table.split('\n').some((line) => line.trim().split(/\s+/)[1] === 'FLOCK' && line.trim().split(/\s+/)[5] === id) };
+  return {
+    held: table
+      .split('\n')
+      .some((line) => line.trim().split(/\s+/)[1] === 'FLOCK' && line.trim().split(/\s+/)[5] === id),
+  };
 }
 
 // Linux's encoding of a device number (as glibc's major()/minor()).

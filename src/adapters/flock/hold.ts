@@ -21,13 +21,17 @@ export interface FlockOptions {
 const CONFLICT = 75;
 
 export async function holdFlock(file: string, timeoutMs = 5000, opts: FlockOptions = {}): Promise<FlockHold> {
-  const child = execa('flock', ['--nonblock', '--conflict-exit-code', String(CONFLICT), file, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
-    stdin: 'pipe',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    reject: false,
-    buffer: false,
-  });
+  const child = execa(
+    'flock',
+    ['--nonblock', '--conflict-exit-code', String(CONFLICT), file, 'sh', '-c', 'echo locked; exec cat >/dev/null'],
+    {
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      reject: false,
+      buffer: false,
+    },
+  );
   let said = '';
   let text = '';
   child.stderr?.on('data', (d: Buffer) => (text += d.toString()));
@@ -58,7 +62,9 @@ export async function holdFlock(file: string, timeoutMs = 5000, opts: FlockOptio
   child.kill('SIGKILL');
   const r = await child;
   if (got === 'timeout') return { ok: false, reason: `flock on ${file} did not answer within ${timeoutMs} ms` };
-  if (r.exitCode === CONFLICT) return { ok: false, reason: `lock_file ${file} is held by another process (flock)`, busy: true };
-  if ((r as { code?: string }).code === 'ENOENT') return { ok: false, reason: 'the flock command (util-linux) is not installed; lock_file needs it' };
+  if (r.exitCode === CONFLICT)
+    return { ok: false, reason: `lock_file ${file} is held by another process (flock)`, busy: true };
+  if ((r as { code?: string }).code === 'ENOENT')
+    return { ok: false, reason: 'the flock command (util-linux) is not installed; lock_file needs it' };
   return { ok: false, reason: `flock on ${file} failed (exit ${r.exitCode}): ${text.trim().split('\n').pop() ?? ''}` };
 }

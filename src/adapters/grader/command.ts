@@ -19,7 +19,8 @@ export interface GraderOptions {
   env?: Record<string, string>;
 }
 
-export type GraderResult = { ok: true; grade: number; dimensions: Record<string, number> | null } | { ok: false; reason: string };
+export type GraderResult =
+  { ok: true; grade: number; dimensions: Record<string, number> | null } | { ok: false; reason: string };
 
 export async function runGrader(argv: readonly string[], record: object, opts: GraderOptions): Promise<GraderResult> {
   let input: string;
@@ -28,7 +29,12 @@ export async function runGrader(argv: readonly string[], record: object, opts: G
   } catch (err) {
     return { ok: false, reason: `could not start: the session record is not JSON (${(err as Error).message})` };
   }
-  const run = await runProgram(argv, { ...opts, input, outputCap: GRADER_OUTPUT_CAP, emptyCommand: 'grading.command is empty' });
+  const run = await runProgram(argv, {
+    ...opts,
+    input,
+    outputCap: GRADER_OUTPUT_CAP,
+    emptyCommand: 'grading.command is empty',
+  });
   const failed = runProblem(run, { whenStderrEmpty: '' });
   if (failed) return { ok: false, reason: failed };
   // A grader that exits 0 without reading its stdin may leave an EPIPE behind: its output still counts.

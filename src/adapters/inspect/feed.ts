@@ -59,7 +59,9 @@ export async function startInspectFeed(opts: InspectFeedOptions): Promise<Inspec
     if (req.method === 'GET' && (req.url === '/' || req.url?.startsWith('/?'))) {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(bridgePage());
     } else {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found: this is lanekeeper\'s inspector feed, a WebSocket; GET / is the Stately inspector page\n');
+      res
+        .writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
+        .end("not found: this is lanekeeper's inspector feed, a WebSocket; GET / is the Stately inspector page\n");
     }
   });
   const wss = new WebSocketServer({ server });
@@ -122,7 +124,8 @@ export async function startInspectFeed(opts: InspectFeedOptions): Promise<Inspec
   wss.on('connection', (socket) => {
     socket.on('error', onError);
     try {
-      for (const [id, actor] of actors) send(socket, JSON.stringify({ ...actor, snapshot: latest.get(id) ?? actor.snapshot }, redactingReplacer));
+      for (const [id, actor] of actors)
+        send(socket, JSON.stringify({ ...actor, snapshot: latest.get(id) ?? actor.snapshot }, redactingReplacer));
     } catch (err) {
       onError(err);
     }
@@ -148,7 +151,6 @@ export async function startInspectFeed(opts: InspectFeedOptions): Promise<Inspec
     },
   };
 }
-
 
 function listenProblem(err: NodeJS.ErrnoException, port: number, host: string): string {
   const where = `${host}:${port}`;

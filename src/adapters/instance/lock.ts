@@ -32,11 +32,18 @@ interface Holder {
  * naming the holder when another lanekeeper has it. When the lock cannot be taken at all (no
  * `flock` command), `onUnavailable` is told why and the run goes on without it.
  */
-export async function lockInstance(stateDir: string, onUnavailable: (reason: string) => void, now = Date.now()): Promise<InstanceLock> {
+export async function lockInstance(
+  stateDir: string,
+  onUnavailable: (reason: string) => void,
+  now = Date.now(),
+): Promise<InstanceLock> {
   const file = path.join(stateDir, LOCK_FILE);
   const hold = await holdFlock(file, 5000, { unref: true });
   if (!hold.ok) {
-    if (hold.busy) throw new InstanceLockedError(`another lanekeeper (${await describeHolder(file)}) is running on ${stateDir}; stop it first`);
+    if (hold.busy)
+      throw new InstanceLockedError(
+        `another lanekeeper (${await describeHolder(file)}) is running on ${stateDir}; stop it first`,
+      );
     onUnavailable(`running without the one-instance lock on ${file}: ${hold.reason}`);
     return { release: async () => {} };
   }
@@ -63,9 +70,10 @@ async function describeHolder(file: string): Promise<string> {
 function readHolder(file: string): Holder | null {
   try {
     const h = JSON.parse(readFileSync(file, 'utf8')) as Partial<Holder>;
-    return typeof h.pid === 'number' && typeof h.started_at === 'string' ? { pid: h.pid, started_at: h.started_at } : null;
+    return typeof h.pid === 'number' && typeof h.started_at === 'string'
+      ? { pid: h.pid, started_at: h.started_at }
+      : null;
   } catch {
     return null;
   }
 }
-

@@ -12,13 +12,23 @@ export interface RunState {
   lastStop: { at: number; clean: boolean } | null;
 }
 
-export async function readRunState(store: Store, dir: string, lanes: readonly LaneStateRow[], host?: string): Promise<RunState> {
+export async function readRunState(
+  store: Store,
+  dir: string,
+  lanes: readonly LaneStateRow[],
+  host?: string,
+): Promise<RunState> {
   const now = await runningNow(store, dir, lanes, host);
   if (now.running === true) return { running: true, lastStop: null };
   return { ...now, lastStop: await lastStop(store, lanes) };
 }
 
-async function runningNow(store: Store, dir: string, lanes: readonly LaneStateRow[], host?: string): Promise<Omit<RunState, 'lastStop'>> {
+async function runningNow(
+  store: Store,
+  dir: string,
+  lanes: readonly LaneStateRow[],
+  host?: string,
+): Promise<Omit<RunState, 'lastStop'>> {
   if (!store.hostRunning) {
     const s = instanceState(dir);
     return s.running === null ? { running: null, unknown: s.reason } : { running: s.running };

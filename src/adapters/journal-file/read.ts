@@ -20,21 +20,39 @@ export async function openJournalFile(file: string): Promise<JournalSource> {
   for await (const { n, value } of lines(file)) {
     if (n === 1) {
       header = value as unknown as JournalFileHeader;
-      if (typeof header?.lanekeeper_journal !== 'number') throw new JournalFileError(file, 1, 'not a lanekeeper journal (export one with `lanekeeper journal export`)');
-      if (header.lanekeeper_journal > JOURNAL_FILE_VERSION) throw new JournalFileError(file, 1, `journal format ${header.lanekeeper_journal} is newer than this lanekeeper reads (${JOURNAL_FILE_VERSION})`);
+      if (typeof header?.lanekeeper_journal !== 'number')
+        throw new JournalFileError(file, 1, 'not a lanekeeper journal (export one with `lanekeeper journal export`)');
+      if (header.lanekeeper_journal > JOURNAL_FILE_VERSION)
+        throw new JournalFileError(
+          file,
+          1,
+          `journal format ${header.lanekeeper_journal} is newer than this lanekeeper reads (${JOURNAL_FILE_VERSION})`,
+        );
       continue;
     }
     if (isObject(value) && 'checkpoint' in value) {
       if (first) throw new JournalFileError(file, n, 'a checkpoint after the first event');
       checkpoint = value.checkpoint as Checkpoint;
-      if (typeof checkpoint?.seq !== 'number' || typeof checkpoint.version !== 'string' || !isObject(checkpoint.state)) throw new JournalFileError(file, n, 'a checkpoint needs seq, version and state');
+      if (typeof checkpoint?.seq !== 'number' || typeof checkpoint.version !== 'string' || !isObject(checkpoint.state))
+        throw new JournalFileError(file, n, 'a checkpoint needs seq, version and state');
       continue;
     }
     const event = isObject(value) && isObject(value.event) ? value.event : null;
-    if (!event || typeof event.seq !== 'number' || typeof event.type !== 'string' || typeof event.now !== 'number' || !Array.isArray(value.effects)) {
-      throw new JournalFileError(file, n, 'expected {"event": {seq, type, now, …}, "effects": […], "changed": {…} | null}');
+    if (
+      !event ||
+      typeof event.seq !== 'number' ||
+      typeof event.type !== 'string' ||
+      typeof event.now !== 'number' ||
+      !Array.isArray(value.effects)
+    ) {
+      throw new JournalFileError(
+        file,
+        n,
+        'expected {"event": {seq, type, now, …}, "effects": […], "changed": {…} | null}',
+      );
     }
-    if (event.seq <= last) throw new JournalFileError(file, n, `seq ${event.seq} after seq ${last}: events must come in rising seq order`);
+    if (event.seq <= last)
+      throw new JournalFileError(file, n, `seq ${event.seq} after seq ${last}: events must come in rising seq order`);
     if (!first) first = event.seq;
     last = event.seq;
     if (event.type === 'RUNTIME_STARTED') runs.push(event.seq);
@@ -50,7 +68,11 @@ export async function openJournalFile(file: string): Promise<JournalSource> {
         if (!isObject(value) || !isObject(value.event)) continue;
         const event = value.event as unknown as StampedEvent;
         if (event.seq < fromSeq) continue;
-        const entry: JournalEntry = { event, effects: (value.effects as unknown[]).map((i) => JSON.stringify(i)), changed: (value.changed as Record<string, string> | null) ?? null };
+        const entry: JournalEntry = {
+          event,
+          effects: (value.effects as unknown[]).map((i) => JSON.stringify(i)),
+          changed: (value.changed as Record<string, string> | null) ?? null,
+        };
         yield entry;
       }
     },

@@ -13,7 +13,10 @@ export interface ExportResult {
   begins: 'run' | 'checkpoint' | 'journal';
 }
 
-export async function exportJournal(journal: JournalPort, opts: { fromSeq: number; out: string; machines: string; now: Date }): Promise<ExportResult> {
+export async function exportJournal(
+  journal: JournalPort,
+  opts: { fromSeq: number; out: string; machines: string; now: Date },
+): Promise<ExportResult> {
   const last = await journal.lastSeq();
   const want = Math.min(Math.max(1, opts.fromSeq), last);
   const run = await journal.runStart(want);
@@ -26,11 +29,17 @@ export async function exportJournal(journal: JournalPort, opts: { fromSeq: numbe
   const write = async (line: unknown) => {
     if (!out.write(`${JSON.stringify(line)}\n`)) await Promise.race([once(out, 'drain'), failed]);
   };
-  const header: JournalFileHeader = { lanekeeper_journal: JOURNAL_FILE_VERSION, exported_at: opts.now.toISOString(), first_seq: first, last_seq: last, machines: opts.machines };
+  const header: JournalFileHeader = {
+    lanekeeper_journal: JOURNAL_FILE_VERSION,
+    exported_at: opts.now.toISOString(),
+    first_seq: first,
+    last_seq: last,
+    machines: opts.machines,
+  };
   await write(header);
   if (useCheckpoint) await write({ checkpoint: cp });
   let events = 0;
-  for (let next = first; next <= last; ) {
+  for (let next = first; next <= last;) {
     const batch = await journal.entries(next, 5000);
     if (!batch.length) break;
     for (const e of batch) {

@@ -28,7 +28,8 @@ export function createLogger(opts: LoggerOptions): Logger {
       translateTime: 'HH:MM:ss',
       ignore: 'pid,hostname,lane,session,laneId',
       // "code           │ code-12 started …": the lane first, so a lane's story reads down a column.
-      messageFormat: (line, key) => (line.lane ? `${String(line.lane).padEnd(14)} │ ${String(line[key])}` : String(line[key])),
+      messageFormat: (line, key) =>
+        line.lane ? `${String(line.lane).padEnd(14)} │ ${String(line[key])}` : String(line[key]),
     });
     return pino({ level, redact: REDACT, base: undefined }, stream);
   }

@@ -79,7 +79,12 @@ export class FleetMetrics implements RuntimeObserver {
 
   constructor(opts: FleetMetricsOptions = {}) {
     const registers = [this.registry];
-    this.sessions = new Counter({ name: 'lanekeeper_sessions_total', help: 'Sessions that ended, by lane, arm and outcome.', labelNames: ['lane', 'arm', 'outcome'], registers });
+    this.sessions = new Counter({
+      name: 'lanekeeper_sessions_total',
+      help: 'Sessions that ended, by lane, arm and outcome.',
+      labelNames: ['lane', 'arm', 'outcome'],
+      registers,
+    });
     // The state gauges' collect() runs with `this` bound to the gauge: they read these maps.
     const { lanes, running } = this;
     new Gauge({
@@ -93,14 +98,55 @@ export class FleetMetrics implements RuntimeObserver {
         for (const lane of running.values()) this.inc({ lane });
       },
     });
-    this.granted = new Counter({ name: 'lanekeeper_claims_granted_total', help: 'Claims the runtime was granted, by lane and kind of key (lane, task, …).', labelNames: ['lane', 'kind'], registers });
-    this.denied = new Counter({ name: 'lanekeeper_claims_denied_total', help: 'Claims the runtime was denied (someone else held the key), by lane and kind of key.', labelNames: ['lane', 'kind'], registers });
-    this.lost = new Counter({ name: 'lanekeeper_claims_lost_total', help: 'Held claims that could not be renewed, by lane and kind of key.', labelNames: ['lane', 'kind'], registers });
-    this.grades = new Histogram({ name: 'lanekeeper_session_grade', help: 'Grades of ended sessions (0 to 1), by lane and grade source; ungraded sessions are not counted.', labelNames: ['lane', 'source'], buckets: GRADE_BUCKETS, registers });
-    this.regraded = new Counter({ name: 'lanekeeper_sessions_regraded_total', help: 'Late grades (lanekeeper grade) applied, by lane.', labelNames: ['lane'], registers });
-    this.ticks = new Counter({ name: 'lanekeeper_ticks_total', help: 'Tick decisions made, by the source of the lane order (builtin or external).', labelNames: ['source'], registers });
-    this.chosen = new Counter({ name: 'lanekeeper_tick_lanes_chosen_total', help: 'Lane slots a tick chose to dispatch, by lane.', labelNames: ['lane'], registers });
-    this.skipped = new Counter({ name: 'lanekeeper_tick_lanes_skipped_total', help: 'Lane slots a tick passed over, by lane and kind of reason.', labelNames: ['lane', 'reason'], registers });
+    this.granted = new Counter({
+      name: 'lanekeeper_claims_granted_total',
+      help: 'Claims the runtime was granted, by lane and kind of key (lane, task, …).',
+      labelNames: ['lane', 'kind'],
+      registers,
+    });
+    this.denied = new Counter({
+      name: 'lanekeeper_claims_denied_total',
+      help: 'Claims the runtime was denied (someone else held the key), by lane and kind of key.',
+      labelNames: ['lane', 'kind'],
+      registers,
+    });
+    this.lost = new Counter({
+      name: 'lanekeeper_claims_lost_total',
+      help: 'Held claims that could not be renewed, by lane and kind of key.',
+      labelNames: ['lane', 'kind'],
+      registers,
+    });
+    this.grades = new Histogram({
+      name: 'lanekeeper_session_grade',
+      help: 'Grades of ended sessions (0 to 1), by lane and grade source; ungraded sessions are not counted.',
+      labelNames: ['lane', 'source'],
+      buckets: GRADE_BUCKETS,
+      registers,
+    });
+    this.regraded = new Counter({
+      name: 'lanekeeper_sessions_regraded_total',
+      help: 'Late grades (lanekeeper grade) applied, by lane.',
+      labelNames: ['lane'],
+      registers,
+    });
+    this.ticks = new Counter({
+      name: 'lanekeeper_ticks_total',
+      help: 'Tick decisions made, by the source of the lane order (builtin or external).',
+      labelNames: ['source'],
+      registers,
+    });
+    this.chosen = new Counter({
+      name: 'lanekeeper_tick_lanes_chosen_total',
+      help: 'Lane slots a tick chose to dispatch, by lane.',
+      labelNames: ['lane'],
+      registers,
+    });
+    this.skipped = new Counter({
+      name: 'lanekeeper_tick_lanes_skipped_total',
+      help: 'Lane slots a tick passed over, by lane and kind of reason.',
+      labelNames: ['lane', 'reason'],
+      registers,
+    });
     new Gauge({
       name: 'lanekeeper_lane_state',
       help: 'The state of each lane slot: 1 for its current state, 0 for the others.',
@@ -109,7 +155,9 @@ export class FleetMetrics implements RuntimeObserver {
       collect() {
         this.reset();
         for (const [laneId, { lane, state }] of lanes) {
-          const states: readonly string[] = LANE_STATES.includes(state as (typeof LANE_STATES)[number]) ? LANE_STATES : [...LANE_STATES, state];
+          const states: readonly string[] = LANE_STATES.includes(state as (typeof LANE_STATES)[number])
+            ? LANE_STATES
+            : [...LANE_STATES, state];
           for (const s of states) this.set({ lane, lane_id: laneId, state: s }, s === state ? 1 : 0);
         }
       },
@@ -160,7 +208,11 @@ export class FleetMetrics implements RuntimeObserver {
         this.running.set(e.sessionId, this.laneOf(e.laneId));
         break;
       case 'SESSION_EXITED':
-        this.sessions.inc({ lane: this.laneOf(e.laneId), arm: this.arms.get(e.sessionId) ?? 'unknown', outcome: e.outcome });
+        this.sessions.inc({
+          lane: this.laneOf(e.laneId),
+          arm: this.arms.get(e.sessionId) ?? 'unknown',
+          outcome: e.outcome,
+        });
         this.arms.delete(e.sessionId);
         this.running.delete(e.sessionId);
         break;

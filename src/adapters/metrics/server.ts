@@ -28,7 +28,6 @@ export interface MetricsServerOptions {
   onError?: (err: unknown) => void;
 }
 
-
 function whyNot(err: NodeJS.ErrnoException): string {
   switch (err.code) {
     case 'EADDRINUSE':
@@ -48,7 +47,8 @@ function whyNot(err: NodeJS.ErrnoException): string {
 export async function startMetricsServer(opts: MetricsServerOptions): Promise<MetricsServer> {
   const host = opts.host ?? '127.0.0.1';
   const where = `${urlHost(host)}:${opts.port}`;
-  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new MetricsServerError(`cannot serve metrics on ${where}: the port must be a whole number from 0 to 65535`);
+  if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535)
+    throw new MetricsServerError(`cannot serve metrics on ${where}: the port must be a whole number from 0 to 65535`);
   const server = createServer((req, res) => {
     const pathname = new URL(req.url ?? '/', 'http://metrics').pathname;
     if (pathname !== '/metrics') {
@@ -56,14 +56,19 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' }).end('method not allowed\n');
+      res
+        .writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' })
+        .end('method not allowed\n');
       return;
     }
     opts.registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': opts.registry.contentType }).end(req.method === 'HEAD' ? undefined : text),
+      (text) =>
+        res.writeHead(200, { 'content-type': opts.registry.contentType }).end(req.method === 'HEAD' ? undefined : text),
       (err: unknown) => {
         opts.onError?.(err);
-        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`could not collect the metrics: ${err instanceof Error ? err.message : String(err)}\n`);
+        res
+          .writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
+          .end(`could not collect the metrics: ${err instanceof Error ? err.message : String(err)}\n`);
       },
     );
   });

@@ -55,7 +55,16 @@ export function adoptedHandle(spec: AdoptSpec, clock: () => number = Date.now): 
     while (agentAlive()) await sleep(poll);
     clearTimeout(killTimer);
     clearTimeout(limit);
-    return { spawnError: null, exitCode: null, signal: null, timedOut, stopped, killed, startedAt: spec.startedAt, endedAt: clock() };
+    return {
+      spawnError: null,
+      exitCode: null,
+      signal: null,
+      timedOut,
+      stopped,
+      killed,
+      startedAt: spec.startedAt,
+      endedAt: clock(),
+    };
   })();
   const gone = exited.then(async () => {
     if (!groupAlive(spec.pgrp)) return;

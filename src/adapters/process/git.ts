@@ -69,7 +69,8 @@ function headFromFiles(cwd: string): string | null | undefined {
       return readHead(gitDir, common === null ? gitDir : path.resolve(gitDir, common.trim()));
     }
     // A git directory itself (a bare repository, or a cwd inside `.git`): git's discovery stops here.
-    if (statOrNull(path.join(dir, 'HEAD'))?.isFile() && statOrNull(path.join(dir, 'objects'))?.isDirectory()) return undefined;
+    if (statOrNull(path.join(dir, 'HEAD'))?.isFile() && statOrNull(path.join(dir, 'objects'))?.isDirectory())
+      return undefined;
     const parent = path.dirname(dir);
     if (parent === dir) return null; // no repository up to the root
     const p = statOrNull(parent);

@@ -3,7 +3,10 @@
 import { readFile } from 'node:fs/promises';
 import { parseGradeText, type GradeParse } from '../../policy/grade-contract.js';
 
-export type GradeFileRead = (GradeParse & { text: string }) | { ok: false; reason: string; text?: undefined } | { ok: 'missing'; text?: undefined };
+export type GradeFileRead =
+  | (GradeParse & { text: string })
+  | { ok: false; reason: string; text?: undefined }
+  | { ok: 'missing'; text?: undefined };
 
 export async function readGradeFile(file: string): Promise<GradeFileRead> {
   let text: string;

@@ -36,16 +36,34 @@ export async function runBeforeSession(h: HookRun): Promise<HookResult> {
       break;
     }
     if (h.stopping()) return { ok: false, reason: 'the runtime is stopping; the session was not started' };
-    if (Date.now() - started >= h.waitMs) return { ok: false, reason: `waited ${formatDuration(h.waitMs)} for the before_session mutex of ${h.cwd}, held by ${r.holder}` };
+    if (Date.now() - started >= h.waitMs)
+      return {
+        ok: false,
+        reason: `waited ${formatDuration(h.waitMs)} for the before_session mutex of ${h.cwd}, held by ${r.holder}`,
+      };
     await new Promise((res) => setTimeout(res, POLL_MS));
   }
   const waitedMs = Date.now() - started;
   try {
     const [file, ...args] = h.argv;
-    const r = await execa(file!, args, { cwd: h.cwd, env: h.env, extendEnv: false, timeout: h.timeoutMs, reject: false, stdin: 'ignore', all: true });
+    const r = await execa(file!, args, {
+      cwd: h.cwd,
+      env: h.env,
+      extendEnv: false,
+      timeout: h.timeoutMs,
+      reject: false,
+      stdin: 'ignore',
+      all: true,
+    });
     appendFileSync(h.logPath, `[lanekeeper] before_session: ${h.argv.join(' ')}\n${r.all ?? ''}\n`);
     if (r.exitCode === 0) return { ok: true, waitedMs };
-    const how = r.timedOut ? `timed out after ${formatDuration(h.timeoutMs)}` : r.exitCode !== undefined ? `exit ${r.exitCode}` : (r as { code?: string }).code === 'ENOENT' ? `command not found: ${file}` : (r.signal ?? 'failed');
+    const how = r.timedOut
+      ? `timed out after ${formatDuration(h.timeoutMs)}`
+      : r.exitCode !== undefined
+        ? `exit ${r.exitCode}`
+        : (r as { code?: string }).code === 'ENOENT'
+          ? `command not found: ${file}`
+          : (r.signal ?? 'failed');
     const last = (r.all ?? '').trim().split('\n').pop()?.slice(0, 200);
     return { ok: false, reason: `before_session hook failed (${how})${last ? `: ${last}` : ''}` };
   } finally {
@@ -58,5 +76,7 @@ async function mutexKey(cwd: string): Promise<string> {
   const top = await execa('git', ['rev-parse', '--show-toplevel'], { cwd, reject: false, stdin: 'ignore' });
   const repo = top.exitCode === 0 ? top.stdout.trim() : cwd;
   // Keys have at most 200 characters; a long path is hashed.
-  return repo.length <= 150 ? `mutex:before_session:${repo}` : `mutex:before_session:sha1:${createHash('sha1').update(repo).digest('hex')}`;
+  return repo.length <= 150
+    ? `mutex:before_session:${repo}`
+    : `mutex:before_session:sha1:${createHash('sha1').update(repo).digest('hex')}`;
 }

@@ -45,7 +45,10 @@ export function sameProcess(pid: number, startTime: string | null): boolean {
  * within one state directory: another fleet on this machine may run an agent of the same id.
  */
 export function sessionProcesses(sessionId: string, gradeFile: string): { pid: number; pgrp: number }[] {
-  const needles = [Buffer.from(`\0LANEKEEPER_SESSION_ID=${sessionId}\0`), Buffer.from(`\0LANEKEEPER_GRADE_FILE=${gradeFile}\0`)];
+  const needles = [
+    Buffer.from(`\0LANEKEEPER_SESSION_ID=${sessionId}\0`),
+    Buffer.from(`\0LANEKEEPER_GRADE_FILE=${gradeFile}\0`),
+  ];
   const found: { pid: number; pgrp: number }[] = [];
   let entries: string[];
   try {

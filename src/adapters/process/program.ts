@@ -23,7 +23,15 @@ export interface ProgramOptions {
 
 export async function runProgram(argv: readonly string[], opts: ProgramOptions): Promise<ProgramRun> {
   const startedAt = Date.now();
-  const unstarted = (error: string): ProgramRun => ({ exitCode: null, signal: null, timedOut: false, stdout: '', stderr: '', durationMs: Date.now() - startedAt, error });
+  const unstarted = (error: string): ProgramRun => ({
+    exitCode: null,
+    signal: null,
+    timedOut: false,
+    stdout: '',
+    stderr: '',
+    durationMs: Date.now() - startedAt,
+    error,
+  });
   const [file, ...args] = argv;
   if (file === undefined || file === '') return unstarted(`could not start: ${opts.emptyCommand}`);
   if (opts.cwd !== undefined) {
@@ -55,7 +63,14 @@ export async function runProgram(argv: readonly string[], opts: ProgramOptions):
     clearTimeout(limit);
     const stdout = typeof r.stdout === 'string' ? r.stdout : '';
     const stderr = typeof r.stderr === 'string' ? r.stderr : '';
-    const run: ProgramRun = { exitCode: r.exitCode ?? null, signal: r.signal ?? null, timedOut, stdout, stderr, durationMs: Date.now() - startedAt };
+    const run: ProgramRun = {
+      exitCode: r.exitCode ?? null,
+      signal: r.signal ?? null,
+      timedOut,
+      stdout,
+      stderr,
+      durationMs: Date.now() - startedAt,
+    };
     if (r.isMaxBuffer) {
       // execa stopped it; anything it left in the group goes too.
       if (pid !== undefined) signalGroup(pid, 'SIGKILL');
@@ -69,4 +84,3 @@ export async function runProgram(argv: readonly string[], opts: ProgramOptions):
     return unstarted(`could not start: ${String((err as Error)?.message ?? err).split('\n')[0]}`);
   }
 }
-

@@ -133,8 +133,22 @@ export function runSession(spec: RunSpec, clock: () => number = Date.now): RunHa
 }
 
 /** A session that never became a process: it could not start, or the runtime stopped it first. */
-export function unstartedHandle(why: { spawnError: string } | { stopped: string }, startedAt: number, clock: () => number = Date.now): RunHandle {
-  const exited = Promise.resolve<RunResult>({ spawnError: null, stopped: null, ...why, exitCode: null, signal: null, timedOut: false, killed: false, startedAt, endedAt: clock() });
+export function unstartedHandle(
+  why: { spawnError: string } | { stopped: string },
+  startedAt: number,
+  clock: () => number = Date.now,
+): RunHandle {
+  const exited = Promise.resolve<RunResult>({
+    spawnError: null,
+    stopped: null,
+    ...why,
+    exitCode: null,
+    signal: null,
+    timedOut: false,
+    killed: false,
+    startedAt,
+    endedAt: clock(),
+  });
   return { pid: null, exited, gone: exited.then(() => undefined), stop: () => {} };
 }
 

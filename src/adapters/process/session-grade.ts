@@ -44,13 +44,26 @@ export interface GradeDeps {
 }
 
 /** Journals and logs a rejected grade (a grade file write, or grader output). */
-export function rejectGrade(deps: Pick<GradeDeps, 'emit'>, intent: StartSessionIntent, log: Logger, reason: string, what: string): void {
+export function rejectGrade(
+  deps: Pick<GradeDeps, 'emit'>,
+  intent: StartSessionIntent,
+  log: Logger,
+  reason: string,
+  what: string,
+): void {
   log.warn({ reason }, what);
   deps.emit({ type: 'GRADE_REJECTED', laneId: intent.laneId, sessionId: intent.sessionId, reason });
 }
 
 /** Grades a finished session from what its grade file gave (rejections already reported) and records it. */
-export async function gradeSession(deps: GradeDeps, intent: StartSessionIntent, file: WatchedGrade, record: GraderRecord, log: Logger, censored?: string): Promise<void> {
+export async function gradeSession(
+  deps: GradeDeps,
+  intent: StartSessionIntent,
+  file: WatchedGrade,
+  record: GraderRecord,
+  log: Logger,
+  censored?: string,
+): Promise<void> {
   const { config, store, emit } = deps;
   let found: { grade: number; dimensions: Record<string, number> | null; source: 'session' | 'grader' } | null =
     file.ok === true ? { grade: file.grade, dimensions: file.dimensions, source: 'session' } : null;
@@ -80,5 +93,14 @@ export async function gradeSession(deps: GradeDeps, intent: StartSessionIntent, 
     source = 'none';
   }
   await store.sessions.update(intent.sessionId, { grade, grade_source: source, dimensions });
-  emit({ type: 'SESSION_GRADED', laneId: intent.laneId, sessionId: intent.sessionId, grade, source, dimensions, arm: intent.arm, ...(censored ? { censored } : {}) });
+  emit({
+    type: 'SESSION_GRADED',
+    laneId: intent.laneId,
+    sessionId: intent.sessionId,
+    grade,
+    source,
+    dimensions,
+    arm: intent.arm,
+    ...(censored ? { censored } : {}),
+  });
 }

@@ -10,7 +10,13 @@ import type { Outcome } from '../../policy/outcome.js';
 import type { GraderRecord } from './session-grade.js';
 
 /** The row the store keeps for a session as it begins. */
-export function sessionRow(intent: StartSessionIntent, startedAt: number, logPath: string): Pick<SessionRow, 'id' | 'lane' | 'lane_id' | 'arm' | 'dispatch' | 'parent' | 'started_at' | 'log_path'> & { task: string | null } {
+export function sessionRow(
+  intent: StartSessionIntent,
+  startedAt: number,
+  logPath: string,
+): Pick<SessionRow, 'id' | 'lane' | 'lane_id' | 'arm' | 'dispatch' | 'parent' | 'started_at' | 'log_path'> & {
+  task: string | null;
+} {
   return {
     id: intent.sessionId,
     lane: intent.lane,
@@ -39,7 +45,10 @@ export interface SessionPaths {
 }
 
 /** Where a session keeps its output and its grade file: sessions/<id>/ in the state directory. */
-export function sessionPaths(config: Pick<ResolvedConfig, 'stateDir'>, intent: Pick<StartSessionIntent, 'sessionId'>): SessionPaths {
+export function sessionPaths(
+  config: Pick<ResolvedConfig, 'stateDir'>,
+  intent: Pick<StartSessionIntent, 'sessionId'>,
+): SessionPaths {
   const dir = path.join(config.stateDir, 'sessions', intent.sessionId);
   return { dir, log: path.join(dir, 'output.log'), grade: path.join(dir, 'grade.json') };
 }
@@ -56,7 +65,15 @@ export interface ExitRecord {
 /** A grade already recorded in the store, to be journaled as it is. */
 export type GradedRecord = Pick<SessionGradedEvent, 'grade' | 'source' | 'dimensions'>;
 
-export function graderRecord(intent: StartSessionIntent, exit: ExitRecord, startedAt: number, logPath: string, cwd: string, before: string | null, after: string | null): GraderRecord {
+export function graderRecord(
+  intent: StartSessionIntent,
+  exit: ExitRecord,
+  startedAt: number,
+  logPath: string,
+  cwd: string,
+  before: string | null,
+  after: string | null,
+): GraderRecord {
   return {
     id: intent.sessionId,
     lane: intent.lane,

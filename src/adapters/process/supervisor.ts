@@ -17,7 +17,17 @@ import { classifyExit } from '../../policy/outcome.js';
 import { adoptedHandle } from './adopt.js';
 import { procInfo } from './proc.js';
 import { runBeforeSession } from './hooks.js';
-import { graderRecord, laneCwd, renewEvery, sessionPaths, sessionRow, templateVars, type ExitRecord, type GradedRecord, type SessionPaths } from './session-setup.js';
+import {
+  graderRecord,
+  laneCwd,
+  renewEvery,
+  sessionPaths,
+  sessionRow,
+  templateVars,
+  type ExitRecord,
+  type GradedRecord,
+  type SessionPaths,
+} from './session-setup.js';
 import { gradeSession, rejectGrade } from './session-grade.js';
 
 export interface SupervisorDeps {
@@ -61,7 +71,11 @@ export class SessionSupervisor {
       const what = !lane ? `lane ${intent.lane}` : `backend and model ${intent.arm}`;
       this.supervise(intent, config.stateDir, async ({ paths, entry }) => {
         await store.sessions.insert(sessionRow(intent, this.clock(), paths.log));
-        entry.handle = unstartedHandle({ spawnError: `${what} is no longer configured (the configuration was reloaded)` }, this.clock(), this.clock);
+        entry.handle = unstartedHandle(
+          { spawnError: `${what} is no longer configured (the configuration was reloaded)` },
+          this.clock(),
+          this.clock,
+        );
         return { handle: entry.handle, before: null };
       });
       return;
@@ -73,7 +87,11 @@ export class SessionSupervisor {
       await store.sessions.insert(sessionRow(intent, this.clock(), paths.log));
       const env = this.sessionEnv(arm, intent, vars, paths.grade);
       const cwdProblem = checkCwd(cwd);
-      const hook = cwdProblem ? { ok: false as const, reason: cwdProblem } : config.hooks.beforeSession && !this.stopping ? await this.beforeSession(intent, vars, cwd, env, paths.log) : null;
+      const hook = cwdProblem
+        ? { ok: false as const, reason: cwdProblem }
+        : config.hooks.beforeSession && !this.stopping
+          ? await this.beforeSession(intent, vars, cwd, env, paths.log)
+          : null;
       // HEAD is read after the hook: a pull that moves it is not the session's work.
       const before = await gitHead(cwd).catch(() => null);
       await this.spawnTurn();
@@ -82,14 +100,30 @@ export class SessionSupervisor {
         : hook && !hook.ok
           ? unstartedHandle({ spawnError: hook.reason }, this.clock(), this.clock)
           : runSession(
-              { argv: arm.command.map((part) => expandTemplate(part, vars)), cwd, env, logPath: paths.log, timeoutMs: this.deps.timeoutFor?.(intent.arm, intent.timeoutMs) ?? intent.timeoutMs, killGraceMs: config.sessions.killGraceMs },
+              {
+                argv: arm.command.map((part) => expandTemplate(part, vars)),
+                cwd,
+                env,
+                logPath: paths.log,
+                timeoutMs: this.deps.timeoutFor?.(intent.arm, intent.timeoutMs) ?? intent.timeoutMs,
+                killGraceMs: config.sessions.killGraceMs,
+              },
               this.clock,
             );
       entry.handle = handle;
       if (handle.pid !== null) {
         // The start time tells this agent from a later process given the same pid (crash recovery).
-        await store.sessions.update(intent.sessionId, { pid: handle.pid, pid_start: procInfo(handle.pid)?.startTime ?? null });
-        emit({ type: 'SESSION_STARTED', laneId: intent.laneId, sessionId: intent.sessionId, pid: handle.pid, arm: intent.arm });
+        await store.sessions.update(intent.sessionId, {
+          pid: handle.pid,
+          pid_start: procInfo(handle.pid)?.startTime ?? null,
+        });
+        emit({
+          type: 'SESSION_STARTED',
+          laneId: intent.laneId,
+          sessionId: intent.sessionId,
+          pid: handle.pid,
+          arm: intent.arm,
+        });
       }
       return { handle, before };
     });
@@ -100,9 +134,16 @@ export class SessionSupervisor {
    * if it were our own: its claims renewed, its grade file watched, its exit recorded and graded.
    * `kill`: stop it at once instead (sessions.on_restart: kill).
    */
-  adopt(intent: StartSessionIntent, found: { pid: number; startTime: string | null; pgrp: number; startedAt: number; cwd: string }, kill?: string): void {
+  adopt(
+    intent: StartSessionIntent,
+    found: { pid: number; startTime: string | null; pgrp: number; startedAt: number; cwd: string },
+    kill?: string,
+  ): void {
     this.supervise(intent, found.cwd, async ({ entry }) => {
-      const handle = adoptedHandle({ ...found, killGraceMs: this.deps.config.sessions.killGraceMs, timeoutMs: intent.timeoutMs || undefined }, this.clock);
+      const handle = adoptedHandle(
+        { ...found, killGraceMs: this.deps.config.sessions.killGraceMs, timeoutMs: intent.timeoutMs || undefined },
+        this.clock,
+      );
       entry.handle = handle;
       this.deps.emit({ type: 'SESSION_ADOPTED', laneId: intent.laneId, sessionId: intent.sessionId, pid: found.pid });
       if (kill ?? this.stopping) handle.stop(kill ?? this.stopping!);
@@ -116,7 +157,17 @@ export class SessionSupervisor {
    * else outcome unknown with `reason`. It is graded from its grade file unless `graded` holds the
    * grade already recorded. Its claims but the lane slot (its lane gives that back) are released.
    */
-  close(intent: StartSessionIntent, how: { reason: string; cwd: string; startedAt: number; exited?: ExitRecord; journaled?: boolean; graded?: GradedRecord }): void {
+  close(
+    intent: StartSessionIntent,
+    how: {
+      reason: string;
+      cwd: string;
+      startedAt: number;
+      exited?: ExitRecord;
+      journaled?: boolean;
+      graded?: GradedRecord;
+    },
+  ): void {
     const { store, emit } = this.deps;
     const entry: Live = { handle: null, done: Promise.resolve() };
     this.live.set(intent.sessionId, entry);
@@ -126,9 +177,21 @@ export class SessionSupervisor {
       const row = await store.sessions.get(intent.sessionId);
       if (!row) await store.sessions.insert(sessionRow(intent, how.startedAt, paths.log));
       const released = await store.claims.releaseHolder(intent.sessionId, { except: [intent.claim.key] });
-      const exit = how.exited ?? { exitCode: null, signal: null, outcome: 'unknown' as const, reason: how.reason, endedAt: this.clock() };
+      const exit = how.exited ?? {
+        exitCode: null,
+        signal: null,
+        outcome: 'unknown' as const,
+        reason: how.reason,
+        endedAt: this.clock(),
+      };
       if (!how.exited) {
-        await store.sessions.update(intent.sessionId, { ended_at: exit.endedAt, exit_code: null, signal: null, outcome: 'unknown', reason: how.reason });
+        await store.sessions.update(intent.sessionId, {
+          ended_at: exit.endedAt,
+          exit_code: null,
+          signal: null,
+          outcome: 'unknown',
+          reason: how.reason,
+        });
         log.warn(`${intent.sessionId}: ${how.reason}`);
       }
       if (!how.journaled) {
@@ -145,19 +208,38 @@ export class SessionSupervisor {
         });
       }
       if (how.graded) {
-        emit({ type: 'SESSION_GRADED', laneId: intent.laneId, sessionId: intent.sessionId, ...how.graded, arm: intent.arm });
+        emit({
+          type: 'SESSION_GRADED',
+          laneId: intent.laneId,
+          sessionId: intent.sessionId,
+          ...how.graded,
+          arm: intent.arm,
+        });
         return;
       }
       // Read once: nobody watched it while the runtime was down.
       const read = await readGradeFile(paths.grade);
       if (read.ok === false) rejectGrade({ emit }, intent, log, read.reason, 'grade file rejected');
-      const gradeFile: WatchedGrade = read.ok === true ? { ok: true, grade: read.grade, dimensions: read.dimensions } : read.ok === false ? { ok: false, reason: read.reason } : { ok: 'missing' };
+      const gradeFile: WatchedGrade =
+        read.ok === true
+          ? { ok: true, grade: read.grade, dimensions: read.dimensions }
+          : read.ok === false
+            ? { ok: false, reason: read.reason }
+            : { ok: 'missing' };
       const record = graderRecord(intent, exit, how.startedAt, paths.log, how.cwd, null, null);
       await gradeSession(this.deps, intent, gradeFile, record, log);
     })()
       .catch((err: unknown) => {
         log.error({ err }, 'closing a session left by the runtime before failed');
-        emit({ type: 'SESSION_GRADED', laneId: intent.laneId, sessionId: intent.sessionId, grade: null, source: 'none', dimensions: null, arm: intent.arm });
+        emit({
+          type: 'SESSION_GRADED',
+          laneId: intent.laneId,
+          sessionId: intent.sessionId,
+          grade: null,
+          source: 'none',
+          dimensions: null,
+          arm: intent.arm,
+        });
       })
       .finally(() => this.live.delete(intent.sessionId));
   }
@@ -170,7 +252,10 @@ export class SessionSupervisor {
   private supervise(
     intent: StartSessionIntent,
     cwd: string,
-    launch: (ctx: { paths: SessionPaths; entry: Live }) => Promise<{ handle: RunHandle; before: string | null; adopted?: boolean }>,
+    launch: (ctx: {
+      paths: SessionPaths;
+      entry: Live;
+    }) => Promise<{ handle: RunHandle; before: string | null; adopted?: boolean }>,
   ): void {
     const { config, store, emit } = this.deps;
     const paths = sessionPaths(config, intent);
@@ -218,7 +303,8 @@ export class SessionSupervisor {
       ]);
       if (released.length) log.info(`released ${released.join(', ')} at the end of ${intent.sessionId}`);
       // An adopted agent's exit code is not known: no verdict on how it went.
-      const outcome = adopted && !result.timedOut ? 'unknown' : classifyExit({ ...result, work: workEvidence(before, after) });
+      const outcome =
+        adopted && !result.timedOut ? 'unknown' : classifyExit({ ...result, work: workEvidence(before, after) });
       const killedHow = result.killed ? ' (ignored SIGTERM; SIGKILL)' : '';
       const reason =
         result.spawnError ??
@@ -229,7 +315,13 @@ export class SessionSupervisor {
             : adopted
               ? 'adopted after a restart: its exit code is not known'
               : null);
-      await store.sessions.update(intent.sessionId, { ended_at: result.endedAt, exit_code: result.exitCode, signal: result.signal, outcome, reason });
+      await store.sessions.update(intent.sessionId, {
+        ended_at: result.endedAt,
+        exit_code: result.exitCode,
+        signal: result.signal,
+        outcome,
+        reason,
+      });
       sent.exited = true;
       emit({
         type: 'SESSION_EXITED',
@@ -244,8 +336,23 @@ export class SessionSupervisor {
         ...(handle.pid === null ? { started: false as const } : {}),
       });
       // An agent that never started says nothing about its lane or its arm.
-      const record = graderRecord(intent, { ...result, outcome, reason }, result.startedAt, paths.log, cwd, before, after);
-      await gradeSession(this.deps, intent, gradeFile, record, log, result.spawnError ? `the agent did not start: ${result.spawnError}` : undefined);
+      const record = graderRecord(
+        intent,
+        { ...result, outcome, reason },
+        result.startedAt,
+        paths.log,
+        cwd,
+        before,
+        after,
+      );
+      await gradeSession(
+        this.deps,
+        intent,
+        gradeFile,
+        record,
+        log,
+        result.spawnError ? `the agent did not start: ${result.spawnError}` : undefined,
+      );
       sent.graded = true;
       await handle.gone;
     })()
@@ -262,10 +369,31 @@ export class SessionSupervisor {
         if (!sent.exited) {
           await store.claims
             .releaseHolder(intent.sessionId, { except: [intent.claim.key] })
-            .catch((e: unknown) => log.warn({ err: e }, `could not release the claims of ${intent.sessionId}; they expire with their TTL`));
+            .catch((e: unknown) =>
+              log.warn({ err: e }, `could not release the claims of ${intent.sessionId}; they expire with their TTL`),
+            );
         }
-        if (!sent.exited) emit({ type: 'SESSION_EXITED', laneId: intent.laneId, sessionId: intent.sessionId, exitCode: null, signal: null, outcome: 'unknown', durationMs: 0, reason });
-        if (!sent.graded) emit({ type: 'SESSION_GRADED', laneId: intent.laneId, sessionId: intent.sessionId, grade: null, source: 'none', dimensions: null, arm: intent.arm });
+        if (!sent.exited)
+          emit({
+            type: 'SESSION_EXITED',
+            laneId: intent.laneId,
+            sessionId: intent.sessionId,
+            exitCode: null,
+            signal: null,
+            outcome: 'unknown',
+            durationMs: 0,
+            reason,
+          });
+        if (!sent.graded)
+          emit({
+            type: 'SESSION_GRADED',
+            laneId: intent.laneId,
+            sessionId: intent.sessionId,
+            grade: null,
+            source: 'none',
+            dimensions: null,
+            arm: intent.arm,
+          });
       })
       .finally(async () => {
         clearInterval(renew);
@@ -301,7 +429,8 @@ export class SessionSupervisor {
     // The lane slot and the task claim must still be this session's: after a long store outage
     // another host's sweep may have released them first, and then they are simply not held.
     for (const key of [intent.claim.key, intent.taskClaim?.key]) {
-      if (key && !held.includes(key) && !gone.has(key)) gone.set(key, `${key} is no longer held (it expired and was released, perhaps while the store did not answer)`);
+      if (key && !held.includes(key) && !gone.has(key))
+        gone.set(key, `${key} is no longer held (it expired and was released, perhaps while the store did not answer)`);
     }
     for (const [key, reason] of gone) {
       if (reported.has(key)) continue;
@@ -310,7 +439,13 @@ export class SessionSupervisor {
     }
   }
 
-  private async beforeSession(intent: StartSessionIntent, vars: TemplateVars, cwd: string, env: Record<string, string>, logPath: string) {
+  private async beforeSession(
+    intent: StartSessionIntent,
+    vars: TemplateVars,
+    cwd: string,
+    env: Record<string, string>,
+    logPath: string,
+  ) {
     const { config, store } = this.deps;
     const result = await runBeforeSession({
       argv: config.hooks.beforeSession!.map((a) => expandTemplate(a, vars)),
@@ -327,7 +462,12 @@ export class SessionSupervisor {
     return result;
   }
 
-  private sessionEnv(arm: ArmConfig, intent: StartSessionIntent, vars: TemplateVars, gradePath: string): Record<string, string> {
+  private sessionEnv(
+    arm: ArmConfig,
+    intent: StartSessionIntent,
+    vars: TemplateVars,
+    gradePath: string,
+  ): Record<string, string> {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.deps.baseEnv)) if (v !== undefined) env[k] = v;
     for (const [k, v] of Object.entries(arm.env)) env[k] = expandTemplate(v, vars);
@@ -342,7 +482,8 @@ export class SessionSupervisor {
       LANEKEEPER_STATE: this.deps.config.stateDir,
     });
     // `lanekeeper claim` inside the session must reach the same store, as the same host.
-    if (this.deps.config.store) Object.assign(env, { LANEKEEPER_STORE: this.deps.config.store, LANEKEEPER_HOST: this.deps.config.host });
+    if (this.deps.config.store)
+      Object.assign(env, { LANEKEEPER_STORE: this.deps.config.store, LANEKEEPER_HOST: this.deps.config.host });
     if (intent.parent) env.LANEKEEPER_PARENT_SESSION = intent.parent;
     if (intent.task) {
       env.LANEKEEPER_TASK_ID = intent.task.id;

@@ -20,7 +20,9 @@ export function commandProblem(file: string, cwd: string, pathVar: string | unde
     if (kind === 'ok') return null;
     if (kind === 'not executable') found = true;
   }
-  return found ? `command not executable: ${file} (on PATH, without execute permission)` : `command not found: ${file} (not on PATH)`;
+  return found
+    ? `command not executable: ${file} (on PATH, without execute permission)`
+    : `command not found: ${file} (not on PATH)`;
 }
 
 function executable(file: string): 'ok' | 'missing' | 'not executable' {

@@ -28,7 +28,8 @@ export const UTILIZATION_CLAMP_LIMIT = 2;
 /** Epoch numbers below this are seconds, at or above it milliseconds. */
 export const EPOCH_MS_FROM = 1e12;
 
-export type QuotaProbeResult = { ok: true; report: QuotaReport; durationMs: number } | { ok: false; reason: string; durationMs: number };
+export type QuotaProbeResult =
+  { ok: true; report: QuotaReport; durationMs: number } | { ok: false; reason: string; durationMs: number };
 
 export interface QuotaProbeOptions {
   timeoutMs: number;
@@ -39,13 +40,19 @@ export interface QuotaProbeOptions {
 const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
 
 const resetsAt = z
-  .union([z.string(), z.number(), z.null()], { error: 'expected an ISO-8601 time, epoch seconds or milliseconds, or null' })
+  .union([z.string(), z.number(), z.null()], {
+    error: 'expected an ISO-8601 time, epoch seconds or milliseconds, or null',
+  })
   .optional()
   .transform((v, ctx): number | null => {
     if (v === undefined || v === null) return null;
     const ms = resetsAtMs(v);
     if (ms === null) {
-      ctx.addIssue({ code: 'custom', message: `expected an ISO-8601 time or a non-negative epoch number, got ${describeValue(v)}`, input: v });
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected an ISO-8601 time or a non-negative epoch number, got ${describeValue(v)}`,
+        input: v,
+      });
       return z.NEVER;
     }
     return ms;
@@ -98,7 +105,9 @@ export function parseQuotaReport(stdout: string): { ok: true; report: QuotaRepor
   if (!parsed.success) {
     // JSON can spell Infinity (1e999); zod calls it "not a number", and describeValue says null.
     const issues = parsed.error.issues.map((i) =>
-      i.code === 'invalid_type' && typeof i.input === 'number' && !Number.isFinite(i.input) ? { ...i, code: 'custom' as const, message: `expected a finite number, got ${i.input}` } : i,
+      i.code === 'invalid_type' && typeof i.input === 'number' && !Number.isFinite(i.input)
+        ? { ...i, code: 'custom' as const, message: `expected a finite number, got ${i.input}` }
+        : i,
     );
     const text = formatIssues(issues as typeof parsed.error.issues)
       .slice(0, 3)
@@ -106,14 +115,24 @@ export function parseQuotaReport(stdout: string): { ok: true; report: QuotaRepor
       .join('; ');
     return { ok: false, reason: `not a quota report: ${text}` };
   }
-  const windows = (parsed.data.windows ?? []).map((w) => ({ name: w.name, utilization: w.utilization, resetsAt: w.resets_at }));
+  const windows = (parsed.data.windows ?? []).map((w) => ({
+    name: w.name,
+    utilization: w.utilization,
+    resetsAt: w.resets_at,
+  }));
   return { ok: true, report: { available: parsed.data.available, windows } };
 }
 
 export async function runQuotaProbe(argv: readonly string[], opts: QuotaProbeOptions): Promise<QuotaProbeResult> {
-  const run = await runProgram(argv, { ...opts, outputCap: QUOTA_PROBE_OUTPUT_CAP, emptyCommand: 'the quota probe command is empty' });
+  const run = await runProgram(argv, {
+    ...opts,
+    outputCap: QUOTA_PROBE_OUTPUT_CAP,
+    emptyCommand: 'the quota probe command is empty',
+  });
   const failed = runProblem(run, { timeoutMs: opts.timeoutMs });
   if (failed) return { ok: false, reason: failed, durationMs: run.durationMs };
   const parsed = parseQuotaReport(run.stdout);
-  return parsed.ok ? { ok: true, report: parsed.report, durationMs: run.durationMs } : { ok: false, reason: parsed.reason, durationMs: run.durationMs };
+  return parsed.ok
+    ? { ok: true, report: parsed.report, durationMs: run.durationMs }
+    : { ok: false, reason: parsed.reason, durationMs: run.durationMs };
 }

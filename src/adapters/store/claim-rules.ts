@@ -15,12 +15,22 @@ export type AcquireDecision<R extends RuleRow = ClaimRow> =
   | { kind: 'grant'; slot: number; previous: R | undefined }
   | { kind: 'deny'; result: Extract<AcquireResult, { granted: false }> };
 
-export function decideAcquire<R extends RuleRow>(key: string, rows: readonly R[], holder: string, slots: number, now: number): AcquireDecision<R> {
+export function decideAcquire<R extends RuleRow>(
+  key: string,
+  rows: readonly R[],
+  holder: string,
+  slots: number,
+  now: number,
+): AcquireDecision<R> {
   const live = rows.filter((r) => r.state === 'claimed' && r.expires_at >= now);
   const mine = live.find((r) => r.holder === holder);
   if (mine) return { kind: 'extend', row: mine };
   const completed = rows.find((r) => r.state === 'completed');
-  if (completed) return { kind: 'deny', result: { granted: false, key, holder: completed.holder, expiresAt: null, state: 'completed' } };
+  if (completed)
+    return {
+      kind: 'deny',
+      result: { granted: false, key, holder: completed.holder, expiresAt: null, state: 'completed' },
+    };
   if (live.length < slots) {
     const taken = new Set(live.map((r) => r.slot));
     let slot = 0;
@@ -28,7 +38,10 @@ export function decideAcquire<R extends RuleRow>(key: string, rows: readonly R[]
     return { kind: 'grant', slot, previous: rows.find((r) => r.slot === slot) };
   }
   const soonest = live.reduce((a, b) => (b.expires_at < a.expires_at ? b : a));
-  return { kind: 'deny', result: { granted: false, key, holder: soonest.holder, expiresAt: soonest.expires_at, state: 'claimed' } };
+  return {
+    kind: 'deny',
+    result: { granted: false, key, holder: soonest.holder, expiresAt: soonest.expires_at, state: 'claimed' },
+  };
 }
 
 /**
@@ -39,5 +52,7 @@ export function decideAcquire<R extends RuleRow>(key: string, rows: readonly R[]
  * renew, release or complete with this claim's token does, not when the sweeper ran.
  */
 export function lapsed(row: Pick<ClaimRow, 'state' | 'renewed_at' | 'expires_at'>, now: number): boolean {
-  return (row.state === 'claimed' && row.expires_at < now) || (row.state === 'released' && row.renewed_at > row.expires_at);
+  return (
+    (row.state === 'claimed' && row.expires_at < now) || (row.state === 'released' && row.renewed_at > row.expires_at)
+  );
 }

@@ -12,5 +12,11 @@ export interface JournalRow {
 
 export function eventOfRow(r: JournalRow): StampedEvent {
   const payload = JSON.parse(r.payload) as object;
-  return { ...payload, type: r.type, seq: r.seq, now: r.at, ...(r.seed === null ? {} : { seed: r.seed }) } as StampedEvent;
+  return {
+    ...payload,
+    type: r.type,
+    seq: r.seq,
+    now: r.at,
+    ...(r.seed === null ? {} : { seed: r.seed }),
+  } as StampedEvent;
 }

@@ -24,10 +24,17 @@ interface Meta {
 
 export function memoryRows(memory: SelectorMemory): PosteriorRow[] {
   const { learning, fairness } = memory;
-  const meta: Meta = { model: learning.model, forgetting: learning.forgetting, clock: learning.clock, fairness, ...(memory.graded ? { graded: memory.graded } : {}) };
+  const meta: Meta = {
+    model: learning.model,
+    forgetting: learning.forgetting,
+    clock: learning.clock,
+    fairness,
+    ...(memory.graded ? { graded: memory.graded } : {}),
+  };
   const rows: PosteriorRow[] = [{ scope: 'selector', arm: 'state', data: JSON.stringify(meta) }];
   if (memory.arms) rows.push({ scope: 'selector', arm: 'arms', data: JSON.stringify(memory.arms) });
-  for (const [lane, belief] of Object.entries(learning.beliefs)) rows.push({ scope: 'lane', arm: lane, data: JSON.stringify(belief) });
+  for (const [lane, belief] of Object.entries(learning.beliefs))
+    rows.push({ scope: 'lane', arm: lane, data: JSON.stringify(belief) });
   return rows;
 }
 

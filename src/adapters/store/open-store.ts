@@ -35,7 +35,10 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
 }
 
 /** Only the claims, for the claim commands agents run often; the store must exist already. */
-export async function openClaimsOnly(opts: { stateDir: string; url?: string | null }): Promise<{ claims: ClaimsPort; close(): Promise<void> }> {
+export async function openClaimsOnly(opts: {
+  stateDir: string;
+  url?: string | null;
+}): Promise<{ claims: ClaimsPort; close(): Promise<void> }> {
   if (!opts.url) {
     const { openClaimsStore } = await import('./sqlite/claims-store.js');
     return openClaimsStore(opts.stateDir);

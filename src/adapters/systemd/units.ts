@@ -72,10 +72,17 @@ export function unitPathProblems(opts: UnitOptions): string[] {
   const problems: string[] = [];
   const check = (what: string, p: UnitPath, executable: boolean) => {
     const text = typeof p === 'string' ? p : p.home;
-    if (typeof p === 'string' && !p.startsWith('/')) problems.push(`${what} must be an absolute path, got ${JSON.stringify(p)}`);
+    if (typeof p === 'string' && !p.startsWith('/'))
+      problems.push(`${what} must be an absolute path, got ${JSON.stringify(p)}`);
     // eslint-disable-next-line no-control-regex
-    if (/[\x00-\x1f\x7f]/.test(text)) problems.push(`${what} ${JSON.stringify(text)} contains a control character (a newline?), which a unit file cannot hold`);
-    else if (executable && /["'\\]/.test(text)) problems.push(`${what} ${JSON.stringify(text)} contains a quote or a backslash, which systemd does not allow in an executable's path (link it from a plain path)`);
+    if (/[\x00-\x1f\x7f]/.test(text))
+      problems.push(
+        `${what} ${JSON.stringify(text)} contains a control character (a newline?), which a unit file cannot hold`,
+      );
+    else if (executable && /["'\\]/.test(text))
+      problems.push(
+        `${what} ${JSON.stringify(text)} contains a quote or a backslash, which systemd does not allow in an executable's path (link it from a plain path)`,
+      );
   };
   check('the node binary', opts.node, true);
   check("lanekeeper's CLI", opts.cli, false);
@@ -211,7 +218,10 @@ function quoted(p: UnitPath, escape: (s: string) => string, homePrefix = ''): st
 export function timespan(ms: number): string {
   let s = Math.ceil(ms / 1000);
   const parts: string[] = [];
-  for (const [unit, size] of [['h', 3600], ['min', 60]] as const) {
+  for (const [unit, size] of [
+    ['h', 3600],
+    ['min', 60],
+  ] as const) {
     if (s >= size) {
       parts.push(`${Math.floor(s / size)}${unit}`);
       s %= size;

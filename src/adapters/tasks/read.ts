@@ -44,7 +44,9 @@ const STATES = TASK_STATES.join(', ');
 
 /** null counts as missing: `state:` with nothing after it is a key left empty, not a value. */
 const missingOr = (what: string) => (iss: { input?: unknown }) =>
-  iss.input === undefined || iss.input === null ? `missing (${what})` : `expected ${what}, got ${describeValue(iss.input)}`;
+  iss.input === undefined || iss.input === null
+    ? `missing (${what})`
+    : `expected ${what}, got ${describeValue(iss.input)}`;
 
 // Not strict: unknown keys are dropped, not reported.
 const FrontMatter = z.object({
@@ -54,11 +56,19 @@ const FrontMatter = z.object({
   priority: z
     .preprocess(
       (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
-      z.union([z.int(), z.enum(WORDS)], { error: (iss) => `expected ${WORDS.join(', ')} or a whole number, got ${describeValue(iss.input)}` }),
+      z.union([z.int(), z.enum(WORDS)], {
+        error: (iss) => `expected ${WORDS.join(', ')} or a whole number, got ${describeValue(iss.input)}`,
+      }),
     )
     .nullish(),
-  waiting_for: z.union([z.string(), z.array(z.string())], { error: (iss) => `expected text or a list of texts, got ${describeValue(iss.input)}` }).nullish(),
-  title: z.union([z.string(), z.number()], { error: (iss) => `expected text, got ${describeValue(iss.input)}` }).nullish(),
+  waiting_for: z
+    .union([z.string(), z.array(z.string())], {
+      error: (iss) => `expected text or a list of texts, got ${describeValue(iss.input)}`,
+    })
+    .nullish(),
+  title: z
+    .union([z.string(), z.number()], { error: (iss) => `expected text, got ${describeValue(iss.input)}` })
+    .nullish(),
 });
 
 export async function readTasks(dir: string, lanes: readonly string[]): Promise<TaskSnapshot> {
@@ -66,7 +76,9 @@ export async function readTasks(dir: string, lanes: readonly string[]): Promise<
   try {
     const entries = await readdir(dir, { withFileTypes: true });
     // A symlink may point at a file; readOne's stat follows it and skips anything else.
-    names = entries.filter((e) => e.name.endsWith('.md') && !e.name.startsWith('.') && (e.isFile() || e.isSymbolicLink())).map((e) => e.name);
+    names = entries
+      .filter((e) => e.name.endsWith('.md') && !e.name.startsWith('.') && (e.isFile() || e.isSymbolicLink()))
+      .map((e) => e.name);
   } catch (err) {
     return { tasks: [], problems: [{ file: dir, message: dirProblem(err) }] };
   }
@@ -97,13 +109,21 @@ function dirProblem(err: unknown): string {
 }
 
 /** null for a file that vanished or turned out not to be a regular file: nothing to report. */
-async function readOne(file: string, lanes: readonly string[]): Promise<{ task: Task | null; problems: TaskProblem[] } | null> {
+async function readOne(
+  file: string,
+  lanes: readonly string[],
+): Promise<{ task: Task | null; problems: TaskProblem[] } | null> {
   try {
     // stat first: opening a FIFO named x.md would block the tick.
     const st = await stat(file);
     if (!st.isFile()) return null;
     if (st.size > MAX_TASK_FILE_BYTES) {
-      return { task: null, problems: [{ file, message: `the file has ${st.size} bytes, more than a task file may have (${MAX_TASK_FILE_BYTES})` }] };
+      return {
+        task: null,
+        problems: [
+          { file, message: `the file has ${st.size} bytes, more than a task file may have (${MAX_TASK_FILE_BYTES})` },
+        ],
+      };
     }
     return parseTaskText(await readFile(file, 'utf8'), file, lanes);
   } catch (err) {
@@ -119,7 +139,11 @@ async function readOne(file: string, lanes: readonly string[]): Promise<{ task: 
  * One task file's text. `task` is set exactly when `problems` is empty: a file with any problem
  * is left out whole rather than guessed at.
  */
-export function parseTaskText(text: string, file: string, lanes: readonly string[]): { task: Task | null; problems: TaskProblem[] } {
+export function parseTaskText(
+  text: string,
+  file: string,
+  lanes: readonly string[],
+): { task: Task | null; problems: TaskProblem[] } {
   const problems: TaskProblem[] = [];
   const fail = (message: string) => problems.push({ file, message });
   const id = path.basename(file, '.md');
@@ -127,7 +151,8 @@ export function parseTaskText(text: string, file: string, lanes: readonly string
   if (badId) fail(badId);
 
   const split = splitFrontMatter(text.startsWith('\uFEFF') ? text.slice(1) : text);
-  if (split === 'none') fail('no front matter (the file must start with a --- line, then lane: and state:, then another --- line)');
+  if (split === 'none')
+    fail('no front matter (the file must start with a --- line, then lane: and state:, then another --- line)');
   if (split === 'unclosed') fail('the front matter has no closing --- line');
   if (typeof split === 'string') return { task: null, problems };
 
@@ -138,7 +163,9 @@ export function parseTaskText(text: string, file: string, lanes: readonly string
   if (doc.errors.length) {
     for (const e of doc.errors) {
       const pos = e.linePos?.[0];
-      fail(`${pos ? `line ${pos.line + 1}, column ${pos.col}: ` : ''}invalid YAML: ${e.message.split('\n')[0]!.split(' at line ')[0]}`);
+      fail(
+        `${pos ? `line ${pos.line + 1}, column ${pos.col}: ` : ''}invalid YAML: ${e.message.split('\n')[0]!.split(' at line ')[0]}`,
+      );
     }
     return { task: null, problems };
   }
@@ -163,24 +190,48 @@ export function parseTaskText(text: string, file: string, lanes: readonly string
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const key = String(issue.path[0] ?? '');
-      fail(`${at(key)}${key}: ${key === 'lane' && issue.message.startsWith('missing') ? `missing (one of the lanes: ${lanes.join(', ')})` : issue.message}`);
+      fail(
+        `${at(key)}${key}: ${key === 'lane' && issue.message.startsWith('missing') ? `missing (one of the lanes: ${lanes.join(', ')})` : issue.message}`,
+      );
     }
     return { task: null, problems };
   }
   const fm = parsed.data;
   if (fm.id !== null && fm.id !== undefined && String(fm.id) !== id) {
-    fail(`${at('id')}id: the front matter says ${JSON.stringify(String(fm.id))} but the file name says ${JSON.stringify(id)}; the id is the file name (rename the file or drop id:)`);
+    fail(
+      `${at('id')}id: the front matter says ${JSON.stringify(String(fm.id))} but the file name says ${JSON.stringify(id)}; the id is the file name (rename the file or drop id:)`,
+    );
   }
   if (!lanes.includes(fm.lane)) {
-    fail(`${at('lane')}lane: ${JSON.stringify(fm.lane)} is not a configured lane (lanes: ${lanes.length ? lanes.join(', ') : 'none'})`);
+    fail(
+      `${at('lane')}lane: ${JSON.stringify(fm.lane)} is not a configured lane (lanes: ${lanes.length ? lanes.join(', ') : 'none'})`,
+    );
   }
   if (problems.length) return { task: null, problems };
 
-  const priority = fm.priority === null || fm.priority === undefined ? DEFAULT_PRIORITY : typeof fm.priority === 'number' ? fm.priority : PRIORITY_WORDS[fm.priority];
-  const waiting = Array.isArray(fm.waiting_for) ? fm.waiting_for.map((w) => w.trim()).filter(Boolean).join('; ') : (fm.waiting_for ?? '').trim();
+  const priority =
+    fm.priority === null || fm.priority === undefined
+      ? DEFAULT_PRIORITY
+      : typeof fm.priority === 'number'
+        ? fm.priority
+        : PRIORITY_WORDS[fm.priority];
+  const waiting = Array.isArray(fm.waiting_for)
+    ? fm.waiting_for
+        .map((w) => w.trim())
+        .filter(Boolean)
+        .join('; ')
+    : (fm.waiting_for ?? '').trim();
   const fmTitle = fm.title === null || fm.title === undefined ? '' : String(fm.title).trim();
   return {
-    task: { id, lane: fm.lane, state: fm.state, priority, waitingFor: waiting || null, path: file, title: fmTitle || firstHeading(split.body) },
+    task: {
+      id,
+      lane: fm.lane,
+      state: fm.state,
+      priority,
+      waitingFor: waiting || null,
+      path: file,
+      title: fmTitle || firstHeading(split.body),
+    },
     problems: [],
   };
 }
@@ -190,7 +241,9 @@ function idProblem(id: string): string | null {
     return `the file name gives a task id of ${id.length} characters; at most ${MAX_TASK_ID_LENGTH} are allowed (the id becomes the claim key task:<id>)`;
   }
   const p = claimKeyProblem(taskKey(id));
-  return p ? `the file name ${JSON.stringify(id)} is not a usable task id (its claim key task:<id> is refused: ${p})` : null;
+  return p
+    ? `the file name ${JSON.stringify(id)} is not a usable task id (its claim key task:<id> is refused: ${p})`
+    : null;
 }
 
 /** The front matter between the leading `---` line and the next one, and the lines after it. */

@@ -61,7 +61,11 @@ export function watchTasks(
 
   // depth 0: subdirectories (done/, archive/) are not task files, and not watched.
   // awaitWriteFinish: a file still being written is read once it holds still, not half-way.
-  const watcher = watch(root, { depth: 0, ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 20 } });
+  const watcher = watch(root, {
+    depth: 0,
+    ignoreInitial: true,
+    awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 20 },
+  });
   const rearm = () => {
     if (!closed) watcher.unwatch(root).add(root);
   };

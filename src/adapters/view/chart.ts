@@ -37,7 +37,8 @@ function anchor(n: ChartNode): ChartNode {
   return at;
 }
 
-const within = (inner: ChartNode, outer: ChartNode) => inner.path.length >= outer.path.length && outer.path.every((k, i) => inner.path[i] === k);
+const within = (inner: ChartNode, outer: ChartNode) =>
+  inner.path.length >= outer.path.length && outer.path.every((k, i) => inner.path[i] === k);
 
 export interface ChartOptions {
   /** The graph's name. */
@@ -53,7 +54,8 @@ export interface ChartOptions {
 export function guardLabel(guard: unknown, quiet: readonly string[] = []): string | null {
   if (guard === undefined || guard === null) return null;
   if (typeof guard === 'string') return quiet.includes(guard) ? null : guard;
-  if (typeof guard === 'object' && 'type' in guard && typeof guard.type === 'string') return quiet.includes(guard.type) ? null : guard.type;
+  if (typeof guard === 'object' && 'type' in guard && typeof guard.type === 'string')
+    return quiet.includes(guard.type) ? null : guard.type;
   if (typeof guard === 'function') {
     // xstate's and()/or()/not() are functions named after themselves, holding their parts in `guards`.
     const parts = (guard as { guards?: unknown[] }).guards;
@@ -90,7 +92,9 @@ export function chartDot(root: ChartNode, opts: ChartOptions = {}): string {
       const id = idOf(child);
       if (isCompound(child)) {
         lines.push(`${indent}subgraph ${quote(`cluster_${id}`)} {`);
-        lines.push(`${indent}  id=${quote(id)}; class="state compound"; label=${quote(child.path.at(-1)!)}; labeljust=l; style="rounded,filled"; fillcolor="#f5f7fa"; color="#6b7685";`);
+        lines.push(
+          `${indent}  id=${quote(id)}; class="state compound"; label=${quote(child.path.at(-1)!)}; labeljust=l; style="rounded,filled"; fillcolor="#f5f7fa"; color="#6b7685";`,
+        );
         initial(child, `${indent}  `);
         states(child, `${indent}  `);
         lines.push(`${indent}}`);
@@ -105,7 +109,9 @@ export function chartDot(root: ChartNode, opts: ChartOptions = {}): string {
     if (!first) return;
     const dot = `${idOf(n) || 'root'}/initial`;
     lines.push(`${indent}${quote(dot)} [shape=point, width=0.08, class="initial", label=""];`);
-    lines.push(`${indent}${quote(dot)} -> ${quote(idOf(anchor(first)))} [class="initial"${isCompound(first) ? `, lhead=${quote(`cluster_${idOf(first)}`)}` : ''}];`);
+    lines.push(
+      `${indent}${quote(dot)} -> ${quote(idOf(anchor(first)))} [class="initial"${isCompound(first) ? `, lhead=${quote(`cluster_${idOf(first)}`)}` : ''}];`,
+    );
   };
   initial(root, '  ');
   states(root, '  ');
@@ -127,7 +133,11 @@ export function chartDot(root: ChartNode, opts: ChartOptions = {}): string {
   };
   visit(root);
   for (const { from, to, labels } of edges.values()) {
-    const attrs = [`id=${quote(`${idOf(from)}->${idOf(to)}`)}`, 'class="transition"', `label=${quote(labels.join('\n')).replaceAll('\n', '\\n')}`];
+    const attrs = [
+      `id=${quote(`${idOf(from)}->${idOf(to)}`)}`,
+      'class="transition"',
+      `label=${quote(labels.join('\n')).replaceAll('\n', '\\n')}`,
+    ];
     // A compound end is drawn as its cluster's border, unless the edge stays inside it.
     if (isCompound(from) && !within(to, from)) attrs.push(`ltail=${quote(`cluster_${idOf(from)}`)}`);
     if (isCompound(to) && !within(from, to)) attrs.push(`lhead=${quote(`cluster_${idOf(to)}`)}`);

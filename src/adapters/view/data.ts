@@ -7,7 +7,13 @@
 import { readRunState } from '../instance/run-state.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../../ports/store.js';
-import { decisionLine, FALLBACK_WINDOW, fallbackSteps, tallyFallbacks, type FallbackTally } from '../../format/decision.js';
+import {
+  decisionLine,
+  FALLBACK_WINDOW,
+  fallbackSteps,
+  tallyFallbacks,
+  type FallbackTally,
+} from '../../format/decision.js';
 import { eventSummary } from '../../format/event.js';
 import type { RecordDecisionIntent } from '../../machines/intents.js';
 import { posteriorView, type PosteriorView } from './posteriors.js';
@@ -21,7 +27,16 @@ export interface LiveView {
   /** How the last run ended, when none runs: drained (`clean`) or died without draining. */
   lastStop: { at: number; clean: boolean } | null;
   lanes: { laneId: string; lane: string; slot: number; state: string; since: number; session: string | null }[];
-  sessions: { id: string; lane: string; laneId: string; arm: string; dispatch: string; task: string | null; pid: number | null; startedAt: number }[];
+  sessions: {
+    id: string;
+    lane: string;
+    laneId: string;
+    arm: string;
+    dispatch: string;
+    task: string | null;
+    pid: number | null;
+    startedAt: number;
+  }[];
   events: { seq: number; at: number; type: string; summary: string }[];
   decisions: ViewDecision[];
   /** Each distinct fallback of the last FALLBACK_WINDOW decisions once, with how many recorded it; the latest first. */
@@ -54,7 +69,13 @@ export async function openViewData(stateDir: string, url: string | null = null, 
   };
 }
 
-async function readLive(store: Store, stateDir: string, eventCount: number, decisionCount: number, host?: string): Promise<LiveView> {
+async function readLive(
+  store: Store,
+  stateDir: string,
+  eventCount: number,
+  decisionCount: number,
+  host?: string,
+): Promise<LiveView> {
   const now = Date.now();
   const lanes = await store.lanes.list();
   const run = await readRunState(store, stateDir, lanes, host);
@@ -62,20 +83,45 @@ async function readLive(store: Store, stateDir: string, eventCount: number, deci
   const sessions = (await store.sessions.list({ limit: 300 })).filter((s) => s.ended_at === null);
   const last = await store.journal.lastSeq();
   const events = await store.journal.read({ fromSeq: Math.max(1, last - eventCount + 1), limit: eventCount });
-  const recent = (await store.decisions.list({ limit: Math.max(decisionCount, FALLBACK_WINDOW) })).map((d) => d.detail as RecordDecisionIntent).filter(isCurrentShape);
+  const recent = (await store.decisions.list({ limit: Math.max(decisionCount, FALLBACK_WINDOW) }))
+    .map((d) => d.detail as RecordDecisionIntent)
+    .filter(isCurrentShape);
   const claims = await store.claims.list();
   return {
     now,
     stateDir,
     running: run.running !== false,
     lastStop: run.lastStop,
-    lanes: lanes.map((l) => ({ laneId: l.lane_id, lane: l.lane, slot: l.slot, state: l.state, since: l.since, session: l.session })),
-    sessions: sessions.map((s) => ({ id: s.id, lane: s.lane, laneId: s.lane_id, arm: s.arm, dispatch: s.dispatch, task: s.task, pid: s.pid, startedAt: s.started_at })),
+    lanes: lanes.map((l) => ({
+      laneId: l.lane_id,
+      lane: l.lane,
+      slot: l.slot,
+      state: l.state,
+      since: l.since,
+      session: l.session,
+    })),
+    sessions: sessions.map((s) => ({
+      id: s.id,
+      lane: s.lane,
+      laneId: s.lane_id,
+      arm: s.arm,
+      dispatch: s.dispatch,
+      task: s.task,
+      pid: s.pid,
+      startedAt: s.started_at,
+    })),
     events: events.reverse().map((e) => ({ seq: e.seq, at: e.now, type: e.type, summary: eventSummary(e) })),
     decisions: recent.slice(0, decisionCount).map(viewDecision),
     fallbacks: tallyFallbacks(recent.slice(0, FALLBACK_WINDOW)),
     posteriors: posteriorView(await store.learning.load()),
-    claims: claims.map((c) => ({ key: c.key, slot: c.slot, holder: c.holder, epoch: c.epoch, acquiredAt: c.acquired_at, expiresAt: c.expires_at })),
+    claims: claims.map((c) => ({
+      key: c.key,
+      slot: c.slot,
+      holder: c.holder,
+      epoch: c.epoch,
+      acquiredAt: c.acquired_at,
+      expiresAt: c.expires_at,
+    })),
   };
 }
 

@@ -47,7 +47,14 @@ function bar(l: Learning, key: string, lane: string, arm: string | null): Poster
   const b = l.beliefs[key]!;
   const { mean, weight } = summary(l, key);
   const sd = posteriorSd(decay(b.posterior, Math.pow(l.forgetting.idleDecay, l.clock - b.since)));
-  return { lane, arm, mean: round(mean), evidence: round(weight), low: round(clamp(mean - 2 * sd)), high: round(clamp(mean + 2 * sd)) };
+  return {
+    lane,
+    arm,
+    mean: round(mean),
+    evidence: round(weight),
+    low: round(clamp(mean - 2 * sd)),
+    high: round(clamp(mean + 2 * sd)),
+  };
 }
 
 export function posteriorView(memory: SelectorMemory | null): PosteriorView | null {

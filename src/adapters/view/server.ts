@@ -44,10 +44,12 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
 };
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'";
 const MAX_STEPS_PAGE = 1000;
 
-export const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+export const isLoopback = (host: string): boolean =>
+  host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
 
 /** The hostname of a Host header (`127.0.0.1:4180`, `[::1]:4180`, `localhost`). */
 function hostnameOf(header: string | undefined): string {
@@ -57,18 +59,35 @@ function hostnameOf(header: string | undefined): string {
 }
 
 export async function startViewServer(opts: ViewServerOptions): Promise<ViewServer> {
-  const assets = new Map(Object.entries(ASSETS).map(([route, a]) => [route, { body: readFileSync(new URL(a.file, PAGE_DIR)), type: a.type }]));
+  const assets = new Map(
+    Object.entries(ASSETS).map(([route, a]) => [
+      route,
+      { body: readFileSync(new URL(a.file, PAGE_DIR)), type: a.type },
+    ]),
+  );
   const checkHost = isLoopback(opts.host);
 
   const send = (res: http.ServerResponse, status: number, type: string, body: string | Buffer) => {
-    res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store', 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff' });
+    res.writeHead(status, {
+      'Content-Type': type,
+      'Cache-Control': 'no-store',
+      'Content-Security-Policy': CSP,
+      'X-Content-Type-Options': 'nosniff',
+    });
     res.end(body);
   };
-  const json = (res: http.ServerResponse, status: number, value: unknown) => send(res, status, 'application/json; charset=utf-8', JSON.stringify(value));
+  const json = (res: http.ServerResponse, status: number, value: unknown) =>
+    send(res, status, 'application/json; charset=utf-8', JSON.stringify(value));
 
   const routes: Record<string, (url: URL) => Promise<[number, unknown]>> = {
-    '/api/about': async () => [200, { stateDir: opts.data?.stateDir ?? null, journal: opts.journal ? opts.journalName : null }],
-    '/api/live': async () => (opts.data ? [200, await opts.data.live()] : [404, { error: 'no state directory is open: only a journal file is viewed' }]),
+    '/api/about': async () => [
+      200,
+      { stateDir: opts.data?.stateDir ?? null, journal: opts.journal ? opts.journalName : null },
+    ],
+    '/api/live': async () =>
+      opts.data
+        ? [200, await opts.data.live()]
+        : [404, { error: 'no state directory is open: only a journal file is viewed' }],
     '/api/journal': async (url) => {
       if (!opts.journal) return [404, { error: 'no journal is open' }];
       return [200, await opts.journal.info({ reload: url.searchParams.get('reload') === '1' })];
@@ -77,14 +96,20 @@ export async function startViewServer(opts: ViewServerOptions): Promise<ViewServ
       if (!opts.journal) return [404, { error: 'no journal is open' }];
       const from = wholeParam(url, 'from', 0);
       const limit = wholeParam(url, 'limit', 200);
-      if (from === null || limit === null) return [400, { error: 'from and limit must be whole numbers (from ≥ 0, limit ≥ 0)' }];
+      if (from === null || limit === null)
+        return [400, { error: 'from and limit must be whole numbers (from ≥ 0, limit ≥ 0)' }];
       return [200, await opts.journal.page(from, Math.min(limit, MAX_STEPS_PAGE))];
     },
   };
 
   const server = http.createServer((req, res) => {
     if (checkHost && !isLoopback(hostnameOf(req.headers.host))) {
-      send(res, 403, 'text/plain; charset=utf-8', `lanekeeper inspect answers only to loopback names (Host was ${JSON.stringify(req.headers.host ?? '')})\n`);
+      send(
+        res,
+        403,
+        'text/plain; charset=utf-8',
+        `lanekeeper inspect answers only to loopback names (Host was ${JSON.stringify(req.headers.host ?? '')})\n`,
+      );
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -71,12 +71,22 @@ async function replay(open: () => Promise<JournalSource>): Promise<Replayed> {
   const laneIds = new Set<string>();
   let previous: ViewStep['lanes'] = [];
   const onStep = (s: ReplayStep) => {
-    const same = s.lanes.length === previous.length && s.lanes.every((l, i) => l.laneId === previous[i]!.laneId && l.path === previous[i]!.path);
+    const same =
+      s.lanes.length === previous.length &&
+      s.lanes.every((l, i) => l.laneId === previous[i]!.laneId && l.path === previous[i]!.path);
     if (!same) {
       previous = s.lanes.map((l) => ({ laneId: l.laneId, lane: l.lane, path: l.path }));
       for (const l of previous) laneIds.add(l.laneId);
     }
-    steps.push({ index: steps.length, seq: s.seq, at: s.event.now, type: s.event.type, summary: eventSummary(s.event), lanes: previous, intents: s.intents.map(intentSummary) });
+    steps.push({
+      index: steps.length,
+      seq: s.seq,
+      at: s.event.now,
+      type: s.event.type,
+      summary: eventSummary(s.event),
+      lanes: previous,
+      intents: s.intents.map(intentSummary),
+    });
   };
   const result = await replayJournal(source, { fromStart: true, onStep });
   const first = result.firstDivergence;

@@ -11,7 +11,11 @@ export interface ConfigWatch {
   close(): Promise<void>;
 }
 
-export function watchConfigFile(file: string, onChange: () => void, opts: { settleMs?: number; onError?: (err: Error) => void } = {}): ConfigWatch {
+export function watchConfigFile(
+  file: string,
+  onChange: () => void,
+  opts: { settleMs?: number; onError?: (err: Error) => void } = {},
+): ConfigWatch {
   const target = path.resolve(file);
   const settleMs = opts.settleMs ?? 300;
   let timer: NodeJS.Timeout | null = null;

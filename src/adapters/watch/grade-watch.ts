@@ -114,7 +114,11 @@ export function watchGradeFile(file: string, opts: GradeWatchOptions = {}): Grad
   };
 
   // ignoreInitial is off: a file already there when watching starts is read like a new one.
-  const watcher = watch(dir, { depth: 0, ignoreInitial: false, ignored: (p) => p !== dir && path.resolve(p) !== target });
+  const watcher = watch(dir, {
+    depth: 0,
+    ignoreInitial: false,
+    ignored: (p) => p !== dir && path.resolve(p) !== target,
+  });
   watcher.on('all', (event, p) => {
     if ((event === 'add' || event === 'change') && path.resolve(p) === target) schedule();
   });

@@ -50,10 +50,18 @@ describe('the DOT source', () => {
     for (const p of statePaths(laneMachine.root)) expect(dot).toMatch(new RegExp(`id="${p.replace('.', '\\.')}"`));
     expect(dot).toContain('subgraph "cluster_claiming"');
     expect(dot).toContain('subgraph "cluster_running"');
-    expect(dot).toContain('"idle" -> "claiming.slot" [id="idle->claiming", class="transition", label="DISPATCH [not draining]", lhead="cluster_claiming"];');
-    expect(dot).toContain('"running.session" -> "running.grading" [id="running.session->running.grading", class="transition", label="SESSION_EXITED"];');
-    expect(dot).toContain('"cooldown" -> "respawn.lane" [id="cooldown->respawn.lane", class="transition", label="[deadlinePassed and not draining and earnsRespawn]"];');
-    expect(dot).toContain('"cooldown" -> "respawn.task" [id="cooldown->respawn.task", class="transition", label="[deadlinePassed and not draining and earnsRespawn and taskBacked]"];');
+    expect(dot).toContain(
+      '"idle" -> "claiming.slot" [id="idle->claiming", class="transition", label="DISPATCH [not draining]", lhead="cluster_claiming"];',
+    );
+    expect(dot).toContain(
+      '"running.session" -> "running.grading" [id="running.session->running.grading", class="transition", label="SESSION_EXITED"];',
+    );
+    expect(dot).toContain(
+      '"cooldown" -> "respawn.lane" [id="cooldown->respawn.lane", class="transition", label="[deadlinePassed and not draining and earnsRespawn]"];',
+    );
+    expect(dot).toContain(
+      '"cooldown" -> "respawn.task" [id="cooldown->respawn.task", class="transition", label="[deadlinePassed and not draining and earnsRespawn and taskBacked]"];',
+    );
     // Two events that take the same way share one edge.
     expect(dot).toContain('label="CLAIM_GRANTED [draining]\\nCLAIM_DENIED"');
     expect(dot).not.toContain('forThisSession');
@@ -62,7 +70,11 @@ describe('the DOT source', () => {
   });
 
   test('a changed machine changes the chart', () => {
-    const changed = createMachine({ id: 'lane', initial: 'idle', states: { idle: { on: { DISPATCH: 'paused' } }, paused: {} } });
+    const changed = createMachine({
+      id: 'lane',
+      initial: 'idle',
+      states: { idle: { on: { DISPATCH: 'paused' } }, paused: {} },
+    });
     const dot = chartDot(changed.root);
     expect(dot).toContain('"paused" [id="paused"');
     expect(dot).not.toContain('claiming');
@@ -81,7 +93,10 @@ describe('the DOT source', () => {
 test('Graphviz (WebAssembly, in process) draws the lane chart with every state findable by its path', async () => {
   const svg = await renderSvg(laneChartDot());
   expect(svg.startsWith('<svg')).toBe(true);
-  for (const p of statePaths(laneMachine.root)) expect(svg).toContain(`id="${p}" class="${['claiming', 'running', 'respawn'].includes(p) ? 'cluster state compound' : 'node state'}"`);
+  for (const p of statePaths(laneMachine.root))
+    expect(svg).toContain(
+      `id="${p}" class="${['claiming', 'running', 'respawn'].includes(p) ? 'cluster state compound' : 'node state'}"`,
+    );
   // (Graphviz escapes the arrow; the page's DOM reads it back as `idle->claiming`.)
   expect(svg).toContain('<g id="idle&#45;&gt;claiming" class="edge transition">');
   // Nothing in it points outside the page.

@@ -73,7 +73,9 @@ export const sqlite: Backend = {
       async hasRunIndex() {
         const db = raw();
         try {
-          return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'journal_runs'").get() !== undefined;
+          return (
+            db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'journal_runs'").get() !== undefined
+          );
         } finally {
           db.close();
         }
@@ -81,7 +83,9 @@ export const sqlite: Backend = {
       async runStartPlan(seq) {
         const db = raw();
         try {
-          return (db.prepare(`EXPLAIN QUERY PLAN ${RUN_START_SQLITE}`).all(seq) as { detail: string }[]).map((r) => r.detail).join('\n');
+          return (db.prepare(`EXPLAIN QUERY PLAN ${RUN_START_SQLITE}`).all(seq) as { detail: string }[])
+            .map((r) => r.detail)
+            .join('\n');
         } finally {
           db.close();
         }
@@ -98,7 +102,9 @@ export const sqlite: Backend = {
 };
 
 /** Whether the test database answers, and why not. */
-export async function probePostgres(url: string | undefined): Promise<{ ok: true; url: string } | { ok: false; why: string }> {
+export async function probePostgres(
+  url: string | undefined,
+): Promise<{ ok: true; url: string } | { ok: false; why: string }> {
   if (!url) return { ok: false, why: 'LANEKEEPER_TEST_PG_URL is not set' };
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
   try {
@@ -107,7 +113,10 @@ export async function probePostgres(url: string | undefined): Promise<{ ok: true
     return { ok: true, url };
   } catch (err) {
     const u = new URL(url);
-    return { ok: false, why: `PostgreSQL at ${u.hostname}:${u.port || 5432} does not answer (${(err as Error).message})` };
+    return {
+      ok: false,
+      why: `PostgreSQL at ${u.hostname}:${u.port || 5432} does not answer (${(err as Error).message})`,
+    };
   } finally {
     await client.end().catch(() => {});
   }
@@ -150,7 +159,9 @@ export function postgres(url: string): Backend {
           await (await adminClient()).query(`ALTER TABLE ${schema}.lanes DROP COLUMN deadline`);
         },
         async hasRunIndex() {
-          const r = await (await adminClient()).query("SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = 'journal_runs'", [schema]);
+          const r = await (
+            await adminClient()
+          ).query("SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = 'journal_runs'", [schema]);
           return r.rowCount === 1;
         },
         async runStartPlan(seq) {
@@ -159,7 +170,9 @@ export function postgres(url: string): Backend {
           try {
             // A table this small would be read whole whatever its indexes; asked not to, the plan shows the index it has.
             await admin.query('SET enable_seqscan = off');
-            const r = await admin.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${RUN_START_POSTGRES.replace('$1', String(seq)).replace('$2', "''")}`);
+            const r = await admin.query<{ 'QUERY PLAN': string }>(
+              `EXPLAIN ${RUN_START_POSTGRES.replace('$1', String(seq)).replace('$2', "''")}`,
+            );
             return r.rows.map((x) => x['QUERY PLAN']).join('\n');
           } finally {
             await admin.query('RESET enable_seqscan');

@@ -33,10 +33,14 @@ function doubleGrants(records: readonly LockRecord[]): string[] {
     // commit in either order around the clock reads.
     const slot = `${r.key}#${r.slot}`;
     const before = last.get(slot);
-    if (before && r.at < before.at) found.push(`${r.key}: ${r.event} of token ${r.epoch} at ${r.at}, after ${before.event} of token ${before.epoch} at ${before.at}`);
+    if (before && r.at < before.at)
+      found.push(
+        `${r.key}: ${r.event} of token ${r.epoch} at ${r.at}, after ${before.event} of token ${before.epoch} at ${before.at}`,
+      );
     last.set(slot, r);
     if (r.event === 'acquired') {
-      if (held.size >= (r.slots ?? 1)) found.push(`${r.key}: token ${r.epoch} granted to ${r.holder} while ${[...held].join(', ')} held it`);
+      if (held.size >= (r.slots ?? 1))
+        found.push(`${r.key}: token ${r.epoch} granted to ${r.holder} while ${[...held].join(', ')} held it`);
       held.add(r.epoch!);
     } else if (r.event === 'released' || r.event === 'completed' || r.event === 'expired') {
       held.delete(r.epoch!);
@@ -92,10 +96,24 @@ export function contentionCases(b: Backend): void {
   });
 
   test('the replay of lock records does find a double grant, and a record dated back (the check above can fail)', () => {
-    const rec = (epoch: number, holder: string, event: LockRecord['event']): LockRecord => ({ at: epoch, key: 'k', slot: 0, slots: 1, holder, epoch, event });
+    const rec = (epoch: number, holder: string, event: LockRecord['event']): LockRecord => ({
+      at: epoch,
+      key: 'k',
+      slot: 0,
+      slots: 1,
+      holder,
+      epoch,
+      event,
+    });
     expect(doubleGrants([rec(1, 'a', 'acquired'), rec(1, 'a', 'released'), rec(2, 'b', 'acquired')])).toEqual([]);
     expect(doubleGrants([rec(1, 'a', 'acquired'), rec(2, 'b', 'acquired')])).toHaveLength(1);
-    expect(doubleGrants([rec(5, 'a', 'acquired'), { ...rec(5, 'a', 'released'), at: 7 }, { ...rec(6, 'b', 'acquired'), at: 6 }])).toHaveLength(1);
+    expect(
+      doubleGrants([
+        rec(5, 'a', 'acquired'),
+        { ...rec(5, 'a', 'released'), at: 7 },
+        { ...rec(6, 'b', 'acquired'), at: 6 },
+      ]),
+    ).toHaveLength(1);
   });
 
   test('grades applied by several clients at once: none lost, none counted twice, a regrade replaces', async () => {
@@ -106,7 +124,16 @@ export function contentionCases(b: Backend): void {
     const grade = (c: number, i: number) => ((c * 7 + i * 3) % 10) / 10;
     await Promise.all(
       clients.map(async (s, c) => {
-        for (let i = 0; i < 15; i++) await s.claims.list().then(() => s.learning.applyGrade({ session: `s-${c}-${i}`, lane: `lane${c % 2}`, arm: 'x:y', grade: grade(c, i) }, fresh, i));
+        for (let i = 0; i < 15; i++)
+          await s.claims
+            .list()
+            .then(() =>
+              s.learning.applyGrade(
+                { session: `s-${c}-${i}`, lane: `lane${c % 2}`, arm: 'x:y', grade: grade(c, i) },
+                fresh,
+                i,
+              ),
+            );
         // The same grade again (a retry after a lost answer) changes nothing.
         await s.learning.applyGrade({ session: `s-${c}-0`, lane: `lane${c % 2}`, arm: 'x:y', grade: 0.99 }, fresh, 99);
       }),
@@ -119,7 +146,11 @@ export function contentionCases(b: Backend): void {
     let expected = emptyLearning();
     for (const [id, g] of memory.graded!) expected = learn(expected, `lane${Number(id.split('-')[1]) % 2}`, g);
     expect(memory.learning).toEqual(expected);
-    await f.store.learning.applyGrade({ session: 's-0-1', lane: 'lane0', arm: 'x:y', grade: 0.5, regrade: true }, fresh, 100);
+    await f.store.learning.applyGrade(
+      { session: 's-0-1', lane: 'lane0', arm: 'x:y', grade: 0.5, regrade: true },
+      fresh,
+      100,
+    );
     const after = (await f.store.learning.load())!;
     expect(after.graded).toHaveLength(60);
     expect([...after.graded!].find(([id]) => id === 's-0-1')).toEqual(['s-0-1', 0.5]);
@@ -133,7 +164,16 @@ export function contentionCases(b: Backend): void {
 
   test('a reader finds a store another client created, and refuses to create one', async () => {
     const f = await b.fresh();
-    await f.store.sessions.insert({ id: 's-1', lane: 'code', lane_id: 'code', arm: 'x:y', dispatch: 'tick', parent: null, started_at: 1, log_path: null });
+    await f.store.sessions.insert({
+      id: 's-1',
+      lane: 'code',
+      lane_id: 'code',
+      arm: 'x:y',
+      dispatch: 'tick',
+      parent: null,
+      started_at: 1,
+      log_path: null,
+    });
     const reader = await f.reader();
     expect((await reader.sessions.get('s-1'))?.lane).toBe('code');
     await expect(b.openMissing()).rejects.toThrow(/no lanekeeper (database|store)/);

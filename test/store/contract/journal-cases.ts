@@ -42,11 +42,17 @@ export function journalCases(b: Backend): void {
     expect(await s.journal.effects(2)).toEqual([]);
     // Replay compares the recorded JSON as text: it must come back byte for byte.
     expect(await s.journal.entries(1, 10)).toEqual([
-      { event: { type: 'TICK', reason: 'start', seq: 1, now: 10, seed: 5 }, effects: intents.map((i) => JSON.stringify(i)), changed: { a: 'idle', b: 'running.waiting' } },
+      {
+        event: { type: 'TICK', reason: 'start', seq: 1, now: 10, seed: 5 },
+        effects: intents.map((i) => JSON.stringify(i)),
+        changed: { a: 'idle', b: 'running.waiting' },
+      },
       { event: { type: 'WAKE', seq: 2, now: 20 }, effects: [], changed: null },
       { event: { type: 'WAKE', seq: 3, now: 30 }, effects: [], changed: {} },
     ]);
-    expect(await s.journal.entries(2, 1)).toEqual([{ event: { type: 'WAKE', seq: 2, now: 20 }, effects: [], changed: null }]);
+    expect(await s.journal.entries(2, 1)).toEqual([
+      { event: { type: 'WAKE', seq: 2, now: 20 }, effects: [], changed: null },
+    ]);
     expect(await s.journal.entries(9, 10)).toEqual([]);
   });
 
@@ -92,7 +98,15 @@ export function journalCases(b: Backend): void {
     // And the journal port's question is answered from it, not by reading the journal back.
     expect(await f.runStartPlan(6)).toMatch(/journal_runs/);
     // The lanes' deadlines came with the upgrade too: a cooling down lane says until when.
-    await s.lanes.set({ lane_id: 'code', lane: 'code', slot: 1, state: 'cooldown', since: 7, session: null, deadline: 7207 });
+    await s.lanes.set({
+      lane_id: 'code',
+      lane: 'code',
+      slot: 1,
+      state: 'cooldown',
+      since: 7,
+      session: null,
+      deadline: 7207,
+    });
     expect((await s.lanes.list()).map((l) => [l.state, Number(l.deadline)])).toEqual([['cooldown', 7207]]);
   });
 

@@ -22,7 +22,8 @@ const session = (id: string, started_at: number, more: { task?: string | null } 
 function memory(tag: string, lanes: string[], clock: number): SelectorMemory {
   const learning = emptyLearning('beta');
   learning.clock = clock;
-  for (const l of lanes) learning.beliefs[l] = { posterior: { model: 'beta', alpha: 1 + clock, beta: 2 }, since: clock };
+  for (const l of lanes)
+    learning.beliefs[l] = { posterior: { model: 'beta', alpha: 1 + clock, beta: 2 }, since: clock };
   const fairness = emptyFairness();
   fairness.deficits[tag] = clock / 10;
   return { learning, fairness, arms: { ...emptyLearning('beta'), clock }, graded: [[`${tag}-1`, 0.5]] };
@@ -32,11 +33,31 @@ export function recordCases(b: Backend): void {
   test('a session row is written at start and completed at exit and grade', async () => {
     const { store: s } = await b.fresh();
     await s.sessions.insert(session('code-1', 5_000));
-    expect(await s.sessions.get('code-1')).toMatchObject({ id: 'code-1', pid: null, ended_at: null, task: null, dimensions: null, grade: null });
+    expect(await s.sessions.get('code-1')).toMatchObject({
+      id: 'code-1',
+      pid: null,
+      ended_at: null,
+      task: null,
+      dimensions: null,
+      grade: null,
+    });
     await s.sessions.update('code-1', { pid: 4242, ended_at: 9_000, exit_code: 0, outcome: 'productive' });
-    await s.sessions.update('code-1', { grade: 0.8125, grade_source: 'session', dimensions: { quality: 0.9, scope: 0.75 } });
+    await s.sessions.update('code-1', {
+      grade: 0.8125,
+      grade_source: 'session',
+      dimensions: { quality: 0.9, scope: 0.75 },
+    });
     await s.sessions.update('code-1', {});
-    expect(await s.sessions.get('code-1')).toMatchObject({ pid: 4242, started_at: 5_000, ended_at: 9_000, exit_code: 0, outcome: 'productive', grade: 0.8125, grade_source: 'session', dimensions: { quality: 0.9, scope: 0.75 } });
+    expect(await s.sessions.get('code-1')).toMatchObject({
+      pid: 4242,
+      started_at: 5_000,
+      ended_at: 9_000,
+      exit_code: 0,
+      outcome: 'productive',
+      grade: 0.8125,
+      grade_source: 'session',
+      dimensions: { quality: 0.9, scope: 0.75 },
+    });
     expect(await s.sessions.get('nope')).toBeNull();
   });
 
@@ -57,14 +78,57 @@ export function recordCases(b: Backend): void {
   test('lane states: one row per lane slot, replaced on each write, forgotten when no longer configured', async () => {
     const { store: s } = await b.fresh();
     await s.lanes.set({ lane_id: 'code#1', lane: 'code', slot: 1, state: 'idle', since: 1, session: null });
-    await s.lanes.set({ lane_id: 'code', lane: 'code', slot: 0, state: 'running', since: 2, session: 'code-7', target_share: 0.5 });
+    await s.lanes.set({
+      lane_id: 'code',
+      lane: 'code',
+      slot: 0,
+      state: 'running',
+      since: 2,
+      session: 'code-7',
+      target_share: 0.5,
+    });
     await s.lanes.set({ lane_id: 'Triage', lane: 'Triage', slot: 0, state: 'idle', since: 3, session: null });
-    await s.lanes.set({ lane_id: 'code#1', lane: 'code', slot: 1, state: 'cooldown', since: 4, session: null, deadline: 7204 });
+    await s.lanes.set({
+      lane_id: 'code#1',
+      lane: 'code',
+      slot: 1,
+      state: 'cooldown',
+      since: 4,
+      session: null,
+      deadline: 7204,
+    });
     // Byte order, as SQLite sorts: upper case first.
     expect((await s.lanes.list()).map(({ host: _host, ...row }) => row)).toEqual([
-      { lane_id: 'Triage', lane: 'Triage', slot: 0, state: 'idle', since: 3, session: null, target_share: null, deadline: null },
-      { lane_id: 'code', lane: 'code', slot: 0, state: 'running', since: 2, session: 'code-7', target_share: 0.5, deadline: null },
-      { lane_id: 'code#1', lane: 'code', slot: 1, state: 'cooldown', since: 4, session: null, target_share: null, deadline: 7204 },
+      {
+        lane_id: 'Triage',
+        lane: 'Triage',
+        slot: 0,
+        state: 'idle',
+        since: 3,
+        session: null,
+        target_share: null,
+        deadline: null,
+      },
+      {
+        lane_id: 'code',
+        lane: 'code',
+        slot: 0,
+        state: 'running',
+        since: 2,
+        session: 'code-7',
+        target_share: 0.5,
+        deadline: null,
+      },
+      {
+        lane_id: 'code#1',
+        lane: 'code',
+        slot: 1,
+        state: 'cooldown',
+        since: 4,
+        session: null,
+        target_share: null,
+        deadline: 7204,
+      },
     ]);
     await s.lanes.retain(['code', 'content']);
     expect((await s.lanes.list()).map((l) => l.lane_id)).toEqual(['code']);
@@ -76,7 +140,13 @@ export function recordCases(b: Backend): void {
     const { store: s } = await b.fresh();
     await s.decisions.record({ seq: 1, at: 100, kind: 'tick', chosen: ['code'], detail: { why: 'first' } });
     await s.decisions.record({ seq: 2, at: 200, kind: 'tick', chosen: [], detail: { why: 'second' } });
-    await s.decisions.record({ seq: 2, at: 200, kind: 'pivot', chosen: ['triage'], detail: { why: 'third', n: [1, 2] } });
+    await s.decisions.record({
+      seq: 2,
+      at: 200,
+      kind: 'pivot',
+      chosen: ['triage'],
+      detail: { why: 'third', n: [1, 2] },
+    });
     expect(await s.decisions.list()).toEqual([
       { seq: 2, at: 200, kind: 'pivot', chosen: ['triage'], detail: { why: 'third', n: [1, 2] } },
       { seq: 2, at: 200, kind: 'tick', chosen: [], detail: { why: 'second' } },
@@ -90,7 +160,17 @@ export function recordCases(b: Backend): void {
     const { store: s } = await b.fresh();
     expect(await s.lateGrades.pending()).toEqual([]);
     // Grades of sessions this store ran (on a shared store: this host's sessions).
-    for (const id of ['code-1', 'code-2']) await s.sessions.insert({ id, lane: 'code', lane_id: 'code', arm: 'x:y', dispatch: 'tick', parent: null, started_at: 1, log_path: null });
+    for (const id of ['code-1', 'code-2'])
+      await s.sessions.insert({
+        id,
+        lane: 'code',
+        lane_id: 'code',
+        arm: 'x:y',
+        dispatch: 'tick',
+        parent: null,
+        started_at: 1,
+        log_path: null,
+      });
     await s.lateGrades.add({ session: 'code-1', grade: 0.25, dimensions: null, at: 10 });
     await s.lateGrades.add({ session: 'code-2', grade: 1, dimensions: { tests: 1 }, at: 20 });
     const pending = await s.lateGrades.pending();
@@ -125,7 +205,10 @@ export function recordCases(b: Backend): void {
     const loaded = await s.learning.load();
     expect(loaded?.learning.clock).toBe(7);
     expect(loaded?.fairness).toEqual(second.fairness);
-    expect(loaded?.learning.beliefs).toEqual({ code: second.learning.beliefs.code, triage: first.learning.beliefs.triage });
+    expect(loaded?.learning.beliefs).toEqual({
+      code: second.learning.beliefs.code,
+      triage: first.learning.beliefs.triage,
+    });
   });
 
   test('learning: two clients saving at once lose neither save; each row is one whole save', async () => {

@@ -371,5 +371,7 @@ const COLUMNS = 'key, slot, holder, epoch, state, acquired_at, renewed_at, expir
 export const LIST_ALL = `SELECT ${COLUMNS} FROM claims ORDER BY key, slot`;
 export const LIST_HELD = `SELECT ${COLUMNS} FROM claims WHERE state = 'claimed' AND expires_at >= ${NOW_MS} ORDER BY key, slot`;
 export const LIST_BLOCKING = `SELECT ${COLUMNS} FROM claims WHERE (state = 'claimed' AND expires_at >= ${NOW_MS}) OR state = 'completed' ORDER BY key, slot`;
-export const LOCK_RECORDS = 'SELECT at, key, slot, slots, holder, epoch, event FROM lock_events WHERE at >= $1::bigint ORDER BY id';
-export const ORPHANS = 'SELECT at, op, key, holder, token, result, reason FROM orphans WHERE at >= $1::bigint ORDER BY id';
+export const LOCK_RECORDS =
+  'SELECT at, key, slot, slots, holder, epoch, event FROM lock_events WHERE at >= $1::bigint ORDER BY id';
+export const ORPHANS =
+  'SELECT at, op, key, holder, token, result, reason FROM orphans WHERE at >= $1::bigint ORDER BY id';

@@ -7,7 +7,15 @@
 // fraction of the server's work); only when it could not decide (a racing writer, a stale token,
 // a key with several slots) is it asked again or the full statement run.
 import { decideAcquire } from '../claim-rules.js';
-import type { AcquireResult, ClaimRow, ClaimState, ClaimsPort, FencedResult, LockRecord, OrphanRow } from '../../../ports/store.js';
+import type {
+  AcquireResult,
+  ClaimRow,
+  ClaimState,
+  ClaimsPort,
+  FencedResult,
+  LockRecord,
+  OrphanRow,
+} from '../../../ports/store.js';
 import * as sql from './claims-sql.js';
 import type { Db } from './db.js';
 
@@ -51,17 +59,38 @@ export function postgresClaims(db: Db): ClaimsPort {
         if (r) return r;
       }
       for (let i = 0; i < ACQUIRE_TRIES; i++) {
-        const r = (await db.row<AcquireRow>('lk_claims_acquire', sql.ACQUIRE, [key, holder, Math.round(ttlMs), slots, keep ? 1 : 0]))!;
-        if (r.token !== null) return { granted: true, key, slot: r.slot!, token: r.token, expiresAt: r.expires_at!, renewed: r.renewed === true };
+        const r = (await db.row<AcquireRow>('lk_claims_acquire', sql.ACQUIRE, [
+          key,
+          holder,
+          Math.round(ttlMs),
+          slots,
+          keep ? 1 : 0,
+        ]))!;
+        if (r.token !== null)
+          return {
+            granted: true,
+            key,
+            slot: r.slot!,
+            token: r.token,
+            expiresAt: r.expires_at!,
+            renewed: r.renewed === true,
+          };
         if (r.done_by !== null) return { granted: false, key, holder: r.done_by, expiresAt: null, state: 'completed' };
-        if (r.held_by !== null) return { granted: false, key, holder: r.held_by, expiresAt: r.held_until, state: 'claimed' };
+        if (r.held_by !== null)
+          return { granted: false, key, holder: r.held_by, expiresAt: r.held_until, state: 'claimed' };
         // The slot was taken by a row inserted after this statement's snapshot: look again.
       }
       throw new Error(`claim on ${key}: lost the race for a new slot ${ACQUIRE_TRIES} times in a row`);
     },
     async renew({ key, holder, token, ttlMs }) {
-      const r = (await db.row<{ expires_at: number | null; reason: string | null; expired_at: number | null }>('lk_claims_renew', sql.RENEW, [key, holder, token, ttlMs === undefined ? null : Math.round(ttlMs)]))!;
-      return r.expires_at !== null ? { ok: true, expiresAt: r.expires_at } : { ok: false, reason: r.reason!, ...expired(r.expired_at) };
+      const r = (await db.row<{ expires_at: number | null; reason: string | null; expired_at: number | null }>(
+        'lk_claims_renew',
+        sql.RENEW,
+        [key, holder, token, ttlMs === undefined ? null : Math.round(ttlMs)],
+      ))!;
+      return r.expires_at !== null
+        ? { ok: true, expiresAt: r.expires_at }
+        : { ok: false, reason: r.reason!, ...expired(r.expired_at) };
     },
     async release({ key, holder, token, result }) {
       return finish(db, key, holder, token, result ?? null, 'release');
@@ -74,11 +103,20 @@ export function postgresClaims(db: Db): ClaimsPort {
       return r.reopened > 0 ? { reopened: true, state: 'released' } : { reopened: false, state: r.state };
     },
     async renewHolder(holder) {
-      const r = (await db.row<{ renewed: number; lost: string[]; held: string[] }>('lk_claims_renew_holder', sql.RENEW_HOLDER, [holder]))!;
+      const r = (await db.row<{ renewed: number; lost: string[]; held: string[] }>(
+        'lk_claims_renew_holder',
+        sql.RENEW_HOLDER,
+        [holder],
+      ))!;
       return { renewed: r.renewed, lost: r.lost, held: r.held };
     },
     async releaseHolder(holder, opts = {}) {
-      const rows = await db.rows<{ key: string }>('lk_claims_release_holder', sql.RELEASE_HOLDER, [holder, [...(opts.except ?? [])]], { name: 'lk_claims_released_holder', text: sql.RELEASED_HOLDER });
+      const rows = await db.rows<{ key: string }>(
+        'lk_claims_release_holder',
+        sql.RELEASE_HOLDER,
+        [holder, [...(opts.except ?? [])]],
+        { name: 'lk_claims_released_holder', text: sql.RELEASED_HOLDER },
+      );
       return rows.map((r) => r.key);
     },
     async list(opts = {}) {
@@ -105,10 +143,29 @@ export function postgresClaims(db: Db): ClaimsPort {
  * One ACQUIRE_ONE: the answer, or null when its rows changed meanwhile (ask again), or 'other
  * slots' when the key has rows beyond slot 0 (the full statement decides).
  */
-async function acquireOne(db: Db, key: string, holder: string, ttlMs: number, keep: boolean): Promise<AcquireResult | null | 'other slots'> {
-  const rows = await db.rows<AcquireOneRow>('lk_claims_acquire_one', sql.ACQUIRE_ONE, [key, holder, Math.round(ttlMs), keep ? 1 : 0]);
+async function acquireOne(
+  db: Db,
+  key: string,
+  holder: string,
+  ttlMs: number,
+  keep: boolean,
+): Promise<AcquireResult | null | 'other slots'> {
+  const rows = await db.rows<AcquireOneRow>('lk_claims_acquire_one', sql.ACQUIRE_ONE, [
+    key,
+    holder,
+    Math.round(ttlMs),
+    keep ? 1 : 0,
+  ]);
   const r = rows[0]!;
-  if (r.token !== null) return { granted: true, key, slot: r.got_slot!, token: r.token, expiresAt: r.token_expires!, renewed: r.renewed === true };
+  if (r.token !== null)
+    return {
+      granted: true,
+      key,
+      slot: r.got_slot!,
+      token: r.token,
+      expiresAt: r.token_expires!,
+      renewed: r.renewed === true,
+    };
   const seen = rows.filter((x): x is AcquireOneRow & { slot: number } => x.slot !== null);
   // A denial on these rows is true at that instant.
   const d = decideAcquire(key, seen, holder, 1, r.now);
@@ -116,16 +173,33 @@ async function acquireOne(db: Db, key: string, holder: string, ttlMs: number, ke
   return seen.some((x) => x.slot !== 0) ? 'other slots' : null;
 }
 
-async function finish(db: Db, key: string, holder: string, token: number, result: string | null, op: 'release' | 'complete'): Promise<FencedResult> {
+async function finish(
+  db: Db,
+  key: string,
+  holder: string,
+  token: number,
+  result: string | null,
+  op: 'release' | 'complete',
+): Promise<FencedResult> {
   const state = op === 'release' ? 'released' : 'completed';
-  const one = (await db.row<{ finished: number }>('lk_claims_finish_one', sql.FINISH_ONE, [key, holder, token, result, state], { name: 'lk_claims_finished', text: sql.FINISHED }))!;
+  const one = (await db.row<{ finished: number }>(
+    'lk_claims_finish_one',
+    sql.FINISH_ONE,
+    [key, holder, token, result, state],
+    { name: 'lk_claims_finished', text: sql.FINISHED },
+  ))!;
   if (one.finished > 0) return { ok: true };
   // A stale token or an expired claim: the full statement decides, and keeps the orphan if refused.
-  const r = (await db.row<{ finished: number; reason: string | null; expired_at: number | null }>('lk_claims_finish', sql.FINISH, [key, holder, token, result, state, op], {
-    name: 'lk_claims_finished',
-    text: sql.FINISHED,
-    values: [key, holder, token, result, state],
-  }))!;
+  const r = (await db.row<{ finished: number; reason: string | null; expired_at: number | null }>(
+    'lk_claims_finish',
+    sql.FINISH,
+    [key, holder, token, result, state, op],
+    {
+      name: 'lk_claims_finished',
+      text: sql.FINISHED,
+      values: [key, holder, token, result, state],
+    },
+  ))!;
   if (r.finished > 0) return { ok: true };
   // An expired claim has nothing left to give back: its release is a no-op.
   if (op === 'release' && r.expired_at != null) return { ok: true, expiredAt: r.expired_at };

@@ -19,8 +19,25 @@ import type pg from 'pg';
 const RETRYABLE = new Set(['40P01', '40001']);
 const TRIES = 5;
 /** Connection failures and server shutdowns: worth waiting out. */
-const GONE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
-const GONE_TEXT = /Connection terminated|connection error|terminating connection|timeout exceeded when trying to connect|Client was closed|the database system is (starting up|shutting down)/i;
+const GONE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+]);
+const GONE_TEXT =
+  /Connection terminated|connection error|terminating connection|timeout exceeded when trying to connect|Client was closed|the database system is (starting up|shutting down)/i;
 
 export function isConnectionLost(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
@@ -96,8 +113,14 @@ export function database(pool: pg.Pool, opts: DbOptions = {}): Db {
       }
     }
   };
-  const query = async <R>(name: string, text: string, values: readonly unknown[]) => (await pool.query({ name, text, values: values as unknown[] })).rows as R[];
-  const rows = async <R>(name: string, text: string, values: readonly unknown[] = [], reconcile?: Reconcile): Promise<R[]> =>
+  const query = async <R>(name: string, text: string, values: readonly unknown[]) =>
+    (await pool.query({ name, text, values: values as unknown[] })).rows as R[];
+  const rows = async <R>(
+    name: string,
+    text: string,
+    values: readonly unknown[] = [],
+    reconcile?: Reconcile,
+  ): Promise<R[]> =>
     persist(async (lost) => {
       if (lost && reconcile) {
         const done = await query<R>(reconcile.name, reconcile.text, reconcile.values ?? values);

@@ -12,7 +12,10 @@ export function postgresDecisions(db: Db, host: string): DecisionsPort {
         'INSERT INTO decisions (seq, at, kind, chosen, detail, host) VALUES ($1, $2, $3, $4, $5, $6)',
         [row.seq, row.at, row.kind, JSON.stringify(row.chosen), JSON.stringify(row.detail), host],
         // After a lost connection: the same decision for the same event is this one, not a second.
-        { name: 'lk_decisions_recorded', text: 'SELECT id FROM decisions WHERE seq = $1 AND at = $2 AND kind = $3 AND chosen = $4 AND detail = $5 AND host = $6' },
+        {
+          name: 'lk_decisions_recorded',
+          text: 'SELECT id FROM decisions WHERE seq = $1 AND at = $2 AND kind = $3 AND chosen = $4 AND detail = $5 AND host = $6',
+        },
       );
     },
     async list(opts = {}) {
@@ -22,7 +25,11 @@ export function postgresDecisions(db: Db, host: string): DecisionsPort {
         'SELECT seq, at, kind, chosen, detail FROM decisions WHERE host = $3 AND at >= $1 ORDER BY seq DESC, id DESC LIMIT $2',
         [opts.since ?? 0, limit, host],
       );
-      return rows.map((r) => ({ ...r, chosen: JSON.parse(r.chosen) as string[], detail: JSON.parse(r.detail) as unknown }));
+      return rows.map((r) => ({
+        ...r,
+        chosen: JSON.parse(r.chosen) as string[],
+        detail: JSON.parse(r.detail) as unknown,
+      }));
     },
   };
 }

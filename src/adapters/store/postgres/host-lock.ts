@@ -15,7 +15,6 @@ import { InstanceLockedError } from '../../instance/lock.js';
 import { HOLDER } from './host-held.js';
 import { KEY } from './host-key.js';
 
-
 export interface HostLockOptions {
   /** The lock could not be taken again after its connection was lost: another runtime has the host. */
   onLost?: (reason: string) => void;
@@ -31,23 +30,37 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * `ghost`: the backend pid of this lock's previous connection, lost to us but perhaps not yet to
  * the server. Returns the client and its backend pid.
  */
-async function take(pool: pg.Pool, host: string, ghost: number | null): Promise<{ client: pg.PoolClient; pid: number }> {
+async function take(
+  pool: pg.Pool,
+  host: string,
+  ghost: number | null,
+): Promise<{ client: pg.PoolClient; pid: number }> {
   const client = await pool.connect();
   const prefix = `lanekeeper host ${host}: `;
   try {
-    const { pid } = (await client.query<{ pid: number }>(`SELECT set_config('application_name', $1, false), pg_backend_pid() AS pid`, [`${prefix}pid ${process.pid} on ${os.hostname()}`])).rows[0]!;
+    const { pid } = (
+      await client.query<{ pid: number }>(`SELECT set_config('application_name', $1, false), pg_backend_pid() AS pid`, [
+        `${prefix}pid ${process.pid} on ${os.hostname()}`,
+      ])
+    ).rows[0]!;
     const until = Date.now() + GHOST_WAIT_MS;
     for (;;) {
-      if ((await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${KEY}) AS ok`, [host])).rows[0]!.ok) return { client, pid };
+      if ((await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${KEY}) AS ok`, [host])).rows[0]!.ok)
+        return { client, pid };
       // Who holds it, from the lock table: a backend may still hold it for a moment after
       // pg_stat_activity no longer lists it (it is ending), or have let it go since.
       const holder = (await client.query<{ pid: number; name: string | null }>(HOLDER, [host])).rows[0];
       const ours = holder === undefined || holder.pid === ghost;
       if (!ours) {
-        const who = holder.name?.startsWith(prefix) ? holder.name.slice(prefix.length) : 'a process that did not say who it is';
-        throw new InstanceLockedError(`another lanekeeper (${who}) runs as host ${host} on this store; give this one another host id (LANEKEEPER_HOST or host:) or stop that one first`);
+        const who = holder.name?.startsWith(prefix)
+          ? holder.name.slice(prefix.length)
+          : 'a process that did not say who it is';
+        throw new InstanceLockedError(
+          `another lanekeeper (${who}) runs as host ${host} on this store; give this one another host id (LANEKEEPER_HOST or host:) or stop that one first`,
+        );
       }
-      if (Date.now() > until) throw new Error(`the backend (pid ${ghost}) of the host lock's lost connection does not end`);
+      if (Date.now() > until)
+        throw new Error(`the backend (pid ${ghost}) of the host lock's lost connection does not end`);
       // This lock's own lost backend, still ending (or already gone): end it, and try again.
       if (holder) await client.query('SELECT pg_terminate_backend($1)', [holder.pid]);
       await sleep(100);
@@ -58,7 +71,11 @@ async function take(pool: pg.Pool, host: string, ghost: number | null): Promise<
   }
 }
 
-export async function lockHost(pool: pg.Pool, host: string, opts: HostLockOptions = {}): Promise<{ release(): Promise<void> }> {
+export async function lockHost(
+  pool: pg.Pool,
+  host: string,
+  opts: HostLockOptions = {},
+): Promise<{ release(): Promise<void> }> {
   const first = await take(pool, host, null);
   let client: pg.PoolClient | null = first.client;
   let ghost = first.pid;

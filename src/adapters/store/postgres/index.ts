@@ -42,7 +42,10 @@ export async function openPostgresStore(url: string, opts: PostgresStoreOptions 
     await pool.end().catch(() => {});
     // A server error while setting up (no right to create tables, no such schema): the user's to fix.
     const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) throw new StoreError(`cannot set up lanekeeper's tables in the PostgreSQL store at ${where}: ${(err as Error).message}`);
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code))
+      throw new StoreError(
+        `cannot set up lanekeeper's tables in the PostgreSQL store at ${where}: ${(err as Error).message}`,
+      );
     throw err;
   }
   const db = database(pool, { onAvailability: opts.onAvailability });

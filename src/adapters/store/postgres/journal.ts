@@ -8,8 +8,8 @@ import type { Checkpoint, JournalEntry, JournalPort } from '../../../ports/store
 import type { Db, Reconcile } from './db.js';
 import { eventOfRow, type JournalRow } from '../journal-rows.js';
 
-
-const READ = 'SELECT seq, at, type, seed, payload FROM journal WHERE host = $3 AND seq >= $1::bigint ORDER BY seq LIMIT $2::bigint';
+const READ =
+  'SELECT seq, at, type, seed, payload FROM journal WHERE host = $3 AND seq >= $1::bigint ORDER BY seq LIMIT $2::bigint';
 
 // Effects and the transition of one event in one statement, so they are recorded together or not at all.
 const RECORD_TAKEN = `
@@ -40,19 +40,39 @@ export function postgresJournal(db: Db, host: string): JournalPort {
   return {
     async append(event) {
       const { seq, now, seed, type, ...payload } = event;
-      await db.rows('lk_journal_append', 'INSERT INTO journal (seq, at, type, seed, payload, host) VALUES ($1, $2, $3, $4, $5, $6)', [seq, now, type, seed ?? null, JSON.stringify(payload), host], APPENDED);
+      await db.rows(
+        'lk_journal_append',
+        'INSERT INTO journal (seq, at, type, seed, payload, host) VALUES ($1, $2, $3, $4, $5, $6)',
+        [seq, now, type, seed ?? null, JSON.stringify(payload), host],
+        APPENDED,
+      );
     },
     async recordEffects(seq, intents, changed) {
-      await db.rows('lk_journal_record_taken', RECORD_TAKEN, [seq, intents.map((i) => JSON.stringify(i)), JSON.stringify(changed), host]);
+      await db.rows('lk_journal_record_taken', RECORD_TAKEN, [
+        seq,
+        intents.map((i) => JSON.stringify(i)),
+        JSON.stringify(changed),
+        host,
+      ]);
     },
     async lastSeq() {
-      return (await db.row<{ seq: number }>('lk_journal_last', 'SELECT COALESCE(MAX(seq), 0)::bigint AS seq FROM journal WHERE host = $1', [host]))!.seq;
+      return (await db.row<{ seq: number }>(
+        'lk_journal_last',
+        'SELECT COALESCE(MAX(seq), 0)::bigint AS seq FROM journal WHERE host = $1',
+        [host],
+      ))!.seq;
     },
     async read(opts = {}) {
-      return (await db.rows<JournalRow>('lk_journal_read', READ, [opts.fromSeq ?? 1, limitOf(opts.limit), host])).map(eventOfRow);
+      return (await db.rows<JournalRow>('lk_journal_read', READ, [opts.fromSeq ?? 1, limitOf(opts.limit), host])).map(
+        eventOfRow,
+      );
     },
     async effects(seq) {
-      const rows = await db.rows<{ intent: string }>('lk_journal_effects', 'SELECT intent FROM effects WHERE host = $2 AND seq = $1 ORDER BY idx', [seq, host]);
+      const rows = await db.rows<{ intent: string }>(
+        'lk_journal_effects',
+        'SELECT intent FROM effects WHERE host = $2 AND seq = $1 ORDER BY idx',
+        [seq, host],
+      );
       return rows.map((r) => JSON.parse(r.intent) as Intent);
     },
     async entries(fromSeq, limit) {
@@ -61,18 +81,30 @@ export function postgresJournal(db: Db, host: string): JournalPort {
       const lo = rows[0]!.seq;
       const hi = rows.at(-1)!.seq;
       const fx = new Map<number, string[]>();
-      const effectRows = await db.rows<{ seq: number; intent: string }>('lk_journal_effect_range', 'SELECT seq, intent FROM effects WHERE host = $3 AND seq >= $1 AND seq <= $2 ORDER BY seq, idx', [lo, hi, host]);
+      const effectRows = await db.rows<{ seq: number; intent: string }>(
+        'lk_journal_effect_range',
+        'SELECT seq, intent FROM effects WHERE host = $3 AND seq >= $1 AND seq <= $2 ORDER BY seq, idx',
+        [lo, hi, host],
+      );
       for (const r of effectRows) {
         const list = fx.get(r.seq);
         if (list) list.push(r.intent);
         else fx.set(r.seq, [r.intent]);
       }
       const taken = new Map<number, string>();
-      const transitionRows = await db.rows<{ seq: number; lanes: string }>('lk_journal_transition_range', 'SELECT seq, lanes FROM transitions WHERE host = $3 AND seq >= $1 AND seq <= $2', [lo, hi, host]);
+      const transitionRows = await db.rows<{ seq: number; lanes: string }>(
+        'lk_journal_transition_range',
+        'SELECT seq, lanes FROM transitions WHERE host = $3 AND seq >= $1 AND seq <= $2',
+        [lo, hi, host],
+      );
       for (const r of transitionRows) taken.set(r.seq, r.lanes);
       return rows.map((r): JournalEntry => {
         const lanes = taken.get(r.seq);
-        return { event: eventOfRow(r), effects: fx.get(r.seq) ?? [], changed: lanes === undefined ? null : (JSON.parse(lanes) as Record<string, string>) };
+        return {
+          event: eventOfRow(r),
+          effects: fx.get(r.seq) ?? [],
+          changed: lanes === undefined ? null : (JSON.parse(lanes) as Record<string, string>),
+        };
       });
     },
     async runStart(seq) {
@@ -92,12 +124,17 @@ export function postgresJournal(db: Db, host: string): JournalPort {
         'SELECT seq, version, snapshot FROM checkpoints WHERE host = $2 AND seq <= $1 ORDER BY seq DESC LIMIT 1',
         [seq, host],
       );
-      return row ? { seq: row.seq, version: row.version, state: JSON.parse(row.snapshot) as Checkpoint['state'] } : null;
+      return row
+        ? { seq: row.seq, version: row.version, state: JSON.parse(row.snapshot) as Checkpoint['state'] }
+        : null;
     },
     async firstSeqSince(at) {
-      const r = await db.row<{ seq: number | null }>('lk_journal_since', 'SELECT MIN(seq) AS seq FROM journal WHERE host = $2 AND at >= $1', [at, host]);
+      const r = await db.row<{ seq: number | null }>(
+        'lk_journal_since',
+        'SELECT MIN(seq) AS seq FROM journal WHERE host = $2 AND at >= $1',
+        [at, host],
+      );
       return r?.seq ?? null;
     },
   };
 }
-

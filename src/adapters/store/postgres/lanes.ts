@@ -12,13 +12,29 @@ ON CONFLICT (host, lane_id) DO UPDATE SET lane = excluded.lane, slot = excluded.
 export function postgresLanes(db: Db, host: string): LanesPort {
   return {
     async set(row) {
-      await db.rows('lk_lanes_set', UPSERT, [row.lane_id, row.lane, row.slot, row.state, row.since, row.session, row.target_share ?? null, host, row.deadline ?? null]);
+      await db.rows('lk_lanes_set', UPSERT, [
+        row.lane_id,
+        row.lane,
+        row.slot,
+        row.state,
+        row.since,
+        row.session,
+        row.target_share ?? null,
+        host,
+        row.deadline ?? null,
+      ]);
     },
     async list() {
-      return db.rows<LaneStateRow>('lk_lanes_list', 'SELECT lane_id, lane, slot, state, since, session, target_share, host, deadline FROM lanes ORDER BY lane, slot, host');
+      return db.rows<LaneStateRow>(
+        'lk_lanes_list',
+        'SELECT lane_id, lane, slot, state, since, session, target_share, host, deadline FROM lanes ORDER BY lane, slot, host',
+      );
     },
     async retain(laneIds) {
-      await db.rows('lk_lanes_retain', 'DELETE FROM lanes WHERE host = $2 AND NOT (lane_id = ANY($1::text[]))', [[...laneIds], host]);
+      await db.rows('lk_lanes_retain', 'DELETE FROM lanes WHERE host = $2 AND NOT (lane_id = ANY($1::text[]))', [
+        [...laneIds],
+        host,
+      ]);
     },
   };
 }

@@ -12,7 +12,10 @@ export function postgresLateGrades(db: Db, host: string): LateGradesPort {
         'INSERT INTO late_grades (session, grade, dimensions, at) VALUES ($1, $2, $3, $4)',
         [row.session, row.grade, row.dimensions ? JSON.stringify(row.dimensions) : null, row.at],
         // After a lost connection: the same grade for the same session at the same instant is this one.
-        { name: 'lk_late_grades_added', text: 'SELECT id FROM late_grades WHERE session = $1 AND grade = $2 AND dimensions IS NOT DISTINCT FROM $3::text AND at = $4' },
+        {
+          name: 'lk_late_grades_added',
+          text: 'SELECT id FROM late_grades WHERE session = $1 AND grade = $2 AND dimensions IS NOT DISTINCT FROM $3::text AND at = $4',
+        },
       );
     },
     async pending() {
@@ -21,7 +24,10 @@ export function postgresLateGrades(db: Db, host: string): LateGradesPort {
         'SELECT g.id, g.session, g.grade, g.dimensions, g.at FROM late_grades g JOIN sessions s ON s.id = g.session WHERE NOT g.applied AND s.host = $1 ORDER BY g.id',
         [host],
       );
-      return rows.map((r) => ({ ...r, dimensions: r.dimensions ? (JSON.parse(r.dimensions) as Record<string, number>) : null }));
+      return rows.map((r) => ({
+        ...r,
+        dimensions: r.dimensions ? (JSON.parse(r.dimensions) as Record<string, number>) : null,
+      }));
     },
     async applied(id) {
       await db.rows('lk_late_grades_applied', 'UPDATE late_grades SET applied = true WHERE id = $1', [id]);

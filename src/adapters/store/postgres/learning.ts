@@ -37,7 +37,9 @@ export function postgresLearning(db: Db): LearningPort {
       // A retry after a lost connection finds the grade learned (if the first try committed) and
       // changes nothing: the fold is idempotent per session.
       await db.transaction(async (client) => {
-        await client.query(`SELECT pg_advisory_xact_lock(hashtext('lanekeeper learning ' || coalesce(current_schema(), '')))`);
+        await client.query(
+          `SELECT pg_advisory_xact_lock(hashtext('lanekeeper learning ' || coalesce(current_schema(), '')))`,
+        );
         const memory = memoryFromRows((await client.query<PosteriorRow>(LOAD)).rows) ?? fresh;
         const next = foldGrade(memory, fresh, update);
         if (next) await client.query(SAVE, saveValues(next, at));

@@ -166,7 +166,10 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 const ADDITIONS: readonly { present: string; sql: string }[] = [
   // Where each run of a host's runtime began, found without reading its journal back to it
   // (replay asks it every time).
-  { present: `to_regclass('journal_runs') IS NOT NULL`, sql: `CREATE INDEX IF NOT EXISTS journal_runs ON journal (host, seq) WHERE type = 'RUNTIME_STARTED'` },
+  {
+    present: `to_regclass('journal_runs') IS NOT NULL`,
+    sql: `CREATE INDEX IF NOT EXISTS journal_runs ON journal (host, seq) WHERE type = 'RUNTIME_STARTED'`,
+  },
   // What a cooling down or waiting lane waits for, kept when the runtime stops (every start resumes
   // the lanes), so status and plan say how long is left. A host not yet upgraded leaves it null.
   {
@@ -181,7 +184,9 @@ const ADDITIONS: readonly { present: string; sql: string }[] = [
  */
 async function schemaState(c: pg.Pool | pg.PoolClient): Promise<{ version: number; additions: boolean }> {
   const checks = ADDITIONS.map((a) => `(${a.present})`).join(' AND ') || 'true';
-  const found = await c.query<{ present: boolean; additions: boolean }>(`SELECT to_regclass('lanekeeper_schema') IS NOT NULL AS present, ${checks} AS additions`);
+  const found = await c.query<{ present: boolean; additions: boolean }>(
+    `SELECT to_regclass('lanekeeper_schema') IS NOT NULL AS present, ${checks} AS additions`,
+  );
   const { present, additions } = found.rows[0]!;
   if (!present) return { version: 0, additions };
   const r = await c.query<{ version: number }>('SELECT version FROM lanekeeper_schema');
@@ -195,7 +200,9 @@ async function schemaState(c: pg.Pool | pg.PoolClient): Promise<{ version: numbe
 export async function migrate(pool: pg.Pool, opts: { mustExist?: boolean; where: string }): Promise<void> {
   const { version: current, additions } = await schemaState(pool);
   if (current > SCHEMA_VERSION) {
-    throw new StoreError(`the PostgreSQL store at ${opts.where} has schema version ${current}, newer than this lanekeeper (${SCHEMA_VERSION}); upgrade lanekeeper`);
+    throw new StoreError(
+      `the PostgreSQL store at ${opts.where} has schema version ${current}, newer than this lanekeeper (${SCHEMA_VERSION}); upgrade lanekeeper`,
+    );
   }
   if (current === SCHEMA_VERSION && additions) return;
   if (current === 0 && opts.mustExist) {
@@ -205,11 +212,16 @@ export async function migrate(pool: pg.Pool, opts: { mustExist?: boolean; where:
   try {
     await client.query('BEGIN');
     // Per schema, so stores in different schemas of one database do not wait for each other.
-    await client.query(`SELECT pg_advisory_xact_lock(hashtext('lanekeeper migrate ' || coalesce(current_schema(), '')))`);
+    await client.query(
+      `SELECT pg_advisory_xact_lock(hashtext('lanekeeper migrate ' || coalesce(current_schema(), '')))`,
+    );
     await client.query('CREATE TABLE IF NOT EXISTS lanekeeper_schema (version integer NOT NULL)');
     // Read again under the lock: another process may have migrated meanwhile.
     const { version: v } = await schemaState(client);
-    if (v > SCHEMA_VERSION) throw new StoreError(`the PostgreSQL store at ${opts.where} has schema version ${v}, newer than this lanekeeper (${SCHEMA_VERSION}); upgrade lanekeeper`);
+    if (v > SCHEMA_VERSION)
+      throw new StoreError(
+        `the PostgreSQL store at ${opts.where} has schema version ${v}, newer than this lanekeeper (${SCHEMA_VERSION}); upgrade lanekeeper`,
+      );
     for (let next = v; next < SCHEMA_VERSION; next++) await client.query(MIGRATIONS[next]!);
     for (const a of ADDITIONS) await client.query(a.sql);
     await client.query('DELETE FROM lanekeeper_schema');

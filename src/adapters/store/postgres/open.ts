@@ -24,11 +24,19 @@ const INT8 = 20;
 // the process.
 const types = {
   getTypeParser: ((oid: number, format?: string) =>
-    oid === INT8 && format !== 'binary' ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
+    oid === INT8 && format !== 'binary'
+      ? (v: string) => Number(v)
+      : pg.types.getTypeParser(oid, format as 'text')) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 /** host:port, database and user of a URL, for messages and `Store.location`; never the password. */
-export function describeUrl(url: string): { host: string; port: string; database: string; user: string; where: string } {
+export function describeUrl(url: string): {
+  host: string;
+  port: string;
+  database: string;
+  user: string;
+  where: string;
+} {
   const u = new URL(url);
   // A socket directory may be given as ?host=/run/postgresql instead of in the authority.
   const host = decodeURIComponent(u.hostname) || u.searchParams.get('host') || 'localhost';
@@ -73,7 +81,9 @@ export async function openPool(url: string, opts: PoolOptions = {}): Promise<pg.
     client.release();
   } catch (err) {
     await pool.end().catch(() => {});
-    throw new StoreError(`cannot use the PostgreSQL store at ${d.where} (database ${d.database}, user ${d.user}): ${connectProblem(err, opts.connectTimeoutMs ?? 10_000)}`);
+    throw new StoreError(
+      `cannot use the PostgreSQL store at ${d.where} (database ${d.database}, user ${d.user}): ${connectProblem(err, opts.connectTimeoutMs ?? 10_000)}`,
+    );
   }
   return pool;
 }

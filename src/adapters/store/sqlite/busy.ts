@@ -29,7 +29,8 @@ export function retryBusy<T>(fn: () => T, file = 'the SQLite database'): T {
       return fn();
     } catch (err) {
       if (!isBusy(err)) throw err;
-      if (performance.now() - start > DEADLINE_MS) throw new StoreBusyError(file, DEADLINE_MS, (err as { code: string }).code);
+      if (performance.now() - start > DEADLINE_MS)
+        throw new StoreBusyError(file, DEADLINE_MS, (err as { code: string }).code);
       Atomics.wait(sleeper, 0, 0, waitMs * (0.5 + Math.random()));
       waitMs = Math.min(waitMs * 2, 0.5);
     }

@@ -5,7 +5,10 @@ import { sqliteClaims, type Clock } from './claims.js';
 import { openDatabase } from './open.js';
 import type { ClaimsPort } from '../../../ports/store.js';
 
-export function openClaimsStore(stateDir: string, opts: { clock?: Clock } = {}): { claims: ClaimsPort; close(): Promise<void> } {
+export function openClaimsStore(
+  stateDir: string,
+  opts: { clock?: Clock } = {},
+): { claims: ClaimsPort; close(): Promise<void> } {
   const db = openDatabase(stateDir, { mustExist: true });
   return {
     claims: sqliteClaims(db, opts.clock ?? Date.now),

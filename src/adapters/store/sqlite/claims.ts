@@ -40,20 +40,38 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
        WHERE key = @key AND holder = @holder AND epoch = @token AND state = 'claimed' AND expires_at >= @now RETURNING slot`,
     )
     .pluck();
-  const byToken = db.prepare('SELECT slot, holder, state, renewed_at, expires_at FROM claims WHERE key = ? AND epoch = ?');
-  const reopenRow = db.prepare(`UPDATE claims SET state = 'released', result = NULL WHERE key = ? AND state = 'completed' RETURNING slot, holder, epoch`);
+  const byToken = db.prepare(
+    'SELECT slot, holder, state, renewed_at, expires_at FROM claims WHERE key = ? AND epoch = ?',
+  );
+  const reopenRow = db.prepare(
+    `UPDATE claims SET state = 'released', result = NULL WHERE key = ? AND state = 'completed' RETURNING slot, holder, epoch`,
+  );
   const stateOf = db.prepare('SELECT state FROM claims WHERE key = ? ORDER BY slot LIMIT 1').pluck();
-  const heldBy = db.prepare(`SELECT key, slot, epoch, ttl_ms, keep, expires_at FROM claims WHERE holder = ? AND state = 'claimed'`);
+  const heldBy = db.prepare(
+    `SELECT key, slot, epoch, ttl_ms, keep, expires_at FROM claims WHERE holder = ? AND state = 'claimed'`,
+  );
   const expired = db.prepare(`SELECT key, slot, holder, epoch FROM claims WHERE state = 'claimed' AND expires_at < ?`);
   // renewed_at: when the row changed, past its expiry (claim-rules.ts, lapsed).
-  const markExpired = db.prepare(`UPDATE claims SET state = 'released', result = 'expired', renewed_at = ? WHERE key = ? AND slot = ? AND epoch = ?`);
+  const markExpired = db.prepare(
+    `UPDATE claims SET state = 'released', result = 'expired', renewed_at = ? WHERE key = ? AND slot = ? AND epoch = ?`,
+  );
   const listAll = db.prepare('SELECT * FROM claims ORDER BY key, slot');
   const listHeld = db.prepare(`SELECT * FROM claims WHERE state = 'claimed' AND expires_at >= ? ORDER BY key, slot`);
-  const listBlocking = db.prepare(`SELECT * FROM claims WHERE (state = 'claimed' AND expires_at >= ?) OR state = 'completed' ORDER BY key, slot`);
-  const lockEvent = db.prepare('INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event) VALUES (?, ?, ?, ?, ?, ?, ?)');
-  const orphan = db.prepare('INSERT INTO orphans (at, op, key, holder, token, result, reason) VALUES (?, ?, ?, ?, ?, ?, ?)');
-  const records = db.prepare('SELECT at, key, slot, slots, holder, epoch, event FROM lock_events WHERE at >= ? ORDER BY id');
-  const orphanRows = db.prepare('SELECT at, op, key, holder, token, result, reason FROM orphans WHERE at >= ? ORDER BY id');
+  const listBlocking = db.prepare(
+    `SELECT * FROM claims WHERE (state = 'claimed' AND expires_at >= ?) OR state = 'completed' ORDER BY key, slot`,
+  );
+  const lockEvent = db.prepare(
+    'INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const orphan = db.prepare(
+    'INSERT INTO orphans (at, op, key, holder, token, result, reason) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const records = db.prepare(
+    'SELECT at, key, slot, slots, holder, epoch, event FROM lock_events WHERE at >= ? ORDER BY id',
+  );
+  const orphanRows = db.prepare(
+    'SELECT at, op, key, holder, token, result, reason FROM orphans WHERE at >= ? ORDER BY id',
+  );
 
   /**
    * A denial decided from one consistent read, without the write lock: true at that instant,
@@ -61,30 +79,41 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
    * which decides again under the lock.
    */
   const deniedByRead = (key: string, holder: string, slots: number): AcquireResult | null => {
-    const d = decideAcquire(key, retryBusy(() => rowsOf.all(key) as ClaimRow[], db.name), holder, slots, clock());
+    const d = decideAcquire(
+      key,
+      retryBusy(() => rowsOf.all(key) as ClaimRow[], db.name),
+      holder,
+      slots,
+      clock(),
+    );
     return d.kind === 'deny' ? d.result : null;
   };
 
-  const acquire = writer(db, (key: string, holder: string, ttlMs: number, slots: number, keep: boolean): AcquireResult => {
-    const now = clock();
-    const d = decideAcquire(key, rowsOf.all(key) as ClaimRow[], holder, slots, now);
-    if (d.kind === 'deny') return d.result;
-    if (d.kind === 'extend') {
-      extend.run(now, now + ttlMs, ttlMs, key, d.row.slot);
-      lockEvent.run(now, key, d.row.slot, slots, holder, d.row.epoch, 'renewed');
-      return { granted: true, key, slot: d.row.slot, token: d.row.epoch, expiresAt: now + ttlMs, renewed: true };
-    }
-    const { slot, previous } = d;
-    if (previous?.state === 'claimed') lockEvent.run(now, key, slot, slots, previous.holder, previous.epoch, 'expired');
-    const token = nextToken.get() as number;
-    upsert.run({ key, slot, holder, epoch: token, now, expires: now + ttlMs, ttl: ttlMs, keep: keep ? 1 : 0 });
-    lockEvent.run(now, key, slot, slots, holder, token, 'acquired');
-    return { granted: true, key, slot, token, expiresAt: now + ttlMs, renewed: false };
-  });
+  const acquire = writer(
+    db,
+    (key: string, holder: string, ttlMs: number, slots: number, keep: boolean): AcquireResult => {
+      const now = clock();
+      const d = decideAcquire(key, rowsOf.all(key) as ClaimRow[], holder, slots, now);
+      if (d.kind === 'deny') return d.result;
+      if (d.kind === 'extend') {
+        extend.run(now, now + ttlMs, ttlMs, key, d.row.slot);
+        lockEvent.run(now, key, d.row.slot, slots, holder, d.row.epoch, 'renewed');
+        return { granted: true, key, slot: d.row.slot, token: d.row.epoch, expiresAt: now + ttlMs, renewed: true };
+      }
+      const { slot, previous } = d;
+      if (previous?.state === 'claimed')
+        lockEvent.run(now, key, slot, slots, previous.holder, previous.epoch, 'expired');
+      const token = nextToken.get() as number;
+      upsert.run({ key, slot, holder, epoch: token, now, expires: now + ttlMs, ttl: ttlMs, keep: keep ? 1 : 0 });
+      lockEvent.run(now, key, slot, slots, holder, token, 'acquired');
+      return { granted: true, key, slot, token, expiresAt: now + ttlMs, renewed: false };
+    },
+  );
 
   const renew = writer(db, (key: string, holder: string, token: number, ttlMs: number | null): FencedResult => {
     const now = clock();
-    const row = renewRow.get({ key, holder, token, now, ttl: ttlMs }) as { slot: number; expires_at: number } | undefined;
+    const row = renewRow.get({ key, holder, token, now, ttl: ttlMs }) as
+      { slot: number; expires_at: number } | undefined;
     if (!row) return { ok: false, ...refusal(key, holder, token, now) };
     lockEvent.run(now, key, row.slot, null, holder, token, 'renewed');
     return { ok: true, expiresAt: row.expires_at };
@@ -93,7 +122,14 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
   const end = (op: 'release' | 'complete') =>
     writer(db, (key: string, holder: string, token: number, result: string | null): FencedResult => {
       const now = clock();
-      const slot = finish.get({ key, holder, token, now, result, state: op === 'release' ? 'released' : 'completed' }) as number | undefined;
+      const slot = finish.get({
+        key,
+        holder,
+        token,
+        now,
+        result,
+        state: op === 'release' ? 'released' : 'completed',
+      }) as number | undefined;
       if (slot === undefined) {
         const refused = refusal(key, holder, token, now);
         // An expired claim has nothing left to give back: not a failure, and no result to keep.
@@ -119,7 +155,8 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
    * depend on when it runs.
    */
   function refusal(key: string, holder: string, token: number, now: number): { reason: string; expiredAt?: number } {
-    const row = byToken.get(key, token) as Pick<ClaimRow, 'slot' | 'holder' | 'state' | 'renewed_at' | 'expires_at'> | undefined;
+    const row = byToken.get(key, token) as
+      Pick<ClaimRow, 'slot' | 'holder' | 'state' | 'renewed_at' | 'expires_at'> | undefined;
     if (!row) return { reason: `token ${token} is not current for ${key} (re-granted since, or never granted)` };
     if (row.holder !== holder) return { reason: `${key} with token ${token} is held by ${row.holder}, not ${holder}` };
     if (lapsed(row, now)) {
@@ -134,7 +171,10 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
     const now = clock();
     const rows = reopenRow.all(key) as { slot: number; holder: string; epoch: number }[];
     for (const r of rows) lockEvent.run(now, key, r.slot, null, r.holder, r.epoch, 'released');
-    return { reopened: rows.length > 0, state: rows.length ? ('released' as const) : ((stateOf.get(key) as ClaimRow['state'] | undefined) ?? null) };
+    return {
+      reopened: rows.length > 0,
+      state: rows.length ? ('released' as const) : ((stateOf.get(key) as ClaimRow['state'] | undefined) ?? null),
+    };
   });
 
   const renewHolder = writer(db, (holder: string) => {
@@ -142,7 +182,13 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
     const lost: string[] = [];
     const held: string[] = [];
     let renewed = 0;
-    for (const r of heldBy.all(holder) as { key: string; slot: number; epoch: number; expires_at: number; ttl_ms: number }[]) {
+    for (const r of heldBy.all(holder) as {
+      key: string;
+      slot: number;
+      epoch: number;
+      expires_at: number;
+      ttl_ms: number;
+    }[]) {
       if (r.expires_at < now) {
         // Lost: say so once, and release it now rather than at the next sweep.
         expire(r.key, r.slot, holder, r.epoch, now);
@@ -162,7 +208,13 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
   const releaseHolder = writer(db, (holder: string, except: readonly string[]) => {
     const now = clock();
     const released: string[] = [];
-    for (const r of heldBy.all(holder) as { key: string; slot: number; epoch: number; keep: number; expires_at: number }[]) {
+    for (const r of heldBy.all(holder) as {
+      key: string;
+      slot: number;
+      epoch: number;
+      keep: number;
+      expires_at: number;
+    }[]) {
       if (r.keep || except.includes(r.key)) continue;
       // Expired meanwhile: nothing to release; settled as the sweeper would.
       if (r.expires_at < now) {
@@ -206,7 +258,11 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
       return releaseHolder(holder, opts.except ?? []);
     },
     async list(opts = {}) {
-      const rows = retryBusy(() => (opts.all ? listAll.all() : opts.completed ? listBlocking.all(clock()) : listHeld.all(clock())) as ClaimRow[], db.name);
+      const rows = retryBusy(
+        () =>
+          (opts.all ? listAll.all() : opts.completed ? listBlocking.all(clock()) : listHeld.all(clock())) as ClaimRow[],
+        db.name,
+      );
       return opts.holder ? rows.filter((r) => r.holder === opts.holder) : rows;
     },
     async sweep() {

@@ -6,7 +6,6 @@ import type { Intent } from '../../../machines/intents.js';
 import type { Checkpoint, JournalEntry, JournalPort } from '../../../ports/store.js';
 import { eventOfRow, type JournalRow } from '../journal-rows.js';
 
-
 /** Where the run holding seq ? began (the journal_runs index answers it). */
 export const RUN_START_SQL = "SELECT MAX(seq) FROM journal WHERE type = 'RUNTIME_STARTED' AND seq <= ?";
 
@@ -21,12 +20,17 @@ export function sqliteJournal(db: Database.Database): JournalPort {
   const transitionRange = db.prepare('SELECT seq, lanes FROM transitions WHERE seq >= ? AND seq <= ?');
   const runStart = db.prepare(RUN_START_SQL).pluck();
   const insertCheckpoint = db.prepare('INSERT OR REPLACE INTO checkpoints (seq, version, snapshot) VALUES (?, ?, ?)');
-  const checkpoint = db.prepare('SELECT seq, version, snapshot FROM checkpoints WHERE seq <= ? ORDER BY seq DESC LIMIT 1');
+  const checkpoint = db.prepare(
+    'SELECT seq, version, snapshot FROM checkpoints WHERE seq <= ? ORDER BY seq DESC LIMIT 1',
+  );
   const since = db.prepare('SELECT MIN(seq) FROM journal WHERE at >= ?').pluck();
-  const recordTaken = writer(db, (seq: number, intents: readonly Intent[], changed: Readonly<Record<string, string>>) => {
-    intents.forEach((intent, i) => insertEffect.run(seq, i, JSON.stringify(intent)));
-    insertTransition.run(seq, JSON.stringify(changed));
-  });
+  const recordTaken = writer(
+    db,
+    (seq: number, intents: readonly Intent[], changed: Readonly<Record<string, string>>) => {
+      intents.forEach((intent, i) => insertEffect.run(seq, i, JSON.stringify(intent)));
+      insertTransition.run(seq, JSON.stringify(changed));
+    },
+  );
 
   return {
     async append(event) {
@@ -58,10 +62,15 @@ export function sqliteJournal(db: Database.Database): JournalPort {
         else fx.set(r.seq, [r.intent]);
       }
       const taken = new Map<number, string>();
-      for (const r of retryBusy(() => transitionRange.all(lo, hi) as { seq: number; lanes: string }[])) taken.set(r.seq, r.lanes);
+      for (const r of retryBusy(() => transitionRange.all(lo, hi) as { seq: number; lanes: string }[]))
+        taken.set(r.seq, r.lanes);
       return rows.map((r): JournalEntry => {
         const lanes = taken.get(r.seq);
-        return { event: eventOfRow(r), effects: fx.get(r.seq) ?? [], changed: lanes === undefined ? null : (JSON.parse(lanes) as Record<string, string>) };
+        return {
+          event: eventOfRow(r),
+          effects: fx.get(r.seq) ?? [],
+          changed: lanes === undefined ? null : (JSON.parse(lanes) as Record<string, string>),
+        };
       });
     },
     async runStart(seq) {
@@ -71,12 +80,15 @@ export function sqliteJournal(db: Database.Database): JournalPort {
       retryBusy(() => insertCheckpoint.run(c.seq, c.version, JSON.stringify(c.state)));
     },
     async checkpoint(seq) {
-      const row = retryBusy(() => checkpoint.get(seq) as { seq: number; version: string; snapshot: string } | undefined);
-      return row ? { seq: row.seq, version: row.version, state: JSON.parse(row.snapshot) as Checkpoint['state'] } : null;
+      const row = retryBusy(
+        () => checkpoint.get(seq) as { seq: number; version: string; snapshot: string } | undefined,
+      );
+      return row
+        ? { seq: row.seq, version: row.version, state: JSON.parse(row.snapshot) as Checkpoint['state'] }
+        : null;
     },
     async firstSeqSince(at) {
       return retryBusy(() => since.get(at) as number | null);
     },
   };
 }
-

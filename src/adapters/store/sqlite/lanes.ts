@@ -10,7 +10,9 @@ export function sqliteLanes(db: Database.Database): LanesPort {
      ON CONFLICT (lane_id) DO UPDATE SET lane = excluded.lane, slot = excluded.slot, state = excluded.state,
        since = excluded.since, session = excluded.session, target_share = excluded.target_share, deadline = excluded.deadline`,
   );
-  const list = db.prepare('SELECT lane_id, lane, slot, state, since, session, target_share, deadline FROM lanes ORDER BY lane, slot');
+  const list = db.prepare(
+    'SELECT lane_id, lane, slot, state, since, session, target_share, deadline FROM lanes ORDER BY lane, slot',
+  );
   const all = db.prepare('SELECT lane_id FROM lanes').pluck();
   const remove = db.prepare('DELETE FROM lanes WHERE lane_id = ?');
   return {

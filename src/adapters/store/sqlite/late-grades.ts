@@ -6,14 +6,20 @@ import type { LateGradeRow, LateGradesPort } from '../../../ports/store.js';
 
 export function sqliteLateGrades(db: Database.Database): LateGradesPort {
   const insert = db.prepare('INSERT INTO late_grades (session, grade, dimensions, at) VALUES (?, ?, ?, ?)');
-  const pending = db.prepare('SELECT id, session, grade, dimensions, at FROM late_grades WHERE applied = 0 ORDER BY id');
+  const pending = db.prepare(
+    'SELECT id, session, grade, dimensions, at FROM late_grades WHERE applied = 0 ORDER BY id',
+  );
   const applied = db.prepare('UPDATE late_grades SET applied = 1 WHERE id = ?');
   return {
     async add(row) {
-      retryBusy(() => insert.run(row.session, row.grade, row.dimensions ? JSON.stringify(row.dimensions) : null, row.at));
+      retryBusy(() =>
+        insert.run(row.session, row.grade, row.dimensions ? JSON.stringify(row.dimensions) : null, row.at),
+      );
     },
     async pending() {
-      return (retryBusy(() => pending.all()) as (Omit<LateGradeRow, 'dimensions'> & { dimensions: string | null })[]).map((r) => ({
+      return (
+        retryBusy(() => pending.all()) as (Omit<LateGradeRow, 'dimensions'> & { dimensions: string | null })[]
+      ).map((r) => ({
         ...r,
         dimensions: r.dimensions ? (JSON.parse(r.dimensions) as Record<string, number>) : null,
       }));

@@ -205,7 +205,9 @@ const version = (db: Database.Database) => db.pragma('user_version', { simple: t
 export function migrate(db: Database.Database): void {
   const current = retryBusy(() => version(db), db.name);
   if (current > SCHEMA_VERSION) {
-    throw new Error(`the database has schema version ${current}, newer than this lanekeeper (${SCHEMA_VERSION}); upgrade lanekeeper`);
+    throw new Error(
+      `the database has schema version ${current}, newer than this lanekeeper (${SCHEMA_VERSION}); upgrade lanekeeper`,
+    );
   }
   if (current === SCHEMA_VERSION) return;
   // A new file (version 0) has no tables to read yet.

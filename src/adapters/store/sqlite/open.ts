@@ -15,13 +15,21 @@ export const DB_FILE = 'lanekeeper.db';
 // addon is loaded from its known place rather than searched for by the `bindings` package.
 const require = createRequire(import.meta.url);
 const Database = require('better-sqlite3') as typeof BetterSqlite3;
-const ADDON = path.join(path.dirname(require.resolve('better-sqlite3/package.json')), 'build', 'Release', 'better_sqlite3.node');
+const ADDON = path.join(
+  path.dirname(require.resolve('better-sqlite3/package.json')),
+  'build',
+  'Release',
+  'better_sqlite3.node',
+);
 const nativeBinding = existsSync(ADDON) ? ADDON : undefined;
 
 export function openDatabase(stateDir: string, opts: { mustExist?: boolean } = {}): BetterSqlite3.Database {
   const file = path.join(stateDir, DB_FILE);
   if (opts.mustExist && !existsSync(file)) {
-    throw new StateDirError(stateDir, `no lanekeeper database at ${file} (has "lanekeeper run" used this state directory?)`);
+    throw new StateDirError(
+      stateDir,
+      `no lanekeeper database at ${file} (has "lanekeeper run" used this state directory?)`,
+    );
   }
   try {
     if (!opts.mustExist) mkdirSync(stateDir, { recursive: true });

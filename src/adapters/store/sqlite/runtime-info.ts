@@ -5,7 +5,9 @@ import { retryBusy } from './busy.js';
 import type { RuntimeInfoPort } from '../../../ports/store.js';
 
 export function sqliteRuntimeInfo(db: Database.Database): RuntimeInfoPort {
-  const upsert = db.prepare('INSERT INTO runtime_info (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+  const upsert = db.prepare(
+    'INSERT INTO runtime_info (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+  );
   const remove = db.prepare('DELETE FROM runtime_info WHERE key = ?');
   const get = db.prepare('SELECT value FROM runtime_info WHERE key = ?').pluck();
   return {

@@ -3,7 +3,26 @@ import type Database from 'better-sqlite3';
 import { retryBusy } from './busy.js';
 import type { SessionRow, SessionsPort } from '../../../ports/store.js';
 
-const COLUMNS = ['lane', 'lane_id', 'arm', 'dispatch', 'parent', 'pid', 'pid_start', 'started_at', 'ended_at', 'exit_code', 'signal', 'outcome', 'reason', 'grade', 'grade_source', 'dimensions', 'log_path', 'task'] as const;
+const COLUMNS = [
+  'lane',
+  'lane_id',
+  'arm',
+  'dispatch',
+  'parent',
+  'pid',
+  'pid_start',
+  'started_at',
+  'ended_at',
+  'exit_code',
+  'signal',
+  'outcome',
+  'reason',
+  'grade',
+  'grade_source',
+  'dimensions',
+  'log_path',
+  'task',
+] as const;
 
 type DbRow = Omit<SessionRow, 'dimensions'> & { dimensions: string | null };
 
@@ -27,7 +46,8 @@ export function sqliteSessions(db: Database.Database): SessionsPort {
       let stmt = updates.get(sql);
       if (!stmt) updates.set(sql, (stmt = db.prepare(sql)));
       const values: Record<string, unknown> = { id };
-      for (const k of keys) values[k] = k === 'dimensions' && patch.dimensions ? JSON.stringify(patch.dimensions) : patch[k];
+      for (const k of keys)
+        values[k] = k === 'dimensions' && patch.dimensions ? JSON.stringify(patch.dimensions) : patch[k];
       retryBusy(() => stmt.run(values));
     },
     async list(opts = {}) {

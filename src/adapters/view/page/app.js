@@ -76,7 +76,12 @@ function card(laneId) {
   }
   const name = el('span', { class: 'state-name' });
   const since = el('span', { class: 'since' });
-  const root = el('article', { class: 'lane', 'data-lane': laneId }, el('h3', {}, el('span', { textContent: laneId }), name, since), el('div', { class: 'chart' }, chart));
+  const root = el(
+    'article',
+    { class: 'lane', 'data-lane': laneId },
+    el('h3', {}, el('span', { textContent: laneId }), name, since),
+    el('div', { class: 'chart' }, chart),
+  );
   c = { root, chart, name, since };
   cards.set(laneId, c);
   // Cards keep the order lanes were first seen in.
@@ -86,7 +91,8 @@ function card(laneId) {
 
 /** Lights `path` in a lane's chart (and the compound states around it); `from`: the path before, to light the transition taken. */
 function light(c, path, from) {
-  for (const node of c.chart.querySelectorAll('.current, .active, .taken')) node.classList.remove('current', 'active', 'taken');
+  for (const node of c.chart.querySelectorAll('.current, .active, .taken'))
+    node.classList.remove('current', 'active', 'taken');
   c.root.setAttribute('data-path', path);
   const parts = path.split('.');
   for (let i = 1; i <= parts.length; i++) {
@@ -122,24 +128,42 @@ function renderLive() {
   const v = state.live;
   const now = v.now + (Date.now() - state.liveAt);
   $('status').className = '';
-  const stopped = v.lastStop ? ` (${v.lastStop.clean ? 'stopped cleanly' : 'the last run ended without draining'} at ${time(v.lastStop.at)})` : '';
-  $('status').textContent = `${v.stateDir} · ${v.running ? 'lanekeeper is running' : `lanekeeper is not running${stopped}`} · updated ${time(v.now)}`;
+  const stopped = v.lastStop
+    ? ` (${v.lastStop.clean ? 'stopped cleanly' : 'the last run ended without draining'} at ${time(v.lastStop.at)})`
+    : '';
+  $('status').textContent =
+    `${v.stateDir} · ${v.running ? 'lanekeeper is running' : `lanekeeper is not running${stopped}`} · updated ${time(v.now)}`;
   if (state.mode === 'live') {
     showLanes(v.lanes, (l) => ({
       path: l.state,
       name: l.state,
       since: `for ${duration(now - l.since)}${l.session ? ` · ${l.session}` : ''}${l.slot > 1 ? ` · slot ${l.slot}` : ''}`,
     }));
-    $('lanes-note').textContent = v.lanes.length ? '' : 'no lanes recorded yet: has lanekeeper run with this state directory?';
+    $('lanes-note').textContent = v.lanes.length
+      ? ''
+      : 'no lanes recorded yet: has lanekeeper run with this state directory?';
   }
   rows(
     'sessions',
-    v.sessions.map((s) => [s.id, s.laneId, s.arm, s.dispatch, s.task ?? '', { text: duration(now - s.startedAt), num: true }]),
+    v.sessions.map((s) => [
+      s.id,
+      s.laneId,
+      s.arm,
+      s.dispatch,
+      s.task ?? '',
+      { text: duration(now - s.startedAt), num: true },
+    ]),
     'no session is running',
   );
   rows(
     'claims',
-    v.claims.map((c) => [c.key, { text: c.slot, num: true }, c.holder, { text: c.epoch, num: true }, { text: duration(c.expiresAt - now), num: true }]),
+    v.claims.map((c) => [
+      c.key,
+      { text: c.slot, num: true },
+      c.holder,
+      { text: c.epoch, num: true },
+      { text: duration(c.expiresAt - now), num: true },
+    ]),
     'no claims held',
   );
   rows(
@@ -159,10 +183,33 @@ function rows(tableId, data, empty) {
     body.replaceChildren(el('tr', {}, el('td', { class: 'empty', colSpan: cols, textContent: empty })));
     return;
   }
-  body.replaceChildren(...data.map((cells) => el('tr', {}, ...cells.map((c) => (typeof c === 'object' ? el('td', { class: c.num ? 'num' : '', textContent: String(c.text) }) : el('td', { textContent: String(c) }))))));
+  body.replaceChildren(
+    ...data.map((cells) =>
+      el(
+        'tr',
+        {},
+        ...cells.map((c) =>
+          typeof c === 'object'
+            ? el('td', { class: c.num ? 'num' : '', textContent: String(c.text) })
+            : el('td', { textContent: String(c) }),
+        ),
+      ),
+    ),
+  );
 }
 
-const COMPONENTS = ['sample', 'mean', 'evidence', 'deficit', 'monotony', 'neglect', 'signal', 'tier', 'streak', 'windowShare'];
+const COMPONENTS = [
+  'sample',
+  'mean',
+  'evidence',
+  'deficit',
+  'monotony',
+  'neglect',
+  'signal',
+  'tier',
+  'streak',
+  'windowShare',
+];
 
 function renderDecisions(decisions) {
   const list = $('decisions');
@@ -183,10 +230,16 @@ function renderDecisions(decisions) {
               'div',
               { class: 'components' },
               el('b', { textContent: `${c.laneId}${c.task ? ` [${c.task}]` : ''} ${fixed(c.score)}` }),
-              ...COMPONENTS.filter((k) => typeof c.components[k] === 'number' && (c.components[k] !== 0 || k === 'sample' || k === 'mean')).map((k) =>
-                el('span', { textContent: `${k} ${Number.isInteger(c.components[k]) ? c.components[k] : fixed(c.components[k])}` }),
+              ...COMPONENTS.filter(
+                (k) => typeof c.components[k] === 'number' && (c.components[k] !== 0 || k === 'sample' || k === 'mean'),
+              ).map((k) =>
+                el('span', {
+                  textContent: `${k} ${Number.isInteger(c.components[k]) ? c.components[k] : fixed(c.components[k])}`,
+                }),
               ),
-              ...(c.components.plateau && c.components.plateau.length ? [el('span', { textContent: `plateau: ${c.components.plateau.join(', ')}` })] : []),
+              ...(c.components.plateau && c.components.plateau.length
+                ? [el('span', { textContent: `plateau: ${c.components.plateau.join(', ')}` })]
+                : []),
             ),
           ),
       ),
@@ -208,7 +261,10 @@ function renderFallbacks(fallbacks) {
         {},
         el('b', { class: 'count', textContent: `×${f.count}` }),
         ` ${f.step}: ${f.reason} `,
-        el('span', { class: 'ticks', textContent: `· ${f.count === 1 ? `tick at event ${f.lastSeq}` : `ticks at events ${f.firstSeq}–${f.lastSeq}`}` }),
+        el('span', {
+          class: 'ticks',
+          textContent: `· ${f.count === 1 ? `tick at event ${f.lastSeq}` : `ticks at events ${f.firstSeq}–${f.lastSeq}`}`,
+        }),
       ),
     ),
   );
@@ -216,13 +272,27 @@ function renderFallbacks(fallbacks) {
 
 /** One row per belief: a band for the ±2 sd interval and a tick at the mean, on a 0–1 axis. */
 function posteriorRow(label, b) {
-  const svg = svgEl('svg', { viewBox: '0 0 100 10', preserveAspectRatio: 'none', role: 'img', 'aria-label': `${label}: mean ${fixed(b.mean)}` });
+  const svg = svgEl('svg', {
+    viewBox: '0 0 100 10',
+    preserveAspectRatio: 'none',
+    role: 'img',
+    'aria-label': `${label}: mean ${fixed(b.mean)}`,
+  });
   svg.append(
     svgEl('line', { class: 'axis', x1: 0, x2: 100, y1: 5, y2: 5 }),
     svgEl('rect', { class: 'band', x: b.low * 100, y: 2, width: Math.max(0.5, (b.high - b.low) * 100), height: 6 }),
     svgEl('line', { class: 'mean', x1: b.mean * 100, x2: b.mean * 100, y1: 0, y2: 10 }),
   );
-  return el('div', { class: 'posterior', title: `mean ${fixed(b.mean, 3)}, interval ${fixed(b.low)}–${fixed(b.high)}, evidence ${fixed(b.evidence, 1)} sessions` }, el('span', { textContent: label }), svg, el('span', { class: 'figures', textContent: `${fixed(b.mean)} · n ${fixed(b.evidence, 1)}` }));
+  return el(
+    'div',
+    {
+      class: 'posterior',
+      title: `mean ${fixed(b.mean, 3)}, interval ${fixed(b.low)}–${fixed(b.high)}, evidence ${fixed(b.evidence, 1)} sessions`,
+    },
+    el('span', { textContent: label }),
+    svg,
+    el('span', { class: 'figures', textContent: `${fixed(b.mean)} · n ${fixed(b.evidence, 1)}` }),
+  );
 }
 
 function renderPosteriors(p) {
@@ -233,11 +303,16 @@ function renderPosteriors(p) {
     return;
   }
   $('posterior-note').textContent = `${p.model}, ${p.clock} graded session${p.clock === 1 ? '' : 's'}; bands are ±2 sd`;
-  const parts = [el('div', { class: 'posterior-group', textContent: 'lanes' }), ...p.lanes.map((b) => posteriorRow(b.lane, b))];
+  const parts = [
+    el('div', { class: 'posterior-group', textContent: 'lanes' }),
+    ...p.lanes.map((b) => posteriorRow(b.lane, b)),
+  ];
   const byLane = new Map();
   for (const a of p.arms) byLane.set(a.lane, [...(byLane.get(a.lane) ?? []), a]);
   for (const [lane, arms] of byLane) {
-    parts.push(el('div', { class: 'posterior-group', textContent: lane === '*' ? 'arms, all lanes' : `arms in ${lane}` }));
+    parts.push(
+      el('div', { class: 'posterior-group', textContent: lane === '*' ? 'arms, all lanes' : `arms in ${lane}` }),
+    );
     parts.push(...arms.map((a) => posteriorRow(a.arm, a)));
   }
   box.replaceChildren(...parts);
@@ -277,7 +352,10 @@ async function openJournal(reload = false) {
   }
   const j = state.journal;
   const notes = [...j.notes];
-  if (j.firstDivergence) notes.unshift(`${j.divergences} divergence(s); the first at seq ${j.firstDivergence.seq} (${j.firstDivergence.event}: ${j.firstDivergence.what})`);
+  if (j.firstDivergence)
+    notes.unshift(
+      `${j.divergences} divergence(s); the first at seq ${j.firstDivergence.seq} (${j.firstDivergence.event}: ${j.firstDivergence.what})`,
+    );
   $('journal-note').textContent = notes.join(' · ');
   $('journal-note').hidden = !notes.length;
   $('step-slider').max = String(Math.max(0, j.total - 1));
@@ -302,11 +380,24 @@ async function go(index) {
   $('step-next').disabled = $('step-last').disabled = index === j.total - 1;
   $('step-position').textContent = `event ${index + 1} of ${j.total} · ${j.name}`;
   $('step-event').replaceChildren(
-    el('div', {}, el('span', { textContent: `#${step.seq} · ${time(step.at)} · ` }), el('span', { class: 'type', textContent: step.type }), el('span', { textContent: ` — ${step.summary}` })),
-    step.intents.length ? el('ul', {}, ...step.intents.map((i) => el('li', { textContent: i }))) : el('ul', {}, el('li', { textContent: 'no intents' })),
+    el(
+      'div',
+      {},
+      el('span', { textContent: `#${step.seq} · ${time(step.at)} · ` }),
+      el('span', { class: 'type', textContent: step.type }),
+      el('span', { textContent: ` — ${step.summary}` }),
+    ),
+    step.intents.length
+      ? el('ul', {}, ...step.intents.map((i) => el('li', { textContent: i })))
+      : el('ul', {}, el('li', { textContent: 'no intents' })),
   );
   const prior = new Map((before?.lanes ?? []).map((l) => [l.laneId, l.path]));
-  showLanes(step.lanes, (l) => ({ path: l.path, name: l.path, since: `after #${step.seq}`, from: prior.get(l.laneId) }));
+  showLanes(step.lanes, (l) => ({
+    path: l.path,
+    name: l.path,
+    since: `after #${step.seq}`,
+    from: prior.get(l.laneId),
+  }));
 }
 
 // ---- modes and controls -----------------------------------------------------------------------
