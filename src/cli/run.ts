@@ -125,6 +125,8 @@ export async function runCommand(opts: RunOptions): Promise<void> {
       opened.push(() => hold.release());
     }
     await recordRunStart(store, config, opts.once ? 'once' : opts.operator ? 'operator' : 'service');
+    // Whether `status` can tell that this run runs (it reads the lock, on a shared store the host's).
+    await store.runtimeInfo.set('instance_lock', instance.held || store.lockHost ? 'held' : 'none');
     log.info(
       `lanekeeper: ${plural(config.lanes.length, 'lane')}, ${plural(config.arms.length, 'arm')}, width ${config.width}, a tick every ${formatDuration(config.schedule.intervalMs)}` +
         `${opts.for ? `, for ${formatDuration(opts.for)}` : ''}; state in ${config.stateDir}`,

@@ -256,9 +256,11 @@ export interface ClaimsPort {
  * started_at (ms), run_mode and enabled_lanes (a JSON list of names) of the last run, for liveness;
  * run_state: 'running' while a run is up, 'stopped' once it drained (a 'running' found at start
  * means the last run died without a drain: its sessions are reconciled with the processes alive);
- * stopped_at (ms): when the last run finished its drain.
+ * stopped_at (ms): when the last run finished its drain; instance_lock: 'held', or 'none' when the
+ * run went on without the state directory's lock (then readers cannot tell whether it runs).
  */
-export type RuntimeInfoKey = 'next_tick' | 'started_at' | 'run_mode' | 'enabled_lanes' | 'run_state' | 'stopped_at';
+export type RuntimeInfoKey =
+  'instance_lock' | 'next_tick' | 'started_at' | 'run_mode' | 'enabled_lanes' | 'run_state' | 'stopped_at';
 
 /** A small key/value table the runtime writes and readers read; values are text. */
 export interface RuntimeInfoPort {

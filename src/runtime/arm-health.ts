@@ -11,6 +11,7 @@ import { expandTemplate } from '../config/template.js';
 import type { ArmConfig } from '../config/types.js';
 import type { BusEvent, StampedEvent } from '../machines/events.js';
 import type { Intent } from '../machines/intents.js';
+import type { SessionRow } from '../ports/store.js';
 import { armBlocks, isFresh, type QuotaReport, type SessionEnd, type StartAttempt } from '../policy/availability.js';
 
 /** Start attempts and session ends kept per arm or backend: enough for the rules' windows. */
@@ -33,6 +34,33 @@ export class ArmHealth {
   /** A reload: the arms configured now. What was seen of each arm and backend is kept. */
   reconfigure(arms: readonly ArmConfig[]): void {
     this.arms = arms;
+    this.last = null;
+  }
+
+  /**
+   * What the sessions of earlier runs say, at a start: every start goes on from the last run, and
+   * an arm's rest (a failed session of a backend without a quota report, a crash loop of failed
+   * starts) is part of what it goes on with. Rebuilt from the session records (the last run may
+   * have drained and checkpointed, so the journal after its checkpoint holds none of them), in the
+   * order they happened, as observe() would have seen them.
+   */
+  restore(sessions: readonly Pick<SessionRow, 'arm' | 'pid' | 'started_at' | 'ended_at' | 'outcome'>[]): void {
+    const facts: { at: number; arm: string; start?: StartAttempt; end?: SessionEnd }[] = [];
+    for (const s of sessions) {
+      if (s.ended_at === null || s.outcome === null) continue;
+      // Started (a process ran): a start; never started and failed: a failed start (as observe()).
+      if (s.pid !== null)
+        facts.push({ at: s.started_at, arm: s.arm, start: { at: s.started_at, failedToStart: false } });
+      else if (s.outcome === 'failed')
+        facts.push({ at: s.ended_at, arm: s.arm, start: { at: s.ended_at, failedToStart: true } });
+      facts.push({ at: s.ended_at, arm: s.arm, end: { at: s.ended_at, outcome: s.outcome } });
+    }
+    facts.sort((a, b) => a.at - b.at);
+    for (const f of facts) {
+      if (f.start) push(this.starts, f.arm, f.start);
+      const backend = this.arms.find((a) => a.id === f.arm)?.backend;
+      if (f.end && backend) push(this.ends, backend, f.end);
+    }
     this.last = null;
   }
 

@@ -36,6 +36,7 @@ import type { Intent } from '../machines/intents.js';
 import { emptyLearning } from '../policy/learning.js';
 import { isActive } from '../policy/plan-tick.js';
 import { ArmHealth } from './arm-health.js';
+import { NO_PROBE_LOOKBACK_MS } from '../config/quota-defaults.js';
 import { logEvent } from '../format/event-log.js';
 import { lateGradeEvents } from './late-grades.js';
 import { withModelBumps } from './model-bumps.js';
@@ -188,6 +189,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
   let tasksRead: Promise<void> = Promise.resolve();
   const armHealth = new ArmHealth(config.arms, config.stateDir);
+  // Arm rests carry over a stop like the lanes do: from this host's sessions of the rules' window.
+  armHealth.restore(
+    (await store.sessions.list({ since: clock() - NO_PROBE_LOOKBACK_MS })).filter(
+      (s) => !store.shared || s.id.endsWith(`@${config.host}`),
+    ),
+  );
   const wake = wakeups(clock);
   const stopTicks$ = new Subject<void>();
   const closed$ = new Subject<void>();
@@ -432,14 +439,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     if (!op.closing && op.begun >= op.target) {
       // No more dispatches or respawns, but the sessions that run finish in their own time.
       op.closing = true;
-      log.info(
-        `--operator: ${op.begun} session${op.begun === 1 ? '' : 's'} begun; waiting for the running ones to end`,
-      );
+      log.info(`--operator: ${plural(op.begun, 'session')} begun; waiting for the running ones to end`);
       stopTicks$.next();
-      bus.push({ type: 'DRAIN', reason: `--operator: ${op.target} sessions begun` });
+      bus.push({ type: 'DRAIN', reason: `--operator: ${plural(op.target, 'session')} begun` });
     }
     if (op.closing) {
-      if (active === 0) drain(`--operator: ${op.target} sessions done`);
+      if (active === 0) drain(`--operator: ${plural(op.target, 'session')} done`);
       return;
     }
     if (op.tickPending || draining) return;
@@ -447,7 +452,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       active < config.width &&
       operatorRoom(lanes) > 0 &&
       lanes.some((l) => l.state === 'idle' && config.lanes.find((c) => c.name === l.lane)?.enabled);
-    if (room && (event.type === 'SESSION_GRADED' || becameIdle)) {
+    // A lane freed (graded, idle again), or one no backend could run (now waiting): the slot goes
+    // to another idle lane at once.
+    const noArm = intents.some((i) => i.type === 'laneNote' && i.note === 'no_arm');
+    if (room && (event.type === 'SESSION_GRADED' || becameIdle || noArm)) {
       op.tickPending = true;
       operatorTicks$.next({ type: 'TICK', reason: 'operator' });
       return;
@@ -633,6 +641,8 @@ async function resume(store: Store, log: Logger, inspect?: (e: InspectionEvent) 
   if (!r.empty) log.warn(`the fleet starts fresh (lanes idle, what was learned kept): ${r.reason}`);
   return null;
 }
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** "12 events from seq 4001, after its last checkpoint". */
 function foldedText(r: Restored): string {

@@ -161,6 +161,9 @@ export class FleetHost {
     let min: number | null = null;
     for (const l of lanes) {
       const d = l.context.deadline;
+      // A cooldown does not end while the fleet drains (the next start goes on from it): waking
+      // for it would wake again at once, for as long as the drain lasts.
+      if (l.state === 'cooldown' && l.context.draining) continue;
       if (d !== null && (l.state === 'cooldown' || l.state === 'waiting') && (min === null || d < min)) min = d;
     }
     return min;

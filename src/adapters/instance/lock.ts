@@ -19,6 +19,8 @@ export class InstanceLockedError extends UsageError {
 }
 
 export interface InstanceLock {
+  /** False when the run goes on without the lock (no `flock`): readers cannot tell it runs. */
+  held: boolean;
   release(): Promise<void>;
 }
 
@@ -45,12 +47,12 @@ export async function lockInstance(
         `another lanekeeper (${await describeHolder(file)}) is running on ${stateDir}; stop it first`,
       );
     onUnavailable(`running without the one-instance lock on ${file}: ${hold.reason}`);
-    return { release: async () => {} };
+    return { held: false, release: async () => {} };
   }
   // Rewritten in place (same inode): the flock is on the file, not on its name.
   const holder: Holder = { pid: process.pid, started_at: isoSeconds(now) };
   writeFileSync(file, `${JSON.stringify(holder)}\n`);
-  return { release: () => hold.release() };
+  return { held: true, release: () => hold.release() };
 }
 
 /**

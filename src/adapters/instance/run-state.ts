@@ -31,7 +31,16 @@ async function runningNow(
 ): Promise<Omit<RunState, 'lastStop'>> {
   if (!store.hostRunning) {
     const s = instanceState(dir);
-    return s.running === null ? { running: null, unknown: s.reason } : { running: s.running };
+    if (s.running === null) return { running: null, unknown: s.reason };
+    // A run that could not take the lock (no `flock`) and never stopped: it may be running.
+    const lockless = !s.running && (await store.runtimeInfo.get('instance_lock')) === 'none';
+    if (lockless && (await store.runtimeInfo.get('run_state')) === 'running') {
+      return {
+        running: null,
+        unknown: 'the last run went on without the instance lock (no flock), so whether it still runs cannot be told',
+      };
+    }
+    return { running: s.running };
   }
   // A shared store: the host asked for, else any host whose lanes it holds.
   const hosts = host ? [host] : [...new Set(lanes.map((l) => l.host).filter((h): h is string => !!h))];

@@ -176,7 +176,17 @@ export class SessionSupervisor {
     entry.done = (async () => {
       const row = await store.sessions.get(intent.sessionId);
       if (!row) await store.sessions.insert(sessionRow(intent, how.startedAt, paths.log));
-      const released = await store.claims.releaseHolder(intent.sessionId, { except: [intent.claim.key] });
+      const releasedNow = await store.claims.releaseHolder(intent.sessionId, { except: [intent.claim.key] });
+      // A task claim the dead run already gave back at the session's end counts as given back: a
+      // respawn goes on with a task whose claim went back, not with one that was completed.
+      const task = intent.taskClaim?.key;
+      const givenBack =
+        task && !releasedNow.includes(task) && how.exited
+          ? (await store.claims.list({ all: true, holder: intent.sessionId })).some(
+              (c) => c.key === task && c.state === 'released',
+            )
+          : false;
+      const released = givenBack ? [...releasedNow, task!] : releasedNow;
       const exit = how.exited ?? {
         exitCode: null,
         signal: null,

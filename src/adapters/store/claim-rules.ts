@@ -51,8 +51,10 @@ export function decideAcquire<R extends RuleRow>(
  * is live, so a released row changed after its expiry is one that expired. Expiry decides what a
  * renew, release or complete with this claim's token does, not when the sweeper ran.
  */
-export function lapsed(row: Pick<ClaimRow, 'state' | 'renewed_at' | 'expires_at'>, now: number): boolean {
+export function lapsed(row: Pick<ClaimRow, 'state' | 'renewed_at' | 'expires_at' | 'result'>, now: number): boolean {
   return (
-    (row.state === 'claimed' && row.expires_at < now) || (row.state === 'released' && row.renewed_at > row.expires_at)
+    (row.state === 'claimed' && row.expires_at < now) ||
+    // Swept: marked after its expiry; or by an older lanekeeper, which left only its result.
+    (row.state === 'released' && (row.renewed_at > row.expires_at || row.result === 'expired'))
   );
 }

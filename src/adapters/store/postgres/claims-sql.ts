@@ -169,7 +169,7 @@ FROM clock k LEFT JOIN got g ON true LEFT JOIN snap s ON true`;
  * Whether the claim row `t` ran out of lease by `k.now`, swept or not: claim-rules.ts, lapsed()
  * (a released row changed after its expiry is one that expired).
  */
-const LAPSED = `((t.state = 'claimed' AND t.expires_at < k.now) OR (t.state = 'released' AND t.renewed_at > t.expires_at))`;
+const LAPSED = `((t.state = 'claimed' AND t.expires_at < k.now) OR (t.state = 'released' AND (t.renewed_at > t.expires_at OR t.result = 'expired')))`;
 
 /**
  * Why a token was refused, in the SQLite store's words. Needs CTEs `clock` (now) and `tok` (the
@@ -216,7 +216,7 @@ ev AS (
   SELECT at, $1::text, slot, NULL::int, $2::text, $3::bigint, 'renewed' FROM r
   UNION ALL SELECT at, $1::text, slot, NULL, $2::text, $3::bigint, 'expired' FROM lapsed
 ),
-tok AS (SELECT holder, state, renewed_at, expires_at FROM claims WHERE key = $1::text AND epoch = $3::bigint),
+tok AS (SELECT holder, state, renewed_at, expires_at, result FROM claims WHERE key = $1::text AND epoch = $3::bigint),
 why AS MATERIALIZED (SELECT ${STALE_REASON} AS reason, ${EXPIRED_AT} AS expired_at FROM clock k LEFT JOIN tok t ON true WHERE NOT EXISTS (SELECT 1 FROM r))
 SELECT (SELECT expires_at FROM r) AS expires_at, (SELECT reason FROM why) AS reason, (SELECT expired_at FROM why) AS expired_at`;
 
@@ -243,7 +243,7 @@ ev AS (
   SELECT at, $1::text, slot, NULL::int, $2::text, $3::bigint, $5::text FROM fin
   UNION ALL SELECT at, $1::text, slot, NULL, $2::text, $3::bigint, 'expired' FROM lapsed
 ),
-tok AS (SELECT holder, state, renewed_at, expires_at FROM claims WHERE key = $1::text AND epoch = $3::bigint),
+tok AS (SELECT holder, state, renewed_at, expires_at, result FROM claims WHERE key = $1::text AND epoch = $3::bigint),
 why AS MATERIALIZED (SELECT k.now, ${STALE_REASON} AS reason, ${EXPIRED_AT} AS expired_at FROM clock k LEFT JOIN tok t ON true WHERE NOT EXISTS (SELECT 1 FROM fin)),
 orphan AS (
   INSERT INTO orphans (at, op, key, holder, token, result, reason)

@@ -41,7 +41,7 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
     )
     .pluck();
   const byToken = db.prepare(
-    'SELECT slot, holder, state, renewed_at, expires_at FROM claims WHERE key = ? AND epoch = ?',
+    'SELECT slot, holder, state, renewed_at, expires_at, result FROM claims WHERE key = ? AND epoch = ?',
   );
   const reopenRow = db.prepare(
     `UPDATE claims SET state = 'released', result = NULL WHERE key = ? AND state = 'completed' RETURNING slot, holder, epoch`,
@@ -156,7 +156,7 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
    */
   function refusal(key: string, holder: string, token: number, now: number): { reason: string; expiredAt?: number } {
     const row = byToken.get(key, token) as
-      Pick<ClaimRow, 'slot' | 'holder' | 'state' | 'renewed_at' | 'expires_at'> | undefined;
+      Pick<ClaimRow, 'slot' | 'holder' | 'state' | 'renewed_at' | 'expires_at' | 'result'> | undefined;
     if (!row) return { reason: `token ${token} is not current for ${key} (re-granted since, or never granted)` };
     if (row.holder !== holder) return { reason: `${key} with token ${token} is held by ${row.holder}, not ${holder}` };
     if (lapsed(row, now)) {
