@@ -61,12 +61,34 @@ export interface SaveLearningIntent {
   cause: 'grade' | 'start';
   lane: string;
 }
-export interface LaneNoteIntent {
-  type: 'laneNote';
-  laneId: string;
-  note: 'cooldown' | 'respawn' | 'denied' | 'no_arm' | 'arm' | 'drained';
-  detail: Record<string, unknown>;
-}
+/** What a lane notes for the log (nothing acts on it), each kind with its own details. */
+export type LaneNoteIntent = { type: 'laneNote'; laneId: string } & (
+  | { note: 'cooldown'; detail: { sessionId: string | null; until: number | null; grade: number | null } }
+  | {
+      note: 'respawn';
+      detail: {
+        sessionId: string | null;
+        parent: string | null;
+        chain: number;
+        chainLimit: number;
+        task?: string | null;
+        why?: string;
+      };
+    }
+  | { note: 'denied'; detail: { sessionId: string | null; key: string; holder: string | null; reason: string } }
+  | { note: 'no_arm'; detail: { until: number | null; excluded: Record<string, string> } }
+  | {
+      note: 'arm';
+      detail: {
+        sessionId: string | null;
+        arm: string | null;
+        sample: number | null;
+        source: string | null;
+        excluded: Record<string, string>;
+      };
+    }
+  | { note: 'drained'; detail: { sessionId: string | null } }
+);
 
 export type Intent =
   | RequestClaimIntent

@@ -122,26 +122,23 @@ export class EffectRunner {
         break;
       case 'laneNote': {
         const lane = log.child({ lane: intent.laneId });
-        const d = intent.detail;
         if (intent.note === 'cooldown') {
-          const until = d.until as number;
-          lane.info(`cooling down for ${formatDuration(Math.max(0, until - cause.now))}`);
+          lane.info(`cooling down for ${formatDuration(Math.max(0, (intent.detail.until ?? cause.now) - cause.now))}`);
         } else if (intent.note === 'respawn') {
+          const d = intent.detail;
           lane.info(
-            `respawn: ${String(d.sessionId)} follows ${String(d.parent)} back to back (chain ${String(d.chain)}/${String(d.chainLimit)})${d.why ? `; ${String(d.why)}` : ''}`,
+            `respawn: ${d.sessionId} follows ${d.parent} back to back (chain ${d.chain}/${d.chainLimit})${d.why ? `; ${d.why}` : ''}`,
           );
         } else if (intent.note === 'denied') {
-          lane.info(`slot denied: ${String(d.reason)}`);
+          lane.info(`slot denied: ${intent.detail.reason}`);
         } else if (intent.note === 'no_arm') {
-          lane.warn(
-            `no eligible arm (${excludedText(d.excluded)}); waiting until ${new Date(d.until as number).toISOString()}`,
-          );
+          const until = intent.detail.until === null ? 'a retry' : new Date(intent.detail.until).toISOString();
+          lane.warn(`no eligible arm (${excludedText(intent.detail.excluded)}); waiting until ${until}`);
         } else if (intent.note === 'arm') {
-          const excluded = Object.keys((d.excluded as Record<string, string>) ?? {}).length
-            ? `; left out: ${excludedText(d.excluded)}`
-            : '';
+          const d = intent.detail;
+          const excluded = Object.keys(d.excluded).length ? `; left out: ${excludedText(d.excluded)}` : '';
           lane.debug(
-            `${String(d.sessionId)} runs on ${String(d.arm)} (draw ${Number(d.sample).toFixed(2)} from its ${String(d.source)} posterior${excluded})`,
+            `${d.sessionId} runs on ${d.arm} (draw ${Number(d.sample).toFixed(2)} from its ${d.source} posterior${excluded})`,
           );
         } else {
           lane.info(`slot given back: draining`);
@@ -240,7 +237,7 @@ function denied(intent: RequestClaimIntent, holder: string | null, expiresAt: nu
 }
 
 /** Arms left out of a choice, with why: "a:x (tier 3 above max_tier 2), b:y (…)". */
-function excludedText(excluded: unknown): string {
-  const entries = Object.entries((excluded as Record<string, string> | undefined) ?? {});
+function excludedText(excluded: Readonly<Record<string, string>>): string {
+  const entries = Object.entries(excluded);
   return entries.length ? entries.map(([arm, why]) => `${arm}: ${why}`).join('; ') : 'the lane names none';
 }

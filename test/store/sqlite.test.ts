@@ -81,19 +81,25 @@ describe('SQLite store: journal and sessions', () => {
     const { s } = store();
     await s.journal.append({ type: 'TICK', reason: 'start', seq: 1, now: 10, seed: 5 });
     await s.journal.append({ type: 'WAKE', seq: 2, now: 20 });
-    await s.journal.recordEffects(1, [{ type: 'laneNote', laneId: 'a', note: 'drained', detail: {} }], { a: 'idle' });
+    await s.journal.recordEffects(
+      1,
+      [{ type: 'laneNote', laneId: 'a', note: 'drained', detail: { sessionId: 'a-1' } }],
+      { a: 'idle' },
+    );
     expect(await s.journal.lastSeq()).toBe(2);
     expect(await s.journal.read()).toEqual([
       { type: 'TICK', reason: 'start', seq: 1, now: 10, seed: 5 },
       { type: 'WAKE', seq: 2, now: 20 },
     ]);
-    expect(await s.journal.effects(1)).toEqual([{ type: 'laneNote', laneId: 'a', note: 'drained', detail: {} }]);
+    expect(await s.journal.effects(1)).toEqual([
+      { type: 'laneNote', laneId: 'a', note: 'drained', detail: { sessionId: 'a-1' } },
+    ]);
     await expect(s.journal.append({ type: 'WAKE', seq: 2, now: 30 })).rejects.toThrow(/UNIQUE/);
     // Replay reads events with what was recorded of them; seq 2 was journaled but never taken.
     expect(await s.journal.entries(1, 10)).toEqual([
       {
         event: { type: 'TICK', reason: 'start', seq: 1, now: 10, seed: 5 },
-        effects: ['{"type":"laneNote","laneId":"a","note":"drained","detail":{}}'],
+        effects: ['{"type":"laneNote","laneId":"a","note":"drained","detail":{"sessionId":"a-1"}}'],
         changed: { a: 'idle' },
       },
       { event: { type: 'WAKE', seq: 2, now: 20 }, effects: [], changed: null },
