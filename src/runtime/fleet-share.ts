@@ -8,8 +8,12 @@
 //   slots that lapse after most of a tick interval, so ticks on several hosts start at most
 //   `width` sessions together per interval instead of `width` each. Slots a tick did not use are
 //   given back at once.
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { AcquireResult, SelectorMemory, Store } from '../ports/store.js';
-import type { SelectorRestoredEvent } from '../machines/events.js';
+import type { SelectorRestoredEvent, StampedEvent } from '../machines/events.js';
+import type { Intent } from '../machines/intents.js';
+import type { LiveConfig } from './live-config.js';
 
 export const WIDTH_KEY = 'fleet:width';
 
@@ -60,4 +64,38 @@ export async function claimTickWidth(
 export async function releaseUnused(store: Store, width: TickWidth, used: number): Promise<void> {
   for (const { holder, token } of width.held.slice(used))
     await store.claims.release({ key: WIDTH_KEY, holder, token, result: 'unused' });
+}
+
+/** The width each pending tick of this run claimed, oldest first: given back in part once the tick is taken. */
+export class TickWidths {
+  private readonly pending: TickWidth[] = [];
+  private count = 0;
+  // Width holders name this run, so a restart within an interval never renews its predecessor's slots.
+  private readonly runId = randomBytes(3).toString('hex');
+
+  constructor(
+    private readonly store: Store,
+    private readonly live: LiveConfig,
+    private readonly log: Logger,
+  ) {}
+
+  /** Claims this tick's share of the fleet's width; returns how many sessions it may start. */
+  async claim(): Promise<number> {
+    const config = this.live.current;
+    const ttlMs = Math.max(1000, Math.floor(config.schedule.intervalMs * 0.9));
+    const width = await claimTickWidth(this.store, `${config.host}:${this.runId}`, ++this.count, config.width, ttlMs);
+    this.pending.push(width);
+    return width.granted;
+  }
+
+  /** The fleet took an event: after a tick, the slots its decision did not use go back at once. */
+  taken(event: StampedEvent, intents: readonly Intent[]): void {
+    if (event.type !== 'TICK' || event.reason === 'operator') return;
+    const width = this.pending.shift();
+    if (!width) return;
+    const decision = intents.find((i) => i.type === 'recordDecision');
+    void releaseUnused(this.store, width, decision?.chosen.length ?? 0).catch((err: unknown) =>
+      this.log.warn({ err }, 'could not give back the unused width'),
+    );
+  }
 }
