@@ -1,6 +1,7 @@
-// The house rule that keeps machines and policy pure holds: each form it forbids has a fixture
-// (test/fixtures/lint/) that ESLint, with the project's own configuration, must catch, and a clean
-// fixture of what is allowed must pass. A rule weakened or a pattern mistyped fails here.
+// The house rules hold: machines and policy stay pure, and no file in src/ runs over 400 lines nor
+// any function over 80. Each form they forbid has a fixture (test/fixtures/lint/) that ESLint, with
+// the project's own configuration, must catch, and a fixture of what is allowed (for the sizes:
+// exactly at the limit) must pass. A rule weakened, a limit moved or a pattern mistyped fails here.
 import path from 'node:path';
 import { ESLint } from 'eslint';
 import { describe, expect, test } from 'vitest';
@@ -40,5 +41,20 @@ describe('machines and policy stay pure (eslint.config.js)', () => {
     expect(
       results.flatMap((r) => r.messages.map((m) => `${path.relative('.', r.filePath)}:${m.line} ${m.message}`)),
     ).toEqual([]);
+  });
+});
+
+describe('no file over 400 lines, no function over 80 (eslint.config.js)', () => {
+  // The fixtures' extra lines are comments and blank lines: they count, as `wc -l` counts them.
+  test.each([
+    ['long-file.ts', 'max-lines', /too many lines \(401\)\. Maximum allowed is 400/],
+    ['long-function.ts', 'max-lines-per-function', /'tooLong' has too many lines \(81\)\. Maximum allowed is 80/],
+  ])('%s is caught (%s)', async (file, rule, message) => {
+    expect(await messages(file)).toContainEqual({ rule, message: expect.stringMatching(message) });
+  });
+
+  test('a file of 400 lines and a function of 80 pass', async () => {
+    expect(await messages('file-at-limit.ts')).toEqual([]);
+    expect(await messages('function-at-limit.ts')).toEqual([]);
   });
 });

@@ -14,7 +14,7 @@
 // A store still locked after the busy timeout: one "store busy: … (try again)" line, exit 75.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ClaimRow, FencedResult } from '../ports/store.js';
+import type { ClaimRow, ClaimsPort, FencedResult } from '../ports/store.js';
 import { openClaimsOnly } from '../adapters/store/open-store.js';
 import { checkDurationFlag } from '../config/duration.js';
 import { envStoreUrl, storeUrlProblem } from '../config/store-url.js';
@@ -96,34 +96,16 @@ export async function claimsMain(argv: string[], env: NodeJS.ProcessEnv = proces
   }
 }
 
+/** The arguments of a claim command, checked: a holder, a token and a TTL where it takes them. */
+interface Args {
+  holder: string;
+  token: number;
+  ttlMs: number | undefined;
+}
+
 async function execute(name: Name, key: string, v: Values, env: NodeJS.ProcessEnv): Promise<number> {
-  const holder = () => {
-    const h = (v.holder as string | undefined) ?? env.LANEKEEPER_SESSION_ID;
-    if (!h)
-      throw new Usage(
-        '--holder is required outside a lanekeeper session (inside one it defaults to $LANEKEEPER_SESSION_ID)',
-      );
-    return h;
-  };
-  const token = () => {
-    const t = Number(v.token);
-    if (v.token === undefined) throw new Usage('--token is required (the number "claim" printed)');
-    if (!Number.isSafeInteger(t) || t < 1)
-      throw new Usage(`--token: expected a positive whole number, got ${JSON.stringify(v.token)}`);
-    return t;
-  };
-  const ttl = (fallback: number | undefined) => {
-    if (v.ttl === undefined) return fallback;
-    const r = checkDurationFlag('--ttl', v.ttl as string);
-    if ('problem' in r) throw new Usage(r.problem);
-    return r.ms;
-  };
   // Check every argument before touching the store.
-  const args = {
-    holder: name === 'reopen' || name === 'claims' ? '' : holder(),
-    token: name === 'renew' || name === 'release' || name === 'complete' ? token() : 0,
-    ttlMs: name === 'claim' ? ttl(DEFAULT_AGENT_TTL_MS)! : name === 'renew' ? ttl(undefined) : undefined,
-  };
+  const args = checkArgs(name, v, env);
   const url = envStoreUrl(env);
   const urlProblem = url === null ? null : storeUrlProblem(url);
   if (urlProblem) throw new Usage(`LANEKEEPER_STORE: ${urlProblem}`);
@@ -133,40 +115,8 @@ async function execute(name: Name, key: string, v: Values, env: NodeJS.ProcessEn
   const json = v.json === true;
   try {
     switch (name) {
-      case 'claim': {
-        const r = await store.claims.acquire({ key, holder: args.holder, ttlMs: args.ttlMs!, keep: v.keep === true });
-        if (r.granted) {
-          out(
-            json
-              ? JSON.stringify({
-                  granted: true,
-                  key,
-                  holder: args.holder,
-                  token: r.token,
-                  expires_at: isoSeconds(r.expiresAt),
-                  renewed: r.renewed,
-                })
-              : String(r.token),
-          );
-          return EXIT.ok;
-        }
-        const text =
-          r.state === 'completed'
-            ? `DENIED — ${key} already completed by ${r.holder}`
-            : `DENIED — ${key} held by ${r.holder} (expires ${isoSeconds(r.expiresAt!)})`;
-        if (json)
-          out(
-            JSON.stringify({
-              granted: false,
-              key,
-              holder: r.holder,
-              state: r.state,
-              expires_at: r.expiresAt === null ? null : isoSeconds(r.expiresAt),
-            }),
-          );
-        err(text);
-        return EXIT.failed;
-      }
+      case 'claim':
+        return await claim(store.claims, key, args, v.keep === true, json);
       case 'renew':
         return fenced(
           await store.claims.renew({ key, holder: args.holder, token: args.token, ttlMs: args.ttlMs }),
@@ -201,16 +151,8 @@ async function execute(name: Name, key: string, v: Values, env: NodeJS.ProcessEn
           args.token,
           () => `completed ${key}`,
         );
-      case 'reopen': {
-        const r = await store.claims.reopen({ key });
-        if (json) out(JSON.stringify({ key, ...r }));
-        if (r.reopened) {
-          if (!json) out(`reopened ${key}`);
-          return EXIT.ok;
-        }
-        err(`${key} is not completed (${r.state ? `it is ${r.state}` : 'no claim on it'}); nothing to reopen`);
-        return EXIT.failed;
-      }
+      case 'reopen':
+        return await reopen(store.claims, key, json);
       case 'claims': {
         const rows = await store.claims.list({ all: v.all === true });
         out(json ? JSON.stringify({ claims: rows.map(claimJson) }) : renderClaims(rows));
@@ -220,6 +162,83 @@ async function execute(name: Name, key: string, v: Values, env: NodeJS.ProcessEn
   } finally {
     await store.close();
   }
+}
+
+function checkArgs(name: Name, v: Values, env: NodeJS.ProcessEnv): Args {
+  const holder = () => {
+    const h = (v.holder as string | undefined) ?? env.LANEKEEPER_SESSION_ID;
+    if (!h)
+      throw new Usage(
+        '--holder is required outside a lanekeeper session (inside one it defaults to $LANEKEEPER_SESSION_ID)',
+      );
+    return h;
+  };
+  const token = () => {
+    const t = Number(v.token);
+    if (v.token === undefined) throw new Usage('--token is required (the number "claim" printed)');
+    if (!Number.isSafeInteger(t) || t < 1)
+      throw new Usage(`--token: expected a positive whole number, got ${JSON.stringify(v.token)}`);
+    return t;
+  };
+  const ttl = (fallback: number | undefined) => {
+    if (v.ttl === undefined) return fallback;
+    const r = checkDurationFlag('--ttl', v.ttl as string);
+    if ('problem' in r) throw new Usage(r.problem);
+    return r.ms;
+  };
+  return {
+    holder: name === 'reopen' || name === 'claims' ? '' : holder(),
+    token: name === 'renew' || name === 'release' || name === 'complete' ? token() : 0,
+    ttlMs: name === 'claim' ? ttl(DEFAULT_AGENT_TTL_MS)! : name === 'renew' ? ttl(undefined) : undefined,
+  };
+}
+
+/** `claim KEY`: prints the token when granted (exit 0); a denial says who holds it (exit 1). */
+async function claim(claims: ClaimsPort, key: string, args: Args, keep: boolean, json: boolean): Promise<number> {
+  const r = await claims.acquire({ key, holder: args.holder, ttlMs: args.ttlMs!, keep });
+  if (r.granted) {
+    out(
+      json
+        ? JSON.stringify({
+            granted: true,
+            key,
+            holder: args.holder,
+            token: r.token,
+            expires_at: isoSeconds(r.expiresAt),
+            renewed: r.renewed,
+          })
+        : String(r.token),
+    );
+    return EXIT.ok;
+  }
+  const text =
+    r.state === 'completed'
+      ? `DENIED — ${key} already completed by ${r.holder}`
+      : `DENIED — ${key} held by ${r.holder} (expires ${isoSeconds(r.expiresAt!)})`;
+  if (json)
+    out(
+      JSON.stringify({
+        granted: false,
+        key,
+        holder: r.holder,
+        state: r.state,
+        expires_at: r.expiresAt === null ? null : isoSeconds(r.expiresAt),
+      }),
+    );
+  err(text);
+  return EXIT.failed;
+}
+
+/** `reopen KEY`: a completed claim may be taken again (exit 0); anything else: exit 1. */
+async function reopen(claims: ClaimsPort, key: string, json: boolean): Promise<number> {
+  const r = await claims.reopen({ key });
+  if (json) out(JSON.stringify({ key, ...r }));
+  if (r.reopened) {
+    if (!json) out(`reopened ${key}`);
+    return EXIT.ok;
+  }
+  err(`${key} is not completed (${r.state ? `it is ${r.state}` : 'no claim on it'}); nothing to reopen`);
+  return EXIT.failed;
 }
 
 async function claimsStateDir(flag: string | undefined, env: NodeJS.ProcessEnv): Promise<string> {

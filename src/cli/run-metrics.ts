@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Store } from '../ports/store.js';
 import { UsageError } from '../errors.js';
-import type { RuntimeObserver } from '../runtime/run.js';
+import type { RuntimeObserver } from '../ports/observer.js';
 
 export interface RunMetrics {
   observer: RuntimeObserver;

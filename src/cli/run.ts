@@ -8,6 +8,7 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { InspectFeed } from '../adapters/inspect/feed.js';
 import { lockInstance } from '../adapters/instance/lock.js';
 import { watchConfigFile } from '../adapters/watch/config-watch.js';
 import { parseLogFormat, type LogFormat } from '../adapters/log/format.js';
@@ -16,6 +17,8 @@ import { openStore } from '../adapters/store/open-store.js';
 import { formatDuration } from '../config/duration.js';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
+import type { RuntimeObserver } from '../ports/observer.js';
+import type { Store } from '../ports/store.js';
 import { plural } from '../format/event.js';
 import { StateDirError, UsageError } from '../errors.js';
 import { startRuntime, type FirstTickResult, type Runtime } from '../runtime/run.js';
@@ -47,18 +50,7 @@ export interface RunOptions {
 }
 
 export async function runCommand(opts: RunOptions): Promise<void> {
-  if (opts.operator && opts.sessions === undefined)
-    throw new UsageError('--operator needs --sessions N: how many sessions to run before it exits');
-  if (opts.sessions !== undefined && !opts.operator) throw new UsageError('--sessions goes with --operator');
-  if (opts.operator && opts.once) throw new UsageError('--once and --operator are two different ways to run; pick one');
-  if (opts.metricsHost !== undefined && opts.metricsPort === undefined)
-    throw new UsageError('--metrics-host goes with --metrics-port');
-  if (opts.inspectHost !== undefined && opts.inspect === undefined)
-    throw new UsageError('--inspect-host goes with --inspect');
-  if (opts.demo && opts.config)
-    throw new UsageError(
-      '--demo runs the embedded demo configuration; drop --config, or run the file with --config alone',
-    );
+  checkRunFlags(opts);
   let stateDir = opts.state;
   if (opts.demo && !stateDir && !process.env.LANEKEEPER_STATE)
     stateDir = mkdtempSync(path.join(os.tmpdir(), 'lanekeeper-demo-'));
@@ -69,38 +61,15 @@ export async function runCommand(opts: RunOptions): Promise<void> {
   };
   const config = readConfig();
 
-  const tty = process.stdout.isTTY === true;
-  const level = process.env.LANEKEEPER_LOG_LEVEL ?? 'info';
-  if (!LEVELS.includes(level))
-    throw new UsageError(`LANEKEEPER_LOG_LEVEL: expected one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
-  const pretty = logFormat(opts.logFormat, tty) === 'pretty';
-  const log = createLogger({ pretty, colorize: tty, level });
+  const { log, pretty } = runLogger(opts.logFormat);
   // Sessions keep their logs and grade files here, whichever store holds the rest (the SQLite
   // store makes it, and says what is wrong with it, itself).
-  if (config.store) {
-    try {
-      mkdirSync(config.stateDir, { recursive: true });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new StateDirError(
-        config.stateDir,
-        code === 'ENOTDIR' || code === 'EEXIST'
-          ? 'a file is in the way where the directory should be'
-          : (err as Error).message,
-      );
-    }
-  }
-  // One line when the database stops answering and one when it is back, not one per retry.
-  const onAvailability = (up: boolean, detail: string) =>
-    up
-      ? log.info(`the store answers again (${detail}): the journal goes on and dispatch resumes`)
-      : log.warn(
-          `the store does not answer (${detail}): running sessions go on; nothing new is dispatched until it is back`,
-        );
+  if (config.store) makeStateDir(config.stateDir);
+  const onAvailability = availabilityLines(log);
   const store = await openStore({ stateDir: config.stateDir, url: config.store, host: config.host, onAvailability });
   // What this run opened, closed in reverse on the way out, however it ends (a listening server
   // or a held lock would keep the process alive after an error).
-  const opened: (() => Promise<void>)[] = [() => store.close()];
+  const opened: Opened = [() => store.close()];
   let timer: NodeJS.Timeout | undefined;
   const onSignal = (signal: NodeJS.Signals) => runtime?.stop(signal);
   // A reload asked for while starting waits for the runtime (the file may have changed after it was read).
@@ -111,19 +80,7 @@ export async function runCommand(opts: RunOptions): Promise<void> {
   process.on('SIGHUP', onHangup);
   let runtime: Runtime | null = null;
   try {
-    // One lanekeeper per state directory; the lock dies with this process, however it ends.
-    const instance = await lockInstance(config.stateDir, (why) => log.warn(why));
-    opened.push(() => instance.release());
-    // On a store shared by several hosts, one runtime per host id.
-    if (store.lockHost) {
-      const hold = await store.lockHost({
-        onLost: (reason) => {
-          log.error(`the host lock was lost with its connection and could not be taken again (${reason}): stopping`);
-          runtime?.stop('another runtime took this host id');
-        },
-      });
-      opened.push(() => hold.release());
-    }
+    const instance = await holdLocks(config, store, log, opened, (reason) => runtime?.stop(reason));
     await recordRunStart(store, config, opts.once ? 'once' : opts.operator ? 'operator' : 'service');
     // Whether `status` can tell that this run runs (it reads the lock, on a shared store the host's).
     await store.runtimeInfo.set('instance_lock', instance.held || store.lockHost ? 'held' : 'none');
@@ -131,26 +88,7 @@ export async function runCommand(opts: RunOptions): Promise<void> {
       `lanekeeper: ${plural(config.lanes.length, 'lane')}, ${plural(config.arms.length, 'arm')}, width ${config.width}, a tick every ${formatDuration(config.schedule.intervalMs)}` +
         `${opts.for ? `, for ${formatDuration(opts.for)}` : ''}; state in ${config.stateDir}`,
     );
-    // After the fleet stopped, the feed sends its last snapshots, then tells clients the run is over.
-    const feed =
-      opts.inspect === undefined ? null : await serveInspectFeed({ port: opts.inspect, host: opts.inspectHost }, log);
-    if (feed) opened.push(() => feed.close());
-    // The scrapes read the store: they stop before it closes.
-    const metrics: RunMetrics | null =
-      opts.metricsPort === undefined
-        ? null
-        : await serveRunMetrics({ port: opts.metricsPort, host: opts.metricsHost }, store, config.stateDir, log);
-    if (metrics) opened.push(() => metrics.close());
-    const observers = metrics ? [metrics.observer] : [];
-    // An edit of the file reloads it like SIGHUP does (--config, or ./lanekeeper.yaml without it).
-    const configFile = opts.config ?? (opts.demo ? null : DEFAULT_CONFIG_FILE);
-    if (configFile) {
-      const watch = watchConfigFile(configFile, () => requestReload('file changed'), {
-        onError: (err) => log.warn({ err }, `watching ${configFile}`),
-      });
-      opened.push(() => watch.close());
-      await watch.ready;
-    }
+    const { feed, observers } = await serveBeside(opts, store, config.stateDir, log, opened, requestReload);
     // Sessions inherit this environment: a plain copy, since every key read from process.env goes
     // through the C++ environment, and each session start copies all of it.
     runtime = await startRuntime({
@@ -183,6 +121,115 @@ export async function runCommand(opts: RunOptions): Promise<void> {
     process.off('SIGHUP', onHangup);
     for (const close of opened.reverse()) await close();
   }
+}
+
+/** What a run opened, each closed in reverse order on the way out. */
+type Opened = (() => Promise<void>)[];
+
+/** Flags that do not go together, refused before anything is read or opened. */
+function checkRunFlags(opts: RunOptions): void {
+  if (opts.operator && opts.sessions === undefined)
+    throw new UsageError('--operator needs --sessions N: how many sessions to run before it exits');
+  if (opts.sessions !== undefined && !opts.operator) throw new UsageError('--sessions goes with --operator');
+  if (opts.operator && opts.once) throw new UsageError('--once and --operator are two different ways to run; pick one');
+  if (opts.metricsHost !== undefined && opts.metricsPort === undefined)
+    throw new UsageError('--metrics-host goes with --metrics-port');
+  if (opts.inspectHost !== undefined && opts.inspect === undefined)
+    throw new UsageError('--inspect-host goes with --inspect');
+  if (opts.demo && opts.config)
+    throw new UsageError(
+      '--demo runs the embedded demo configuration; drop --config, or run the file with --config alone',
+    );
+}
+
+/** The run's logger: its level from LANEKEEPER_LOG_LEVEL, its format from the flag or the terminal. */
+function runLogger(flag: LogFormat | undefined): { log: Logger; pretty: boolean } {
+  const tty = process.stdout.isTTY === true;
+  const level = process.env.LANEKEEPER_LOG_LEVEL ?? 'info';
+  if (!LEVELS.includes(level))
+    throw new UsageError(`LANEKEEPER_LOG_LEVEL: expected one of ${LEVELS.join(', ')}, got ${JSON.stringify(level)}`);
+  const pretty = logFormat(flag, tty) === 'pretty';
+  return { log: createLogger({ pretty, colorize: tty, level }), pretty };
+}
+
+function makeStateDir(stateDir: string): void {
+  try {
+    mkdirSync(stateDir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new StateDirError(
+      stateDir,
+      code === 'ENOTDIR' || code === 'EEXIST'
+        ? 'a file is in the way where the directory should be'
+        : (err as Error).message,
+    );
+  }
+}
+
+/** One line when the database stops answering and one when it is back, not one per retry. */
+function availabilityLines(log: Logger): (up: boolean, detail: string) => void {
+  return (up, detail) =>
+    up
+      ? log.info(`the store answers again (${detail}): the journal goes on and dispatch resumes`)
+      : log.warn(
+          `the store does not answer (${detail}): running sessions go on; nothing new is dispatched until it is back`,
+        );
+}
+
+/**
+ * One lanekeeper per state directory (the lock dies with this process, however it ends), and on
+ * a store shared by several hosts, one runtime per host id: `stop` ends the run if that is lost.
+ */
+async function holdLocks(
+  config: ResolvedConfig,
+  store: Store,
+  log: Logger,
+  opened: Opened,
+  stop: (reason: string) => void,
+): Promise<{ held: boolean }> {
+  const instance = await lockInstance(config.stateDir, (why) => log.warn(why));
+  opened.push(() => instance.release());
+  if (store.lockHost) {
+    const hold = await store.lockHost({
+      onLost: (reason) => {
+        log.error(`the host lock was lost with its connection and could not be taken again (${reason}): stopping`);
+        stop('another runtime took this host id');
+      },
+    });
+    opened.push(() => hold.release());
+  }
+  return instance;
+}
+
+/** What runs beside the fleet: the inspector feed, the metrics endpoint, the config file's watch. */
+async function serveBeside(
+  opts: RunOptions,
+  store: Store,
+  stateDir: string,
+  log: Logger,
+  opened: Opened,
+  requestReload: (source: string) => void,
+): Promise<{ feed: InspectFeed | null; observers: RuntimeObserver[] }> {
+  // After the fleet stopped, the feed sends its last snapshots, then tells clients the run is over.
+  const feed =
+    opts.inspect === undefined ? null : await serveInspectFeed({ port: opts.inspect, host: opts.inspectHost }, log);
+  if (feed) opened.push(() => feed.close());
+  // The scrapes read the store: they stop before it closes.
+  const metrics: RunMetrics | null =
+    opts.metricsPort === undefined
+      ? null
+      : await serveRunMetrics({ port: opts.metricsPort, host: opts.metricsHost }, store, stateDir, log);
+  if (metrics) opened.push(() => metrics.close());
+  // An edit of the file reloads it like SIGHUP does (--config, or ./lanekeeper.yaml without it).
+  const configFile = opts.config ?? (opts.demo ? null : DEFAULT_CONFIG_FILE);
+  if (configFile) {
+    const watch = watchConfigFile(configFile, () => requestReload('file changed'), {
+      onError: (err) => log.warn({ err }, `watching ${configFile}`),
+    });
+    opened.push(() => watch.close());
+    await watch.ready;
+  }
+  return { feed, observers: metrics ? [metrics.observer] : [] };
 }
 
 /** The flag, else LANEKEEPER_LOG_FORMAT, else pretty on a terminal and JSON lines otherwise (journald, files, pipes). */

@@ -34,46 +34,8 @@ export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResul
     });
   if (problems.length) return { ok: false, problems };
 
-  const arms: ArmConfig[] = raw.backends.flatMap((b) =>
-    b.models.map((m) => ({
-      id: `${b.name}:${m.name}`,
-      backend: b.name,
-      model: m.name,
-      command: b.command,
-      env: b.env,
-      cwd: b.cwd ? expandHome(b.cwd, opts.env) : null,
-      tier: m.tier ?? b.tier,
-      cost: m.cost ?? b.cost,
-      replaces: m.replaces ? `${b.name}:${m.replaces}` : null,
-      quota: b.quota
-        ? {
-            command: b.quota.command,
-            everyMs: b.quota.every,
-            timeoutMs: b.quota.timeout,
-            shortTimeoutMs: b.quota.short_timeout,
-          }
-        : null,
-      restAfterFailureMs: b.rest_after_failure,
-    })),
-  );
-  const lanes: LaneConfig[] = raw.lanes.map((l) => ({
-    name: l.name,
-    enabled: l.enabled,
-    concurrency: l.concurrency,
-    cooldownMs: l.cooldown,
-    respawnThreshold: l.respawn.threshold,
-    chainLimit: l.respawn.chain_limit,
-    timeoutMs: l.timeout,
-    targetShare: l.target_share ?? null,
-    parallel: l.parallel,
-    arms: l.arms ?? arms.map((a) => a.id),
-    minTier: l.min_tier ?? null,
-    maxTier: l.max_tier ?? null,
-    prefer: l.prefer ?? null,
-    prompt: l.prompt ?? DEFAULT_PROMPT,
-    cwd: l.cwd ? expandHome(l.cwd, opts.env) : null,
-    lockFile: l.lock_file ? expandHome(l.lock_file, opts.env) : null,
-  }));
+  const arms = resolveArms(raw.backends, opts.env);
+  const lanes = resolveLanes(raw.lanes, arms, opts.env);
   const config: ResolvedConfig = {
     source: opts.source,
     demo: raw.demo,
@@ -106,6 +68,54 @@ export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResul
     arms,
   };
   return { ok: true, config: deepFreeze(config) };
+}
+
+/** One arm per model of each backend: `backend:model`, with the backend's settings. */
+function resolveArms(backends: RawConfig['backends'], env: ConfigEnv): ArmConfig[] {
+  return backends.flatMap((b) =>
+    b.models.map((m) => ({
+      id: `${b.name}:${m.name}`,
+      backend: b.name,
+      model: m.name,
+      command: b.command,
+      env: b.env,
+      cwd: b.cwd ? expandHome(b.cwd, env) : null,
+      tier: m.tier ?? b.tier,
+      cost: m.cost ?? b.cost,
+      replaces: m.replaces ? `${b.name}:${m.replaces}` : null,
+      quota: b.quota
+        ? {
+            command: b.quota.command,
+            everyMs: b.quota.every,
+            timeoutMs: b.quota.timeout,
+            shortTimeoutMs: b.quota.short_timeout,
+          }
+        : null,
+      restAfterFailureMs: b.rest_after_failure,
+    })),
+  );
+}
+
+/** The lanes, each on every arm unless it names its own. */
+function resolveLanes(lanes: RawConfig['lanes'], arms: readonly ArmConfig[], env: ConfigEnv): LaneConfig[] {
+  return lanes.map((l) => ({
+    name: l.name,
+    enabled: l.enabled,
+    concurrency: l.concurrency,
+    cooldownMs: l.cooldown,
+    respawnThreshold: l.respawn.threshold,
+    chainLimit: l.respawn.chain_limit,
+    timeoutMs: l.timeout,
+    targetShare: l.target_share ?? null,
+    parallel: l.parallel,
+    arms: l.arms ?? arms.map((a) => a.id),
+    minTier: l.min_tier ?? null,
+    maxTier: l.max_tier ?? null,
+    prefer: l.prefer ?? null,
+    prompt: l.prompt ?? DEFAULT_PROMPT,
+    cwd: l.cwd ? expandHome(l.cwd, env) : null,
+    lockFile: l.lock_file ? expandHome(l.lock_file, env) : null,
+  }));
 }
 
 export function resolveSelector(
@@ -149,6 +159,11 @@ export function resolveResources(r: RawConfig['resources']): ResourceGateConfig 
 }
 
 function crossCheck(raw: RawConfig): Problem[] {
+  return [...duplicateNames(raw), ...laneProblems(raw), ...fleetProblems(raw)];
+}
+
+/** Lanes, backends and a backend's models are named once each; a model does not replace itself. */
+function duplicateNames(raw: RawConfig): Problem[] {
   const problems: Problem[] = [];
   const seen = new Map<string, number>();
   raw.lanes.forEach((l, i) => {
@@ -181,6 +196,12 @@ function crossCheck(raw: RawConfig): Problem[] {
       models.add(m.name);
     });
   });
+  return problems;
+}
+
+/** Each lane's arms exist, its tier bounds leave it an arm, and a lock file goes with one slot. */
+function laneProblems(raw: RawConfig): Problem[] {
+  const problems: Problem[] = [];
   const armIds = raw.backends.flatMap((b) => b.models.map((m) => `${b.name}:${m.name}`));
   raw.lanes.forEach((l, i) =>
     l.arms?.forEach((a, j) => {
@@ -206,6 +227,12 @@ function crossCheck(raw: RawConfig): Problem[] {
     if (noArm)
       problems.push({ path: ['lanes', i, l.min_tier !== undefined ? 'min_tier' : 'max_tier'], message: noArm });
   });
+  return problems;
+}
+
+/** What holds across lanes: shares, one lane enabled, the allowlist, grade weights, load thresholds. */
+function fleetProblems(raw: RawConfig): Problem[] {
+  const problems: Problem[] = [];
   const shares = raw.lanes.reduce((sum, l) => sum + (l.target_share ?? 0), 0);
   if (shares > 1 + 1e-9) {
     problems.push({

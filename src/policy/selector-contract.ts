@@ -159,24 +159,9 @@ function planOrder(
   let task: { id: string; lane: string; claim: string } | null = null;
   const sel = p.selected;
   if (sel) {
-    // The claim is checked even when the lane is not ours: a bad claim is a broken payload.
-    if (sel.suggested_claim !== undefined) {
-      const problem = selectorClaimProblem(sel.suggested_claim);
-      if (problem)
-        return {
-          ok: false,
-          reason: `selected.suggested_claim ${JSON.stringify(sel.suggested_claim)} is not a claim key: ${problem}`,
-        };
-    }
-    const claim = sel.id === undefined ? null : (sel.suggested_claim ?? defaultClaim(sel.id));
-    if (claim !== null && sel.suggested_claim === undefined) {
-      const problem = selectorClaimProblem(claim);
-      if (problem)
-        return {
-          ok: false,
-          reason: `selected.id ${JSON.stringify(sel.id)} makes the claim key ${JSON.stringify(claim)}, which is not one: ${problem}`,
-        };
-    }
+    const checked = selectedClaim(sel);
+    if (!checked.ok) return checked;
+    const claim = checked.claim;
     const tierNote = p.tier === undefined ? '' : `tier ${p.tier}`;
     const taskNote = sel.id === undefined ? '' : `task ${sel.id}`;
     const notes = [tierNote, taskNote].filter(Boolean).join(', ');
@@ -227,6 +212,31 @@ function planOrder(
     scores: p.all_scores ?? null,
     tier: p.tier ?? null,
   };
+}
+
+/** The claim of the selected entry (null when it names no task), or why the payload is broken. */
+function selectedClaim(
+  sel: NonNullable<Steps['selected']>,
+): { ok: true; claim: string | null } | { ok: false; reason: string } {
+  // The claim is checked even when the lane is not ours: a bad claim is a broken payload.
+  if (sel.suggested_claim !== undefined) {
+    const problem = selectorClaimProblem(sel.suggested_claim);
+    if (problem)
+      return {
+        ok: false,
+        reason: `selected.suggested_claim ${JSON.stringify(sel.suggested_claim)} is not a claim key: ${problem}`,
+      };
+  }
+  const claim = sel.id === undefined ? null : (sel.suggested_claim ?? defaultClaim(sel.id));
+  if (claim !== null && sel.suggested_claim === undefined) {
+    const problem = selectorClaimProblem(claim);
+    if (problem)
+      return {
+        ok: false,
+        reason: `selected.id ${JSON.stringify(sel.id)} makes the claim key ${JSON.stringify(claim)}, which is not one: ${problem}`,
+      };
+  }
+  return { ok: true, claim };
 }
 
 /**

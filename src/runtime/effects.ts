@@ -4,7 +4,14 @@ import type { Logger } from 'pino';
 import type { SelectorMemory, Store } from '../ports/store.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { BusEvent, StampedEvent } from '../machines/events.js';
-import type { Intent, RequestClaimIntent } from '../machines/intents.js';
+import type {
+  Intent,
+  LaneNoteIntent,
+  RecordDecisionIntent,
+  ReleaseClaimIntent,
+  RequestClaimIntent,
+  SaveLearningIntent,
+} from '../machines/intents.js';
 import path from 'node:path';
 import { holdFlock } from '../adapters/flock/hold.js';
 import { expandTemplate } from '../config/template.js';
@@ -45,7 +52,7 @@ export class EffectRunner {
   constructor(private readonly deps: EffectDeps) {}
 
   run(intent: Intent, cause: StampedEvent): void {
-    const { store, push, log } = this.deps;
+    const { push, log } = this.deps;
     switch (intent.type) {
       case 'requestClaim':
         this.inLane(intent.laneId, () =>
@@ -53,21 +60,7 @@ export class EffectRunner {
         );
         break;
       case 'releaseClaim':
-        this.inLane(intent.laneId, async () => {
-          if (isLaneKey(intent.key)) {
-            await this.flocks.get(intent.sessionId)?.();
-            this.flocks.delete(intent.sessionId);
-          }
-          const r = await store.claims.release({ key: intent.key, holder: intent.sessionId, token: intent.token });
-          if (!r.ok)
-            log.warn({ key: intent.key, session: intent.sessionId }, `could not release ${intent.key}: ${r.reason}`);
-          // Its lease ran out first and nobody took it since: nothing to give back.
-          else if (r.expiredAt !== undefined)
-            log.info(
-              { key: intent.key, session: intent.sessionId },
-              `${intent.key} had expired at ${isoSeconds(r.expiredAt)}; nothing to release`,
-            );
-        });
+        this.inLane(intent.laneId, () => this.releaseClaim(intent));
         break;
       case 'startSession':
         this.deps.supervisor.start(intent);
@@ -76,76 +69,80 @@ export class EffectRunner {
         log.child({ lane: intent.laneId }).warn(`stopping ${intent.sessionId}: ${intent.reason}`);
         this.deps.supervisor.stop(intent.sessionId, intent.reason);
         break;
-      case 'recordDecision': {
-        this.track(
-          store.decisions.record({
-            seq: intent.seq,
-            at: cause.now,
-            kind: intent.kind,
-            chosen: intent.chosen.map((c) => c.laneId),
-            detail: intent,
-          }),
-        );
-        const news =
-          intent.kind === 'tick'
-            ? this.fallbacks.note(intent.seq, intent.fallbacks, cause.type === 'TICK' ? cause.inputs : undefined)
-            : null;
-        const line = decisionLine(intent, news ? { fallbacks: () => loggedFallbacks(news) } : {});
-        if ((intent.kind === 'tick' && intent.gate.action === 'skip') || news?.warn) log.warn(line);
-        else log.info(line);
+      case 'recordDecision':
+        this.recordDecision(intent, cause);
         break;
-      }
       case 'saveLearning':
-        if (!store.shared) this.track(store.learning.save(this.deps.memory(), cause.now));
-        else if (cause.type === 'SESSION_GRADED' || cause.type === 'SESSION_REGRADED') {
-          // Hosts share the posteriors: this grade is folded into them, atomically, in order.
-          const update = {
-            session: cause.sessionId,
-            lane: intent.lane,
-            arm: cause.arm ?? null,
-            grade: cause.grade!,
-            regrade: cause.type === 'SESSION_REGRADED',
-          };
-          // Nothing stored yet: begin from nothing learned, with this selector's settings.
-          const m = this.deps.memory();
-          const fresh = {
-            learning: emptyLearning(m.learning.model, m.learning.forgetting),
-            arms: emptyLearning(m.learning.model, m.arms?.forgetting ?? m.learning.forgetting),
-            fairness: m.fairness,
-            graded: [],
-          };
-          this.learningChain = this.learningChain
-            .catch(() => {})
-            .then(() => store.learning.applyGrade(update, fresh, cause.now));
-          this.track(this.learningChain);
-        }
+        this.saveLearning(intent, cause);
         break;
-      case 'laneNote': {
-        const lane = log.child({ lane: intent.laneId });
-        if (intent.note === 'cooldown') {
-          lane.info(`cooling down for ${formatDuration(Math.max(0, (intent.detail.until ?? cause.now) - cause.now))}`);
-        } else if (intent.note === 'respawn') {
-          const d = intent.detail;
-          lane.info(
-            `respawn: ${d.sessionId} follows ${d.parent} back to back (chain ${d.chain}/${d.chainLimit})${d.why ? `; ${d.why}` : ''}`,
-          );
-        } else if (intent.note === 'denied') {
-          lane.info(`slot denied: ${intent.detail.reason}`);
-        } else if (intent.note === 'no_arm') {
-          const until = intent.detail.until === null ? 'a retry' : new Date(intent.detail.until).toISOString();
-          lane.warn(`no eligible arm (${excludedText(intent.detail.excluded)}); waiting until ${until}`);
-        } else if (intent.note === 'arm') {
-          const d = intent.detail;
-          const excluded = Object.keys(d.excluded).length ? `; left out: ${excludedText(d.excluded)}` : '';
-          lane.debug(
-            `${d.sessionId} runs on ${d.arm} (draw ${Number(d.sample).toFixed(2)} from its ${d.source} posterior${excluded})`,
-          );
-        } else {
-          lane.info(`slot given back: draining`);
-        }
+      case 'laneNote':
+        logLaneNote(log.child({ lane: intent.laneId }), intent, cause.now);
         break;
-      }
     }
+  }
+
+  /** The lane's lock file first (flock), then the claim, with its fencing token. */
+  private async releaseClaim(intent: ReleaseClaimIntent): Promise<void> {
+    const { store, log } = this.deps;
+    if (isLaneKey(intent.key)) {
+      await this.flocks.get(intent.sessionId)?.();
+      this.flocks.delete(intent.sessionId);
+    }
+    const r = await store.claims.release({ key: intent.key, holder: intent.sessionId, token: intent.token });
+    if (!r.ok) log.warn({ key: intent.key, session: intent.sessionId }, `could not release ${intent.key}: ${r.reason}`);
+    // Its lease ran out first and nobody took it since: nothing to give back.
+    else if (r.expiredAt !== undefined)
+      log.info(
+        { key: intent.key, session: intent.sessionId },
+        `${intent.key} had expired at ${isoSeconds(r.expiredAt)}; nothing to release`,
+      );
+  }
+
+  /** Stored for `status` and `stats`, and logged in a line (a fallback told once per payload). */
+  private recordDecision(intent: RecordDecisionIntent, cause: StampedEvent): void {
+    const { store, log } = this.deps;
+    this.track(
+      store.decisions.record({
+        seq: intent.seq,
+        at: cause.now,
+        kind: intent.kind,
+        chosen: intent.chosen.map((c) => c.laneId),
+        detail: intent,
+      }),
+    );
+    const news =
+      intent.kind === 'tick'
+        ? this.fallbacks.note(intent.seq, intent.fallbacks, cause.type === 'TICK' ? cause.inputs : undefined)
+        : null;
+    const line = decisionLine(intent, news ? { fallbacks: () => loggedFallbacks(news) } : {});
+    if ((intent.kind === 'tick' && intent.gate.action === 'skip') || news?.warn) log.warn(line);
+    else log.info(line);
+  }
+
+  private saveLearning(intent: SaveLearningIntent, cause: StampedEvent): void {
+    const { store } = this.deps;
+    if (!store.shared) return this.track(store.learning.save(this.deps.memory(), cause.now));
+    if (cause.type !== 'SESSION_GRADED' && cause.type !== 'SESSION_REGRADED') return;
+    // Hosts share the posteriors: this grade is folded into them, atomically, in order.
+    const update = {
+      session: cause.sessionId,
+      lane: intent.lane,
+      arm: cause.arm ?? null,
+      grade: cause.grade!,
+      regrade: cause.type === 'SESSION_REGRADED',
+    };
+    // Nothing stored yet: begin from nothing learned, with this selector's settings.
+    const m = this.deps.memory();
+    const fresh = {
+      learning: emptyLearning(m.learning.model, m.learning.forgetting),
+      arms: emptyLearning(m.learning.model, m.arms?.forgetting ?? m.learning.forgetting),
+      fairness: m.fairness,
+      graded: [],
+    };
+    this.learningChain = this.learningChain
+      .catch(() => {})
+      .then(() => store.learning.applyGrade(update, fresh, cause.now));
+    this.track(this.learningChain);
   }
 
   /** The lane slot from the store, then the lane's lock_file (if any) with flock. */
@@ -240,4 +237,29 @@ function denied(intent: RequestClaimIntent, holder: string | null, expiresAt: nu
 function excludedText(excluded: Readonly<Record<string, string>>): string {
   const entries = Object.entries(excluded);
   return entries.length ? entries.map(([arm, why]) => `${arm}: ${why}`).join('; ') : 'the lane names none';
+}
+
+/** A lane's note (cooldown, respawn, denial, no arm, the arm it runs on, draining) as a log line. */
+function logLaneNote(lane: Logger, intent: LaneNoteIntent, now: number): void {
+  if (intent.note === 'cooldown') {
+    lane.info(`cooling down for ${formatDuration(Math.max(0, (intent.detail.until ?? now) - now))}`);
+  } else if (intent.note === 'respawn') {
+    const d = intent.detail;
+    lane.info(
+      `respawn: ${d.sessionId} follows ${d.parent} back to back (chain ${d.chain}/${d.chainLimit})${d.why ? `; ${d.why}` : ''}`,
+    );
+  } else if (intent.note === 'denied') {
+    lane.info(`slot denied: ${intent.detail.reason}`);
+  } else if (intent.note === 'no_arm') {
+    const until = intent.detail.until === null ? 'a retry' : new Date(intent.detail.until).toISOString();
+    lane.warn(`no eligible arm (${excludedText(intent.detail.excluded)}); waiting until ${until}`);
+  } else if (intent.note === 'arm') {
+    const d = intent.detail;
+    const excluded = Object.keys(d.excluded).length ? `; left out: ${excludedText(d.excluded)}` : '';
+    lane.debug(
+      `${d.sessionId} runs on ${d.arm} (draw ${Number(d.sample).toFixed(2)} from its ${d.source} posterior${excluded})`,
+    );
+  } else {
+    lane.info(`slot given back: draining`);
+  }
 }

@@ -65,6 +65,26 @@ function kl(p: number, q: number): number {
   return p * Math.log(p / q) + (1 - p) * Math.log((1 - p) / (1 - q));
 }
 
+/**
+ * Each lane's KL-UCB index after `total` grades: the largest mean whose divergence from the lane's
+ * mean fits the confidence bound (found by bisection); Infinity for a lane never tried.
+ */
+function klUcbIndex(n: readonly number[], sum: readonly number[], total: number): number[] {
+  const bound = Math.log(Math.max(total, 1)) + 3 * Math.log(Math.max(Math.log(Math.max(total, 1)), 1));
+  return n.map((c, i) => {
+    if (c === 0) return Infinity;
+    const mu = sum[i]! / c;
+    let lo = mu;
+    let hi = 1;
+    for (let it = 0; it < 20; it++) {
+      const mid = (lo + hi) / 2;
+      if (c * kl(mu, mid) <= bound) lo = mid;
+      else hi = mid;
+    }
+    return lo;
+  });
+}
+
 export function makePolicy(id: PolicyId, k: number): SimPolicy {
   const n = new Array<number>(k).fill(0);
   const sum = new Array<number>(k).fill(0);
@@ -128,22 +148,7 @@ export function makePolicy(id: PolicyId, k: number): SimPolicy {
       };
     case 'kl-ucb':
       return {
-        choose(width) {
-          const bound = Math.log(Math.max(total, 1)) + 3 * Math.log(Math.max(Math.log(Math.max(total, 1)), 1));
-          const index = n.map((c, i) => {
-            if (c === 0) return Infinity;
-            const mu = sum[i]! / c;
-            let lo = mu;
-            let hi = 1;
-            for (let it = 0; it < 20; it++) {
-              const mid = (lo + hi) / 2;
-              if (c * kl(mu, mid) <= bound) lo = mid;
-              else hi = mid;
-            }
-            return lo;
-          });
-          return topN(index, width);
-        },
+        choose: (width) => topN(klUcbIndex(n, sum, total), width),
         update: (lane, grade) => (stats.update(lane, grade), total++),
       };
   }

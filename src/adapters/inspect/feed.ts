@@ -55,32 +55,7 @@ export class InspectListenError extends Error {
 
 export async function startInspectFeed(opts: InspectFeedOptions): Promise<InspectFeed> {
   const onError = opts.onError ?? (() => {});
-  const server = http.createServer((req, res) => {
-    if (req.method === 'GET' && (req.url === '/' || req.url?.startsWith('/?'))) {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(bridgePage());
-    } else {
-      res
-        .writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
-        .end("not found: this is lanekeeper's inspector feed, a WebSocket; GET / is the Stately inspector page\n");
-    }
-  });
-  const wss = new WebSocketServer({ server });
-  // ws re-emits the server's errors here (unheard, they would be thrown); one while starting to
-  // listen is already the rejection of listen() below.
-  let listening = false;
-  wss.on('error', (err) => listening && onError(err));
-  try {
-    await listen(server, opts.port, opts.host).catch((err: NodeJS.ErrnoException) => {
-      throw new InspectListenError(listenProblem(err, opts.port, opts.host));
-    });
-    listening = true;
-  } catch (err) {
-    wss.close();
-    throw err;
-  }
-  // The run keeps the process alive, never the feed: an error on the way to starting the runtime
-  // must not leave the process waiting on a listener.
-  server.unref();
+  const { server, wss } = await serveFeed(opts, onError);
   const address = server.address() as AddressInfo;
   const hostInUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
@@ -150,6 +125,40 @@ export async function startInspectFeed(opts: InspectFeedOptions): Promise<Inspec
       return closing;
     },
   };
+}
+
+/** The HTTP server (the inspector page on GET /) and the WebSocket server on it, listening. */
+async function serveFeed(
+  opts: InspectFeedOptions,
+  onError: (err: unknown) => void,
+): Promise<{ server: http.Server; wss: WebSocketServer }> {
+  const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && (req.url === '/' || req.url?.startsWith('/?'))) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(bridgePage());
+    } else {
+      res
+        .writeHead(404, { 'content-type': 'text/plain; charset=utf-8' })
+        .end("not found: this is lanekeeper's inspector feed, a WebSocket; GET / is the Stately inspector page\n");
+    }
+  });
+  const wss = new WebSocketServer({ server });
+  // ws re-emits the server's errors here (unheard, they would be thrown); one while starting to
+  // listen is already the rejection of listen() below.
+  let listening = false;
+  wss.on('error', (err) => listening && onError(err));
+  try {
+    await listen(server, opts.port, opts.host).catch((err: NodeJS.ErrnoException) => {
+      throw new InspectListenError(listenProblem(err, opts.port, opts.host));
+    });
+    listening = true;
+  } catch (err) {
+    wss.close();
+    throw err;
+  }
+  // The run keeps the process alive, never the feed: an error on the way to starting the runtime
+  // must not leave the process waiting on a listener.
+  server.unref();
+  return { server, wss };
 }
 
 function listenProblem(err: NodeJS.ErrnoException, port: number, host: string): string {

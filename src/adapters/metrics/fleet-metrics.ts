@@ -58,6 +58,68 @@ export function skipKind(reason: string): string {
   return /^[a-z_]{1,32}$/.test(reason) ? reason : 'other';
 }
 
+type LaneSlots = ReadonlyMap<string, { lane: string; state: string }>;
+
+// The gauges' collect() runs with `this` bound to the gauge, at each scrape.
+
+/** Sessions whose agent runs now, by lane (0 for a lane with none). */
+function runningGauge(registers: Registry[], lanes: LaneSlots, running: ReadonlyMap<string, string>): void {
+  new Gauge({
+    name: 'lanekeeper_sessions_running',
+    help: 'Sessions whose agent is running now, by lane.',
+    labelNames: ['lane'],
+    registers,
+    collect() {
+      this.reset();
+      for (const { lane } of lanes.values()) this.set({ lane }, 0);
+      for (const lane of running.values()) this.inc({ lane });
+    },
+  });
+}
+
+/** Each lane slot's state, one series per state (1 for the current one). */
+function laneStateGauge(registers: Registry[], lanes: LaneSlots): void {
+  new Gauge({
+    name: 'lanekeeper_lane_state',
+    help: 'The state of each lane slot: 1 for its current state, 0 for the others.',
+    labelNames: ['lane', 'lane_id', 'state'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [laneId, { lane, state }] of lanes) {
+        const states: readonly string[] = LANE_STATES.includes(state as (typeof LANE_STATES)[number])
+          ? LANE_STATES
+          : [...LANE_STATES, state];
+        for (const s of states) this.set({ lane, lane_id: laneId, state: s }, s === state ? 1 : 0);
+      }
+    },
+  });
+}
+
+/** The journal's size and the database's bytes, when the store can tell. */
+function storeGauges(registers: Registry[], { journalSize, databaseBytes }: FleetMetricsOptions): void {
+  if (journalSize) {
+    new Gauge({
+      name: 'lanekeeper_journal_events',
+      help: 'Events in the journal (its last sequence number).',
+      registers,
+      async collect() {
+        this.set(await journalSize());
+      },
+    });
+  }
+  if (databaseBytes) {
+    new Gauge({
+      name: 'lanekeeper_database_bytes',
+      help: 'Bytes of the database that holds the journal and the rest of the state (with its write-ahead log).',
+      registers,
+      collect() {
+        this.set(databaseBytes());
+      },
+    });
+  }
+}
+
 export class FleetMetrics implements RuntimeObserver {
   readonly registry = new Registry();
   /** Lane slot → its lane and state after the last event. */
@@ -85,19 +147,8 @@ export class FleetMetrics implements RuntimeObserver {
       labelNames: ['lane', 'arm', 'outcome'],
       registers,
     });
-    // The state gauges' collect() runs with `this` bound to the gauge: they read these maps.
-    const { lanes, running } = this;
-    new Gauge({
-      name: 'lanekeeper_sessions_running',
-      help: 'Sessions whose agent is running now, by lane.',
-      labelNames: ['lane'],
-      registers,
-      collect() {
-        this.reset();
-        for (const { lane } of lanes.values()) this.set({ lane }, 0);
-        for (const lane of running.values()) this.inc({ lane });
-      },
-    });
+    // The state gauges read these maps when scraped (registered in this order: the text follows it).
+    runningGauge(registers, this.lanes, this.running);
     this.granted = new Counter({
       name: 'lanekeeper_claims_granted_total',
       help: 'Claims the runtime was granted, by lane and kind of key (lane, task, …).',
@@ -147,42 +198,8 @@ export class FleetMetrics implements RuntimeObserver {
       labelNames: ['lane', 'reason'],
       registers,
     });
-    new Gauge({
-      name: 'lanekeeper_lane_state',
-      help: 'The state of each lane slot: 1 for its current state, 0 for the others.',
-      labelNames: ['lane', 'lane_id', 'state'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [laneId, { lane, state }] of lanes) {
-          const states: readonly string[] = LANE_STATES.includes(state as (typeof LANE_STATES)[number])
-            ? LANE_STATES
-            : [...LANE_STATES, state];
-          for (const s of states) this.set({ lane, lane_id: laneId, state: s }, s === state ? 1 : 0);
-        }
-      },
-    });
-    const { journalSize, databaseBytes } = opts;
-    if (journalSize) {
-      new Gauge({
-        name: 'lanekeeper_journal_events',
-        help: 'Events in the journal (its last sequence number).',
-        registers,
-        async collect() {
-          this.set(await journalSize());
-        },
-      });
-    }
-    if (databaseBytes) {
-      new Gauge({
-        name: 'lanekeeper_database_bytes',
-        help: 'Bytes of the database that holds the journal and the rest of the state (with its write-ahead log).',
-        registers,
-        collect() {
-          this.set(databaseBytes());
-        },
-      });
-    }
+    laneStateGauge(registers, this.lanes);
+    storeGauges(registers, opts);
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });
   }
 

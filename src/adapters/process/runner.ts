@@ -110,15 +110,7 @@ export function runSession(spec: RunSpec, clock: () => number = Date.now): RunHa
     };
   });
   const gone = exited.then(async () => {
-    if (pid !== null && groupAlive(pid)) {
-      signalGroup(pid, 'SIGTERM');
-      const deadline = Date.now() + Math.min(LEFTOVER_GRACE_MS, spec.killGraceMs);
-      while (groupAlive(pid) && Date.now() < deadline) await sleep(50);
-      if (groupAlive(pid)) signalGroup(pid, 'SIGKILL');
-      // Bounded: a leftover that cannot be signalled (EPERM) must not hang the drain.
-      const last = Date.now() + 5000;
-      while (groupAlive(pid) && Date.now() < last) await sleep(20);
-    }
+    await reapLeftovers(pid, spec.killGraceMs);
     clearTimeout(killTimer);
   });
   return {
@@ -130,6 +122,21 @@ export function runSession(spec: RunSpec, clock: () => number = Date.now): RunHa
       stopGroup();
     },
   };
+}
+
+/**
+ * What the agent left behind in its group after it exited (forked grandchildren) gets SIGTERM,
+ * then SIGKILL after a short grace; resolves once nothing of the group is left.
+ */
+async function reapLeftovers(pid: number | null, killGraceMs: number): Promise<void> {
+  if (pid === null || !groupAlive(pid)) return;
+  signalGroup(pid, 'SIGTERM');
+  const deadline = Date.now() + Math.min(LEFTOVER_GRACE_MS, killGraceMs);
+  while (groupAlive(pid) && Date.now() < deadline) await sleep(50);
+  if (groupAlive(pid)) signalGroup(pid, 'SIGKILL');
+  // Bounded: a leftover that cannot be signalled (EPERM) must not hang the drain.
+  const last = Date.now() + 5000;
+  while (groupAlive(pid) && Date.now() < last) await sleep(20);
 }
 
 /** A session that never became a process: it could not start, or the runtime stopped it first. */

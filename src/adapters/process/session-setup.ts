@@ -1,5 +1,6 @@
 // What a session is set up from, apart from running it: where it runs and keeps its files, the
-// template values of its command, the record the store keeps and the one a grader reads.
+// template values of its command, the environment its agent runs in, the record the store keeps
+// and the one a grader reads.
 import path from 'node:path';
 import type { SessionRow } from '../../ports/store.js';
 import { expandTemplate, type TemplateVars } from '../../config/template.js';
@@ -119,4 +120,41 @@ export function templateVars(config: ResolvedConfig, arm: ArmConfig, intent: Sta
     task_id: intent.task?.id ?? '',
     task_file: intent.task?.path ?? '',
   };
+}
+
+/**
+ * The environment a session's agent (and its before_session hook) runs in: the runtime's own,
+ * the arm's, then what tells the agent who it is, where to write its grade and which claims it holds.
+ */
+export function sessionEnv(
+  config: ResolvedConfig,
+  baseEnv: Readonly<Record<string, string | undefined>>,
+  arm: ArmConfig,
+  intent: StartSessionIntent,
+  vars: TemplateVars,
+  gradePath: string,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(baseEnv)) if (v !== undefined) env[k] = v;
+  for (const [k, v] of Object.entries(arm.env)) env[k] = expandTemplate(v, vars);
+  Object.assign(env, {
+    LANEKEEPER_SESSION_ID: intent.sessionId,
+    LANEKEEPER_LANE: intent.lane,
+    LANEKEEPER_ARM: intent.arm,
+    LANEKEEPER_DISPATCH: intent.dispatch,
+    LANEKEEPER_GRADE_FILE: gradePath,
+    LANEKEEPER_CLAIM_KEY: intent.claim.key,
+    LANEKEEPER_CLAIM_TOKEN: String(intent.claim.token),
+    LANEKEEPER_STATE: config.stateDir,
+  });
+  // `lanekeeper claim` inside the session must reach the same store, as the same host.
+  if (config.store) Object.assign(env, { LANEKEEPER_STORE: config.store, LANEKEEPER_HOST: config.host });
+  if (intent.parent) env.LANEKEEPER_PARENT_SESSION = intent.parent;
+  if (intent.task) {
+    env.LANEKEEPER_TASK_ID = intent.task.id;
+    env.LANEKEEPER_TASK_CLAIM = intent.task.key;
+    if (intent.taskClaim) env.LANEKEEPER_TASK_CLAIM_TOKEN = String(intent.taskClaim.token);
+    if (intent.task.path) env.LANEKEEPER_TASK_FILE = intent.task.path;
+  }
+  return env;
 }

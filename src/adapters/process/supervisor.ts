@@ -1,34 +1,35 @@
 // The session supervisor: turns a startSession intent into a real process and its results into
 // bus events (SESSION_STARTED, SESSION_EXITED, then GRADE_REJECTED? and SESSION_GRADED). It keeps
-// the session's lane claim alive while the process runs, watches its grade file (a rejected write
-// is journaled as it lands), and records the session in the store. Grading: session-grade.ts.
+// the session's claims alive while the process runs (an RxJS interval, one renewal at a time),
+// watches its grade file (a rejected write is journaled as it lands), and records the session in
+// the store. Its end: session-end.ts; a session found with its agent gone: session-close.ts;
+// grading: session-grade.ts.
 import { mkdirSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { gitHead, workEvidence } from './git.js';
+import { exhaustMap, from, interval, type Subscription } from 'rxjs';
+import { gitHead } from './git.js';
 import { checkCwd, runSession, unstartedHandle, type RunHandle } from './runner.js';
 import type { Store } from '../../ports/store.js';
-import { readGradeFile } from './grade-file.js';
-import { watchGradeFile, type GradeWatch, type WatchedGrade } from '../watch/grade-watch.js';
+import { watchGradeFile, type GradeWatch } from '../watch/grade-watch.js';
 import { expandTemplate, type TemplateVars } from '../../config/template.js';
-import type { ArmConfig, ResolvedConfig } from '../../config/types.js';
+import type { ResolvedConfig } from '../../config/types.js';
 import type { BusEvent } from '../../machines/events.js';
 import type { StartSessionIntent } from '../../machines/intents.js';
-import { classifyExit } from '../../policy/outcome.js';
 import { adoptedHandle } from './adopt.js';
 import { procInfo } from './proc.js';
 import { runBeforeSession } from './hooks.js';
 import {
-  graderRecord,
   laneCwd,
   renewEvery,
+  sessionEnv,
   sessionPaths,
   sessionRow,
   templateVars,
-  type ExitRecord,
-  type GradedRecord,
   type SessionPaths,
 } from './session-setup.js';
-import { gradeSession, rejectGrade } from './session-grade.js';
+import { rejectGrade } from './session-grade.js';
+import { closeFailed, finishSession, type Sent } from './session-end.js';
+import { closeSession, type GoneSession } from './session-close.js';
 
 export interface SupervisorDeps {
   config: ResolvedConfig;
@@ -85,7 +86,7 @@ export class SessionSupervisor {
     const cwd = laneCwd(config, lane, arm, vars);
     this.supervise(intent, cwd, async ({ paths, entry }) => {
       await store.sessions.insert(sessionRow(intent, this.clock(), paths.log));
-      const env = this.sessionEnv(arm, intent, vars, paths.grade);
+      const env = sessionEnv(this.deps.config, this.deps.baseEnv, arm, intent, vars, paths.grade);
       const cwdProblem = checkCwd(cwd);
       const hook = cwdProblem
         ? { ok: false as const, reason: cwdProblem }
@@ -157,107 +158,16 @@ export class SessionSupervisor {
    * else outcome unknown with `reason`. It is graded from its grade file unless `graded` holds the
    * grade already recorded. Its claims but the lane slot (its lane gives that back) are released.
    */
-  close(
-    intent: StartSessionIntent,
-    how: {
-      reason: string;
-      cwd: string;
-      startedAt: number;
-      exited?: ExitRecord;
-      journaled?: boolean;
-      graded?: GradedRecord;
-    },
-  ): void {
-    const { store, emit } = this.deps;
+  close(intent: StartSessionIntent, how: GoneSession): void {
     const entry: Live = { handle: null, done: Promise.resolve() };
     this.live.set(intent.sessionId, entry);
-    const log = this.deps.log.child({ lane: intent.lane, session: intent.sessionId });
-    const paths = sessionPaths(this.deps.config, intent);
-    entry.done = (async () => {
-      const row = await store.sessions.get(intent.sessionId);
-      if (!row) await store.sessions.insert(sessionRow(intent, how.startedAt, paths.log));
-      const releasedNow = await store.claims.releaseHolder(intent.sessionId, { except: [intent.claim.key] });
-      // A task claim the dead run already gave back at the session's end counts as given back: a
-      // respawn goes on with a task whose claim went back, not with one that was completed.
-      const task = intent.taskClaim?.key;
-      const givenBack =
-        task && !releasedNow.includes(task) && how.exited
-          ? (await store.claims.list({ all: true, holder: intent.sessionId })).some(
-              (c) => c.key === task && c.state === 'released',
-            )
-          : false;
-      const released = givenBack ? [...releasedNow, task!] : releasedNow;
-      const exit = how.exited ?? {
-        exitCode: null,
-        signal: null,
-        outcome: 'unknown' as const,
-        reason: how.reason,
-        endedAt: this.clock(),
-      };
-      if (!how.exited) {
-        await store.sessions.update(intent.sessionId, {
-          ended_at: exit.endedAt,
-          exit_code: null,
-          signal: null,
-          outcome: 'unknown',
-          reason: how.reason,
-        });
-        log.warn(`${intent.sessionId}: ${how.reason}`);
-      }
-      if (!how.journaled) {
-        emit({
-          type: 'SESSION_EXITED',
-          laneId: intent.laneId,
-          sessionId: intent.sessionId,
-          exitCode: exit.exitCode,
-          signal: exit.signal,
-          outcome: exit.outcome,
-          durationMs: Math.max(0, exit.endedAt - how.startedAt),
-          reason: exit.reason,
-          ...(released.length ? { releasedClaims: released } : {}),
-        });
-      }
-      if (how.graded) {
-        emit({
-          type: 'SESSION_GRADED',
-          laneId: intent.laneId,
-          sessionId: intent.sessionId,
-          ...how.graded,
-          arm: intent.arm,
-        });
-        return;
-      }
-      // Read once: nobody watched it while the runtime was down.
-      const read = await readGradeFile(paths.grade);
-      if (read.ok === false) rejectGrade({ emit }, intent, log, read.reason, 'grade file rejected');
-      const gradeFile: WatchedGrade =
-        read.ok === true
-          ? { ok: true, grade: read.grade, dimensions: read.dimensions }
-          : read.ok === false
-            ? { ok: false, reason: read.reason }
-            : { ok: 'missing' };
-      const record = graderRecord(intent, exit, how.startedAt, paths.log, how.cwd, null, null);
-      await gradeSession(this.deps, intent, gradeFile, record, log);
-    })()
-      .catch((err: unknown) => {
-        log.error({ err }, 'closing a session left by the runtime before failed');
-        emit({
-          type: 'SESSION_GRADED',
-          laneId: intent.laneId,
-          sessionId: intent.sessionId,
-          grade: null,
-          source: 'none',
-          dimensions: null,
-          arm: intent.arm,
-        });
-      })
-      .finally(() => this.live.delete(intent.sessionId));
+    entry.done = closeSession(this.deps, this.clock, intent, how).finally(() => this.live.delete(intent.sessionId));
   }
 
   /**
    * One session from its start to its grade: `launch` starts (or adopts) the agent and says where
    * it runs; then its claims are kept alive, its grade file watched, and its exit recorded and
-   * graded, each reported once however it ends.
+   * graded (session-end.ts), each reported once however it ends.
    */
   private supervise(
     intent: StartSessionIntent,
@@ -267,30 +177,21 @@ export class SessionSupervisor {
       entry: Live;
     }) => Promise<{ handle: RunHandle; before: string | null; adopted?: boolean }>,
   ): void {
-    const { config, store, emit } = this.deps;
+    const { config, emit } = this.deps;
     const paths = sessionPaths(config, intent);
     const log = this.deps.log.child({ lane: intent.lane, session: intent.sessionId });
 
     const entry: Live = { handle: null, done: Promise.resolve() };
     this.live.set(intent.sessionId, entry);
     // What has been reported, so a failure halfway never reports an exit or a grade twice.
-    const sent = { exited: false, graded: false };
-    let renew: NodeJS.Timeout | undefined;
+    const sent: Sent = { exited: false, graded: false };
+    let renewals: Subscription | undefined;
     let gradeWatch: GradeWatch | undefined;
     entry.done = (async () => {
       mkdirSync(paths.dir, { recursive: true });
       // The lane slot, and every claim the agent takes itself, stay alive while the session runs
       // (and while it waits for the before_session hook).
-      // One renewal at a time: while the store does not answer, they wait rather than pile up.
-      let renewing = false;
-      const reported = new Set<string>();
-      renew = setInterval(() => {
-        if (renewing) return;
-        renewing = true;
-        this.renewClaims(intent, reported)
-          .catch((err: unknown) => log.warn({ err }, `could not renew the claims of ${intent.sessionId}`))
-          .finally(() => (renewing = false));
-      }, renewEvery(config.claims.laneTtlMs));
+      renewals = this.renewWhileRunning(intent, log);
       const { handle, before, adopted } = await launch({ paths, entry });
       // Watched from the agent's start, so a grade written mid-session is judged as it lands. Set
       // up once the agent runs, not before: the watch only begins after a few file-system calls
@@ -301,69 +202,8 @@ export class SessionSupervisor {
         onError: (err) => log.warn({ err }, `watching the grade file of ${intent.sessionId}`),
       });
       const result = await handle.exited;
-      clearInterval(renew);
-      // Claims the agent took are released now, unless it asked to keep them (claim --keep);
-      // the lane slot is released by the lane machine.
-      // Both at once: the next session waits on this (operator mode measures the gap).
-      // The grade file is read one last time: a write just before the exit counts.
-      const [released, after, gradeFile] = await Promise.all([
-        store.claims.releaseHolder(intent.sessionId, { except: [intent.claim.key] }),
-        result.spawnError ? Promise.resolve(null) : gitHead(cwd).catch(() => null),
-        gradeWatch.finish(),
-      ]);
-      if (released.length) log.info(`released ${released.join(', ')} at the end of ${intent.sessionId}`);
-      // An adopted agent's exit code is not known: no verdict on how it went.
-      const outcome =
-        adopted && !result.timedOut ? 'unknown' : classifyExit({ ...result, work: workEvidence(before, after) });
-      const killedHow = result.killed ? ' (ignored SIGTERM; SIGKILL)' : '';
-      const reason =
-        result.spawnError ??
-        (result.timedOut
-          ? `killed at its time limit${killedHow}`
-          : result.stopped
-            ? `stopped: ${result.stopped}${killedHow}`
-            : adopted
-              ? 'adopted after a restart: its exit code is not known'
-              : null);
-      await store.sessions.update(intent.sessionId, {
-        ended_at: result.endedAt,
-        exit_code: result.exitCode,
-        signal: result.signal,
-        outcome,
-        reason,
-      });
-      sent.exited = true;
-      emit({
-        type: 'SESSION_EXITED',
-        laneId: intent.laneId,
-        sessionId: intent.sessionId,
-        exitCode: result.exitCode,
-        signal: result.signal,
-        outcome,
-        durationMs: result.endedAt - result.startedAt,
-        reason,
-        ...(released.length ? { releasedClaims: released } : {}),
-        ...(handle.pid === null ? { started: false as const } : {}),
-      });
-      // An agent that never started says nothing about its lane or its arm.
-      const record = graderRecord(
-        intent,
-        { ...result, outcome, reason },
-        result.startedAt,
-        paths.log,
-        cwd,
-        before,
-        after,
-      );
-      await gradeSession(
-        this.deps,
-        intent,
-        gradeFile,
-        record,
-        log,
-        result.spawnError ? `the agent did not start: ${result.spawnError}` : undefined,
-      );
-      sent.graded = true;
+      renewals.unsubscribe();
+      await finishSession(this.deps, { intent, paths, cwd, log, handle, result, before, adopted, gradeWatch }, sent);
       await handle.gone;
     })()
       .catch(async (err: unknown) => {
@@ -374,39 +214,10 @@ export class SessionSupervisor {
         // Never report an exit while the agent may still run: its lane would start another.
         entry.handle?.stop('supervision failed');
         await entry.handle?.gone;
-        const reason = `supervision failed: ${(err as Error).message}`;
-        // The task claim and the agent's own claims go too, or they would block their work for a TTL.
-        if (!sent.exited) {
-          await store.claims
-            .releaseHolder(intent.sessionId, { except: [intent.claim.key] })
-            .catch((e: unknown) =>
-              log.warn({ err: e }, `could not release the claims of ${intent.sessionId}; they expire with their TTL`),
-            );
-        }
-        if (!sent.exited)
-          emit({
-            type: 'SESSION_EXITED',
-            laneId: intent.laneId,
-            sessionId: intent.sessionId,
-            exitCode: null,
-            signal: null,
-            outcome: 'unknown',
-            durationMs: 0,
-            reason,
-          });
-        if (!sent.graded)
-          emit({
-            type: 'SESSION_GRADED',
-            laneId: intent.laneId,
-            sessionId: intent.sessionId,
-            grade: null,
-            source: 'none',
-            dimensions: null,
-            arm: intent.arm,
-          });
+        await closeFailed(this.deps, intent, log, sent, `supervision failed: ${(err as Error).message}`);
       })
       .finally(async () => {
-        clearInterval(renew);
+        renewals?.unsubscribe();
         // No watcher outlives its session (idempotent after finish()).
         await gradeWatch?.close();
         this.live.delete(intent.sessionId);
@@ -431,6 +242,28 @@ export class SessionSupervisor {
       }),
     );
     return this.turn;
+  }
+
+  /**
+   * The session's claims renewed on a timer until the returned subscription ends (when its agent
+   * exits). One renewal at a time: a tick that comes while one is still out is dropped
+   * (exhaustMap), so while the store does not answer they wait rather than pile up. A failed
+   * renewal is logged and the next tick tries again: the error never reaches the stream.
+   */
+  private renewWhileRunning(intent: StartSessionIntent, log: Logger): Subscription {
+    // Claims already reported lost, so each CLAIM_LOST is journaled once.
+    const reported = new Set<string>();
+    return interval(renewEvery(this.deps.config.claims.laneTtlMs))
+      .pipe(
+        exhaustMap(() =>
+          from(
+            this.renewClaims(intent, reported).catch((err: unknown) =>
+              log.warn({ err }, `could not renew the claims of ${intent.sessionId}`),
+            ),
+          ),
+        ),
+      )
+      .subscribe();
   }
 
   private async renewClaims(intent: StartSessionIntent, reported: Set<string>): Promise<void> {
@@ -470,38 +303,6 @@ export class SessionSupervisor {
     });
     if (!result.ok) this.deps.log.child({ lane: intent.laneId }).warn(`${intent.sessionId}: ${result.reason}`);
     return result;
-  }
-
-  private sessionEnv(
-    arm: ArmConfig,
-    intent: StartSessionIntent,
-    vars: TemplateVars,
-    gradePath: string,
-  ): Record<string, string> {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(this.deps.baseEnv)) if (v !== undefined) env[k] = v;
-    for (const [k, v] of Object.entries(arm.env)) env[k] = expandTemplate(v, vars);
-    Object.assign(env, {
-      LANEKEEPER_SESSION_ID: intent.sessionId,
-      LANEKEEPER_LANE: intent.lane,
-      LANEKEEPER_ARM: intent.arm,
-      LANEKEEPER_DISPATCH: intent.dispatch,
-      LANEKEEPER_GRADE_FILE: gradePath,
-      LANEKEEPER_CLAIM_KEY: intent.claim.key,
-      LANEKEEPER_CLAIM_TOKEN: String(intent.claim.token),
-      LANEKEEPER_STATE: this.deps.config.stateDir,
-    });
-    // `lanekeeper claim` inside the session must reach the same store, as the same host.
-    if (this.deps.config.store)
-      Object.assign(env, { LANEKEEPER_STORE: this.deps.config.store, LANEKEEPER_HOST: this.deps.config.host });
-    if (intent.parent) env.LANEKEEPER_PARENT_SESSION = intent.parent;
-    if (intent.task) {
-      env.LANEKEEPER_TASK_ID = intent.task.id;
-      env.LANEKEEPER_TASK_CLAIM = intent.task.key;
-      if (intent.taskClaim) env.LANEKEEPER_TASK_CLAIM_TOKEN = String(intent.taskClaim.token);
-      if (intent.task.path) env.LANEKEEPER_TASK_FILE = intent.task.path;
-    }
-    return env;
   }
 
   /** Stop one session early: SIGTERM to its group, SIGKILL after the kill grace. */

@@ -208,7 +208,11 @@ export function parseTaskText(
     );
   }
   if (problems.length) return { task: null, problems };
+  return { task: taskOf(id, fm, file, split.body), problems: [] };
+}
 
+/** The task a valid file describes: its priority as a number, its waits as one line, its title. */
+function taskOf(id: string, fm: z.infer<typeof FrontMatter>, file: string, body: readonly string[]): Task {
   const priority =
     fm.priority === null || fm.priority === undefined
       ? DEFAULT_PRIORITY
@@ -223,16 +227,13 @@ export function parseTaskText(
     : (fm.waiting_for ?? '').trim();
   const fmTitle = fm.title === null || fm.title === undefined ? '' : String(fm.title).trim();
   return {
-    task: {
-      id,
-      lane: fm.lane,
-      state: fm.state,
-      priority,
-      waitingFor: waiting || null,
-      path: file,
-      title: fmTitle || firstHeading(split.body),
-    },
-    problems: [],
+    id,
+    lane: fm.lane,
+    state: fm.state,
+    priority,
+    waitingFor: waiting || null,
+    path: file,
+    title: fmTitle || firstHeading(body),
   };
 }
 

@@ -9,7 +9,7 @@
 // path only after "ready". So the watch is set up afresh whenever the directory comes or goes,
 // and a slow periodic re-read (rescanMs) catches whatever an event missed.
 import path from 'node:path';
-import { watch } from 'chokidar';
+import { watch, type FSWatcher } from 'chokidar';
 import { DIR_MISSING, readTasks, type TaskSnapshot } from './read.js';
 
 export interface WatchTasksOptions {
@@ -40,133 +40,148 @@ export function watchTasks(
   onSnapshot: (s: TaskSnapshot) => void,
   opts: WatchTasksOptions = {},
 ): TaskWatch {
-  const debounceMs = opts.debounceMs ?? 100;
-  const rescanMs = opts.rescanMs ?? 30_000;
-  const root = path.resolve(dir);
-  let lanes = initialLanes;
-  let closed = false;
-  let last: string | null = null;
-  let present: boolean | null = null;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
-  let again = false;
+  return new TaskDirWatch(dir, initialLanes, onSnapshot, opts);
+}
 
-  const report = (err: unknown) => {
+// Only what readTasks reads: visible *.md files directly in the directory, or the directory itself.
+function relevant(root: string, p: string): boolean {
+  if (p === root) return true;
+  const name = path.basename(p);
+  return path.dirname(p) === root && name.endsWith('.md') && !name.startsWith('.');
+}
+
+class TaskDirWatch implements TaskWatch {
+  readonly ready: Promise<void>;
+  private markReady!: () => void;
+  private readonly root: string;
+  private readonly debounceMs: number;
+  private readonly watcher: FSWatcher;
+  private lanes: readonly string[];
+  private closed = false;
+  /** The last snapshot passed on, as JSON. */
+  private last: string | null = null;
+  /** Whether the directory was there at the last read; null before the first. */
+  private present: boolean | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private rescan: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+
+  constructor(
+    private readonly dir: string,
+    lanes: readonly string[],
+    private readonly onSnapshot: (s: TaskSnapshot) => void,
+    private readonly opts: WatchTasksOptions,
+  ) {
+    this.lanes = lanes;
+    this.debounceMs = opts.debounceMs ?? 100;
+    const rescanMs = opts.rescanMs ?? 30_000;
+    this.root = path.resolve(dir);
+    // depth 0: subdirectories (done/, archive/) are not task files, and not watched.
+    // awaitWriteFinish: a file still being written is read once it holds still, not half-way.
+    this.watcher = watch(this.root, {
+      depth: 0,
+      ignoreInitial: true,
+      awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 20 },
+    });
+    this.ready = new Promise<void>((resolve) => (this.markReady = resolve));
+    this.watcher.on('all', (event, p) => {
+      if (p === this.root && (event === 'addDir' || event === 'unlinkDir')) this.rearm();
+      if (relevant(this.root, p)) this.schedule();
+    });
+    this.watcher.on('error', (err) => this.report(err));
+    this.watcher.once('ready', () => {
+      if (this.closed) return;
+      this.run();
+      void (this.running ?? Promise.resolve()).then(this.markReady);
+      if (rescanMs > 0) {
+        this.rescan = setInterval(() => this.run(), rescanMs);
+        // The watcher keeps the process alive while it runs; the safety net alone should not.
+        this.rescan.unref();
+      }
+    });
+  }
+
+  async setLanes(next: readonly string[]): Promise<void> {
+    if (next.length === this.lanes.length && next.every((l, i) => l === this.lanes[i])) return;
+    this.lanes = next;
+    this.run();
+    await this.running;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.rescan) clearInterval(this.rescan);
+    this.timer = this.rescan = null;
     try {
-      opts.onError?.(err instanceof Error ? err : new Error(String(err)));
+      await this.watcher.close();
+    } catch (err) {
+      this.report(err);
+    }
+    await this.running;
+    this.markReady();
+  }
+
+  private report(err: unknown): void {
+    try {
+      this.opts.onError?.(err instanceof Error ? err : new Error(String(err)));
     } catch {
       // An error handler that throws has nowhere left to report to; watching goes on.
     }
-  };
+  }
 
-  // depth 0: subdirectories (done/, archive/) are not task files, and not watched.
-  // awaitWriteFinish: a file still being written is read once it holds still, not half-way.
-  const watcher = watch(root, {
-    depth: 0,
-    ignoreInitial: true,
-    awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 20 },
-  });
-  const rearm = () => {
-    if (!closed) watcher.unwatch(root).add(root);
-  };
+  private rearm(): void {
+    if (!this.closed) this.watcher.unwatch(this.root).add(this.root);
+  }
 
-  const refresh = async () => {
-    const snap = await readTasks(dir, lanes);
-    if (closed) return;
-    const nowPresent = !snap.problems.some((p) => p.file === dir && p.message === DIR_MISSING);
-    if (present !== null && nowPresent !== present) {
-      rearm();
+  private async refresh(): Promise<void> {
+    const snap = await readTasks(this.dir, this.lanes);
+    if (this.closed) return;
+    const nowPresent = !snap.problems.some((p) => p.file === this.dir && p.message === DIR_MISSING);
+    if (this.present !== null && nowPresent !== this.present) {
+      this.rearm();
       // Files made while the new watch was being set up raise no event; one more read sees them.
-      schedule();
+      this.schedule();
     }
-    present = nowPresent;
+    this.present = nowPresent;
     // Both lists are sorted by readTasks, so equal snapshots serialize equally.
     const json = JSON.stringify(snap);
-    if (json === last) return;
-    last = json;
+    if (json === this.last) return;
+    this.last = json;
     try {
-      onSnapshot(snap);
+      this.onSnapshot(snap);
     } catch (err) {
-      report(err);
+      this.report(err);
     }
-  };
+  }
 
   // One read at a time; events during a read ask for one more read after it, never a parallel one
   // that could finish first and be overtaken by an older view.
-  const run = () => {
-    if (running) {
-      again = true;
+  private run(): void {
+    if (this.running) {
+      this.again = true;
       return;
     }
-    running = (async () => {
+    this.running = (async () => {
       do {
-        again = false;
+        this.again = false;
         try {
-          await refresh();
+          await this.refresh();
         } catch (err) {
-          report(err);
+          this.report(err);
         }
-      } while (again && !closed);
-      running = null;
+      } while (this.again && !this.closed);
+      this.running = null;
     })();
-  };
-
-  function schedule() {
-    if (closed) return;
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timer = null;
-      run();
-    }, debounceMs);
   }
 
-  // Only what readTasks reads: visible *.md files directly in the directory, or the directory itself.
-  const relevant = (p: string) => {
-    if (p === root) return true;
-    const name = path.basename(p);
-    return path.dirname(p) === root && name.endsWith('.md') && !name.startsWith('.');
-  };
-
-  let markReady!: () => void;
-  const ready = new Promise<void>((resolve) => (markReady = resolve));
-  let rescan: NodeJS.Timeout | null = null;
-
-  watcher.on('all', (event, p) => {
-    if (p === root && (event === 'addDir' || event === 'unlinkDir')) rearm();
-    if (relevant(p)) schedule();
-  });
-  watcher.on('error', report);
-  watcher.once('ready', () => {
-    if (closed) return;
-    run();
-    void (running ?? Promise.resolve()).then(markReady);
-    if (rescanMs > 0) {
-      rescan = setInterval(run, rescanMs);
-      // The watcher keeps the process alive while it runs; the safety net alone should not.
-      rescan.unref();
-    }
-  });
-
-  return {
-    ready,
-    async setLanes(next) {
-      if (next.length === lanes.length && next.every((l, i) => l === lanes[i])) return;
-      lanes = next;
-      run();
-      await running;
-    },
-    async close() {
-      closed = true;
-      if (timer) clearTimeout(timer);
-      if (rescan) clearInterval(rescan);
-      timer = rescan = null;
-      try {
-        await watcher.close();
-      } catch (err) {
-        report(err);
-      }
-      await running;
-      markReady();
-    },
-  };
+  private schedule(): void {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.run();
+    }, this.debounceMs);
+  }
 }

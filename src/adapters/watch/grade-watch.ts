@@ -57,13 +57,6 @@ export function watchGradeFile(file: string, opts: GradeWatchOptions = {}): Grad
   const dir = path.dirname(target);
   let closed = false;
   let timer: NodeJS.Timeout | null = null;
-  /** What the last read saw (the text, or the read error), so the same content is judged once. */
-  let lastSeen: string | null = null;
-  const reported = new Set<string>();
-  let latest: WatchedGradeValue | null = null;
-  let rejected: string | null = null;
-  // One read at a time, in order: an older read can never land after a newer one.
-  let reads: Promise<void> = Promise.resolve();
 
   const report = (err: unknown) => {
     try {
@@ -72,44 +65,14 @@ export function watchGradeFile(file: string, opts: GradeWatchOptions = {}): Grad
       // An error handler that throws has nowhere left to report to.
     }
   };
-  const call = (fn: () => void) => {
-    try {
-      fn();
-    } catch (err) {
-      report(err);
-    }
-  };
-
-  const look = (final: boolean): Promise<void> => {
-    reads = reads
-      .then(async () => {
-        const r = await readGradeFile(target);
-        if (r.ok === 'missing') return;
-        if (!final && r.ok === false && r.text?.trim() === '') return;
-        const seen = r.text ?? `unreadable: ${r.reason}`;
-        if (seen === lastSeen) return;
-        lastSeen = seen;
-        if (r.ok) {
-          latest = { grade: r.grade, dimensions: r.dimensions };
-          const value = latest;
-          if (!final) call(() => opts.onGrade?.(value));
-        } else {
-          rejected = r.reason;
-          if (reported.has(seen)) return;
-          reported.add(seen);
-          call(() => opts.onRejected?.(r.reason));
-        }
-      })
-      .catch(report);
-    return reads;
-  };
+  const reads = new GradeReads(target, opts, report);
 
   const schedule = () => {
     if (closed) return;
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = null;
-      void look(false);
+      void reads.look(false);
     }, settleMs);
   };
 
@@ -139,7 +102,7 @@ export function watchGradeFile(file: string, opts: GradeWatchOptions = {}): Grad
       } catch (err) {
         report(err);
       }
-      await reads;
+      await reads.done;
       markReady();
     })());
 
@@ -148,10 +111,70 @@ export function watchGradeFile(file: string, opts: GradeWatchOptions = {}): Grad
     close,
     async finish() {
       await close();
-      await look(true);
-      if (latest) return { ok: true, ...latest };
-      if (rejected !== null) return { ok: false, reason: rejected };
-      return { ok: 'missing' };
+      await reads.look(true);
+      return reads.result();
     },
   };
+}
+
+/** The reads of one grade file, one at a time and in order, and what they saw. */
+class GradeReads {
+  /** What the last read saw (the text, or the read error), so the same content is judged once. */
+  private lastSeen: string | null = null;
+  private readonly reported = new Set<string>();
+  private latest: WatchedGradeValue | null = null;
+  private rejected: string | null = null;
+  // One read at a time, in order: an older read can never land after a newer one.
+  private reads: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly target: string,
+    private readonly opts: GradeWatchOptions,
+    private readonly report: (err: unknown) => void,
+  ) {}
+
+  /** Resolves once the reads asked for so far are done. */
+  get done(): Promise<void> {
+    return this.reads;
+  }
+
+  /** Reads the file after the reads before; `final`: the read at the end (an empty file counts). */
+  look(final: boolean): Promise<void> {
+    this.reads = this.reads
+      .then(async () => {
+        const r = await readGradeFile(this.target);
+        if (r.ok === 'missing') return;
+        if (!final && r.ok === false && r.text?.trim() === '') return;
+        const seen = r.text ?? `unreadable: ${r.reason}`;
+        if (seen === this.lastSeen) return;
+        this.lastSeen = seen;
+        if (r.ok) {
+          this.latest = { grade: r.grade, dimensions: r.dimensions };
+          const value = this.latest;
+          if (!final) this.call(() => this.opts.onGrade?.(value));
+        } else {
+          this.rejected = r.reason;
+          if (this.reported.has(seen)) return;
+          this.reported.add(seen);
+          this.call(() => this.opts.onRejected?.(r.reason));
+        }
+      })
+      .catch(this.report);
+    return this.reads;
+  }
+
+  /** What the file gave: the latest valid grade, else the latest rejection, else missing. */
+  result(): WatchedGrade {
+    if (this.latest) return { ok: true, ...this.latest };
+    if (this.rejected !== null) return { ok: false, reason: this.rejected };
+    return { ok: 'missing' };
+  }
+
+  private call(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.report(err);
+    }
+  }
 }
