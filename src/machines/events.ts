@@ -251,17 +251,25 @@ export function seedOf(event: { type: string; seq: number; seed?: number }): num
   return event.seed;
 }
 
+/**
+ * A grant as the selector hands it to its lane (the fleet routes every CLAIM_GRANTED through the
+ * selector): the bus event with what the selector has learned about arms, for the arm choice. A
+ * machine event, never journaled: the journal holds the grant as it came. Without `arms` (a lane
+ * on its own) the lane chooses from no evidence.
+ */
+export type HandedGrantEvent = ClaimGrantedEvent & Stamp & { arms?: Learning };
+
 export type LaneEvent =
   | DispatchEvent
   | ConfigureEvent
   | RetireEvent
   | ArmChosenEvent
+  | HandedGrantEvent
   | ((
       | TickEvent
       | WakeEvent
       | DrainEvent
       | RuntimeRecoveredEvent
-      | ClaimGrantedEvent
       | ClaimDeniedEvent
       | ClaimLostEvent
       | SessionStartedEvent

@@ -102,7 +102,7 @@ const laneActors = (context: FleetContext): string[] => [
   ...(context.retired ?? []),
 ];
 
-const LANE_EVENTS = ['CLAIM_GRANTED', 'CLAIM_DENIED', 'CLAIM_LOST', 'GRADE_REJECTED'] as const;
+const LANE_EVENTS = ['CLAIM_DENIED', 'CLAIM_LOST', 'GRADE_REJECTED'] as const;
 
 export const fleetMachine = setup({
   types: {
@@ -180,6 +180,7 @@ export const fleetMachine = setup({
           StampedEvent,
           {
             type:
+              | 'CLAIM_GRANTED'
               | 'SESSION_STARTED'
               | 'SESSION_EXITED'
               | 'SESSION_GRADED'
@@ -214,6 +215,8 @@ export const fleetMachine = setup({
   on: {
     WAKE: { actions: 'toWaitingLanes' },
     ...Object.fromEntries(LANE_EVENTS.map((t) => [t, { actions: 'toNamedLane' }])),
+    // A grant goes to its lane by way of the selector, which hands over what it learned of arms.
+    CLAIM_GRANTED: { actions: 'toSelector' },
     SESSION_STARTED: { actions: ['toNamedLaneIfWaiting', 'toSelector'] },
     SESSION_EXITED: { actions: ['toNamedLane', 'toSelector'] },
     SESSION_GRADED: { actions: ['toNamedLane', 'toSelector'] },

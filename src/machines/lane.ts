@@ -3,7 +3,9 @@
  *
  *   idle      --DISPATCH-->        claiming   (a new session id, maybe a task; ask for the lane slot)
  *   claiming  .slot --CLAIM_GRANTED-->   .arm       (the arm is chosen: eligibility, then a seeded
- *                                                   Thompson draw; the choice is raised as ARM_CHOSEN)
+ *                                                   Thompson draw from what the selector learned of
+ *                                                   arms, which it hands over with the grant; the
+ *                                                   choice is raised as ARM_CHOSEN)
  *             .arm  --ARM_CHOSEN-->      .task      (a task-backed session: now claim task:<id>)
  *             .arm  --ARM_CHOSEN-->      running
  *             .arm  --ARM_CHOSEN (none)--> waiting  (no arm is eligible: the slot is given back, retry later)
@@ -38,12 +40,12 @@
  * the shell schedules a WAKE at the earliest deadline. Side effects are named intents.
  * While draining, a lane starts nothing: a late grant is given back and no respawn follows.
  */
-import { and, assign, enqueueActions, not, sendParent, setup } from 'xstate';
+import { and, assertEvent, assign, enqueueActions, not, sendParent, setup } from 'xstate';
 import { NO_ARM_RETRY_MS } from '../policy/availability.js';
 import { laneKey } from '../policy/task-tiers.js';
 import { emptyLearning } from '../policy/learning.js';
 import { seedOf, type LaneEvent } from './events.js';
-import type { ClaimDeniedEvent, ClaimGrantedEvent, Stamp } from './events.js';
+import type { ClaimDeniedEvent } from './events.js';
 import { decideArm } from './lane-arms.js';
 import { claimRequest, noteArm, noteDenied, noteDrained, noteRespawn, releaseOf, startIntent } from './lane-intents.js';
 import { topState } from './state-value.js';
@@ -54,14 +56,7 @@ import type {
   StartSessionIntent,
   StopSessionIntent,
 } from './intents.js';
-import type {
-  ArmChosenEvent,
-  LaneContext,
-  LaneDeniedEvent,
-  LaneInput,
-  LaneRespawnEvent,
-  SelectorContext,
-} from './types.js';
+import type { ArmChosenEvent, LaneContext, LaneDeniedEvent, LaneInput, LaneRespawnEvent } from './types.js';
 
 export type { LaneEvent } from './events.js';
 export type {
@@ -111,12 +106,12 @@ export const laneMachine = setup({
     startSession: (_, _params: StartSessionIntent) => {},
     stopSession: (_, _params: StopSessionIntent) => {},
     laneNote: (_, _params: LaneNoteIntent) => {},
-    // Chooses the arm on a grant and raises the choice, so the next transition can depend on it.
-    chooseArmOnGrant: enqueueActions(({ context, event, system, enqueue }) => {
-      const e = event as ClaimGrantedEvent & Stamp;
-      const selector = system.get('selector')?.getSnapshot() as { context: SelectorContext } | undefined;
-      const decision = decideArm(context, selector?.context.arms ?? emptyLearning(), e.blockedArms ?? {}, seedOf(e));
-      enqueue.raise({ type: 'ARM_CHOSEN', sessionId: context.sessionId!, decision, seq: e.seq, now: e.now });
+    // Chooses the arm on a grant, from what the selector has learned about arms (it hands that over
+    // with the grant), and raises the choice, so the next transition can depend on it.
+    chooseArmOnGrant: enqueueActions(({ context, event, enqueue }) => {
+      assertEvent(event, 'CLAIM_GRANTED');
+      const decision = decideArm(context, event.arms ?? emptyLearning(), event.blockedArms ?? {}, seedOf(event));
+      enqueue.raise({ type: 'ARM_CHOSEN', sessionId: context.sessionId!, decision, seq: event.seq, now: event.now });
     }),
     // A task-backed respawn asks the parent (the selector, through the fleet) which task it works on.
     askRespawnTask: sendParent(({ context, event }): LaneRespawnEvent => ({

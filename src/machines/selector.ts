@@ -31,6 +31,7 @@ import { respawnTask } from '../policy/respawn-task.js';
 import { isLaneKey } from '../policy/task-tiers.js';
 import type { Forgetting } from '../policy/posterior.js';
 import type {
+  HandedGrantEvent,
   SelectorRestoredEvent,
   SessionExitedEvent,
   SessionGradedEvent,
@@ -65,6 +66,7 @@ export type SelectorEvent =
       lanes: readonly LaneSpec[];
       selection: SelectionSettings;
     }
+  | HandedGrantEvent
   | ((
       | SessionGradedEvent
       | SessionRegradedEvent
@@ -281,6 +283,14 @@ export const selectorMachine = setup({
               why,
             };
             enqueue.sendTo(target, dispatch);
+          }),
+        },
+        // Every grant reaches its lane through here, with what was learned about arms for its choice.
+        CLAIM_GRANTED: {
+          actions: enqueueActions(({ context, event, system, enqueue }) => {
+            const lane = system.get(event.laneId);
+            const handed: HandedGrantEvent = { ...event, arms: context.arms };
+            if (lane) enqueue.sendTo(lane, handed);
           }),
         },
         SESSION_GRADED: {
