@@ -9,6 +9,8 @@
  *         --RESPAWN-->           ready  a task-backed session earned a respawn: DISPATCH it on its
  *                                       task while that is not done, else on the lane's next task
  *                                       (policy/respawn-task.ts)
+ *         --CLAIM_GRANTED-->     ready  hand the grant to its lane, with what was learned about
+ *                                       arms (the lane chooses its arm from it)
  *         --SESSION_GRADED-->    ready  learn the grade, once per session
  *         --SESSION_STARTED-->   ready  count the start for target shares and plateau
  *         --TASKS_CHANGED-->     ready  the new task list
@@ -16,12 +18,13 @@
  *         --CONFIGURE-->         ready  a reload: the width, lanes and selection settings; what
  *                                       was learned stays (it starts afresh only if the model changed)
  *
- * Learning is keyed by lane name, not slot: two slots of one lane share one posterior. It reads
- * the lane actors' snapshots through the system registry when an event arrives, so the view is
- * the one after the lanes handled the same event (a cooldown that just ended is idle).
+ * Learning is keyed by lane name, not slot: two slots of one lane share one posterior. The selector
+ * reads no other actor: what it sees of the lanes (LaneSight: each one's state and task) comes
+ * with SELECT, PIVOT and RESPAWN from the fleet, read after the lanes took the same event (a
+ * cooldown that a tick just ended is idle). It sends DISPATCH to lanes by their system id.
  * No clock, no I/O: `now`, `seq`, `seed` and the tick's inputs come with the events.
  */
-import { enqueueActions, setup, type AnyActorRef } from 'xstate';
+import { enqueueActions, setup } from 'xstate';
 import { emptyFairness, noteStart } from '../policy/fairness.js';
 import { applyGrade, gradeLearned } from '../policy/graded.js';
 import { noteOutcome } from '../policy/noop-backoff.js';
@@ -40,10 +43,10 @@ import type {
   TasksChangedEvent,
 } from './events.js';
 import type { RecordDecisionIntent, SaveLearningIntent } from './intents.js';
-import { topState } from './state-value.js';
 import type {
   Dispatch,
   DispatchEvent,
+  LaneSight,
   LaneSpec,
   SelectionSettings,
   SelectorContext,
@@ -55,9 +58,26 @@ export { topState } from './state-value.js';
 export type { LaneSpec, SelectionSettings, SelectorContext, SelectorInput } from './types.js';
 
 export type SelectorEvent =
-  | { type: 'SELECT'; seq: number; now: number; seed: number; inputs: TickInputs; dispatch: Dispatch }
-  | { type: 'PIVOT'; seq: number; now: number; tickSeq: number | null; laneId: string; key: string; task: boolean }
-  | { type: 'RESPAWN'; seq: number; now: number; laneId: string; task: SlotTask; released: boolean }
+  | {
+      type: 'SELECT';
+      seq: number;
+      now: number;
+      seed: number;
+      inputs: TickInputs;
+      dispatch: Dispatch;
+      sight: LaneSight;
+    }
+  | {
+      type: 'PIVOT';
+      seq: number;
+      now: number;
+      tickSeq: number | null;
+      laneId: string;
+      key: string;
+      task: boolean;
+      sight: LaneSight;
+    }
+  | { type: 'RESPAWN'; seq: number; now: number; laneId: string; task: SlotTask; released: boolean; sight: LaneSight }
   | {
       type: 'CONFIGURE';
       seq: number;
@@ -77,13 +97,14 @@ export type SelectorEvent =
     ) &
       Stamp);
 
-function laneViews(lanes: readonly LaneSpec[], system: { get: (id: string) => AnyActorRef | undefined }): LaneView[] {
+/** The planner's view of the lanes: what the selector knows of each, and its state as the fleet saw it. */
+function laneViews(lanes: readonly LaneSpec[], sight: LaneSight): LaneView[] {
   return lanes.map((l) => ({
     laneId: l.laneId,
     lane: l.lane,
     enabled: l.enabled,
     parallel: l.parallel,
-    state: topState(system.get(l.laneId)?.getSnapshot().value),
+    state: sight[l.laneId]!.state,
   }));
 }
 
@@ -153,7 +174,7 @@ export const selectorMachine = setup({
       on: {
         SELECT: {
           actions: enqueueActions(({ context, event, system, enqueue }) => {
-            const view = laneViews(context.lanes, system);
+            const view = laneViews(context.lanes, event.sight);
             const decision = planTick({
               view,
               width: context.width,
@@ -205,7 +226,7 @@ export const selectorMachine = setup({
               const denied = !event.task || denials[lane]! >= 2 ? [...tick.denied, lane] : tick.denied;
               const spare = { ...tick.spare, [lane]: (tick.spare[lane] ?? []).filter((t) => t.key !== event.key) };
               const next = pivotTarget(
-                laneViews(context.lanes, system),
+                laneViews(context.lanes, event.sight),
                 tick.order,
                 denied,
                 { lane, laneId: event.laneId, taskDenied: event.task, denials: denials[lane]! },
@@ -262,13 +283,9 @@ export const selectorMachine = setup({
               ...(context.taskBlocked ?? []),
               ...context.lanes
                 .filter((l) => l.laneId !== event.laneId)
-                .map(
-                  (l) =>
-                    system.get(l.laneId)?.getSnapshot() as
-                      { value: unknown; context: { task: SlotTask | null } } | undefined,
-                )
-                .filter((snap) => snap && isActive(topState(snap.value)) && snap.context.task)
-                .map((snap) => snap!.context.task!.key),
+                .map((l) => event.sight[l.laneId])
+                .filter((seen) => seen && isActive(seen.state) && seen.task)
+                .map((seen) => seen!.task!),
             ]);
             const { task, why } = respawnTask(context.tasks, lane, event.task, event.released, busy);
             if (!event.released)

@@ -7,7 +7,7 @@ import type { ArmInfo, ArmPreference, TierBounds } from '../policy/arms.js';
 import type { Fairness } from '../policy/fairness.js';
 import type { GradedList } from '../policy/graded.js';
 import type { Learning } from '../policy/learning.js';
-import type { PlanSettings, SlotTask } from '../policy/plan-tick.js';
+import type { PlanSettings, SlotTask, TickInputs } from '../policy/plan-tick.js';
 import type { Forgetting, Model } from '../policy/posterior.js';
 import type { Task } from '../policy/task.js';
 
@@ -183,6 +183,24 @@ export interface LaneDeniedEvent extends Stamp {
   key: string;
   task: boolean;
 }
+
+/**
+ * The fleet's note to itself that the lanes waiting for a deadline took a TICK: sent before the
+ * TICK goes to them, it waits in the fleet's queue until they have, and then the selector plans.
+ */
+export interface LanesTickedEvent extends Stamp {
+  type: 'LANES_TICKED';
+  seed: number;
+  inputs: TickInputs;
+  dispatch: Dispatch;
+}
+
+/**
+ * What the selector sees of the lanes, handed over by the fleet (which owns the lane actors) with
+ * SELECT, PIVOT and RESPAWN, as the lanes are when the selector takes the event: per lane actor,
+ * its top-level state and the key of the task it works on.
+ */
+export type LaneSight = Readonly<Record<string, { state: string; task: string | null }>>;
 
 export interface ArmDecision {
   arm: string | null;
