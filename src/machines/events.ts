@@ -1,7 +1,20 @@
 // Every event that enters the runtime. Each one is stamped on the bus (seq, now, and a seed where
 // a decision needs randomness) and journaled before any actor sees it, so a replay of the journal
 // through the machines reproduces every decision.
-import type { ArmChosenEvent, ConfigureEvent, DispatchEvent, FleetInput, RetireEvent, Stamp } from './types.js';
+// At the end, the events each machine takes (LaneEvent, SelectorEvent): bus events, and those the
+// machines send each other (types.ts), which are never journaled.
+import type {
+  ArmChosenEvent,
+  ConfigureEvent,
+  DispatchEvent,
+  FleetInput,
+  PivotEvent,
+  RespawnEvent,
+  RetireEvent,
+  SelectEvent,
+  SelectorConfigureEvent,
+  Stamp,
+} from './types.js';
 
 export type { Dispatch, Stamp } from './types.js';
 import type { Fairness } from '../policy/fairness.js';
@@ -276,5 +289,22 @@ export type LaneEvent =
       | SessionExitedEvent
       | SessionGradedEvent
       | GradeRejectedEvent
+    ) &
+      Stamp);
+
+/** What the selector takes: the fleet's hand-overs, and the bus events it learns from as they came. */
+export type SelectorEvent =
+  | SelectEvent
+  | PivotEvent
+  | RespawnEvent
+  | SelectorConfigureEvent
+  | HandedGrantEvent
+  | ((
+      | SessionGradedEvent
+      | SessionRegradedEvent
+      | SessionStartedEvent
+      | SessionExitedEvent
+      | TasksChangedEvent
+      | SelectorRestoredEvent
     ) &
       Stamp);

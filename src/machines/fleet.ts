@@ -32,9 +32,9 @@
  */
 import { assertEvent, enqueueActions, sendTo, setup, type AnyActorRef, type SnapshotFrom } from 'xstate';
 import type { LaneConfig } from '../config/types.js';
-import { seedOf, type StampedEvent } from './events.js';
+import { seedOf, type SelectorEvent, type StampedEvent } from './events.js';
 import { laneMachine, waitsForDeadline } from './lane.js';
-import { selectorMachine, type SelectorEvent } from './selector.js';
+import { selectorMachine } from './selector.js';
 import { topState } from './state-value.js';
 import type {
   ConfigureEvent,

@@ -202,6 +202,42 @@ export interface LanesTickedEvent extends Stamp {
  */
 export type LaneSight = Readonly<Record<string, { state: string; task: string | null }>>;
 
+/** Sent by the fleet to the selector once the lanes took a TICK: plan it. */
+export interface SelectEvent extends Stamp {
+  type: 'SELECT';
+  seed: number;
+  inputs: TickInputs;
+  dispatch: Dispatch;
+  sight: LaneSight;
+}
+
+/** Sent by the fleet to the selector when a lane slot was denied its claim: pivot within the tick. */
+export interface PivotEvent extends Stamp {
+  type: 'PIVOT';
+  tickSeq: number | null;
+  laneId: string;
+  key: string;
+  task: boolean;
+  sight: LaneSight;
+}
+
+/** Sent by the fleet to the selector when a task-backed session earned a respawn: on which task? */
+export interface RespawnEvent extends Stamp {
+  type: 'RESPAWN';
+  laneId: string;
+  task: SlotTask;
+  released: boolean;
+  sight: LaneSight;
+}
+
+/** Sent by the fleet to the selector on a reload: the width, the lane slots, the selection settings. */
+export interface SelectorConfigureEvent extends Stamp {
+  type: 'CONFIGURE';
+  width: number;
+  lanes: readonly LaneSpec[];
+  selection: SelectionSettings;
+}
+
 export interface ArmDecision {
   arm: string | null;
   /** Why each arm of the lane that could not run was left out. */
