@@ -24,8 +24,9 @@
  *                        drain or a crash); every lane is told (a lane that was claiming claims
  *                        again, the drain of the last runtime ends)
  *
- * Only the fleet reads actor snapshots, and only its children's: which lanes wait for a deadline,
- * and what the selector sees of the lanes (LaneSight), handed over with SELECT, PIVOT and RESPAWN.
+ * Of the machines, only the fleet reads actor snapshots, and only its children's: which lanes wait
+ * for a deadline, and what the selector sees of the lanes (LaneSight), handed over with SELECT,
+ * PIVOT and RESPAWN.
  * The selector and the lanes only send each other events.
  *
  * Events for a lane id that is not configured are ignored here; the shell records them.
