@@ -1,7 +1,20 @@
 // Every event that enters the runtime. Each one is stamped on the bus (seq, now, and a seed where
 // a decision needs randomness) and journaled before any actor sees it, so a replay of the journal
 // through the machines reproduces every decision.
-import type { ArmChosenEvent, ConfigureEvent, DispatchEvent, FleetInput, RetireEvent, Stamp } from './types.js';
+// At the end, the events each machine takes (LaneEvent, SelectorEvent): bus events, and those the
+// machines send each other (types.ts), which are never journaled.
+import type {
+  ArmChosenEvent,
+  ConfigureEvent,
+  DispatchEvent,
+  FleetInput,
+  PivotEvent,
+  RespawnEvent,
+  RetireEvent,
+  SelectEvent,
+  SelectorConfigureEvent,
+  Stamp,
+} from './types.js';
 
 export type { Dispatch, Stamp } from './types.js';
 import type { Fairness } from '../policy/fairness.js';
@@ -251,22 +264,47 @@ export function seedOf(event: { type: string; seq: number; seed?: number }): num
   return event.seed;
 }
 
+/**
+ * A grant as the selector hands it to its lane (the fleet routes every CLAIM_GRANTED through the
+ * selector): the bus event with what the selector has learned about arms, for the arm choice. A
+ * machine event, never journaled: the journal holds the grant as it came. Without `arms` (a lane
+ * on its own) the lane chooses from no evidence.
+ */
+export type HandedGrantEvent = ClaimGrantedEvent & Stamp & { arms?: Learning };
+
 export type LaneEvent =
   | DispatchEvent
   | ConfigureEvent
   | RetireEvent
   | ArmChosenEvent
+  | HandedGrantEvent
   | ((
       | TickEvent
       | WakeEvent
       | DrainEvent
       | RuntimeRecoveredEvent
-      | ClaimGrantedEvent
       | ClaimDeniedEvent
       | ClaimLostEvent
       | SessionStartedEvent
       | SessionExitedEvent
       | SessionGradedEvent
       | GradeRejectedEvent
+    ) &
+      Stamp);
+
+/** What the selector takes: the fleet's hand-overs, and the bus events it learns from as they came. */
+export type SelectorEvent =
+  | SelectEvent
+  | PivotEvent
+  | RespawnEvent
+  | SelectorConfigureEvent
+  | HandedGrantEvent
+  | ((
+      | SessionGradedEvent
+      | SessionRegradedEvent
+      | SessionStartedEvent
+      | SessionExitedEvent
+      | TasksChangedEvent
+      | SelectorRestoredEvent
     ) &
       Stamp);

@@ -1,8 +1,9 @@
 // The arm a lane slot runs its next session on, chosen when its lane slot is granted: eligibility
 // first (the lane's arms, its tier bounds, and what the shell reported blocked with the grant),
 // then a Thompson draw per eligible arm from what the selector has learned about arms in this lane
-// (or, with less than 3 sessions of evidence here, about the arm everywhere). Pure: the learning is
-// read from the selector's snapshot, the seed and the blocked arms come with the grant.
+// (or, with less than 3 sessions of evidence here, about the arm everywhere). Pure: the learning,
+// the seed and the blocked arms all come with the grant (the selector hands it to the lane with
+// what it has learned about arms).
 import {
   armEligibility,
   chooseArm,

@@ -1,8 +1,20 @@
 // The intents the lane machine names, built from its context and the event at hand: claim
-// requests and releases, and the notes the shell logs. No I/O; the machine only names them.
-import type { ClaimDeniedEvent, LaneEvent } from './events.js';
-import type { LaneNoteIntent, ReleaseClaimIntent, RequestClaimIntent, StartSessionIntent } from './intents.js';
-import type { ArmChosenEvent, LaneContext } from './types.js';
+// requests and releases, the session's start and stop, and the notes the shell logs. Each is an
+// action object for the chart in lane.ts (the named action and its params). No I/O; the machine
+// only names them.
+import { assertEvent } from 'xstate';
+import { laneKey } from '../policy/task-tiers.js';
+import type { LaneEvent } from './events.js';
+import type {
+  LaneNoteIntent,
+  ReleaseClaimIntent,
+  RequestClaimIntent,
+  StartSessionIntent,
+  StopSessionIntent,
+} from './intents.js';
+import type { LaneContext } from './types.js';
+
+type Args = { context: LaneContext; event: LaneEvent };
 
 /** The release of a claim the context holds: the lane slot (`claim`) or the task's. */
 export const releaseOf =
@@ -14,6 +26,8 @@ export const releaseOf =
     key: context[which]!.key,
     token: context[which]!.token,
   });
+export const releaseSlot = { type: 'releaseClaim' as const, params: releaseOf('claim') };
+export const releaseTask = { type: 'releaseClaim' as const, params: releaseOf('taskClaim') };
 
 /** The start of the session a running lane holds (also what crash recovery adopts or closes). */
 export const startIntent = (context: LaneContext): StartSessionIntent => ({
@@ -30,6 +44,10 @@ export const startIntent = (context: LaneContext): StartSessionIntent => ({
   taskClaim: context.taskClaim,
   timeoutMs: context.timeoutMs,
 });
+export const startSession = {
+  type: 'startSession' as const,
+  params: ({ context }: { context: LaneContext }) => startIntent(context),
+};
 
 /** A claim on `key` for the current session. */
 export const claimRequest = (context: LaneContext, key: string, slots: number): RequestClaimIntent => ({
@@ -40,6 +58,30 @@ export const claimRequest = (context: LaneContext, key: string, slots: number): 
   key,
   slots,
 });
+/** The lane slot: one of the lane's `concurrency` slots. */
+export const requestSlot = {
+  type: 'requestClaim' as const,
+  params: ({ context }: { context: LaneContext }) => claimRequest(context, laneKey(context.lane), context.concurrency),
+};
+/** The session's task: one holder at a time. */
+export const requestTask = {
+  type: 'requestClaim' as const,
+  params: ({ context }: { context: LaneContext }) => claimRequest(context, context.task!.key, 1),
+};
+
+/** A claim of the running session was lost: stop it, saying which. */
+export const stopLostSession = {
+  type: 'stopSession' as const,
+  params: ({ context, event }: Args): StopSessionIntent => {
+    assertEvent(event, 'CLAIM_LOST');
+    return {
+      type: 'stopSession',
+      laneId: context.laneId,
+      sessionId: context.sessionId!,
+      reason: `${event.key === context.claim?.key ? 'lane slot' : 'task claim'} lost: ${event.reason}`,
+    };
+  },
+};
 
 export const noteDrained = {
   type: 'laneNote' as const,
@@ -52,21 +94,22 @@ export const noteDrained = {
 };
 export const noteDenied = {
   type: 'laneNote' as const,
-  params: ({ context, event }: { context: LaneContext; event: LaneEvent }): LaneNoteIntent => {
-    const e = event as ClaimDeniedEvent;
+  params: ({ context, event }: Args): LaneNoteIntent => {
+    assertEvent(event, 'CLAIM_DENIED');
     return {
       type: 'laneNote',
       laneId: context.laneId,
       note: 'denied',
-      detail: { sessionId: context.sessionId, key: e.key, holder: e.holder, reason: e.reason },
+      detail: { sessionId: context.sessionId, key: event.key, holder: event.holder, reason: event.reason },
     };
   },
 };
 
 export const noteArm = {
   type: 'laneNote' as const,
-  params: ({ context, event }: { context: LaneContext; event: LaneEvent }): LaneNoteIntent => {
-    const d = (event as ArmChosenEvent).decision;
+  params: ({ context, event }: Args): LaneNoteIntent => {
+    assertEvent(event, 'ARM_CHOSEN');
+    const d = event.decision;
     return {
       type: 'laneNote',
       laneId: context.laneId,
@@ -74,6 +117,28 @@ export const noteArm = {
       detail: { sessionId: context.sessionId, arm: d.arm, sample: d.sample, source: d.source, excluded: d.excluded },
     };
   },
+};
+export const noteNoArm = {
+  type: 'laneNote' as const,
+  params: ({ context, event }: Args): LaneNoteIntent => {
+    assertEvent(event, 'ARM_CHOSEN');
+    return {
+      type: 'laneNote',
+      laneId: context.laneId,
+      note: 'no_arm',
+      detail: { until: context.deadline, excluded: event.decision.excluded },
+    };
+  },
+};
+
+export const noteCooldown = {
+  type: 'laneNote' as const,
+  params: ({ context }: { context: LaneContext }): LaneNoteIntent => ({
+    type: 'laneNote',
+    laneId: context.laneId,
+    note: 'cooldown',
+    detail: { sessionId: context.sessionId, until: context.deadline, grade: context.grade },
+  }),
 };
 
 /** The respawn note: the new session, the one it follows, the chain, and its task with why. */
@@ -89,3 +154,16 @@ export const noteRespawn = (context: LaneContext, why: string | null): LaneNoteI
     ...(why ? { task: context.task?.id ?? null, why } : {}),
   },
 });
+/** A respawn of lane-level work. */
+export const noteLaneRespawn = {
+  type: 'laneNote' as const,
+  params: ({ context }: { context: LaneContext }) => noteRespawn(context, null),
+};
+/** A task-backed respawn, once the selector said on which task (and why). */
+export const noteTaskRespawn = {
+  type: 'laneNote' as const,
+  params: ({ context, event }: Args): LaneNoteIntent => {
+    assertEvent(event, 'DISPATCH');
+    return noteRespawn(context, event.why ?? null);
+  },
+};

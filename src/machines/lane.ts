@@ -1,9 +1,13 @@
 /*
- * Lane machine: one actor per lane slot (a lane with concurrency 2 has two).
+ * Lane machine: one actor per lane slot (a lane with concurrency 2 has two). This file is its
+ * chart; the named actions and guards are in lane-actions.ts, the intents it names in
+ * lane-intents.ts, the arm choice in lane-arms.ts.
  *
  *   idle      --DISPATCH-->        claiming   (a new session id, maybe a task; ask for the lane slot)
  *   claiming  .slot --CLAIM_GRANTED-->   .arm       (the arm is chosen: eligibility, then a seeded
- *                                                   Thompson draw; the choice is raised as ARM_CHOSEN)
+ *                                                   Thompson draw from what the selector learned of
+ *                                                   arms, which it hands over with the grant; the
+ *                                                   lane raises its choice: ARM_CHOSEN)
  *             .arm  --ARM_CHOSEN-->      .task      (a task-backed session: now claim task:<id>)
  *             .arm  --ARM_CHOSEN-->      running
  *             .arm  --ARM_CHOSEN (none)--> waiting  (no arm is eligible: the slot is given back, retry later)
@@ -38,30 +42,24 @@
  * the shell schedules a WAKE at the earliest deadline. Side effects are named intents.
  * While draining, a lane starts nothing: a late grant is given back and no respawn follows.
  */
-import { and, assign, enqueueActions, not, sendParent, setup } from 'xstate';
-import { NO_ARM_RETRY_MS } from '../policy/availability.js';
-import { laneKey } from '../policy/task-tiers.js';
-import { emptyLearning } from '../policy/learning.js';
-import { seedOf, type LaneEvent } from './events.js';
-import type { ClaimDeniedEvent, ClaimGrantedEvent, Stamp } from './events.js';
-import { decideArm } from './lane-arms.js';
-import { claimRequest, noteArm, noteDenied, noteDrained, noteRespawn, releaseOf, startIntent } from './lane-intents.js';
+import { and, assign, not } from 'xstate';
+import { laneSetup } from './lane-actions.js';
+import {
+  noteArm,
+  noteCooldown,
+  noteDenied,
+  noteDrained,
+  noteLaneRespawn,
+  noteNoArm,
+  noteTaskRespawn,
+  releaseSlot,
+  releaseTask,
+  requestSlot,
+  requestTask,
+  startSession,
+  stopLostSession,
+} from './lane-intents.js';
 import { topState } from './state-value.js';
-import type {
-  LaneNoteIntent,
-  ReleaseClaimIntent,
-  RequestClaimIntent,
-  StartSessionIntent,
-  StopSessionIntent,
-} from './intents.js';
-import type {
-  ArmChosenEvent,
-  LaneContext,
-  LaneDeniedEvent,
-  LaneInput,
-  LaneRespawnEvent,
-  SelectorContext,
-} from './types.js';
 
 export type { LaneEvent } from './events.js';
 export type {
@@ -76,21 +74,6 @@ export type {
 } from './types.js';
 
 /**
- * Fields of a fresh session, from the event that starts it. Its id is the lane slot and the seq
- * of that event, and the host when several hosts share one store (each counts its own seq).
- */
-function newSession(context: Pick<LaneContext, 'laneId' | 'host'>, seq: number) {
-  return {
-    sessionId: `${context.laneId}-${seq}${context.host ? `@${context.host}` : ''}`,
-    claim: null,
-    taskClaim: null,
-    arm: null,
-    grade: null,
-    deadline: null,
-  };
-}
-
-/**
  * Whether a lane in this state waits for a deadline (cooldown, waiting): only such a lane is moved
  * by a TICK or WAKE, so the fleet sends them to no other.
  */
@@ -99,63 +82,7 @@ export function waitsForDeadline(value: unknown): boolean {
   return top === 'cooldown' || top === 'waiting';
 }
 
-export const laneMachine = setup({
-  types: {
-    context: {} as LaneContext,
-    input: {} as LaneInput,
-    events: {} as LaneEvent,
-  },
-  actions: {
-    requestClaim: (_, _params: RequestClaimIntent) => {},
-    releaseClaim: (_, _params: ReleaseClaimIntent) => {},
-    startSession: (_, _params: StartSessionIntent) => {},
-    stopSession: (_, _params: StopSessionIntent) => {},
-    laneNote: (_, _params: LaneNoteIntent) => {},
-    // Chooses the arm on a grant and raises the choice, so the next transition can depend on it.
-    chooseArmOnGrant: enqueueActions(({ context, event, system, enqueue }) => {
-      const e = event as ClaimGrantedEvent & Stamp;
-      const selector = system.get('selector')?.getSnapshot() as { context: SelectorContext } | undefined;
-      const decision = decideArm(context, selector?.context.arms ?? emptyLearning(), e.blockedArms ?? {}, seedOf(e));
-      enqueue.raise({ type: 'ARM_CHOSEN', sessionId: context.sessionId!, decision, seq: e.seq, now: e.now });
-    }),
-    // A task-backed respawn asks the parent (the selector, through the fleet) which task it works on.
-    askRespawnTask: sendParent(({ context, event }): LaneRespawnEvent => ({
-      type: 'LANE_RESPAWN',
-      laneId: context.laneId,
-      task: context.task!,
-      released: context.taskReleased === true,
-      seq: event.seq,
-      now: event.now,
-    })),
-    tellParentDenied: sendParent(({ context, event }): LaneDeniedEvent => {
-      const key = (event as ClaimDeniedEvent).key;
-      return {
-        type: 'LANE_DENIED',
-        laneId: context.laneId,
-        tickSeq: context.tickSeq,
-        seq: event.seq,
-        now: event.now,
-        key,
-        task: key === context.task?.key,
-      };
-    }),
-  },
-  guards: {
-    forThisSession: ({ context, event }) => 'sessionId' in event && event.sessionId === context.sessionId,
-    armChosen: ({ context, event }) =>
-      event.type === 'ARM_CHOSEN' && event.sessionId === context.sessionId && event.decision.arm !== null,
-    taskBacked: ({ context }) => context.task !== null,
-    // The fleet drains, or this lane was removed by a reload: start nothing, respawn nothing.
-    draining: ({ context }) => context.draining || context.retired === true,
-    deadlinePassed: ({ context, event }) => context.deadline !== null && event.now >= context.deadline,
-    earnsRespawn: ({ context }) =>
-      !context.draining &&
-      !context.retired &&
-      context.grade !== null &&
-      context.grade >= context.respawnThreshold &&
-      context.chain < context.chainLimit,
-  },
-}).createMachine({
+export const laneMachine = laneSetup.createMachine({
   id: 'lane',
   context: ({ input }) => ({
     ...input,
@@ -177,39 +104,20 @@ export const laneMachine = setup({
   on: {
     DRAIN: { actions: assign({ draining: true }) },
     RUNTIME_RECOVERED: { actions: assign({ draining: false }) },
-    CONFIGURE: {
-      actions: assign(({ event }) => {
-        const { laneId: _id, lane: _lane, slot: _slot, ...settings } = event.input;
-        return { ...settings, retired: false };
-      }),
-    },
+    CONFIGURE: { actions: 'configure' },
     RETIRE: { actions: assign({ retired: true }) },
   },
   states: {
     idle: {
       on: {
-        DISPATCH: {
-          guard: not('draining'),
-          target: 'claiming',
-          actions: assign(({ context, event }) => ({
-            ...newSession(context, event.seq),
-            dispatch: event.dispatch,
-            tickSeq: event.tickSeq,
-            task: event.task ?? null,
-            parent: null,
-            chain: 0,
-          })),
-        },
+        DISPATCH: { guard: not('draining'), target: 'claiming', actions: 'takeDispatch' },
       },
     },
     claiming: {
       initial: 'slot',
       states: {
         slot: {
-          entry: {
-            type: 'requestClaim',
-            params: ({ context }) => claimRequest(context, laneKey(context.lane), context.concurrency),
-          },
+          entry: requestSlot,
           on: {
             RUNTIME_RECOVERED: { target: 'slot', reenter: true, actions: assign({ draining: false }) },
             CLAIM_GRANTED: [
@@ -217,83 +125,39 @@ export const laneMachine = setup({
                 // Granted after the drain began: give the slot straight back.
                 guard: and(['forThisSession', 'draining']),
                 target: '#lane.idle',
-                actions: [
-                  assign(({ event }) => ({ claim: { key: event.key, token: event.token } })),
-                  { type: 'releaseClaim', params: releaseOf('claim') },
-                  noteDrained,
-                ],
+                actions: ['keepSlotClaim', releaseSlot, noteDrained],
               },
-              {
-                guard: 'forThisSession',
-                target: 'arm',
-                actions: [
-                  assign(({ event }) => ({ claim: { key: event.key, token: event.token } })),
-                  'chooseArmOnGrant',
-                ],
-              },
+              { guard: 'forThisSession', target: 'arm', actions: ['keepSlotClaim', 'chooseArmOnGrant'] },
             ],
           },
         },
         arm: {
           on: {
             ARM_CHOSEN: [
-              {
-                guard: and(['armChosen', 'taskBacked']),
-                target: 'task',
-                actions: [assign(({ event }) => ({ arm: (event as ArmChosenEvent).decision.arm })), noteArm],
-              },
-              {
-                guard: 'armChosen',
-                target: '#lane.running',
-                actions: [assign(({ event }) => ({ arm: (event as ArmChosenEvent).decision.arm })), noteArm],
-              },
-              {
-                // No arm can run this lane now: give the slot back and retry later.
-                guard: 'forThisSession',
-                target: '#lane.waiting',
-                actions: [
-                  { type: 'releaseClaim', params: releaseOf('claim') },
-                  assign(({ event }) => ({ deadline: event.now + NO_ARM_RETRY_MS })),
-                  {
-                    type: 'laneNote',
-                    params: ({ context, event }) => ({
-                      type: 'laneNote' as const,
-                      laneId: context.laneId,
-                      note: 'no_arm' as const,
-                      detail: { until: context.deadline, excluded: (event as ArmChosenEvent).decision.excluded },
-                    }),
-                  },
-                ],
-              },
+              { guard: and(['armChosen', 'taskBacked']), target: 'task', actions: ['keepArm', noteArm] },
+              { guard: 'armChosen', target: '#lane.running', actions: ['keepArm', noteArm] },
+              // No arm can run this lane now: give the slot back and retry later.
+              { guard: 'forThisSession', target: '#lane.waiting', actions: [releaseSlot, 'retryLater', noteNoArm] },
             ],
           },
         },
         task: {
-          entry: { type: 'requestClaim', params: ({ context }) => claimRequest(context, context.task!.key, 1) },
+          entry: requestTask,
           on: {
             RUNTIME_RECOVERED: { target: 'task', reenter: true, actions: assign({ draining: false }) },
             CLAIM_GRANTED: [
               {
                 guard: and(['forThisSession', 'draining']),
                 target: '#lane.idle',
-                actions: [
-                  assign(({ event }) => ({ taskClaim: { key: event.key, token: event.token } })),
-                  { type: 'releaseClaim', params: releaseOf('taskClaim') },
-                  { type: 'releaseClaim', params: releaseOf('claim') },
-                  noteDrained,
-                ],
+                actions: ['keepTaskClaim', releaseTask, releaseSlot, noteDrained],
               },
-              {
-                guard: 'forThisSession',
-                target: '#lane.running',
-                actions: assign(({ event }) => ({ taskClaim: { key: event.key, token: event.token } })),
-              },
+              { guard: 'forThisSession', target: '#lane.running', actions: 'keepTaskClaim' },
             ],
             // The task is someone else's: give the slot back too.
             CLAIM_DENIED: {
               guard: 'forThisSession',
               target: '#lane.idle',
-              actions: [{ type: 'releaseClaim', params: releaseOf('claim') }, noteDenied, 'tellParentDenied'],
+              actions: [releaseSlot, noteDenied, 'tellParentDenied'],
             },
           },
         },
@@ -304,86 +168,43 @@ export const laneMachine = setup({
     },
     running: {
       initial: 'session',
-      entry: { type: 'startSession', params: ({ context }) => startIntent(context) },
+      entry: startSession,
       states: {
         session: {
           on: {
-            SESSION_EXITED: {
-              guard: 'forThisSession',
-              target: 'grading',
-              actions: [
-                { type: 'releaseClaim', params: releaseOf('claim') },
-                // A task claim given back at the end was neither completed nor kept: a respawn may go on with it.
-                assign(({ context, event }) => ({
-                  taskReleased: context.task !== null && (event.releasedClaims ?? []).includes(context.task.key),
-                })),
-              ],
-            },
-            CLAIM_LOST: {
-              guard: ({ context, event }) =>
-                event.sessionId === context.sessionId &&
-                (event.key === context.claim?.key || event.key === context.taskClaim?.key),
-              actions: {
-                type: 'stopSession',
-                params: ({ context, event }) => ({
-                  type: 'stopSession' as const,
-                  laneId: context.laneId,
-                  sessionId: context.sessionId!,
-                  reason: `${event.key === context.claim?.key ? 'lane slot' : 'task claim'} lost: ${event.reason}`,
-                }),
-              },
-            },
+            SESSION_EXITED: { guard: 'forThisSession', target: 'grading', actions: [releaseSlot, 'noteTaskReleased'] },
+            // Someone else may hold the claim now, so this session must not go on working.
+            CLAIM_LOST: { guard: 'ownClaimLost', actions: stopLostSession },
           },
         },
         grading: {
           on: {
-            SESSION_GRADED: {
-              guard: 'forThisSession',
-              target: '#lane.cooldown',
-              actions: assign(({ context, event }) => ({
-                grade: event.grade,
-                deadline: event.now + context.cooldownMs,
-              })),
-            },
+            SESSION_GRADED: { guard: 'forThisSession', target: '#lane.cooldown', actions: 'keepGrade' },
           },
         },
       },
     },
     cooldown: {
-      entry: {
-        type: 'laneNote',
-        params: ({ context }) => ({
-          type: 'laneNote' as const,
-          laneId: context.laneId,
-          note: 'cooldown' as const,
-          detail: { sessionId: context.sessionId, until: context.deadline, grade: context.grade },
-        }),
-      },
+      entry: noteCooldown,
       // Checked after every event the lane sees (a WAKE, a TICK, or the grade itself when the
       // cooldown is zero), against that event's `now`. While the fleet drains, a cooldown does not
       // end: the next start goes on from it, and a respawn it earned follows then.
       always: [
         // A lane a reload removed has nothing to cool down for.
-        { guard: ({ context }) => context.retired === true, target: 'idle', actions: assign({ deadline: null }) },
+        { guard: 'retired', target: 'idle', actions: 'clearDeadline' },
         // A task-backed session's respawn asks first which task it works on.
         { guard: and(['deadlinePassed', not('draining'), 'earnsRespawn', 'taskBacked']), target: 'respawn.task' },
         { guard: and(['deadlinePassed', not('draining'), 'earnsRespawn']), target: 'respawn.lane' },
-        { guard: and(['deadlinePassed', not('draining')]), target: 'idle', actions: assign({ deadline: null }) },
+        { guard: and(['deadlinePassed', not('draining')]), target: 'idle', actions: 'clearDeadline' },
       ],
     },
     respawn: {
-      entry: assign(({ context, event }) => ({
-        ...newSession(context, event.seq),
-        dispatch: 'respawn' as const,
-        parent: context.sessionId,
-        chain: context.chain + 1,
-        tickSeq: null,
-      })),
+      entry: 'beginRespawn',
       initial: 'lane',
       states: {
         // Lane-level work goes straight on.
         lane: {
-          entry: { type: 'laneNote', params: ({ context }) => noteRespawn(context, null) },
+          entry: noteLaneRespawn,
           always: '#lane.claiming',
         },
         // The session before had a task: the selector (it knows the task list) says whether the
@@ -392,19 +213,16 @@ export const laneMachine = setup({
           entry: 'askRespawnTask',
           on: {
             DISPATCH: {
-              guard: ({ event }) => event.dispatch === 'respawn',
+              guard: 'respawnDispatch',
               target: '#lane.claiming',
-              actions: [
-                assign(({ event }) => ({ task: event.task ?? null })),
-                { type: 'laneNote', params: ({ context, event }) => noteRespawn(context, event.why ?? null) },
-              ],
+              actions: ['takeRespawnTask', noteTaskRespawn],
             },
           },
         },
       },
     },
     waiting: {
-      always: { guard: 'deadlinePassed', target: 'idle', actions: assign({ deadline: null }) },
+      always: { guard: 'deadlinePassed', target: 'idle', actions: 'clearDeadline' },
     },
   },
 });

@@ -7,7 +7,7 @@ import type { ArmInfo, ArmPreference, TierBounds } from '../policy/arms.js';
 import type { Fairness } from '../policy/fairness.js';
 import type { GradedList } from '../policy/graded.js';
 import type { Learning } from '../policy/learning.js';
-import type { PlanSettings, SlotTask } from '../policy/plan-tick.js';
+import type { PlanSettings, SlotTask, TickInputs } from '../policy/plan-tick.js';
 import type { Forgetting, Model } from '../policy/posterior.js';
 import type { Task } from '../policy/task.js';
 
@@ -182,6 +182,60 @@ export interface LaneDeniedEvent extends Stamp {
   /** The key that was denied, and whether it was the task's (the lane slot was free). */
   key: string;
   task: boolean;
+}
+
+/**
+ * The fleet's note to itself that the lanes waiting for a deadline took a TICK: sent before the
+ * TICK goes to them, it waits in the fleet's queue until they have, and then the selector plans.
+ */
+export interface LanesTickedEvent extends Stamp {
+  type: 'LANES_TICKED';
+  seed: number;
+  inputs: TickInputs;
+  dispatch: Dispatch;
+}
+
+/**
+ * What the selector sees of the lanes, handed over by the fleet (which owns the lane actors) with
+ * SELECT, PIVOT and RESPAWN, as the lanes are when the selector takes the event: per lane actor,
+ * its top-level state and the key of the task it works on.
+ */
+export type LaneSight = Readonly<Record<string, { state: string; task: string | null }>>;
+
+/** Sent by the fleet to the selector once the lanes took a TICK: plan it. */
+export interface SelectEvent extends Stamp {
+  type: 'SELECT';
+  seed: number;
+  inputs: TickInputs;
+  dispatch: Dispatch;
+  sight: LaneSight;
+}
+
+/** Sent by the fleet to the selector when a lane slot was denied its claim: pivot within the tick. */
+export interface PivotEvent extends Stamp {
+  type: 'PIVOT';
+  tickSeq: number | null;
+  laneId: string;
+  key: string;
+  task: boolean;
+  sight: LaneSight;
+}
+
+/** Sent by the fleet to the selector when a task-backed session earned a respawn: on which task? */
+export interface RespawnEvent extends Stamp {
+  type: 'RESPAWN';
+  laneId: string;
+  task: SlotTask;
+  released: boolean;
+  sight: LaneSight;
+}
+
+/** Sent by the fleet to the selector on a reload: the width, the lane slots, the selection settings. */
+export interface SelectorConfigureEvent extends Stamp {
+  type: 'CONFIGURE';
+  width: number;
+  lanes: readonly LaneSpec[];
+  selection: SelectionSettings;
 }
 
 export interface ArmDecision {
