@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { FleetHost } from '../dist/streams/fleet-host.js';
 import { defaultSelection } from '../dist/runtime/selection.js';
 import { planTick } from '../dist/policy/plan-tick.js';
@@ -50,6 +50,14 @@ function lane(name) {
   let now = 1000;
   const send = (e) => host.deliver({ ...e, seq: ++seq, now: (now += 10) });
   const times = [];
+  // Garbage collections, to tell the decision's own cost from a young-generation pause that
+  // happens to land in it (on a shared 2-core machine those pauses set the p99).
+  const gcs = [];
+  const gcWatch = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push([e.startTime, e.startTime + e.duration]);
+  });
+  gcWatch.observe({ entryTypes: ['gc'] });
+  const spans = [];
   for (let i = -300; i < 3000; i++) {
     const t = performance.now();
     const intents = send({
@@ -58,7 +66,11 @@ function lane(name) {
       seed: (i * 2654435761) >>> 0,
       inputs: { resources: { load1: 0.2, cores: 2, memAvailable: 0.6 }, blocked: [] },
     });
-    if (i >= 0) times.push(performance.now() - t); // the first 300 warm the JIT up
+    // The first 300 warm the JIT up.
+    if (i >= 0) {
+      times.push(performance.now() - t);
+      spans.push([t, performance.now()]);
+    }
     for (const c of intents.filter((x) => x.type === 'requestClaim')) {
       const own = { laneId: c.laneId, sessionId: c.sessionId };
       send({ type: 'CLAIM_GRANTED', ...own, key: c.key, slot: 0, token: seq, expiresAt: 0, seed: seq });
@@ -88,6 +100,16 @@ function lane(name) {
     p50: quantile(times, 0.5),
     p99: quantile(times, 0.99),
     n: times.length,
+  });
+  // GC entries are delivered asynchronously: let them arrive before reading them.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  gcWatch.disconnect();
+  const clear = times.filter((_, k) => !gcs.some(([a, b]) => a < spans[k][1] && b > spans[k][0]));
+  results.push({
+    name: `tick decision, the ${clear.length} of ${times.length} no garbage collection landed in (ms)`,
+    p50: quantile(clear, 0.5),
+    p99: quantile(clear, 0.99),
+    n: clear.length,
   });
   // The planner alone (policy/plan-tick.ts): the draws, scores, order and fill.
   const view = lanes.map((l) => ({ laneId: l.name, lane: l.name, state: 'idle', enabled: true, parallel: true }));
