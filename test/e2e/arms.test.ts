@@ -1,38 +1,29 @@
 // Arms end to end: an arm whose agent cannot start rests after 3 failed starts in a row, its
 // failures never count against its reward, and the lane goes on with the arms that work; a
 // backend whose quota probe says it is spent is not used, and without another the lane waits.
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from 'vitest';
-import { AGENTS, cli, tmpDir } from '../helpers/tmp.js';
+import { CONFIG_DIR, fixtureAgent, writeConfig, type BackendConfig } from '../helpers/config.js';
+import { cli, tmpDir } from '../helpers/tmp.js';
 
 test('a crash-looping arm rests; failed starts are not learned; the lane runs on the other arm', async () => {
-  const dir = tmpDir();
-  const state = path.join(dir, 'state');
-  const file = path.join(dir, 'lk.yaml');
-  writeFileSync(
-    file,
-    `
-width: 1
-schedule: { interval: 1s, jitter: 0s }
-resources: { enabled: false }
-lanes:
-  - { name: code, cooldown: 0s, respawn: { chain_limit: 0 } }
-backends:
-  - name: broken
-    command: ["lanekeeper-test-no-such-agent"]
-    cwd: ${JSON.stringify(dir)}
-    models: [{ name: x }]
-    # With a quota probe, a failed session does not block the backend for 30 min (the no-probe
-    # rule); only the crash loop can stop it.
-    quota: { command: ["{node}", ${JSON.stringify(path.resolve(import.meta.dirname, '../fixtures/quota/good.mjs'))}] }
-  - name: good
-    command: ["{node}", ${JSON.stringify(path.join(AGENTS, 'ok.mjs'))}]
-    cwd: ${JSON.stringify(dir)}
-    env: { AGENT_GRADE: "0.6" }
-    models: [{ name: ok }]
-`,
-  );
+  const { file, state } = writeConfig({
+    width: 1,
+    schedule: { interval: '1s' },
+    lanes: [{ name: 'code', cooldown: '0s', respawn: { chain_limit: 0 } }],
+    backends: [
+      {
+        name: 'broken',
+        command: ['lanekeeper-test-no-such-agent'],
+        cwd: CONFIG_DIR,
+        models: [{ name: 'x' }],
+        // With a quota probe, a failed session does not block the backend for 30 min (the no-probe
+        // rule); only the crash loop can stop it.
+        quota: { command: ['{node}', path.resolve(import.meta.dirname, '../fixtures/quota/good.mjs')] },
+      },
+      fixtureAgent('ok.mjs', { name: 'good', env: { AGENT_GRADE: '0.6' } }),
+    ],
+  });
   expect(
     (await cli(['run', '--operator', '--sessions', '12', '--for', '40s', '--config', file, '--state', state])).code,
   ).toBe(0);
@@ -57,21 +48,16 @@ backends:
 test('a backend whose quota probe says it is exhausted is not used; with no other, run --once exits 76', async () => {
   const dir = tmpDir();
   const quota = path.resolve(import.meta.dirname, '../fixtures/quota');
-  const backend = (name: string, probe: string) => `
-  - name: ${name}
-    command: ["{node}", ${JSON.stringify(path.join(AGENTS, 'ok.mjs'))}]
-    cwd: ${JSON.stringify(dir)}
-    env: { AGENT_GRADE: "0.6" }
-    models: [{ name: m }]
-    quota: { command: ["{node}", ${JSON.stringify(path.join(quota, probe))}] }`;
-  const config = (name: string, backends: string) => {
-    const file = path.join(dir, `${name}.yaml`);
-    writeFileSync(
-      file,
-      `width: 2\nschedule: { interval: 1h, jitter: 0s }\nresources: { enabled: false }\nlanes:\n  - { name: code }\n  - { name: docs }\nbackends:${backends}\n`,
-    );
-    return file;
-  };
+  const backend = (name: string, probe: string) =>
+    fixtureAgent('ok.mjs', {
+      name,
+      model: 'm',
+      env: { AGENT_GRADE: '0.6' },
+      quota: { command: ['{node}', path.join(quota, probe)] },
+    });
+  const config = (name: string, backends: BackendConfig[]) =>
+    writeConfig({ width: 2, lanes: [{ name: 'code' }, { name: 'docs' }], backends }, { dir, name: `${name}.yaml` })
+      .file;
   // One exhausted backend beside a healthy one: every session runs on the healthy one.
   const mixed = path.join(dir, 'mixed');
   expect(
@@ -80,7 +66,7 @@ test('a backend whose quota probe says it is exhausted is not used; with no othe
         'run',
         '--once',
         '--config',
-        config('mixed', backend('spent', 'exhausted.mjs') + backend('fresh', 'good.mjs')),
+        config('mixed', [backend('spent', 'exhausted.mjs'), backend('fresh', 'good.mjs')]),
         '--state',
         mixed,
       ])
@@ -95,7 +81,7 @@ test('a backend whose quota probe says it is exhausted is not used; with no othe
     'run',
     '--once',
     '--config',
-    config('spent', backend('spent', 'exhausted.mjs')),
+    config('spent', [backend('spent', 'exhausted.mjs')]),
     '--state',
     spent,
   ]);

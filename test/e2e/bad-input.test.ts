@@ -4,7 +4,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, test } from 'vitest';
 import { STARTER_CONFIG } from '../../src/config/starter.js';
-import { cli, tmpDir, fixtureBackend } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig } from '../helpers/config.js';
+import { cli, tmpDir } from '../helpers/tmp.js';
 
 const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
 /** The line of the starter configuration (`lanekeeper init`) that holds `needle`, not in a comment. */
@@ -82,30 +83,19 @@ describe('bad input', () => {
   });
 
   test('a missing agent command and an invalid grade file are recorded; the lanes go on, a failed backend rests', async () => {
-    const dir = tmpDir();
-    const state = path.join(dir, 'state');
-    const file = path.join(dir, 'lk.yaml');
-    writeFileSync(
-      file,
-      `
-width: 2
-schedule: { interval: 1s, jitter: 0s }
-resources: { enabled: false }
-sessions: { kill_grace: 1s, drain_grace: 5s }
-lanes:
-  - name: broken
-    cooldown: 1s
-    arms: [ghost:m]
-  - name: badgrade
-    cooldown: 1s
-    arms: [fixture:ok]
-backends:
-  - name: ghost
-    command: [lanekeeper-no-such-agent-binary, "{prompt}"]
-    models: [{ name: m }]
-${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '{not json', AGENT_GRADE_RAW: '1', AGENT_SLEEP_MS: '50' })}
-`,
-    );
+    const { file, state } = writeConfig({
+      width: 2,
+      schedule: { interval: '1s' },
+      sessions: { kill_grace: '1s', drain_grace: '5s' },
+      lanes: [
+        { name: 'broken', cooldown: '1s', arms: ['ghost:m'] },
+        { name: 'badgrade', cooldown: '1s', arms: ['fixture:ok'] },
+      ],
+      backends: [
+        { name: 'ghost', command: ['lanekeeper-no-such-agent-binary', '{prompt}'], models: [{ name: 'm' }] },
+        fixtureAgent('ok.mjs', { env: { AGENT_GRADE: '{not json', AGENT_GRADE_RAW: '1', AGENT_SLEEP_MS: '50' } }),
+      ],
+    });
     const r = await cli(['run', '--config', file, '--state', state, '--for', '6s']);
     expect(r.code, r.stderr).toBe(0);
     noStack(r.stdout + r.stderr);

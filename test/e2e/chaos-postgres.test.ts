@@ -10,15 +10,14 @@
 // application_name), so other tests on the same database go on undisturbed.
 // Needs LANEKEEPER_TEST_PG_URL (skipped with a message without it, failed with LANEKEEPER_REQUIRE_PG=1).
 // CHAOS_PG_SECONDS sets how long the backends are killed (default 60).
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import { openPostgresStore } from '../../src/adapters/store/postgres/index.js';
 import { rngFromSeed } from '../../src/policy/prng.js';
 import { probePostgres } from '../store/contract/backends.js';
 import { startCli } from '../helpers/run-process.js';
-import { cli, fixtureBackend, tmpDir } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig } from '../helpers/config.js';
+import { cli } from '../helpers/tmp.js';
 import { inSchema, peak } from '../helpers/intervals.js';
 
 const probe = await probePostgres(process.env.LANEKEEPER_TEST_PG_URL);
@@ -65,23 +64,20 @@ describe.skipIf(!probe.ok)(
         await admin.connect();
         await admin.query(`CREATE SCHEMA ${schema}`);
         const storeUrl = inSchema(url, schema);
-        const dir = tmpDir();
-        const file = path.join(dir, 'lk.yaml');
-        writeFileSync(
-          file,
-          `
-store: ${JSON.stringify(storeUrl)}
-width: 3
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-sessions: { kill_grace: 1s, drain_grace: 10s }
-lanes:
-${LANES.map((name) => `  - { name: ${name}, concurrency: 1, timeout: 1m, cooldown: 0s, respawn: { threshold: 0.5, chain_limit: 100 } }`).join('\n')}
-backends:
-${fixtureBackend('ok.mjs', dir, { AGENT_SLEEP_MS: '400', AGENT_GRADE: '0.9' })}
-`,
-        );
-        const run = startCli(['run', '--config', file, '--state', path.join(dir, 'state'), '--tick', '1s'], {
+        const { file, state } = writeConfig({
+          store: storeUrl,
+          width: 3,
+          sessions: { kill_grace: '1s', drain_grace: '10s' },
+          lanes: LANES.map((name) => ({
+            name,
+            concurrency: 1,
+            timeout: '1m',
+            cooldown: '0s',
+            respawn: { threshold: 0.5, chain_limit: 100 },
+          })),
+          backends: [fixtureAgent('ok.mjs', { env: { AGENT_SLEEP_MS: '400', AGENT_GRADE: '0.9' } })],
+        });
+        const run = startCli(['run', '--config', file, '--state', state, '--tick', '1s'], {
           env: { LANEKEEPER_HOST: host },
         });
         const started = () => (run.output().match(/ started on fixture:ok/g) ?? []).length;

@@ -6,7 +6,6 @@
 // was learned counts each grade once, the journal has no gap, and no agent process is left.
 //
 // CHAOS_SEED picks the run (printed on failure); CHAOS_ROUNDS the number of kills (default 12).
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect, test } from 'vitest';
@@ -14,7 +13,7 @@ import { openSqliteStore } from '../../src/adapters/store/sqlite/index.js';
 import { lockStats } from '../../src/format/lock-stats.js';
 import { rngFromSeed } from '../../src/policy/prng.js';
 import { leftovers, startCli } from '../helpers/run-process.js';
-import { AGENTS, tmpDir } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig } from '../helpers/config.js';
 import { peak } from '../helpers/intervals.js';
 
 const SEED = Number(process.env.CHAOS_SEED ?? 20261123);
@@ -27,33 +26,20 @@ test(
   { timeout: 300_000 },
   async () => {
     const random = rngFromSeed(SEED);
-    const dir = tmpDir();
-    const state = path.join(dir, 'state');
-    const file = path.join(dir, 'lk.yaml');
-    writeFileSync(
-      file,
-      `
-width: ${WIDTH}
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-checkpoint_every: 40
-sessions: { kill_grace: 1s, drain_grace: 3s }
-claims: { lane_ttl: 3s }
-lanes:
-${Object.entries(LANES)
-  .map(
-    ([name, concurrency]) =>
-      `  - { name: ${name}, concurrency: ${concurrency}, timeout: 1m, cooldown: 0s, respawn: { threshold: 0.5, chain_limit: 3 } }`,
-  )
-  .join('\n')}
-backends:
-  - name: fixture
-    command: ["{node}", ${JSON.stringify(path.join(AGENTS, 'chaos.mjs'))}]
-    cwd: ${JSON.stringify(dir)}
-    env: { CHAOS_SEED: "${SEED}" }
-    models: [{ name: chaos }]
-`,
-    );
+    const { file, state } = writeConfig({
+      width: WIDTH,
+      checkpoint_every: 40,
+      sessions: { kill_grace: '1s', drain_grace: '3s' },
+      claims: { lane_ttl: '3s' },
+      lanes: Object.entries(LANES).map(([name, concurrency]) => ({
+        name,
+        concurrency,
+        timeout: '1m',
+        cooldown: '0s',
+        respawn: { threshold: 0.5, chain_limit: 3 },
+      })),
+      backends: [fixtureAgent('chaos.mjs', { model: 'chaos', env: { CHAOS_SEED: String(SEED) } })],
+    });
     const args = ['run', '--config', file, '--state', state, '--tick', '1s'];
     const log: string[] = [];
     for (let round = 0; round < ROUNDS; round++) {

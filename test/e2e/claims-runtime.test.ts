@@ -1,19 +1,14 @@
 // Claims inside the running service: the before_session mutex, lock_file interop with flock(1),
 // and the claims agents take themselves.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, test } from 'vitest';
-import { CLI, cli, tmpDir, fixtureBackend } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig } from '../helpers/config.js';
+import { CLI, cli, tmpDir } from '../helpers/tmp.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures');
-
-function config(dir: string, body: string): string {
-  const file = path.join(dir, 'lk.yaml');
-  writeFileSync(file, body);
-  return file;
-}
 
 const journal = (state: string) => {
   const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
@@ -37,19 +32,15 @@ describe('claims in the runtime', () => {
     const dir = tmpDir();
     const hookLog = path.join(dir, 'hooks.log');
     const fleet = (hookEnv: Record<string, string>) =>
-      config(
-        dir,
-        `
-width: 4
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-hooks:
-  before_session: ["{node}", ${JSON.stringify(path.join(FIXTURES, 'hooks/record-hook.mjs'))}]
-lanes: [{ name: a }, { name: b }, { name: c }, { name: d }]
-backends:
-${fixtureBackend('ok.mjs', dir, { HOOK_LOG: hookLog, ...hookEnv })}
-`,
-      );
+      writeConfig(
+        {
+          width: 4,
+          hooks: { before_session: ['{node}', path.join(FIXTURES, 'hooks/record-hook.mjs')] },
+          lanes: [{ name: 'a' }, { name: 'b' }, { name: 'c' }, { name: 'd' }],
+          backends: [fixtureAgent('ok.mjs', { env: { HOOK_LOG: hookLog, ...hookEnv } })],
+        },
+        { dir },
+      ).file;
     const file = fleet({ HOOK_MS: '300' });
     const state = path.join(dir, 'state');
     const r = await cli(['run', '--config', file, '--state', state, '--for', '4s']);
@@ -85,20 +76,18 @@ ${fixtureBackend('ok.mjs', dir, { HOOK_LOG: hookLog, ...hookEnv })}
     const holder = spawn('flock', [lock, 'sleep', '30'], { stdio: 'ignore' });
     try {
       await new Promise((r) => setTimeout(r, 300));
-      const file = config(
-        dir,
-        `
-width: 2
-schedule: { interval: 1s, jitter: 0s }
-resources: { enabled: false }
-lanes:
-  - { name: code, cooldown: 1s, lock_file: ${JSON.stringify(lock)} }
-  - { name: docs, cooldown: 1s }
-backends:
-${fixtureBackend('ok.mjs', dir)}
-`,
+      const { file, state } = writeConfig(
+        {
+          width: 2,
+          schedule: { interval: '1s' },
+          lanes: [
+            { name: 'code', cooldown: '1s', lock_file: lock },
+            { name: 'docs', cooldown: '1s' },
+          ],
+          backends: [fixtureAgent('ok.mjs')],
+        },
+        { dir },
       );
-      const state = path.join(dir, 'state');
       expect((await cli(['run', '--config', file, '--state', state, '--for', '3s'])).code).toBe(0);
       const events = journal(state);
       expect(events.filter((e) => e.type === 'SESSION_STARTED' && e.laneId === 'code')).toHaveLength(0);
@@ -114,23 +103,17 @@ ${fixtureBackend('ok.mjs', dir)}
   test('while lanekeeper runs a lane, flock -n on its lock_file fails; after the session it succeeds', async () => {
     const dir = tmpDir();
     const lock = path.join(dir, 'code.lock');
-    const file = config(
-      dir,
-      `
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-sessions: { drain_grace: 10s }
-lanes:
-  - { name: code, lock_file: ${JSON.stringify(lock)} }
-backends:
-${fixtureBackend('ok.mjs', dir, { AGENT_SLEEP_MS: '2500' })}
-`,
+    const { file, state } = writeConfig(
+      {
+        sessions: { drain_grace: '10s' },
+        lanes: [{ name: 'code', lock_file: lock }],
+        backends: [fixtureAgent('ok.mjs', { env: { AGENT_SLEEP_MS: '2500' } })],
+      },
+      { dir },
     );
-    const run = spawn(
-      process.execPath,
-      [CLI, 'run', '--config', file, '--state', path.join(dir, 'state'), '--for', '2s'],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const run = spawn(process.execPath, [CLI, 'run', '--config', file, '--state', state, '--for', '2s'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const exited = new Promise((r) => run.on('exit', r));
     // The lock file is taken with the lane slot, before the session starts: wait for the start.
     let log = '';
@@ -149,20 +132,14 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_SLEEP_MS: '2500' })}
   });
 
   test('claims an agent takes are renewed with it and released when it ends, unless it asked to keep them', async () => {
-    const dir = tmpDir();
-    const state = path.join(dir, 'state');
-    const file = config(
-      dir,
-      `
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-claims: { sweep_every: 300ms }
-lanes: [{ name: code }]
-backends:
-  # A 3 s claim in a 6 s session: without renewal the sweeper would expire it.
-${fixtureBackend('claimer.mjs', dir, { LANEKEEPER_CLI: CLI, CLAIM_TTL: '3s', AGENT_SLEEP_MS: '6000' })}
-`,
-    );
+    const { file, state } = writeConfig({
+      claims: { sweep_every: '300ms' },
+      lanes: [{ name: 'code' }],
+      backends: [
+        // A 3 s claim in a 6 s session: without renewal the sweeper would expire it.
+        fixtureAgent('claimer.mjs', { env: { LANEKEEPER_CLI: CLI, CLAIM_TTL: '3s', AGENT_SLEEP_MS: '6000' } }),
+      ],
+    });
     expect((await cli(['run', '--config', file, '--state', state, '--for', '1s'])).code).toBe(0);
     const all = JSON.parse((await cli(['claims', '--all', '--json', '--state', state])).stdout) as {
       claims: { key: string; holder: string; state: string; result: string | null }[];

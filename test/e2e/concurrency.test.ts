@@ -1,9 +1,8 @@
 // Lane concurrency, end to end: a lane with 2 slots runs 2 sessions side by side and never 3;
 // a lane with 1 never overlaps; the lock telemetry agrees.
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { expect, test } from 'vitest';
-import { cli, tmpDir, fixtureBackend } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig } from '../helpers/config.js';
+import { cli } from '../helpers/tmp.js';
 
 /** The most sessions of one lane that were running at the same moment. */
 function maxOverlap(spans: { start: number; end: number }[]): number {
@@ -20,22 +19,15 @@ function maxOverlap(spans: { start: number; end: number }[]): number {
 }
 
 test('a lane with concurrency 2 reaches 2 sessions at once and never more', async () => {
-  const dir = tmpDir();
-  const state = path.join(dir, 'state');
-  const file = path.join(dir, 'lk.yaml');
-  writeFileSync(
-    file,
-    `
-width: 4
-schedule: { interval: 1s, jitter: 0s }
-resources: { enabled: false }
-lanes:
-  - { name: code, concurrency: 2, cooldown: 1s }
-  - { name: docs, cooldown: 1s }
-backends:
-${fixtureBackend('ok.mjs', dir, { AGENT_SLEEP_MS: '1500' })}
-`,
-  );
+  const { file, state } = writeConfig({
+    width: 4,
+    schedule: { interval: '1s' },
+    lanes: [
+      { name: 'code', concurrency: 2, cooldown: '1s' },
+      { name: 'docs', cooldown: '1s' },
+    ],
+    backends: [fixtureAgent('ok.mjs', { env: { AGENT_SLEEP_MS: '1500' } })],
+  });
   expect((await cli(['run', '--config', file, '--state', state, '--for', '6s'])).code).toBe(0);
   const st = JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as {
     sessions: { lane: string; started_at: string; ended_at: string }[];

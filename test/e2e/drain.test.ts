@@ -1,37 +1,25 @@
 // SIGTERM drains: no new sessions, running ones get the drain grace, then their process groups
 // are killed; every exit is recorded and the database is closed cleanly.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect, test } from 'vitest';
-import { CLI, pidAlive, tmpDir, fixtureBackend } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig, type BackendConfig } from '../helpers/config.js';
+import { CLI, pidAlive } from '../helpers/tmp.js';
 import { leftovers, startCli } from '../helpers/run-process.js';
 
 /** A fleet of `lanes` (one session each, all at once) with a 1 s drain and kill grace. */
-function drainSetup(lanes: string[], backend: (dir: string) => string) {
-  const dir = tmpDir();
-  const file = path.join(dir, 'lk.yaml');
-  writeFileSync(
-    file,
-    `
-width: ${lanes.length}
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-sessions: { kill_grace: 1s, drain_grace: 1s }
-lanes:
-${lanes.map((l) => `  - { name: ${l}, timeout: 10m }`).join('\n')}
-backends:
-${backend(dir)}
-`,
-  );
-  return { state: path.join(dir, 'state'), file };
+function drainSetup(lanes: string[], backend: BackendConfig) {
+  return writeConfig({
+    width: lanes.length,
+    sessions: { kill_grace: '1s', drain_grace: '1s' },
+    lanes: lanes.map((name) => ({ name, timeout: '10m' })),
+    backends: [backend],
+  });
 }
 
 test('SIGTERM while sessions run: they are stopped after the drain grace and recorded; nothing is left behind', async () => {
-  const { state, file } = drainSetup(['a', 'b', 'c'], (dir) =>
-    fixtureBackend('ignore-sigterm.mjs', dir, {}, 'stubborn'),
-  );
+  const { state, file } = drainSetup(['a', 'b', 'c'], fixtureAgent('ignore-sigterm.mjs', { model: 'stubborn' }));
   const child = spawn(process.execPath, [CLI, 'run', '--config', file, '--state', state], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -81,7 +69,7 @@ test('SIGTERM while sessions run: they are stopped after the drain grace and rec
 });
 
 test('SIGTERM with agents that forked children which ignore SIGTERM: nothing of any session is left running', async () => {
-  const { state, file } = drainSetup(['a', 'b'], (dir) => fixtureBackend('hang.mjs', dir, { AGENT_FORK: '1' }));
+  const { state, file } = drainSetup(['a', 'b'], fixtureAgent('hang.mjs', { env: { AGENT_FORK: '1' } }));
   const run = startCli(['run', '--config', file, '--state', state]);
   await run.waitFor(/ started on fixture:ok/, { count: 2 });
   // The grandchildren are there before the drain.

@@ -7,7 +7,8 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { cli, fixtureBackend, tmpDir } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig } from '../helpers/config.js';
+import { cli, tmpDir } from '../helpers/tmp.js';
 
 describe('help', () => {
   test('stats --help shows its default window as a duration', async () => {
@@ -58,19 +59,15 @@ function setUp(): { dir: string; file: string } {
   writeFileSync(path.join(tasks, 'c.md'), '---\nlane: elsewhere\nstate: ready\n---\n');
   writeFileSync(path.join(tasks, 'd.md'), '---\nlane: [solo\n---\n');
   writeFileSync(path.join(tasks, 'e.md'), '---\nstate: someday\n---\n');
-  const file = path.join(dir, 'lk.yaml');
-  writeFileSync(
-    file,
-    `schedule: { interval: 1s, jitter: 0s }
-resources: { enabled: false }
-sessions: { kill_grace: 1s, drain_grace: 5s }
-tasks: { dir: tasks }
-lanes:
-  - name: solo
-    cooldown: 1s
-backends:
-${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.123456', AGENT_SLEEP_MS: '50' })}
-`,
+  const { file } = writeConfig(
+    {
+      schedule: { interval: '1s' },
+      sessions: { kill_grace: '1s', drain_grace: '5s' },
+      tasks: { dir: 'tasks' },
+      lanes: [{ name: 'solo', cooldown: '1s' }],
+      backends: [fixtureAgent('ok.mjs', { env: { AGENT_GRADE: '0.123456', AGENT_SLEEP_MS: '50' } })],
+    },
+    { dir },
   );
   return { dir, file };
 }

@@ -4,7 +4,6 @@
 // had two holders at once, every host's journal is gapless, and the shared posteriors are exactly
 // the fold of every host's grades, each once.
 // Needs LANEKEEPER_TEST_PG_URL (skipped with a message without it, failed with LANEKEEPER_REQUIRE_PG=1).
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -13,7 +12,8 @@ import { emptyLearning, learn } from '../../src/policy/learning.js';
 import { lockStats } from '../../src/format/lock-stats.js';
 import { probePostgres } from '../store/contract/backends.js';
 import { startCli } from '../helpers/run-process.js';
-import { AGENTS, cli, tmpDir } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig } from '../helpers/config.js';
+import { cli } from '../helpers/tmp.js';
 import { inSchema } from '../helpers/intervals.js';
 
 const probe = await probePostgres(process.env.LANEKEEPER_TEST_PG_URL);
@@ -40,17 +40,11 @@ describe.skipIf(!probe.ok)(`one fleet on PostgreSQL, three hosts${probe.ok ? '' 
     async () => {
       await admin.connect();
       await admin.query(`CREATE SCHEMA ${schema}_dup`);
-      const dir = tmpDir();
-      const file = path.join(dir, 'lk.yaml');
-      writeFileSync(
-        file,
-        `store: ${JSON.stringify(schemaUrl(`${schema}_dup`))}
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-lanes: [{ name: a }]
-backends: [{ name: b, command: ["true"], models: [{ name: m }] }]
-`,
-      );
+      const { file, dir } = writeConfig({
+        store: schemaUrl(`${schema}_dup`),
+        lanes: [{ name: 'a' }],
+        backends: [{ name: 'b', command: ['true'], models: [{ name: 'm' }] }],
+      });
       const first = startCli(['run', '--config', file, '--state', path.join(dir, 'one')], {
         env: { LANEKEEPER_HOST: 'dup' },
       });
@@ -80,31 +74,19 @@ backends: [{ name: b, command: ["true"], models: [{ name: m }] }]
     async () => {
       await admin.query(`CREATE SCHEMA ${schema}`);
       const storeUrl = schemaUrl(schema);
-      const dir = tmpDir();
-      const file = path.join(dir, 'lk.yaml');
-      writeFileSync(
-        file,
-        `
-store: ${JSON.stringify(storeUrl)}
-width: 3
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-sessions: { kill_grace: 1s, drain_grace: 5s }
-lanes:
-${Object.entries(LANES)
-  .map(
-    ([name, concurrency]) =>
-      `  - { name: ${name}, concurrency: ${concurrency}, timeout: 1m, cooldown: 0s, respawn: { threshold: 0.5, chain_limit: 5 } }`,
-  )
-  .join('\n')}
-backends:
-  - name: fixture
-    command: ["{node}", ${JSON.stringify(path.join(AGENTS, 'ok.mjs'))}]
-    cwd: ${JSON.stringify(dir)}
-    env: { AGENT_SLEEP_MS: "50", AGENT_GRADE: "0.9" }
-    models: [{ name: ok }]
-`,
-      );
+      const { file, dir } = writeConfig({
+        store: storeUrl,
+        width: 3,
+        sessions: { kill_grace: '1s', drain_grace: '5s' },
+        lanes: Object.entries(LANES).map(([name, concurrency]) => ({
+          name,
+          concurrency,
+          timeout: '1m',
+          cooldown: '0s',
+          respawn: { threshold: 0.5, chain_limit: 5 },
+        })),
+        backends: [fixtureAgent('ok.mjs', { env: { AGENT_SLEEP_MS: '50', AGENT_GRADE: '0.9' } })],
+      });
       const runs = HOSTS.map((h) =>
         startCli(['run', '--config', file, '--state', path.join(dir, h), '--tick', '1s', '--for', '25s'], {
           env: { LANEKEEPER_HOST: h },

@@ -3,11 +3,11 @@
 // journaled with its reason while the session still runs (and does not cost the later grade), and
 // a grade file written in place in two halves is never read half-way; a write the agent makes
 // the moment it starts (before any watch could be set up) is judged while it runs too.
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect, test } from 'vitest';
-import { AGENTS, cli, tmpDir } from '../helpers/tmp.js';
+import { CONFIG_DIR, fixtureAgent, writeConfig } from '../helpers/config.js';
+import { cli } from '../helpers/tmp.js';
 
 interface Row {
   seq: number;
@@ -16,26 +16,30 @@ interface Row {
 }
 
 test('a grade rewritten mid-session: the last valid one is used, a bad write is journaled as it lands, halves are never read', async () => {
-  const dir = tmpDir();
-  const state = path.join(dir, 'state');
-  const file = path.join(dir, 'lk.yaml');
-  const backend = (name: string, env: Record<string, string>) => `
-  - name: ${name}
-    command: ["{node}", ${JSON.stringify(path.join(AGENTS, 'grade-rewrite.mjs'))}]
-    cwd: ${JSON.stringify(dir)}
-    env: ${JSON.stringify(env)}
-    models: [{ name: m }]`;
-  writeFileSync(
-    file,
-    `width: 2
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-lanes:
-  - { name: rewrite, arms: [rewrite:m] }
-  - { name: halves, arms: [halves:m] }
-backends:${backend('rewrite', { AGENT_GRADES: JSON.stringify(['{"grade": 0.2}', '{"grade": "great"}', '{"grade": 0.9, "dimensions": {"tests": 1}}']), AGENT_GAP_MS: '1200' })}${backend('halves', { AGENT_GRADES: JSON.stringify(['{"grade": 0.35}', '{"grade": 0.75}']), AGENT_GAP_MS: '1200', AGENT_HALVES: '1' })}
-`,
-  );
+  const backend = (name: string, env: Record<string, string>) =>
+    fixtureAgent('grade-rewrite.mjs', { name, model: 'm', env });
+  const { file, state } = writeConfig({
+    width: 2,
+    lanes: [
+      { name: 'rewrite', arms: ['rewrite:m'] },
+      { name: 'halves', arms: ['halves:m'] },
+    ],
+    backends: [
+      backend('rewrite', {
+        AGENT_GRADES: JSON.stringify([
+          '{"grade": 0.2}',
+          '{"grade": "great"}',
+          '{"grade": 0.9, "dimensions": {"tests": 1}}',
+        ]),
+        AGENT_GAP_MS: '1200',
+      }),
+      backend('halves', {
+        AGENT_GRADES: JSON.stringify(['{"grade": 0.35}', '{"grade": 0.75}']),
+        AGENT_GAP_MS: '1200',
+        AGENT_HALVES: '1',
+      }),
+    ],
+  });
   const run = await cli(['run', '--once', '--config', file, '--state', state], {
     env: { LANEKEEPER_LOG_LEVEL: 'debug' },
   });
@@ -73,25 +77,13 @@ backends:${backend('rewrite', { AGENT_GRADES: JSON.stringify(['{"grade": 0.2}', 
 });
 
 test('a bad grade written the moment the agent starts is journaled while it still runs', async () => {
-  const dir = tmpDir();
-  const state = path.join(dir, 'state');
-  const file = path.join(dir, 'lk.yaml');
   // A shell agent writes at once, before lanekeeper could have set up any watch, then runs on.
   const script = `printf '{"grade": "great"}' > "$LANEKEEPER_GRADE_FILE"; sleep 1.5; printf '{"grade": 0.8}' > "$LANEKEEPER_GRADE_FILE.tmp"; mv "$LANEKEEPER_GRADE_FILE.tmp" "$LANEKEEPER_GRADE_FILE"`;
-  writeFileSync(
-    file,
-    `width: 1
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-lanes:
-  - { name: early }
-backends:
-  - name: early
-    command: ${JSON.stringify(['/bin/sh', '-c', script])}
-    cwd: ${JSON.stringify(dir)}
-    models: [{ name: m }]
-`,
-  );
+  const { file, state } = writeConfig({
+    width: 1,
+    lanes: [{ name: 'early' }],
+    backends: [{ name: 'early', command: ['/bin/sh', '-c', script], cwd: CONFIG_DIR, models: [{ name: 'm' }] }],
+  });
   const run = await cli(['run', '--once', '--config', file, '--state', state]);
   expect(run.code, run.stderr).toBe(0);
 

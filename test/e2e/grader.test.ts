@@ -2,11 +2,11 @@
 // grader from its record on stdin; a broken grader is journaled as a rejected grade and the
 // default from the outcome stands; a session whose agent never started is not sent to the grader.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, test } from 'vitest';
-import { cli, fixtureBackend, tmpDir } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig, type BackendConfig, type LaneConfig, type TestConfig } from '../helpers/config.js';
+import { cli, tmpDir } from '../helpers/tmp.js';
 
 const GRADERS = path.resolve(import.meta.dirname, '../fixtures/graders');
 
@@ -32,26 +32,24 @@ function repo(): string {
 }
 
 let configs = 0;
-function config(dir: string, grading: string, lanes = '  - { name: code }', extraBackends = ''): string {
-  const file = path.join(dir, `lk-${++configs}.yaml`);
-  writeFileSync(
-    file,
-    `
-width: 2
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-grading: ${grading}
-lanes:
-${lanes}
-backends:
-${fixtureBackend('ok.mjs', dir, { AGENT_SLEEP_MS: '50' })}
-${extraBackends}
-`,
-  );
-  return file;
+function config(
+  dir: string,
+  grading: TestConfig['grading'],
+  lanes: LaneConfig[] = [{ name: 'code' }],
+  extraBackends: BackendConfig[] = [],
+): string {
+  return writeConfig(
+    {
+      width: 2,
+      grading,
+      lanes,
+      backends: [fixtureAgent('ok.mjs', { env: { AGENT_SLEEP_MS: '50' } }), ...extraBackends],
+    },
+    { dir, name: `lk-${++configs}.yaml` },
+  ).file;
 }
 
-const grader = (fixture: string) => `["{node}", ${JSON.stringify(path.join(GRADERS, fixture))}]`;
+const grader = (fixture: string) => ['{node}', path.join(GRADERS, fixture)];
 
 describe('grader command, end to end', () => {
   test('a session without a grade file is graded by the grader from its record; weights make a composite', async () => {
@@ -60,7 +58,7 @@ describe('grader command, end to end', () => {
     const run = await cli([
       'run',
       '--config',
-      config(dir, `{ command: ${grader('good.mjs')}, timeout: 10s }`),
+      config(dir, { command: grader('good.mjs'), timeout: '10s' }),
       '--state',
       state,
       '--for',
@@ -80,7 +78,7 @@ describe('grader command, end to end', () => {
     const run2 = await cli([
       'run',
       '--config',
-      config(dir, `{ command: ${grader('good.mjs')}, timeout: 10s, weights: { quality: 3, tests: 1 } }`),
+      config(dir, { command: grader('good.mjs'), timeout: '10s', weights: { quality: 3, tests: 1 } }),
       '--state',
       weighted,
       '--for',
@@ -95,12 +93,15 @@ describe('grader command, end to end', () => {
   test('a broken grader: the rejection is journaled with its reason and the default grade stands; a censored session skips the grader', async () => {
     const dir = repo();
     const state = path.join(dir, 'state');
-    const lanes = '  - { name: code, arms: [fixture:ok] }\n  - { name: broken, arms: [ghost:m] }';
-    const ghost = '  - name: ghost\n    command: [lanekeeper-no-such-agent-binary]\n    models: [{ name: m }]';
+    const lanes = [
+      { name: 'code', arms: ['fixture:ok'] },
+      { name: 'broken', arms: ['ghost:m'] },
+    ];
+    const ghost = { name: 'ghost', command: ['lanekeeper-no-such-agent-binary'], models: [{ name: 'm' }] };
     const run = await cli([
       'run',
       '--config',
-      config(dir, `{ command: ${grader('bad-json.mjs')}, timeout: 10s }`, lanes, ghost),
+      config(dir, { command: grader('bad-json.mjs'), timeout: '10s' }, lanes, [ghost]),
       '--state',
       state,
       '--for',

@@ -3,12 +3,11 @@
 // drain, and is told when the run is over; no secret from the configuration reaches it. A port
 // that is taken is one line and exit 2.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import path from 'node:path';
 import { expect, test } from 'vitest';
 import WebSocket from 'ws';
-import { CLI, cli, fixtureBackend, tmpDir } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig } from '../helpers/config.js';
+import { CLI, cli } from '../helpers/tmp.js';
 
 const SECRET = 'sk-live-e2e-0b1c2d-do-not-leak';
 
@@ -23,22 +22,12 @@ interface Message {
 const topState = (value: unknown) => (typeof value === 'string' ? value : Object.keys((value ?? {}) as object)[0]);
 
 function setup() {
-  const dir = tmpDir();
-  const file = path.join(dir, 'lk.yaml');
-  writeFileSync(
-    file,
-    `
-width: 1
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-sessions: { kill_grace: 1s, drain_grace: 1s }
-lanes:
-  - { name: a, timeout: 10m, prompt: "Deploy with key ${SECRET}" }
-backends:
-${fixtureBackend('hang.mjs', dir, { AGENT_TOKEN: SECRET }, 'hang')}
-`,
-  );
-  return { file, state: path.join(dir, 'state') };
+  return writeConfig({
+    width: 1,
+    sessions: { kill_grace: '1s', drain_grace: '1s' },
+    lanes: [{ name: 'a', timeout: '10m', prompt: `Deploy with key ${SECRET}` }],
+    backends: [fixtureAgent('hang.mjs', { model: 'hang', env: { AGENT_TOKEN: SECRET } })],
+  });
 }
 
 /** Resolves once `found` holds; a guard against a hung test, not a timing assertion. */

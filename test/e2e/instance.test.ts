@@ -3,11 +3,12 @@
 // still work; after the holder is killed with SIGKILL (its agent left running) a new run starts,
 // because the lock died with the process.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, expect, test } from 'vitest';
-import { CLI, cli, fixtureBackend, pidAlive, tmpDir } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig } from '../helpers/config.js';
+import { CLI, cli, pidAlive } from '../helpers/tmp.js';
 
 const agents: number[] = [];
 afterAll(() => {
@@ -37,22 +38,12 @@ function counts(state: string) {
 }
 
 test('a second run on a held state directory exits 2 naming the pid; after kill -9 of the holder a new run starts', async () => {
-  const dir = tmpDir();
-  const state = path.join(dir, 'state');
-  const file = path.join(dir, 'lk.yaml');
-  writeFileSync(
-    file,
-    `
-width: 1
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-sessions: { kill_grace: 1s, drain_grace: 1s }
-lanes:
-  - { name: a, timeout: 10m }
-backends:
-${fixtureBackend('hang.mjs', dir, {}, 'hang')}
-`,
-  );
+  const { file, state } = writeConfig({
+    width: 1,
+    sessions: { kill_grace: '1s', drain_grace: '1s' },
+    lanes: [{ name: 'a', timeout: '10m' }],
+    backends: [fixtureAgent('hang.mjs', { model: 'hang' })],
+  });
   const first = spawn(process.execPath, [CLI, 'run', '--config', file, '--state', state], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,19 +1,17 @@
 // `lanekeeper grade`: a grade given after the fact shows at once, is learned by the runtime (here
 // at its next start), and replaces the session's earlier grade: a session never counts twice.
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect, test } from 'vitest';
-import { cli, fixtureBackend, tmpDir } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig } from '../helpers/config.js';
+import { cli } from '../helpers/tmp.js';
 
 test('late grades replace the earlier grade in what was learned; bad input is refused with the reason', async () => {
-  const dir = tmpDir();
-  const state = path.join(dir, 'state');
-  const file = path.join(dir, 'lk.yaml');
-  writeFileSync(
-    file,
-    `width: 1\nschedule: { interval: 1h, jitter: 0s }\nresources: { enabled: false }\nlanes:\n  - { name: code }\nbackends:\n${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.3' })}\n`,
-  );
+  const { file, state } = writeConfig({
+    width: 1,
+    lanes: [{ name: 'code' }],
+    backends: [fixtureAgent('ok.mjs', { env: { AGENT_GRADE: '0.3' } })],
+  });
   expect((await cli(['run', '--once', '--config', file, '--state', state])).code).toBe(0);
   const status = async () =>
     JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as {

@@ -1,33 +1,24 @@
 // `lanekeeper run --metrics-port`: the built CLI runs real fake agents while this test scrapes
 // http://127.0.0.1:PORT/metrics over HTTP, as Prometheus would, and parses what it gets.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/index.js';
 import { histogramOf, parseMetrics, series, valueOf, type PromMetrics } from '../helpers/prometheus.js';
-import { CLI, cli, fixtureBackend, tmpDir } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig } from '../helpers/config.js';
+import { CLI, cli } from '../helpers/tmp.js';
 
 /** Lanes a and b run the ok agent (graded 0.9); lane c is held by another host, so ticks skip it. */
 function setup() {
-  const dir = tmpDir();
-  const file = path.join(dir, 'lk.yaml');
-  writeFileSync(
-    file,
-    `
-width: 3
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-lanes:
-  - { name: a, cooldown: 1h }
-  - { name: b, cooldown: 1h }
-  - { name: c, cooldown: 1h }
-backends:
-${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.9', AGENT_SLEEP_MS: '200' })}
-`,
-  );
-  return { file, state: path.join(dir, 'state') };
+  return writeConfig({
+    width: 3,
+    lanes: [
+      { name: 'a', cooldown: '1h' },
+      { name: 'b', cooldown: '1h' },
+      { name: 'c', cooldown: '1h' },
+    ],
+    backends: [fixtureAgent('ok.mjs', { env: { AGENT_GRADE: '0.9', AGENT_SLEEP_MS: '200' } })],
+  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

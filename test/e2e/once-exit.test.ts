@@ -2,29 +2,21 @@
 // missing, its working directory is missing, the before-session hook failed) it exits 1 with one
 // line per session saying why, logged as warnings where the session could not start; 75 stays
 // for "everything was busy", 76 for "no backend". --operator judges its first tick the same way.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { cli, fixtureBackend, tmpDir } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig, type BackendConfig, type TestConfig } from '../helpers/config.js';
+import { cli, tmpDir } from '../helpers/tmp.js';
 
-const GHOST = '  - name: ghost\n    command: [lanekeeper-no-such-agent-binary, "{prompt}"]\n    models: [{ name: m }]';
+const GHOST: BackendConfig = {
+  name: 'ghost',
+  command: ['lanekeeper-no-such-agent-binary', '{prompt}'],
+  models: [{ name: 'm' }],
+};
 
-function setup(backends: string, { extra = '', lanes = '  - { name: code }\n  - { name: docs }' } = {}) {
-  const dir = tmpDir();
-  const file = path.join(dir, 'lk.yaml');
-  writeFileSync(
-    file,
-    `width: 2
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-${extra}
-lanes:
-${lanes}
-backends:
-${backends}
-`,
-  );
-  return { file, state: path.join(dir, 'state') };
+/** Lanes code and docs (unless `more` says otherwise), width 2, on `backends`. */
+function setup(backends: BackendConfig[], more: Partial<TestConfig> = {}) {
+  return writeConfig({ width: 2, lanes: [{ name: 'code' }, { name: 'docs' }], ...more, backends });
 }
 
 /** Log lines (JSON, since stdout is not a terminal) at `level` and above. */
@@ -38,7 +30,7 @@ const lines = (out: string, min = 40) =>
 
 describe('run --once exit codes', () => {
   test('the agent command is missing: exit 1, one line per session naming the command; its start is a warning', async () => {
-    const { file, state } = setup(GHOST);
+    const { file, state } = setup([GHOST]);
     const r = await cli(['run', '--once', '--config', file, '--state', state]);
     expect(r.code, r.stdout + r.stderr).toBe(1);
     const warned = lines(r.stdout);
@@ -56,7 +48,7 @@ describe('run --once exit codes', () => {
   });
 
   test('the working directory is missing: exit 1 with the directory named', async () => {
-    const { file, state } = setup(fixtureBackend('ok.mjs', '/nonexistent/lanekeeper-work'));
+    const { file, state } = setup([fixtureAgent('ok.mjs', { cwd: '/nonexistent/lanekeeper-work' })]);
     const r = await cli(['run', '--once', '--config', file, '--state', state]);
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(
@@ -67,8 +59,8 @@ describe('run --once exit codes', () => {
   test('the before-session hook fails: exit 1 with the hook named', async () => {
     const dir = tmpDir();
     mkdirSync(path.join(dir, 'work'));
-    const { file, state } = setup(fixtureBackend('ok.mjs', path.join(dir, 'work')), {
-      extra: 'hooks: { before_session: [sh, -c, "echo pull failed >&2; exit 3"] }',
+    const { file, state } = setup([fixtureAgent('ok.mjs', { cwd: path.join(dir, 'work') })], {
+      hooks: { before_session: ['sh', '-c', 'echo pull failed >&2; exit 3'] },
     });
     const r = await cli(['run', '--once', '--config', file, '--state', state]);
     expect(r.code, r.stdout + r.stderr).toBe(1);
@@ -83,8 +75,11 @@ describe('run --once exit codes', () => {
 
   test('one session starts and another cannot: exit 0, the one that could not is still a warning', async () => {
     // code runs on the agent that works, docs on the missing one.
-    const { file, state } = setup(`${GHOST}\n${fixtureBackend('ok.mjs', tmpDir(), { AGENT_GRADE: '0.5' })}`, {
-      lanes: '  - { name: code, arms: [fixture:ok] }\n  - { name: docs, arms: [ghost:m] }',
+    const { file, state } = setup([GHOST, fixtureAgent('ok.mjs', { cwd: tmpDir(), env: { AGENT_GRADE: '0.5' } })], {
+      lanes: [
+        { name: 'code', arms: ['fixture:ok'] },
+        { name: 'docs', arms: ['ghost:m'] },
+      ],
     });
     const r = await cli(['run', '--once', '--config', file, '--state', state]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -94,7 +89,7 @@ describe('run --once exit codes', () => {
   });
 
   test('--operator whose first tick can start no agent ends there with exit 1, not after its sessions or a timer', async () => {
-    const { file, state } = setup(GHOST);
+    const { file, state } = setup([GHOST]);
     const r = await cli(['run', '--operator', '--sessions', '10', '--config', file, '--state', state], {
       timeoutMs: 60_000,
     });

@@ -1,34 +1,26 @@
 // `lanekeeper run --once`, for users who keep their own systemd timer: one tick, wait for the
 // sessions it started, and say with the exit code whether anything could start.
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/index.js';
-import { cli, fixtureBackend, tmpDir } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig, type LaneConfig } from '../helpers/config.js';
+import { cli } from '../helpers/tmp.js';
 
-function setup(lanes: string, { width = 2, interval = '1s' } = {}) {
-  const dir = tmpDir();
-  const file = path.join(dir, 'lk.yaml');
-  writeFileSync(
-    file,
-    `
-width: ${width}
-schedule: { interval: ${interval}, jitter: 0s }
-resources: { enabled: false }
-lanes:
-${lanes}
-backends:
-${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.9', AGENT_SLEEP_MS: '300' })}
-`,
-  );
-  return { file, state: path.join(dir, 'state') };
+function setup(lanes: LaneConfig[], { width = 2, interval = '1s' } = {}) {
+  return writeConfig({
+    width,
+    schedule: { interval },
+    lanes,
+    backends: [fixtureAgent('ok.mjs', { env: { AGENT_GRADE: '0.9', AGENT_SLEEP_MS: '300' } })],
+  });
 }
 
 describe('run --once', () => {
   test('one tick: its sessions run to the end, nothing respawns, no second tick, exit 0', async () => {
-    const { file, state } = setup(
-      '  - { name: a, cooldown: 0s }\n  - { name: b, cooldown: 0s }\n  - { name: c, cooldown: 0s }',
-    );
+    const { file, state } = setup([
+      { name: 'a', cooldown: '0s' },
+      { name: 'b', cooldown: '0s' },
+      { name: 'c', cooldown: '0s' },
+    ]);
     const run = await cli(['run', '--once', '--config', file, '--state', state]);
     expect(run.code, run.stderr).toBe(0);
     const st = JSON.parse((await cli(['status', '--json', '--state', state])).stdout) as {
@@ -42,7 +34,7 @@ describe('run --once', () => {
   });
 
   test('every lane it could pick is busy: exit 75 with the reason', async () => {
-    const { file, state } = setup('  - { name: a }');
+    const { file, state } = setup([{ name: 'a' }]);
     await openSqliteStore(state).close();
     expect((await cli(['claim', 'lane:a', '--holder', 'another-host', '--state', state])).code).toBe(0);
     const run = await cli(['run', '--once', '--config', file, '--state', state]);
@@ -59,7 +51,10 @@ describe('run --operator', () => {
   test('runs exactly N sessions back to back, with no timer between them, then exits 0', async () => {
     // A tick every hour: without operator mode only the first tick's session would run.
     const { file, state } = setup(
-      '  - { name: a, cooldown: 0s, respawn: { chain_limit: 0 } }\n  - { name: b, cooldown: 0s, respawn: { chain_limit: 0 } }',
+      [
+        { name: 'a', cooldown: '0s', respawn: { chain_limit: 0 } },
+        { name: 'b', cooldown: '0s', respawn: { chain_limit: 0 } },
+      ],
       { width: 1, interval: '1h' },
     );
     const run = await cli(['run', '--operator', '--sessions', '4', '--config', file, '--state', state]);
@@ -77,7 +72,7 @@ describe('run --operator', () => {
   });
 
   test('--operator needs --sessions, and not --once', async () => {
-    const { file, state } = setup('  - { name: a }');
+    const { file, state } = setup([{ name: 'a' }]);
     const missing = await cli(['run', '--operator', '--config', file, '--state', state]);
     expect([missing.code, missing.stderr.trim()]).toEqual([
       2,

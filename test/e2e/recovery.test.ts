@@ -3,31 +3,23 @@
 // lanes get no second session), agents that ended meanwhile are recorded as exited with outcome
 // unknown and graded from the grade file they left; every session exits and is graded once.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, test } from 'vitest';
 import { startCli } from '../helpers/run-process.js';
-import { fixtureBackend, running, tmpDir } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig, type TestConfig } from '../helpers/config.js';
+import { running, tmpDir } from '../helpers/tmp.js';
 
-function setup(agent: string, env: Record<string, string>, extra = '') {
-  const dir = tmpDir();
-  const file = path.join(dir, 'lk.yaml');
-  writeFileSync(
-    file,
-    `
-width: 2
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-sessions: { kill_grace: 1s, drain_grace: 1s${extra} }
-lanes:
-  - { name: a, timeout: 10m, cooldown: 1h }
-  - { name: b, timeout: 10m, cooldown: 1h }
-backends:
-${fixtureBackend(agent, dir, env)}
-`,
-  );
-  return { dir, file, state: path.join(dir, 'state') };
+function setup(agent: string, env: Record<string, string>, sessions: TestConfig['sessions'] = {}) {
+  return writeConfig({
+    width: 2,
+    sessions: { kill_grace: '1s', drain_grace: '1s', ...sessions },
+    lanes: [
+      { name: 'a', timeout: '10m', cooldown: '1h' },
+      { name: 'b', timeout: '10m', cooldown: '1h' },
+    ],
+    backends: [fixtureAgent(agent, { env })],
+  });
 }
 
 interface Row {
@@ -159,7 +151,7 @@ describe('after kill -9', () => {
   });
 
   test('with sessions.on_restart: kill, agents left running are stopped, not watched', async () => {
-    const { file, state } = setup('ok.mjs', { AGENT_SLEEP_MS: '60000' }, ', on_restart: kill');
+    const { file, state } = setup('ok.mjs', { AGENT_SLEEP_MS: '60000' }, { on_restart: 'kill' });
     const pids = await crashWithTwoRunning(file, state);
     const again = startCli(['run', '--config', file, '--state', state, '--for', '4s']);
     expect(await again.exited).toBe(0);

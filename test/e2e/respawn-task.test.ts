@@ -5,7 +5,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { AGENTS, CLI, cli, tmpDir } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig } from '../helpers/config.js';
+import { CLI, cli, tmpDir } from '../helpers/tmp.js';
 
 function setup(finish: '' | 'claim' | 'file') {
   const dir = tmpDir();
@@ -13,24 +14,19 @@ function setup(finish: '' | 'claim' | 'file') {
   mkdirSync(tasks);
   writeFileSync(path.join(tasks, 'fix-ci-flake.md'), '---\nlane: code\nstate: active\n---\n# Fix the CI flake\n');
   writeFileSync(path.join(tasks, 'next-one.md'), '---\nlane: code\nstate: ready\n---\n# The next one\n');
-  const file = path.join(dir, 'lk.yaml');
-  writeFileSync(
-    file,
-    `width: 1
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-tasks: { dir: tasks }
-lanes:
-  - { name: code, cooldown: 1s, respawn: { threshold: 0.65, chain_limit: 2 }, prompt: "Work on {task_id}" }
-backends:
-  - name: fixture
-    command: ["{node}", ${JSON.stringify(path.join(AGENTS, 'task-worker.mjs'))}, "{prompt}"]
-    cwd: ${JSON.stringify(dir)}
-    env: { AGENT_FINISH: "${finish}", LANEKEEPER_CLI: ${JSON.stringify(CLI)} }
-    models: [{ name: ok }]
-`,
+  return writeConfig(
+    {
+      width: 1,
+      tasks: { dir: 'tasks' },
+      lanes: [
+        { name: 'code', cooldown: '1s', respawn: { threshold: 0.65, chain_limit: 2 }, prompt: 'Work on {task_id}' },
+      ],
+      backends: [
+        fixtureAgent('task-worker.mjs', { args: ['{prompt}'], env: { AGENT_FINISH: finish, LANEKEEPER_CLI: CLI } }),
+      ],
+    },
+    { dir },
   );
-  return { file, state: path.join(dir, 'state') };
 }
 
 interface Session {

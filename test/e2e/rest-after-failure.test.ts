@@ -1,27 +1,15 @@
 // `backends[].rest_after_failure` end to end: a backend without a quota probe whose session failed
 // is blocked for the configured time, and `0s` lets the lane go on at once.
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { expect, test } from 'vitest';
-import { cli, fixtureBackend, tmpDir } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig } from '../helpers/config.js';
+import { cli } from '../helpers/tmp.js';
 
 function setup(rest: string) {
-  const dir = tmpDir();
-  const file = path.join(dir, 'lk.yaml');
-  writeFileSync(
-    file,
-    `
-width: 1
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-lanes:
-  - { name: code, cooldown: 0s }
-backends:
-${fixtureBackend('crash.mjs', dir)}
-    rest_after_failure: ${rest}
-`,
-  );
-  return { file, state: path.join(dir, 'state') };
+  return writeConfig({
+    width: 1,
+    lanes: [{ name: 'code', cooldown: '0s' }],
+    backends: [fixtureAgent('crash.mjs', { rest_after_failure: rest })],
+  });
 }
 
 type Status = { sessions: { outcome: string }[] };

@@ -1,30 +1,20 @@
 // Every start goes on from the fleet the last run left, not only after a crash: cooldowns and
 // their deadlines, respawn chains and the configuration's changes carry over a clean drain, a
 // --once timer run and a restart, and replay across the restarts finds 0 divergences.
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { startCli } from '../helpers/run-process.js';
-import { cli, fixtureBackend, tmpDir } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig, type LaneConfig } from '../helpers/config.js';
+import { cli, tmpDir } from '../helpers/tmp.js';
 
-function setup(lanes: string, env: Record<string, string> = { AGENT_GRADE: '0.9', AGENT_SLEEP_MS: '200' }, extra = '') {
+function setup(lanes: LaneConfig[], env: Record<string, string> = { AGENT_GRADE: '0.9', AGENT_SLEEP_MS: '200' }) {
   const dir = tmpDir();
-  const file = path.join(dir, 'lk.yaml');
-  const write = (laneLines: string) =>
-    writeFileSync(
-      file,
-      `width: 2
-schedule: { interval: 1h, jitter: 0s${extra} }
-resources: { enabled: false }
-sessions: { drain_grace: 5s }
-lanes:
-${laneLines}
-backends:
-${fixtureBackend('ok.mjs', dir, env)}
-`,
+  const write = (laneList: LaneConfig[]) =>
+    writeConfig(
+      { width: 2, sessions: { drain_grace: '5s' }, lanes: laneList, backends: [fixtureAgent('ok.mjs', { env })] },
+      { dir },
     );
-  write(lanes);
-  return { file, state: path.join(dir, 'state'), write };
+  const { file, state } = write(lanes);
+  return { file, state, write };
 }
 
 interface Status {
@@ -50,7 +40,7 @@ async function replayed(state: string): Promise<{ divergences: number; events: n
 
 describe('every start goes on from the last run', () => {
   test('three --once runs against a 2h cooldown: the first starts the lane, the next two start nothing and exit 75', async () => {
-    const { file, state } = setup('  - { name: code, cooldown: 2h }');
+    const { file, state } = setup([{ name: 'code', cooldown: '2h' }]);
     const first = await cli(['run', '--once', '--config', file, '--state', state]);
     expect(first.code, first.stderr).toBe(0);
     for (const _ of [2, 3]) {
@@ -70,7 +60,7 @@ describe('every start goes on from the last run', () => {
   });
 
   test('a drain in the middle of a respawn chain: the next start follows the session back to back once its cooldown ends', async () => {
-    const { file, state } = setup('  - { name: a, cooldown: 3s, respawn: { threshold: 0.65, chain_limit: 1 } }');
+    const { file, state } = setup([{ name: 'a', cooldown: '3s', respawn: { threshold: 0.65, chain_limit: 1 } }]);
     const first = startCli(['run', '--config', file, '--state', state]);
     await first.waitFor(/cooling down for 3s/);
     first.child.kill('SIGTERM');
@@ -94,7 +84,7 @@ describe('every start goes on from the last run', () => {
   });
 
   test('a cooldown that ended while nothing ran is simply due: the respawn it earned starts at once', async () => {
-    const { file, state } = setup('  - { name: a, cooldown: 1s, respawn: { threshold: 0.65, chain_limit: 1 } }');
+    const { file, state } = setup([{ name: 'a', cooldown: '1s', respawn: { threshold: 0.65, chain_limit: 1 } }]);
     const first = startCli(['run', '--config', file, '--state', state]);
     await first.waitFor(/cooling down for 1s/);
     first.child.kill('SIGTERM');
@@ -109,9 +99,15 @@ describe('every start goes on from the last run', () => {
   });
 
   test('a configuration changed between runs is applied as a reload: a removed lane is gone, an added one runs', async () => {
-    const { file, state, write } = setup('  - { name: a, cooldown: 2h }\n  - { name: b, cooldown: 2h }');
+    const { file, state, write } = setup([
+      { name: 'a', cooldown: '2h' },
+      { name: 'b', cooldown: '2h' },
+    ]);
     expect((await cli(['run', '--once', '--config', file, '--state', state])).code).toBe(0);
-    write('  - { name: a, cooldown: 2h }\n  - { name: c, cooldown: 2h }');
+    write([
+      { name: 'a', cooldown: '2h' },
+      { name: 'c', cooldown: '2h' },
+    ]);
     const again = await cli(['run', '--once', '--config', file, '--state', state]);
     expect(again.code, again.stdout + again.stderr).toBe(0);
     const st = await status(state);

@@ -7,7 +7,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, test } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/index.js';
-import { cli, fixtureBackend, tmpDir } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig, type TestConfig } from '../helpers/config.js';
+import { cli, tmpDir } from '../helpers/tmp.js';
 
 const SELECTORS = path.resolve(import.meta.dirname, '../fixtures/selectors');
 
@@ -32,29 +33,25 @@ function task(dir: string, id: string, front: string) {
 describe('selection, end to end', () => {
   test('tasks back sessions in tier order; the agent gets its task; a claimed task is passed over', async () => {
     const dir = tmpDir();
-    const state = path.join(dir, 'state');
     const tasks = path.join(dir, 'tasks');
     mkdirSync(tasks);
     task(tasks, 'fix-login', 'lane: code\nstate: active');
     task(tasks, 'held-elsewhere', 'lane: docs\nstate: active');
     task(tasks, 'write-guide', 'lane: docs\nstate: ready\npriority: high');
     task(tasks, 'later', 'lane: docs\nstate: backlog');
-    const file = path.join(dir, 'lk.yaml');
-    writeFileSync(
-      file,
-      `
-width: 2
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-tasks: { dir: tasks }
-# No cooldown or respawn: plan, after the run, ranks every lane (a resting lane is skipped).
-lanes:
-  - { name: code, cooldown: 0s, respawn: { chain_limit: 0 } }
-  - { name: docs, cooldown: 0s, respawn: { chain_limit: 0 } }
-  - { name: triage }
-backends:
-${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.8' })}
-`,
+    const { file, state } = writeConfig(
+      {
+        width: 2,
+        tasks: { dir: 'tasks' },
+        // No cooldown or respawn: plan, after the run, ranks every lane (a resting lane is skipped).
+        lanes: [
+          { name: 'code', cooldown: '0s', respawn: { chain_limit: 0 } },
+          { name: 'docs', cooldown: '0s', respawn: { chain_limit: 0 } },
+          { name: 'triage' },
+        ],
+        backends: [fixtureAgent('ok.mjs', { env: { AGENT_GRADE: '0.8' } })],
+      },
+      { dir },
     );
     // Someone else holds one of the active tasks for an hour.
     await openSqliteStore(state).close();
@@ -106,25 +103,16 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.8' })}
 
   test("an external selector's selected lane and task go first; a broken selector is a recorded violation", async () => {
     const dir = tmpDir();
-    const config = (selector: string) => {
-      const file = path.join(dir, `${selector}.yaml`);
-      writeFileSync(
-        file,
-        `
-width: 1
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-selector: { command: ["{node}", ${JSON.stringify(path.join(SELECTORS, selector))}], timeout: 10s }
-lanes:
-  - { name: code }
-  - { name: content }
-  - { name: triage }
-backends:
-${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.5' })}
-`,
-      );
-      return file;
-    };
+    const config = (selector: string) =>
+      writeConfig(
+        {
+          width: 1,
+          selector: { command: ['{node}', path.join(SELECTORS, selector)], timeout: '10s' },
+          lanes: [{ name: 'code' }, { name: 'content' }, { name: 'triage' }],
+          backends: [fixtureAgent('ok.mjs', { env: { AGENT_GRADE: '0.5' } })],
+        },
+        { dir, name: `${selector}.yaml` },
+      ).file;
 
     const good = path.join(dir, 'good-state');
     expect((await cli(['run', '--config', config('tiered.mjs'), '--state', good, '--for', '3s'])).code).toBe(0);
@@ -161,24 +149,21 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.5' })}
 
   test('plan shows what a tick would do and why; the learning survives a restart; a gated tick is recorded', async () => {
     const dir = tmpDir();
-    const state = path.join(dir, 'state');
-    const file = path.join(dir, 'lk.yaml');
-    const write = (extra: string) =>
-      writeFileSync(
-        file,
-        `
-width: 2
-schedule: { interval: 1h, jitter: 0s }
-${extra}
-lanes:
-  - { name: code, target_share: 0.5, cooldown: 0s, respawn: { chain_limit: 0 } }
-  - { name: docs, cooldown: 0s, respawn: { chain_limit: 0 } }
-  - { name: triage, cooldown: 0s, respawn: { chain_limit: 0 } }
-backends:
-${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.9' })}
-`,
+    const write = (resources: TestConfig['resources']) =>
+      writeConfig(
+        {
+          width: 2,
+          resources,
+          lanes: [
+            { name: 'code', target_share: 0.5, cooldown: '0s', respawn: { chain_limit: 0 } },
+            { name: 'docs', cooldown: '0s', respawn: { chain_limit: 0 } },
+            { name: 'triage', cooldown: '0s', respawn: { chain_limit: 0 } },
+          ],
+          backends: [fixtureAgent('ok.mjs', { env: { AGENT_GRADE: '0.9' } })],
+        },
+        { dir },
       );
-    write('resources: { enabled: false }');
+    const { file, state } = write({ enabled: false });
     type Plan = {
       width: number;
       chosen: { lane: string; score: number; components: Record<string, number> }[];
@@ -227,7 +212,7 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.9' })}
     // A second run goes on from the fleet the first left, its learning with it (RUNTIME_RECOVERED,
     // nothing restored from scratch). No machine has 100% of its memory free; the load thresholds
     // are out of the way.
-    write('resources: { min_memory: 1, skip_load: 1000, width1_load: 1000, width2_load: 1000 }');
+    write({ min_memory: 1, skip_load: 1000, width1_load: 1000, width2_load: 1000 });
     expect((await cli(['run', '--config', file, '--state', state, '--for', '2s'])).code).toBe(0);
     const db = new Database(path.join(state, 'lanekeeper.db'), { readonly: true });
     const starts = db
@@ -238,7 +223,7 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.9' })}
       .all() as string[];
     db.close();
     expect(starts).toEqual(['RUNTIME_STARTED', 'RUNTIME_RECOVERED']);
-    write('resources: { enabled: false }');
+    write({ enabled: false });
     const after = await plan();
     for (const lane of graded) expect(after.ranked.find((r) => r.lane === lane)?.components.evidence).toBeCloseTo(1, 1);
     // With less than 100% memory free, every tick of the second run was skipped, with the figures.

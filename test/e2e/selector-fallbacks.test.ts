@@ -8,7 +8,8 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
 import { startCli } from '../helpers/run-process.js';
-import { cli, fixtureBackend, tmpDir } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig } from '../helpers/config.js';
+import { cli, tmpDir } from '../helpers/tmp.js';
 
 const SELECTORS = path.resolve(import.meta.dirname, '../fixtures/selectors');
 
@@ -84,29 +85,20 @@ describe('an external selector that names fewer lanes than the width', () => {
     // docs and triage have ready tasks; the selector knows only code.
     writeFileSync(path.join(tasks, 'write-guide.md'), '---\nlane: docs\nstate: ready\n---\n# guide\n');
     writeFileSync(path.join(tasks, 'sort-inbox.md'), '---\nlane: triage\nstate: ready\n---\n# inbox\n');
-    const config = (name: string, fill: string) => {
-      const file = path.join(dir, `${name}.yaml`);
-      writeFileSync(
-        file,
-        `
-width: 3
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-tasks: { dir: tasks }
-selector: { command: ["{node}", ${JSON.stringify(path.join(SELECTORS, 'one-lane.mjs'))}, code], timeout: 10s${fill} }
-lanes:
-  - { name: code }
-  - { name: docs }
-  - { name: triage }
-backends:
-${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.8' })}
-`,
-      );
-      return file;
-    };
+    const config = (name: string, fill?: string) =>
+      writeConfig(
+        {
+          width: 3,
+          tasks: { dir: 'tasks' },
+          selector: { command: ['{node}', path.join(SELECTORS, 'one-lane.mjs'), 'code'], timeout: '10s', fill },
+          lanes: [{ name: 'code' }, { name: 'docs' }, { name: 'triage' }],
+          backends: [fixtureAgent('ok.mjs', { env: { AGENT_GRADE: '0.8' } })],
+        },
+        { dir, name: `${name}.yaml` },
+      ).file;
 
     const filled = path.join(dir, 'filled');
-    const run = await cli(['run', '--once', '--config', config('filled', ''), '--state', filled]);
+    const run = await cli(['run', '--once', '--config', config('filled'), '--state', filled]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     const st = await statusJson(filled);
     expect(st.sessions.map((s) => [s.lane, s.task]).sort()).toEqual([
@@ -124,7 +116,7 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.8' })}
     ]);
 
     const narrow = path.join(dir, 'narrow');
-    const run2 = await cli(['run', '--once', '--config', config('narrow', ', fill: none'), '--state', narrow]);
+    const run2 = await cli(['run', '--once', '--config', config('narrow', 'none'), '--state', narrow]);
     expect(run2.code, run2.stdout + run2.stderr).toBe(0);
     const st2 = await statusJson(narrow);
     expect(st2.sessions.map((s) => s.lane)).toEqual(['code']);
@@ -138,7 +130,7 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.8' })}
     );
 
     // A value that is neither is refused, naming the place.
-    const bad = await cli(['validate', '--config', config('bad', ', fill: all')]);
+    const bad = await cli(['validate', '--config', config('bad', 'all')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/selector\.fill: .*"builtin".*"none"/);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
@@ -157,19 +149,14 @@ ${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.8' })}
           JSON.stringify({ tier: 2, selected: { category: 'code' }, alternatives: [{ category: unknown }] }),
         );
       says('novelty');
-      const file = path.join(dir, 'lk.yaml');
-      writeFileSync(
-        file,
-        `
-width: 1
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-selector: { command: ["{node}", ${JSON.stringify(path.join(SELECTORS, 'from-file.mjs'))}, ${JSON.stringify(payload)}], timeout: 10s }
-lanes:
-  - { name: code, cooldown: 0s }
-backends:
-${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.5' })}
-`,
+      const { file } = writeConfig(
+        {
+          width: 1,
+          selector: { command: ['{node}', path.join(SELECTORS, 'from-file.mjs'), payload], timeout: '10s' },
+          lanes: [{ name: 'code', cooldown: '0s' }],
+          backends: [fixtureAgent('ok.mjs', { env: { AGENT_GRADE: '0.5' } })],
+        },
+        { dir },
       );
       const run = startCli(['run', '--config', file, '--state', state, '--tick', '1s']);
       const ticks = /tick at event \d+ \(external selector\)/;
@@ -242,22 +229,14 @@ describe('the allowlist standing in for a payload', () => {
       const payload = path.join(dir, 'payload.json');
       // Nothing it names is a lane here.
       writeFileSync(payload, JSON.stringify({ tier: 2, selected: { category: 'novelty' } }));
-      const file = path.join(dir, 'lk.yaml');
-      writeFileSync(
-        file,
-        `
-width: 1
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-selector:
-  command: ["{node}", ${JSON.stringify(path.join(SELECTORS, 'from-file.mjs'))}, ${JSON.stringify(payload)}]
-  allowlist: [docs]
-lanes:
-  - { name: code }
-  - { name: docs }
-backends:
-${fixtureBackend('ok.mjs', dir, { AGENT_GRADE: '0.5' })}
-`,
+      const { file } = writeConfig(
+        {
+          width: 1,
+          selector: { command: ['{node}', path.join(SELECTORS, 'from-file.mjs'), payload], allowlist: ['docs'] },
+          lanes: [{ name: 'code' }, { name: 'docs' }],
+          backends: [fixtureAgent('ok.mjs', { env: { AGENT_GRADE: '0.5' } })],
+        },
+        { dir },
       );
       const reason = /^the payload named no configured lane \(named: novelty\); selector\.allowlist stands in: docs$/;
 

@@ -1,11 +1,10 @@
 // `status` knows whether lanekeeper runs: it asks the kernel whether anyone holds the state
 // directory's instance lock. After a kill -9 it says the last run ended without draining, plans no
 // tick, and marks what the journal left open as "was running"; the next start goes on from there.
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { startCli } from '../helpers/run-process.js';
-import { cli, fixtureBackend, tmpDir } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig } from '../helpers/config.js';
+import { cli } from '../helpers/tmp.js';
 
 interface Status {
   running: boolean | null;
@@ -17,21 +16,12 @@ interface Status {
 
 describe('status after kill -9', () => {
   test('not running, ended without draining at the last event; what was running is marked; the next start closes it', async () => {
-    const dir = tmpDir();
-    const file = path.join(dir, 'lk.yaml');
-    writeFileSync(
-      file,
-      `width: 1
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-sessions: { on_restart: kill, kill_grace: 1s, drain_grace: 1s }
-lanes:
-  - { name: code, cooldown: 0s }
-backends:
-${fixtureBackend('hang.mjs', dir)}
-`,
-    );
-    const state = path.join(dir, 'state');
+    const { file, state } = writeConfig({
+      width: 1,
+      sessions: { on_restart: 'kill', kill_grace: '1s', drain_grace: '1s' },
+      lanes: [{ name: 'code', cooldown: '0s' }],
+      backends: [fixtureAgent('hang.mjs')],
+    });
     const status = async () => {
       const text = await cli(['status', '--state', state]);
       const json = await cli(['status', '--json', '--state', state]);

@@ -8,12 +8,11 @@
 // the other tests' database is never touched. Without that it is skipped with the reason, unless
 // LANEKEEPER_REQUIRE_PG=1.
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import { startCli } from '../helpers/run-process.js';
-import { fixtureBackend, tmpDir } from '../helpers/tmp.js';
+import { fixtureAgent, writeConfig } from '../helpers/config.js';
 
 const VERSION = '15';
 const NAME = `lk_outage_${process.pid}`;
@@ -55,24 +54,17 @@ describe.skipIf(skip !== null)(`the store goes away and comes back${skip ? ` (sk
       asPostgres(`CREATE ROLE lk LOGIN PASSWORD 'lk'`);
       asPostgres('CREATE DATABASE lk OWNER lk');
       const url = `postgres://lk:lk@127.0.0.1:${PORT}/lk`;
-      const dir = tmpDir();
-      const file = path.join(dir, 'lk.yaml');
-      writeFileSync(
-        file,
-        `
-store: ${url}
-width: 2
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-sessions: { kill_grace: 1s, drain_grace: 10s }
-lanes:
-  - { name: a, cooldown: 0s, timeout: 1m, respawn: { threshold: 0.5, chain_limit: 100 } }
-  - { name: b, cooldown: 0s, timeout: 1m, respawn: { threshold: 0.5, chain_limit: 100 } }
-backends:
-${fixtureBackend('ok.mjs', dir, { AGENT_SLEEP_MS: '2500', AGENT_GRADE: '0.9' })}
-`,
-      );
-      const run = startCli(['run', '--config', file, '--state', path.join(dir, 'state'), '--tick', '1s'], {
+      const { file, state } = writeConfig({
+        store: url,
+        width: 2,
+        sessions: { kill_grace: '1s', drain_grace: '10s' },
+        lanes: [
+          { name: 'a', cooldown: '0s', timeout: '1m', respawn: { threshold: 0.5, chain_limit: 100 } },
+          { name: 'b', cooldown: '0s', timeout: '1m', respawn: { threshold: 0.5, chain_limit: 100 } },
+        ],
+        backends: [fixtureAgent('ok.mjs', { env: { AGENT_SLEEP_MS: '2500', AGENT_GRADE: '0.9' } })],
+      });
+      const run = startCli(['run', '--config', file, '--state', state, '--tick', '1s'], {
         env: { LANEKEEPER_HOST: 'solo' },
       });
       await run.waitFor(/ started on fixture:ok/, { count: 2 });

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, expect, test } from 'vitest';
 import { browserTest, CHROMIUM } from '../helpers/browser.js';
+import { fixtureAgent, writeConfig } from '../helpers/config.js';
 import { AGENTS, CLI, cli, tmpDir } from '../helpers/tmp.js';
 
 /** The one browser function the test calls in the page (the test is compiled without the DOM's types). */
@@ -137,24 +138,17 @@ browserTest(
     const state = path.join(dir, 'state');
     const gates = path.join(dir, 'gates');
     mkdirSync(gates);
-    const config = path.join(dir, 'lk.yaml');
-    writeFileSync(
-      config,
-      `
-width: 2
-schedule: { interval: 1h, jitter: 0s }
-resources: { enabled: false }
-sessions: { kill_grace: 1s, drain_grace: 5s }
-lanes:
-  - { name: alpha, cooldown: 1h }
-  - { name: beta, cooldown: 1h }
-backends:
-  - name: fixture
-    command: ["{node}", ${JSON.stringify(path.join(AGENTS, 'gate.mjs'))}]
-    cwd: ${JSON.stringify(dir)}
-    env: { AGENT_GATE_DIR: ${JSON.stringify(gates)}, AGENT_GRADE: "0.3" }
-    models: [{ name: gate }]
-`,
+    const { file: config } = writeConfig(
+      {
+        width: 2,
+        sessions: { kill_grace: '1s', drain_grace: '5s' },
+        lanes: [
+          { name: 'alpha', cooldown: '1h' },
+          { name: 'beta', cooldown: '1h' },
+        ],
+        backends: [fixtureAgent('gate.mjs', { model: 'gate', env: { AGENT_GATE_DIR: gates, AGENT_GRADE: '0.3' } })],
+      },
+      { dir },
     );
     // The first tick starts one session per lane; each waits for its gate.
     const run = await start(['run', '--config', config, '--state', state], / started on fixture:gate/, { count: 2 });
