@@ -52,9 +52,9 @@ export default tseslint.config(
   },
 
   {
-    // issue 17: src/adapters/store is being edited in another branch; its store factories (one
-    // closure per port, 83 to 258 lines) are split there or after it merges, then this goes.
-    files: ['src/adapters/store/**/*.ts'],
+    // issue 17: the two journal stores are being edited in another branch; their factories (one
+    // closure per port) are split after it merges, then this goes.
+    files: ['src/adapters/store/sqlite/journal.ts', 'src/adapters/store/postgres/journal.ts'],
     rules: { 'max-lines-per-function': 'off' },
   },
   {

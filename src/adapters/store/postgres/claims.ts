@@ -50,37 +50,14 @@ const ACQUIRE_TRIES = 5;
  */
 const ONE_TRIES = 3;
 
+/**
+ * The port: each operation is a named statement or two, run here; the acquire, which may ask
+ * several times, and the fenced release and completion are their own functions below.
+ */
 export function postgresClaims(db: Db): ClaimsPort {
   return {
-    async acquire({ key, holder, ttlMs, slots = 1, keep = false }): Promise<AcquireResult> {
-      for (let i = 0; slots === 1 && i < ONE_TRIES; i++) {
-        const r = await acquireOne(db, key, holder, ttlMs, keep);
-        if (r === 'other slots') break;
-        if (r) return r;
-      }
-      for (let i = 0; i < ACQUIRE_TRIES; i++) {
-        const r = (await db.row<AcquireRow>('lk_claims_acquire', sql.ACQUIRE, [
-          key,
-          holder,
-          Math.round(ttlMs),
-          slots,
-          keep ? 1 : 0,
-        ]))!;
-        if (r.token !== null)
-          return {
-            granted: true,
-            key,
-            slot: r.slot!,
-            token: r.token,
-            expiresAt: r.expires_at!,
-            renewed: r.renewed === true,
-          };
-        if (r.done_by !== null) return { granted: false, key, holder: r.done_by, expiresAt: null, state: 'completed' };
-        if (r.held_by !== null)
-          return { granted: false, key, holder: r.held_by, expiresAt: r.held_until, state: 'claimed' };
-        // The slot was taken by a row inserted after this statement's snapshot: look again.
-      }
-      throw new Error(`claim on ${key}: lost the race for a new slot ${ACQUIRE_TRIES} times in a row`);
+    async acquire({ key, holder, ttlMs, slots = 1, keep = false }) {
+      return acquire(db, key, holder, ttlMs, slots, keep);
     },
     async renew({ key, holder, token, ttlMs }) {
       const r = (await db.row<{ expires_at: number | null; reason: string | null; expired_at: number | null }>(
@@ -137,6 +114,48 @@ export function postgresClaims(db: Db): ClaimsPort {
       return db.rows<OrphanRow>('lk_claims_orphans', sql.ORPHANS, [opts.since ?? 0]);
     },
   };
+}
+
+/**
+ * An acquire: for one slot, the lean ACQUIRE_ONE first (a few asks); then the full statement,
+ * again while a racing insert took the slot it chose.
+ */
+async function acquire(
+  db: Db,
+  key: string,
+  holder: string,
+  ttlMs: number,
+  slots: number,
+  keep: boolean,
+): Promise<AcquireResult> {
+  for (let i = 0; slots === 1 && i < ONE_TRIES; i++) {
+    const r = await acquireOne(db, key, holder, ttlMs, keep);
+    if (r === 'other slots') break;
+    if (r) return r;
+  }
+  for (let i = 0; i < ACQUIRE_TRIES; i++) {
+    const r = (await db.row<AcquireRow>('lk_claims_acquire', sql.ACQUIRE, [
+      key,
+      holder,
+      Math.round(ttlMs),
+      slots,
+      keep ? 1 : 0,
+    ]))!;
+    if (r.token !== null)
+      return {
+        granted: true,
+        key,
+        slot: r.slot!,
+        token: r.token,
+        expiresAt: r.expires_at!,
+        renewed: r.renewed === true,
+      };
+    if (r.done_by !== null) return { granted: false, key, holder: r.done_by, expiresAt: null, state: 'completed' };
+    if (r.held_by !== null)
+      return { granted: false, key, holder: r.held_by, expiresAt: r.held_until, state: 'claimed' };
+    // The slot was taken by a row inserted after this statement's snapshot: look again.
+  }
+  throw new Error(`claim on ${key}: lost the race for a new slot ${ACQUIRE_TRIES} times in a row`);
 }
 
 /**

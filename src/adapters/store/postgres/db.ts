@@ -74,7 +74,12 @@ export interface Db {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function database(pool: pg.Pool, opts: DbOptions = {}): Db {
+/**
+ * The waiting and the retries every statement goes through, and what they remember between
+ * statements: since when the database has not answered (so `onAvailability` hears once per
+ * change), and whether the store was closed (then nothing waits any more).
+ */
+function persistence(opts: DbOptions) {
   let down: { since: number } | null = null;
   let closed = false;
   const answered = () => {
@@ -113,6 +118,17 @@ export function database(pool: pg.Pool, opts: DbOptions = {}): Db {
       }
     }
   };
+  return {
+    persist,
+    close() {
+      closed = true;
+    },
+  };
+}
+
+/** The Db over `pool`: every statement named, and run through `persistence` (its retries and waits). */
+export function database(pool: pg.Pool, opts: DbOptions = {}): Db {
+  const { persist, close } = persistence(opts);
   const query = async <R>(name: string, text: string, values: readonly unknown[]) =>
     (await pool.query({ name, text, values: values as unknown[] })).rows as R[];
   const rows = async <R>(
@@ -153,9 +169,7 @@ export function database(pool: pg.Pool, opts: DbOptions = {}): Db {
         }
       });
     },
-    close() {
-      closed = true;
-    },
+    close,
   };
 }
 
