@@ -8,6 +8,7 @@
 // skipped with the reason in its name and a warning; LANEKEEPER_REQUIRE_PG=1 (CI) makes that a
 // failure instead.
 import Database from 'better-sqlite3';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, expect } from 'vitest';
@@ -33,6 +34,11 @@ export interface Fresh {
   hasRunIndex(): Promise<boolean>;
   /** The database's plan for finding where the run holding `seq` began (the journal port's query). */
   runStartPlan(seq: number): Promise<string>;
+  /**
+   * Appends WAKE events `from`..`to` (each at `at0 + seq` minutes) in one statement, as the store's
+   * own append would write them: many events quickly, for the cases that need a long journal.
+   */
+  fillJournal(from: number, to: number, at0: number): Promise<void>;
 }
 
 export interface Backend {
@@ -76,6 +82,17 @@ export const sqlite: Backend = {
           return (
             db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'journal_runs'").get() !== undefined
           );
+        } finally {
+          db.close();
+        }
+      },
+      async fillJournal(from, to, at0) {
+        const db = raw();
+        try {
+          db.prepare(
+            `WITH RECURSIVE s(seq) AS (SELECT ? UNION ALL SELECT seq + 1 FROM s WHERE seq < ?)
+             INSERT INTO journal (seq, at, type, seed, payload) SELECT seq, ? + seq * 60000, 'WAKE', NULL, '{}' FROM s`,
+          ).run(from, to, at0);
         } finally {
           db.close();
         }
@@ -163,6 +180,16 @@ export function postgres(url: string): Backend {
             await adminClient()
           ).query("SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = 'journal_runs'", [schema]);
           return r.rowCount === 1;
+        },
+        async fillJournal(from, to, at0) {
+          // The store's host is the machine's name unless it is given one.
+          await (
+            await adminClient()
+          ).query(
+            `INSERT INTO ${schema}.journal (host, seq, at, type, seed, payload)
+             SELECT $4, seq, $3::bigint + seq * 60000, 'WAKE', NULL, '{}' FROM generate_series($1::bigint, $2::bigint) AS seq`,
+            [from, to, at0, os.hostname()],
+          );
         },
         async runStartPlan(seq) {
           const admin = await adminClient();
