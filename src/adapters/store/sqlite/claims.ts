@@ -13,7 +13,7 @@
 //            release is a no-op; a claim not swept yet is settled as the sweeper would settle it
 import type Database from 'better-sqlite3';
 import type { AcquireResult, ClaimRow, ClaimsPort, FencedResult, LockRecord, OrphanRow } from '../../../ports/store.js';
-import { decideAcquire, lapsed } from '../claim-rules.js';
+import { decideAcquire, lapsed, LOCK_RECORD_SKEW_MS } from '../claim-rules.js';
 import { retryBusy, writer } from './busy.js';
 
 export type Clock = () => number;
@@ -67,8 +67,11 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
     'INSERT INTO orphans (at, op, key, holder, token, result, reason) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
   const records = db.prepare(
-    'SELECT at, key, slot, slots, holder, epoch, event FROM lock_events WHERE at >= ? ORDER BY id',
+    `SELECT at, key, slot, slots, holder, epoch, event FROM lock_events
+     WHERE id > COALESCE((SELECT id FROM lock_events WHERE at < @before ORDER BY id DESC LIMIT 1), 0) AND at >= @since
+     ORDER BY id`,
   );
+  const allRecords = db.prepare('SELECT at, key, slot, slots, holder, epoch, event FROM lock_events ORDER BY id');
   const orphanRows = db.prepare(
     'SELECT at, op, key, holder, token, result, reason FROM orphans WHERE at >= ? ORDER BY id',
   );
@@ -269,7 +272,12 @@ export function sqliteClaims(db: Database.Database, clock: Clock): ClaimsPort {
       return sweep();
     },
     async lockRecords(opts = {}) {
-      return retryBusy(() => records.all(opts.since ?? 0) as LockRecord[], db.name);
+      const since = opts.since ?? 0;
+      return retryBusy(
+        () =>
+          (since > 0 ? records.all({ since, before: since - LOCK_RECORD_SKEW_MS }) : allRecords.all()) as LockRecord[],
+        db.name,
+      );
     },
     async orphans(opts = {}) {
       return retryBusy(() => orphanRows.all(opts.since ?? 0) as OrphanRow[], db.name);
