@@ -66,7 +66,7 @@ export type PruneReport =
 export async function pruneJournal(opts: PruneJournalOptions): Promise<PruneReport> {
   const { store, log } = opts;
   const journal = store.journal;
-  const keep = formatDuration(opts.keepMs);
+  const keep = keepText(opts.keepMs);
   const floor = await journal.pruneFloor(opts.now - opts.keepMs, { version: MACHINES_VERSION });
   if (!floor) {
     const why = `no checkpoint of these machines is older than ${keep} yet`;
@@ -132,6 +132,9 @@ function prunedText(r: {
   );
 }
 
+/** As journal.keep is usually written: "90d" for whole days, else "36h", "1h 30m". */
+const keepText = (ms: number) => (ms >= DAY && ms % DAY === 0 ? `${ms / DAY}d` : formatDuration(ms));
+const DAY = 86_400_000;
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const mb = (bytes: number) =>
   bytes < 1_048_576 ? `${Math.round(bytes / 1024)} KB` : `${(bytes / 1_048_576).toFixed(1)} MB`;

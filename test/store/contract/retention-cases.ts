@@ -92,7 +92,7 @@ export function retentionCases(b: Backend): void {
   test('a prune in many batches leaves no hole, and another client sees the journal start later', async () => {
     const f = await b.fresh();
     const s = f.store;
-    // More than two of either store's batches (5,000 seqs).
+    // Several of either store's batches (SQLite 2,000 seqs, PostgreSQL 5,000).
     await f.fillJournal(1, 12_050, T);
     await s.journal.saveCheckpoint({ seq: 12_001, version: 'v1', state: { fleet, actors: {} } });
     const pruned = await s.journal.pruneBelow(12_001);
