@@ -78,27 +78,29 @@ for (let i = -1; i < runs; i++) {
     }
 }
 
-// In this process: main() as the CLI runs it, its output swallowed. The first call loads the
-// command's modules and is reported apart.
-async function inProcess(s) {
-  const { main } = await import(path.resolve(path.dirname(s.cli), 'program.js'));
-  const out = { status: [], stats: [], first: {} };
+// In this process: main() as the CLI runs it, its output swallowed, the builds interleaved. The
+// first call of each loads the command's modules and is reported apart.
+async function inProcess() {
+  const mains = [];
+  for (const s of stores) mains.push((await import(path.resolve(path.dirname(s.cli), 'program.js'))).main);
+  const out = stores.map(() => ({ status: [], stats: [], first: {} }));
   const write = process.stdout.write;
   for (let i = -1; i < runs; i++)
-    for (const cmd of ['status', 'stats']) {
-      process.stdout.write = () => true;
-      const t = performance.now();
-      let code;
-      try {
-        code = await main(['node', 'lanekeeper', cmd, '--json', '--state', s.dir]);
-      } finally {
-        process.stdout.write = write;
+    for (const [k, s] of stores.entries())
+      for (const cmd of ['status', 'stats']) {
+        process.stdout.write = () => true;
+        const t = performance.now();
+        let code;
+        try {
+          code = await mains[k](['node', 'lanekeeper', cmd, '--json', '--state', s.dir]);
+        } finally {
+          process.stdout.write = write;
+        }
+        const ms = performance.now() - t;
+        if (code !== 0) throw new Error(`${cmd} exited ${code}`);
+        if (i < 0) out[k].first[cmd] = ms;
+        else out[k][cmd].push(ms);
       }
-      const ms = performance.now() - t;
-      if (code !== 0) throw new Error(`${cmd} exited ${code}`);
-      if (i < 0) out.first[cmd] = ms;
-      else out[cmd].push(ms);
-    }
   return out;
 }
 
@@ -153,8 +155,9 @@ const result = {
   node_e0_median_ms: round(median(bare)),
   builds: [],
 };
+const inProcs = await inProcess();
 for (const [k, s] of stores.entries()) {
-  const inProc = await inProcess(s);
+  const inProc = inProcs[k];
   const ceil = ceiling(s.dir);
   const b = { cli: s.cli, store_mb: Math.round(s.bytes / 1_048_576) };
   for (const cmd of ['status', 'stats']) {
