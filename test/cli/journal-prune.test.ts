@@ -69,6 +69,14 @@ describe('lanekeeper journal prune', () => {
     const old = await cli(['replay', '--journal', archive]);
     expect(old.code, old.stderr).toBe(0);
     expect(old.stdout).toMatch(/replayed 20 events \(to seq 20, from the run's start at seq 1\)/);
+    // An export of the whole pruned journal begins at the checkpoint it starts with.
+    const file = path.join(dir, 'export.jsonl');
+    const exported = await cli(['journal', 'export', '--state', state, '--since', '1', '--out', file]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toMatch(/^wrote 11 events \(seq 21–31, from a checkpoint\)/);
+    const replayed = await cli(['replay', '--journal', file]);
+    expect(replayed.stdout).toMatch(/replayed 11 events \(to seq 31, from the checkpoint at seq 20\)/);
+    expect(replayed.stdout.trim().endsWith('0 divergences')).toBe(true);
   });
 
   test('--keep and --archive-dir override the configuration; --json says it as data', async () => {

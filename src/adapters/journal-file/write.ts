@@ -33,7 +33,9 @@ export interface ExportOptions {
 
 export async function exportJournal(journal: JournalPort, opts: ExportOptions): Promise<ExportResult> {
   const last = Math.min(await journal.lastSeq(), opts.toSeq ?? Infinity);
-  const want = Math.min(Math.max(1, opts.fromSeq), last);
+  // A pruned journal starts later (at the checkpoint retention kept): nothing before is asked for.
+  const head = (await journal.read({ fromSeq: 1, limit: 1 }))[0]?.seq ?? 1;
+  const want = Math.min(Math.max(head, opts.fromSeq), last);
   const run = await journal.runStart(want);
   const cp = await journal.checkpoint(want);
   const useCheckpoint = cp !== null && (run === null || cp.seq >= run);
