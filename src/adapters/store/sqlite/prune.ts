@@ -20,6 +20,13 @@ const VACUUM_PAGES = 512;
 /** SQLite's auto_vacuum mode INCREMENTAL (0 is NONE, 1 FULL). */
 const INCREMENTAL = 2;
 
+/**
+ * better-sqlite3 is synchronous: between two transactions the process's own event loop gets a turn,
+ * so a runtime pruning its own store goes on handling events, timers and sessions meanwhile
+ * (a prune of 750,000 events is a few hundred transactions, seconds in all).
+ */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export function sqlitePrune(db: Database.Database): Pick<JournalPort, 'pruneFloor' | 'pruneBelow'> {
   // The checkpoints are few (one per checkpoint_every events) and read newest first; each one's
   // time is its event's, looked up by seq.
@@ -47,7 +54,7 @@ export function sqlitePrune(db: Database.Database): Pick<JournalPort, 'pruneFloo
   const pragma = (text: string) => retryBusy(() => db.pragma(text, { simple: true }) as number, db.name);
 
   /** Gives the free pages back to the file system; how. */
-  const shrink = (rewrite: boolean): Pruned['vacuum'] => {
+  const shrink = async (rewrite: boolean): Promise<Pruned['vacuum']> => {
     if (pragma('auto_vacuum') !== INCREMENTAL) {
       if (!rewrite) return 'deferred';
       // Opening set auto_vacuum = INCREMENTAL on this connection: the rewrite switches the file.
@@ -59,6 +66,7 @@ export function sqlitePrune(db: Database.Database): Pick<JournalPort, 'pruneFloo
     for (let was = Infinity; left > 0 && left < was; left = pragma('freelist_count')) {
       was = left;
       retryBusy(() => db.pragma(`incremental_vacuum(${VACUUM_PAGES})`), db.name);
+      await turn();
     }
     return 'incremental';
   };
@@ -88,9 +96,10 @@ export function sqlitePrune(db: Database.Database): Pick<JournalPort, 'pruneFloo
         done.effects += n[1]!;
         done.transitions += n[2]!;
         done.checkpoints += n[3]!;
+        await turn();
       }
       if (done.events + done.effects + done.transitions + done.checkpoints > 0) {
-        done.vacuum = shrink(opts.rewrite ?? true);
+        done.vacuum = await shrink(opts.rewrite ?? true);
         settle();
       }
       done.freedBytes = Math.max(0, pagesBefore - pragma('page_count')) * pragma('page_size');
