@@ -192,6 +192,21 @@ journal
   )
   .requiredOption('--out <file>', 'the file to write')
   .action(async (opts) => (await import('./journal.js')).journalExportCommand(opts));
+journal
+  .command('prune')
+  .description(
+    'delete what is older than the newest checkpoint at least --keep old (journal.keep), archived first to --archive-dir (journal.archive_dir) as export writes it; safe while lanekeeper runs',
+  )
+  .addOption(configOption())
+  .addOption(stateOption())
+  .option(
+    '--keep <duration>',
+    "how much to keep (e.g. 90d); default: the configuration's journal.keep",
+    durationArg('--keep'),
+  )
+  .option('--archive-dir <dir>', "where to archive what is deleted; default: the configuration's journal.archive_dir")
+  .option('--json', 'print what was done as JSON')
+  .action(async (opts) => (await import('./journal.js')).journalPruneCommand(opts));
 
 program
   .command('simulate')

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import type { Store } from '../ports/store.js';
 import { envStoreUrl, storeUrlProblem } from '../config/store-url.js';
-import type { ConfigEnv } from '../config/types.js';
+import type { ConfigEnv, ResolvedConfig } from '../config/types.js';
 import { UsageError } from '../errors.js';
 import { stateDirForReaders } from './state-dir.js';
 
@@ -15,17 +15,20 @@ export interface ReaderStoreOptions {
   config?: string | undefined;
 }
 
-/** The state directory and the store URL (null: SQLite in the state directory) a reader uses. */
+/**
+ * The state directory and the store URL (null: SQLite in the state directory) a reader uses, and
+ * the configuration when one was read for them.
+ */
 export async function storeForReaders(
   opts: ReaderStoreOptions,
   env: ConfigEnv,
-): Promise<{ stateDir: string; url: string | null; host?: string }> {
+): Promise<{ stateDir: string; url: string | null; host?: string; config?: ResolvedConfig }> {
   const named = opts.state !== undefined || env.LANEKEEPER_STATE !== undefined;
   if (opts.config || !named) {
     const { DEFAULT_CONFIG_FILE, loadConfig } = await import('../config/load.js');
     if (opts.config || existsSync(DEFAULT_CONFIG_FILE)) {
       const config = loadConfig({ file: opts.config, stateDir: opts.state, env });
-      return { stateDir: config.stateDir, url: config.store, host: config.host };
+      return { stateDir: config.stateDir, url: config.store, host: config.host, config };
     }
   }
   const url = envStoreUrl(env);
@@ -42,13 +45,14 @@ export async function storeForReaders(
 export async function openReaderStore(
   opts: ReaderStoreOptions,
   env: ConfigEnv,
-): Promise<{ store: Store; dir: string; url: string | null; host?: string }> {
-  const { stateDir, url, host } = await storeForReaders(opts, env);
+): Promise<{ store: Store; dir: string; url: string | null; host?: string; config?: ResolvedConfig }> {
+  const { stateDir, url, host, config } = await storeForReaders(opts, env);
   const { openStore } = await import('../adapters/store/open-store.js');
   return {
     store: await openStore({ stateDir, url, host, mustExist: true }),
     dir: stateDir,
     url,
     ...(host ? { host } : {}),
+    ...(config ? { config } : {}),
   };
 }

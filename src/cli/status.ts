@@ -51,7 +51,10 @@ export async function statusCommand(opts: StatusOptions): Promise<void> {
 async function statusJson(store: Store, dir: string, opts: StatusOptions, host?: string): Promise<string> {
   const lanes = await store.lanes.list();
   const run = await readRunState(store, dir, lanes, host);
-  const sessions = await store.sessions.list({ limit: opts.limit ?? 200 });
+  // Read once for both: the sessions shown, and the newest HISTORY that liveness judges.
+  const limit = opts.limit ?? 200;
+  const newest = await store.sessions.list({ limit: Math.max(limit, HISTORY) });
+  const sessions = newest.slice(0, limit);
   const decisions = await recentDecisions(store, FALLBACK_WINDOW);
   const claims = await store.claims.list();
   const nextTick = await nextTickOf(store, run);
@@ -82,7 +85,7 @@ async function statusJson(store: Store, dir: string, opts: StatusOptions, host?:
     })),
     next_tick: iso(nextTick),
     claims: claims.map(claimJson),
-    liveness: livenessJson(await readLiveness(store, Date.now(), { lanes, run })),
+    liveness: livenessJson(await readLiveness(store, Date.now(), { lanes, sessions: newest, run })),
   });
 }
 

@@ -25,6 +25,11 @@ export const KEY_BOUNDS = {
   'schedule.interval': { minMs: 1000, maxMs: MAX_TIMER_MS },
   /** Leases are renewed about every second (adapters/process/session-setup.ts): a shorter one would lapse between renewals. */
   'claims.lane_ttl': { minMs: 3000, maxMs: MAX_TIMER_MS },
+  /**
+   * How long the journal is kept (retention). Not a timer: a cut-off back from now, so it may be
+   * longer than one; under an hour would prune what a restart or a replay is still likely to ask for.
+   */
+  'journal.keep': { minMs: 3_600_000, maxMs: 3650 * UNIT_MS.d! },
 } as const satisfies Record<string, DurationBounds>;
 
 /**
@@ -41,6 +46,8 @@ export const DURATION_FLAGS = {
   '--interval': { key: null, minMs: 100, maxMs: MAX_TIMER_MS },
   /** A window back from now (stats, journal export): at least a second, at most ten years. */
   '--since': { key: null, minMs: 1000, maxMs: 3650 * UNIT_MS.d! },
+  /** How much of the journal `journal prune` keeps. */
+  '--keep': { key: 'journal.keep', ...KEY_BOUNDS['journal.keep'] },
 } as const satisfies Record<string, DurationBounds & { key: keyof typeof KEY_BOUNDS | null }>;
 
 export type DurationFlag = keyof typeof DURATION_FLAGS;

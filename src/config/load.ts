@@ -7,8 +7,9 @@ import { demoConfigYaml } from './demo.js';
 import { formatPath, type Problem } from './problems.js';
 import { resolveConfig } from './resolve.js';
 import type { ConfigEnv, ResolvedConfig } from './types.js';
+import { DEFAULT_CONFIG_FILE } from './config-file.js';
 
-export const DEFAULT_CONFIG_FILE = 'lanekeeper.yaml';
+export { DEFAULT_CONFIG_FILE };
 
 export interface LoadOptions {
   /** --config; defaults to lanekeeper.yaml in the working directory. */

@@ -64,6 +64,10 @@ export function resolveConfig(data: unknown, opts: ResolveOptions): ResolveResul
       weights: raw.grading.weights ?? null,
     },
     tasks: raw.tasks ? { dir: besideConfig(raw.tasks.dir, opts) } : null,
+    journal: {
+      keepMs: raw.journal.keep,
+      archiveDir: raw.journal.archive_dir ? besideConfig(raw.journal.archive_dir, opts) : null,
+    },
     lanes,
     arms,
   };

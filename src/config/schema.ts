@@ -28,6 +28,22 @@ function duration(fallback: number, minMs = 0, maxMs = MAX_TIMER_MS) {
     });
 }
 
+/** A duration with no default: null when the key is absent (the feature is off). */
+function optionalDuration(bounds: { minMs: number; maxMs: number }) {
+  return z
+    .unknown()
+    .optional()
+    .transform((value, ctx): number | null => {
+      if (value === undefined) return null;
+      const r = checkDuration(value, bounds);
+      if ('problem' in r) {
+        ctx.addIssue({ code: 'custom', message: r.problem, input: value });
+        return z.NEVER;
+      }
+      return r.ms;
+    });
+}
+
 /** A key whose bounds a command-line flag shares (KEY_BOUNDS). */
 const boundedDuration = (fallback: number, key: keyof typeof KEY_BOUNDS) =>
   duration(fallback, KEY_BOUNDS[key].minMs, KEY_BOUNDS[key].maxMs);
@@ -217,6 +233,16 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   tasks: z.strictObject({ dir: z.string().min(1) }).optional(),
+  /**
+   * Journal retention (off unless `keep` is set): events, effects and transitions older than the
+   * oldest checkpoint kept are deleted, after being archived to `archive_dir` when it is set.
+   */
+  journal: z
+    .strictObject({
+      keep: optionalDuration(KEY_BOUNDS['journal.keep']),
+      archive_dir: z.string().min(1).optional(),
+    })
+    .prefault({}),
   lanes: z.array(laneSchema).min(1),
   backends: z.array(backendSchema).min(1),
 });

@@ -20,6 +20,10 @@ claims:
   lane_ttl: 2m           # lane slots are leases, renewed while their session runs
   sweep_every: 30s       # expired claims are released this often
 
+# journal:               # retention (off unless keep is set), so a long-lived service stays small
+#   keep: 90d            # delete what is older than the newest checkpoint at least this old…
+#   archive_dir: archive # …after writing it here, as "lanekeeper journal export" does
+
 # hooks:
 #   before_session: [git, pull, --rebase, --autostash]   # one session at a time per repository
 #   timeout: 5m

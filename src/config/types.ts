@@ -79,10 +79,23 @@ export interface ResolvedConfig {
   readonly selector: SelectorConfig;
   readonly resources: ResourceGateConfig;
   readonly grading: GradingConfig;
+  /** Journal retention; `keepMs` null: off (the journal is kept whole). */
+  readonly journal: JournalRetentionConfig;
   /** Markdown task files (YAML front matter) that back sessions with tasks; null when not used. */
   readonly tasks: { readonly dir: string } | null;
   readonly lanes: readonly LaneConfig[];
   readonly arms: readonly ArmConfig[];
+}
+
+export interface JournalRetentionConfig {
+  /**
+   * Keep this much of the journal (ms back from now): older events, effects and transitions go,
+   * down to the newest checkpoint at least this old, which stays so replay and restarts fold from
+   * it. null: the journal is kept whole (the default).
+   */
+  readonly keepMs: number | null;
+  /** Where pruned events are archived first, as `journal export` writes them; null: not archived. */
+  readonly archiveDir: string | null;
 }
 
 export interface SelectorConfig {

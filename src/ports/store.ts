@@ -28,6 +28,55 @@ export interface JournalPort {
   checkpoint(seq: number): Promise<Checkpoint | null>;
   /** The first seq journaled at or after `since` (ms since the epoch), or null. */
   firstSeqSince(since: number): Promise<number | null>;
+  /**
+   * Retention, step 1: where a prune of what is older than `before` (ms since the epoch) may cut.
+   * The checkpoint it keeps is the newest one whose event is at or before `before` (and, with
+   * `version`, written by those machines, so a fold can resume from it): the oldest checkpoint
+   * kept. null when no checkpoint is that old; `first` is the journal's first seq now (nothing to
+   * delete when it is not below the checkpoint's seq).
+   */
+  pruneFloor(before: number, opts?: { version?: string }): Promise<PruneFloor | null>;
+  /**
+   * Retention, step 2: deletes the journal below the checkpoint at `seq`: every event, effect and
+   * transition row and every checkpoint with a lower seq. The checkpoint itself and everything
+   * after it stay, so a fold from it needs nothing that went. Deletes nothing and returns null when
+   * no checkpoint is at `seq`. Deleted in short transactions from the oldest up (a writer waits
+   * one of them at most; a prune cut off part way leaves a journal that starts later, never a
+   * hole); on SQLite the freed pages are then given back to the file system (incremental vacuum).
+   * `rewrite` (SQLite, default true): a file made before retention, which cannot vacuum
+   * incrementally, may be rewritten once to switch it (VACUUM holds the write lock while it copies
+   * what is kept: about ten seconds per million events); false leaves it as it is (its freed pages
+   * are reused, it stops growing but does not shrink).
+   */
+  pruneBelow(seq: number, opts?: { rewrite?: boolean }): Promise<Pruned | null>;
+}
+
+/** Where a prune may cut the journal (JournalPort.pruneFloor). */
+export interface PruneFloor {
+  /** The journal's first seq now (0: empty). */
+  first: number;
+  /** The checkpoint kept, and the time of its event: everything below its seq may go. */
+  checkpoint: { seq: number; at: number };
+}
+
+/** What JournalPort.pruneBelow deleted. */
+export interface Pruned {
+  events: number;
+  effects: number;
+  transitions: number;
+  checkpoints: number;
+  /**
+   * Bytes the database file gave back (SQLite); null where the store does not shrink its files
+   * itself (PostgreSQL: autovacuum makes the space reusable, the files keep their size).
+   */
+  freedBytes: number | null;
+  /**
+   * How the file shrank (SQLite): 'incremental', by incremental vacuum; 'rewritten', a file made
+   * before retention was switched to incremental vacuum by rewriting it once (VACUUM); 'deferred',
+   * such a file left as it is (`rewrite: false`); null: not at all (PostgreSQL, or nothing was
+   * deleted).
+   */
+  vacuum: 'incremental' | 'rewritten' | 'deferred' | null;
 }
 
 /** One journaled event and what the runtime recorded when it took it. */

@@ -1,6 +1,6 @@
 // Housekeeping as sources of the bus, merged with the timer and the wake-ups: late grades read
-// every second, and the claim sweep (with the WAL checkpoint, off the claims' hot path) on the
-// live configuration's period. Each job runs one at a time (`exhaustMap`): while a shared store
+// every second, the claim sweep (with the WAL checkpoint, off the claims' hot path) on the live
+// configuration's period, and journal retention (`journal.keep`) once an hour. Each job runs one at a time (`exhaustMap`): while a shared store
 // does not answer, a round is skipped rather than piled up. A failed round is logged and the next
 // one runs; the sources end with the bus.
 import {
@@ -14,12 +14,14 @@ import {
   map,
   mergeMap,
   switchMap,
+  timer,
   type Observable,
 } from 'rxjs';
 import type { Logger } from 'pino';
 import type { Store } from '../ports/store.js';
 import type { BusEvent } from '../machines/events.js';
 import { plural } from '../format/event.js';
+import { pruneJournal } from '../streams/retention.js';
 import { lateGradeEvents } from './late-grades.js';
 import type { LiveConfig } from './live-config.js';
 
@@ -54,6 +56,47 @@ export function sweeps$(store: Store, log: Logger, live: LiveConfig): Observable
     distinctUntilChanged(),
     switchMap((ms) => interval(ms)),
     exhaustMap(() => round(sweep, log, 'claim sweep failed')),
+    ignoreElements(),
+  );
+}
+
+/** The first prune a minute after the start (not in its way), then one an hour. */
+const PRUNE_TIMES = { afterMs: 60_000, everyMs: 3_600_000 };
+
+/**
+ * Journal retention while the service runs, when `journal.keep` is set (a reload may set, change
+ * or clear it). Never the one-time rewrite of a file made before retention: it would hold the
+ * event loop for seconds; `lanekeeper journal prune` does that (the log says so when it is due).
+ */
+export function retention$(
+  store: Store,
+  log: Logger,
+  live: LiveConfig,
+  clock: () => number,
+  times = PRUNE_TIMES,
+): Observable<never> {
+  return live.changes$.pipe(
+    map((c) => c.journal),
+    distinctUntilChanged((a, b) => a.keepMs === b.keepMs && a.archiveDir === b.archiveDir),
+    switchMap((journal) =>
+      journal.keepMs === null ? EMPTY : timer(times.afterMs, times.everyMs).pipe(map(() => journal)),
+    ),
+    exhaustMap((journal) =>
+      round(
+        () =>
+          pruneJournal({
+            store,
+            keepMs: journal.keepMs!,
+            archiveDir: journal.archiveDir,
+            now: clock(),
+            log,
+            ...(store.shared ? { host: live.current.host } : {}),
+            rewrite: false,
+          }),
+        log,
+        'journal retention failed',
+      ),
+    ),
     ignoreElements(),
   );
 }

@@ -61,7 +61,16 @@ export async function restoreFleet(
   const source = storeJournalSource(store.journal, store.location);
   const build = (o: HostOptions) => new FleetHost({ ...o, inspect: opts.inspect });
   const start = await foldStart(source, after, { build });
-  if (start.begin.at === 'first') return { reason: 'the journal holds no run to go on from', empty: true };
+  if (start.begin.at === 'first') {
+    // A pruned journal starts at a checkpoint; when none there can be resumed (these machines
+    // are other than the ones that wrote it), the fleet starts fresh, and the log says why.
+    const { first } = await source.bounds();
+    if (first > 1)
+      return {
+        reason: `the journal starts at seq ${first} (pruned before) and no checkpoint there can be resumed by these machines${start.notes.length ? ` (${start.notes.join('; ')})` : ''}`,
+      };
+    return { reason: 'the journal holds no run to go on from', empty: true };
+  }
   if (start.begin.at === 'run') {
     const started = (await store.journal.read({ fromSeq: start.begin.seq, limit: 1 }))[0] as RuntimeStartedEvent & {
       seq: number;

@@ -11,7 +11,7 @@ import { wakeups } from '../streams/wakeups.js';
 import { prepareDemoRepos } from '../demo/prepare.js';
 import { TickWidths } from './fleet-share.js';
 import { HostLoop } from './host-loop.js';
-import { lateGrades$, sweeps$ } from './housekeeping.js';
+import { lateGrades$, retention$, sweeps$ } from './housekeeping.js';
 import { plural } from '../format/event.js';
 import { LaneRows } from './lane-rows.js';
 import { lateGradeEvents } from './late-grades.js';
@@ -105,7 +105,11 @@ async function wire(opts: RuntimeOptions, g: Ground): Promise<Runtime> {
     tasksRead: () => tasks.read(),
     stop$: stopTicks$,
   });
-  const housekeeping = [lateGrades$(store, log, g.lateInFlight), sweeps$(store, log, live)];
+  const housekeeping = [
+    lateGrades$(store, log, g.lateInFlight),
+    sweeps$(store, log, live),
+    retention$(store, log, live, clock),
+  ];
   const bus = createBus({
     ...{ journal: store.journal, lastSeq: await store.journal.lastSeq(), clock },
     seed: () => randomBytes(4).readUInt32LE(0),

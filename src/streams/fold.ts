@@ -5,7 +5,8 @@
 //
 //   foldStart  where a fold to a seq begins: the latest checkpoint at or before it, written by
 //              these machines and within the run that holds it; else that run's start; else the
-//              first event (or the first, always, with `fromStart`)
+//              first event. With `fromStart` the first event, or in a journal pruned before it
+//              (retention), the checkpoint kept there)
 //   fold       events through the fleet, one at a time, each with what it produced (intents and
 //              the lane states it changed); a RUNTIME_STARTED begins a fresh fleet from the fleet
 //              it journaled, a CONFIG_RELOADED changes the fleet the actors are configured for
@@ -42,7 +43,7 @@ export async function foldStart(
   const build = opts.build ?? newHost;
   const bounds = await source.bounds();
   const first: FoldStart = { host: null, fleet: null, begin: { seq: bounds.first, at: 'first' }, notes: [] };
-  if (opts.fromStart) return first;
+  if (opts.fromStart) return bounds.first > 1 ? journalStart(source, bounds.first, build) : first;
   const run = await source.runStart(until);
   const cp = await source.checkpoint(until);
   const notes: string[] = [];
@@ -53,7 +54,41 @@ export async function foldStart(
       `the checkpoint at seq ${cp.seq} was written by other machines (${cp.version}; these are ${MACHINES_VERSION}), so the fold begins at the run's start`,
     );
   }
+  if (run === null && bounds.first > 1)
+    notes.push(`the journal starts at seq ${bounds.first} (pruned before), after the start of the run that holds it`);
   return run === null ? { ...first, notes } : { host: null, fleet: null, begin: { seq: run, at: 'run' }, notes };
+}
+
+/**
+ * The earliest a fold can begin in a journal whose first seq is not 1: one pruned (it starts at the
+ * checkpoint retention kept, streams/retention.ts) or an export that begins after a checkpoint. A
+ * fold from its first event would find no fleet until the next RUNTIME_STARTED, so it begins at
+ * that checkpoint; at the first event when that is a run's start, or when there is no checkpoint
+ * these machines can resume from there (a note says why).
+ */
+async function journalStart(source: JournalSource, firstSeq: number, build: BuildHost): Promise<FoldStart> {
+  const first: FoldStart = { host: null, fleet: null, begin: { seq: firstSeq, at: 'first' }, notes: [] };
+  if ((await source.runStart(firstSeq)) === firstSeq) return first;
+  const cp = await source.checkpoint(firstSeq);
+  // Pruned: the checkpoint is at the first seq (its event is kept). Exported: just before it.
+  if (!cp || cp.seq < firstSeq - 1) return first;
+  const where =
+    cp.seq === firstSeq
+      ? `the journal starts at seq ${firstSeq} (pruned before)`
+      : `the journal starts after the checkpoint at seq ${cp.seq}`;
+  if (cp.version !== MACHINES_VERSION)
+    return {
+      ...first,
+      notes: [
+        `${where}, and that checkpoint was written by other machines (${cp.version}; these are ${MACHINES_VERSION}), so the fold begins at the first event and takes nothing before a RUNTIME_STARTED`,
+      ],
+    };
+  return {
+    host: fleetAt(cp, build),
+    fleet: cp.state.fleet,
+    begin: { seq: cp.seq + 1, at: 'checkpoint' },
+    notes: [`${where}; the fold begins at the checkpoint at seq ${cp.seq}`],
+  };
 }
 
 /** The fleet as a checkpoint holds it. */

@@ -247,3 +247,33 @@ backends:
     ]);
   });
 });
+
+describe('journal retention', () => {
+  test('off unless journal.keep is set; archive_dir is taken from the file’s directory', () => {
+    expect(parse(MINIMAL).journal).toEqual({ keepMs: null, archiveDir: null });
+    const c = parseConfigText(`journal: { keep: 90d, archive_dir: archive }\n${MINIMAL}`, '/etc/lk/lanekeeper.yaml', {
+      env,
+    });
+    expect(c.journal).toEqual({ keepMs: 90 * 86_400_000, archiveDir: '/etc/lk/archive' });
+    expect(parse(`journal: { keep: 36h, archive_dir: ~/lk-archive }\n${MINIMAL}`).journal).toEqual({
+      keepMs: 36 * 3_600_000,
+      archiveDir: '/home/u/lk-archive',
+    });
+  });
+
+  test('a bad value is one problem naming the key', () => {
+    expect(problems(`journal: { keep: 10m }\n${MINIMAL}`)).toEqual([
+      'line 1: journal.keep: expected at least 1h, got "10m"',
+    ]);
+    expect(problems(`journal: { keep: 20y }\n${MINIMAL}`)).toEqual([
+      'line 1: journal.keep: expected a duration like "180s", got "20y"',
+    ]);
+    expect(problems(`journal: { keep: 4000d }\n${MINIMAL}`)).toEqual([
+      'line 1: journal.keep: expected at most 3650d, got "4000d"',
+    ]);
+    expect(problems(`journal: { archive_dir: "" }\n${MINIMAL}`)).toEqual([
+      'line 1: journal.archive_dir: expected at least 1, got ""',
+    ]);
+    expect(problems(`journal: { kept: 90d }\n${MINIMAL}`)).toEqual(['line 1: journal.kept: unknown key']);
+  });
+});

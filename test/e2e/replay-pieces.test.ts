@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { openPostgresStore } from '../../src/adapters/store/postgres/index.js';
+import { openSqliteStore } from '../../src/adapters/store/sqlite/index.js';
 import { probePostgres } from '../store/contract/backends.js';
 // @ts-expect-error -- a plain-JS script shared with bench/replay.mjs (it needs the build in dist/)
 import { writeSyntheticJournal } from '../../scripts/synthetic-journal.mjs';
@@ -50,6 +51,20 @@ describe('replay in pieces', () => {
     expect(one.code).toBe(0);
     expect(one.json.events).toBe(EVENTS);
     expect(one.json.divergences).toBe(0);
+    expect(two).toEqual(one);
+  }, 120_000);
+
+  test('a pruned journal replays from the checkpoint retention kept, in pieces as in one', async () => {
+    const state = await copyOf(journal);
+    const store = openSqliteStore(state);
+    expect(await store.journal.pruneBelow(5000)).toMatchObject({ events: 4999 });
+    await store.close();
+    const [one, two] = await Promise.all([replay(state, 1), replay(state, 2)]);
+    expect(one.code).toBe(0);
+    expect(one.json).toMatchObject({ events: EVENTS - 5000, divergences: 0, begin: { seq: 5001, at: 'checkpoint' } });
+    expect(one.json.notes).toEqual([
+      'the journal starts at seq 5000 (pruned before); replay begins at the checkpoint at seq 5000',
+    ]);
     expect(two).toEqual(one);
   }, 120_000);
 

@@ -11,6 +11,7 @@ import { claimCases } from './contract/claim-cases.js';
 import { contentionCases } from './contract/contention-cases.js';
 import { journalCases } from './contract/journal-cases.js';
 import { recordCases } from './contract/record-cases.js';
+import { retentionCases } from './contract/retention-cases.js';
 
 const pg = await probePostgres(process.env.LANEKEEPER_TEST_PG_URL);
 const requirePg = process.env.LANEKEEPER_REQUIRE_PG === '1';
@@ -18,6 +19,7 @@ if (!pg.ok && !requirePg) console.warn(`store contract: skipping PostgreSQL: ${p
 
 function cases(b: Backend): void {
   describe('journal', () => journalCases(b));
+  describe('journal retention', () => retentionCases(b));
   describe('records and learning', () => recordCases(b));
   describe('claims', () => claimCases(b));
   describe('claims under contention', () => contentionCases(b));

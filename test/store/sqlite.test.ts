@@ -1,5 +1,9 @@
+import Database from 'better-sqlite3';
+import { statSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/index.js';
+import { DB_FILE } from '../../src/adapters/store/sqlite/open.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 function store() {
@@ -142,4 +146,55 @@ describe('SQLite store: journal and sessions', () => {
       dimensions: { q: 0.9 },
     });
   });
+});
+
+describe('SQLite store: journal retention shrinks the file', () => {
+  const fleet = { width: 1, lanes: [], arms: [], selection: {} as never };
+  const size = (dir: string) => statSync(path.join(dir, DB_FILE)).size;
+
+  /** 20,000 events of about 1 KB with an intent each, a checkpoint every 1,000; pruned below 19,000. */
+  async function fillAndPrune(dir: string) {
+    const s = openSqliteStore(dir);
+    for (let seq = 1; seq <= 20_000; seq++) {
+      await s.journal.append({ type: 'WAKE', seq, now: seq, pad: 'x'.repeat(1000) } as never);
+      await s.journal.recordEffects(seq, [{ type: 'laneNote', laneId: 'a', note: 'n', detail: {} }] as never, {});
+      if (seq % 1000 === 0) await s.journal.saveCheckpoint({ seq, version: 'v', state: { fleet, actors: {} } });
+    }
+    await s.checkpoint();
+    const before = size(dir);
+    const floor = await s.journal.pruneFloor(19_500);
+    const pruned = await s.journal.pruneBelow(floor!.checkpoint.seq);
+    const after = size(dir);
+    const left = (await s.journal.read()).map((e) => e.seq);
+    await s.close();
+    return { before, after, pruned: pruned!, left };
+  }
+
+  test('a new store vacuums incrementally: the file gives back what was deleted', async () => {
+    const dir = tmpDir();
+    const { before, after, pruned, left } = await fillAndPrune(dir);
+    expect(pruned).toMatchObject({ events: 18_999, vacuum: 'incremental' });
+    expect(left[0]).toBe(19_000);
+    expect(before).toBeGreaterThan(20_000_000);
+    // What is kept is about a twentieth of it.
+    expect(after).toBeLessThan(before / 10);
+    expect(pruned.freedBytes).toBeGreaterThan((before - after) * 0.9);
+    const db = new Database(path.join(dir, DB_FILE), { readonly: true });
+    expect(db.pragma('auto_vacuum', { simple: true })).toBe(2);
+    db.close();
+  }, 60_000);
+
+  test('a store made before retention is rewritten once by its first prune, which switches it to incremental vacuum', async () => {
+    const dir = tmpDir();
+    // What an older lanekeeper made: WAL mode set before anything else, auto_vacuum off.
+    const old = new Database(path.join(dir, DB_FILE));
+    old.pragma('journal_mode = WAL');
+    old.close();
+    const { before, after, pruned } = await fillAndPrune(dir);
+    expect(pruned.vacuum).toBe('rewritten');
+    expect(after).toBeLessThan(before / 10);
+    const db = new Database(path.join(dir, DB_FILE), { readonly: true });
+    expect(db.pragma('auto_vacuum', { simple: true })).toBe(2);
+    db.close();
+  }, 60_000);
 });

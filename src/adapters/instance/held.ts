@@ -3,7 +3,7 @@
 // taking it: a `lanekeeper run` starting at that moment would be refused).
 import path from 'node:path';
 import { flockHeld } from '../flock/held.js';
-import { LOCK_FILE } from './lock.js';
+import { LOCK_FILE } from './lock-file.js';
 
 /** `running`: someone holds the lock; null when that cannot be told (the reason says why). */
 export type InstanceState = { running: boolean } | { running: null; reason: string };

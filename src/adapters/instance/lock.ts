@@ -10,8 +10,9 @@ import { holdFlock } from '../flock/hold.js';
 import { pidAlive } from '../process/runner.js';
 import { isoSeconds } from '../../format/time.js';
 import { UsageError } from '../../errors.js';
+import { LOCK_FILE } from './lock-file.js';
 
-export const LOCK_FILE = 'lanekeeper.lock';
+export { LOCK_FILE };
 
 /** Another lanekeeper holds the state directory. A CLI misuse: the CLI prints it and exits 2. */
 export class InstanceLockedError extends UsageError {

@@ -58,3 +58,12 @@ export function lapsed(row: Pick<ClaimRow, 'state' | 'renewed_at' | 'expires_at'
     (row.state === 'released' && (row.renewed_at > row.expires_at || row.result === 'expired'))
   );
 }
+
+/**
+ * Lock records are appended in time order, give or take this much: each one's time is read inside
+ * the write that orders it, so only a step of the clock (or, on PostgreSQL, transactions committing
+ * in another order than they took their ids) puts one out of order. The records of a window are
+ * those after the last record older than the window by this much, found by reading back from the
+ * newest: there is no index on their time, which would cost every claim one more page written.
+ */
+export const LOCK_RECORD_SKEW_MS = 3_600_000;

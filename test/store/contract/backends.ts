@@ -8,6 +8,7 @@
 // skipped with the reason in its name and a warning; LANEKEEPER_REQUIRE_PG=1 (CI) makes that a
 // failure instead.
 import Database from 'better-sqlite3';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, expect } from 'vitest';
@@ -33,6 +34,13 @@ export interface Fresh {
   hasRunIndex(): Promise<boolean>;
   /** The database's plan for finding where the run holding `seq` began (the journal port's query). */
   runStartPlan(seq: number): Promise<string>;
+  /**
+   * Appends WAKE events `from`..`to` (each at `at0 + seq` minutes) in one statement, as the store's
+   * own append would write them: many events quickly, for the cases that need a long journal.
+   */
+  fillJournal(from: number, to: number, at0: number): Promise<void>;
+  /** Appends lock records (key `k`, holder `h`, renewed) with these times, in this order. */
+  addLockRecords(ats: number[]): Promise<void>;
 }
 
 export interface Backend {
@@ -61,10 +69,11 @@ export const sqlite: Backend = {
       another: async () => track(openSqliteStore(dir)),
       reader: async () => track(openSqliteStore(dir, { mustExist: true })),
       async withoutRunIndex() {
-        // Written for the index being step 9 and the lanes' deadline step 10; a later migration
-        // must redo this.
-        expect(SQLITE_SCHEMA).toBe(10);
+        // Written for the index being step 9, the lanes' deadline step 10 and the decisions' time
+        // index step 11; a later migration must redo this.
+        expect(SQLITE_SCHEMA).toBe(11);
         const db = raw();
+        db.exec('DROP INDEX decisions_at');
         db.exec('ALTER TABLE lanes DROP COLUMN deadline');
         db.exec('DROP INDEX journal_runs');
         db.pragma('user_version = 8');
@@ -76,6 +85,28 @@ export const sqlite: Backend = {
           return (
             db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'journal_runs'").get() !== undefined
           );
+        } finally {
+          db.close();
+        }
+      },
+      async fillJournal(from, to, at0) {
+        const db = raw();
+        try {
+          db.prepare(
+            `WITH RECURSIVE s(seq) AS (SELECT ? UNION ALL SELECT seq + 1 FROM s WHERE seq < ?)
+             INSERT INTO journal (seq, at, type, seed, payload) SELECT seq, ? + seq * 60000, 'WAKE', NULL, '{}' FROM s`,
+          ).run(from, to, at0);
+        } finally {
+          db.close();
+        }
+      },
+      async addLockRecords(ats) {
+        const db = raw();
+        try {
+          const ins = db.prepare(
+            "INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event) VALUES (?, 'k', 0, NULL, 'h', 1, 'renewed')",
+          );
+          for (const at of ats) ins.run(at);
         } finally {
           db.close();
         }
@@ -163,6 +194,25 @@ export function postgres(url: string): Backend {
             await adminClient()
           ).query("SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = 'journal_runs'", [schema]);
           return r.rowCount === 1;
+        },
+        async fillJournal(from, to, at0) {
+          // The store's host is the machine's name unless it is given one.
+          await (
+            await adminClient()
+          ).query(
+            `INSERT INTO ${schema}.journal (host, seq, at, type, seed, payload)
+             SELECT $4, seq, $3::bigint + seq * 60000, 'WAKE', NULL, '{}' FROM generate_series($1::bigint, $2::bigint) AS seq`,
+            [from, to, at0, os.hostname()],
+          );
+        },
+        async addLockRecords(ats) {
+          for (const at of ats)
+            await (
+              await adminClient()
+            ).query(
+              `INSERT INTO ${schema}.lock_events (at, key, slot, slots, holder, epoch, event) VALUES ($1, 'k', 0, NULL, 'h', 1, 'renewed')`,
+              [at],
+            );
         },
         async runStartPlan(seq) {
           const admin = await adminClient();

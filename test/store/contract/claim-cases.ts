@@ -384,4 +384,19 @@ export function claimCases(b: Backend): void {
     expect(await s.claims.lockRecords({ since: records[0]!.at + 1 })).toEqual([]);
     expect(await s.claims.lockRecords({ since: records[0]!.at })).toHaveLength(1);
   });
+
+  test('lock records of a window: found reading back from the newest, out of order by up to an hour', async () => {
+    const f = await b.fresh();
+    const T = 1_700_000_000_000;
+    const H = 3_600_000;
+    // A year of records before the window would be read whole if it were scanned from the start.
+    await f.addLockRecords([T - 3 * H, T - 2 * H, T, T + 1000, T - 1500, T - 500, T + 2000]);
+    const ats = async (since: number) => (await f.store.claims.lockRecords({ since })).map((r) => r.at);
+    // In the order appended; those before the window left out, even when appended after it began.
+    expect(await ats(T - 1000)).toEqual([T, T + 1000, T - 500, T + 2000]);
+    expect(await ats(T - 2 * H)).toEqual([T - 2 * H, T, T + 1000, T - 1500, T - 500, T + 2000]);
+    expect(await ats(T + 1500)).toEqual([T + 2000]);
+    expect(await ats(T + 3000)).toEqual([]);
+    expect((await f.store.claims.lockRecords()).length).toBe(7);
+  });
 }

@@ -371,7 +371,9 @@ const COLUMNS = 'key, slot, holder, epoch, state, acquired_at, renewed_at, expir
 export const LIST_ALL = `SELECT ${COLUMNS} FROM claims ORDER BY key, slot`;
 export const LIST_HELD = `SELECT ${COLUMNS} FROM claims WHERE state = 'claimed' AND expires_at >= ${NOW_MS} ORDER BY key, slot`;
 export const LIST_BLOCKING = `SELECT ${COLUMNS} FROM claims WHERE (state = 'claimed' AND expires_at >= ${NOW_MS}) OR state = 'completed' ORDER BY key, slot`;
-export const LOCK_RECORDS =
-  'SELECT at, key, slot, slots, holder, epoch, event FROM lock_events WHERE at >= $1::bigint ORDER BY id';
+/** Those since $1: after the last record $2 ms older than that (claim-rules.ts, LOCK_RECORD_SKEW_MS). */
+export const LOCK_RECORDS = `SELECT at, key, slot, slots, holder, epoch, event FROM lock_events
+WHERE id > COALESCE((SELECT id FROM lock_events WHERE at < $1::bigint - $2::bigint ORDER BY id DESC LIMIT 1), 0)
+  AND at >= $1::bigint ORDER BY id`;
 export const ORPHANS =
   'SELECT at, op, key, holder, token, result, reason FROM orphans WHERE at >= $1::bigint ORDER BY id';

@@ -6,7 +6,7 @@
 // One-slot acquires, releases and completions run a lean statement first (one round trip, a
 // fraction of the server's work); only when it could not decide (a racing writer, a stale token,
 // a key with several slots) is it asked again or the full statement run.
-import { decideAcquire } from '../claim-rules.js';
+import { decideAcquire, LOCK_RECORD_SKEW_MS } from '../claim-rules.js';
 import type {
   AcquireResult,
   ClaimRow,
@@ -108,7 +108,7 @@ export function postgresClaims(db: Db): ClaimsPort {
       return (await db.row<{ swept: number }>('lk_claims_sweep', sql.SWEEP))!.swept;
     },
     async lockRecords(opts = {}) {
-      return db.rows<LockRecord>('lk_claims_lock_records', sql.LOCK_RECORDS, [opts.since ?? 0]);
+      return db.rows<LockRecord>('lk_claims_lock_records', sql.LOCK_RECORDS, [opts.since ?? 0, LOCK_RECORD_SKEW_MS]);
     },
     async orphans(opts = {}) {
       return db.rows<OrphanRow>('lk_claims_orphans', sql.ORPHANS, [opts.since ?? 0]);

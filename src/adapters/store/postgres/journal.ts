@@ -7,6 +7,7 @@ import type { Intent } from '../../../machines/intents.js';
 import type { Checkpoint, JournalEntry, JournalPort } from '../../../ports/store.js';
 import type { Db, Reconcile } from './db.js';
 import { eventOfRow, type JournalRow } from '../journal-rows.js';
+import { postgresPrune } from './prune.js';
 
 const READ =
   'SELECT seq, at, type, seed, payload FROM journal WHERE host = $3 AND seq >= $1::bigint ORDER BY seq LIMIT $2::bigint';
@@ -136,5 +137,6 @@ export function postgresJournal(db: Db, host: string): JournalPort {
       );
       return r?.seq ?? null;
     },
+    ...postgresPrune(db, host),
   };
 }

@@ -176,6 +176,11 @@ const ADDITIONS: readonly { present: string; sql: string }[] = [
     present: `EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'lanes' AND column_name = 'deadline')`,
     sql: 'ALTER TABLE lanes ADD COLUMN IF NOT EXISTS deadline bigint',
   },
+  // The decisions of a window (stats --since) found by time, not by reading every decision.
+  {
+    present: `to_regclass('decisions_at') IS NOT NULL`,
+    sql: 'CREATE INDEX IF NOT EXISTS decisions_at ON decisions (host, at)',
+  },
 ];
 
 /**

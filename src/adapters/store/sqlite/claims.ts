@@ -17,7 +17,7 @@
 // object that puts the two together.
 import type Database from 'better-sqlite3';
 import type { AcquireResult, ClaimRow, ClaimsPort, FencedResult, LockRecord, OrphanRow } from '../../../ports/store.js';
-import { decideAcquire, lapsed } from '../claim-rules.js';
+import { decideAcquire, lapsed, LOCK_RECORD_SKEW_MS } from '../claim-rules.js';
 import { retryBusy, writer } from './busy.js';
 
 export type Clock = () => number;
@@ -86,7 +86,14 @@ function statements(db: Database.Database) {
       'INSERT INTO lock_events (at, key, slot, slots, holder, epoch, event) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     orphan: db.prepare('INSERT INTO orphans (at, op, key, holder, token, result, reason) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-    records: db.prepare('SELECT at, key, slot, slots, holder, epoch, event FROM lock_events WHERE at >= ? ORDER BY id'),
+    // A window's records read back from the newest (ids grow with time, give or take the skew),
+    // instead of scanning every record for `at`.
+    records: db.prepare(
+      `SELECT at, key, slot, slots, holder, epoch, event FROM lock_events
+       WHERE id > COALESCE((SELECT id FROM lock_events WHERE at < @before ORDER BY id DESC LIMIT 1), 0) AND at >= @since
+       ORDER BY id`,
+    ),
+    allRecords: db.prepare('SELECT at, key, slot, slots, holder, epoch, event FROM lock_events ORDER BY id'),
     orphanRows: db.prepare('SELECT at, op, key, holder, token, result, reason FROM orphans WHERE at >= ? ORDER BY id'),
   };
 }
@@ -148,7 +155,14 @@ function claimsPort(c: Claims, tx: Transactions): ClaimsPort {
       return tx.sweep();
     },
     async lockRecords(opts = {}) {
-      return retryBusy(() => s.records.all(opts.since ?? 0) as LockRecord[], db.name);
+      const since = opts.since ?? 0;
+      return retryBusy(
+        () =>
+          (since > 0
+            ? s.records.all({ since, before: since - LOCK_RECORD_SKEW_MS })
+            : s.allRecords.all()) as LockRecord[],
+        db.name,
+      );
     },
     async orphans(opts = {}) {
       return retryBusy(() => s.orphanRows.all(opts.since ?? 0) as OrphanRow[], db.name);

@@ -5,8 +5,14 @@ import type { DecisionsPort } from '../../../ports/store.js';
 
 export function sqliteDecisions(db: Database.Database): DecisionsPort {
   const insert = db.prepare('INSERT INTO decisions (seq, at, kind, chosen, detail) VALUES (?, ?, ?, ?, ?)');
-  const list = db.prepare(
-    'SELECT seq, at, kind, chosen, detail FROM decisions WHERE at >= ? ORDER BY seq DESC, rowid DESC LIMIT ?',
+  // The newest (status): read newest first along the seq index, as many as asked for. Those of a
+  // window (stats --since): found by their time (decisions_at), then ordered; without that index
+  // SQLite would read the seq index back to the first decision, every row of a year of ticks.
+  const newest = db.prepare(
+    'SELECT seq, at, kind, chosen, detail FROM decisions ORDER BY seq DESC, rowid DESC LIMIT ?',
+  );
+  const since = db.prepare(
+    'SELECT seq, at, kind, chosen, detail FROM decisions INDEXED BY decisions_at WHERE at >= ? ORDER BY seq DESC, rowid DESC LIMIT ?',
   );
   return {
     async record(row) {
@@ -14,7 +20,7 @@ export function sqliteDecisions(db: Database.Database): DecisionsPort {
     },
     async list(opts = {}) {
       return (
-        retryBusy(() => list.all(opts.since ?? 0, opts.limit ?? 20)) as {
+        retryBusy(() => (opts.since ? since.all(opts.since, opts.limit ?? 20) : newest.all(opts.limit ?? 20))) as {
           seq: number;
           at: number;
           kind: string;

@@ -5,6 +5,7 @@ import { retryBusy, writer } from './busy.js';
 import type { Intent } from '../../../machines/intents.js';
 import type { Checkpoint, JournalEntry, JournalPort } from '../../../ports/store.js';
 import { eventOfRow, type JournalRow } from '../journal-rows.js';
+import { sqlitePrune } from './prune.js';
 
 /** Where the run holding seq ? began (the journal_runs index answers it). */
 export const RUN_START_SQL = "SELECT MAX(seq) FROM journal WHERE type = 'RUNTIME_STARTED' AND seq <= ?";
@@ -90,5 +91,6 @@ export function sqliteJournal(db: Database.Database): JournalPort {
     async firstSeqSince(at) {
       return retryBusy(() => since.get(at) as number | null);
     },
+    ...sqlitePrune(db),
   };
 }

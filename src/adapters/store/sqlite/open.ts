@@ -35,6 +35,10 @@ export function openDatabase(stateDir: string, opts: { mustExist?: boolean } = {
     if (!opts.mustExist) mkdirSync(stateDir, { recursive: true });
     // Busy waits are handled by retryBusy (busy.ts), not by SQLite's sleeping busy handler.
     const db = new Database(file, { fileMustExist: !!opts.mustExist, timeout: 0, nativeBinding });
+    // A new file gives freed pages back to the file system when asked (journal retention's
+    // incremental vacuum). It must be said before anything is written, even the WAL mode; for a
+    // file made before, it only tells a later VACUUM on this connection what to switch to.
+    retryBusy(() => db.pragma('auto_vacuum = INCREMENTAL'), file);
     // Busy while another process recovers the WAL (SQLITE_BUSY_RECOVERY) or holds the whole file.
     retryBusy(() => db.pragma('journal_mode = WAL'), file);
     db.pragma('synchronous = NORMAL');
