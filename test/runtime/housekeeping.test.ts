@@ -9,7 +9,7 @@ import { firstValueFrom, timer } from 'rxjs';
 import { parseConfigText } from '../../src/config/load.js';
 import { openSqliteStore } from '../../src/adapters/store/sqlite/index.js';
 import type { StampedEvent } from '../../src/machines/events.js';
-import { MACHINES_VERSION } from '../../src/streams/fleet-host.js';
+import { FleetHost, MACHINES_VERSION } from '../../src/streams/fleet-host.js';
 import { retention$ } from '../../src/runtime/housekeeping.js';
 import { LiveConfig } from '../../src/runtime/live-config.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -17,13 +17,15 @@ import { tmpDir } from '../helpers/tmp.js';
 const DAY = 86_400_000;
 const BASE = 'lanes: [{ name: code }]\nbackends: [{ name: b, command: ["true"], models: [{ name: m }] }]\n';
 
-/** A journal of 40 events, a day apart, with a checkpoint every 10. */
+/** A journal of 40 events, a day apart, with a checkpoint of a fleet every 10. */
 async function journalOf40(stateDir: string) {
   const store = openSqliteStore(stateDir);
+  const fleet = new LiveConfig(parseConfigText(BASE, 'lk.yaml', { env: {}, stateDir }), 'service').fleet;
+  const actors = new FleetHost(fleet).persist();
   for (let seq = 1; seq <= 40; seq++) {
     await store.journal.append({ type: 'WAKE', seq, now: seq * DAY } as StampedEvent);
     if (seq % 10 === 0)
-      await store.journal.saveCheckpoint({ seq, version: MACHINES_VERSION, state: { fleet: null, actors: null } });
+      await store.journal.saveCheckpoint({ seq, version: MACHINES_VERSION, state: { fleet, actors } });
   }
   return store;
 }

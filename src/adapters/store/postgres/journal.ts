@@ -4,9 +4,9 @@
 // seq, so two writers can never interleave silently: the loser's append fails. Each row also
 // records the host that appended it, for when several hosts share one journal.
 import type { Intent } from '../../../machines/intents.js';
-import type { Checkpoint, JournalEntry, JournalPort } from '../../../ports/store.js';
+import type { JournalEntry, JournalPort } from '../../../ports/store.js';
 import type { Db, Reconcile } from './db.js';
-import { eventOfRow, type JournalRow } from '../journal-rows.js';
+import { checkpointOfRow, entriesOf, eventOfRow, type JournalRow } from '../journal-rows.js';
 import { postgresPrune } from './prune.js';
 
 const READ =
@@ -36,8 +36,6 @@ export const RUN_START_SQL = `SELECT MAX(seq) AS seq FROM journal WHERE host = $
 
 /** The journal of one host: every read and write is of that host's events (its seq is its own). */
 export function postgresJournal(db: Db, host: string): JournalPort {
-  /** -1 or undefined: no limit (LIMIT NULL is LIMIT ALL). */
-  const limitOf = (n: number | undefined) => (n === undefined || n < 0 ? null : n);
   return {
     async append(event) {
       const { seq, now, seed, type, ...payload } = event;
@@ -76,42 +74,48 @@ export function postgresJournal(db: Db, host: string): JournalPort {
       );
       return rows.map((r) => JSON.parse(r.intent) as Intent);
     },
-    async entries(fromSeq, limit) {
-      const rows = await db.rows<JournalRow>('lk_journal_read', READ, [fromSeq, limitOf(limit), host]);
-      if (!rows.length) return [];
-      const lo = rows[0]!.seq;
-      const hi = rows.at(-1)!.seq;
-      const fx = new Map<number, string[]>();
-      const effectRows = await db.rows<{ seq: number; intent: string }>(
-        'lk_journal_effect_range',
-        'SELECT seq, intent FROM effects WHERE host = $3 AND seq >= $1 AND seq <= $2 ORDER BY seq, idx',
-        [lo, hi, host],
-      );
-      for (const r of effectRows) {
-        const list = fx.get(r.seq);
-        if (list) list.push(r.intent);
-        else fx.set(r.seq, [r.intent]);
-      }
-      const taken = new Map<number, string>();
-      const transitionRows = await db.rows<{ seq: number; lanes: string }>(
-        'lk_journal_transition_range',
-        'SELECT seq, lanes FROM transitions WHERE host = $3 AND seq >= $1 AND seq <= $2',
-        [lo, hi, host],
-      );
-      for (const r of transitionRows) taken.set(r.seq, r.lanes);
-      return rows.map((r): JournalEntry => {
-        const lanes = taken.get(r.seq);
-        return {
-          event: eventOfRow(r),
-          effects: fx.get(r.seq) ?? [],
-          changed: lanes === undefined ? null : (JSON.parse(lanes) as Record<string, string>),
-        };
-      });
-    },
+    entries: (fromSeq, limit) => readEntries(db, host, fromSeq, limitOf(limit)),
     async runStart(seq) {
       const r = await db.row<{ seq: number | null }>('lk_journal_run_start', RUN_START_SQL, [seq, host]);
       return r?.seq ?? null;
     },
+    ...postgresCheckpoints(db, host),
+    async firstSeqSince(at) {
+      const r = await db.row<{ seq: number | null }>(
+        'lk_journal_since',
+        'SELECT MIN(seq) AS seq FROM journal WHERE host = $2 AND at >= $1',
+        [at, host],
+      );
+      return r?.seq ?? null;
+    },
+    ...postgresPrune(db, host),
+  };
+}
+
+/** -1 or undefined: no limit (LIMIT NULL is LIMIT ALL). */
+const limitOf = (n: number | undefined) => (n === undefined || n < 0 ? null : n);
+
+/** Events from `fromSeq` on with what was recorded of each (replay, export): three reads joined. */
+async function readEntries(db: Db, host: string, fromSeq: number, limit: number | null): Promise<JournalEntry[]> {
+  const rows = await db.rows<JournalRow>('lk_journal_read', READ, [fromSeq, limit, host]);
+  if (!rows.length) return [];
+  const range = [rows[0]!.seq, rows.at(-1)!.seq, host];
+  const effectRows = await db.rows<{ seq: number; intent: string }>(
+    'lk_journal_effect_range',
+    'SELECT seq, intent FROM effects WHERE host = $3 AND seq >= $1 AND seq <= $2 ORDER BY seq, idx',
+    range,
+  );
+  const transitionRows = await db.rows<{ seq: number; lanes: string }>(
+    'lk_journal_transition_range',
+    'SELECT seq, lanes FROM transitions WHERE host = $3 AND seq >= $1 AND seq <= $2',
+    range,
+  );
+  return entriesOf(rows, effectRows, transitionRows);
+}
+
+/** One host's checkpoints of the actor system. */
+function postgresCheckpoints(db: Db, host: string): Pick<JournalPort, 'saveCheckpoint' | 'checkpoint'> {
+  return {
     async saveCheckpoint(c) {
       await db.rows(
         'lk_journal_save_checkpoint',
@@ -125,18 +129,7 @@ export function postgresJournal(db: Db, host: string): JournalPort {
         'SELECT seq, version, snapshot FROM checkpoints WHERE host = $2 AND seq <= $1 ORDER BY seq DESC LIMIT 1',
         [seq, host],
       );
-      return row
-        ? { seq: row.seq, version: row.version, state: JSON.parse(row.snapshot) as Checkpoint['state'] }
-        : null;
+      return checkpointOfRow(row);
     },
-    async firstSeqSince(at) {
-      const r = await db.row<{ seq: number | null }>(
-        'lk_journal_since',
-        'SELECT MIN(seq) AS seq FROM journal WHERE host = $2 AND at >= $1',
-        [at, host],
-      );
-      return r?.seq ?? null;
-    },
-    ...postgresPrune(db, host),
   };
 }

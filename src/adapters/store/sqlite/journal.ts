@@ -3,8 +3,8 @@
 import type Database from 'better-sqlite3';
 import { retryBusy, writer } from './busy.js';
 import type { Intent } from '../../../machines/intents.js';
-import type { Checkpoint, JournalEntry, JournalPort } from '../../../ports/store.js';
-import { eventOfRow, type JournalRow } from '../journal-rows.js';
+import type { JournalPort } from '../../../ports/store.js';
+import { checkpointOfRow, entriesOf, eventOfRow, type JournalRow } from '../journal-rows.js';
 import { sqlitePrune } from './prune.js';
 
 /** Where the run holding seq ? began (the journal_runs index answers it). */
@@ -54,25 +54,12 @@ export function sqliteJournal(db: Database.Database): JournalPort {
     async entries(fromSeq, limit) {
       const rows = retryBusy(() => read.all(fromSeq, limit) as JournalRow[]);
       if (!rows.length) return [];
-      const lo = rows[0]!.seq;
-      const hi = rows.at(-1)!.seq;
-      const fx = new Map<number, string[]>();
-      for (const r of retryBusy(() => effectRange.all(lo, hi) as { seq: number; intent: string }[])) {
-        const list = fx.get(r.seq);
-        if (list) list.push(r.intent);
-        else fx.set(r.seq, [r.intent]);
-      }
-      const taken = new Map<number, string>();
-      for (const r of retryBusy(() => transitionRange.all(lo, hi) as { seq: number; lanes: string }[]))
-        taken.set(r.seq, r.lanes);
-      return rows.map((r): JournalEntry => {
-        const lanes = taken.get(r.seq);
-        return {
-          event: eventOfRow(r),
-          effects: fx.get(r.seq) ?? [],
-          changed: lanes === undefined ? null : (JSON.parse(lanes) as Record<string, string>),
-        };
-      });
+      const range = [rows[0]!.seq, rows.at(-1)!.seq];
+      return entriesOf(
+        rows,
+        retryBusy(() => effectRange.all(...range) as { seq: number; intent: string }[]),
+        retryBusy(() => transitionRange.all(...range) as { seq: number; lanes: string }[]),
+      );
     },
     async runStart(seq) {
       return retryBusy(() => runStart.get(seq) as number | null);
@@ -81,12 +68,9 @@ export function sqliteJournal(db: Database.Database): JournalPort {
       retryBusy(() => insertCheckpoint.run(c.seq, c.version, JSON.stringify(c.state)));
     },
     async checkpoint(seq) {
-      const row = retryBusy(
-        () => checkpoint.get(seq) as { seq: number; version: string; snapshot: string } | undefined,
+      return checkpointOfRow(
+        retryBusy(() => checkpoint.get(seq) as { seq: number; version: string; snapshot: string } | undefined),
       );
-      return row
-        ? { seq: row.seq, version: row.version, state: JSON.parse(row.snapshot) as Checkpoint['state'] }
-        : null;
     },
     async firstSeqSince(at) {
       return retryBusy(() => since.get(at) as number | null);
