@@ -23,6 +23,7 @@ import { exportJournal } from '../adapters/journal-file/write.js';
 import { formatDuration } from '../config/duration.js';
 import type { Pruned, Store } from '../ports/store.js';
 import { MACHINES_VERSION } from './fleet-host.js';
+import { plural } from '../format/event.js';
 
 export interface PruneJournalOptions {
   store: Store;
@@ -135,7 +136,6 @@ function prunedText(r: {
 /** As journal.keep is usually written: "90d" for whole days, else "36h", "1h 30m". */
 const keepText = (ms: number) => (ms >= DAY && ms % DAY === 0 ? `${ms / DAY}d` : formatDuration(ms));
 const DAY = 86_400_000;
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const mb = (bytes: number) =>
   bytes < 1_048_576 ? `${Math.round(bytes / 1024)} KB` : `${(bytes / 1_048_576).toFixed(1)} MB`;
 

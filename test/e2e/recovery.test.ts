@@ -74,7 +74,9 @@ const count = (journal: { type: string; sessionId?: string }[], type: string, id
 
 describe('after kill -9', () => {
   test('agents still running are adopted: their lanes start nothing else while they run, and each ends and is graded once', async () => {
-    const { file, state } = setup('ok.mjs', { AGENT_SLEEP_MS: '4000', AGENT_GRADE: '0.9' });
+    // Long enough that both still run when the next lanekeeper is up, even on a loaded machine (a
+    // 4 s agent once ended during a slow restart under CI, and was closed instead of adopted).
+    const { file, state } = setup('ok.mjs', { AGENT_SLEEP_MS: '10000', AGENT_GRADE: '0.9' });
     const pids = await crashWithTwoRunning(file, state);
     expect(pids.every(running)).toBe(true);
 

@@ -15,7 +15,7 @@ import {
   type GradedRecord,
   type SessionPaths,
 } from './session-setup.js';
-import { gradeSession, rejectGrade, type GradeDeps } from './session-grade.js';
+import { gradeSession, rejectGrade, ungraded, type GradeDeps } from './session-grade.js';
 
 /** What is known of a session found with its agent gone. */
 export interface GoneSession {
@@ -65,15 +65,7 @@ export async function closeSession(
     await gradeSession(deps, intent, gradeFile, record, log);
   } catch (err: unknown) {
     log.error({ err }, 'closing a session left by the runtime before failed');
-    deps.emit({
-      type: 'SESSION_GRADED',
-      laneId: intent.laneId,
-      sessionId: intent.sessionId,
-      grade: null,
-      source: 'none',
-      dimensions: null,
-      arm: intent.arm,
-    });
+    deps.emit(ungraded(intent));
   }
 }
 

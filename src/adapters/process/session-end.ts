@@ -9,7 +9,7 @@ import type { GradeWatch } from '../watch/grade-watch.js';
 import type { StartSessionIntent } from '../../machines/intents.js';
 import { classifyExit } from '../../policy/outcome.js';
 import { graderRecord, type SessionPaths } from './session-setup.js';
-import { gradeSession, type GradeDeps } from './session-grade.js';
+import { gradeSession, ungraded, type GradeDeps } from './session-grade.js';
 
 /** What has been reported of a session. */
 export interface Sent {
@@ -131,14 +131,5 @@ export async function closeFailed(
       durationMs: 0,
       reason,
     });
-  if (!sent.graded)
-    emit({
-      type: 'SESSION_GRADED',
-      laneId: intent.laneId,
-      sessionId: intent.sessionId,
-      grade: null,
-      source: 'none',
-      dimensions: null,
-      arm: intent.arm,
-    });
+  if (!sent.graded) emit(ungraded(intent));
 }

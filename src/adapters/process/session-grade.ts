@@ -13,7 +13,7 @@ import type { Store } from '../../ports/store.js';
 import type { WatchedGrade } from '../watch/grade-watch.js';
 import { expandTemplate } from '../../config/template.js';
 import type { ResolvedConfig } from '../../config/types.js';
-import type { BusEvent } from '../../machines/events.js';
+import type { BusEvent, SessionGradedEvent } from '../../machines/events.js';
 import type { StartSessionIntent } from '../../machines/intents.js';
 import { applyComposite } from '../../policy/grade-composite.js';
 import { DEFAULT_GRADES, type Outcome } from '../../policy/outcome.js';
@@ -103,4 +103,17 @@ export async function gradeSession(
     arm: intent.arm,
     ...(censored ? { censored } : {}),
   });
+}
+
+/** A session that ends without a grade (its supervision failed, or it was closed after a crash): learned as nothing. */
+export function ungraded(intent: Pick<StartSessionIntent, 'laneId' | 'sessionId' | 'arm'>): SessionGradedEvent {
+  return {
+    type: 'SESSION_GRADED',
+    laneId: intent.laneId,
+    sessionId: intent.sessionId,
+    grade: null,
+    source: 'none',
+    dimensions: null,
+    arm: intent.arm,
+  };
 }
