@@ -1,6 +1,7 @@
 // The contract of a grade file a session writes to $LANEKEEPER_GRADE_FILE:
 //   {"grade": 0.8, "dimensions": {"quality": 0.9}}
-// Extra fields are allowed and ignored. Anything else is rejected with the reason.
+// or just the number (`0.8`), the easiest thing for a shell script to write. Extra fields are
+// allowed and ignored. Anything else is rejected with the reason.
 import { z } from 'zod';
 
 const unit = z.number().min(0).max(1);
@@ -20,8 +21,13 @@ export function parseGradeText(text: string): GradeParse {
   } catch (err) {
     return { ok: false, reason: `not JSON (${(err as Error).message})` };
   }
+  // A bare number is the grade, held to the same bounds.
+  if (typeof data === 'number') data = { grade: data };
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    return { ok: false, reason: `expected an object like {"grade": 0.8}, got ${JSON.stringify(data)?.slice(0, 60)}` };
+    return {
+      ok: false,
+      reason: `expected a number in [0, 1] or an object like {"grade": 0.8}, got ${JSON.stringify(data)?.slice(0, 60)}`,
+    };
   }
   const parsed = gradeSchema.safeParse(data);
   if (!parsed.success) {

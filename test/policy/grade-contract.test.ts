@@ -12,11 +12,19 @@ describe('grade files', () => {
     expect(parseGradeText('{"grade": 0}')).toEqual({ ok: true, grade: 0, dimensions: null });
   });
 
+  test('a file holding just a number is that grade (what `echo 0.8 > "$LANEKEEPER_GRADE_FILE"` writes)', () => {
+    expect(parseGradeText('0.8\n')).toEqual({ ok: true, grade: 0.8, dimensions: null });
+    expect(parseGradeText('1')).toEqual({ ok: true, grade: 1, dimensions: null });
+  });
+
   test.each([
     ['not json', /^not JSON/],
     ['', /^not JSON/],
     ['{"grade": 0.8', /^not JSON/],
-    ['0.8', /^expected an object like \{"grade": 0\.8\}, got 0\.8/],
+    ['[0.8]', /^expected a number in \[0, 1\] or an object like \{"grade": 0\.8\}, got \[0\.8\]/],
+    ['"0.8"', /^expected a number in \[0, 1\] or an object like \{"grade": 0\.8\}, got "0\.8"/],
+    ['1.5', /^"grade" is 1\.5, outside \[0, 1\]$/],
+    ['.8', /^not JSON/],
     ['{"grade": "high"}', /^"grade" must be a number in \[0, 1\], got "high"$/],
     ['{"grade": 1.3}', /^"grade" is 1\.3, outside \[0, 1\]$/],
     ['{"grade": -0.1}', /^"grade" is -0\.1, outside \[0, 1\]$/],
