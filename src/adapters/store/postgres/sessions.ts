@@ -1,31 +1,13 @@
 // Session records on PostgreSQL: one row per session, written as it starts, exits and is graded
 // (as sqlite/sessions.ts). Dimensions are JSON text.
-import type { SessionRow, SessionsPort } from '../../../ports/store.js';
+import type { SessionsPort } from '../../../ports/store.js';
 import type { Db } from './db.js';
+import { SESSION_COLUMNS, sessionOfRow, type SessionDbRow } from '../session-rows.js';
 
-const COLUMNS = [
-  'lane',
-  'lane_id',
-  'arm',
-  'dispatch',
-  'parent',
-  'pid',
-  'pid_start',
-  'started_at',
-  'ended_at',
-  'exit_code',
-  'signal',
-  'outcome',
-  'reason',
-  'grade',
-  'grade_source',
-  'dimensions',
-  'log_path',
-  'task',
-] as const;
+const COLUMNS = SESSION_COLUMNS;
 const SELECT = `SELECT id, ${COLUMNS.join(', ')} FROM sessions`;
 
-type DbRow = Omit<SessionRow, 'dimensions'> & { dimensions: string | null };
+type DbRow = SessionDbRow;
 
 /** Sessions of every host; `host` is the one this store writes for (its open sessions are its own). */
 export function postgresSessions(db: Db, host: string): SessionsPort {
@@ -69,7 +51,7 @@ export function postgresSessions(db: Db, host: string): SessionsPort {
         `${SELECT} WHERE started_at >= $1 ORDER BY started_at DESC, id DESC LIMIT $2`,
         [opts.since ?? 0, limit],
       );
-      return rows.map(fromDb);
+      return rows.map(sessionOfRow);
     },
     async open() {
       return (
@@ -78,15 +60,11 @@ export function postgresSessions(db: Db, host: string): SessionsPort {
           `${SELECT} WHERE host = $1 AND ended_at IS NULL ORDER BY started_at, id`,
           [host],
         )
-      ).map(fromDb);
+      ).map(sessionOfRow);
     },
     async get(id) {
       const row = await db.row<DbRow>('lk_sessions_get', `${SELECT} WHERE id = $1`, [id]);
-      return row ? fromDb(row) : null;
+      return row ? sessionOfRow(row) : null;
     },
   };
-}
-
-function fromDb(r: DbRow): SessionRow {
-  return { ...r, dimensions: r.dimensions ? (JSON.parse(r.dimensions) as Record<string, number>) : null };
 }

@@ -1,30 +1,12 @@
 // Session records: one row per session, written as it starts, exits and is graded.
 import type Database from 'better-sqlite3';
 import { retryBusy } from './busy.js';
-import type { SessionRow, SessionsPort } from '../../../ports/store.js';
+import type { SessionsPort } from '../../../ports/store.js';
+import { SESSION_COLUMNS, sessionOfRow, type SessionDbRow } from '../session-rows.js';
 
-const COLUMNS = [
-  'lane',
-  'lane_id',
-  'arm',
-  'dispatch',
-  'parent',
-  'pid',
-  'pid_start',
-  'started_at',
-  'ended_at',
-  'exit_code',
-  'signal',
-  'outcome',
-  'reason',
-  'grade',
-  'grade_source',
-  'dimensions',
-  'log_path',
-  'task',
-] as const;
+const COLUMNS = SESSION_COLUMNS;
 
-type DbRow = Omit<SessionRow, 'dimensions'> & { dimensions: string | null };
+type DbRow = SessionDbRow;
 
 export function sqliteSessions(db: Database.Database): SessionsPort {
   const insert = db.prepare(
@@ -51,18 +33,14 @@ export function sqliteSessions(db: Database.Database): SessionsPort {
       retryBusy(() => stmt.run(values));
     },
     async list(opts = {}) {
-      return retryBusy(() => list.all(opts.since ?? 0, opts.limit ?? -1) as DbRow[]).map(fromDb);
+      return retryBusy(() => list.all(opts.since ?? 0, opts.limit ?? -1) as DbRow[]).map(sessionOfRow);
     },
     async open() {
-      return retryBusy(() => open.all() as DbRow[]).map(fromDb);
+      return retryBusy(() => open.all() as DbRow[]).map(sessionOfRow);
     },
     async get(id) {
       const row = retryBusy(() => get.get(id) as DbRow | undefined);
-      return row ? fromDb(row) : null;
+      return row ? sessionOfRow(row) : null;
     },
   };
-}
-
-function fromDb(r: DbRow): SessionRow {
-  return { ...r, dimensions: r.dimensions ? (JSON.parse(r.dimensions) as Record<string, number>) : null };
 }
