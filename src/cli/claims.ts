@@ -126,31 +126,12 @@ async function execute(name: Name, key: string, v: Values, env: NodeJS.ProcessEn
           (r) => `renewed ${key} until ${isoSeconds(r.expiresAt!)}`,
         );
       case 'release':
-        return fenced(
-          await store.claims.release({
-            key,
-            holder: args.holder,
-            token: args.token,
-            result: v.result as string | undefined,
-          }),
-          json,
-          key,
-          args.token,
-          () => `released ${key}`,
-        );
-      case 'complete':
-        return fenced(
-          await store.claims.complete({
-            key,
-            holder: args.holder,
-            token: args.token,
-            result: v.result as string | undefined,
-          }),
-          json,
-          key,
-          args.token,
-          () => `completed ${key}`,
-        );
+      case 'complete': {
+        // The same fenced call, one giving the claim back, the other marking its work done.
+        const end = { key, holder: args.holder, token: args.token, result: v.result as string | undefined };
+        const r = name === 'release' ? await store.claims.release(end) : await store.claims.complete(end);
+        return fenced(r, json, key, args.token, () => `${name === 'release' ? 'released' : 'completed'} ${key}`);
+      }
       case 'reopen':
         return await reopen(store.claims, key, json);
       case 'claims': {
